@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/* armvmi.h — public API of libarmvmi: guest physical memory and vCPU state of ARM VMs. */
+#ifndef ARMVMI_ARMVMI_H
+#define ARMVMI_ARMVMI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Conventions
+ * - Every function that can fail returns an int: 0 on success, a negative ARMVMI_E* code on
+ *   failure. The failing call also records a one-sentence message, read with armvmi_errmsg().
+ * - Handles are opaque. Everything armvmi_open() creates is freed by armvmi_close().
+ * - Guest physical addresses are uint64_t; lengths are size_t.
+ */
+
+/** Error codes (negated when returned). */
+enum armvmi_error {
+    ARMVMI_OK = 0,
+    ARMVMI_EINVAL = 1,   /**< bad argument */
+    ARMVMI_ENOENT = 2,   /**< no such VM, file or register */
+    ARMVMI_EIO = 3,      /**< I/O or protocol failure talking to the target */
+    ARMVMI_EFAULT = 4,   /**< address not backed by guest RAM */
+    ARMVMI_EFORMAT = 5,  /**< corrupt, truncated or unsupported file */
+    ARMVMI_ENOTSUP = 6,  /**< the driver cannot do this */
+    ARMVMI_ENOMEM = 7,   /**< out of memory */
+    ARMVMI_ESTATE = 8,   /**< the target is in the wrong state (e.g. running, not paused) */
+    ARMVMI_EINTR = 9,    /**< interrupted by the user */
+};
+
+/**
+ * The message of the last failure in this thread (never NULL; "" if none). Valid until the
+ * next armvmi call in the same thread.
+ */
+const char *armvmi_errmsg(void);
+
+/** A short name for an error code ("no such VM, file or register", ...). */
+const char *armvmi_strerror(int err);
+
+typedef struct armvmi armvmi_t;
+
+/**
+ * Open a target.
+ * spec is one of:
+ *   - the name of a running VM started by `armvmi vm start` (driver "qemu");
+ *   - "vm:NAME" or a VM runtime directory path (driver "qemu");
+ *   - a path to an ELF core dump (driver "elf");
+ *   - "raw:FILE" or "raw:FILE@BASE", a raw physical image starting at guest physical address
+ *     BASE (default ARMVMI_VIRT_RAM_BASE) (driver "raw").
+ * On success *out is a handle to release with armvmi_close().
+ * Errors: ARMVMI_ENOENT (unknown VM or missing file), ARMVMI_EFORMAT (corrupt dump),
+ * ARMVMI_EIO (cannot reach the VM), ARMVMI_ENOMEM.
+ */
+int armvmi_open(armvmi_t **out, const char *spec);
+
+/** Release a handle and everything it owns. NULL is allowed. A paused VM stays paused. */
+void armvmi_close(armvmi_t *h);
+
+/** The virt board's RAM base, the default base of raw images. */
+#define ARMVMI_VIRT_RAM_BASE 0x40000000ull
+
+/** Driver capabilities (bits of armvmi_info.caps). */
+enum armvmi_cap {
+    ARMVMI_CAP_READ = 1u << 0,       /**< physical reads */
+    ARMVMI_CAP_WRITE = 1u << 1,      /**< physical writes */
+    ARMVMI_CAP_MAP = 1u << 2,        /**< zero-copy mapping of guest RAM (armvmi_map_pa) */
+    ARMVMI_CAP_REGS = 1u << 3,       /**< vCPU registers can be read */
+    ARMVMI_CAP_SYSREGS = 1u << 4,    /**< system registers can be read */
+    ARMVMI_CAP_SET_REGS = 1u << 5,   /**< general registers can be written */
+    ARMVMI_CAP_PAUSE = 1u << 6,      /**< the target can be paused and resumed */
+    ARMVMI_CAP_LIVE = 1u << 7,       /**< the target is a running VM (not a dump) */
+};
+
+/** A contiguous range of guest RAM. */
+struct armvmi_ram_range {
+    uint64_t base;
+    uint64_t size;
+};
+
+#define ARMVMI_MAX_RAM_RANGES 64
+
+/** What a handle is connected to. */
+struct armvmi_info {
+    const char *driver;   /**< "qemu", "elf", "raw"; owned by the handle */
+    const char *target;   /**< VM name or file path; owned by the handle */
+    uint32_t caps;        /**< ARMVMI_CAP_* bits */
+    unsigned vcpus;       /**< number of vCPUs (0 if unknown, e.g. raw images) */
+    unsigned nranges;     /**< RAM ranges in ranges[] */
+    struct armvmi_ram_range ranges[ARMVMI_MAX_RAM_RANGES];
+    uint64_t ram_bytes;   /**< sum of the ranges */
+};
+
+/** Fill *info. Never fails on a valid handle. */
+int armvmi_get_info(armvmi_t *h, struct armvmi_info *info);
+
+/** A capability name ("read", "write", "map", ...) for one ARMVMI_CAP_* bit, or NULL. */
+const char *armvmi_cap_name(uint32_t cap);
+
+/**
+ * Read len bytes of guest physical memory at pa into buf. The whole range must be RAM.
+ * Errors: ARMVMI_EFAULT (part of the range is not RAM; nothing is guaranteed in buf),
+ * ARMVMI_EIO.
+ */
+int armvmi_read_pa(armvmi_t *h, uint64_t pa, void *buf, size_t len);
+
+/**
+ * Write len bytes from buf to guest physical memory at pa. The whole range must be RAM; it is
+ * checked before anything is written.
+ * Errors: ARMVMI_EFAULT, ARMVMI_ENOTSUP (read-only target such as a dump), ARMVMI_EIO.
+ */
+int armvmi_write_pa(armvmi_t *h, uint64_t pa, const void *buf, size_t len);
+
+/** One element of a batched read. status is set to 0 or a negative ARMVMI_E* code. */
+struct armvmi_iov {
+    uint64_t pa;
+    void *buf;
+    size_t len;
+    int status;
+};
+
+/**
+ * Read many ranges in one call. Every element gets its own status; the call returns 0 if all
+ * succeeded, otherwise the first failing element's error.
+ */
+int armvmi_read_pa_batch(armvmi_t *h, struct armvmi_iov *iov, size_t n);
+
+/**
+ * Zero-copy access: a pointer to len bytes of guest RAM at pa, valid until armvmi_close().
+ * Writes through the pointer reach the guest only if the target is writable. Returns NULL
+ * (with a message) if the driver cannot map or the range is not contiguous RAM.
+ */
+void *armvmi_map_pa(armvmi_t *h, uint64_t pa, size_t len);
+
+/* ---- vCPU state ---- */
+
+/** Register identifiers. Names (armvmi_reg_name) are the architectural ones. */
+enum armvmi_reg {
+    ARMVMI_REG_X0 = 0,
+    /* X1..X30 follow X0 */
+    ARMVMI_REG_X30 = 30,
+    ARMVMI_REG_SP,      /**< the SP of the current exception level (gdb's "sp") */
+    ARMVMI_REG_PC,
+    ARMVMI_REG_PSTATE,  /**< CPSR/PSTATE as gdb reports it */
+    ARMVMI_REG_SP_EL0,
+    ARMVMI_REG_SP_EL1,
+    ARMVMI_REG_ELR_EL1,
+    ARMVMI_REG_SPSR_EL1,
+    ARMVMI_REG_SCTLR_EL1,
+    ARMVMI_REG_TCR_EL1,
+    ARMVMI_REG_TTBR0_EL1,
+    ARMVMI_REG_TTBR1_EL1,
+    ARMVMI_REG_MAIR_EL1,
+    ARMVMI_REG_VBAR_EL1,
+    ARMVMI_REG_CONTEXTIDR_EL1,
+    ARMVMI_REG_TPIDR_EL1,
+    ARMVMI_REG_ESR_EL1,
+    ARMVMI_REG_FAR_EL1,
+    ARMVMI_REG_SP_EL2,
+    ARMVMI_REG_ELR_EL2,
+    ARMVMI_REG_SPSR_EL2,
+    ARMVMI_REG_SCTLR_EL2,
+    ARMVMI_REG_TCR_EL2,
+    ARMVMI_REG_TTBR0_EL2,
+    ARMVMI_REG_TTBR1_EL2,
+    ARMVMI_REG_MAIR_EL2,
+    ARMVMI_REG_VBAR_EL2,
+    ARMVMI_REG_CONTEXTIDR_EL2,
+    ARMVMI_REG_TPIDR_EL2,
+    ARMVMI_REG_ESR_EL2,
+    ARMVMI_REG_FAR_EL2,
+    ARMVMI_REG_HPFAR_EL2,
+    ARMVMI_REG_HCR_EL2,
+    ARMVMI_REG_VTCR_EL2,
+    ARMVMI_REG_VTTBR_EL2,
+    ARMVMI_REG_TPIDR_EL0,
+    ARMVMI_REG_TPIDRRO_EL0,
+    ARMVMI_REG_COUNT
+};
+
+/** A snapshot of one vCPU's registers. valid has bit r set when regs[r] was read. */
+struct armvmi_regs {
+    uint64_t regs[ARMVMI_REG_COUNT];
+    uint64_t valid; /* ARMVMI_REG_COUNT <= 64 */
+};
+
+/** True if register r is present in a snapshot. */
+static inline bool armvmi_reg_valid(const struct armvmi_regs *r, enum armvmi_reg id)
+{
+    return (r->valid >> id) & 1u;
+}
+
+/** The architectural name of a register ("X0", "TTBR1_EL1", ...), or NULL if out of range. */
+const char *armvmi_reg_name(enum armvmi_reg r);
+
+/** The register called name (case-insensitive; "x5", "pc", "ttbr0_el1"), or -ARMVMI_ENOENT. */
+int armvmi_reg_from_name(const char *name);
+
+/**
+ * Read the registers of vCPU vcpu (0-based) into *out. A live VM must be paused (see
+ * armvmi_pause); registers the target does not expose are left invalid.
+ * Errors: ARMVMI_EINVAL (no such vCPU), ARMVMI_ENOTSUP, ARMVMI_ESTATE (VM running), ARMVMI_EIO.
+ */
+int armvmi_get_regs(armvmi_t *h, unsigned vcpu, struct armvmi_regs *out);
+
+/**
+ * Write one register of a paused vCPU. General registers (X0-X30, SP, PC, PSTATE) only on
+ * QEMU: its gdbstub cannot write system registers, which gives ARMVMI_ENOTSUP.
+ */
+int armvmi_set_reg(armvmi_t *h, unsigned vcpu, enum armvmi_reg r, uint64_t value);
+
+/**
+ * Pause all vCPUs of a live VM. Nests: the VM runs again only when every armvmi_pause() has
+ * been matched by armvmi_resume() (and only if it was running before the first pause).
+ * Errors: ARMVMI_ENOTSUP (dumps), ARMVMI_EIO.
+ */
+int armvmi_pause(armvmi_t *h);
+
+/** Undo one armvmi_pause(). */
+int armvmi_resume(armvmi_t *h);
+
+/** *paused is true if the VM's vCPUs are stopped (always true for dumps). */
+int armvmi_is_paused(armvmi_t *h, bool *paused);
+
+/* ---- dumps ---- */
+
+/**
+ * Progress callback for long operations: done and total in bytes. Return non-zero to cancel
+ * (the operation then fails with ARMVMI_EINTR and leaves nothing behind).
+ */
+typedef int (*armvmi_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+/**
+ * Write an ELF core dump of the target to path, in the layout QEMU's dump-guest-memory uses
+ * (ET_CORE, EM_AARCH64, one PT_LOAD per RAM range with p_paddr = guest physical address, one
+ * NT_PRSTATUS per vCPU), plus an "ARMVMI" note per vCPU holding system registers. A live VM is
+ * paused while it is written. The file appears under path only when complete (written to a
+ * temporary name and renamed).
+ */
+int armvmi_dump(armvmi_t *h, const char *path, armvmi_progress_fn progress, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* driver.h — the one interface between lib/core and the drivers that provide guest state. */
+#ifndef ARMVMI_DRIVER_H
+#define ARMVMI_DRIVER_H
+
+#include <armvmi/armvmi.h>
+
+/*
+ * A driver fills the handle's region table with host mappings of guest RAM wherever it can
+ * (raw and ELF files and QEMU's shared RAM file are all mmap'd), so physical reads, writes,
+ * batches and zero-copy maps are done once, in lib/core, for every driver. A driver that
+ * cannot map (e.g. a remote target) leaves host NULL and provides read_pa/write_pa instead.
+ */
+struct armvmi_region {
+    uint64_t base;
+    uint64_t size;
+    uint8_t *host;  /* mapping of [base, base+size), or NULL */
+    bool writable;  /* host mapping is shared and writable */
+};
+
+struct armvmi;
+
+struct armvmi_driver_ops {
+    const char *name;
+    /* All optional: a NULL entry means ARMVMI_ENOTSUP. */
+    int (*read_pa)(struct armvmi *h, uint64_t pa, void *buf, size_t len);
+    int (*write_pa)(struct armvmi *h, uint64_t pa, const void *buf, size_t len);
+    int (*get_regs)(struct armvmi *h, unsigned vcpu, struct armvmi_regs *out);
+    int (*set_reg)(struct armvmi *h, unsigned vcpu, enum armvmi_reg r, uint64_t value);
+    int (*pause)(struct armvmi *h);   /* stop vCPUs; sets *was_running */
+    int (*resume)(struct armvmi *h);
+    int (*is_paused)(struct armvmi *h, bool *paused);
+    void (*close)(struct armvmi *h); /* release priv and unmap regions */
+};
+
+struct armvmi {
+    const struct armvmi_driver_ops *ops;
+    void *priv;
+    char *target;
+    uint32_t caps;
+    unsigned vcpus;
+    unsigned nregions;
+    struct armvmi_region regions[ARMVMI_MAX_RAM_RANGES];
+    /* pause nesting, managed by lib/core */
+    unsigned pause_depth;
+    bool resume_on_last;
+};
+
+/* Driver constructors: fill h (ops, priv, caps, vcpus, regions) or fail with a message. */
+int armvmi_qemu_open(struct armvmi *h, const char *rundir);
+int armvmi_elf_open(struct armvmi *h, const char *path);
+int armvmi_raw_open(struct armvmi *h, const char *path, uint64_t base);
+
+/* Record a message for armvmi_errmsg() and return -code. printf-style. */
+int armvmi_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Find the region holding [pa, pa+len) entirely, or NULL. */
+const struct armvmi_region *armvmi_region_find(const struct armvmi *h, uint64_t pa, size_t len);
+
+#endif
