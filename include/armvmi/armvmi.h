@@ -182,16 +182,25 @@ enum armvmi_reg {
     ARMVMI_REG_COUNT
 };
 
-/** A snapshot of one vCPU's registers. valid has bit r set when regs[r] was read. */
+/** A snapshot of one vCPU's registers. armvmi_reg_valid() tells which were read. */
 struct armvmi_regs {
     uint64_t regs[ARMVMI_REG_COUNT];
-    uint64_t valid; /* ARMVMI_REG_COUNT <= 64 */
+    uint64_t valid[(ARMVMI_REG_COUNT + 63) / 64];
 };
 
 /** True if register r is present in a snapshot. */
 static inline bool armvmi_reg_valid(const struct armvmi_regs *r, enum armvmi_reg id)
 {
-    return (r->valid >> id) & 1u;
+    return (unsigned)id < ARMVMI_REG_COUNT && ((r->valid[id / 64] >> (id % 64)) & 1u);
+}
+
+/** Store value as register id of a snapshot and mark it valid. */
+static inline void armvmi_reg_set(struct armvmi_regs *r, enum armvmi_reg id, uint64_t value)
+{
+    if ((unsigned)id < ARMVMI_REG_COUNT) {
+        r->regs[id] = value;
+        r->valid[id / 64] |= 1ull << (id % 64);
+    }
 }
 
 /** The architectural name of a register ("X0", "TTBR1_EL1", ...), or NULL if out of range. */

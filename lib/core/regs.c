@@ -47,8 +47,6 @@ static const char *const reg_names[ARMVMI_REG_COUNT] = {
     [ARMVMI_REG_TPIDRRO_EL0] = "TPIDRRO_EL0",
 };
 
-_Static_assert(ARMVMI_REG_COUNT <= 64, "armvmi_regs.valid is a 64-bit mask");
-
 const char *armvmi_reg_name(enum armvmi_reg r)
 {
     if ((unsigned)r >= ARMVMI_REG_COUNT)
