@@ -16,9 +16,9 @@ PKGS       := libelf jansson expat
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-WARN       := -Wall -Wextra -Werror -Wno-unused-parameter
+WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
 CFLAGS     ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARN) -fPIC -Iinclude -Ilib $(PKG_CFLAGS) \
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude -Ilib $(PKG_CFLAGS) \
               -DARMVMI_VERSION=\"$(VERSION)\" -DARMVMI_PREFIX=\"$(PREFIX)\" $(CFLAGS)
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 

@@ -1,0 +1,266 @@
+/* SPDX-License-Identifier: MIT */
+/* qemu.c — the "qemu" driver: a VM from `armvmi vm start` (shared RAM file, gdbstub, QMP). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "drivers/driver.h"
+#include "drivers/gdbrsp.h"
+#include "drivers/qmp.h"
+
+struct qemu_priv {
+    char dir[4096];
+    char name[64];
+    struct qmp qmp;
+    bool qmp_up;
+    struct gdbrsp gdb;
+    bool gdb_up;
+    /* gdb register number for each armvmi register, -1 if the target has none */
+    int map[ARMVMI_REG_COUNT];
+    const struct gdbrsp_reg *gregs[ARMVMI_REG_COUNT];
+};
+
+static struct qemu_priv *P(struct armvmi *h)
+{
+    return h->priv;
+}
+
+static int qemu_qmp(struct armvmi *h)
+{
+    struct qemu_priv *p = P(h);
+    if (p->qmp_up)
+        return 0;
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/qmp.sock", p->dir);
+    int rc = qmp_connect(&p->qmp, path);
+    if (rc)
+        return armvmi_fail(-rc, "VM '%s' does not answer on QMP (%s). Is it still running? "
+                                "See `armvmi vm list`.",
+                           p->name, armvmi_errmsg());
+    p->qmp_up = true;
+    return 0;
+}
+
+static int qemu_is_paused(struct armvmi *h, bool *paused)
+{
+    json_t *ret = NULL;
+    int rc = qemu_qmp(h);
+    if (rc || (rc = qmp_exec(&P(h)->qmp, "query-status", NULL, &ret, 5000)))
+        return rc;
+    json_t *running = json_object_get(ret, "running");
+    if (!json_is_boolean(running)) {
+        json_decref(ret);
+        return armvmi_fail(ARMVMI_EIO, "QMP query-status gave no 'running' field.");
+    }
+    *paused = !json_is_true(running);
+    json_decref(ret);
+    return 0;
+}
+
+static void gdb_down(struct qemu_priv *p)
+{
+    if (p->gdb_up)
+        gdbrsp_close(&p->gdb);
+    p->gdb_up = false;
+}
+
+static int qemu_pause(struct armvmi *h)
+{
+    int rc = qemu_qmp(h);
+    return rc ? rc : qmp_exec(&P(h)->qmp, "stop", NULL, NULL, 5000);
+}
+
+static int qemu_resume(struct armvmi *h)
+{
+    /* QEMU's gdbstub pauses the VM when a debugger connects and sends asynchronous stop
+     * replies while one is attached, so the connection lives only while the VM is paused. */
+    gdb_down(P(h));
+    int rc = qemu_qmp(h);
+    return rc ? rc : qmp_exec(&P(h)->qmp, "cont", NULL, NULL, 5000);
+}
+
+/* gdb's names for the registers whose names differ from ours */
+static const char *gdb_name(int r, char *buf, size_t len)
+{
+    if (r <= ARMVMI_REG_X30) {
+        snprintf(buf, len, "x%d", r);
+        return buf;
+    }
+    switch (r) {
+    case ARMVMI_REG_SP: return "sp";
+    case ARMVMI_REG_PC: return "pc";
+    case ARMVMI_REG_PSTATE: return "cpsr";
+    default: return armvmi_reg_name(r);
+    }
+}
+
+static int gdb_up(struct armvmi *h)
+{
+    struct qemu_priv *p = P(h);
+    if (p->gdb_up)
+        return 0;
+    char path[4200];
+    snprintf(path, sizeof(path), "%s/gdb.sock", p->dir);
+    int rc = gdbrsp_connect(&p->gdb, path);
+    if (!rc)
+        rc = gdbrsp_load_target(&p->gdb);
+    if (rc) {
+        gdbrsp_close(&p->gdb);
+        return rc;
+    }
+    for (int r = 0; r < ARMVMI_REG_COUNT; r++) {
+        char buf[16];
+        const char *name = gdb_name(r, buf, sizeof(buf));
+        p->gregs[r] = gdbrsp_find_reg(&p->gdb, name);
+        /* QEMU names some EL1 registers shared with AArch32 without the suffix ("SCTLR") */
+        size_t n = strlen(name);
+        if (!p->gregs[r] && n > 4 && strcmp(name + n - 4, "_EL1") == 0) {
+            char shortname[48];
+            snprintf(shortname, sizeof(shortname), "%.*s", (int)(n - 4), name);
+            p->gregs[r] = gdbrsp_find_reg(&p->gdb, shortname);
+        }
+    }
+    if (!p->gregs[ARMVMI_REG_PC]) {
+        gdbrsp_close(&p->gdb);
+        return armvmi_fail(ARMVMI_EIO, "the gdbstub's target description has no pc: not an "
+                                       "AArch64 target?");
+    }
+    p->gdb_up = true;
+    return 0;
+}
+
+static int require_paused(struct armvmi *h)
+{
+    bool paused;
+    int rc = qemu_is_paused(h, &paused);
+    if (rc)
+        return rc;
+    if (!paused)
+        return armvmi_fail(ARMVMI_ESTATE, "VM '%s' is running: pause it before reading or "
+                                          "writing registers.",
+                           P(h)->name);
+    return 0;
+}
+
+static int qemu_get_regs(struct armvmi *h, unsigned vcpu, struct armvmi_regs *out)
+{
+    struct qemu_priv *p = P(h);
+    int rc = require_paused(h);
+    if (rc || (rc = gdb_up(h)) || (rc = gdbrsp_select_thread(&p->gdb, vcpu + 1)))
+        return rc;
+    for (int r = 0; r < ARMVMI_REG_COUNT; r++) {
+        uint64_t v;
+        if (!p->gregs[r])
+            continue;
+        if ((rc = gdbrsp_read_reg(&p->gdb, p->gregs[r], &v)))
+            return rc;
+        armvmi_reg_set(out, r, v);
+    }
+    return 0;
+}
+
+static int qemu_set_reg(struct armvmi *h, unsigned vcpu, enum armvmi_reg r, uint64_t value)
+{
+    struct qemu_priv *p = P(h);
+    if (r > ARMVMI_REG_PSTATE)
+        return armvmi_fail(ARMVMI_ENOTSUP,
+                           "%s cannot be written: QEMU's gdbstub writes only general registers "
+                           "(X0-X30, SP, PC, PSTATE).",
+                           armvmi_reg_name(r));
+    int rc = require_paused(h);
+    if (rc || (rc = gdb_up(h)) || (rc = gdbrsp_select_thread(&p->gdb, vcpu + 1)))
+        return rc;
+    return gdbrsp_write_reg(&p->gdb, p->gregs[r], value);
+}
+
+static void qemu_close(struct armvmi *h)
+{
+    struct qemu_priv *p = P(h);
+    for (unsigned i = 0; i < h->nregions; i++)
+        if (h->regions[i].host)
+            munmap(h->regions[i].host, h->regions[i].size);
+    h->nregions = 0;
+    if (p) {
+        gdb_down(p);
+        if (p->qmp_up)
+            qmp_close(&p->qmp);
+        free(p);
+    }
+    h->priv = NULL;
+}
+
+static const struct armvmi_driver_ops qemu_ops = {
+    .name = "qemu",
+    .get_regs = qemu_get_regs,
+    .set_reg = qemu_set_reg,
+    .pause = qemu_pause,
+    .resume = qemu_resume,
+    .is_paused = qemu_is_paused,
+    .close = qemu_close,
+};
+
+static int map_ram(struct armvmi *h, const char *path, uint64_t base, uint64_t size)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return armvmi_fail(ARMVMI_EIO, "cannot open guest RAM %s: %s.", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) || (uint64_t)st.st_size < size) {
+        close(fd);
+        return armvmi_fail(ARMVMI_EIO, "guest RAM file %s is smaller than the VM's RAM.", path);
+    }
+    void *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return armvmi_fail(ARMVMI_EIO, "cannot map guest RAM %s: %s.", path, strerror(errno));
+    h->regions[0] = (struct armvmi_region){.base = base, .size = size, .host = m, .writable = 1};
+    h->nregions = 1;
+    return 0;
+}
+
+int armvmi_qemu_open(struct armvmi *h, const char *rundir)
+{
+    char path[4200];
+    json_error_t jerr;
+    struct qemu_priv *p = calloc(1, sizeof(*p));
+    if (!p)
+        return armvmi_fail(ARMVMI_ENOMEM, "out of memory.");
+    h->ops = &qemu_ops;
+    h->priv = p;
+    snprintf(p->dir, sizeof(p->dir), "%s", rundir);
+    const char *slash = strrchr(rundir, '/');
+    snprintf(p->name, sizeof(p->name), "%s", slash ? slash + 1 : rundir);
+
+    snprintf(path, sizeof(path), "%s/vm.json", rundir);
+    json_t *cfg = json_load_file(path, 0, &jerr);
+    if (!cfg)
+        return armvmi_fail(ARMVMI_ENOENT, "%s is not a VM runtime directory (%s).", rundir,
+                           jerr.text);
+    json_int_t pid = json_integer_value(json_object_get(cfg, "pid"));
+    json_int_t base = json_integer_value(json_object_get(cfg, "ram_base"));
+    json_int_t size = json_integer_value(json_object_get(cfg, "ram_size"));
+    json_int_t smp = json_integer_value(json_object_get(cfg, "smp"));
+    json_decref(cfg);
+    if (pid <= 0 || size <= 0 || base < 0 || smp <= 0 || smp > 512)
+        return armvmi_fail(ARMVMI_EFORMAT, "%s is incomplete or corrupt.", path);
+    if (kill((pid_t)pid, 0) && errno == ESRCH)
+        return armvmi_fail(ARMVMI_ENOENT, "VM '%s' is not running (its QEMU, pid %lld, is "
+                                          "gone); `armvmi vm stop %s` cleans it up.",
+                           p->name, (long long)pid, p->name);
+    snprintf(path, sizeof(path), "%s/ram", rundir);
+    int rc = map_ram(h, path, (uint64_t)base, (uint64_t)size);
+    if (rc)
+        return rc;
+    h->vcpus = (unsigned)smp;
+    h->caps = ARMVMI_CAP_READ | ARMVMI_CAP_WRITE | ARMVMI_CAP_MAP | ARMVMI_CAP_REGS |
+              ARMVMI_CAP_SYSREGS | ARMVMI_CAP_SET_REGS | ARMVMI_CAP_PAUSE | ARMVMI_CAP_LIVE;
+    return 0;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* cli.h — shared pieces of the armvmi command: options, output, subprocesses. */
+#ifndef ARMVMI_CLI_H
+#define ARMVMI_CLI_H
+
+#include <armvmi/armvmi.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct cli {
+    const char *vm; /* --vm SPEC, or NULL */
+    bool json;      /* --json */
+    bool quiet;     /* --quiet: no progress output */
+};
+
+/* Print "armvmi: <message>" on stderr; returns 1 (the exit code for failures). */
+int cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Same, with the library's last error message appended. */
+int cli_lib_err(const char *what);
+
+/* Parse a number (decimal, 0x hex, optional K/M/G suffix if allow_suffix). */
+int cli_u64(const char *s, uint64_t *out, bool allow_suffix);
+
+/* Open the target chosen by --vm (or the only running VM). Prints the error itself. */
+int cli_open(struct cli *c, armvmi_t **h);
+
+/* Print a JSON value on stdout (indented) and drop the reference. Returns 0. */
+int cli_json_out(json_t *v);
+
+/* Canonical hexdump of len bytes labelled from addr. */
+void cli_hexdump(FILE *f, uint64_t addr, const uint8_t *buf, size_t len);
+
+/* Run argv in cwd (NULL: here) with stdout/stderr sent to out_fd/err_fd (-1: inherited) and
+ * wait. Returns its exit status (128+signal if killed), or -1 if it could not run. */
+int cli_spawn(char *const argv[], const char *cwd, int out_fd, int err_fd);
+/* Run argv (argv[0] searched in PATH) and wait. quiet: send its stdout to /dev/null.
+ * Returns its exit status, or -1 if it could not run (message printed). */
+int cli_run(char *const argv[], bool quiet);
+/* Run argv and capture up to cap-1 bytes of its stdout into out (NUL-terminated). */
+int cli_capture(char *const argv[], char *out, size_t cap);
+
+/* Directory holding the armvmi executable (for finding build/installed companions). */
+const char *cli_exe_dir(void);
+/* Find a companion file: tries each of the NULL-terminated relative paths below cli_exe_dir()
+ * and returns a malloc'd absolute path, or NULL. */
+char *cli_find_companion(const char *const rel[]);
+
+/* Progress bar on stderr when it is a terminal; a progress callback for the library. */
+int cli_progress(void *arg, uint64_t done, uint64_t total);
+
+/* Commands */
+int cmd_info(struct cli *c, int argc, char **argv);
+int cmd_regs(struct cli *c, int argc, char **argv);
+int cmd_read(struct cli *c, int argc, char **argv);
+int cmd_write(struct cli *c, int argc, char **argv);
+int cmd_dump(struct cli *c, int argc, char **argv);
+int cmd_vm(struct cli *c, int argc, char **argv);
+int cmd_guest(struct cli *c, int argc, char **argv);
+
+/* The guest kit (guestkit.c): paths of the default guest, fetched/built on first use. */
+struct guest_kit {
+    char kernel[4096];
+    char initrd[4096];
+    char kernel_version[128];
+    char busybox_version[128];
+};
+int guestkit_get(struct guest_kit *k, bool verbose, bool refresh);
+
+/* Running VMs (vm.c) */
+int vm_list_names(char names[][64], int max);
+
+#endif

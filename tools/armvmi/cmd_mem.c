@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_mem.c — `armvmi info`, `armvmi read` and `armvmi write`: the target and its memory. */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define READ_CHUNK (1u << 20)
+#define JSON_READ_MAX (1u << 20)
+
+static bool want_help(int argc, char **argv, const char *text)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(text, stdout);
+            return true;
+        }
+    return false;
+}
+
+int cmd_info(struct cli *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: armvmi [--vm SPEC] info [--json]\n"
+        "Shows the driver behind SPEC, what it can do, its vCPUs and its RAM ranges.\n";
+    if (want_help(argc, argv, help))
+        return 0;
+    if (argc > 1)
+        return cli_err("info takes no arguments (got '%s').", argv[1]);
+    armvmi_t *h;
+    if (cli_open(c, &h))
+        return 1;
+    struct armvmi_info in;
+    armvmi_get_info(h, &in);
+    bool paused = false;
+    bool have_state = armvmi_is_paused(h, &paused) == 0;
+    if (c->json) {
+        json_t *caps = json_array(), *ram = json_array();
+        for (unsigned b = 0; b < 32; b++)
+            if (in.caps & (1u << b) && armvmi_cap_name(1u << b))
+                json_array_append_new(caps, json_string(armvmi_cap_name(1u << b)));
+        for (unsigned i = 0; i < in.nranges; i++)
+            json_array_append_new(ram, json_pack("{s:I,s:I}", "base", (json_int_t)in.ranges[i].base,
+                                                 "size", (json_int_t)in.ranges[i].size));
+        json_t *o = json_pack("{s:s,s:s,s:o,s:i,s:o,s:I}", "driver", in.driver, "target",
+                              in.target, "caps", caps, "vcpus", (int)in.vcpus, "ram", ram,
+                              "ram_bytes", (json_int_t)in.ram_bytes);
+        if (have_state)
+            json_object_set_new(o, "paused", json_boolean(paused));
+        armvmi_close(h);
+        return cli_json_out(o);
+    }
+    printf("target:   %s\ndriver:   %s\n", in.target, in.driver);
+    printf("can:     ");
+    for (unsigned b = 0; b < 32; b++)
+        if (in.caps & (1u << b) && armvmi_cap_name(1u << b))
+            printf(" %s", armvmi_cap_name(1u << b));
+    printf("\nvCPUs:    %u\n", in.vcpus);
+    if (have_state && (in.caps & ARMVMI_CAP_LIVE))
+        printf("state:    %s\n", paused ? "paused" : "running");
+    for (unsigned i = 0; i < in.nranges; i++)
+        printf("RAM:      0x%016llx-0x%016llx (%llu MiB)\n",
+               (unsigned long long)in.ranges[i].base,
+               (unsigned long long)(in.ranges[i].base + in.ranges[i].size - 1),
+               (unsigned long long)(in.ranges[i].size >> 20));
+    printf("\nNext: `armvmi regs` (vCPU registers), `armvmi read --pa 0x%llx 256` (memory), "
+           "`armvmi dump -o guest.elf` (core dump).\n",
+           in.nranges ? (unsigned long long)in.ranges[0].base : 0ull);
+    armvmi_close(h);
+    return 0;
+}
+
+static const char read_help[] =
+    "usage: armvmi [--vm SPEC] read --pa ADDR LEN [--raw] [--json]\n"
+    "Reads LEN bytes of guest physical memory at ADDR (numbers: decimal or 0x hex; LEN may end\n"
+    "in K, M or G) and prints a hexdump; --raw writes the bytes themselves to stdout; --json\n"
+    "prints {\"pa\", \"len\", \"hex\"} (at most 1 MiB).\n";
+
+int cmd_read(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"pa", required_argument, 0, 'p'},
+                                         {"raw", no_argument, 0, 'r'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *pa_s = NULL;
+    bool raw = false;
+    int o;
+    optind = 0;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'p': pa_s = optarg; break;
+        case 'r': raw = true; break;
+        case 'h': fputs(read_help, stdout); return 0;
+        default: fputs(read_help, stderr); return 2;
+        }
+    }
+    uint64_t pa, len;
+    if (!pa_s)
+        return cli_err("read needs --pa ADDR (virtual addresses come with the translation "
+                       "engine).");
+    if (cli_u64(pa_s, &pa, false))
+        return cli_err("'%s' is not an address (use decimal or 0x hex).", pa_s);
+    if (optind != argc - 1)
+        return cli_err("read needs exactly one LEN after the options (e.g. `read --pa %s 256`).",
+                       pa_s);
+    if (cli_u64(argv[optind], &len, true) || len == 0)
+        return cli_err("'%s' is not a length greater than 0.", argv[optind]);
+    if (c->json && len > JSON_READ_MAX)
+        return cli_err("--json reads at most 1 MiB; use --raw for more.");
+    armvmi_t *h;
+    if (cli_open(c, &h))
+        return 1;
+    size_t chunk = len < READ_CHUNK ? len : READ_CHUNK;
+    uint8_t *buf = malloc(chunk);
+    if (!buf) {
+        armvmi_close(h);
+        return cli_err("out of memory.");
+    }
+    int rc = 0;
+    for (uint64_t off = 0; off < len && !rc; off += chunk) {
+        size_t n = len - off < chunk ? len - off : chunk;
+        if (armvmi_read_pa(h, pa + off, buf, n)) {
+            rc = cli_lib_err("read");
+            break;
+        }
+        if (c->json) {
+            char *hex = malloc(n * 2 + 1);
+            for (size_t i = 0; hex && i < n; i++)
+                sprintf(hex + 2 * i, "%02x", buf[i]);
+            if (!hex) {
+                rc = cli_err("out of memory.");
+                break;
+            }
+            cli_json_out(json_pack("{s:I,s:I,s:s}", "pa", (json_int_t)pa, "len",
+                                   (json_int_t)len, "hex", hex));
+            free(hex);
+        } else if (raw) {
+            if (fwrite(buf, 1, n, stdout) != n)
+                rc = cli_err("writing to stdout failed.");
+        } else {
+            cli_hexdump(stdout, pa + off, buf, n);
+        }
+    }
+    free(buf);
+    armvmi_close(h);
+    return rc;
+}
+
+static const char write_help[] =
+    "usage: armvmi [--vm SPEC] write --pa ADDR HEX [--json]\n"
+    "Writes the bytes given as hex digits (e.g. deadbeef, or de:ad:be:ef) to guest physical\n"
+    "memory at ADDR. The whole range must be guest RAM; nothing is written otherwise.\n";
+
+int cmd_write(struct cli *c, int argc, char **argv)
+{
+    static const struct option opts[] = {{"pa", required_argument, 0, 'p'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *pa_s = NULL;
+    int o;
+    optind = 0;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'p': pa_s = optarg; break;
+        case 'h': fputs(write_help, stdout); return 0;
+        default: fputs(write_help, stderr); return 2;
+        }
+    }
+    uint64_t pa;
+    if (!pa_s || cli_u64(pa_s, &pa, false))
+        return cli_err("write needs --pa ADDR (decimal or 0x hex).");
+    if (optind != argc - 1)
+        return cli_err("write needs exactly one HEX string of bytes after the options.");
+    const char *hex = argv[optind];
+    if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
+        hex += 2;
+    size_t cap = strlen(hex) / 2 + 1, n = 0;
+    uint8_t *bytes = malloc(cap);
+    if (!bytes)
+        return cli_err("out of memory.");
+    int nib = -1;
+    for (const char *s = hex; *s; s++) {
+        if (*s == ':' || *s == ' ' || *s == '_')
+            continue;
+        if (!isxdigit((unsigned char)*s)) {
+            free(bytes);
+            return cli_err("'%s' is not hex: '%c' is not a hex digit.", argv[optind], *s);
+        }
+        int v = isdigit((unsigned char)*s) ? *s - '0' : (tolower((unsigned char)*s) - 'a' + 10);
+        if (nib < 0) {
+            nib = v;
+        } else {
+            bytes[n++] = (uint8_t)(nib << 4 | v);
+            nib = -1;
+        }
+    }
+    if (nib >= 0 || n == 0) {
+        free(bytes);
+        return cli_err("'%s' must be a whole number of bytes (an even count of hex digits).",
+                       argv[optind]);
+    }
+    armvmi_t *h;
+    if (cli_open(c, &h)) {
+        free(bytes);
+        return 1;
+    }
+    int rc = 0;
+    if (armvmi_write_pa(h, pa, bytes, n))
+        rc = cli_lib_err("write");
+    else if (c->json)
+        cli_json_out(json_pack("{s:I,s:I}", "pa", (json_int_t)pa, "len", (json_int_t)n));
+    else
+        printf("wrote %zu byte(s) at 0x%llx\n", n, (unsigned long long)pa);
+    free(bytes);
+    armvmi_close(h);
+    return rc;
+}

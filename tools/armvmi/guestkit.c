@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: MIT */
+/* guestkit.c — the default guest: Debian's arm64 kernel and busybox plus our test programs. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "core/paths.h"
+
+/* The initramfs's /init: busybox init with an inittab that prints the marker the launcher
+ * waits for and keeps a shell on the console. */
+static const char init_rcs[] =
+    "#!/bin/sh\n"
+    "mount -t proc proc /proc\n"
+    "mount -t sysfs sysfs /sys\n"
+    "mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
+    "mkdir -p /dev/pts && mount -t devpts devpts /dev/pts\n"
+    "mount -t tmpfs tmpfs /tmp\n"
+    "hostname armvmi-guest\n"
+    "echo ARMVMI-INIT-READY\n";
+static const char init_tab[] =
+    "::sysinit:/etc/init.d/rcS\n"
+    "::respawn:/bin/cttyhack /bin/sh -l\n"
+    "::ctrlaltdel:/sbin/reboot\n"
+    "::shutdown:/bin/umount -a -r\n";
+static const char init_sh[] =
+    "#!/bin/busybox sh\n"
+    "/bin/busybox mkdir -p /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp /etc/init.d\n"
+    "/bin/busybox --install -s\n"
+    "exec /bin/busybox init\n";
+
+static void say(bool verbose, const char *fmt, const char *a, const char *b)
+{
+    if (!verbose)
+        return;
+    fputs("guest kit: ", stderr);
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+}
+
+static int rm_rf(const char *path)
+{
+    char *argv[] = {"rm", "-rf", (char *)path, NULL};
+    return cli_run(argv, true);
+}
+
+/* Ask apt which package and version provide name:arm64 (local lookups only). */
+static int apt_resolve(const char *meta, char *pkg, size_t pkglen, char *ver, size_t verlen)
+{
+    static char out[1 << 16];
+    char spec[256];
+    snprintf(spec, sizeof(spec), "%s:arm64", meta);
+    if (!strcmp(meta, "linux-image-arm64")) {
+        char *dep[] = {"apt-cache", "depends", spec, NULL};
+        if (cli_capture(dep, out, sizeof(out)) != 0)
+            return -1;
+        char *d = strstr(out, "Depends: linux-image-");
+        if (!d)
+            return -1;
+        d += strlen("Depends: ");
+        size_t n = strcspn(d, " \n:<>");
+        if (n == 0 || n >= pkglen)
+            return -1;
+        memcpy(pkg, d, n);
+        pkg[n] = 0;
+    } else {
+        snprintf(pkg, pkglen, "%s", meta);
+    }
+    snprintf(spec, sizeof(spec), "%s:arm64", pkg);
+    char *show[] = {"apt-cache", "show", "--no-all-versions", spec, NULL};
+    if (cli_capture(show, out, sizeof(out)) != 0)
+        return -1;
+    char *v = strstr(out, "\nVersion: ");
+    if (!v)
+        return -1;
+    v += strlen("\nVersion: ");
+    size_t n = strcspn(v, "\n");
+    if (n == 0 || n >= verlen)
+        return -1;
+    memcpy(ver, v, n);
+    ver[n] = 0;
+    return 0;
+}
+
+/* Make apt able to see arm64 packages, as root; otherwise say what to run. */
+static int apt_enable_arm64(bool verbose)
+{
+    static char out[4096];
+    char *arch[] = {"dpkg", "--print-foreign-architectures", NULL};
+    bool have = cli_capture(arch, out, sizeof(out)) == 0 && strstr(out, "arm64");
+    if (geteuid() != 0)
+        return cli_err("apt cannot see Debian's arm64 packages. As root run: dpkg "
+                       "--add-architecture arm64 && apt-get update");
+    if (!have) {
+        say(verbose, "adding the arm64 architecture to dpkg%s%s", "", "");
+        char *add[] = {"dpkg", "--add-architecture", "arm64", NULL};
+        if (cli_run(add, true) != 0)
+            return cli_err("dpkg --add-architecture arm64 failed.");
+    }
+    say(verbose, "updating apt's package lists%s%s", "", "");
+    char *upd[] = {"apt-get", "update", "-q", NULL};
+    if (cli_run(upd, true) != 0)
+        return cli_err("apt-get update failed: check the machine's apt sources.");
+    return 0;
+}
+
+static void sanitize(char *s)
+{
+    for (; *s; s++)
+        if (*s == ':' || *s == '/' || *s == ' ')
+            *s = '_';
+}
+
+/* Download pkg:arm64 into a fresh temporary directory under tmpbase and unpack it there.
+ * Returns the malloc'd directory holding the unpacked tree ("<tmp>/x"), or NULL. */
+static char *fetch_deb(const char *tmpbase, const char *pkg, bool verbose)
+{
+    char tmpl[4200], spec[256], cmd[9000];
+    snprintf(tmpl, sizeof(tmpl), "%s/tmp-XXXXXX", tmpbase);
+    if (!mkdtemp(tmpl)) {
+        cli_err("cannot create a temporary directory in %s: %s.", tmpbase, strerror(errno));
+        return NULL;
+    }
+    chmod(tmpl, 0755); /* apt's _apt user writes downloads here */
+    snprintf(spec, sizeof(spec), "%s:arm64", pkg);
+    say(verbose, "downloading %s%s", spec, "");
+    char *dl[] = {"apt-get", "download", "-q", spec, NULL};
+    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    int rc = cli_spawn(dl, tmpl, devnull, devnull);
+    if (devnull >= 0)
+        close(devnull);
+    if (rc != 0) {
+        cli_err("apt-get download %s failed (run it by hand to see why).", spec);
+        rm_rf(tmpl);
+        return NULL;
+    }
+    snprintf(cmd, sizeof(cmd), "mkdir x && dpkg-deb --fsys-tarfile ./*.deb | tar -x -C x %s",
+             strncmp(pkg, "linux-image", 11) == 0 ? "./boot" : "");
+    char *sh[] = {"sh", "-c", cmd, NULL};
+    if (cli_spawn(sh, tmpl, -1, -1) != 0) {
+        cli_err("cannot unpack the %s package.", spec);
+        rm_rf(tmpl);
+        return NULL;
+    }
+    size_t n = strlen(tmpl) + 3;
+    char *x = malloc(n);
+    if (x)
+        snprintf(x, n, "%s/x", tmpl);
+    return x;
+}
+
+static bool exists(const char *path)
+{
+    return access(path, R_OK) == 0;
+}
+
+/* Install the kernel Image from an unpacked linux-image package into final. */
+static int install_kernel(const char *x, const char *final)
+{
+    char cmd[9000];
+    snprintf(cmd, sizeof(cmd),
+             "set -e; d=\"$(dirname \"$1\")\"; cd \"$2/boot\"; f=$(ls vmlinuz-* | head -n 1); "
+             "s=\"$1.staging\"; rm -rf \"$s\"; mkdir -p \"$s\"; "
+             "if [ \"$(head -c 2 \"$f\" | od -An -tx1 | tr -d ' ')\" = 1f8b ]; then "
+             "gzip -dc \"$f\" > \"$s/Image\"; else cp \"$f\" \"$s/Image\"; fi; "
+             "cp config-* \"$s/config\" 2>/dev/null || true; "
+             "echo \"${f#vmlinuz-}\" > \"$s/release\"; mv \"$s\" \"$1\"");
+    char *sh[] = {"sh", "-c", cmd, "sh", (char *)final, (char *)x, NULL};
+    return cli_run(sh, true) == 0 ? 0 : -1;
+}
+
+/* Hash of everything that goes into the initramfs, to name its cache entry. */
+static uint64_t fnv_file(uint64_t h, const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    int c;
+    if (!f)
+        return h;
+    while ((c = fgetc(f)) != EOF)
+        h = (h ^ (uint64_t)c) * 0x100000001b3ull;
+    fclose(f);
+    return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+    return (h ^ 0xff) * 0x100000001b3ull;
+}
+
+static int build_initrd(const char *cache, const char *busybox, const char *guestdir,
+                        char *out, size_t outlen, bool verbose)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = fnv_str(fnv_str(fnv_str(h, init_rcs), init_tab), init_sh);
+    h = fnv_file(h, busybox);
+    struct dirent **ents = NULL;
+    int n = scandir(guestdir, &ents, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        char p[4400];
+        snprintf(p, sizeof(p), "%s/%s", guestdir, ents[i]->d_name);
+        if (ents[i]->d_name[0] != '.')
+            h = fnv_file(fnv_str(h, ents[i]->d_name), p);
+    }
+    char dir[4200];
+    snprintf(dir, sizeof(dir), "%s/initrd", cache);
+    if (armvmi_mkdirs(dir)) {
+        for (int i = 0; i < n; i++)
+            free(ents[i]);
+        free(ents);
+        return cli_lib_err(NULL);
+    }
+    snprintf(out, outlen, "%s/initrd-%016llx.cpio.gz", dir, (unsigned long long)h);
+    if (exists(out)) {
+        for (int i = 0; i < n; i++)
+            free(ents[i]);
+        free(ents);
+        return 0;
+    }
+    say(verbose, "building the initramfs %s%s", out, "");
+    char stage[4300];
+    snprintf(stage, sizeof(stage), "%s/stage-XXXXXX", dir);
+    if (!mkdtemp(stage))
+        return cli_err("cannot create a staging directory in %s.", dir);
+    char p[4600];
+    int rc = 0;
+    static const char *const sub[] = {"bin", "sbin", "etc", "etc/init.d", "proc", "sys", "dev",
+                                      "tmp", "root", "usr/bin", "usr/sbin", NULL};
+    for (int i = 0; sub[i] && !rc; i++) {
+        snprintf(p, sizeof(p), "%s/%s", stage, sub[i]);
+        rc = armvmi_mkdirs(p);
+    }
+    struct {
+        const char *name, *text;
+        mode_t mode;
+    } files[] = {{"init", init_sh, 0755},
+                 {"etc/init.d/rcS", init_rcs, 0755},
+                 {"etc/inittab", init_tab, 0644}};
+    for (size_t i = 0; i < 3 && !rc; i++) {
+        snprintf(p, sizeof(p), "%s/%s", stage, files[i].name);
+        FILE *f = fopen(p, "w");
+        if (!f || fputs(files[i].text, f) < 0)
+            rc = -1;
+        if (f && fclose(f))
+            rc = -1;
+        chmod(p, files[i].mode);
+    }
+    char cmd[12000];
+    snprintf(cmd, sizeof(cmd),
+             "set -e; cp \"$2\" bin/busybox; chmod 755 bin/busybox; "
+             "for f in \"$3\"/*; do [ -f \"$f\" ] && cp \"$f\" bin/ && chmod 755 \"bin/${f##*/}\"; "
+             "done; find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1 > "
+             "\"$1.tmp\"; mv \"$1.tmp\" \"$1\"");
+    char *sh[] = {"sh", "-c", cmd, "sh", out, (char *)busybox, (char *)guestdir, NULL};
+    if (!rc && cli_spawn(sh, stage, -1, -1) != 0)
+        rc = -1;
+    rm_rf(stage);
+    for (int i = 0; i < n; i++)
+        free(ents[i]);
+    free(ents);
+    if (rc) {
+        snprintf(p, sizeof(p), "%s.tmp", out);
+        unlink(p);
+        return cli_err("building the initramfs failed (are cpio and gzip installed?).");
+    }
+    return 0;
+}
+
+/* Newest entry under dir whose subpath exists, for when apt cannot be asked. */
+static int newest_cached(const char *dir, const char *subpath, char *out, size_t len)
+{
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    int found = -1;
+    for (int i = n - 1; i >= 0; i--) {
+        char p[4600];
+        snprintf(p, sizeof(p), "%s/%s/%s", dir, ents[i]->d_name, subpath);
+        if (found < 0 && ents[i]->d_name[0] != '.' && strncmp(ents[i]->d_name, "tmp-", 4) &&
+            exists(p)) {
+            snprintf(out, len, "%s", p);
+            found = 0;
+        }
+        free(ents[i]);
+    }
+    if (n >= 0)
+        free(ents);
+    return found;
+}
+
+/* One Debian package in the cache: dir/<pkg>_<ver>/<file>. */
+static int cached_package(const char *cache, const char *kind, const char *meta,
+                          const char *file, char *out, size_t outlen, char *ver_out,
+                          size_t verlen, bool verbose, bool refresh)
+{
+    char dir[4200], pkg[128], ver[128];
+    snprintf(dir, sizeof(dir), "%s/%s", cache, kind);
+    if (armvmi_mkdirs(dir))
+        return cli_lib_err(NULL);
+    if (apt_resolve(meta, pkg, sizeof(pkg), ver, sizeof(ver))) {
+        if (!refresh && newest_cached(dir, file, out, outlen) == 0) {
+            snprintf(ver_out, verlen, "cached");
+            return 0;
+        }
+        if (apt_enable_arm64(verbose))
+            return 1;
+        if (apt_resolve(meta, pkg, sizeof(pkg), ver, sizeof(ver)))
+            return cli_err("apt does not know %s:arm64 even after apt-get update.", meta);
+    }
+    char entry[4500], name[300];
+    snprintf(name, sizeof(name), "%s_%s", pkg, ver);
+    sanitize(name);
+    snprintf(entry, sizeof(entry), "%s/%s", dir, name);
+    snprintf(out, outlen, "%s/%s", entry, file);
+    snprintf(ver_out, verlen, "%s %s", pkg, ver);
+    if (exists(out) && !refresh)
+        return 0;
+    char *x = fetch_deb(dir, pkg, verbose);
+    if (!x)
+        return 1;
+    int rc;
+    if (strcmp(kind, "kernel") == 0) {
+        rm_rf(entry);
+        rc = install_kernel(x, entry);
+    } else {
+        char cmd[9000];
+        snprintf(cmd, sizeof(cmd),
+                 "set -e; rm -rf \"$1\" \"$1.staging\"; mkdir -p \"$1.staging\"; "
+                 "cp \"$2/bin/busybox\" \"$1.staging/busybox\"; mv \"$1.staging\" \"$1\"");
+        char *sh[] = {"sh", "-c", cmd, "sh", entry, x, NULL};
+        rc = cli_run(sh, true) == 0 ? 0 : -1;
+    }
+    char *slash = strrchr(x, '/');
+    *slash = 0;
+    rm_rf(x);
+    free(x);
+    if (rc || !exists(out))
+        return cli_err("the %s package did not contain what armvmi needs (%s).", pkg, file);
+    return 0;
+}
+
+int guestkit_get(struct guest_kit *k, bool verbose, bool refresh)
+{
+    char cache[4096], gcache[4200];
+    memset(k, 0, sizeof(*k));
+    if (armvmi_cache_root(cache, sizeof(cache)))
+        return cli_lib_err(NULL);
+    snprintf(gcache, sizeof(gcache), "%s/guest", cache);
+    if (armvmi_mkdirs(gcache))
+        return cli_lib_err(NULL);
+    static const char *const guest_rel[] = {"../guest", "../libexec/armvmi/guest", NULL};
+    const char *env = getenv("ARMVMI_GUEST_PROGRAMS");
+    char *guestdir = env && *env ? strdup(env) : cli_find_companion(guest_rel);
+    if (!guestdir)
+        return cli_err("the guest test programs were not found next to armvmi (%s/../guest): "
+                       "run `make` first.",
+                       cli_exe_dir());
+    char busybox[4600];
+    int rc = cached_package(gcache, "kernel", "linux-image-arm64", "Image", k->kernel,
+                            sizeof(k->kernel), k->kernel_version, sizeof(k->kernel_version),
+                            verbose, refresh);
+    if (!rc)
+        rc = cached_package(gcache, "busybox", "busybox-static", "busybox", busybox,
+                            sizeof(busybox), k->busybox_version, sizeof(k->busybox_version),
+                            verbose, refresh);
+    if (!rc)
+        rc = build_initrd(gcache, busybox, guestdir, k->initrd, sizeof(k->initrd), verbose);
+    free(guestdir);
+    return rc;
+}
+
+int cmd_guest(struct cli *c, int argc, char **argv)
+{
+    static const char help[] =
+        "usage: armvmi guest fetch [--refresh] [--json]\n"
+        "Gets the default guest: Debian's arm64 kernel (what linux-image-arm64:arm64 depends\n"
+        "on) and busybox-static:arm64 through apt, and an initramfs with busybox and armvmi's\n"
+        "guest test programs. Everything is cached under ~/.cache/armvmi/guest (or\n"
+        "$ARMVMI_CACHE_DIR); a second run downloads nothing. --refresh downloads again.\n"
+        "Prints the kernel and initramfs paths.\n";
+    bool refresh = false;
+    if (argc < 2 || strcmp(argv[1], "fetch") != 0) {
+        bool h = argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
+        fputs(help, h ? stdout : stderr);
+        return h ? 0 : 2;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--refresh"))
+            refresh = true;
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(help, stdout);
+            return 0;
+        } else
+            return cli_err("guest fetch: unknown argument '%s'.", argv[i]);
+    }
+    struct guest_kit k;
+    if (guestkit_get(&k, !c->quiet && !c->json, refresh))
+        return 1;
+    if (c->json)
+        return cli_json_out(json_pack("{s:s,s:s,s:s,s:s}", "kernel", k.kernel, "initrd",
+                                      k.initrd, "kernel_package", k.kernel_version,
+                                      "busybox_package", k.busybox_version));
+    printf("kernel:  %s (%s)\ninitrd:  %s (%s)\n", k.kernel, k.kernel_version, k.initrd,
+           k.busybox_version);
+    return 0;
+}
