@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+/* Stage-2 translation (IPA = PA, 4K granule, blocks where possible) and the EL2 stage-1 identity map. */
+#include <hyp/arch.h>
+#include <hyp/console.h>
+#include <hyp/sysreg.h>
+#include <hyp/vcpu.h>
+#include "../platform/qemu-virt.h"
+
+#define PT_ENTRIES 512
+#define S2_POOL_PAGES 48
+
+static u64 s2_pool[S2_POOL_PAGES][PT_ENTRIES] __attribute__((aligned(4096)));
+static unsigned s2_pool_used;
+static u64 *s2_root;
+static unsigned s2_ipa_bits;
+
+static u64 *table_alloc(void)
+{
+	if (s2_pool_used >= S2_POOL_PAGES)
+		hyp_panic("stage-2 table pool exhausted (%u pages)", S2_POOL_PAGES);
+	return s2_pool[s2_pool_used++]; /* BSS: already zero */
+}
+
+/* Arm ARM D8.3.1: with the 4K granule, level 1 and 2 entries may be blocks, level 3 pages. */
+static void map_level(u64 *t, unsigned lvl, u64 start, u64 end, u64 attr)
+{
+	unsigned shift = 39 - 9 * lvl;
+	u64 bs = 1UL << shift;
+
+	while (start < end) {
+		u64 idx = (start >> shift) & (PT_ENTRIES - 1);
+		u64 next = ALIGN_DOWN(start, bs) + bs;
+
+		if (next > end)
+			next = end;
+		if (lvl >= 1 && !(start & (bs - 1)) && next - start == bs) {
+			if (t[idx] & S2_VALID)
+				hyp_panic("stage-2: IPA 0x%lx mapped twice", start);
+			t[idx] = start | attr | (lvl == 3 ? S2_PAGE : S2_BLOCK);
+		} else {
+			if (!(t[idx] & S2_VALID))
+				t[idx] = (u64)table_alloc() | S2_TABLE;
+			else if ((t[idx] & 3) != 3 || lvl == 3)
+				hyp_panic("stage-2: IPA 0x%lx inside an existing block", start);
+			map_level((u64 *)(t[idx] & S2_ADDR_MASK), lvl + 1, start, next, attr);
+		}
+		start = next;
+	}
+}
+
+static void s2_map(u64 base, u64 size, u64 attr)
+{
+	map_level(s2_root, 0, base, base + size, attr);
+}
+
+#define S2_DEVICE (S2_MEMATTR_DEV_nGnRE | S2_AP_RW | S2_AF)
+#define S2_NORMAL (S2_MEMATTR_NORMAL_WB | S2_AP_RW | S2_SH_INNER | S2_AF)
+
+bool stage2_ipa_is_carveout(u64 ipa)
+{
+	return ipa >= bootinfo->carve_base && ipa - bootinfo->carve_base < bootinfo->carve_size;
+}
+
+static u64 s2_parange(void)
+{
+	static const unsigned pa_bits[] = { 32, 36, 40, 42, 44, 48 };
+	u64 ps = FIELD(read_id_aa64mmfr0_el1(), 0, 4);
+
+	if (ps > 5)
+		ps = 5;
+	s2_ipa_bits = pa_bits[ps];
+	if (s2_ipa_bits < 44)
+		hyp_panic("PARange %u bits: need 44 or more for a level-0 stage-2 walk", s2_ipa_bits);
+	return ps;
+}
+
+void stage2_build(void)
+{
+	u64 ram_end = bootinfo->ram_base + bootinfo->ram_size;
+	u64 cb = bootinfo->carve_base, ce = cb + bootinfo->carve_size;
+
+	s2_parange();
+	s2_root = table_alloc();
+	/* Low I/O: everything below RAM except what the hypervisor emulates (the distributor
+	 * and the ITS when the virtual GIC is on). */
+	if (vgic_enabled) {
+		s2_map(0, PLAT_GICD_BASE, S2_DEVICE);
+		s2_map(PLAT_GICR_BASE, PLAT_LOWIO_END - PLAT_GICR_BASE, S2_DEVICE);
+	} else {
+		s2_map(0, PLAT_LOWIO_END, S2_DEVICE);
+	}
+	/* Guest RAM: all of it but the carve-out, which is never mapped. */
+	if (cb > bootinfo->ram_base)
+		s2_map(bootinfo->ram_base, cb - bootinfo->ram_base, S2_NORMAL);
+	if (ce < ram_end)
+		s2_map(ce, ram_end - ce, S2_NORMAL);
+	/* High PCIe ECAM and MMIO windows, if the IPA space reaches them. */
+	if (s2_ipa_bits >= 40) {
+		s2_map(PLAT_PCIE_ECAM_HI, PLAT_PCIE_ECAM_SIZE, S2_DEVICE);
+		s2_map(PLAT_PCIE_MMIO_HI, PLAT_PCIE_MMIO_HI_SIZE, S2_DEVICE);
+	}
+	hyp_printf("stage 2: %u-bit IPA, %u table pages, carve-out 0x%lx-0x%lx unmapped\n",
+		   s2_ipa_bits, s2_pool_used, cb, ce);
+}
+
+/* VTCR_EL2: 48-bit (or PARange-limited) IPA, start at level 0, 4K granule, WBWA inner-shareable walks. */
+void stage2_enable(void)
+{
+	u64 ps = s2_parange();
+
+	write_vtcr_el2(VTCR_RES1 | VTCR_T0SZ(64 - 48) | VTCR_SL0_L0 | VTCR_IRGN0_WBWA |
+		       VTCR_ORGN0_WBWA | VTCR_SH0_INNER | VTCR_TG0_4K | (ps << VTCR_PS_SHIFT));
+	if (s2_root)
+		write_vttbr_el2((u64)s2_root); /* VMID 0 */
+	isb();
+	tlbi_vmalls12e1is();
+}
+
+/* EL2 stage 1: identity map of the low 4GB, device below RAM, normal WB from RAM up (D8.2). */
+static u64 hyp_l1[PT_ENTRIES] __attribute__((aligned(4096)));
+
+#define MAIR_DEVICE_nGnRnE 0x00UL
+#define MAIR_NORMAL_WB 0xffUL
+#define S1_ATTR_DEVICE (0UL << 2)
+#define S1_ATTR_NORMAL (1UL << 2)
+#define S1_SH_INNER (3UL << 8)
+#define S1_AF BIT(10)
+#define TCR_EL2_RES1 (BIT(31) | BIT(23))
+#define SCTLR_EL2_RES1 0x30c50830UL
+#define SCTLR_M BIT(0)
+#define SCTLR_C BIT(2)
+#define SCTLR_SA BIT(3)
+#define SCTLR_I BIT(12)
+
+void hyp_mmu_enable(void)
+{
+	if (!(hyp_l1[1] & 1)) {
+		hyp_l1[0] = 0 | S1_ATTR_DEVICE | S1_AF | 1;
+		for (u64 i = 1; i < 4; i++)
+			hyp_l1[i] = (i << 30) | S1_ATTR_NORMAL | S1_SH_INNER | S1_AF | 1;
+		dsb_sy();
+	}
+	write_mair_el2(MAIR_DEVICE_nGnRnE | (MAIR_NORMAL_WB << 8));
+	/* T0SZ = 32 (4GB), start at level 1; WBWA inner shareable walks; 4K; PS = 40 bits. */
+	write_tcr_el2(TCR_EL2_RES1 | 32 | (1UL << 8) | (1UL << 10) | (3UL << 12) | (2UL << 16));
+	write_ttbr0_el2((u64)hyp_l1);
+	isb();
+	tlbi_alle2();
+	write_sctlr_el2(SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_SA | SCTLR_I);
+	isb();
+}

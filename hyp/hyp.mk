@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: MIT
+# Build fragment for the freestanding EL2 hypervisor (hyp/), cross-compiled with $(CROSS64)gcc.
+
+HYP_CC := $(CROSS64)gcc
+HYP_SRCS := $(sort $(wildcard hyp/arch/*.c hyp/arch/*.S hyp/core/*.c hyp/drivers/*.c))
+HYP_OBJS := $(patsubst %,$(BUILD)/hyp/obj/%.o,$(HYP_SRCS))
+HYP_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -O2 -g -ffreestanding \
+	-nostdlib -fno-builtin -fno-stack-protector -fno-pic -fno-pie -mgeneral-regs-only \
+	-mstrict-align -mno-outline-atomics -march=armv8.1-a -Ihyp/include -MMD -MP
+HYP_ELF := $(BUILD)/hyp/armvmi-hyp.elf
+
+ifneq ($(shell command -v $(HYP_CC) 2>/dev/null),)
+ALL_TARGETS += $(HYP_ELF)
+INSTALL_LIBEXEC += $(HYP_ELF)
+endif
+PKG_LIBS += -lfdt
+
+$(BUILD)/hyp/obj/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(HYP_CC) $(HYP_CFLAGS) -c $< -o $@
+
+$(BUILD)/hyp/obj/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(HYP_CC) $(HYP_CFLAGS) -c $< -o $@
+
+$(HYP_ELF): $(HYP_OBJS) hyp/hyp.lds
+	@mkdir -p $(dir $@)
+	$(HYP_CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,--no-warn-rwx-segments -T hyp/hyp.lds -o $@ $(HYP_OBJS) -lgcc
+
+.PHONY: hyp
+hyp: $(HYP_ELF)
+
+-include $(HYP_OBJS:.o=.d)
+
+# Host-side test harness: boots a kernel under the hypervisor with tools/armvmi/hyp_host.c.
+HYP_BOOT := $(BUILD)/hyp/armvmi-hyp-boot
+ALL_TARGETS += $(HYP_BOOT)
+$(HYP_BOOT): hyp/tools/hyp-boot.c tools/armvmi/hyp_host.c tools/armvmi/hyp_host.h hyp/include/hyp/bootinfo.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -g -o $@ hyp/tools/hyp-boot.c tools/armvmi/hyp_host.c -lfdt

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/* vCPU state: the trap frame saved by the vectors and the per-CPU record (vCPUs pinned 1:1). */
+#ifndef HYP_VCPU_H
+#define HYP_VCPU_H
+
+#include <hyp/types.h>
+#include <hyp/bootinfo.h>
+
+/* Layout known to arch/vectors.S: x0..x30, ELR_EL2, SPSR_EL2, pad. */
+struct regs {
+	u64 x[31];
+	u64 elr;
+	u64 spsr;
+	u64 pad;
+};
+#define REGS_SIZE 272
+
+enum vcpu_power { VCPU_OFF = 0, VCPU_ON_PENDING, VCPU_ON };
+
+struct vcpu {
+	unsigned id;
+	u64 mpidr;
+	volatile enum vcpu_power power;
+	u64 entry, context; /* PSCI CPU_ON arguments */
+	struct regs *regs;  /* trap frame of the current exit */
+	u64 exits;
+};
+
+extern struct vcpu vcpus[HYP_MAX_CPUS];
+extern const struct hyp_bootinfo *bootinfo;
+
+struct vcpu *vcpu_current(void);
+struct vcpu *vcpu_by_mpidr(u64 mpidr);
+void vcpu_start(struct vcpu *v) __attribute__((noreturn));
+
+/* arch/vectors.S */
+void guest_enter(struct regs *r) __attribute__((noreturn));
+extern char hyp_vectors[];
+
+/* arch/smc.S: SMCCC call to firmware (QEMU's PSCI), returns x0 */
+u64 smc_call(u64 fid, u64 a1, u64 a2, u64 a3);
+
+/* arch/trap.c */
+void trap_report(const char *why, struct regs *r, u64 esr);
+void inject_undef(struct regs *r);
+void inject_dabt(struct regs *r, u64 far);
+void inject_iabt(struct regs *r, u64 far);
+static inline void skip_insn(struct regs *r, u64 esr) { r->elr += (esr & (1UL << 25)) ? 4 : 2; }
+
+/* arch/psci.c */
+void smccc_handle(struct regs *r);
+
+/* core/stage2.c */
+void stage2_build(void);
+void stage2_enable(void);
+void hyp_mmu_enable(void);
+bool stage2_ipa_is_carveout(u64 ipa);
+
+/* arch/vgic.c */
+void vgic_init_global(void);
+void vgic_init_cpu(void);
+void vgic_handle_irq(struct regs *r);
+bool vgic_mmio(struct regs *r, u64 ipa, u64 esr);
+bool vgic_sysreg(struct regs *r, u64 esr);
+extern bool vgic_enabled;
+
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* Physical memory map of QEMU's arm "virt" machine (hw/arm/virt.c memmap, gic-version=3). */
+#ifndef HYP_PLATFORM_QEMU_VIRT_H
+#define HYP_PLATFORM_QEMU_VIRT_H
+
+#define PLAT_UART_BASE 0x09000000UL
+#define PLAT_GICD_BASE 0x08000000UL
+#define PLAT_GICD_SIZE 0x00010000UL
+#define PLAT_GITS_BASE 0x08080000UL
+#define PLAT_GITS_SIZE 0x00020000UL
+#define PLAT_GICR_BASE 0x080a0000UL
+#define PLAT_GICR_STRIDE 0x20000UL
+#define PLAT_LOWIO_END 0x40000000UL /* flash, GIC, UART, RTC, virtio-mmio, PCIe low MMIO */
+#define PLAT_PCIE_ECAM_HI 0x4010000000UL
+#define PLAT_PCIE_ECAM_SIZE 0x10000000UL
+#define PLAT_PCIE_MMIO_HI 0x8000000000UL
+#define PLAT_PCIE_MMIO_HI_SIZE 0x8000000000UL
+
+#endif

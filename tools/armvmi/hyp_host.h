@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Host-side glue that prepares QEMU to boot a guest under the armvmi hypervisor. */
+#ifndef ARMVMI_HYP_HOST_H
+#define ARMVMI_HYP_HOST_H
+
+#include <stddef.h>
+
+struct hyp_boot {
+	const char *rundir;     /* VM runtime directory: write generated files (guest DTB...) here */
+	const char *qemu;       /* qemu-system-aarch64 path */
+	char *const *base_argv; /* NULL-terminated QEMU args the launcher already chose */
+	const char *hyp_elf;    /* path of armvmi-hyp.elf */
+	const char *kernel, *initrd, *append;
+	unsigned smp, mem_mib;
+};
+
+/* Prepare everything to boot under the hypervisor (dump QEMU's DTB, derive the guest DTB with
+ * libfdt: carve-out removed from /memory, hyp-only devices hidden, /chosen bootargs and initrd
+ * range set, psci method) and append the boot arguments (-kernel hyp.elf, -device loader,...)
+ * to *argv (a malloc'd NULL-terminated array of malloc'd strings of length *argc, grown with
+ * realloc). Returns 0, or -1 with one clear sentence in err. The environment variable
+ * ARMVMI_HYP_GIC=virtual|passthrough selects the GIC mode. */
+int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *err, size_t errlen);
+
+/* The carve-out the guest must never see, for tests: fills base/size. */
+void hyp_carveout(unsigned mem_mib, unsigned long long *base, unsigned long long *size);
+
+#endif
