@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/* arch.h — pure ARM address-translation walkers (AArch64, AArch32, stage 2) over a read callback. */
+#ifndef ARMVMI_ARCH_H
+#define ARMVMI_ARCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The walkers are pure functions: they keep no state, do no I/O of their own and read
+ * translation tables only through the caller's callback. Guest memory is treated as hostile:
+ * every walk is bounded, and a descriptor pointing outside readable memory is a fault in the
+ * result, never a crash.
+ */
+
+/**
+ * Read len bytes of physical memory at pa into buf. Return 0 on success or a negative value
+ * if any byte of the range cannot be read (the walker then reports ARMVMI_FAULT_EXTERNAL).
+ */
+typedef int (*armvmi_read_phys_fn)(void *ctx, uint64_t pa, void *buf, size_t len);
+
+/** Translation regimes and formats. */
+enum armvmi_regime {
+    ARMVMI_REGIME_EL10 = 0,  /**< AArch64 EL1&0: TCR_EL1, TTBR0_EL1, TTBR1_EL1 */
+    ARMVMI_REGIME_EL20,      /**< AArch64 EL2&0 (HCR_EL2.E2H=1): TCR_EL2 in the EL1 layout */
+    ARMVMI_REGIME_EL2,       /**< AArch64 EL2 (E2H=0): TCR_EL2 EL2 layout, TTBR0_EL2 only */
+    ARMVMI_REGIME_STAGE2,    /**< stage 2 only: VTCR_EL2, VTTBR_EL2; the input is an IPA */
+    ARMVMI_REGIME_A32_SHORT, /**< AArch32 short-descriptor (TTBCR.EAE=0) PL1&0 */
+    ARMVMI_REGIME_A32_LPAE,  /**< AArch32 long-descriptor (TTBCR.EAE=1) PL1&0 */
+};
+
+/** Optional architecture features of the CPU whose tables are walked (config.features). */
+enum armvmi_feature {
+    ARMVMI_FEAT_LPA = 1u << 0,  /**< 52-bit OA with the 64K granule (descriptor bits 15:12) */
+    ARMVMI_FEAT_LVA = 1u << 1,  /**< 52-bit VA with the 64K granule (TnSZ down to 12) */
+    ARMVMI_FEAT_LPA2 = 1u << 2, /**< 52-bit VA and OA with 4K/16K when TCR.DS=1 */
+    ARMVMI_FEAT_TTST = 1u << 3, /**< small translation tables: TnSZ up to 48 (47 for 64K) */
+    ARMVMI_FEAT_PXN32 = 1u << 4,/**< AArch32 short-descriptor PXN bits (any LPAE-capable CPU) */
+};
+
+/**
+ * Register values that define a translation. Fields a regime does not use are ignored.
+ * - AArch64: tcr = TCR_ELx, ttbr0/ttbr1 = TTBRn_ELx (ASID and CnP are masked off),
+ *   mair = MAIR_ELx, sctlr = SCTLR_ELx (WXN is used).
+ * - AArch32 short: tcr = TTBCR, ttbr0/ttbr1 (32-bit), dacr, sctlr (AFE, TRE, UWXN, WXN),
+ *   prrr/nmrr (used only to report attributes when SCTLR.TRE=1).
+ * - AArch32 LPAE: tcr = TTBCR, ttbr0/ttbr1 (64-bit), mair = MAIR1:MAIR0, sctlr.
+ * - Stage 2 (REGIME_STAGE2, or any AArch64/AArch32 stage 1 with stage2=true): vtcr, vttbr.
+ */
+struct armvmi_tt_config {
+    enum armvmi_regime regime;
+    uint64_t tcr;
+    uint64_t ttbr0;
+    uint64_t ttbr1;
+    uint64_t mair;
+    uint64_t sctlr;
+    uint32_t dacr;
+    uint32_t prrr;
+    uint32_t nmrr;
+    uint64_t vtcr;
+    uint64_t vttbr;
+    bool stage2;        /**< combined regime: stage-1 table reads and output go through stage 2 */
+    unsigned pa_bits;   /**< implemented PA size (ID_AA64MMFR0.PARange); 0 means 48 */
+    uint32_t features;  /**< ARMVMI_FEAT_* bits */
+};
+
+/** Kinds of fault. A fault is a result of the walk, not an error of the call. */
+enum armvmi_fault {
+    ARMVMI_FAULT_NONE = 0,
+    ARMVMI_FAULT_TRANSLATION, /**< invalid descriptor, VA out of range, EPDn, bad config */
+    ARMVMI_FAULT_ACCESS_FLAG, /**< AF=0 and no hardware update */
+    ARMVMI_FAULT_PERMISSION,  /**< the requested access is not allowed */
+    ARMVMI_FAULT_ADDR_SIZE,   /**< table or output address above the configured PA size */
+    ARMVMI_FAULT_EXTERNAL,    /**< a table read failed (outside RAM): external abort on walk */
+    ARMVMI_FAULT_DOMAIN,      /**< AArch32 short-descriptor: domain is No access */
+};
+
+/** Permission bits (perm_el0, perm_el1, s2_perm). */
+#define ARMVMI_PERM_R 1u
+#define ARMVMI_PERM_W 2u
+#define ARMVMI_PERM_X 4u
+
+/** Access kinds for the permission check of armvmi_translate(). */
+#define ARMVMI_ACC_READ 1u  /**< check read permission */
+#define ARMVMI_ACC_WRITE 2u /**< check write permission */
+#define ARMVMI_ACC_EXEC 4u  /**< check execute permission */
+#define ARMVMI_ACC_EL0 8u   /**< the access is unprivileged (EL0/PL0); else EL1/EL2/PL1 */
+
+/** One descriptor read during a walk, for tracing. */
+struct armvmi_walk_step {
+    uint64_t table;   /**< base of the table (IPA for stage 1 under stage 2) */
+    uint64_t addr;    /**< address of the descriptor, in the same space as table */
+    uint64_t desc;    /**< the descriptor (zero-extended for 32-bit formats) */
+    uint32_t index;   /**< index into the table */
+    int8_t level;     /**< lookup level (-1..3; 1..2 for the short-descriptor format) */
+    uint8_t stage;    /**< 1 or 2 */
+};
+
+#define ARMVMI_WALK_MAX_STEPS 48
+
+/** The result of a translation. */
+struct armvmi_translation {
+    uint64_t va;        /**< the input address */
+    uint64_t ipa;       /**< stage-1 output (combined regime), else equal to pa */
+    uint64_t pa;        /**< output address, including the offset in the page */
+    uint64_t size;      /**< page or block size of the mapping (the smaller of both stages) */
+    int8_t level;       /**< level of the leaf descriptor (stage 1; stage 2 for REGIME_STAGE2) */
+    int8_t s2_level;    /**< level of the stage-2 leaf of the output, or -2 if none */
+
+    enum armvmi_fault fault;
+    uint8_t fault_stage; /**< 1 or 2 (0 if no fault) */
+    int8_t fault_level;  /**< level at which the fault occurred */
+    bool fault_s1ptw;    /**< a stage-2 fault on a stage-1 table read */
+    uint64_t fault_ipa;  /**< IPA of a stage-2 fault */
+
+    /* Attributes of the stage-1 leaf (or stage-2 leaf for REGIME_STAGE2). */
+    uint8_t perm_el0;    /**< effective EL0/PL0 permissions (ARMVMI_PERM_*) */
+    uint8_t perm_el1;    /**< effective privileged (EL1, EL2 or PL1) permissions */
+    uint8_t s2_perm;     /**< stage-2 permissions of the output (combined/stage 2) */
+    uint8_t attrindx;    /**< AttrIndx (long) or TEX[0]:C:B (short) */
+    uint8_t attr;        /**< memory attribute: MAIR byte, stage-2 MemAttr, or 0 */
+    uint8_t sh;          /**< shareability SH[1:0] (short: S bit as 0b11 or 0) */
+    uint8_t domain;      /**< AArch32 short-descriptor domain */
+    bool ns;             /**< NS bit of the leaf or NSTable of any level above */
+    bool ng;             /**< not global */
+    bool af;             /**< access flag */
+    bool dbm;            /**< dirty bit modifier */
+    bool contiguous;     /**< contiguous hint */
+    bool supersection;   /**< AArch32 short-descriptor supersection */
+
+    unsigned nsteps;     /**< entries used in steps[] */
+    struct armvmi_walk_step steps[ARMVMI_WALK_MAX_STEPS];
+};
+
+/**
+ * Translate va in the regime of cfg, reading tables through read(ctx, ...).
+ * access is 0 (translate only, report permissions) or ARMVMI_ACC_* bits: an access the
+ * effective permissions do not allow gives ARMVMI_FAULT_PERMISSION.
+ * Returns 0 with *out filled (out->fault tells whether the address is mapped), or
+ * -ARMVMI_EINVAL if cfg, read or out is NULL or cfg->regime is unknown.
+ */
+int armvmi_translate(const struct armvmi_tt_config *cfg, armvmi_read_phys_fn read, void *ctx,
+                     uint64_t va, unsigned access, struct armvmi_translation *out);
+
+/** A short name of a fault kind ("translation", "access flag", ...). Never NULL. */
+const char *armvmi_fault_name(enum armvmi_fault f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+/* ldesc.c — the long-descriptor table walk shared by AArch64 stage 1, stage 2 and AArch32 LPAE. */
+#include <string.h>
+
+#include "arch/arch_priv.h"
+
+struct walk_fault arch_fault(enum armvmi_fault kind, int level, unsigned stage)
+{
+    struct walk_fault f = {.kind = kind, .level = level, .stage = stage};
+    return f;
+}
+
+void arch_add_step(struct walk_ctx *w, unsigned stage, int level, uint64_t table, uint64_t addr,
+                   uint32_t index, uint64_t desc)
+{
+    struct armvmi_translation *o = w->out;
+    if (o->nsteps >= ARMVMI_WALK_MAX_STEPS)
+        return;
+    struct armvmi_walk_step *s = &o->steps[o->nsteps++];
+    s->table = table;
+    s->addr = addr;
+    s->desc = desc;
+    s->index = index;
+    s->level = (int8_t)level;
+    s->stage = (uint8_t)stage;
+}
+
+struct walk_fault arch_read_desc(struct walk_ctx *w, unsigned stage, int level, uint64_t addr,
+                                 unsigned len, uint64_t *val)
+{
+    uint64_t pa = addr;
+    if (stage == 1 && w->cfg->stage2) {
+        /* Arm ARM D8.2: stage-1 table addresses are IPAs, translated by stage 2 as reads. */
+        struct ld_params p2;
+        struct ld_leaf l2;
+        struct walk_fault f = a64_s2_setup(w->cfg, addr, &p2);
+        if (f.kind == ARMVMI_FAULT_NONE)
+            f = ld_walk(w, &p2, addr, &l2);
+        if (f.kind == ARMVMI_FAULT_NONE && !(l2.desc & DESC_S2AP_R))
+            f = arch_fault(ARMVMI_FAULT_PERMISSION, l2.level, 2);
+        if (f.kind != ARMVMI_FAULT_NONE) {
+            f.stage = 2;
+            f.s1ptw = true;
+            f.ipa = addr;
+            return f;
+        }
+        pa = l2.oa;
+    }
+    uint8_t b[8];
+    if (len > sizeof(b) || w->read(w->rctx, pa, b, len) != 0)
+        return arch_fault(ARMVMI_FAULT_EXTERNAL, level, stage);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < len; i++)
+        v |= (uint64_t)b[i] << (8 * i);
+    *val = v;
+    return arch_fault(ARMVMI_FAULT_NONE, 0, 0);
+}
+
+/* The address held by a table, block or page descriptor, from bit lowbit up. */
+static uint64_t ld_desc_addr(const struct ld_params *p, uint64_t d, unsigned lowbit)
+{
+    if (p->ds) /* Arm ARM D8.3.1: FEAT_LPA2, OA[51:50] in bits [9:8], OA[49:lowbit] in place */
+        return (d & MASK64(49, lowbit)) | (FIELD(d, 8, 2) << 50);
+    uint64_t a = d & MASK64(47, lowbit);
+    if (p->lpa64) /* Arm ARM D8.3.1: FEAT_LPA with 64K, OA[51:48] in bits [15:12] */
+        a |= FIELD(d, 12, 4) << 48;
+    return a;
+}
+
+/* Arm ARM D8.3.1: which levels may hold block descriptors. */
+static bool ld_block_allowed(const struct ld_params *p, int level)
+{
+    switch (p->gran) {
+    case 12: /* 4K: levels 1 and 2; level 0 with FEAT_LPA2 and DS=1 */
+        return level == 1 || level == 2 || (level == 0 && p->ds);
+    case 14: /* 16K: level 2; level 1 with FEAT_LPA2 and DS=1 */
+        return level == 2 || (level == 1 && p->ds);
+    default: /* 64K: level 2; level 1 with FEAT_LPA */
+        return level == 2 || (level == 1 && p->lpa64);
+    }
+}
+
+struct walk_fault ld_walk(struct walk_ctx *w, const struct ld_params *p, uint64_t ia,
+                          struct ld_leaf *leaf)
+{
+    const unsigned stride = p->gran - 3;
+    const unsigned stage = p->stage2 ? 2 : 1;
+    uint64_t table = p->base;
+
+    memset(leaf, 0, sizeof(*leaf));
+    /* Bounded: at most five levels (-1..3). */
+    for (int level = p->start; level <= 3; level++) {
+        const unsigned shift = p->gran + (unsigned)(3 - level) * stride;
+        const unsigned bits = level == p->start ? p->inbits - shift : stride;
+        const uint32_t idx = (uint32_t)FIELD(ia, shift, bits);
+        const uint64_t addr = table + (uint64_t)idx * 8;
+        uint64_t d = 0;
+
+        struct walk_fault f = arch_read_desc(w, stage, level, addr, 8, &d);
+        if (f.kind != ARMVMI_FAULT_NONE)
+            return f;
+        arch_add_step(w, stage, level, table, addr, idx, d);
+
+        /* Arm ARM D8.3: bit 0 clear is invalid; 0b01 at level 3 is reserved. */
+        if (!(d & DESC_VALID) || (level == 3 && !(d & DESC_TABLE)))
+            return arch_fault(ARMVMI_FAULT_TRANSLATION, level, stage);
+
+        if (level < 3 && (d & DESC_TABLE)) {
+            uint64_t next = ld_desc_addr(p, d, p->gran);
+            /* Arm ARM D8.4.2: a table address above the PA size is an Address size fault. */
+            if (p->oabits < 64 && (next >> p->oabits) != 0)
+                return arch_fault(ARMVMI_FAULT_ADDR_SIZE, level, stage);
+            if (!p->stage2) {
+                /* Arm ARM D8.4.1: hierarchical controls, ignored with HPD except NSTable. */
+                leaf->ns_table |= (d & DESC_NSTABLE) != 0;
+                if (!p->hpd) {
+                    leaf->ro_table |= (d & DESC_APTABLE_RO) != 0;
+                    leaf->noel0_table |= p->two_el && (d & DESC_APTABLE_NOEL0);
+                    leaf->xn_table |= (d & DESC_XNTABLE) != 0;
+                    leaf->pxn_table |= p->two_el && (d & DESC_PXNTABLE);
+                }
+            }
+            table = next;
+            continue;
+        }
+        if (level < 3 && !ld_block_allowed(p, level))
+            return arch_fault(ARMVMI_FAULT_TRANSLATION, level, stage);
+
+        const uint64_t oa = ld_desc_addr(p, d, shift);
+        if (p->oabits < 64 && (oa >> p->oabits) != 0)
+            return arch_fault(ARMVMI_FAULT_ADDR_SIZE, level, stage);
+        /* Arm ARM D8.5.1: AF=0 faults unless hardware manages the flag. */
+        if (!(d & DESC_AF) && !p->ha)
+            return arch_fault(ARMVMI_FAULT_ACCESS_FLAG, level, stage);
+        leaf->oa = oa | (ia & ((1ull << shift) - 1));
+        leaf->desc = d;
+        leaf->size = 1ull << shift;
+        leaf->level = level;
+        return arch_fault(ARMVMI_FAULT_NONE, 0, 0);
+    }
+    return arch_fault(ARMVMI_FAULT_TRANSLATION, 3, stage); /* not reached */
+}
+
+void ld_s1_perms(const struct ld_params *p, const struct ld_leaf *l, uint64_t sctlr,
+                 uint8_t *el1, uint8_t *el0)
+{
+    const uint64_t d = l->desc;
+    bool ro = (d & DESC_AP_RO) != 0;
+    /* Arm ARM D8.4.6: with HD, DBM=1 makes a read-only page writable-clean. */
+    if (ro && p->hd && (d & DESC_DBM))
+        ro = false;
+    ro |= l->ro_table;
+    const bool wxn = (sctlr & SCTLR_WXN) != 0;
+
+    if (!p->two_el) {
+        /* Arm ARM D8.4.1: one privilege level; AP[1] is ignored, XN is bit 54. */
+        bool x = !(d & DESC_UXN) && !l->xn_table;
+        if (wxn && !ro)
+            x = false;
+        *el1 = (uint8_t)(ARMVMI_PERM_R | (ro ? 0 : ARMVMI_PERM_W) | (x ? ARMVMI_PERM_X : 0));
+        *el0 = 0;
+        return;
+    }
+    /* Arm ARM D8.4.1, Table D8-45: AP[2:1] data access permissions. */
+    bool u_r = (d & DESC_AP_EL0) && !l->noel0_table;
+    bool u_w = u_r && !ro;
+    bool p_w = !ro;
+    bool u_x, p_x;
+    if (p->aarch32) {
+        /* Arm ARM G5.7.3: XN applies to PL0 and PL1, PXN to PL1; UWXN for PL0-writable. */
+        u_x = !(d & DESC_UXN) && !l->xn_table;
+        p_x = u_x && !(d & DESC_PXN) && !l->pxn_table;
+        if ((sctlr & SCTLR_UWXN) && u_w)
+            p_x = false;
+    } else {
+        /* Arm ARM D8.4.1.2: UXN/PXN; memory writable at EL0 is never executable at EL1. */
+        u_x = !(d & DESC_UXN) && !l->xn_table;
+        p_x = !(d & DESC_PXN) && !l->pxn_table && !u_w;
+    }
+    if (wxn) {
+        u_x = u_x && !u_w;
+        p_x = p_x && !p_w;
+    }
+    *el1 = (uint8_t)(ARMVMI_PERM_R | (p_w ? ARMVMI_PERM_W : 0) | (p_x ? ARMVMI_PERM_X : 0));
+    *el0 = (uint8_t)((u_r ? ARMVMI_PERM_R : 0) | (u_w ? ARMVMI_PERM_W : 0) |
+                     (u_x ? ARMVMI_PERM_X : 0));
+}
