@@ -144,6 +144,37 @@ static inline uint8_t *eg_build(const struct eg_opts *o, struct eg_layout *lay)
     return b;
 }
 
+/*
+ * Append a section header table as QEMU 7.2 writes it (a null section and .shstrtab). With
+ * xnum, e_phnum becomes PN_XNUM and the real count moves to section 0's sh_info.
+ */
+static inline uint8_t *eg_add_sections(uint8_t *b, struct eg_layout *lay, bool xnum)
+{
+    static const char strtab[] = "\0.shstrtab";
+    size_t shoff = (lay->size + 7) & ~7ul, stroff = shoff + 2 * sizeof(Elf64_Shdr);
+    size_t size = stroff + sizeof(strtab);
+    b = realloc(b, size);
+    if (!b)
+        abort();
+    memset(b + lay->size, 0, size - lay->size);
+    Elf64_Ehdr *eh = (Elf64_Ehdr *)b;
+    Elf64_Shdr sh[2] = {{0}};
+    if (xnum) {
+        sh[0].sh_info = eh->e_phnum;
+        eh->e_phnum = PN_XNUM;
+    }
+    sh[1] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = stroff,
+                         .sh_size = sizeof(strtab)};
+    memcpy(b + shoff, sh, sizeof(sh));
+    memcpy(b + stroff, strtab, sizeof(strtab));
+    eh->e_shoff = shoff;
+    eh->e_shentsize = sizeof(Elf64_Shdr);
+    eh->e_shnum = 2;
+    eh->e_shstrndx = 1;
+    lay->size = size;
+    return b;
+}
+
 static inline void eg_write(const char *path, const void *buf, size_t len)
 {
     FILE *f = fopen(path, "wb");

@@ -311,6 +311,35 @@ static void test_merge_and_future_notes(void **state)
     unlink(p);
 }
 
+/* QEMU 7.2's section headers are harmless; PN_XNUM moves the count to section 0. */
+static void test_sections_and_xnum(void **state)
+{
+    for (int xnum = 0; xnum < 2; xnum++) {
+        struct eg_layout lay;
+        uint8_t *b = eg_build(&three_cpus, &lay);
+        b = eg_add_sections(b, &lay, xnum);
+        char p[300];
+        path_in(p, sizeof(p), "sections.elf");
+        eg_write(p, b, lay.size);
+        armvmi_t *h;
+        assert_int_equal(armvmi_open(&h, p), 0);
+        struct armvmi_info info;
+        armvmi_get_info(h, &info);
+        assert_int_equal(info.nranges, 3);
+        check_eg_regs(h, 3, true);
+        armvmi_close(h);
+        if (xnum) { /* and a count in sh_info that the file cannot hold */
+            Elf64_Shdr *sh0 = (Elf64_Shdr *)(b + ((Elf64_Ehdr *)b)->e_shoff);
+            sh0->sh_info = 0x7fffffff;
+            eg_write(p, b, lay.size);
+            assert_int_equal(armvmi_open(&h, p), -ARMVMI_EFORMAT);
+            assert_non_null(strstr(armvmi_errmsg(), "2147483647 program headers"));
+        }
+        free(b);
+        unlink(p);
+    }
+}
+
 /* ---- corrupt dumps ---- */
 
 typedef void (*corrupt_fn)(uint8_t *b, size_t *len, const struct eg_layout *lay);
@@ -585,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_raw),
         cmocka_unit_test(test_roundtrip_regs),
         cmocka_unit_test(test_merge_and_future_notes),
+        cmocka_unit_test(test_sections_and_xnum),
         cmocka_unit_test(test_corrupt),
         cmocka_unit_test(test_open_missing),
         cmocka_unit_test(test_cancel),

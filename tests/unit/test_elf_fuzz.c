@@ -133,10 +133,15 @@ static void test_fuzz(void **state)
         {.nvcpus = 4, .sysregs = true, .nsegs = 2,
          .segs = {{0x1000, 0x40, 0x40}, {0x40000000, 0x40, 0x40}}},
     };
-    struct eg_layout lays[3];
-    uint8_t *orig[3];
-    for (int i = 0; i < 3; i++)
-        orig[i] = eg_build(&bases[i], &lays[i]);
+    /* the three bases, then the first two with QEMU 7.2's section headers (one with PN_XNUM) */
+    enum { NB = 5 };
+    struct eg_layout lays[NB];
+    uint8_t *orig[NB];
+    for (int i = 0; i < NB; i++) {
+        orig[i] = eg_build(&bases[i % 3], &lays[i]);
+        if (i >= 3)
+            orig[i] = eg_add_sections(orig[i], &lays[i], i == 4);
+    }
 
     char dir[256], path[300], out[300];
     const char *t = getenv("TMPDIR");
@@ -149,7 +154,7 @@ static void test_fuzz(void **state)
     uint8_t *b = malloc(cap);
     long opened = 0, rejected = 0;
     for (long i = 0; i < iters; i++) {
-        int k = (int)(rnd() % 3);
+        int k = (int)(rnd() % NB);
         size_t len = lays[k].size;
         assert_true(len <= cap);
         memcpy(b, orig[k], len);
@@ -174,7 +179,7 @@ static void test_fuzz(void **state)
     unlink(path);
     rmdir(dir);
     free(b);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < NB; i++)
         free(orig[i]);
 }
 
