@@ -7,10 +7,12 @@
 #include "cli.h"
 
 static const char help[] =
-    "usage: armvmi [--vm SPEC] regs [--vcpu N|all] [--json]\n"
+    "usage: armvmi [--vm SPEC] regs [--vcpu N|all] [--set REG=VALUE]... [--json]\n"
     "Prints the registers of vCPU N (default 0), general and system. A running VM is paused\n"
     "while they are read and then resumed. With --json, values are \"0x...\" strings keyed by\n"
-    "register name, plus \"el\" (the exception level from PSTATE).\n";
+    "register name, plus \"el\" (the exception level from PSTATE).\n"
+    "--set REG=VALUE writes a register first (QEMU: X0-X30, SP, PC, PSTATE only; its gdbstub\n"
+    "cannot write system registers), then prints the registers as read back.\n";
 
 /* Arm ARM C5.2.18: PSTATE.M[3:2] is the exception level for AArch64 states. */
 static int pstate_el(uint64_t pstate)
@@ -63,14 +65,22 @@ static void regs_text(unsigned vcpu, const struct armvmi_regs *r)
 int cmd_regs(struct cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"vcpu", required_argument, 0, 'v'},
+                                         {"set", required_argument, 0, 's'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *vcpu_s = "0";
+    const char *sets[16];
+    int nsets = 0;
     int o;
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
         case 'v': vcpu_s = optarg; break;
+        case 's':
+            if (nsets == 16)
+                return cli_err("at most 16 --set options.");
+            sets[nsets++] = optarg;
+            break;
         case 'h': fputs(help, stdout); return 0;
         default: fputs(help, stderr); return 2;
         }
@@ -81,24 +91,48 @@ int cmd_regs(struct cli *c, int argc, char **argv)
     uint64_t vcpu = 0;
     if (!all && (cli_u64(vcpu_s, &vcpu, false) || vcpu > 4096))
         return cli_err("--vcpu takes a vCPU number or 'all' (got '%s').", vcpu_s);
+    int set_reg[16];
+    uint64_t set_val[16];
+    for (int i = 0; i < nsets; i++) {
+        char name[32];
+        const char *eq = strchr(sets[i], '=');
+        if (!eq || eq == sets[i] || (size_t)(eq - sets[i]) >= sizeof(name))
+            return cli_err("--set takes REG=VALUE, e.g. --set x0=0x1234 (got '%s').", sets[i]);
+        snprintf(name, sizeof(name), "%.*s", (int)(eq - sets[i]), sets[i]);
+        set_reg[i] = armvmi_reg_from_name(name);
+        if (set_reg[i] < 0)
+            return cli_err("unknown register '%s'.", name);
+        if (cli_u64(eq + 1, &set_val[i], false))
+            return cli_err("'%s' is not a value (decimal or 0x hex).", eq + 1);
+    }
+    if (nsets && all)
+        return cli_err("--set needs one vCPU (--vcpu N), not all.");
     armvmi_t *h;
     if (cli_open(c, &h))
         return 1;
     struct armvmi_info in;
     armvmi_get_info(h, &in);
-    if (!(in.caps & ARMVMI_CAP_REGS)) {
+    int bad = 0;
+    if (!(in.caps & ARMVMI_CAP_REGS))
+        bad = cli_err("%s has no vCPU registers (a %s target).", in.target, in.driver);
+    else if (!all && vcpu >= in.vcpus)
+        bad = cli_err("vCPU %llu does not exist: %s has %u vCPU(s) (0-%u).",
+                      (unsigned long long)vcpu, in.target, in.vcpus, in.vcpus - 1);
+    if (bad) {
         armvmi_close(h);
-        return cli_err("%s has no vCPU registers (a %s target).", in.target, in.driver);
-    }
-    if (!all && vcpu >= in.vcpus) {
-        armvmi_close(h);
-        return cli_err("vCPU %llu does not exist: %s has %u vCPU(s) (0-%u).",
-                       (unsigned long long)vcpu, in.target, in.vcpus, in.vcpus - 1);
+        return bad;
     }
     if (armvmi_pause(h)) {
         armvmi_close(h);
         return cli_lib_err("cannot pause the VM");
     }
+    for (int i = 0; i < nsets; i++)
+        if (armvmi_set_reg(h, (unsigned)vcpu, set_reg[i], set_val[i])) {
+            int rc = cli_lib_err("--set");
+            armvmi_resume(h);
+            armvmi_close(h);
+            return rc;
+        }
     unsigned first = all ? 0 : (unsigned)vcpu, last = all ? in.vcpus - 1 : (unsigned)vcpu;
     json_t *arr = json_array();
     int rc = 0;

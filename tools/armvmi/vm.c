@@ -537,9 +537,36 @@ static int cmd_vm_stop(struct cli *c, int argc, char **argv)
     return 0;
 }
 
+static int cmd_vm_runstate(struct cli *c, int argc, char **argv, bool pause)
+{
+    if (argc != 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fprintf(argc == 2 ? stdout : stderr,
+                "usage: armvmi vm %s NAME [--json]\n%s all vCPUs of the VM (through QMP).\n",
+                pause ? "pause" : "resume", pause ? "Stops" : "Restarts");
+        return argc == 2 ? 0 : 2;
+    }
+    char dir[4096], sock[4200];
+    if (armvmi_vm_dir(argv[1], dir, sizeof(dir)))
+        return cli_lib_err(NULL);
+    if (!pid_alive(read_pid(dir)))
+        return cli_err("no running VM named '%s' (see `armvmi vm list`).", argv[1]);
+    snprintf(sock, sizeof(sock), "%s/qmp.sock", dir);
+    struct qmp q;
+    if (qmp_connect(&q, sock))
+        return cli_lib_err(NULL);
+    int rc = qmp_exec(&q, pause ? "stop" : "cont", NULL, NULL, 5000);
+    qmp_close(&q);
+    if (rc)
+        return cli_lib_err(NULL);
+    if (c->json)
+        return cli_json_out(json_pack("{s:s,s:b}", "name", argv[1], "paused", pause));
+    printf("VM '%s' %s\n", argv[1], pause ? "paused" : "resumed");
+    return 0;
+}
+
 int cmd_vm(struct cli *c, int argc, char **argv)
 {
-    static const char help[] = "usage: armvmi vm start|list|console|stop ...\n"
+    static const char help[] = "usage: armvmi vm start|list|console|pause|resume|stop ...\n"
                                "  (`armvmi vm SUBCOMMAND --help` for each)\n";
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         fputs(help, argc < 2 ? stderr : stdout);
@@ -551,7 +578,9 @@ int cmd_vm(struct cli *c, int argc, char **argv)
         return cmd_vm_list(c, argc - 1, argv + 1);
     if (!strcmp(argv[1], "stop"))
         return cmd_vm_stop(c, argc - 1, argv + 1);
+    if (!strcmp(argv[1], "pause") || !strcmp(argv[1], "resume"))
+        return cmd_vm_runstate(c, argc - 1, argv + 1, !strcmp(argv[1], "pause"));
     if (!strcmp(argv[1], "console"))
         return cmd_vm_console(c, argc - 1, argv + 1);
-    return cli_err("unknown vm subcommand '%s' (start, list, console, stop).", argv[1]);
+    return cli_err("unknown vm subcommand '%s' (start, list, console, pause, resume, stop).", argv[1]);
 }
