@@ -17,8 +17,8 @@
 #include "drivers/driver.h"
 #include "drivers/elfcore.h"
 
-#define DUMP_CHUNK (4u << 20)   /* bytes of RAM per write and per progress call */
-#define DUMP_ALIGN 4096u        /* RAM starts page-aligned in the file, so maps are aligned */
+#define DUMP_CHUNK (4u << 20) /* bytes of RAM per write and per progress call */
+#define DUMP_ALIGN 4096u      /* RAM starts page-aligned in the file, so maps are aligned */
 
 struct dump_buf {
     uint8_t *p;
@@ -172,8 +172,8 @@ static int write_headers(armvmi_t *h, int fd, const char *tmp, const struct dump
     return rc;
 }
 
-static int write_ram(armvmi_t *h, int fd, const char *tmp, const uint64_t *ram_off,
-                     uint64_t total, armvmi_progress_fn progress, void *arg)
+static int write_ram(armvmi_t *h, int fd, const char *tmp, const uint64_t *ram_off, uint64_t total,
+                     armvmi_progress_fn progress, void *arg)
 {
     uint8_t *buf = NULL;
     uint64_t done = 0;
@@ -276,8 +276,7 @@ int armvmi_dump(armvmi_t *h, const char *path, armvmi_progress_fn progress, void
     if (!h || !path || !*path)
         return armvmi_fail(ARMVMI_EINVAL, "armvmi_dump: no handle or no output path given.");
     if (!(h->caps & ARMVMI_CAP_READ))
-        return armvmi_fail(ARMVMI_ENOTSUP, "%s cannot be read, so it cannot be dumped.",
-                           h->target);
+        return armvmi_fail(ARMVMI_ENOTSUP, "%s cannot be read, so it cannot be dumped.", h->target);
     if (h->nregions == 0)
         return armvmi_fail(ARMVMI_EINVAL, "%s has no RAM ranges to dump.", h->target);
     int rc = armvmi_pause(h);

@@ -112,8 +112,9 @@ static int add_prstatus(struct elf_reader *r, const uint8_t *desc, uint32_t desc
 {
     if (descsz < ELFCORE_PRSTATUS_REG_END)
         return armvmi_fail(ARMVMI_EFORMAT,
-                           "%s: NT_PRSTATUS note %u is %" PRIu32 " bytes, too short for AArch64 "
-                           "registers (%d needed); the dump is corrupt or not from AArch64.",
+                           "%s: NT_PRSTATUS note %u is %" PRIu32
+                           " bytes, too short for AArch64 registers (%d needed); the dump is "
+                           "corrupt or not from AArch64.",
                            r->path, r->nvcpus, descsz, ELFCORE_PRSTATUS_REG_END);
     if (r->nvcpus >= ELF_MAX_VCPUS)
         return armvmi_fail(ARMVMI_EFORMAT, "%s has more than %d NT_PRSTATUS notes: corrupt dump.",
@@ -159,23 +160,29 @@ static int apply_sysnote(struct elf_reader *r, const struct elf_note_ref *note, 
     const uint8_t *desc = note->desc;
     uint32_t descsz = note->descsz;
     if (descsz < sizeof(struct elfcore_armvmi_hdr))
-        return armvmi_fail(ARMVMI_EFORMAT, "%s: an ARMVMI note is %" PRIu32 " bytes, shorter "
-                           "than its header: corrupt dump.", r->path, descsz);
+        return armvmi_fail(ARMVMI_EFORMAT,
+                           "%s: an ARMVMI note is %" PRIu32
+                           " bytes, shorter than its header: corrupt dump.",
+                           r->path, descsz);
     uint32_t version = ld32(desc), vcpu = ld32(desc + 4), count = ld32(desc + 8),
              esize = ld32(desc + 12);
     if (version != ELFCORE_ARMVMI_VERSION)
         return 0; /* a future layout: keep the general registers, skip what we cannot read */
     if (esize < sizeof(struct elfcore_armvmi_entry) ||
         count > (descsz - sizeof(struct elfcore_armvmi_hdr)) / esize)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s: the ARMVMI note of vCPU %" PRIu32 " claims %"
-                           PRIu32 " entries of %" PRIu32 " bytes in %" PRIu32 " bytes: corrupt "
-                           "dump.", r->path, vcpu, count, esize, descsz);
+        return armvmi_fail(ARMVMI_EFORMAT,
+                           "%s: the ARMVMI note of vCPU %" PRIu32 " claims %" PRIu32
+                           " entries of %" PRIu32 " bytes in %" PRIu32 " bytes: corrupt dump.",
+                           r->path, vcpu, count, esize, descsz);
     if (vcpu >= r->nvcpus)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s has an ARMVMI note for vCPU %" PRIu32 " but only "
-                           "%u NT_PRSTATUS notes: corrupt dump.", r->path, vcpu, r->nvcpus);
+        return armvmi_fail(ARMVMI_EFORMAT,
+                           "%s has an ARMVMI note for vCPU %" PRIu32
+                           " but only %u NT_PRSTATUS notes: corrupt dump.",
+                           r->path, vcpu, r->nvcpus);
     if (seen[vcpu])
-        return armvmi_fail(ARMVMI_EFORMAT, "%s has two ARMVMI notes for vCPU %" PRIu32
-                           ": corrupt dump.", r->path, vcpu);
+        return armvmi_fail(ARMVMI_EFORMAT,
+                           "%s has two ARMVMI notes for vCPU %" PRIu32 ": corrupt dump.", r->path,
+                           vcpu);
     seen[vcpu] = true;
     const uint8_t *e = desc + sizeof(struct elfcore_armvmi_hdr);
     for (uint32_t i = 0; i < count; i++, e += esize) {
@@ -195,19 +202,19 @@ static int read_notes(struct elf_reader *r, const GElf_Phdr *ph, size_t index)
         return 0;
     Elf_Data *d = elf_getdata_rawchunk(r->elf, (int64_t)ph->p_offset, ph->p_filesz, ELF_T_NHDR);
     if (!d)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s: cannot read the notes of program header %zu: "
-                           "%s.", r->path, index, elf_errmsg(-1));
+        return armvmi_fail(ARMVMI_EFORMAT, "%s: cannot read the notes of program header %zu: %s.",
+                           r->path, index, elf_errmsg(-1));
     size_t off = 0;
     unsigned n = 0;
     while (off < d->d_size) {
         GElf_Nhdr nh;
         size_t name_off, desc_off;
         size_t next = gelf_getnote(d, off, &nh, &name_off, &desc_off);
-        if (next == 0 || next <= off || desc_off > d->d_size ||
-            nh.n_descsz > d->d_size - desc_off)
-            return armvmi_fail(ARMVMI_EFORMAT, "%s: note %u of program header %zu has a bad "
-                               "size (it runs past its segment): corrupt dump.", r->path, n,
-                               index);
+        if (next == 0 || next <= off || desc_off > d->d_size || nh.n_descsz > d->d_size - desc_off)
+            return armvmi_fail(ARMVMI_EFORMAT,
+                               "%s: note %u of program header %zu has a bad size (it runs past its "
+                               "segment): corrupt dump.",
+                               r->path, n, index);
         const uint8_t *name = (const uint8_t *)d->d_buf + name_off;
         const uint8_t *desc = (const uint8_t *)d->d_buf + desc_off;
         int rc = 0;
@@ -240,10 +247,11 @@ static int build_regions(struct elf_reader *r, struct armvmi *h)
         if (i > 0) {
             const struct elf_seg *p = &r->segs[i - 1];
             if (s->paddr - p->paddr < p->memsz)
-                return armvmi_fail(ARMVMI_EFORMAT,
-                                   "%s: memory segments %zu and %zu overlap at guest physical "
-                                   "address 0x%" PRIx64 ": corrupt dump.",
-                                   r->path, p->index, s->index, s->paddr);
+                return armvmi_fail(
+                    ARMVMI_EFORMAT,
+                    "%s: memory segments %zu and %zu overlap at guest physical address 0x%" PRIx64
+                    ": corrupt dump.",
+                    r->path, p->index, s->index, s->paddr);
         }
         if (s->filesz == 0)
             continue;
@@ -254,15 +262,17 @@ static int build_regions(struct elf_reader *r, struct armvmi *h)
             continue;
         }
         if (n == ARMVMI_MAX_RAM_RANGES)
-            return armvmi_fail(ARMVMI_EFORMAT, "%s has more than %d separate memory segments; "
-                               "armvmi cannot handle that many RAM ranges.", r->path,
-                               ARMVMI_MAX_RAM_RANGES);
+            return armvmi_fail(ARMVMI_EFORMAT,
+                               "%s has more than %d separate memory segments; armvmi cannot handle "
+                               "that many RAM ranges.",
+                               r->path, ARMVMI_MAX_RAM_RANGES);
         h->regions[n++] = (struct armvmi_region){
             .base = s->paddr, .size = s->filesz, .host = r->map + s->offset, .writable = false};
     }
     if (n == 0)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s contains no guest memory (no PT_LOAD segment "
-                           "with data in the file).", r->path);
+        return armvmi_fail(
+            ARMVMI_EFORMAT,
+            "%s contains no guest memory (no PT_LOAD segment with data in the file).", r->path);
     h->nregions = n;
     return 0;
 }
@@ -270,22 +280,25 @@ static int build_regions(struct elf_reader *r, struct armvmi *h)
 static int check_ident(const char *path, const uint8_t *id, size_t size)
 {
     if (size < SELFMAG || memcmp(id, ELFMAG, SELFMAG) != 0)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s is not an ELF file (no ELF magic): not a core "
-                           "dump.", path);
+        return armvmi_fail(ARMVMI_EFORMAT, "%s is not an ELF file (no ELF magic): not a core dump.",
+                           path);
     if (size < EI_NIDENT)
         return armvmi_fail(ARMVMI_EFORMAT, "%s is truncated inside its ELF header.", path);
     if (id[EI_CLASS] == ELFCLASS32)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s is a 32-bit ELF file; armvmi reads only ELF64 "
-                           "AArch64 core dumps.", path);
+        return armvmi_fail(ARMVMI_EFORMAT,
+                           "%s is a 32-bit ELF file; armvmi reads only ELF64 AArch64 core dumps.",
+                           path);
     if (id[EI_CLASS] != ELFCLASS64)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s has an invalid ELF class (%u): corrupt file.",
-                           path, id[EI_CLASS]);
+        return armvmi_fail(ARMVMI_EFORMAT, "%s has an invalid ELF class (%u): corrupt file.", path,
+                           id[EI_CLASS]);
     if (id[EI_DATA] != ELFDATA2LSB)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s is not a little-endian ELF file; AArch64 core "
-                           "dumps are little-endian.", path);
+        return armvmi_fail(
+            ARMVMI_EFORMAT,
+            "%s is not a little-endian ELF file; AArch64 core dumps are little-endian.", path);
     if (size < sizeof(Elf64_Ehdr))
-        return armvmi_fail(ARMVMI_EFORMAT, "%s is truncated inside its ELF header (%zu of %zu "
-                           "bytes).", path, size, sizeof(Elf64_Ehdr));
+        return armvmi_fail(ARMVMI_EFORMAT,
+                           "%s is truncated inside its ELF header (%zu of %zu bytes).", path, size,
+                           sizeof(Elf64_Ehdr));
     return 0;
 }
 
@@ -297,24 +310,26 @@ static int phdr_count(struct elf_reader *r, const GElf_Ehdr *eh, size_t *out)
         GElf_Shdr sh;
         Elf_Scn *scn = elf_getscn(r->elf, 0);
         if (!scn || !gelf_getshdr(scn, &sh))
-            return armvmi_fail(ARMVMI_EFORMAT, "%s: e_phnum is PN_XNUM but section 0 cannot be "
-                               "read: corrupt dump.", r->path);
+            return armvmi_fail(ARMVMI_EFORMAT,
+                               "%s: e_phnum is PN_XNUM but section 0 cannot be read: corrupt dump.",
+                               r->path);
         n = sh.sh_info;
     }
     if (n == 0)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s has no program headers: not a core dump.",
-                           r->path);
+        return armvmi_fail(ARMVMI_EFORMAT, "%s has no program headers: not a core dump.", r->path);
     if (eh->e_phentsize != sizeof(Elf64_Phdr))
-        return armvmi_fail(ARMVMI_EFORMAT, "%s: program headers are %u bytes, not %zu: corrupt "
-                           "dump.", r->path, eh->e_phentsize, sizeof(Elf64_Phdr));
+        return armvmi_fail(ARMVMI_EFORMAT,
+                           "%s: program headers are %u bytes, not %zu: corrupt dump.", r->path,
+                           eh->e_phentsize, sizeof(Elf64_Phdr));
     if (eh->e_phoff > r->size || n > (r->size - eh->e_phoff) / sizeof(Elf64_Phdr))
-        return armvmi_fail(ARMVMI_EFORMAT, "%s: %zu program headers at offset %" PRIu64 " run "
-                           "past the end of the file (%zu bytes): truncated or corrupt dump.",
+        return armvmi_fail(ARMVMI_EFORMAT,
+                           "%s: %zu program headers at offset %" PRIu64
+                           " run past the end of the file (%zu bytes): truncated or corrupt dump.",
                            r->path, n, (uint64_t)eh->e_phoff, r->size);
     size_t lib_n;
     if (elf_getphdrnum(r->elf, &lib_n) != 0 || lib_n != n)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s: cannot read the program header table: %s.",
-                           r->path, elf_errmsg(-1));
+        return armvmi_fail(ARMVMI_EFORMAT, "%s: cannot read the program header table: %s.", r->path,
+                           elf_errmsg(-1));
     *out = n;
     return 0;
 }
@@ -335,11 +350,13 @@ static int read_dump(struct elf_reader *r, struct armvmi *h)
         return armvmi_fail(ARMVMI_EFORMAT, "%s: cannot read the ELF header: %s.", r->path,
                            elf_errmsg(-1));
     if (eh.e_type != ET_CORE)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s is an ELF file of type %u, not a core dump "
-                           "(ET_CORE).", r->path, eh.e_type);
+        return armvmi_fail(ARMVMI_EFORMAT,
+                           "%s is an ELF file of type %u, not a core dump (ET_CORE).", r->path,
+                           eh.e_type);
     if (eh.e_machine != EM_AARCH64)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s is a core dump for ELF machine %u, not AArch64 "
-                           "(%d).", r->path, eh.e_machine, EM_AARCH64);
+        return armvmi_fail(ARMVMI_EFORMAT,
+                           "%s is a core dump for ELF machine %u, not AArch64 (%d).", r->path,
+                           eh.e_machine, EM_AARCH64);
     /* e_ehsize is not checked: QEMU 7.2 writes 8 there. */
     size_t phnum = 0;
     if ((rc = phdr_count(r, &eh, &phnum)))
@@ -351,17 +368,17 @@ static int read_dump(struct elf_reader *r, struct armvmi *h)
     for (size_t i = 0; i < phnum && !rc; i++) {
         GElf_Phdr ph;
         if (!gelf_getphdr(r->elf, (int)i, &ph)) {
-            rc = armvmi_fail(ARMVMI_EFORMAT, "%s: cannot read program header %zu: %s.", r->path,
-                             i, elf_errmsg(-1));
+            rc = armvmi_fail(ARMVMI_EFORMAT, "%s: cannot read program header %zu: %s.", r->path, i,
+                             elf_errmsg(-1));
             break;
         }
         if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE)
             continue;
         if (ph.p_offset > r->size || ph.p_filesz > r->size - ph.p_offset) {
-            rc = armvmi_fail(ARMVMI_EFORMAT, "%s: segment %zu (offset %" PRIu64 ", %" PRIu64
-                             " bytes) runs past the end of the file (%zu bytes): truncated "
-                             "dump.", r->path, i, (uint64_t)ph.p_offset, (uint64_t)ph.p_filesz,
-                             r->size);
+            rc = armvmi_fail(ARMVMI_EFORMAT,
+                             "%s: segment %zu (offset %" PRIu64 ", %" PRIu64
+                             " bytes) runs past the end of the file (%zu bytes): truncated dump.",
+                             r->path, i, (uint64_t)ph.p_offset, (uint64_t)ph.p_filesz, r->size);
             break;
         }
         if (ph.p_type == PT_NOTE) {
@@ -369,16 +386,20 @@ static int read_dump(struct elf_reader *r, struct armvmi *h)
             continue;
         }
         if (ph.p_memsz < ph.p_filesz)
-            rc = armvmi_fail(ARMVMI_EFORMAT, "%s: memory segment %zu has more bytes in the file "
-                             "(%" PRIu64 ") than in memory (%" PRIu64 "): corrupt dump.",
+            rc = armvmi_fail(ARMVMI_EFORMAT,
+                             "%s: memory segment %zu has more bytes in the file (%" PRIu64
+                             ") than in memory (%" PRIu64 "): corrupt dump.",
                              r->path, i, (uint64_t)ph.p_filesz, (uint64_t)ph.p_memsz);
         else if (ph.p_memsz && ph.p_paddr > UINT64_MAX - (ph.p_memsz - 1))
-            rc = armvmi_fail(ARMVMI_EFORMAT, "%s: memory segment %zu at 0x%" PRIx64 " passes "
-                             "the end of the physical address space: corrupt dump.", r->path, i,
-                             (uint64_t)ph.p_paddr);
+            rc = armvmi_fail(ARMVMI_EFORMAT,
+                             "%s: memory segment %zu at 0x%" PRIx64
+                             " passes the end of the physical address space: corrupt dump.",
+                             r->path, i, (uint64_t)ph.p_paddr);
         else if (ph.p_memsz)
-            r->segs[r->nsegs++] = (struct elf_seg){.paddr = ph.p_paddr, .offset = ph.p_offset,
-                                                   .filesz = ph.p_filesz, .memsz = ph.p_memsz,
+            r->segs[r->nsegs++] = (struct elf_seg){.paddr = ph.p_paddr,
+                                                   .offset = ph.p_offset,
+                                                   .filesz = ph.p_filesz,
+                                                   .memsz = ph.p_memsz,
                                                    .index = i};
     }
     if (!rc)

@@ -19,7 +19,7 @@ struct eg_seg {
 
 struct eg_opts {
     unsigned nvcpus;
-    bool sysregs;         /* add an ARMVMI note per vCPU */
+    bool sysregs; /* add an ARMVMI note per vCPU */
     unsigned nsegs;
     struct eg_seg segs[EG_MAX_SEGS];
 };
@@ -99,13 +99,16 @@ static inline uint8_t *eg_build(const struct eg_opts *o, struct eg_layout *lay)
     eh.e_phentsize = sizeof(Elf64_Phdr);
     eh.e_phnum = (uint16_t)nph;
     memcpy(b, &eh, sizeof(eh));
-    Elf64_Phdr ph = {.p_type = PT_NOTE, .p_offset = notes_off, .p_filesz = notes_len,
-                     .p_memsz = notes_len};
+    Elf64_Phdr ph = {
+        .p_type = PT_NOTE, .p_offset = notes_off, .p_filesz = notes_len, .p_memsz = notes_len};
     memcpy(b + sizeof(eh), &ph, sizeof(ph));
     for (unsigned i = 0; i < o->nsegs; i++) {
-        ph = (Elf64_Phdr){.p_type = PT_LOAD, .p_offset = lay->seg_off[i],
-                          .p_vaddr = o->segs[i].paddr, .p_paddr = o->segs[i].paddr,
-                          .p_filesz = o->segs[i].filesz, .p_memsz = o->segs[i].memsz};
+        ph = (Elf64_Phdr){.p_type = PT_LOAD,
+                          .p_offset = lay->seg_off[i],
+                          .p_vaddr = o->segs[i].paddr,
+                          .p_paddr = o->segs[i].paddr,
+                          .p_filesz = o->segs[i].filesz,
+                          .p_memsz = o->segs[i].memsz};
         memcpy(b + sizeof(eh) + (1 + i) * sizeof(ph), &ph, sizeof(ph));
         for (uint64_t j = 0; j < o->segs[i].filesz; j++)
             b[lay->seg_off[i] + j] = eg_byte(o->segs[i].paddr + j);
@@ -163,8 +166,8 @@ static inline uint8_t *eg_add_sections(uint8_t *b, struct eg_layout *lay, bool x
         sh[0].sh_info = eh->e_phnum;
         eh->e_phnum = PN_XNUM;
     }
-    sh[1] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = stroff,
-                         .sh_size = sizeof(strtab)};
+    sh[1] = (Elf64_Shdr){
+        .sh_name = 1, .sh_type = SHT_STRTAB, .sh_offset = stroff, .sh_size = sizeof(strtab)};
     memcpy(b + shoff, sh, sizeof(sh));
     memcpy(b + stroff, strtab, sizeof(strtab));
     eh->e_shoff = shoff;

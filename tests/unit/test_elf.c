@@ -197,8 +197,8 @@ static void test_roundtrip_regs(void **state)
     struct armvmi_info info;
     armvmi_get_info(h, &info);
     assert_int_equal(info.vcpus, 3);
-    assert_int_equal(info.caps, ARMVMI_CAP_READ | ARMVMI_CAP_MAP | ARMVMI_CAP_REGS |
-                                    ARMVMI_CAP_SYSREGS);
+    assert_int_equal(info.caps,
+                     ARMVMI_CAP_READ | ARMVMI_CAP_MAP | ARMVMI_CAP_REGS | ARMVMI_CAP_SYSREGS);
     assert_int_equal(info.nranges, 3);
     assert_int_equal(info.ranges[0].base, 0x10000); /* sorted */
     assert_int_equal(info.ranges[2].base, 0x80000000);
@@ -276,7 +276,9 @@ static void test_roundtrip_regs(void **state)
 /* Contiguous segments merge into one range; unknown register IDs and note versions are skipped. */
 static void test_merge_and_future_notes(void **state)
 {
-    struct eg_opts o = {.nvcpus = 2, .sysregs = true, .nsegs = 2,
+    struct eg_opts o = {.nvcpus = 2,
+                        .sysregs = true,
+                        .nsegs = 2,
                         .segs = {{0x40000000, 0x1000, 0x1000}, {0x40001000, 0x2000, 0x2000}}};
     struct eg_layout lay;
     uint8_t *b = eg_build(&o, &lay);
@@ -359,14 +361,26 @@ static Elf64_Nhdr *note_at(uint8_t *b, size_t off)
     return (Elf64_Nhdr *)(b + off);
 }
 
-static void c_empty(uint8_t *b, size_t *len, const struct eg_layout *l) { *len = 0; }
-static void c_trunc_hdr(uint8_t *b, size_t *len, const struct eg_layout *l) { *len = 40; }
-static void c_trunc_ident(uint8_t *b, size_t *len, const struct eg_layout *l) { *len = 10; }
+static void c_empty(uint8_t *b, size_t *len, const struct eg_layout *l)
+{
+    *len = 0;
+}
+static void c_trunc_hdr(uint8_t *b, size_t *len, const struct eg_layout *l)
+{
+    *len = 40;
+}
+static void c_trunc_ident(uint8_t *b, size_t *len, const struct eg_layout *l)
+{
+    *len = 10;
+}
 static void c_trunc_seg(uint8_t *b, size_t *len, const struct eg_layout *l)
 {
     *len = l->seg_off[0] + 100;
 }
-static void c_trunc_phdrs(uint8_t *b, size_t *len, const struct eg_layout *l) { *len = 100; }
+static void c_trunc_phdrs(uint8_t *b, size_t *len, const struct eg_layout *l)
+{
+    *len = 100;
+}
 static void c_phnum_huge(uint8_t *b, size_t *len, const struct eg_layout *l)
 {
     ehdr(b)->e_phnum = 0xfff0;

@@ -26,10 +26,36 @@ static uint64_t rnd(void)
     return rs;
 }
 
-static const uint64_t interesting[] = {
-    0, 1, 2, 3, 4, 5, 7, 8, 12, 16, 56, 64, 0x7f, 0x80, 0xff, 0x100, 0xfff, 0x1000, 0xffff,
-    0x10000, 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull, 0x40000000, 0x7fffffffffffffffull,
-    0x8000000000000000ull, ~0ull, ~0ull - 1, ~0ull - 0xfff};
+static const uint64_t interesting[] = {0,
+                                       1,
+                                       2,
+                                       3,
+                                       4,
+                                       5,
+                                       7,
+                                       8,
+                                       12,
+                                       16,
+                                       56,
+                                       64,
+                                       0x7f,
+                                       0x80,
+                                       0xff,
+                                       0x100,
+                                       0xfff,
+                                       0x1000,
+                                       0xffff,
+                                       0x10000,
+                                       0x7fffffff,
+                                       0x80000000,
+                                       0xffffffff,
+                                       0x100000000ull,
+                                       0x40000000,
+                                       0x7fffffffffffffffull,
+                                       0x8000000000000000ull,
+                                       ~0ull,
+                                       ~0ull - 1,
+                                       ~0ull - 0xfff};
 
 /* Mutate b (len bytes, capacity cap) in place; metadata is hit more often than RAM. */
 static size_t mutate(uint8_t *b, size_t len, size_t cap, size_t meta_len)
@@ -121,16 +147,21 @@ static void test_fuzz(void **state)
     const char *it = getenv("ARMVMI_FUZZ_ITERS");
     uint64_t seed = s ? strtoull(s, NULL, 0) : ((uint64_t)time(NULL) << 16) ^ (uint64_t)getpid();
     long iters = it ? strtol(it, NULL, 0) : 20000;
-    print_message("# seed %" PRIu64 " (rerun with ARMVMI_FUZZ_SEED=%" PRIu64 "), %ld dumps\n",
-                  seed, seed, iters);
+    print_message("# seed %" PRIu64 " (rerun with ARMVMI_FUZZ_SEED=%" PRIu64 "), %ld dumps\n", seed,
+                  seed, iters);
     rs = seed ? seed : 1;
 
     const struct eg_opts bases[] = {
-        {.nvcpus = 2, .sysregs = true, .nsegs = 3,
-         .segs = {{0x40000000, 0x200, 0x200}, {0x40000200, 0x100, 0x100},
+        {.nvcpus = 2,
+         .sysregs = true,
+         .nsegs = 3,
+         .segs = {{0x40000000, 0x200, 0x200},
+                  {0x40000200, 0x100, 0x100},
                   {0x80000000, 0x80, 0x1000}}},
         {.nvcpus = 1, .sysregs = false, .nsegs = 1, .segs = {{0x40000000, 0x100, 0x100}}},
-        {.nvcpus = 4, .sysregs = true, .nsegs = 2,
+        {.nvcpus = 4,
+         .sysregs = true,
+         .nsegs = 2,
          .segs = {{0x1000, 0x40, 0x40}, {0x40000000, 0x40, 0x40}}},
     };
     /* the three bases, then the first two with QEMU 7.2's section headers (one with PN_XNUM) */

@@ -170,10 +170,8 @@ int main(void)
         return 0;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_info),
-        cmocka_unit_test(test_bytes_match_pmemsave),
-        cmocka_unit_test(test_payload),
-        cmocka_unit_test(test_regs),
+        cmocka_unit_test(test_info),    cmocka_unit_test(test_bytes_match_pmemsave),
+        cmocka_unit_test(test_payload), cmocka_unit_test(test_regs),
         cmocka_unit_test(test_redump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
