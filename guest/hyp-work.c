@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #define WORKERS 4
-#define ROUNDS 3000
-#define MAP_BYTES (4u << 20)
+#define ROUNDS 1000
+#define MAP_BYTES (2u << 20)
 
 static volatile sig_atomic_t ticks;
 

@@ -10,7 +10,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: armvmi-hyp-boot --kernel IMAGE --initrd INITRD --rundir DIR [--smp N] [--mem MIB]\n"
-			"       [--append ARGS] [--hyp ELF] [--qemu PATH] [--no-hyp] [--print] [-- extra QEMU args]\n");
+			"       [--append ARGS] [--hyp ELF] [--qemu PATH] [--no-hyp] [--print] [--carveout] [-- extra QEMU args]\n");
 	exit(2);
 }
 
@@ -29,6 +29,12 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(a, "--no-hyp")) { no_hyp = 1; continue; }
 		if (!strcmp(a, "--print")) { print = 1; continue; }
+		if (!strcmp(a, "--carveout")) {
+			unsigned long long base, size;
+			hyp_carveout(b.mem_mib, &base, &size);
+			printf("0x%llx 0x%llx\n", base, size);
+			return 0;
+		}
 		if (!val)
 			usage();
 		i++;
