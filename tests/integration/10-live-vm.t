@@ -4,7 +4,7 @@
 # registers against GDB, dumps (ours and QEMU's) against the paused live VM.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
-plan 18
+plan 21
 A=$ARMVMI
 vm=it-el1
 work=$(mktemp -d /tmp/armvmi-t-work.XXXXXX)
@@ -70,7 +70,19 @@ for t in $vm "$work/ours.elf" "$work/qemu.elf"; do
 done
 cmp -s "$work/$vm.bytes" "$work/ours.elf.bytes"; ok $? "our dump equals the live VM at 1,000 random addresses"
 cmp -s "$work/$vm.bytes" "$work/qemu.elf.bytes"; ok $? "QEMU's dump equals the live VM at 1,000 random addresses"
+# registers in our dump (NT_PRSTATUS and the ARMVMI system-register note) equal the paused VM's
+live=$($A --vm $vm regs --json | jq -S .regs)
+dumped=$($A --vm "$work/ours.elf" regs --json | jq -S .regs)
+common=$(jq -n --argjson a "$live" --argjson b "$dumped" '[$a | keys[] | select($b[.] != null)] | length')
+same=$(jq -n --argjson a "$live" --argjson b "$dumped" '[$a | to_entries[] | select($b[.key] != null and $b[.key] != .value)] | length')
+[ "$common" -ge 40 ] && [ "$same" -eq 0 ]; ok $? "the dump's $common registers equal the live vCPU's"
 $A vm resume $vm >/dev/null
+# Ctrl-C during a dump leaves neither the file nor a temporary one
+$A --vm $vm dump -o "$work/int.elf" 2>"$work/int.err" & dpid=$!
+sleep 0.1; kill -INT $dpid; wait $dpid; r=$?
+left=$(ls "$work" | grep -c '^int\.elf')
+[ $r -ne 0 ] && [ "$left" -eq 0 ]; ok $? "an interrupted dump leaves no file behind (exit $r)"
+is "$($A --vm $vm info --json | jq -r .paused)" false "the VM runs again after the interrupted dump"
 
 $A vm stop $vm >/dev/null
 pid_left=$(pgrep -f "$ARMVMI_RUNTIME_DIR/$vm/" | head -n 1)
