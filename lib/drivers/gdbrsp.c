@@ -16,6 +16,7 @@
 #define RSP_TIMEOUT_MS 10000
 #define RSP_MAX_XML (1u << 20)  /* target descriptions larger than this are refused */
 #define RSP_MAX_INCLUDE_DEPTH 4
+#define RSP_MAX_INCLUDES 64     /* files one target description may pull in */
 
 static int rsp_fail(struct gdbrsp *g, const char *what)
 {
@@ -27,6 +28,7 @@ int gdbrsp_connect(struct gdbrsp *g, const char *path)
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     memset(g, 0, sizeof(*g));
     g->fd = -1;
+    g->timeout_ms = RSP_TIMEOUT_MS;
     snprintf(g->path, sizeof(g->path), "%s", path);
     if (strlen(path) >= sizeof(sa.sun_path))
         return armvmi_fail(ARMVMI_EINVAL, "socket path %s is too long.", path);
@@ -57,7 +59,7 @@ static int rsp_getc(struct gdbrsp *g)
 {
     if (g->rpos == g->rlen) {
         struct pollfd p = {.fd = g->fd, .events = POLLIN};
-        int n = poll(&p, 1, RSP_TIMEOUT_MS);
+        int n = poll(&p, 1, g->timeout_ms);
         if (n <= 0)
             return -1;
         ssize_t r = read(g->fd, g->rbuf, sizeof(g->rbuf));
@@ -73,7 +75,7 @@ static int write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
     while (len) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL); /* a closed peer is an error, not SIGPIPE */
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -186,6 +188,7 @@ struct xml_ctx {
     struct gdbrsp *g;
     int next_regnum;
     int depth;
+    int includes;
     int err;
 };
 
@@ -237,7 +240,8 @@ static void XMLCALL xml_start(void *ud, const XML_Char *el, const XML_Char **att
                 href = attr[i + 1];
         char *sub;
         size_t sublen;
-        if (!href || x->depth >= RSP_MAX_INCLUDE_DEPTH || strchr(href, ':') ||
+        if (!href || x->depth >= RSP_MAX_INCLUDE_DEPTH || ++x->includes > RSP_MAX_INCLUDES ||
+            strchr(href, ':') ||
             fetch_xml(x->g, href, &sub, &sublen)) {
             x->err = 1;
             return;

@@ -18,6 +18,7 @@ struct gdbrsp_reg {
 
 struct gdbrsp {
     int fd;
+    int timeout_ms; /* per read; gdbrsp_connect sets 10 s */
     char path[256];
     char rbuf[4096];
     size_t rpos, rlen;

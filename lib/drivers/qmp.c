@@ -124,7 +124,7 @@ int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret, int tim
     const char *p = text;
     size_t left = n + 1;
     while (left) {
-        ssize_t w = write(q->fd, p, left);
+        ssize_t w = send(q->fd, p, left, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
