@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -344,22 +345,46 @@ static int cached_package(const char *cache, const char *kind, const char *meta,
     return 0;
 }
 
+/* Remove what an interrupted earlier run left: temporary and staging entries. Only called with
+ * the cache lock held, so no other fetch is using them. */
+static void clean_leftovers(const char *gcache)
+{
+    char cmd[] = "for d in kernel busybox initrd; do [ -d \"$1/$d\" ] || continue; "
+                 "rm -rf \"$1/$d\"/tmp-* \"$1/$d\"/*.staging \"$1/$d\"/stage-* "
+                 "\"$1/$d\"/*.tmp; done";
+    char *sh[] = {"sh", "-c", cmd, "sh", (char *)gcache, NULL};
+    cli_run(sh, true);
+}
+
 int guestkit_get(struct guest_kit *k, bool verbose, bool refresh)
 {
-    char cache[4096], gcache[4200];
+    char cache[4096], gcache[4200], lockpath[4300];
     memset(k, 0, sizeof(*k));
     if (armvmi_cache_root(cache, sizeof(cache)))
         return cli_lib_err(NULL);
     snprintf(gcache, sizeof(gcache), "%s/guest", cache);
     if (armvmi_mkdirs(gcache))
         return cli_lib_err(NULL);
+    /* one fetch at a time per cache; the lock goes with the process, however it ends */
+    snprintf(lockpath, sizeof(lockpath), "%s/.lock", gcache);
+    int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB)) {
+        if (lock >= 0) {
+            say(verbose, "waiting for another armvmi fetching the guest kit%s%s", "", "");
+            flock(lock, LOCK_EX);
+        }
+    }
+    clean_leftovers(gcache);
     static const char *const guest_rel[] = {"../guest", "../libexec/armvmi/guest", NULL};
     const char *env = getenv("ARMVMI_GUEST_PROGRAMS");
     char *guestdir = env && *env ? strdup(env) : cli_find_companion(guest_rel);
-    if (!guestdir)
+    if (!guestdir) {
+        if (lock >= 0)
+            close(lock);
         return cli_err("the guest test programs were not found next to armvmi (%s/../guest): "
                        "run `make` first.",
                        cli_exe_dir());
+    }
     char busybox[4600];
     int rc = cached_package(gcache, "kernel", "linux-image-arm64", "Image", k->kernel,
                             sizeof(k->kernel), k->kernel_version, sizeof(k->kernel_version),
@@ -371,6 +396,8 @@ int guestkit_get(struct guest_kit *k, bool verbose, bool refresh)
     if (!rc)
         rc = build_initrd(gcache, busybox, guestdir, k->initrd, sizeof(k->initrd), verbose);
     free(guestdir);
+    if (lock >= 0)
+        close(lock);
     return rc;
 }
 
