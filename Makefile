@@ -19,7 +19,7 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
 CFLAGS     ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) -fPIC -Iinclude -Ilib $(PKG_CFLAGS) \
-              -DARMVMI_VERSION=\"$(VERSION)\" -DARMVMI_PREFIX=\"$(PREFIX)\" $(CFLAGS)
+              -DARMVMI_VERSION=\"$(VERSION)\" $(CFLAGS)
 SAN_FLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRCS   := $(sort $(wildcard lib/*/*.c lib/*/*/*.c lib/*/*/*/*.c))
@@ -108,7 +108,8 @@ install: build-all
 	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libarmvmi.so.0 $(DESTDIR)$(PREFIX)/lib/libarmvmi.so
 	install -m 644 include/armvmi/*.h $(DESTDIR)$(PREFIX)/include/armvmi/
-	install -m 644 $(BUILD)/lib/pkgconfig/armvmi.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' armvmi.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/armvmi.pc
 	install -d $(DESTDIR)$(PREFIX)/libexec/armvmi
 	$(if $(INSTALL_LIBEXEC),cp -r $(INSTALL_LIBEXEC) $(DESTDIR)$(PREFIX)/libexec/armvmi/)
 
