@@ -1,19 +1,231 @@
 /* SPDX-License-Identifier: MIT */
-/* GIC handling: pass-through mode (guest drives the physical GICv3 CPU interface and distributor). */
+/* Virtual GIC: the hypervisor owns the physical GICv3 (HCR_EL2.IMO/FMO) and injects through list registers. */
 #include <hyp/arch.h>
 #include <hyp/console.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
+#include "../drivers/gicv3.h"
+#include "../platform/qemu-virt.h"
+#include "vgic.h"
 
 bool vgic_enabled;
+u8 vgic_spi_prio[1024];
+u8 vgic_ppi_prio[HYP_MAX_CPUS][32];
 
-void vgic_init_global(void) {}
-void vgic_init_cpu(void) {}
+#define QUEUE_LEN 64
 
-void vgic_handle_irq(struct regs *r)
+struct vgic_cpu {
+	u32 queue[QUEUE_LEN]; /* INTIDs waiting for a free list register; bit 31: HW-linked */
+	unsigned queued;
+	unsigned nlr;
+};
+static struct vgic_cpu vgic_cpus[HYP_MAX_CPUS];
+
+#define QUEUED_HW (1u << 31)
+
+static u64 lr_read(unsigned i)
 {
-	hyp_panic("physical interrupt at EL2 with the GIC passed through (ELR 0x%lx)", r->elr);
+	switch (i) {
+	case 0: return read_ich_lr0_el2();
+	case 1: return read_ich_lr1_el2();
+	case 2: return read_ich_lr2_el2();
+	default: return read_ich_lr3_el2();
+	}
 }
 
-bool vgic_mmio(struct regs *r, u64 ipa, u64 esr) { return false; }
-bool vgic_sysreg(struct regs *r, u64 esr) { return false; }
+static void lr_write(unsigned i, u64 v)
+{
+	switch (i) {
+	case 0: write_ich_lr0_el2(v); break;
+	case 1: write_ich_lr1_el2(v); break;
+	case 2: write_ich_lr2_el2(v); break;
+	default: write_ich_lr3_el2(v); break;
+	}
+}
+
+static inline u64 gicr_base(unsigned cpu) { return PLAT_GICR_BASE + (u64)cpu * GICR_FRAME_SIZE; }
+
+static void gicd_wait_rwp(void)
+{
+	for (unsigned i = 0; i < 1000000 && (mmio_read32(PLAT_GICD_BASE + GICD_CTLR) & GICD_CTLR_RWP); i++)
+		;
+}
+
+unsigned vgic_nr_irqs(void)
+{
+	unsigned n = 32 * (GICD_TYPER_ITLINES(mmio_read32(PLAT_GICD_BASE + GICD_TYPER)) + 1);
+	return n > 1020 ? 1020 : n;
+}
+
+/* Physical distributor: all SPIs group 1, disabled, default priority, routed to CPU 0. */
+void vgic_init_global(void)
+{
+	unsigned n;
+
+	if (!vgic_enabled)
+		return;
+	n = vgic_nr_irqs();
+	mmio_write32(PLAT_GICD_BASE + GICD_CTLR, 0);
+	gicd_wait_rwp();
+	for (unsigned i = 32; i < n; i += 32) {
+		mmio_write32(PLAT_GICD_BASE + GICD_ICENABLER + i / 8, ~0u);
+		mmio_write32(PLAT_GICD_BASE + GICD_ICPENDR + i / 8, ~0u);
+		mmio_write32(PLAT_GICD_BASE + GICD_ICACTIVER + i / 8, ~0u);
+		mmio_write32(PLAT_GICD_BASE + GICD_IGROUPR + i / 8, ~0u);
+		mmio_write32(PLAT_GICD_BASE + GICD_IGRPMODR + i / 8, 0);
+	}
+	for (unsigned i = 32; i < n; i++) {
+		mmio_write32(PLAT_GICD_BASE + GICD_IPRIORITYR + (i & ~3u), 0xa0a0a0a0u);
+		mmio_write64(PLAT_GICD_BASE + GICD_IROUTER + 8 * i, 0);
+		vgic_spi_prio[i] = 0xa0;
+	}
+	mmio_write32(PLAT_GICD_BASE + GICD_CTLR, GICD_CTLR_ARE | GICD_CTLR_EN_G1 | GICD_CTLR_EN_G0);
+	gicd_wait_rwp();
+	hyp_printf("vgic: %u interrupt lines, %lu list registers\n", n,
+		   (read_ich_vtr_el2() & 0x1f) + 1);
+}
+
+/* This CPU's redistributor awake, SGIs/PPIs group 1 and disabled but for the maintenance
+ * interrupt; physical CPU interface with split priority drop / deactivation (EOImode 1), so a
+ * hardware-linked virtual interrupt deactivates its physical one when the guest EOIs it. */
+void vgic_init_cpu(void)
+{
+	struct vcpu *v = vcpu_current();
+	u64 rd = gicr_base(v->id), sgi = rd + GICR_SGI_OFFSET;
+	struct vgic_cpu *vc = &vgic_cpus[v->id];
+
+	if (!vgic_enabled)
+		return;
+	mmio_write32(rd + GICR_WAKER, mmio_read32(rd + GICR_WAKER) & ~GICR_WAKER_PSLEEP);
+	for (unsigned i = 0; i < 1000000 && (mmio_read32(rd + GICR_WAKER) & GICR_WAKER_CASLEEP); i++)
+		;
+	mmio_write32(sgi + GICD_ICENABLER, ~0u);
+	mmio_write32(sgi + GICD_ICPENDR, ~0u);
+	mmio_write32(sgi + GICD_ICACTIVER, ~0u);
+	mmio_write32(sgi + GICD_IGROUPR, ~0u);
+	mmio_write32(sgi + GICD_IGRPMODR, 0);
+	for (unsigned i = 0; i < 32; i += 4)
+		mmio_write32(sgi + GICD_IPRIORITYR + i, 0xa0a0a0a0u);
+	for (unsigned i = 0; i < 32; i++)
+		vgic_ppi_prio[v->id][i] = 0xa0;
+	mmio_write32(sgi + GICD_ISENABLER, 1u << GIC_INTID_MAINT);
+	write_icc_pmr_el1(0xff);
+	write_icc_ctlr_el1(ICC_CTLR_EOIMODE);
+	write_icc_igrpen1_el1(1);
+	vc->nlr = (read_ich_vtr_el2() & 0x1f) + 1;
+	if (vc->nlr > 4)
+		vc->nlr = 4;
+	for (unsigned i = 0; i < vc->nlr; i++)
+		lr_write(i, 0);
+	write_ich_vmcr_el2(0);
+	write_ich_hcr_el2(ICH_HCR_EN);
+	isb();
+}
+
+static u8 vgic_prio(unsigned cpu, u32 intid)
+{
+	return intid < 32 ? vgic_ppi_prio[cpu][intid] : vgic_spi_prio[intid];
+}
+
+/* Put a pending virtual interrupt in a free list register (IHI 0069 12.5.10: State 01). */
+static bool vgic_try_lr(struct vgic_cpu *vc, unsigned cpu, u32 intid, bool hw)
+{
+	u64 elrsr = read_ich_elrsr_el2();
+
+	for (unsigned i = 0; i < vc->nlr; i++) {
+		u64 lr;
+		if (elrsr & BIT(i))
+			continue;
+		lr = lr_read(i);
+		if (ICH_LR_VINTID(lr) == intid && !hw) {
+			lr_write(i, lr | ICH_LR_PENDING); /* already there: pending (and active) */
+			return true;
+		}
+	}
+	for (unsigned i = 0; i < vc->nlr; i++) {
+		if (!(elrsr & BIT(i)))
+			continue;
+		lr_write(i, ICH_LR_PENDING | ICH_LR_GROUP1 | ((u64)vgic_prio(cpu, intid) << ICH_LR_PRIO_SHIFT) |
+				    (hw ? ICH_LR_HW | ((u64)intid << ICH_LR_PINTID_SHIFT) : 0) | intid);
+		return true;
+	}
+	return false;
+}
+
+static void vgic_inject(u32 intid, bool hw)
+{
+	unsigned cpu = vcpu_current()->id;
+	struct vgic_cpu *vc = &vgic_cpus[cpu];
+	u32 e = intid | (hw ? QUEUED_HW : 0);
+
+	if (!vc->queued && vgic_try_lr(vc, cpu, intid, hw))
+		return;
+	for (unsigned i = 0; i < vc->queued; i++)
+		if (vc->queue[i] == e)
+			return;
+	if (vc->queued == QUEUE_LEN)
+		hyp_panic("vgic: more than %u interrupts waiting for list registers", QUEUE_LEN);
+	vc->queue[vc->queued++] = e;
+	/* Underflow maintenance interrupt: tell us when list registers free up. */
+	write_ich_hcr_el2(read_ich_hcr_el2() | ICH_HCR_UIE);
+}
+
+static void vgic_refill(void)
+{
+	unsigned cpu = vcpu_current()->id, done = 0;
+	struct vgic_cpu *vc = &vgic_cpus[cpu];
+
+	while (done < vc->queued &&
+	       vgic_try_lr(vc, cpu, vc->queue[done] & ~QUEUED_HW, vc->queue[done] & QUEUED_HW))
+		done++;
+	for (unsigned i = done; i < vc->queued; i++)
+		vc->queue[i - done] = vc->queue[i];
+	vc->queued -= done;
+	if (!vc->queued)
+		write_ich_hcr_el2(read_ich_hcr_el2() & ~ICH_HCR_UIE);
+}
+
+/* Physical IRQ at EL2: acknowledge, drop priority, and hand it to this CPU's vCPU. */
+void vgic_handle_irq(struct regs *r)
+{
+	if (!vgic_enabled)
+		hyp_panic("physical interrupt at EL2 with the GIC passed through (ELR 0x%lx)", r->elr);
+	for (int n = 0; n < 16; n++) {
+		u32 intid = (u32)read_icc_iar1_el1() & 0xffffff;
+
+		if (intid >= GIC_INTID_SPURIOUS)
+			break;
+		write_icc_eoir1_el1(intid); /* priority drop only (EOImode 1) */
+		if (intid == GIC_INTID_MAINT) {
+			write_icc_dir_el1(intid);
+			vgic_refill();
+		} else if (intid < 16) {
+			write_icc_dir_el1(intid); /* SGIs are not hardware-linked */
+			vgic_inject(intid, false);
+		} else {
+			vgic_inject(intid, true); /* deactivated by the guest's EOI */
+		}
+	}
+	isb();
+}
+
+/* ICC_SGI1R_EL1 / ICC_ASGI1R_EL1 / ICC_SGI0R_EL1 writes trap with IMO set (IHI 0069 12.2.4);
+ * vCPUs are pinned 1:1 with identical affinities, so the physical SGI goes to the right CPU. */
+#define SYSREG_ICC_SGI1R ESR_SYS_REG(3, 0, 12, 11, 5)
+#define SYSREG_ICC_ASGI1R ESR_SYS_REG(3, 0, 12, 11, 6)
+#define SYSREG_ICC_SGI0R ESR_SYS_REG(3, 0, 12, 11, 7)
+
+bool vgic_sysreg(struct regs *r, u64 esr)
+{
+	u64 reg = esr & ESR_SYS_REG_MASK, rt = ESR_SYS_RT(esr);
+	u64 val = rt == 31 ? 0 : r->x[rt];
+
+	if (!vgic_enabled || (esr & ESR_SYS_READ))
+		return false;
+	if (reg == SYSREG_ICC_SGI1R || reg == SYSREG_ICC_ASGI1R || reg == SYSREG_ICC_SGI0R) {
+		write_icc_sgi1r_el1(val); /* all interrupts are group 1 physically */
+		isb();
+		return true;
+	}
+	return false;
+}

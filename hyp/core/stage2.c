@@ -81,11 +81,11 @@ void stage2_build(void)
 
 	s2_parange();
 	s2_root = table_alloc();
-	/* Low I/O: everything below RAM except what the hypervisor emulates (the distributor
-	 * and the ITS when the virtual GIC is on). */
+	/* Low I/O: everything below RAM except, with the virtual GIC, the GIC's 16MB (distributor,
+	 * ITS, redistributors), which traps and is emulated. */
 	if (vgic_enabled) {
 		s2_map(0, PLAT_GICD_BASE, S2_DEVICE);
-		s2_map(PLAT_GICR_BASE, PLAT_LOWIO_END - PLAT_GICR_BASE, S2_DEVICE);
+		s2_map(PLAT_GIC_END, PLAT_LOWIO_END - PLAT_GIC_END, S2_DEVICE);
 	} else {
 		s2_map(0, PLAT_LOWIO_END, S2_DEVICE);
 	}

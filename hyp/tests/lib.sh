@@ -15,7 +15,7 @@ HYP_TMP=$(mktemp -d /tmp/armvmi-hyp-test.XXXXXX)
 ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAIL=1; echo "not ok $T_N - $*"; }
 check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-diag() { echo "# $*"; }
+diag() { sed 's/^/# /' <<<"$*"; }
 
 hyp_cleanup() {
 	vm_kill

@@ -5,7 +5,7 @@
 # through /dev/mem (the guest gets a fault, the hypervisor reports it and keeps running).
 source "$(dirname "$0")/../../hyp/tests/lib.sh"
 hyp_require
-echo "1..11"
+echo "1..14"
 
 if ! hyp_guest_kit; then
 	not_ok "guest kit: armvmi guest fetch gave kernel and initrd"; exit 1
@@ -22,11 +22,16 @@ vm_kill
 
 vm_start hyp --smp 2 --mem 512
 check "guest reaches init under the hypervisor with 2 vCPUs" wait_log '^ARMVMI-INIT-READY' 240
+check "the hypervisor owns the GIC (virtual GIC mode)" wait_log '^\[hyp\] RAM .* 2 vCPUs, virtual GIC' 1
 sleep 1
 vm_run 'hyp-work' 300
 GOT=$(grep -o 'checksum=[0-9a-f]*' <<<"$OUT")
 check "workload across 2 vCPUs under the hypervisor: same checksum ($GOT = $REF)" test -n "$GOT" -a "$GOT" = "$REF"
 check "workload saw both vCPUs" grep -q 'cpus=2' <<<"$OUT"
+vm_run 'cat /proc/interrupts' 30
+diag "$(grep -E 'arch_timer|Rescheduling|Function' <<<"$OUT")"
+check "virtual timer interrupts reach both vCPUs" awk '/arch_timer/ { exit !($2 > 0 && $3 > 0) }' <<<"$OUT"
+check "IPIs (SGIs) reach both vCPUs" awk '/Rescheduling/ { exit !($2 > 0 && $3 > 0) }' <<<"$OUT"
 
 read -r CB CS < <("$HYP_BOOT" --mem 512 --carveout)
 LAST=$(printf '0x%x' $((CB + CS - 4)))

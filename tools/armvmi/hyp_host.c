@@ -301,7 +301,7 @@ int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *er
 	bi.carve_size = cs;
 	bi.kernel_entry = kaddr;
 	bi.dtb = daddr;
-	bi.flags = (gic && !strcmp(gic, "virtual")) ? HYP_BOOT_VGIC : 0;
+	bi.flags = (gic && !strcmp(gic, "passthrough")) ? 0 : HYP_BOOT_VGIC;
 	if (write_file(binfo, &bi, sizeof(bi)))
 		return fail(err, errlen, "cannot write %s: %s.", binfo, strerror(errno));
 

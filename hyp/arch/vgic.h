@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared state of the virtual GIC (vgic.c) and its distributor/redistributor emulation (vgic_mmio.c). */
+#ifndef HYP_ARCH_VGIC_H
+#define HYP_ARCH_VGIC_H
+
+#include <hyp/types.h>
+#include <hyp/bootinfo.h>
+
+extern u8 vgic_spi_prio[1024];
+extern u8 vgic_ppi_prio[HYP_MAX_CPUS][32];
+unsigned vgic_nr_irqs(void);
+
+#endif
