@@ -38,3 +38,15 @@ ALL_TARGETS += $(HYP_BOOT)
 $(HYP_BOOT): hyp/tools/hyp-boot.c tools/armvmi/hyp_host.c tools/armvmi/hyp_host.h hyp/include/hyp/bootinfo.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -g -o $@ hyp/tools/hyp-boot.c tools/armvmi/hyp_host.c -lfdt
+
+# Bare-metal EL1 test guest (tests/integration/50-hyp-traps.t): a raw Image loaded like a kernel.
+HYP_TG := $(BUILD)/hyp/trapguest.img
+HYP_TG_SRCS := hyp/tests/trapguest/head.S hyp/tests/trapguest/main.c
+ifneq ($(shell command -v $(HYP_CC) 2>/dev/null),)
+ALL_TARGETS += $(HYP_TG)
+endif
+$(HYP_TG): $(HYP_TG_SRCS) hyp/tests/trapguest/trapguest.lds
+	@mkdir -p $(dir $@)
+	$(HYP_CC) $(filter-out -MMD -MP,$(HYP_CFLAGS)) -nostdlib -static -no-pie -Wl,--build-id=none \
+		-Wl,--no-warn-rwx-segments -T hyp/tests/trapguest/trapguest.lds -o $(@:.img=.elf) $(HYP_TG_SRCS)
+	$(CROSS64)objcopy -O binary $(@:.img=.elf) $@

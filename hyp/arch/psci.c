@@ -18,6 +18,8 @@
 #define PSCI_SYSTEM_RESET 0x84000009UL
 #define PSCI_FEATURES 0x8400000aUL
 #define PSCI_FN64 0x40000000UL /* SMC64 variants: 0xc4... */
+/* Vendor-specific hypervisor service (SMCCC owner 6): armvmi calls. */
+#define ARMVMI_HVC_EXITS 0xc6000001UL /* x1 = ESR_EL2.EC: this vCPU's exits of that class */
 
 #define PSCI_SUCCESS 0
 #define PSCI_NOT_SUPPORTED (-1L)
@@ -135,6 +137,9 @@ void smccc_handle(struct regs *r)
 		hyp_panic("firmware SYSTEM_RESET returned");
 	case PSCI_FEATURES:
 		ret = psci_features(r->x[1] & 0xffffffffUL);
+		break;
+	case ARMVMI_HVC_EXITS:
+		ret = (s64)vcpu_exit_count((unsigned)r->x[1]);
 		break;
 	default:
 		hyp_printf("cpu%u: unknown SMCCC function 0x%lx from 0x%lx: NOT_SUPPORTED\n", v->id,

@@ -168,7 +168,7 @@ static void handle_smc(struct regs *r, u64 esr)
 
 static void handle_sysreg(struct regs *r, u64 esr)
 {
-	if (vgic_sysreg(r, esr)) {
+	if (vgic_sysreg(r, esr) || idregs_sysreg(r, esr)) {
 		skip_insn(r, esr);
 		return;
 	}
@@ -211,6 +211,12 @@ static const exit_handler_t exit_handlers[ESR_EC_MAX + 1] = {
 	[ESR_EC_IABT_LOW] = handle_iabt,
 };
 
+/* Per-vCPU exit counts by exception class, readable by the guest through ARMVMI_HVC_EXITS. */
+u64 vcpu_exit_count(unsigned ec)
+{
+	return ec <= ESR_EC_MAX ? vcpu_current()->exits_by_ec[ec] : 0;
+}
+
 void hyp_trap(struct regs *r, u64 kind)
 {
 	struct vcpu *v = vcpu_current();
@@ -221,6 +227,7 @@ void hyp_trap(struct regs *r, u64 kind)
 	switch (kind) {
 	case TRAP_SYNC:
 		esr = read_esr_el2();
+		v->exits_by_ec[ESR_EC(esr)]++;
 		(exit_handlers[ESR_EC(esr)] ? exit_handlers[ESR_EC(esr)] : handle_unhandled)(r, esr);
 		break;
 	case TRAP_IRQ:

@@ -84,6 +84,8 @@
 #define HCR_TWI BIT(13)
 #define HCR_TWE BIT(14)
 #define HCR_TSC BIT(19)
+#define HCR_TIDCP BIT(20)
+#define HCR_TID3 BIT(18)
 #define HCR_TACR BIT(21)
 #define HCR_RW BIT(31)
 #define HCR_APK BIT(40)

@@ -24,6 +24,7 @@ struct vcpu {
 	u64 entry, context; /* PSCI CPU_ON arguments */
 	struct regs *regs;  /* trap frame of the current exit */
 	u64 exits;
+	u64 exits_by_ec[64];
 };
 
 extern struct vcpu vcpus[HYP_MAX_CPUS];
@@ -46,6 +47,9 @@ void inject_undef(struct regs *r);
 void inject_dabt(struct regs *r, u64 far);
 void inject_iabt(struct regs *r, u64 far);
 static inline void skip_insn(struct regs *r, u64 esr) { r->elr += (esr & (1UL << 25)) ? 4 : 2; }
+
+u64 vcpu_exit_count(unsigned ec);
+bool idregs_sysreg(struct regs *r, u64 esr);
 
 /* arch/psci.c */
 void smccc_handle(struct regs *r);

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+// Bare-metal EL1 test guest: checks the architected results of HVC/SMC, PSCI, trapped and
+// faulting accesses under the hypervisor, printing "TRAPTEST ok|not ok N - ..." on the PL011.
+typedef unsigned long u64;
+typedef unsigned int u32;
+
+#define UART 0x09000000UL
+#define CARVE 0x40000000UL
+#define NOT_SUPPORTED ((u64)-1)
+
+struct exc {
+	u64 esr, far, elr, count;
+};
+volatile struct exc tg_exc;
+static volatile u64 sec_ctx, sec_mpidr, sec_done;
+static int n_test, n_fail;
+extern char secondary_start[];
+
+static void putc_(char c)
+{
+	while (*(volatile u32 *)(UART + 0x18) & (1u << 5))
+		;
+	*(volatile u32 *)UART = (u32)c;
+}
+
+static void puts_(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\n')
+			putc_('\r');
+		putc_(*s);
+	}
+}
+
+static void putx(u64 v)
+{
+	puts_("0x");
+	for (int i = 60; i >= 0; i -= 4)
+		putc_("0123456789abcdef"[(v >> i) & 0xf]);
+}
+
+static void putd(int v)
+{
+	char b[12];
+	int i = 0;
+	do
+		b[i++] = (char)('0' + v % 10);
+	while ((v /= 10) && i < 11);
+	while (i)
+		putc_(b[--i]);
+}
+
+static void t(int cond, const char *what, u64 got)
+{
+	n_test++;
+	n_fail += !cond;
+	puts_(cond ? "TRAPTEST ok " : "TRAPTEST not ok ");
+	putd(n_test);
+	puts_(" - ");
+	puts_(what);
+	puts_(" (got ");
+	putx(got);
+	puts_(")\n");
+}
+
+#define CALL(insn)                                                                                 \
+	static u64 insn##_call(u64 a0, u64 a1, u64 a2, u64 a3)                                     \
+	{                                                                                          \
+		register u64 x0 __asm__("x0") = a0, x1 __asm__("x1") = a1;                         \
+		register u64 x2 __asm__("x2") = a2, x3 __asm__("x3") = a3;                         \
+		__asm__ volatile(#insn " #0"                                                       \
+				 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)                          \
+				 :                                                                 \
+				 : "x4", "x5", "x6", "x7", "x9", "x10", "x11", "x12", "x13", "x14",  \
+				   "x15", "x16", "x17", "memory");                                 \
+		return x0;                                                                         \
+	}
+CALL(hvc)
+CALL(smc)
+
+static u64 exc_before;
+static void exc_mark(void) { exc_before = tg_exc.count; }
+static int exc_new(void) { return tg_exc.count != exc_before; }
+static u64 ec(void) { return tg_exc.esr >> 26; }
+
+void tg_secondary(u64 ctx)
+{
+	u64 mpidr;
+	__asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
+	sec_mpidr = mpidr;
+	sec_ctx = ctx;
+	sec_done = 1;
+	__asm__ volatile("dsb sy" ::: "memory");
+	smc_call(0x84000002, 0, 0, 0); /* CPU_OFF: does not return */
+	for (;;)
+		;
+}
+
+void tg_main(void)
+{
+	u64 r, pc;
+
+	puts_("TRAPTEST start\n");
+	exc_mark();
+	r = hvc_call(0x8600ff01, 0, 0, 0);
+	t(r == NOT_SUPPORTED && !exc_new(), "unknown HVC (SMC64 fast call) returns NOT_SUPPORTED", r);
+	r = smc_call(0xc300ff02, 0, 0, 0);
+	t(r == NOT_SUPPORTED && !exc_new(), "unknown SMC returns NOT_SUPPORTED", r);
+	r = smc_call(0x8200ff03, 0, 0, 0);
+	t(r == NOT_SUPPORTED && !exc_new(), "unknown SMC32 returns NOT_SUPPORTED", r);
+	{
+		register u64 x0 __asm__("x0") = 0x84000000;
+		__asm__ volatile("hvc #1" : "+r"(x0)::"x9", "x10", "memory");
+		t(x0 == NOT_SUPPORTED && !exc_new(), "HVC with a nonzero immediate returns NOT_SUPPORTED", x0);
+	}
+	r = smc_call(0x80000000, 0, 0, 0);
+	t(r == 0x10001, "SMCCC_VERSION is 1.1", r);
+	r = hvc_call(0x84000000, 0, 0, 0);
+	t(r == 0x10001, "PSCI_VERSION over HVC is 1.1", r);
+	r = smc_call(0x8400000a, 0xc4000003, 0, 0);
+	t(r == 0, "PSCI_FEATURES(CPU_ON) supported", r);
+	r = smc_call(0x8400000a, 0x8400ffff, 0, 0);
+	t(r == NOT_SUPPORTED, "PSCI_FEATURES(unknown) NOT_SUPPORTED", r);
+	r = smc_call(0x84000006, 0, 0, 0);
+	t(r == 2, "MIGRATE_INFO_TYPE: no migration needed (2)", r);
+	r = smc_call(0xc4000004, 0, 0, 0);
+	t(r == 0, "AFFINITY_INFO(self) ON", r);
+	r = smc_call(0xc4000004, 0xff, 0, 0);
+	t(r == (u64)-2, "AFFINITY_INFO(absent CPU) INVALID_PARAMETERS", r);
+	r = smc_call(0xc4000003, 0, (u64)secondary_start, 0);
+	t(r == (u64)-4, "CPU_ON(self) ALREADY_ON", r);
+	if (smc_call(0xc4000004, 1, 0, 0) == 1) {
+		r = smc_call(0xc4000003, 1, (u64)secondary_start, 0x5ec0);
+		t(r == 0, "CPU_ON(cpu1) succeeds", r);
+		for (u64 i = 0; i < 200000000 && !sec_done; i++)
+			__asm__ volatile("" ::: "memory");
+		t(sec_done && sec_ctx == 0x5ec0, "cpu1 runs at the entry point with x0 = context id", sec_ctx);
+		t((sec_mpidr & 0xff) == 1, "cpu1 sees its own MPIDR", sec_mpidr);
+		r = 0;
+		for (u64 i = 0; i < 200000000 && (r = smc_call(0xc4000004, 1, 0, 0)) != 1; i++)
+			;
+		t(r == 1, "AFFINITY_INFO(cpu1) OFF after its CPU_OFF", r);
+	}
+
+	/* Trapped ID registers (HCR_EL2.TID3): each read exits to the hypervisor (EC 0x18) and
+	 * returns the hardware value; unallocated ID encodings read as zero. */
+	{
+		u64 before = hvc_call(0xc6000001, 0x18, 0, 0), pfr0, mmfr0, rsv, after;
+		__asm__ volatile("mrs %0, S3_0_C0_C4_0" : "=r"(pfr0));
+		__asm__ volatile("mrs %0, S3_0_C0_C7_0" : "=r"(mmfr0));
+		__asm__ volatile("mrs %0, S3_0_C0_C3_3" : "=r"(rsv));
+		after = hvc_call(0xc6000001, 0x18, 0, 0);
+		t(after - before == 3, "ID register reads trap to the hypervisor (3 system register exits)", after - before);
+		t(((pfr0 >> 4) & 0xf) >= 1 && (pfr0 & 0xf) >= 1, "ID_AA64PFR0_EL1 emulated: EL0/EL1 AArch64", pfr0);
+		t((mmfr0 & 0xf) >= 2, "ID_AA64MMFR0_EL1 emulated: PARange of 40 bits or more", mmfr0);
+		t(rsv == 0, "unallocated ID register encoding reads as zero", rsv);
+	}
+
+	/* IMPLEMENTATION DEFINED encodings (trapped with HCR_EL2.TIDCP where the CPU implements
+	 * it): UNDEFINED, ESR_EL1.EC = 0, ELR at the instruction. */
+	exc_mark();
+	__asm__ volatile("adr %0, 1f\n1: mrs x9, S3_0_C15_C0_0" : "=r"(pc)::"x9", "x10", "memory");
+	t(exc_new() && ec() == 0 && tg_exc.elr == pc, "IMPLEMENTATION DEFINED register read is UNDEFINED", tg_exc.esr);
+
+	/* Emulated trapped register: ICC_SGI1R_EL1 write (SGI 0 to self) completes silently. */
+	exc_mark();
+	__asm__ volatile("msr S3_0_C12_C11_5, %0\n isb" ::"r"(1UL) : "memory");
+	t(!exc_new(), "ICC_SGI1R_EL1 write is emulated", tg_exc.count);
+
+	/* Carve-out: never mapped, so a synchronous external abort at EL1 (EC 0x25, DFSC 0x10). */
+	exc_mark();
+	r = *(volatile u32 *)(CARVE + 0x100);
+	t(exc_new() && ec() == 0x25 && (tg_exc.esr & 0x3f) == 0x10 && tg_exc.far == CARVE + 0x100,
+	  "read of the carve-out: data abort, external, FAR = address", tg_exc.esr);
+	exc_mark();
+	*(volatile u32 *)(CARVE + 0xf00000) = 0xbad;
+	t(exc_new() && ec() == 0x25 && (tg_exc.esr & (1u << 6)), "write to the carve-out: data abort with WnR", tg_exc.esr);
+	exc_mark();
+	__asm__ volatile("mov x9, %0\n blr x9" ::"r"(CARVE + 0x200000) : "x9", "x10", "x30", "memory");
+	t(exc_new() && ec() == 0x21 && tg_exc.far == CARVE + 0x200000,
+	  "instruction fetch from the carve-out: instruction abort", tg_exc.esr);
+
+	puts_("TRAPTEST done ");
+	putd(n_test);
+	puts_(n_fail ? " FAILED\n" : " passed\n");
+	smc_call(0x84000008, 0, 0, 0); /* SYSTEM_OFF */
+}
