@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <armvmi/arch.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -234,6 +236,63 @@ int armvmi_resume(armvmi_t *h);
 
 /** *paused is true if the VM's vCPUs are stopped (always true for dumps). */
 int armvmi_is_paused(armvmi_t *h, bool *paused);
+
+/* ---- virtual addresses ---- */
+
+/*
+ * An access context is a struct armvmi_tt_config (see arch.h): the registers that define one
+ * address space. armvmi_vactx_from_vcpu() makes the one a vCPU is using; a context for another
+ * TTBR (another process) is the same struct with ttbr0 changed.
+ */
+
+/**
+ * Fill *ctx with the translation regime vCPU vcpu is in, from its registers: PSTATE.EL and
+ * HCR_EL2.E2H choose EL1&0 (TCR/TTBR0/TTBR1/MAIR/SCTLR_EL1), EL2&0 (VHE: the _EL2 registers
+ * in the EL1 layout) or EL2 (E2H=0). For a vCPU at EL0/EL1 under a hypervisor that has
+ * stage 2 on (HCR_EL2.VM), the context is the combined regime (VTCR_EL2, VTTBR_EL2).
+ * regime_override, if not negative, picks the regime instead of PSTATE.EL (e.g. the guest's
+ * EL1&0 tables while the vCPU is paused in the hypervisor).
+ * A live VM must be paused. Errors: those of armvmi_get_regs, ARMVMI_ENOTSUP (registers needed
+ * for the regime are not available, e.g. a dump without system registers).
+ */
+int armvmi_vactx_from_vcpu(armvmi_t *h, unsigned vcpu, int regime_override,
+                           struct armvmi_tt_config *ctx);
+
+/**
+ * Translate va in ctx over the target's physical memory. access is 0 or ARMVMI_ACC_* bits
+ * (see arch.h). Successful translations are cached per handle (keyed by regime, TCR, the TTBR
+ * in use, VTTBR and the 4 KiB page); a cached answer has nsteps = 0 (no walk trace). Use
+ * armvmi_translate_uncached() for a trace.
+ * Returns 0 with *out filled; a fault is out->fault, not an error.
+ */
+int armvmi_va_translate(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,
+                        unsigned access, struct armvmi_translation *out);
+
+/** The same, always walking the tables and recording every step in out->steps. */
+int armvmi_translate_uncached(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,
+                              unsigned access, struct armvmi_translation *out);
+
+/**
+ * Forget every cached translation. The cache is also flushed by armvmi_write_pa and
+ * armvmi_write_va (which may change tables), and when a paused VM resumes; while a live VM
+ * runs, translations are not cached.
+ */
+void armvmi_tlb_flush(armvmi_t *h);
+
+/**
+ * Read len bytes at virtual address va of ctx, page by page (a range may cross pages mapped
+ * anywhere). Errors: ARMVMI_EFAULT (a page is not mapped: the message names the address, the
+ * fault and its level), and those of armvmi_read_pa.
+ */
+int armvmi_read_va(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va, void *buf,
+                   size_t len);
+
+/** Write len bytes at va of ctx, checking every page is mapped before writing any. */
+int armvmi_write_va(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,
+                    const void *buf, size_t len);
+
+/** A name for a regime ("EL1&0", "EL2&0", "EL2", "stage 2", "AArch32 short", "AArch32 LPAE"). */
+const char *armvmi_regime_name(enum armvmi_regime r);
 
 /* ---- dumps ---- */
 

@@ -99,6 +99,7 @@ void armvmi_close(armvmi_t *h)
         h->ops->resume(h);
     if (h->ops && h->ops->close)
         h->ops->close(h);
+    armvmi_tlb_free(h);
     free(h->target);
     free(h);
 }
@@ -179,6 +180,7 @@ int armvmi_write_pa(armvmi_t *h, uint64_t pa, const void *buf, size_t len)
                            h->ops->name);
     if (len == 0)
         return 0;
+    armvmi_tlb_flush(h); /* the bytes may be translation tables */
     const struct armvmi_region *r = armvmi_region_find(h, pa, len);
     if (r && r->host && r->writable) {
         memcpy(r->host + (pa - r->base), buf, len);
@@ -250,6 +252,7 @@ int armvmi_resume(armvmi_t *h)
         return armvmi_fail(ARMVMI_ESTATE, "armvmi_resume without a matching armvmi_pause.");
     if (--h->pause_depth == 0 && h->resume_on_last && (h->caps & ARMVMI_CAP_LIVE)) {
         h->resume_on_last = false;
+        armvmi_tlb_flush(h); /* the guest may change its tables once it runs */
         return h->ops->resume(h);
     }
     return 0;

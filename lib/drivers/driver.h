@@ -44,7 +44,13 @@ struct armvmi {
     /* pause nesting, managed by lib/core */
     unsigned pause_depth;
     bool resume_on_last;
+    /* translation cache (lib/core/vmem.c), allocated on first use */
+    struct armvmi_tlb *tlb;
 };
+
+/* lib/core/vmem.c: drop cached translations; free the cache */
+void armvmi_tlb_flush(struct armvmi *h);
+void armvmi_tlb_free(struct armvmi *h);
 
 /* Driver constructors: fill h (ops, priv, caps, vcpus, regions) or fail with a message. */
 int armvmi_qemu_open(struct armvmi *h, const char *rundir);

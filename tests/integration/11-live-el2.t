@@ -3,7 +3,7 @@
 # --el2 (virtualization=on): Linux runs with VHE at EL2; its registers and memory are readable.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
-plan 7
+plan 9
 A=$ARMVMI
 vm=it-el2
 vm_start $vm --el2 --smp 2; ok $? "vm start --el2 --smp 2 boots the default guest"
@@ -22,4 +22,16 @@ gdbpc=$(timeout 60 gdb-multiarch -nx -batch -ex "set architecture aarch64" \
     -ex "target remote $ARMVMI_RUNTIME_DIR/$vm/gdb.sock" -ex 'p/x $pc' -ex 'p/x $TTBR1_EL2' 2>/dev/null |
     sed -n 's/^\$[0-9]* = //p' | tr '\n' ' ')
 is "$gdbpc" "$(printf '0x%x 0x%x ' "$pc" "$ttbr1")" "PC and TTBR1_EL2 match GDB"
+# Kernel addresses translate in the EL2&0 regime, as QEMU's MMU (gva2gpa on vCPU 0) says
+is "$($A --vm $vm translate "$pc" --json | jq -r .regime)" "EL2&0" "translate picks the EL2&0 regime from PSTATE.EL and HCR_EL2.E2H"
+r=0
+for reg in PC SP VBAR_EL2 SP_EL0; do
+    va=$(echo "$regs" | jq -r ".[0].regs.$reg")
+    mine=$($A --vm $vm translate "$va" --json | jq -r '.pa // "fault"')
+    [ "$mine" != fault ] && mine=$(printf '0x%x' "$mine")
+    q=$(qmp $vm "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"gva2gpa $va\"}}" |
+        sed -n 's/.*gpa: \(0x[0-9a-f]*\).*/\1/p')
+    [ "$mine" = "$q" ] || { r=1; diag "$reg $va: armvmi $mine, gva2gpa $q"; }
+done
+ok $r "PC, SP, VBAR_EL2 and SP_EL0 translate as QEMU's MMU does"
 exit 0

@@ -50,7 +50,42 @@ char *cli_find_companion(const char *const rel[]);
 /* Progress bar on stderr when it is a terminal; a progress callback for the library. */
 int cli_progress(void *arg, uint64_t done, uint64_t total);
 
+/* Options that choose a virtual address space (translate, read --va, write --va). */
+enum {
+    VAOPT_VCPU = 1000,
+    VAOPT_REGIME,
+    VAOPT_TTBR0,
+    VAOPT_TTBR1,
+    VAOPT_TCR,
+    VAOPT_MAIR,
+    VAOPT_SCTLR,
+    VAOPT_VTCR,
+    VAOPT_VTTBR,
+    VAOPT_DACR,
+};
+#define VAOPT_NREGS (VAOPT_DACR - VAOPT_TTBR0 + 1)
+struct cli_vaopts {
+    unsigned vcpu;
+    int regime; /* -1: from the vCPU */
+    bool explicit_regs;
+    bool set[VAOPT_NREGS];
+    uint64_t val[VAOPT_NREGS];
+};
+#define CLI_VAOPTS_INIT {.regime = -1}
+#define CLI_VAOPTS                                                                                \
+    {"vcpu", required_argument, 0, VAOPT_VCPU}, {"regime", required_argument, 0, VAOPT_REGIME},   \
+        {"ttbr0", required_argument, 0, VAOPT_TTBR0},                                             \
+        {"ttbr1", required_argument, 0, VAOPT_TTBR1}, {"tcr", required_argument, 0, VAOPT_TCR},   \
+        {"mair", required_argument, 0, VAOPT_MAIR}, {"sctlr", required_argument, 0, VAOPT_SCTLR}, \
+        {"vtcr", required_argument, 0, VAOPT_VTCR}, {"vttbr", required_argument, 0, VAOPT_VTTBR}, \
+        {"dacr", required_argument, 0, VAOPT_DACR}
+/* Record one VA option; prints its own error. */
+int cli_vaopt(struct cli_vaopts *o, int opt, const char *arg);
+/* The context those options describe on target h (a live VM must be paused). */
+int cli_vactx(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *ctx);
+
 /* Commands */
+int cmd_translate(struct cli *c, int argc, char **argv);
 int cmd_info(struct cli *c, int argc, char **argv);
 int cmd_regs(struct cli *c, int argc, char **argv);
 int cmd_read(struct cli *c, int argc, char **argv);

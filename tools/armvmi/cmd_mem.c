@@ -75,37 +75,84 @@ int cmd_info(struct cli *c, int argc, char **argv)
 
 static const char read_help[] =
     "usage: armvmi [--vm SPEC] read --pa ADDR LEN [--raw] [--json]\n"
-    "Reads LEN bytes of guest physical memory at ADDR (numbers: decimal or 0x hex; LEN may end\n"
-    "in K, M or G) and prints a hexdump; --raw writes the bytes themselves to stdout; --json\n"
-    "prints {\"pa\", \"len\", \"hex\"} (at most 1 MiB).\n";
+    "       armvmi [--vm SPEC] read --va ADDR LEN [VA options of `armvmi translate`] ...\n"
+    "Reads LEN bytes of guest memory at physical (--pa) or virtual (--va) address ADDR\n"
+    "(numbers: decimal or 0x hex; LEN may end in K, M or G) and prints a hexdump; --raw\n"
+    "writes the bytes themselves to stdout; --json prints {\"pa\" or \"va\", \"len\", \"hex\"}\n"
+    "(at most 1 MiB). Virtual addresses are translated with the vCPU's registers (a running\n"
+    "VM is paused meanwhile) or the ones given (--vcpu, --regime, --ttbr0, --ttbr1, --tcr...).\n";
+
+/* Where a read or write goes: a physical address, or a virtual one in a context. */
+struct target_addr {
+    bool virt;
+    const char *text;
+    uint64_t addr;
+    struct cli_vaopts vo;
+    struct armvmi_tt_config ctx;
+};
+
+static int addr_opt(struct target_addr *t, int o, const char *arg)
+{
+    if (o == 'p' || o == 'V') {
+        if (t->text)
+            return cli_err("give one of --pa and --va.");
+        t->virt = o == 'V';
+        t->text = arg;
+        if (cli_u64(arg, &t->addr, false))
+            return cli_err("'%s' is not an address (use decimal or 0x hex).", arg);
+        return 0;
+    }
+    return cli_vaopt(&t->vo, o, arg);
+}
+
+/* Prepare a virtual target (pauses h: undo with armvmi_resume). */
+static int addr_begin(armvmi_t *h, struct target_addr *t)
+{
+    if (!t->virt)
+        return 0;
+    if (armvmi_pause(h))
+        return cli_lib_err("cannot pause the VM");
+    if (cli_vactx(h, &t->vo, &t->ctx)) {
+        armvmi_resume(h);
+        return 1;
+    }
+    return 0;
+}
+
+static void addr_end(armvmi_t *h, struct target_addr *t)
+{
+    if (t->virt)
+        armvmi_resume(h);
+}
 
 int cmd_read(struct cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"pa", required_argument, 0, 'p'},
+                                         {"va", required_argument, 0, 'V'},
                                          {"raw", no_argument, 0, 'r'},
                                          {"help", no_argument, 0, 'h'},
+                                         CLI_VAOPTS,
                                          {0, 0, 0, 0}};
-    const char *pa_s = NULL;
+    struct target_addr ta = {.vo = CLI_VAOPTS_INIT};
     bool raw = false;
     int o;
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
-        case 'p': pa_s = optarg; break;
         case 'r': raw = true; break;
         case 'h': fputs(read_help, stdout); return 0;
-        default: fputs(read_help, stderr); return 2;
+        case '?': fputs(read_help, stderr); return 2;
+        default:
+            if (addr_opt(&ta, o, optarg))
+                return 1;
         }
     }
-    uint64_t pa, len;
-    if (!pa_s)
-        return cli_err("read needs --pa ADDR (virtual addresses come with the translation "
-                       "engine).");
-    if (cli_u64(pa_s, &pa, false))
-        return cli_err("'%s' is not an address (use decimal or 0x hex).", pa_s);
+    uint64_t len;
+    if (!ta.text)
+        return cli_err("read needs --pa ADDR or --va ADDR.");
     if (optind != argc - 1)
-        return cli_err("read needs exactly one LEN after the options (e.g. `read --pa %s 256`).",
-                       pa_s);
+        return cli_err("read needs exactly one LEN after the options (e.g. `read --%s %s 256`).",
+                       ta.virt ? "va" : "pa", ta.text);
     if (cli_u64(argv[optind], &len, true) || len == 0)
         return cli_err("'%s' is not a length greater than 0.", argv[optind]);
     if (c->json && len > JSON_READ_MAX)
@@ -113,16 +160,23 @@ int cmd_read(struct cli *c, int argc, char **argv)
     armvmi_t *h;
     if (cli_open(c, &h))
         return 1;
+    if (addr_begin(h, &ta)) {
+        armvmi_close(h);
+        return 1;
+    }
+    uint64_t pa = ta.addr;
     size_t chunk = len < READ_CHUNK ? len : READ_CHUNK;
     uint8_t *buf = malloc(chunk);
     if (!buf) {
+        addr_end(h, &ta);
         armvmi_close(h);
         return cli_err("out of memory.");
     }
     int rc = 0;
     for (uint64_t off = 0; off < len && !rc; off += chunk) {
         size_t n = len - off < chunk ? len - off : chunk;
-        if (armvmi_read_pa(h, pa + off, buf, n)) {
+        if (ta.virt ? armvmi_read_va(h, &ta.ctx, pa + off, buf, n)
+                    : armvmi_read_pa(h, pa + off, buf, n)) {
             rc = cli_lib_err("read");
             break;
         }
@@ -134,8 +188,15 @@ int cmd_read(struct cli *c, int argc, char **argv)
                 rc = cli_err("out of memory.");
                 break;
             }
-            cli_json_out(json_pack("{s:I,s:I,s:s}", "pa", (json_int_t)pa, "len",
-                                   (json_int_t)len, "hex", hex));
+            if (ta.virt) {
+                char vs[24];
+                snprintf(vs, sizeof(vs), "0x%llx", (unsigned long long)pa);
+                cli_json_out(json_pack("{s:s,s:I,s:s}", "va", vs, "len", (json_int_t)len, "hex",
+                                       hex));
+            } else {
+                cli_json_out(json_pack("{s:I,s:I,s:s}", "pa", (json_int_t)pa, "len",
+                                       (json_int_t)len, "hex", hex));
+            }
             free(hex);
         } else if (raw) {
             if (fwrite(buf, 1, n, stdout) != n)
@@ -145,33 +206,40 @@ int cmd_read(struct cli *c, int argc, char **argv)
         }
     }
     free(buf);
+    addr_end(h, &ta);
     armvmi_close(h);
     return rc;
 }
 
 static const char write_help[] =
     "usage: armvmi [--vm SPEC] write --pa ADDR HEX [--json]\n"
-    "Writes the bytes given as hex digits (e.g. deadbeef, or de:ad:be:ef) to guest physical\n"
-    "memory at ADDR. The whole range must be guest RAM; nothing is written otherwise.\n";
+    "       armvmi [--vm SPEC] write --va ADDR HEX [VA options of `armvmi translate`]\n"
+    "Writes the bytes given as hex digits (e.g. deadbeef, or de:ad:be:ef) to guest memory at\n"
+    "physical or virtual address ADDR. The whole range must be mapped guest RAM; nothing is\n"
+    "written otherwise.\n";
 
 int cmd_write(struct cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"pa", required_argument, 0, 'p'},
+                                         {"va", required_argument, 0, 'V'},
                                          {"help", no_argument, 0, 'h'},
+                                         CLI_VAOPTS,
                                          {0, 0, 0, 0}};
-    const char *pa_s = NULL;
+    struct target_addr ta = {.vo = CLI_VAOPTS_INIT};
     int o;
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
-        case 'p': pa_s = optarg; break;
         case 'h': fputs(write_help, stdout); return 0;
-        default: fputs(write_help, stderr); return 2;
+        case '?': fputs(write_help, stderr); return 2;
+        default:
+            if (addr_opt(&ta, o, optarg))
+                return 1;
         }
     }
-    uint64_t pa;
-    if (!pa_s || cli_u64(pa_s, &pa, false))
-        return cli_err("write needs --pa ADDR (decimal or 0x hex).");
+    if (!ta.text)
+        return cli_err("write needs --pa ADDR or --va ADDR (decimal or 0x hex).");
+    uint64_t pa = ta.addr;
     if (optind != argc - 1)
         return cli_err("write needs exactly one HEX string of bytes after the options.");
     const char *hex = argv[optind];
@@ -208,12 +276,23 @@ int cmd_write(struct cli *c, int argc, char **argv)
         return 1;
     }
     int rc = 0;
-    if (armvmi_write_pa(h, pa, bytes, n))
+    if (addr_begin(h, &ta)) {
+        free(bytes);
+        armvmi_close(h);
+        return 1;
+    }
+    if (ta.virt ? armvmi_write_va(h, &ta.ctx, pa, bytes, n) : armvmi_write_pa(h, pa, bytes, n))
         rc = cli_lib_err("write");
-    else if (c->json)
+    else if (c->json && ta.virt) {
+        char vs[24];
+        snprintf(vs, sizeof(vs), "0x%llx", (unsigned long long)pa);
+        cli_json_out(json_pack("{s:s,s:I}", "va", vs, "len", (json_int_t)n));
+    } else if (c->json)
         cli_json_out(json_pack("{s:I,s:I}", "pa", (json_int_t)pa, "len", (json_int_t)n));
     else
-        printf("wrote %zu byte(s) at 0x%llx\n", n, (unsigned long long)pa);
+        printf("wrote %zu byte(s) at %s 0x%llx\n", n, ta.virt ? "virtual" : "physical",
+               (unsigned long long)pa);
+    addr_end(h, &ta);
     free(bytes);
     armvmi_close(h);
     return rc;

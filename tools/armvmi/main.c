@@ -26,8 +26,9 @@ static const char usage[] =
     "Introspection:\n"
     "  info                   driver, capabilities, vCPUs, RAM ranges\n"
     "  regs [--vcpu N]        vCPU registers (general and system); --set REG=VALUE writes\n"
-    "  read --pa ADDR LEN     hexdump guest physical memory (--raw: bytes to stdout)\n"
-    "  write --pa ADDR HEX    write bytes to guest physical memory\n"
+    "  read --pa|--va ADDR LEN  hexdump guest memory (--raw: bytes to stdout)\n"
+    "  write --pa|--va ADDR HEX write bytes to guest memory\n"
+    "  translate VA [--trace] walk the page tables for a virtual address\n"
     "  dump -o FILE.elf       write an ELF core dump of the target\n"
     "\n"
     "Options:\n"
@@ -72,12 +73,14 @@ int main(int argc, char **argv)
     const char *cmd = argv[i];
     int sargc = argc - i;
     char **sargv = argv + i;
-    /* --json and --vm are accepted after the command too */
+    /* --json, --quiet and --vm are accepted after the command too */
     for (int j = 1; j < sargc; j++) {
         if (strcmp(sargv[j], "--") == 0)
             break;
         if (strcmp(sargv[j], "--json") == 0) {
             c.json = true;
+        } else if (strcmp(sargv[j], "--quiet") == 0 || strcmp(sargv[j], "-q") == 0) {
+            c.quiet = true;
         } else if (strcmp(sargv[j], "--vm") == 0 && j + 1 < sargc &&
                    strcmp(cmd, "vm") != 0) {
             c.vm = sargv[j + 1];
@@ -98,7 +101,7 @@ int main(int argc, char **argv)
         int (*fn)(struct cli *, int, char **);
     } cmds[] = {
         {"info", cmd_info}, {"regs", cmd_regs}, {"read", cmd_read},   {"write", cmd_write},
-        {"dump", cmd_dump}, {"vm", cmd_vm},     {"guest", cmd_guest},
+        {"dump", cmd_dump}, {"vm", cmd_vm},     {"guest", cmd_guest}, {"translate", cmd_translate},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

@@ -1,0 +1,337 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_translate.c — `armvmi translate` and the VA context options shared with read/write --va. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+
+/* Arm ARM D8.3 (VMSAv8-64 descriptor formats) */
+#define D_VALID 1ull
+#define D_TABLE 2ull
+#define D_NSTABLE (1ull << 63)
+#define D_APTABLE_SHIFT 61
+#define D_UXNTABLE (1ull << 60)
+#define D_PXNTABLE (1ull << 59)
+#define D_UXN (1ull << 54)
+#define D_PXN (1ull << 53)
+#define D_CONTIG (1ull << 52)
+#define D_DBM (1ull << 51)
+#define D_NG (1ull << 11)
+#define D_AF (1ull << 10)
+#define D_SH_SHIFT 8
+#define D_AP_SHIFT 6
+#define D_NS (1ull << 5)
+#define D_ATTR_SHIFT 2
+#define D_OA_MASK 0x0000fffffffff000ull
+
+static const struct {
+    const char *name;
+    enum armvmi_regime r;
+} regimes[] = {
+    {"el10", ARMVMI_REGIME_EL10},  {"el20", ARMVMI_REGIME_EL20},
+    {"el2", ARMVMI_REGIME_EL2},    {"stage2", ARMVMI_REGIME_STAGE2},
+    {"a32", ARMVMI_REGIME_A32_SHORT}, {"lpae", ARMVMI_REGIME_A32_LPAE},
+};
+
+int cli_vaopt(struct cli_vaopts *o, int opt, const char *arg)
+{
+    uint64_t v;
+    if (opt == VAOPT_REGIME) {
+        for (size_t i = 0; i < sizeof(regimes) / sizeof(regimes[0]); i++)
+            if (strcasecmp(arg, regimes[i].name) == 0) {
+                o->regime = (int)regimes[i].r;
+                return 0;
+            }
+        return cli_err("--regime takes el10, el20, el2, stage2, a32 or lpae (got '%s').", arg);
+    }
+    if (cli_u64(arg, &v, false))
+        return cli_err("'%s' is not a number (decimal or 0x hex).", arg);
+    if (opt == VAOPT_VCPU) {
+        if (v > 4096)
+            return cli_err("--vcpu %s is out of range.", arg);
+        o->vcpu = (unsigned)v;
+        return 0;
+    }
+    unsigned idx = (unsigned)(opt - VAOPT_TTBR0);
+    if (idx >= VAOPT_NREGS)
+        return cli_err("internal: unknown option.");
+    o->set[idx] = true;
+    o->val[idx] = v;
+    o->explicit_regs = true;
+    return 0;
+}
+
+int cli_vactx(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *ctx)
+{
+    struct armvmi_info in;
+    armvmi_get_info(h, &in);
+    memset(ctx, 0, sizeof(*ctx));
+    bool have_sys = (in.caps & ARMVMI_CAP_SYSREGS) && in.vcpus > 0;
+    if (have_sys) {
+        if (armvmi_vactx_from_vcpu(h, o->vcpu, o->regime, ctx)) {
+            if (!o->explicit_regs)
+                return cli_lib_err("cannot take the translation registers from the vCPU");
+            memset(ctx, 0, sizeof(*ctx));
+            ctx->regime = o->regime >= 0 ? (enum armvmi_regime)o->regime : ARMVMI_REGIME_EL10;
+        }
+    } else if (!o->explicit_regs) {
+        return cli_err("%s has no system registers: give the translation registers (e.g. "
+                       "--ttbr1 X --tcr Y).",
+                       in.target);
+    } else {
+        ctx->regime = o->regime >= 0 ? (enum armvmi_regime)o->regime : ARMVMI_REGIME_EL10;
+    }
+    uint64_t *dst[VAOPT_NREGS] = {&ctx->ttbr0, &ctx->ttbr1, &ctx->tcr,  &ctx->mair,
+                                  &ctx->sctlr, &ctx->vtcr,  &ctx->vttbr, NULL};
+    for (unsigned i = 0; i < VAOPT_NREGS; i++)
+        if (o->set[i]) {
+            if (dst[i])
+                *dst[i] = o->val[i];
+            else
+                ctx->dacr = (uint32_t)o->val[i];
+        }
+    if (o->set[VAOPT_VTTBR - VAOPT_TTBR0])
+        ctx->stage2 = ctx->regime != ARMVMI_REGIME_STAGE2;
+    return 0;
+}
+
+static void perm_str(uint8_t p, char out[4])
+{
+    out[0] = (p & ARMVMI_PERM_R) ? 'r' : '-';
+    out[1] = (p & ARMVMI_PERM_W) ? 'w' : '-';
+    out[2] = (p & ARMVMI_PERM_X) ? 'x' : '-';
+    out[3] = 0;
+}
+
+static const char *size_str(uint64_t size, char *buf, size_t len)
+{
+    if (size >= (1ull << 30))
+        snprintf(buf, len, "%llu GiB", (unsigned long long)(size >> 30));
+    else if (size >= (1ull << 20))
+        snprintf(buf, len, "%llu MiB", (unsigned long long)(size >> 20));
+    else
+        snprintf(buf, len, "%llu KiB", (unsigned long long)(size >> 10));
+    return buf;
+}
+
+static const char *const sh_names[4] = {"non-shareable", "reserved", "outer", "inner"};
+
+/* One walk step in words, for someone learning ARM paging. */
+static void print_step(const struct armvmi_translation *t, const struct armvmi_tt_config *c,
+                       unsigned i)
+{
+    const struct armvmi_walk_step *s = &t->steps[i];
+    bool last = i + 1 == t->nsteps || t->steps[i + 1].stage != s->stage;
+    bool long_fmt = c->regime != ARMVMI_REGIME_A32_SHORT || s->stage == 2;
+    printf("  %s L%-2d table 0x%010llx [%4u] @0x%010llx = 0x%016llx", s->stage == 2 ? "s2" : "s1",
+           s->level, (unsigned long long)s->table, s->index, (unsigned long long)s->addr,
+           (unsigned long long)s->desc);
+    if (!long_fmt) {
+        putchar('\n');
+        return;
+    }
+    uint64_t d = s->desc;
+    if (!(d & D_VALID)) {
+        printf("  invalid\n");
+        return;
+    }
+    if ((d & D_TABLE) && s->level < 3 && !last) {
+        printf("  table -> 0x%llx", (unsigned long long)(d & D_OA_MASK));
+        if (s->stage == 1) {
+            unsigned apt = (unsigned)(d >> D_APTABLE_SHIFT) & 3;
+            if (apt)
+                printf(" APTable=%u", apt);
+            if (d & D_UXNTABLE)
+                printf(" UXNTable");
+            if (d & D_PXNTABLE)
+                printf(" PXNTable");
+            if (d & D_NSTABLE)
+                printf(" NSTable");
+        }
+        putchar('\n');
+        return;
+    }
+    printf("  %s -> 0x%llx", (d & D_TABLE) ? "page" : "block", (unsigned long long)(d & D_OA_MASK));
+    if (s->stage == 1) {
+        printf(" AttrIndx=%u AP=%u SH=%s%s%s%s%s%s%s%s", (unsigned)(d >> D_ATTR_SHIFT) & 7,
+               (unsigned)(d >> D_AP_SHIFT) & 3, sh_names[(d >> D_SH_SHIFT) & 3],
+               (d & D_AF) ? " AF" : "", (d & D_NG) ? " nG" : "", (d & D_NS) ? " NS" : "",
+               (d & D_UXN) ? " UXN" : "", (d & D_PXN) ? " PXN" : "",
+               (d & D_CONTIG) ? " Contig" : "", (d & D_DBM) ? " DBM" : "");
+    } else {
+        printf(" MemAttr=0x%x S2AP=%u%s", (unsigned)(d >> 2) & 0xf, (unsigned)(d >> 6) & 3,
+               (d & D_AF) ? " AF" : "");
+    }
+    putchar('\n');
+}
+
+static void print_text(const struct armvmi_translation *t, const struct armvmi_tt_config *c,
+                       bool trace)
+{
+    printf("%s 0x%016llx", c->stage2 ? "VA (stage 1+2)" : "VA", (unsigned long long)t->va);
+    printf("  regime %s", armvmi_regime_name(c->regime));
+    if (c->regime == ARMVMI_REGIME_EL10 || c->regime == ARMVMI_REGIME_EL20)
+        printf(", TTBR%d 0x%llx", (int)((t->va >> 55) & 1),
+               (unsigned long long)((t->va >> 55) & 1 ? c->ttbr1 : c->ttbr0));
+    printf(", TCR 0x%llx\n", (unsigned long long)c->tcr);
+    if (trace)
+        for (unsigned i = 0; i < t->nsteps; i++)
+            print_step(t, c, i);
+    if (t->fault != ARMVMI_FAULT_NONE) {
+        printf("=> %s%s fault at level %d", t->fault_stage == 2 ? "stage-2 " : "",
+               armvmi_fault_name(t->fault), t->fault_level);
+        if (t->fault_stage == 2)
+            printf(" (IPA 0x%llx%s)", (unsigned long long)t->fault_ipa,
+                   t->fault_s1ptw ? ", reading a stage-1 table" : "");
+        putchar('\n');
+        return;
+    }
+    char sz[32], p0[4], p1[4];
+    perm_str(t->perm_el0, p0);
+    perm_str(t->perm_el1, p1);
+    printf("=> PA 0x%016llx", (unsigned long long)t->pa);
+    if (c->stage2)
+        printf(" (IPA 0x%llx)", (unsigned long long)t->ipa);
+    printf("  %s %s at level %d%s\n", size_str(t->size, sz, sizeof(sz)),
+           t->level == 3 || (c->regime == ARMVMI_REGIME_A32_SHORT && t->size < (1u << 20))
+               ? "page"
+               : "block",
+           t->level, t->contiguous ? " (contiguous)" : "");
+    printf("   %s %s  EL0 %s  AttrIndx %u (attr 0x%02x)  SH %s%s%s%s\n",
+           c->regime == ARMVMI_REGIME_EL2 || c->regime == ARMVMI_REGIME_EL20 ? "EL2" : "EL1", p1,
+           p0, t->attrindx, t->attr, sh_names[t->sh & 3], t->af ? "  AF" : "",
+           t->ng ? "  nG" : "  global", t->ns ? "  NS" : "");
+}
+
+static json_t *to_json(const struct armvmi_translation *t, const struct armvmi_tt_config *c)
+{
+    char hex[24];
+    json_t *o = json_object();
+    snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)t->va);
+    json_object_set_new(o, "va", json_string(hex));
+    json_object_set_new(o, "regime", json_string(armvmi_regime_name(c->regime)));
+    if (t->fault != ARMVMI_FAULT_NONE) {
+        json_object_set_new(o, "fault", json_string(armvmi_fault_name(t->fault)));
+        json_object_set_new(o, "fault_level", json_integer(t->fault_level));
+        json_object_set_new(o, "fault_stage", json_integer(t->fault_stage));
+        if (t->fault_stage == 2)
+            json_object_set_new(o, "fault_ipa", json_integer((json_int_t)t->fault_ipa));
+    } else {
+        char p0[4], p1[4];
+        perm_str(t->perm_el0, p0);
+        perm_str(t->perm_el1, p1);
+        json_object_set_new(o, "pa", json_integer((json_int_t)t->pa));
+        json_object_set_new(o, "ipa", json_integer((json_int_t)t->ipa));
+        json_object_set_new(o, "size", json_integer((json_int_t)t->size));
+        json_object_set_new(o, "level", json_integer(t->level));
+        json_object_set_new(o, "perm_el1", json_string(p1));
+        json_object_set_new(o, "perm_el0", json_string(p0));
+        json_object_set_new(o, "attrindx", json_integer(t->attrindx));
+        json_object_set_new(o, "attr", json_integer(t->attr));
+        json_object_set_new(o, "sh", json_integer(t->sh));
+        json_object_set_new(o, "ns", json_boolean(t->ns));
+        json_object_set_new(o, "ng", json_boolean(t->ng));
+        json_object_set_new(o, "af", json_boolean(t->af));
+        json_object_set_new(o, "dbm", json_boolean(t->dbm));
+        json_object_set_new(o, "contiguous", json_boolean(t->contiguous));
+    }
+    json_t *steps = json_array();
+    for (unsigned i = 0; i < t->nsteps; i++)
+        json_array_append_new(
+            steps, json_pack("{s:i,s:i,s:I,s:i,s:I,s:s}", "stage", t->steps[i].stage, "level",
+                             t->steps[i].level, "table", (json_int_t)t->steps[i].table, "index",
+                             (int)t->steps[i].index, "addr", (json_int_t)t->steps[i].addr,
+                             "desc", (snprintf(hex, sizeof(hex), "0x%016llx",
+                                               (unsigned long long)t->steps[i].desc),
+                                      hex)));
+    json_object_set_new(o, "steps", steps);
+    return o;
+}
+
+static const char help[] =
+    "usage: armvmi [--vm SPEC] translate VA [--trace] [--access r|w|x[u]] [--json]\n"
+    "                 [--vcpu N] [--regime el10|el20|el2|stage2|a32|lpae]\n"
+    "                 [--ttbr0 X] [--ttbr1 Y] [--tcr Z] [--mair M] [--sctlr S]\n"
+    "                 [--vtcr V --vttbr W] [--dacr D]\n"
+    "Translates a virtual address the way the MMU would. Without registers it uses the\n"
+    "vCPU's own (a running VM is paused meanwhile), choosing the regime from PSTATE.EL and\n"
+    "HCR_EL2.E2H; registers given on the command line replace the vCPU's (e.g. --ttbr0 of\n"
+    "another process), and are all it needs on a target without registers.\n"
+    "--trace prints every table, index and descriptor of the walk, decoded. --access checks a\n"
+    "read, write or execute (add u for an unprivileged access). --json prints one object whose\n"
+    "\"pa\" is the output address, or whose \"fault\" says why there is none.\n";
+
+int cmd_translate(struct cli *c, int argc, char **argv)
+{
+    struct option opts[] = {{"trace", no_argument, 0, 't'},
+                            {"access", required_argument, 0, 'a'},
+                            {"help", no_argument, 0, 'h'},
+                            CLI_VAOPTS,
+                            {0, 0, 0, 0}};
+    struct cli_vaopts vo = CLI_VAOPTS_INIT;
+    bool trace = false;
+    unsigned access = 0;
+    int ch;
+    optind = 0;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 't': trace = true; break;
+        case 'a':
+            for (const char *p = optarg; *p; p++) {
+                if (*p == 'r')
+                    access |= ARMVMI_ACC_READ;
+                else if (*p == 'w')
+                    access |= ARMVMI_ACC_WRITE;
+                else if (*p == 'x')
+                    access |= ARMVMI_ACC_EXEC;
+                else if (*p == 'u')
+                    access |= ARMVMI_ACC_EL0;
+                else
+                    return cli_err("--access takes r, w, x and u (got '%s').", optarg);
+            }
+            break;
+        case 'h': fputs(help, stdout); return 0;
+        default:
+            if (ch >= VAOPT_VCPU && ch <= VAOPT_DACR) {
+                if (cli_vaopt(&vo, ch, optarg))
+                    return 1;
+                break;
+            }
+            fputs(help, stderr);
+            return 2;
+        }
+    }
+    uint64_t va;
+    if (optind != argc - 1 || cli_u64(argv[optind], &va, false))
+        return cli_err("translate needs one virtual address (decimal or 0x hex).");
+    armvmi_t *h;
+    if (cli_open(c, &h))
+        return 1;
+    int rc = 0;
+    if (armvmi_pause(h)) {
+        rc = cli_lib_err("cannot pause the VM");
+        armvmi_close(h);
+        return rc;
+    }
+    struct armvmi_tt_config ctx;
+    struct armvmi_translation *t = calloc(1, sizeof(*t));
+    if (!t)
+        rc = cli_err("out of memory.");
+    else if (cli_vactx(h, &vo, &ctx))
+        rc = 1;
+    else if (armvmi_translate_uncached(h, &ctx, va, access, t))
+        rc = cli_lib_err("translate");
+    armvmi_resume(h);
+    armvmi_close(h);
+    if (!rc) {
+        if (c->json)
+            cli_json_out(to_json(t, &ctx));
+        else
+            print_text(t, &ctx, trace);
+        /* a fault is an answer, not a failure of the command */
+    }
+    free(t);
+    return rc;
+}
