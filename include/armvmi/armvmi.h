@@ -268,6 +268,13 @@ int armvmi_vactx_from_vcpu(armvmi_t *h, unsigned vcpu, int regime_override,
 int armvmi_va_translate(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,
                         unsigned access, struct armvmi_translation *out);
 
+/**
+ * The physical address of va in ctx, from the cache when it can: the fast path for code that
+ * only needs addresses. Errors: ARMVMI_EFAULT (not mapped; the message names the fault and its
+ * level), and those of armvmi_va_translate.
+ */
+int armvmi_va_to_pa(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va, uint64_t *pa);
+
 /** The same, always walking the tables and recording every step in out->steps. */
 int armvmi_translate_uncached(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,
                               unsigned access, struct armvmi_translation *out);

@@ -14,27 +14,25 @@
 #define HCR_E2H (1ull << 34)
 #define PSTATE_NRW (1ull << 4)
 
+/* A compact entry for the hot lookup; the full translation of the page sits beside it. */
 struct tlb_entry {
-    /* key */
-    uint64_t vpage;
-    uint64_t root;  /* the TTBR that translates vpage (with its ASID), or both hashed */
-    uint64_t tcr;
-    uint64_t vttbr; /* 0 unless the combined regime */
-    uint8_t regime;
-    bool valid;
-    /* value: the translation of vpage (no steps) */
-    struct armvmi_translation t;
+    uint64_t vpage;   /* key: 4 KiB page of the VA, with bit 0 set when the entry is valid */
+    uint64_t root;    /* key: the TTBR that translates vpage (with its ASID), or both hashed */
+    uint64_t tcr;     /* key */
+    uint64_t vttbr;   /* key: 0 unless the combined regime; the regime is folded in */
+    uint64_t pa_page; /* value: the output address of vpage */
 };
 
 struct armvmi_tlb {
     struct tlb_entry e[TLB_ENTRIES];
+    struct armvmi_translation t[TLB_ENTRIES]; /* without steps */
 };
 
 void armvmi_tlb_flush(armvmi_t *h)
 {
     if (h && h->tlb)
         for (unsigned i = 0; i < TLB_ENTRIES; i++)
-            h->tlb->e[i].valid = false;
+            h->tlb->e[i].vpage = 0;
 }
 
 void armvmi_tlb_free(struct armvmi *h)
@@ -178,42 +176,94 @@ static uint64_t key_root(const struct armvmi_tt_config *c, uint64_t va)
     }
 }
 
+static int va_fault(uint64_t va, const struct armvmi_translation *t);
+
+struct tlb_key {
+    uint64_t vpage, root, tcr, vttbr;
+    unsigned slot;
+};
+
+static inline void tlb_key(const struct armvmi_tt_config *ctx, uint64_t va, struct tlb_key *k)
+{
+    k->vpage = (va & ~(PAGE_4K - 1)) | 1;
+    k->root = key_root(ctx, va);
+    k->tcr = ctx->tcr;
+    k->vttbr = (ctx->stage2 ? ctx->vttbr : 0) ^ ((uint64_t)ctx->regime << 60);
+    uint64_t hash = (va >> 12) ^ (k->root * 0x9e3779b97f4a7c15ull >> 20);
+    k->slot = (unsigned)(hash & (TLB_ENTRIES - 1));
+}
+
+static inline bool tlb_hit(const struct tlb_entry *e, const struct tlb_key *k)
+{
+    return e->vpage == k->vpage && e->root == k->root && e->tcr == k->tcr &&
+           e->vttbr == k->vttbr;
+}
+
+/* Walk and, if the page is mapped, remember it. */
+static int tlb_fill(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,
+                    const struct tlb_key *k, struct armvmi_translation *out)
+{
+    int rc = armvmi_translate_uncached(h, ctx, va, 0, out);
+    if (rc || out->fault != ARMVMI_FAULT_NONE)
+        return rc;
+    if (!h->tlb && !(h->tlb = calloc(1, sizeof(*h->tlb))))
+        return 0; /* no cache, still a good answer */
+    uint64_t off = va & (PAGE_4K - 1);
+    struct tlb_entry *e = &h->tlb->e[k->slot];
+    struct armvmi_translation *t = &h->tlb->t[k->slot];
+    memcpy(t, out, offsetof(struct armvmi_translation, nsteps));
+    t->va = va - off;
+    t->pa = out->pa - off;
+    t->ipa = out->ipa - off;
+    e->root = k->root;
+    e->tcr = k->tcr;
+    e->vttbr = k->vttbr;
+    e->pa_page = t->pa;
+    e->vpage = k->vpage;
+    return 0;
+}
+
 int armvmi_va_translate(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,
                         unsigned access, struct armvmi_translation *out)
 {
     if (!h || !ctx || !out)
         return armvmi_fail(ARMVMI_EINVAL, "armvmi_va_translate: NULL argument.");
-    if (!cache_usable(h))
+    if (access || !cache_usable(h))
         return armvmi_translate_uncached(h, ctx, va, access, out);
-    if (!h->tlb && !(h->tlb = calloc(1, sizeof(*h->tlb))))
-        return armvmi_fail(ARMVMI_ENOMEM, "out of memory.");
-    uint64_t vpage = va & ~(PAGE_4K - 1), root = key_root(ctx, va);
-    uint64_t vttbr = ctx->stage2 ? ctx->vttbr : 0;
-    uint64_t hash = (vpage >> 12) ^ (root * 0x9e3779b97f4a7c15ull >> 20) ^ ctx->regime;
-    struct tlb_entry *e = &h->tlb->e[hash & (TLB_ENTRIES - 1)];
-    if (e->valid && e->vpage == vpage && e->root == root && e->tcr == ctx->tcr &&
-        e->vttbr == vttbr && e->regime == ctx->regime && !access) {
-        /* the entry holds the translation of vpage; place va's offset in it */
-        memcpy(out, &e->t, offsetof(struct armvmi_translation, nsteps));
+    struct tlb_key k;
+    tlb_key(ctx, va, &k);
+    if (h->tlb && tlb_hit(&h->tlb->e[k.slot], &k)) {
+        /* the entry holds the translation of va's page; place va's offset in it */
+        const struct armvmi_translation *t = &h->tlb->t[k.slot];
+        uint64_t off = va & (PAGE_4K - 1);
+        memcpy(out, t, offsetof(struct armvmi_translation, nsteps));
         out->nsteps = 0;
         out->va = va;
-        out->pa = e->t.pa + (va - vpage);
-        out->ipa = e->t.ipa + (va - vpage);
+        out->pa = t->pa + off;
+        out->ipa = t->ipa + off;
         return 0;
     }
-    int rc = armvmi_translate_uncached(h, ctx, va, access, out);
-    if (rc || out->fault != ARMVMI_FAULT_NONE)
+    return tlb_fill(h, ctx, va, &k, out);
+}
+
+int armvmi_va_to_pa(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va, uint64_t *pa)
+{
+    if (h && ctx && pa && h->tlb && cache_usable(h)) {
+        struct tlb_key k;
+        tlb_key(ctx, va, &k);
+        const struct tlb_entry *e = &h->tlb->e[k.slot];
+        if (tlb_hit(e, &k)) {
+            *pa = e->pa_page + (va & (PAGE_4K - 1));
+            return 0;
+        }
+    }
+    struct armvmi_translation t;
+    int rc = armvmi_va_translate(h, ctx, va, 0, &t);
+    if (rc)
         return rc;
-    e->vpage = vpage;
-    e->root = root;
-    e->tcr = ctx->tcr;
-    e->vttbr = vttbr;
-    e->regime = (uint8_t)ctx->regime;
-    memcpy(&e->t, out, offsetof(struct armvmi_translation, nsteps));
-    e->t.va = vpage;
-    e->t.pa = out->pa - (va - vpage);
-    e->t.ipa = out->ipa - (va - vpage);
-    e->valid = true;
+    if (t.fault != ARMVMI_FAULT_NONE)
+        return va_fault(va, &t);
+    *pa = t.pa;
     return 0;
 }
 
@@ -246,13 +296,9 @@ static int for_each_piece(armvmi_t *h, const struct armvmi_tt_config *ctx, uint6
         size_t n = (size_t)(PAGE_4K - (cur & (PAGE_4K - 1)));
         if (n > len - off)
             n = len - off;
-        struct armvmi_translation t;
-        int rc = armvmi_va_translate(h, ctx, cur, 0, &t);
-        if (rc)
-            return rc;
-        if (t.fault != ARMVMI_FAULT_NONE)
-            return va_fault(cur, &t);
-        if ((rc = fn(h, t.pa, off, n, arg)))
+        uint64_t pa;
+        int rc = armvmi_va_to_pa(h, ctx, cur, &pa);
+        if (rc || (rc = fn(h, pa, off, n, arg)))
             return rc;
         off += n;
     }

@@ -100,6 +100,12 @@ static void cache_gives_the_walks_answer(void **state)
     assert_int_equal(c.perm_el0, a.perm_el0);
     assert_int_equal(c.perm_el1, a.perm_el1);
     assert_int_equal(c.size, a.size);
+    uint64_t pa = 0;
+    assert_int_equal(armvmi_va_to_pa(h, &ctx, 0x400123, &pa), 0);
+    assert_int_equal(pa, frame_a + 0x123);
+    assert_int_equal(armvmi_va_to_pa(h, &ctx, 0x401123, &pa), 0); /* from the cache */
+    assert_int_equal(pa, frame_b + 0x123);
+    assert_int_equal(armvmi_va_to_pa(h, &ctx, 0x7000000, &pa), -ARMVMI_EFAULT);
     /* another root is another address space: no false hit */
     struct armvmi_tt_config other = ctx;
     other.ttbr0 = frame_c; /* a "table" of junk bytes */
