@@ -116,6 +116,7 @@ struct armvmi_translation {
     uint8_t fault_stage; /**< 1 or 2 (0 if no fault) */
     int8_t fault_level;  /**< level at which the fault occurred */
     bool fault_s1ptw;    /**< a stage-2 fault on a stage-1 table read */
+    int8_t fault_s1ptw_level; /**< with fault_s1ptw: the stage-1 level whose table read faulted */
     uint64_t fault_ipa;  /**< IPA of a stage-2 fault */
 
     /* Attributes of the stage-1 leaf (or stage-2 leaf for REGIME_STAGE2). */

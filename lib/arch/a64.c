@@ -157,6 +157,11 @@ struct walk_fault a64_s2_setup(const struct armvmi_tt_config *c, uint64_t ipa, s
         if ((p->gran == 16 && sl0 == 3) || (p->gran == 14 && sl0 == 3 && !p->ds))
             return arch_fault(ARMVMI_FAULT_TRANSLATION, 0, 2);
     }
+    /* Arm ARM (AArch64.S2InvalidSL): level 0 (4K) and level 1 (16K, 64K) starts need a
+     * CPU with PAs of at least 44 (4K, 64K) or 42 (16K) bits. */
+    const unsigned pamax = c->pa_bits ? c->pa_bits : 48;
+    if (sl0 == 2 && pamax < (p->gran == 14 ? 42u : 44u))
+        return arch_fault(ARMVMI_FAULT_TRANSLATION, 0, 2);
     p->start = start;
     /* Arm ARM (AArch64.S2InconsistentSL): the start level resolves 1..stride+4 bits, i.e. at
      * most 16 concatenated tables. */
@@ -164,6 +169,10 @@ struct walk_fault a64_s2_setup(const struct armvmi_tt_config *c, uint64_t ipa, s
     const int shift = (int)p->gran + (3 - start) * (int)stride;
     const int sbits = (int)p->inbits - shift;
     if (sbits < 1 || sbits > (int)stride + 4)
+        return arch_fault(ARMVMI_FAULT_TRANSLATION, 0, 2);
+    /* Arm ARM (VTCR_EL2.T0SZ): an IPA size above the PA size is CONSTRAINED UNPREDICTABLE;
+     * like QEMU we take the permitted choice of a level-0 Translation fault. */
+    if (p->inbits > p->oabits)
         return arch_fault(ARMVMI_FAULT_TRANSLATION, 0, 2);
     /* The IPA must fit the input size. */
     if ((ipa >> p->inbits) != 0)

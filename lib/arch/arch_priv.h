@@ -133,6 +133,7 @@ struct walk_fault {
     int level;
     unsigned stage;  /* 1 or 2 */
     bool s1ptw;      /* stage-2 fault on a stage-1 table read */
+    int s1level;     /* with s1ptw: the stage-1 level being read */
     uint64_t ipa;    /* the IPA of a stage-2 fault */
 };
 

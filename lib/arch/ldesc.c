@@ -41,6 +41,7 @@ struct walk_fault arch_read_desc(struct walk_ctx *w, unsigned stage, int level, 
         if (f.kind != ARMVMI_FAULT_NONE) {
             f.stage = 2;
             f.s1ptw = true;
+            f.s1level = level;
             f.ipa = addr;
             return f;
         }

@@ -25,6 +25,7 @@ static void set_fault(struct armvmi_translation *o, struct walk_fault f)
     o->fault_stage = (uint8_t)(f.stage ? f.stage : 1);
     o->fault_level = (int8_t)f.level;
     o->fault_s1ptw = f.s1ptw;
+    o->fault_s1ptw_level = (int8_t)(f.s1ptw ? f.s1level : 0);
     o->fault_ipa = f.ipa;
 }
 

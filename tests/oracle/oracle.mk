@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: MIT
+# tests/oracle/oracle.mk — the CPU oracle: bare-metal AT programs in QEMU checked against lib/arch.
+
+ORACLE_DIR   := $(BUILD)/oracle
+ORACLE_CC64  := $(CROSS64)gcc
+ORACLE_CC32  := $(CROSS32)gcc
+ORACLE_GFLAGS := -ffreestanding -nostdlib -O2 -Wall -Wextra -Werror -Wl,--no-warn-rwx-segments
+ORACLE_HOST  := tests/oracle/ogen.c tests/oracle/ogen_ld.c
+ORACLE_HDRS  := $(wildcard tests/oracle/*.h)
+ORACLE_HAVE64 := $(shell command -v $(ORACLE_CC64) >/dev/null 2>&1 && echo y)
+
+$(ORACLE_DIR)/guest_a64.elf: tests/oracle/guest_a64_start.S tests/oracle/guest_a64.c \
+                             tests/oracle/guest_a64.ld tests/oracle/mbox.h
+	@mkdir -p $(dir $@)
+	$(ORACLE_CC64) $(ORACLE_GFLAGS) -mgeneral-regs-only -T tests/oracle/guest_a64.ld -o $@ \
+	    tests/oracle/guest_a64_start.S tests/oracle/guest_a64.c
+
+$(ORACLE_DIR)/oracle_a64: tests/oracle/oracle_a64.c $(ORACLE_HOST) $(ORACLE_HDRS) $(LIBA) \
+                          $(if $(ORACLE_HAVE64),$(ORACLE_DIR)/guest_a64.elf)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/oracle -DGUEST_A64=\"$(abspath $(ORACLE_DIR)/guest_a64.elf)\" \
+	    -o $@ tests/oracle/oracle_a64.c $(ORACLE_HOST) $(LIBA) -lm
+
+TEST_PROGS += $(ORACLE_DIR)/oracle_a64
