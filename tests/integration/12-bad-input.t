@@ -19,7 +19,7 @@ fails() {
     fi
 }
 
-plan 28
+plan 31
 head -c 1048576 /dev/urandom > "$work/ram.bin"
 raw="raw:$work/ram.bin@0x40000000"
 "$A" --vm "$raw" -q dump -o "$work/small.elf"; ok $? "a dump of a raw image is written"
@@ -57,9 +57,21 @@ fails "" "a dump with an absurd program header count" -- "$A" --vm "$work/phnum.
 head -c 4096 /dev/urandom > "$work/garbage.elf"
 fails "" "random bytes as a dump" -- "$A" --vm "$work/garbage.elf" info
 
+# The launcher: a kernel that does not boot fails with the reason, and leaves nothing behind
+if command -v qemu-system-aarch64 >/dev/null; then
+    "$A" vm start --name badk --kernel /etc/hostname --initrd /etc/hostname --timeout 8 >"$work/out" 2>"$work/err"; r=$?
+    [ $r -eq 1 ] && grep -q "did not reach its init within 8 s" "$work/err" && grep -q "printed nothing" "$work/err"
+    ok $? "vm start with a kernel that does not boot fails after --timeout and says why"
+    [ ! -e "$ARMVMI_RUNTIME_DIR/badk" ] && ! pgrep -f "$ARMVMI_RUNTIME_DIR/badk" >/dev/null
+    ok $? "and leaves no QEMU and no runtime directory"
+else
+    ok 0 "# SKIP no qemu-system-aarch64"; ok 0 "# SKIP no qemu-system-aarch64"
+fi
+fails "cannot read kernel /nonexistent" "vm start with a missing kernel" -- "$A" vm start --name badk2 --kernel /nonexistent
+
 # --help works for every command and prints its usage
 r=0
-for c in info regs read write dump "vm start" "vm list" "vm stop" "vm console" "vm pause" "guest"; do
+for c in info regs read write dump translate "vm start" "vm list" "vm stop" "vm console" "vm pause" "guest"; do
     # shellcheck disable=SC2086
     "$A" $c --help 2>&1 | grep -q "usage: armvmi" || { r=1; diag "no usage for: $c"; }
 done

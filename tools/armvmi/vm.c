@@ -195,6 +195,8 @@ static void print_log_tail(const char *dir, const char *file, int lines)
     int from = n > lines ? n - lines : 0;
     if (n > 0)
         fprintf(stderr, "--- last lines of %s ---\n", path);
+    else if (strcmp(file, "console.log") == 0)
+        fprintf(stderr, "(the guest printed nothing on its console)\n");
     for (int i = from; i < n; i++)
         fputs(ring[i % 64], stderr);
 }
