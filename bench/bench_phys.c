@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* bench_phys.c — physical read throughput of the qemu driver against memcpy and process_vm_readv. */
+/* bench_phys.c — physical read throughput of the qemu driver against memcpy and process_vm_readv.
+ */
 /*
  * usage: bench_phys VM-NAME [rounds]
  * Measures, on the same running VM in the same run:
@@ -58,8 +59,7 @@ static int qemu_ram_va(const char *dir, pid_t *pid, uint64_t *va)
         if (!p)
             continue;
         p[strcspn(p, "\n")] = 0;
-        if (strcmp(p, ram) == 0 && sscanf(line, "%llx-%*x %*s %llx", &lo, &off) == 2 &&
-            off == 0) {
+        if (strcmp(p, ram) == 0 && sscanf(line, "%llx-%*x %*s %llx", &lo, &off) == 2 && off == 0) {
             *va = lo;
             rc = 0;
             break;

@@ -60,8 +60,8 @@ int main(int argc, char **argv)
     for (uint64_t off = 0; n < NVA && off < (256ull << 20); off += 4096) {
         for (int sgn = -1; sgn <= 1 && n < NVA; sgn += 2) {
             uint64_t v = start + (uint64_t)sgn * off;
-            if (armvmi_translate_uncached(h, &ctx, v, 0, t) == 0 &&
-                t->fault == ARMVMI_FAULT_NONE && t->level == 3 && t->nsteps == 4)
+            if (armvmi_translate_uncached(h, &ctx, v, 0, t) == 0 && t->fault == ARMVMI_FAULT_NONE &&
+                t->level == 3 && t->nsteps == 4)
                 va[n++] = v + (off * 7 & 0xff8);
         }
     }
@@ -85,7 +85,8 @@ int main(int argc, char **argv)
         for (unsigned rep = 0; rep < reps; rep++)
             for (unsigned i = 0; i < NVA; i++) {
                 /* reference: 4 dependent loads, 4K granule, 48-bit VA, no checks */
-                uint64_t table = ((va[i] >> 55) & 1 ? ctx.ttbr1 : ctx.ttbr0) & 0x0000fffffffff000ull;
+                uint64_t table =
+                    ((va[i] >> 55) & 1 ? ctx.ttbr1 : ctx.ttbr0) & 0x0000fffffffff000ull;
                 for (int l = 0; l < 4; l++) {
                     uint64_t d;
                     memcpy(&d, ram + (table - ram_base) + ((va[i] >> (39 - 9 * l)) & 511) * 8, 8);

@@ -24,15 +24,15 @@ extern "C" {
 /** Error codes (negated when returned). */
 enum armvmi_error {
     ARMVMI_OK = 0,
-    ARMVMI_EINVAL = 1,   /**< bad argument */
-    ARMVMI_ENOENT = 2,   /**< no such VM, file or register */
-    ARMVMI_EIO = 3,      /**< I/O or protocol failure talking to the target */
-    ARMVMI_EFAULT = 4,   /**< address not backed by guest RAM */
-    ARMVMI_EFORMAT = 5,  /**< corrupt, truncated or unsupported file */
-    ARMVMI_ENOTSUP = 6,  /**< the driver cannot do this */
-    ARMVMI_ENOMEM = 7,   /**< out of memory */
-    ARMVMI_ESTATE = 8,   /**< the target is in the wrong state (e.g. running, not paused) */
-    ARMVMI_EINTR = 9,    /**< interrupted by the user */
+    ARMVMI_EINVAL = 1,  /**< bad argument */
+    ARMVMI_ENOENT = 2,  /**< no such VM, file or register */
+    ARMVMI_EIO = 3,     /**< I/O or protocol failure talking to the target */
+    ARMVMI_EFAULT = 4,  /**< address not backed by guest RAM */
+    ARMVMI_EFORMAT = 5, /**< corrupt, truncated or unsupported file */
+    ARMVMI_ENOTSUP = 6, /**< the driver cannot do this */
+    ARMVMI_ENOMEM = 7,  /**< out of memory */
+    ARMVMI_ESTATE = 8,  /**< the target is in the wrong state (e.g. running, not paused) */
+    ARMVMI_EINTR = 9,   /**< interrupted by the user */
 };
 
 /**
@@ -68,14 +68,14 @@ void armvmi_close(armvmi_t *h);
 
 /** Driver capabilities (bits of armvmi_info.caps). */
 enum armvmi_cap {
-    ARMVMI_CAP_READ = 1u << 0,       /**< physical reads */
-    ARMVMI_CAP_WRITE = 1u << 1,      /**< physical writes */
-    ARMVMI_CAP_MAP = 1u << 2,        /**< zero-copy mapping of guest RAM (armvmi_map_pa) */
-    ARMVMI_CAP_REGS = 1u << 3,       /**< vCPU registers can be read */
-    ARMVMI_CAP_SYSREGS = 1u << 4,    /**< system registers can be read */
-    ARMVMI_CAP_SET_REGS = 1u << 5,   /**< general registers can be written */
-    ARMVMI_CAP_PAUSE = 1u << 6,      /**< the target can be paused and resumed */
-    ARMVMI_CAP_LIVE = 1u << 7,       /**< the target is a running VM (not a dump) */
+    ARMVMI_CAP_READ = 1u << 0,     /**< physical reads */
+    ARMVMI_CAP_WRITE = 1u << 1,    /**< physical writes */
+    ARMVMI_CAP_MAP = 1u << 2,      /**< zero-copy mapping of guest RAM (armvmi_map_pa) */
+    ARMVMI_CAP_REGS = 1u << 3,     /**< vCPU registers can be read */
+    ARMVMI_CAP_SYSREGS = 1u << 4,  /**< system registers can be read */
+    ARMVMI_CAP_SET_REGS = 1u << 5, /**< general registers can be written */
+    ARMVMI_CAP_PAUSE = 1u << 6,    /**< the target can be paused and resumed */
+    ARMVMI_CAP_LIVE = 1u << 7,     /**< the target is a running VM (not a dump) */
 };
 
 /** A contiguous range of guest RAM. */
@@ -88,13 +88,13 @@ struct armvmi_ram_range {
 
 /** What a handle is connected to. */
 struct armvmi_info {
-    const char *driver;   /**< "qemu", "elf", "raw"; owned by the handle */
-    const char *target;   /**< VM name or file path; owned by the handle */
-    uint32_t caps;        /**< ARMVMI_CAP_* bits */
-    unsigned vcpus;       /**< number of vCPUs (0 if unknown, e.g. raw images) */
-    unsigned nranges;     /**< RAM ranges in ranges[] */
+    const char *driver; /**< "qemu", "elf", "raw"; owned by the handle */
+    const char *target; /**< VM name or file path; owned by the handle */
+    uint32_t caps;      /**< ARMVMI_CAP_* bits */
+    unsigned vcpus;     /**< number of vCPUs (0 if unknown, e.g. raw images) */
+    unsigned nranges;   /**< RAM ranges in ranges[] */
     struct armvmi_ram_range ranges[ARMVMI_MAX_RAM_RANGES];
-    uint64_t ram_bytes;   /**< sum of the ranges */
+    uint64_t ram_bytes; /**< sum of the ranges */
 };
 
 /** Fill *info. Never fails on a valid handle. */
@@ -145,9 +145,9 @@ enum armvmi_reg {
     ARMVMI_REG_X0 = 0,
     /* X1..X30 follow X0 */
     ARMVMI_REG_X30 = 30,
-    ARMVMI_REG_SP,      /**< the SP of the current exception level (gdb's "sp") */
+    ARMVMI_REG_SP, /**< the SP of the current exception level (gdb's "sp") */
     ARMVMI_REG_PC,
-    ARMVMI_REG_PSTATE,  /**< CPSR/PSTATE as gdb reports it */
+    ARMVMI_REG_PSTATE, /**< CPSR/PSTATE as gdb reports it */
     ARMVMI_REG_SP_EL0,
     ARMVMI_REG_SP_EL1,
     ARMVMI_REG_ELR_EL1,
@@ -295,8 +295,8 @@ int armvmi_read_va(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,
                    size_t len);
 
 /** Write len bytes at va of ctx, checking every page is mapped before writing any. */
-int armvmi_write_va(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,
-                    const void *buf, size_t len);
+int armvmi_write_va(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va, const void *buf,
+                    size_t len);
 
 /** A name for a regime ("EL1&0", "EL2&0", "EL2", "stage 2", "AArch32 short", "AArch32 LPAE"). */
 const char *armvmi_regime_name(enum armvmi_regime r);

@@ -20,8 +20,7 @@ static int parse_raw_spec(const char *s, char **path, uint64_t *base)
         unsigned long long v = strtoull(at + 1, &end, 0);
         if (errno || end == at + 1 || *end)
             return armvmi_fail(ARMVMI_EINVAL,
-                               "'%s': the base after '@' must be a number such as 0x40000000.",
-                               s);
+                               "'%s': the base after '@' must be a number such as 0x40000000.", s);
         *base = v;
     }
     size_t n = at ? (size_t)(at - s) : strlen(s);
@@ -125,15 +124,24 @@ int armvmi_get_info(armvmi_t *h, struct armvmi_info *info)
 const char *armvmi_cap_name(uint32_t cap)
 {
     switch (cap) {
-    case ARMVMI_CAP_READ: return "read";
-    case ARMVMI_CAP_WRITE: return "write";
-    case ARMVMI_CAP_MAP: return "map";
-    case ARMVMI_CAP_REGS: return "regs";
-    case ARMVMI_CAP_SYSREGS: return "sysregs";
-    case ARMVMI_CAP_SET_REGS: return "set-regs";
-    case ARMVMI_CAP_PAUSE: return "pause";
-    case ARMVMI_CAP_LIVE: return "live";
-    default: return NULL;
+    case ARMVMI_CAP_READ:
+        return "read";
+    case ARMVMI_CAP_WRITE:
+        return "write";
+    case ARMVMI_CAP_MAP:
+        return "map";
+    case ARMVMI_CAP_REGS:
+        return "regs";
+    case ARMVMI_CAP_SYSREGS:
+        return "sysregs";
+    case ARMVMI_CAP_SET_REGS:
+        return "set-regs";
+    case ARMVMI_CAP_PAUSE:
+        return "pause";
+    case ARMVMI_CAP_LIVE:
+        return "live";
+    default:
+        return NULL;
     }
 }
 
@@ -214,8 +222,7 @@ void *armvmi_map_pa(armvmi_t *h, uint64_t pa, size_t len)
         return NULL;
     }
     if (!r->host) {
-        armvmi_fail(ARMVMI_ENOTSUP, "%s cannot map guest memory; use armvmi_read_pa.",
-                    h->target);
+        armvmi_fail(ARMVMI_ENOTSUP, "%s cannot map guest memory; use armvmi_read_pa.", h->target);
         return NULL;
     }
     return r->host + (pa - r->base);

@@ -9,7 +9,8 @@
 #define TLB_ENTRIES 4096u /* direct-mapped; a power of two */
 #define PAGE_4K 4096ull
 
-/* Arm ARM D13.2.46 (HCR_EL2): VM is bit 0, E2H bit 34. C5.2.18: PSTATE.M[3:2] = EL; M[4] = AArch32. */
+/* Arm ARM D13.2.46 (HCR_EL2): VM is bit 0, E2H bit 34. C5.2.18: PSTATE.M[3:2] = EL; M[4] = AArch32.
+ */
 #define HCR_VM (1ull << 0)
 #define HCR_E2H (1ull << 34)
 #define PSTATE_NRW (1ull << 4)
@@ -44,12 +45,18 @@ void armvmi_tlb_free(struct armvmi *h)
 const char *armvmi_regime_name(enum armvmi_regime r)
 {
     switch (r) {
-    case ARMVMI_REGIME_EL10: return "EL1&0";
-    case ARMVMI_REGIME_EL20: return "EL2&0";
-    case ARMVMI_REGIME_EL2: return "EL2";
-    case ARMVMI_REGIME_STAGE2: return "stage 2";
-    case ARMVMI_REGIME_A32_SHORT: return "AArch32 short";
-    case ARMVMI_REGIME_A32_LPAE: return "AArch32 LPAE";
+    case ARMVMI_REGIME_EL10:
+        return "EL1&0";
+    case ARMVMI_REGIME_EL20:
+        return "EL2&0";
+    case ARMVMI_REGIME_EL2:
+        return "EL2";
+    case ARMVMI_REGIME_STAGE2:
+        return "stage 2";
+    case ARMVMI_REGIME_A32_SHORT:
+        return "AArch32 short";
+    case ARMVMI_REGIME_A32_LPAE:
+        return "AArch32 LPAE";
     }
     return "unknown";
 }
@@ -57,8 +64,9 @@ const char *armvmi_regime_name(enum armvmi_regime r)
 static int need(const struct armvmi_regs *r, enum armvmi_reg id, uint64_t *v)
 {
     if (!armvmi_reg_valid(r, id))
-        return armvmi_fail(ARMVMI_ENOTSUP, "the target does not give %s, which this "
-                                           "translation regime needs.",
+        return armvmi_fail(ARMVMI_ENOTSUP,
+                           "the target does not give %s, which this "
+                           "translation regime needs.",
                            armvmi_reg_name(id));
     *v = r->regs[id];
     return 0;
@@ -83,19 +91,21 @@ int armvmi_vactx_from_vcpu(armvmi_t *h, unsigned vcpu, int regime_override,
         if ((rc = need(&r, ARMVMI_REG_PSTATE, &pstate)))
             return rc;
         if (pstate & PSTATE_NRW)
-            return armvmi_fail(ARMVMI_ENOTSUP, "vCPU %u is in AArch32 state: give the AArch32 "
-                                               "registers explicitly.",
+            return armvmi_fail(ARMVMI_ENOTSUP,
+                               "vCPU %u is in AArch32 state: give the AArch32 "
+                               "registers explicitly.",
                                vcpu);
         unsigned el = (unsigned)(pstate >> 2) & 3;
         if (el == 3)
-            return armvmi_fail(ARMVMI_ENOTSUP, "vCPU %u is at EL3, which armvmi does not "
-                                               "translate for.",
+            return armvmi_fail(ARMVMI_ENOTSUP,
+                               "vCPU %u is at EL3, which armvmi does not "
+                               "translate for.",
                                vcpu);
         if (el == 2)
             regime = (hcr & HCR_E2H) ? ARMVMI_REGIME_EL20 : ARMVMI_REGIME_EL2;
         else /* EL0 under VHE (E2H and TGE) uses the EL2&0 regime: Arm ARM D8.1.1 */
-            regime = ((hcr & HCR_E2H) && (hcr & (1ull << 27))) ? ARMVMI_REGIME_EL20
-                                                                : ARMVMI_REGIME_EL10;
+            regime =
+                ((hcr & HCR_E2H) && (hcr & (1ull << 27))) ? ARMVMI_REGIME_EL20 : ARMVMI_REGIME_EL10;
     }
     ctx->regime = (enum armvmi_regime)regime;
     switch (regime) {
@@ -129,8 +139,7 @@ int armvmi_vactx_from_vcpu(armvmi_t *h, unsigned vcpu, int regime_override,
             return rc;
         break;
     default:
-        return armvmi_fail(ARMVMI_EINVAL, "regime %d cannot be read from an AArch64 vCPU.",
-                           regime);
+        return armvmi_fail(ARMVMI_EINVAL, "regime %d cannot be read from an AArch64 vCPU.", regime);
     }
     return 0;
 }
@@ -170,9 +179,12 @@ static uint64_t key_root(const struct armvmi_tt_config *c, uint64_t va)
     case ARMVMI_REGIME_EL10:
     case ARMVMI_REGIME_EL20:
         return (va >> 55) & 1 ? c->ttbr1 : c->ttbr0; /* Arm ARM D8.2.2: bit 55 picks TTBRn */
-    case ARMVMI_REGIME_EL2: return c->ttbr0;
-    case ARMVMI_REGIME_STAGE2: return c->vttbr;
-    default: return c->ttbr0 * 0x9e3779b97f4a7c15ull ^ c->ttbr1 ^ ((uint64_t)c->dacr << 32);
+    case ARMVMI_REGIME_EL2:
+        return c->ttbr0;
+    case ARMVMI_REGIME_STAGE2:
+        return c->vttbr;
+    default:
+        return c->ttbr0 * 0x9e3779b97f4a7c15ull ^ c->ttbr1 ^ ((uint64_t)c->dacr << 32);
     }
 }
 
@@ -195,8 +207,7 @@ static inline void tlb_key(const struct armvmi_tt_config *ctx, uint64_t va, stru
 
 static inline bool tlb_hit(const struct tlb_entry *e, const struct tlb_key *k)
 {
-    return e->vpage == k->vpage && e->root == k->root && e->tcr == k->tcr &&
-           e->vttbr == k->vttbr;
+    return e->vpage == k->vpage && e->root == k->root && e->tcr == k->tcr && e->vttbr == k->vttbr;
 }
 
 /* Walk and, if the page is mapped, remember it. */
@@ -282,14 +293,14 @@ static int va_fault(uint64_t va, const struct armvmi_translation *t)
 /* Walk [va, va+len) a 4 KiB page at a time; for each piece call fn(pa, offset, n). */
 typedef int (*piece_fn)(armvmi_t *h, uint64_t pa, size_t off, size_t n, void *arg);
 
-static int for_each_piece(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,
-                          size_t len, piece_fn fn, void *arg)
+static int for_each_piece(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va, size_t len,
+                          piece_fn fn, void *arg)
 {
     if (!h || !ctx)
         return armvmi_fail(ARMVMI_EINVAL, "NULL handle or context.");
     if (len && va + (len - 1) < va)
-        return armvmi_fail(ARMVMI_EFAULT, "virtual range 0x%" PRIx64 "+0x%zx wraps around.",
-                           va, len);
+        return armvmi_fail(ARMVMI_EFAULT, "virtual range 0x%" PRIx64 "+0x%zx wraps around.", va,
+                           len);
     size_t off = 0;
     while (off < len) {
         uint64_t cur = va + off;
@@ -332,8 +343,8 @@ static int write_piece(armvmi_t *h, uint64_t pa, size_t off, size_t n, void *arg
     return armvmi_write_pa(h, pa, (const uint8_t *)arg + off, n);
 }
 
-int armvmi_write_va(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,
-                    const void *buf, size_t len)
+int armvmi_write_va(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va, const void *buf,
+                    size_t len)
 {
     if (!buf && len)
         return armvmi_fail(ARMVMI_EINVAL, "armvmi_write_va: NULL buffer.");

@@ -14,8 +14,8 @@
 struct armvmi_region {
     uint64_t base;
     uint64_t size;
-    uint8_t *host;  /* mapping of [base, base+size), or NULL */
-    bool writable;  /* host mapping is shared and writable */
+    uint8_t *host; /* mapping of [base, base+size), or NULL */
+    bool writable; /* host mapping is shared and writable */
 };
 
 struct armvmi;
@@ -27,7 +27,7 @@ struct armvmi_driver_ops {
     int (*write_pa)(struct armvmi *h, uint64_t pa, const void *buf, size_t len);
     int (*get_regs)(struct armvmi *h, unsigned vcpu, struct armvmi_regs *out);
     int (*set_reg)(struct armvmi *h, unsigned vcpu, enum armvmi_reg r, uint64_t value);
-    int (*pause)(struct armvmi *h);   /* stop vCPUs; sets *was_running */
+    int (*pause)(struct armvmi *h); /* stop vCPUs; sets *was_running */
     int (*resume)(struct armvmi *h);
     int (*is_paused)(struct armvmi *h, bool *paused);
     void (*close)(struct armvmi *h); /* release priv and unmap regions */

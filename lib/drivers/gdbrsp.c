@@ -14,9 +14,9 @@
 #include "drivers/gdbrsp.h"
 
 #define RSP_TIMEOUT_MS 10000
-#define RSP_MAX_XML (1u << 20)  /* target descriptions larger than this are refused */
+#define RSP_MAX_XML (1u << 20) /* target descriptions larger than this are refused */
 #define RSP_MAX_INCLUDE_DEPTH 4
-#define RSP_MAX_INCLUDES 64     /* files one target description may pull in */
+#define RSP_MAX_INCLUDES 64 /* files one target description may pull in */
 
 static int rsp_fail(struct gdbrsp *g, const char *what)
 {
@@ -241,8 +241,7 @@ static void XMLCALL xml_start(void *ud, const XML_Char *el, const XML_Char **att
         char *sub;
         size_t sublen;
         if (!href || x->depth >= RSP_MAX_INCLUDE_DEPTH || ++x->includes > RSP_MAX_INCLUDES ||
-            strchr(href, ':') ||
-            fetch_xml(x->g, href, &sub, &sublen)) {
+            strchr(href, ':') || fetch_xml(x->g, href, &sub, &sublen)) {
             x->err = 1;
             return;
         }
@@ -380,7 +379,8 @@ int gdbrsp_write_reg(struct gdbrsp *g, const struct gdbrsp_reg *r, uint64_t valu
     if (bytes > 8)
         return armvmi_fail(ARMVMI_ENOTSUP, "%s is wider than 64 bits.", r->name);
     for (unsigned i = 0; i < bytes; i++)
-        n += snprintf(cmd + n, sizeof(cmd) - (size_t)n, "%02x", (unsigned)(value >> (8 * i)) & 0xff);
+        n +=
+            snprintf(cmd + n, sizeof(cmd) - (size_t)n, "%02x", (unsigned)(value >> (8 * i)) & 0xff);
     int rc = gdbrsp_cmd(g, cmd, buf, sizeof(buf));
     if (rc)
         return rc;

@@ -42,8 +42,9 @@ static int qemu_qmp(struct armvmi *h)
     snprintf(path, sizeof(path), "%s/qmp.sock", p->dir);
     int rc = qmp_connect(&p->qmp, path);
     if (rc)
-        return armvmi_fail(-rc, "VM '%s' does not answer on QMP (%s). Is it still running? "
-                                "See `armvmi vm list`.",
+        return armvmi_fail(-rc,
+                           "VM '%s' does not answer on QMP (%s). Is it still running? "
+                           "See `armvmi vm list`.",
                            p->name, armvmi_errmsg());
     p->qmp_up = true;
     return 0;
@@ -95,10 +96,14 @@ static const char *gdb_name(int r, char *buf, size_t len)
         return buf;
     }
     switch (r) {
-    case ARMVMI_REG_SP: return "sp";
-    case ARMVMI_REG_PC: return "pc";
-    case ARMVMI_REG_PSTATE: return "cpsr";
-    default: return armvmi_reg_name(r);
+    case ARMVMI_REG_SP:
+        return "sp";
+    case ARMVMI_REG_PC:
+        return "pc";
+    case ARMVMI_REG_PSTATE:
+        return "cpsr";
+    default:
+        return armvmi_reg_name(r);
     }
 }
 
@@ -144,8 +149,9 @@ static int require_paused(struct armvmi *h)
     if (rc)
         return rc;
     if (!paused)
-        return armvmi_fail(ARMVMI_ESTATE, "VM '%s' is running: pause it before reading or "
-                                          "writing registers.",
+        return armvmi_fail(ARMVMI_ESTATE,
+                           "VM '%s' is running: pause it before reading or "
+                           "writing registers.",
                            P(h)->name);
     return 0;
 }
@@ -252,8 +258,9 @@ int armvmi_qemu_open(struct armvmi *h, const char *rundir)
     if (pid <= 0 || size <= 0 || base < 0 || smp <= 0 || smp > 512)
         return armvmi_fail(ARMVMI_EFORMAT, "%s is incomplete or corrupt.", path);
     if (kill((pid_t)pid, 0) && errno == ESRCH)
-        return armvmi_fail(ARMVMI_ENOENT, "VM '%s' is not running (its QEMU, pid %lld, is "
-                                          "gone); `armvmi vm stop %s` cleans it up.",
+        return armvmi_fail(ARMVMI_ENOENT,
+                           "VM '%s' is not running (its QEMU, pid %lld, is "
+                           "gone); `armvmi vm stop %s` cleans it up.",
                            p->name, (long long)pid, p->name);
     snprintf(path, sizeof(path), "%s/ram", rundir);
     int rc = map_ram(h, path, (uint64_t)base, (uint64_t)size);

@@ -57,8 +57,7 @@ static int qmp_read_msg(struct qmp *q, json_t **msg, int timeout_ms)
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
-            return armvmi_fail(ARMVMI_EIO, "QMP %s closed the connection (QEMU exited?).",
-                               q->path);
+            return armvmi_fail(ARMVMI_EIO, "QMP %s closed the connection (QEMU exited?).", q->path);
         q->len += (size_t)r;
     }
 }
@@ -129,8 +128,7 @@ int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret, int tim
             continue;
         if (w <= 0) {
             free(text);
-            return armvmi_fail(ARMVMI_EIO, "QMP %s: write failed: %s.", q->path,
-                               strerror(errno));
+            return armvmi_fail(ARMVMI_EIO, "QMP %s: write failed: %s.", q->path, strerror(errno));
         }
         p += w;
         left -= (size_t)w;

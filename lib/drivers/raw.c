@@ -41,8 +41,10 @@ int armvmi_raw_open(struct armvmi *h, const char *path, uint64_t base)
     }
     if ((uint64_t)st.st_size > UINT64_MAX - base) {
         close(fd);
-        return armvmi_fail(ARMVMI_EINVAL, "%s at base 0x%" PRIx64 " would pass the end of the "
-                           "physical address space.", path, base);
+        return armvmi_fail(ARMVMI_EINVAL,
+                           "%s at base 0x%" PRIx64 " would pass the end of the "
+                           "physical address space.",
+                           path, base);
     }
     /* Writable when the file is: open again read-write so `write --pa` can patch an image. */
     int wfd = open(path, O_RDWR | O_CLOEXEC);

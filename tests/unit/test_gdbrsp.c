@@ -9,7 +9,10 @@
 #include "drivers/gdbrsp.h"
 #include "fakesrv.h"
 
-#define S(e, r) {e, r, 0}
+#define S(e, r)                                                                                    \
+    {                                                                                              \
+        e, r, 0                                                                                    \
+    }
 
 static void recv_decodes_escapes_and_runs(void **state)
 {
@@ -107,8 +110,8 @@ static void target_description_with_includes(void **state)
     char *err = rsp_packet("E14");
     char *bad = rsp_packet("zz");
     struct fake_step steps[] = {
-        S("qSupported", sup),  S("target.xml:0,", top), S("core.xml:0,", core),
-        S("$p20#", val),       S("$P0=", err),          S("$p1#", bad),
+        S("qSupported", sup), S("target.xml:0,", top), S("core.xml:0,", core),
+        S("$p20#", val),      S("$P0=", err),          S("$p1#", bad),
     };
     struct fakesrv srv;
     fakesrv_start(&srv, steps, 6);

@@ -19,8 +19,10 @@ static void events_before_the_answer_are_skipped(void **state)
     struct fake_step steps[] = {
         {NULL, GREETING, 0},
         {"qmp_capabilities", CAPS_OK, 0},
-        {"query-status", "{\"event\": \"STOP\"}\r\n{\"event\": \"RESUME\"}\r\n"
-                         "{\"return\": {\"running\": true, \"status\": \"running\"}}\r\n", 0},
+        {"query-status",
+         "{\"event\": \"STOP\"}\r\n{\"event\": \"RESUME\"}\r\n"
+         "{\"return\": {\"running\": true, \"status\": \"running\"}}\r\n",
+         0},
     };
     struct fakesrv srv;
     fakesrv_start(&srv, steps, 3);
@@ -111,8 +113,8 @@ static void endless_line_is_bounded(void **state)
 static void silence_times_out(void **state)
 {
     (void)state;
-    struct fake_step steps[] = {{NULL, GREETING, 0}, {"qmp_capabilities", CAPS_OK, 0},
-                                {"never", NULL, 0}};
+    struct fake_step steps[] = {
+        {NULL, GREETING, 0}, {"qmp_capabilities", CAPS_OK, 0}, {"never", NULL, 0}};
     struct fakesrv srv;
     fakesrv_start(&srv, steps, 3);
     struct qmp q;

@@ -144,7 +144,8 @@ static void faults_are_clear_and_write_nothing(void **state)
     uint8_t buf[32], before[8], after[8];
     int rc = armvmi_read_va(h, &ctx, 0x402000, buf, 4);
     assert_int_equal(rc, -ARMVMI_EFAULT);
-    assert_non_null(strstr(armvmi_errmsg(), "0x402000 is not mapped: translation fault at level 3"));
+    assert_non_null(
+        strstr(armvmi_errmsg(), "0x402000 is not mapped: translation fault at level 3"));
     /* a write that runs from a mapped page into an unmapped one writes nothing at all */
     assert_int_equal(armvmi_read_va(h, &ctx, 0x401ff8, before, 8), 0);
     memset(buf, 0x55, sizeof(buf));

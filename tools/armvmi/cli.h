@@ -71,14 +71,19 @@ struct cli_vaopts {
     bool set[VAOPT_NREGS];
     uint64_t val[VAOPT_NREGS];
 };
-#define CLI_VAOPTS_INIT {.regime = -1}
-#define CLI_VAOPTS                                                                                \
-    {"vcpu", required_argument, 0, VAOPT_VCPU}, {"regime", required_argument, 0, VAOPT_REGIME},   \
-        {"ttbr0", required_argument, 0, VAOPT_TTBR0},                                             \
-        {"ttbr1", required_argument, 0, VAOPT_TTBR1}, {"tcr", required_argument, 0, VAOPT_TCR},   \
-        {"mair", required_argument, 0, VAOPT_MAIR}, {"sctlr", required_argument, 0, VAOPT_SCTLR}, \
-        {"vtcr", required_argument, 0, VAOPT_VTCR}, {"vttbr", required_argument, 0, VAOPT_VTTBR}, \
-        {"dacr", required_argument, 0, VAOPT_DACR}
+#define CLI_VAOPTS_INIT                                                                            \
+    {                                                                                              \
+        .regime = -1                                                                               \
+    }
+#define CLI_VAOPTS                                                                                 \
+    {"vcpu", required_argument, 0, VAOPT_VCPU}, {"regime", required_argument, 0, VAOPT_REGIME},    \
+        {"ttbr0", required_argument, 0, VAOPT_TTBR0},                                              \
+        {"ttbr1", required_argument, 0, VAOPT_TTBR1}, {"tcr", required_argument, 0, VAOPT_TCR},    \
+        {"mair", required_argument, 0, VAOPT_MAIR}, {"sctlr", required_argument, 0, VAOPT_SCTLR},  \
+        {"vtcr", required_argument, 0, VAOPT_VTCR}, {"vttbr", required_argument, 0, VAOPT_VTTBR},  \
+    {                                                                                              \
+        "dacr", required_argument, 0, VAOPT_DACR                                                   \
+    }
 /* Record one VA option; prints its own error. */
 int cli_vaopt(struct cli_vaopts *o, int opt, const char *arg);
 /* The context those options describe on target h (a live VM must be paused). */

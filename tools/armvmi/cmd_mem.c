@@ -45,9 +45,9 @@ int cmd_info(struct cli *c, int argc, char **argv)
         for (unsigned i = 0; i < in.nranges; i++)
             json_array_append_new(ram, json_pack("{s:I,s:I}", "base", (json_int_t)in.ranges[i].base,
                                                  "size", (json_int_t)in.ranges[i].size));
-        json_t *o = json_pack("{s:s,s:s,s:o,s:i,s:o,s:I}", "driver", in.driver, "target",
-                              in.target, "caps", caps, "vcpus", (int)in.vcpus, "ram", ram,
-                              "ram_bytes", (json_int_t)in.ram_bytes);
+        json_t *o = json_pack("{s:s,s:s,s:o,s:i,s:o,s:I}", "driver", in.driver, "target", in.target,
+                              "caps", caps, "vcpus", (int)in.vcpus, "ram", ram, "ram_bytes",
+                              (json_int_t)in.ram_bytes);
         if (have_state)
             json_object_set_new(o, "paused", json_boolean(paused));
         armvmi_close(h);
@@ -62,8 +62,7 @@ int cmd_info(struct cli *c, int argc, char **argv)
     if (have_state && (in.caps & ARMVMI_CAP_LIVE))
         printf("state:    %s\n", paused ? "paused" : "running");
     for (unsigned i = 0; i < in.nranges; i++)
-        printf("RAM:      0x%016llx-0x%016llx (%llu MiB)\n",
-               (unsigned long long)in.ranges[i].base,
+        printf("RAM:      0x%016llx-0x%016llx (%llu MiB)\n", (unsigned long long)in.ranges[i].base,
                (unsigned long long)(in.ranges[i].base + in.ranges[i].size - 1),
                (unsigned long long)(in.ranges[i].size >> 20));
     printf("\nNext: `armvmi regs` (vCPU registers), `armvmi read --pa 0x%llx 256` (memory), "
@@ -139,9 +138,15 @@ int cmd_read(struct cli *c, int argc, char **argv)
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
-        case 'r': raw = true; break;
-        case 'h': fputs(read_help, stdout); return 0;
-        case '?': fputs(read_help, stderr); return 2;
+        case 'r':
+            raw = true;
+            break;
+        case 'h':
+            fputs(read_help, stdout);
+            return 0;
+        case '?':
+            fputs(read_help, stderr);
+            return 2;
         default:
             if (addr_opt(&ta, o, optarg))
                 return 1;
@@ -191,8 +196,8 @@ int cmd_read(struct cli *c, int argc, char **argv)
             if (ta.virt) {
                 char vs[24];
                 snprintf(vs, sizeof(vs), "0x%llx", (unsigned long long)pa);
-                cli_json_out(json_pack("{s:s,s:I,s:s}", "va", vs, "len", (json_int_t)len, "hex",
-                                       hex));
+                cli_json_out(
+                    json_pack("{s:s,s:I,s:s}", "va", vs, "len", (json_int_t)len, "hex", hex));
             } else {
                 cli_json_out(json_pack("{s:I,s:I,s:s}", "pa", (json_int_t)pa, "len",
                                        (json_int_t)len, "hex", hex));
@@ -230,8 +235,12 @@ int cmd_write(struct cli *c, int argc, char **argv)
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
-        case 'h': fputs(write_help, stdout); return 0;
-        case '?': fputs(write_help, stderr); return 2;
+        case 'h':
+            fputs(write_help, stdout);
+            return 0;
+        case '?':
+            fputs(write_help, stderr);
+            return 2;
         default:
             if (addr_opt(&ta, o, optarg))
                 return 1;

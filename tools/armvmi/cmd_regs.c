@@ -75,14 +75,20 @@ int cmd_regs(struct cli *c, int argc, char **argv)
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (o) {
-        case 'v': vcpu_s = optarg; break;
+        case 'v':
+            vcpu_s = optarg;
+            break;
         case 's':
             if (nsets == 16)
                 return cli_err("at most 16 --set options.");
             sets[nsets++] = optarg;
             break;
-        case 'h': fputs(help, stdout); return 0;
-        default: fputs(help, stderr); return 2;
+        case 'h':
+            fputs(help, stdout);
+            return 0;
+        default:
+            fputs(help, stderr);
+            return 2;
         }
     }
     if (optind != argc)

@@ -30,8 +30,8 @@ static const struct {
     const char *name;
     enum armvmi_regime r;
 } regimes[] = {
-    {"el10", ARMVMI_REGIME_EL10},  {"el20", ARMVMI_REGIME_EL20},
-    {"el2", ARMVMI_REGIME_EL2},    {"stage2", ARMVMI_REGIME_STAGE2},
+    {"el10", ARMVMI_REGIME_EL10},     {"el20", ARMVMI_REGIME_EL20},
+    {"el2", ARMVMI_REGIME_EL2},       {"stage2", ARMVMI_REGIME_STAGE2},
     {"a32", ARMVMI_REGIME_A32_SHORT}, {"lpae", ARMVMI_REGIME_A32_LPAE},
 };
 
@@ -83,7 +83,7 @@ int cli_vactx(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *
     } else {
         ctx->regime = o->regime >= 0 ? (enum armvmi_regime)o->regime : ARMVMI_REGIME_EL10;
     }
-    uint64_t *dst[VAOPT_NREGS] = {&ctx->ttbr0, &ctx->ttbr1, &ctx->tcr,  &ctx->mair,
+    uint64_t *dst[VAOPT_NREGS] = {&ctx->ttbr0, &ctx->ttbr1, &ctx->tcr,   &ctx->mair,
                                   &ctx->sctlr, &ctx->vtcr,  &ctx->vttbr, NULL};
     for (unsigned i = 0; i < VAOPT_NREGS; i++)
         if (o->set[i]) {
@@ -242,10 +242,10 @@ static json_t *to_json(const struct armvmi_translation *t, const struct armvmi_t
         json_array_append_new(
             steps, json_pack("{s:i,s:i,s:I,s:i,s:I,s:s}", "stage", t->steps[i].stage, "level",
                              t->steps[i].level, "table", (json_int_t)t->steps[i].table, "index",
-                             (int)t->steps[i].index, "addr", (json_int_t)t->steps[i].addr,
-                             "desc", (snprintf(hex, sizeof(hex), "0x%016llx",
-                                               (unsigned long long)t->steps[i].desc),
-                                      hex)));
+                             (int)t->steps[i].index, "addr", (json_int_t)t->steps[i].addr, "desc",
+                             (snprintf(hex, sizeof(hex), "0x%016llx",
+                                       (unsigned long long)t->steps[i].desc),
+                              hex)));
     json_object_set_new(o, "steps", steps);
     return o;
 }
@@ -277,7 +277,9 @@ int cmd_translate(struct cli *c, int argc, char **argv)
     optind = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
-        case 't': trace = true; break;
+        case 't':
+            trace = true;
+            break;
         case 'a':
             for (const char *p = optarg; *p; p++) {
                 if (*p == 'r')
@@ -292,7 +294,9 @@ int cmd_translate(struct cli *c, int argc, char **argv)
                     return cli_err("--access takes r, w, x and u (got '%s').", optarg);
             }
             break;
-        case 'h': fputs(help, stdout); return 0;
+        case 'h':
+            fputs(help, stdout);
+            return 0;
         default:
             if (ch >= VAOPT_VCPU && ch <= VAOPT_DACR) {
                 if (cli_vaopt(&vo, ch, optarg))

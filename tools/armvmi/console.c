@@ -91,8 +91,8 @@ static int send_line(struct cli *c, const char *dir, const char *name, const cha
     off_t start = file_size(log);
     int fd = connect_console(dir);
     if (fd < 0)
-        return cli_err("cannot connect to the console of VM '%s' (is someone attached?): %s.",
-                       name, strerror(errno));
+        return cli_err("cannot connect to the console of VM '%s' (is someone attached?): %s.", name,
+                       strerror(errno));
     size_t n = strlen(line);
     char *buf = malloc(n + 2);
     if (!buf) {
@@ -128,8 +128,8 @@ static int send_line(struct cli *c, const char *dir, const char *name, const cha
         usleep(100 * 1000);
     }
     if (c->json) {
-        cli_json_out(json_pack("{s:s,s:b,s:s}", "sent", line, "found", found, "output",
-                               out ? out : ""));
+        cli_json_out(
+            json_pack("{s:s,s:b,s:s}", "sent", line, "found", found, "output", out ? out : ""));
     } else {
         fputs(out ? out : "", stdout);
         if (out && *out && out[strlen(out) - 1] != '\n')
@@ -137,8 +137,8 @@ static int send_line(struct cli *c, const char *dir, const char *name, const cha
     }
     free(out);
     if (!found)
-        return cli_err("'%s' did not appear on the console of VM '%s' within %u s.", expect,
-                       name, timeout_s);
+        return cli_err("'%s' did not appear on the console of VM '%s' within %u s.", expect, name,
+                       timeout_s);
     return 0;
 }
 
@@ -160,8 +160,7 @@ static int attach(const char *dir, const char *name)
     char buf[4096];
     int rc = 0;
     for (;;) {
-        struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN},
-                              {.fd = fd, .events = POLLIN}};
+        struct pollfd p[2] = {{.fd = STDIN_FILENO, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
         if (poll(p, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -208,14 +207,22 @@ int cmd_vm_console(struct cli *c, int argc, char **argv)
     optind = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
-        case 's': send = optarg; break;
-        case 'e': expect = optarg; break;
+        case 's':
+            send = optarg;
+            break;
+        case 'e':
+            expect = optarg;
+            break;
         case 't':
             if (cli_u64(optarg, &timeout, false) || timeout < 1 || timeout > 3600)
                 return cli_err("--timeout takes seconds from 1 to 3600 (got '%s').", optarg);
             break;
-        case 'h': fputs(help, stdout); return 0;
-        default: fputs(help, stderr); return 2;
+        case 'h':
+            fputs(help, stdout);
+            return 0;
+        default:
+            fputs(help, stderr);
+            return 2;
         }
     }
     if (optind != argc - 1)

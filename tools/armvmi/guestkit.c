@@ -15,20 +15,18 @@
 
 /* The initramfs's /init: busybox init with an inittab that prints the marker the launcher
  * waits for and keeps a shell on the console. */
-static const char init_rcs[] =
-    "#!/bin/sh\n"
-    "mount -t proc proc /proc\n"
-    "mount -t sysfs sysfs /sys\n"
-    "mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
-    "mkdir -p /dev/pts && mount -t devpts devpts /dev/pts\n"
-    "mount -t tmpfs tmpfs /tmp\n"
-    "hostname armvmi-guest\n"
-    "echo ARMVMI-INIT-READY\n";
-static const char init_tab[] =
-    "::sysinit:/etc/init.d/rcS\n"
-    "::respawn:/bin/cttyhack /bin/sh -l\n"
-    "::ctrlaltdel:/sbin/reboot\n"
-    "::shutdown:/bin/umount -a -r\n";
+static const char init_rcs[] = "#!/bin/sh\n"
+                               "mount -t proc proc /proc\n"
+                               "mount -t sysfs sysfs /sys\n"
+                               "mount -t devtmpfs devtmpfs /dev 2>/dev/null\n"
+                               "mkdir -p /dev/pts && mount -t devpts devpts /dev/pts\n"
+                               "mount -t tmpfs tmpfs /tmp\n"
+                               "hostname armvmi-guest\n"
+                               "echo ARMVMI-INIT-READY\n";
+static const char init_tab[] = "::sysinit:/etc/init.d/rcS\n"
+                               "::respawn:/bin/cttyhack /bin/sh -l\n"
+                               "::ctrlaltdel:/sbin/reboot\n"
+                               "::shutdown:/bin/umount -a -r\n";
 static const char init_sh[] =
     "#!/bin/busybox sh\n"
     "/bin/busybox mkdir -p /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp /etc/init.d\n"
@@ -171,7 +169,7 @@ static int install_kernel(const char *x, const char *final)
              "gzip -dc \"$f\" > \"$s/Image\"; else cp \"$f\" \"$s/Image\"; fi; "
              "cp config-* \"$s/config\" 2>/dev/null || true; "
              "echo \"${f#vmlinuz-}\" > \"$s/release\"; mv \"$s\" \"$1\"");
-    char *sh[] = {"sh", "-c", cmd, "sh", (char *)final, (char *)x, NULL};
+    char *sh[] = {"sh", "-c", cmd, "sh", (char *) final, (char *)x, NULL};
     return cli_run(sh, true) == 0 ? 0 : -1;
 }
 
@@ -195,8 +193,8 @@ static uint64_t fnv_str(uint64_t h, const char *s)
     return (h ^ 0xff) * 0x100000001b3ull;
 }
 
-static int build_initrd(const char *cache, const char *busybox, const char *guestdir,
-                        char *out, size_t outlen, bool verbose)
+static int build_initrd(const char *cache, const char *busybox, const char *guestdir, char *out,
+                        size_t outlen, bool verbose)
 {
     uint64_t h = 0xcbf29ce484222325ull;
     h = fnv_str(fnv_str(fnv_str(h, init_rcs), init_tab), init_sh);
@@ -231,8 +229,8 @@ static int build_initrd(const char *cache, const char *busybox, const char *gues
         return cli_err("cannot create a staging directory in %s.", dir);
     char p[4600];
     int rc = 0;
-    static const char *const sub[] = {"bin", "sbin", "etc", "etc/init.d", "proc", "sys", "dev",
-                                      "tmp", "root", "usr/bin", "usr/sbin", NULL};
+    static const char *const sub[] = {"bin", "sbin", "etc",  "etc/init.d", "proc",     "sys",
+                                      "dev", "tmp",  "root", "usr/bin",    "usr/sbin", NULL};
     for (int i = 0; sub[i] && !rc; i++) {
         snprintf(p, sizeof(p), "%s/%s", stage, sub[i]);
         rc = armvmi_mkdirs(p);
@@ -295,9 +293,9 @@ static int newest_cached(const char *dir, const char *subpath, char *out, size_t
 }
 
 /* One Debian package in the cache: dir/<pkg>_<ver>/<file>. */
-static int cached_package(const char *cache, const char *kind, const char *meta,
-                          const char *file, char *out, size_t outlen, char *ver_out,
-                          size_t verlen, bool verbose, bool refresh)
+static int cached_package(const char *cache, const char *kind, const char *meta, const char *file,
+                          char *out, size_t outlen, char *ver_out, size_t verlen, bool verbose,
+                          bool refresh)
 {
     char dir[4200], pkg[128], ver[128];
     snprintf(dir, sizeof(dir), "%s/%s", cache, kind);
@@ -386,13 +384,13 @@ int guestkit_get(struct guest_kit *k, bool verbose, bool refresh)
                        cli_exe_dir());
     }
     char busybox[4600];
-    int rc = cached_package(gcache, "kernel", "linux-image-arm64", "Image", k->kernel,
-                            sizeof(k->kernel), k->kernel_version, sizeof(k->kernel_version),
-                            verbose, refresh);
+    int rc =
+        cached_package(gcache, "kernel", "linux-image-arm64", "Image", k->kernel, sizeof(k->kernel),
+                       k->kernel_version, sizeof(k->kernel_version), verbose, refresh);
     if (!rc)
-        rc = cached_package(gcache, "busybox", "busybox-static", "busybox", busybox,
-                            sizeof(busybox), k->busybox_version, sizeof(k->busybox_version),
-                            verbose, refresh);
+        rc =
+            cached_package(gcache, "busybox", "busybox-static", "busybox", busybox, sizeof(busybox),
+                           k->busybox_version, sizeof(k->busybox_version), verbose, refresh);
     if (!rc)
         rc = build_initrd(gcache, busybox, guestdir, k->initrd, sizeof(k->initrd), verbose);
     free(guestdir);
@@ -429,9 +427,9 @@ int cmd_guest(struct cli *c, int argc, char **argv)
     if (guestkit_get(&k, !c->quiet && !c->json, refresh))
         return 1;
     if (c->json)
-        return cli_json_out(json_pack("{s:s,s:s,s:s,s:s}", "kernel", k.kernel, "initrd",
-                                      k.initrd, "kernel_package", k.kernel_version,
-                                      "busybox_package", k.busybox_version));
+        return cli_json_out(json_pack("{s:s,s:s,s:s,s:s}", "kernel", k.kernel, "initrd", k.initrd,
+                                      "kernel_package", k.kernel_version, "busybox_package",
+                                      k.busybox_version));
     printf("kernel:  %s (%s)\ninitrd:  %s (%s)\n", k.kernel, k.kernel_version, k.initrd,
            k.busybox_version);
     return 0;

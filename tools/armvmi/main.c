@@ -81,8 +81,7 @@ int main(int argc, char **argv)
             c.json = true;
         } else if (strcmp(sargv[j], "--quiet") == 0 || strcmp(sargv[j], "-q") == 0) {
             c.quiet = true;
-        } else if (strcmp(sargv[j], "--vm") == 0 && j + 1 < sargc &&
-                   strcmp(cmd, "vm") != 0) {
+        } else if (strcmp(sargv[j], "--vm") == 0 && j + 1 < sargc && strcmp(cmd, "vm") != 0) {
             c.vm = sargv[j + 1];
             memmove(&sargv[j], &sargv[j + 2], (size_t)(sargc - j - 2) * sizeof(char *));
             sargc -= 2;

@@ -46,12 +46,21 @@ int cli_u64(const char *s, uint64_t *out, bool allow_suffix)
     if (allow_suffix && *end) {
         unsigned shift = 0;
         switch (toupper((unsigned char)*end)) {
-        case 'K': shift = 10; break;
-        case 'M': shift = 20; break;
-        case 'G': shift = 30; break;
-        default: return -1;
+        case 'K':
+            shift = 10;
+            break;
+        case 'M':
+            shift = 20;
+            break;
+        case 'G':
+            shift = 30;
+            break;
+        default:
+            return -1;
         }
-        if (end[1] && !(toupper((unsigned char)end[1]) == 'I' && toupper((unsigned char)end[2]) == 'B' && !end[3]) &&
+        if (end[1] &&
+            !(toupper((unsigned char)end[1]) == 'I' && toupper((unsigned char)end[2]) == 'B' &&
+              !end[3]) &&
             !(toupper((unsigned char)end[1]) == 'B' && !end[2]))
             return -1;
         if (v > (ULLONG_MAX >> shift))
@@ -204,9 +213,8 @@ int cli_progress(void *arg, uint64_t done, uint64_t total)
     last = now;
     int pct = (int)(done * 100 / total);
     int bar = pct / 4;
-    fprintf(stderr, "\r%s [%.*s%*s] %3d%% %llu/%llu MiB", label, bar,
-            "#########################", 25 - bar, "", pct,
-            (unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
+    fprintf(stderr, "\r%s [%.*s%*s] %3d%% %llu/%llu MiB", label, bar, "#########################",
+            25 - bar, "", pct, (unsigned long long)(done >> 20), (unsigned long long)(total >> 20));
     if (done == total)
         fputc('\n', stderr);
     return 0;

@@ -215,17 +215,17 @@ static int kill_qemu(pid_t pid)
     return pid_alive(pid) ? -1 : 0;
 }
 
-static int write_vm_json(const char *dir, const struct start_opts *o, pid_t pid,
-                         const char *kernel, const char *initrd)
+static int write_vm_json(const char *dir, const struct start_opts *o, pid_t pid, const char *kernel,
+                         const char *initrd)
 {
     char path[4200], tmp[4300];
     snprintf(path, sizeof(path), "%s/vm.json", dir);
     snprintf(tmp, sizeof(tmp), "%s/vm.json.tmp", dir);
     json_t *j = json_pack("{s:s,s:i,s:I,s:I,s:i,s:b,s:b,s:s,s:s,s:s}", "name", o->name, "pid",
                           (int)pid, "ram_base", (json_int_t)ARMVMI_VIRT_RAM_BASE, "ram_size",
-                          (json_int_t)o->mem_mib << 20, "smp", (int)o->smp, "el2", o->el2,
-                          "hyp", o->hyp, "kernel", kernel, "initrd", initrd ? initrd : "",
-                          "append", o->append ? o->append : "");
+                          (json_int_t)o->mem_mib << 20, "smp", (int)o->smp, "el2", o->el2, "hyp",
+                          o->hyp, "kernel", kernel, "initrd", initrd ? initrd : "", "append",
+                          o->append ? o->append : "");
     int rc = json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(j);
     if (rc || rename(tmp, path))
@@ -284,8 +284,7 @@ static int vm_start(struct cli *c, struct start_opts *o)
     if (initrd && access(initrd, R_OK))
         return cli_err("cannot read initrd %s: %s.", initrd, strerror(errno));
     char root[4096];
-    if (armvmi_runtime_root(root, sizeof(root)) || armvmi_mkdirs(root) ||
-        mkdir(dir, 0700))
+    if (armvmi_runtime_root(root, sizeof(root)) || armvmi_mkdirs(root) || mkdir(dir, 0700))
         return cli_err("cannot create the VM directory %s: %s.", dir, strerror(errno));
 
     struct argvec a = {0};
@@ -301,8 +300,7 @@ static int vm_start(struct cli *c, struct start_opts *o)
     argv_add(&a, "-m");
     argv_add(&a, "%uM", o->mem_mib);
     argv_add(&a, "-object");
-    argv_add(&a, "memory-backend-file,id=ram0,size=%uM,mem-path=%s/ram,share=on", o->mem_mib,
-             dir);
+    argv_add(&a, "memory-backend-file,id=ram0,size=%uM,mem-path=%s/ram,share=on", o->mem_mib, dir);
     struct argvec base = {0};
     for (size_t i = 0; i < a.n; i++)
         argv_add(&base, "%s", a.v[i]);
@@ -348,8 +346,10 @@ static int vm_start(struct cli *c, struct start_opts *o)
     snprintf(qlog, sizeof(qlog), "%s/qemu.log", dir);
     int lfd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (!c->quiet && !c->json)
-        fprintf(stderr, "starting VM '%s' (%u vCPU, %u MiB%s)...\n", o->name, o->smp,
-                o->mem_mib, o->hyp ? ", under the armvmi hypervisor" : o->el2 ? ", EL2" : "");
+        fprintf(stderr, "starting VM '%s' (%u vCPU, %u MiB%s)...\n", o->name, o->smp, o->mem_mib,
+                o->hyp   ? ", under the armvmi hypervisor"
+                : o->el2 ? ", EL2"
+                         : "");
     int rc = cli_spawn(a.v, NULL, lfd, lfd);
     if (lfd >= 0)
         close(lfd);
@@ -381,26 +381,30 @@ static int vm_start(struct cli *c, struct start_opts *o)
     }
     double secs = (double)(now_ms() - t0) / 1000.0;
     if (c->json)
-        return cli_json_out(json_pack("{s:s,s:s,s:i,s:i,s:i,s:b,s:b,s:f}", "name", o->name,
-                                      "dir", dir, "pid", (int)pid, "smp", (int)o->smp, "mem_mib",
-                                      (int)o->mem_mib, "el2", o->el2, "hyp", o->hyp,
-                                      "boot_seconds", secs));
-    printf("VM '%s' is up (init reached in %.1f s); pid %d, runtime directory %s\n", o->name,
-           secs, (int)pid, dir);
-    printf("Next: `armvmi --vm %s info`, `armvmi vm console %s`, `armvmi vm stop %s`.\n",
-           o->name, o->name, o->name);
+        return cli_json_out(json_pack("{s:s,s:s,s:i,s:i,s:i,s:b,s:b,s:f}", "name", o->name, "dir",
+                                      dir, "pid", (int)pid, "smp", (int)o->smp, "mem_mib",
+                                      (int)o->mem_mib, "el2", o->el2, "hyp", o->hyp, "boot_seconds",
+                                      secs));
+    printf("VM '%s' is up (init reached in %.1f s); pid %d, runtime directory %s\n", o->name, secs,
+           (int)pid, dir);
+    printf("Next: `armvmi --vm %s info`, `armvmi vm console %s`, `armvmi vm stop %s`.\n", o->name,
+           o->name, o->name);
     return 0;
 }
 
 static int cmd_vm_start(struct cli *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"name", required_argument, 0, 'n'},   {"smp", required_argument, 0, 's'},
-        {"mem", required_argument, 0, 'm'},    {"kernel", required_argument, 0, 'k'},
-        {"initrd", required_argument, 0, 'i'}, {"append", required_argument, 0, 'a'},
-        {"el2", no_argument, 0, 'e'},          {"hyp", no_argument, 0, 'H'},
-        {"timeout", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"name", required_argument, 0, 'n'},
+                                         {"smp", required_argument, 0, 's'},
+                                         {"mem", required_argument, 0, 'm'},
+                                         {"kernel", required_argument, 0, 'k'},
+                                         {"initrd", required_argument, 0, 'i'},
+                                         {"append", required_argument, 0, 'a'},
+                                         {"el2", no_argument, 0, 'e'},
+                                         {"hyp", no_argument, 0, 'H'},
+                                         {"timeout", required_argument, 0, 't'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     struct start_opts o = {.smp = 1, .mem_mib = 512, .timeout_s = 180};
     uint64_t v;
     int ch;
@@ -409,8 +413,7 @@ static int cmd_vm_start(struct cli *c, int argc, char **argv)
         switch (ch) {
         case 'n':
             if (!armvmi_valid_vm_name(optarg))
-                return cli_err("'%s' is not a valid VM name (1-32 of A-Z a-z 0-9 _ . -).",
-                               optarg);
+                return cli_err("'%s' is not a valid VM name (1-32 of A-Z a-z 0-9 _ . -).", optarg);
             snprintf(o.name, sizeof(o.name), "%s", optarg);
             break;
         case 's':
@@ -428,18 +431,31 @@ static int cmd_vm_start(struct cli *c, int argc, char **argv)
                 return cli_err("--timeout takes seconds from 1 to 3600 (got '%s').", optarg);
             o.timeout_s = (unsigned)v;
             break;
-        case 'k': o.kernel = optarg; break;
-        case 'i': o.initrd = optarg; break;
-        case 'a': o.append = optarg; break;
-        case 'e': o.el2 = true; break;
-        case 'H': o.hyp = true; break;
-        case 'h': fputs(start_help, stdout); return 0;
-        default: fputs(start_help, stderr); return 2;
+        case 'k':
+            o.kernel = optarg;
+            break;
+        case 'i':
+            o.initrd = optarg;
+            break;
+        case 'a':
+            o.append = optarg;
+            break;
+        case 'e':
+            o.el2 = true;
+            break;
+        case 'H':
+            o.hyp = true;
+            break;
+        case 'h':
+            fputs(start_help, stdout);
+            return 0;
+        default:
+            fputs(start_help, stderr);
+            return 2;
         }
     }
     if (optind != argc)
-        return cli_err("vm start takes no arguments besides its options (got '%s').",
-                       argv[optind]);
+        return cli_err("vm start takes no arguments besides its options (got '%s').", argv[optind]);
     if (o.el2 && o.hyp)
         return cli_err("--el2 and --hyp exclude each other: under --hyp the guest runs at EL1 "
                        "and the hypervisor owns EL2.");
@@ -498,7 +514,7 @@ static int cmd_vm_list(struct cli *c, int argc, char **argv)
                json_integer_value(json_object_get(j, "ram_size")) >> 20,
                json_is_true(json_object_get(j, "hyp"))   ? "hyp"
                : json_is_true(json_object_get(j, "el2")) ? "el2"
-                                                          : "el1");
+                                                         : "el1");
     }
     json_decref(arr);
     return 0;
@@ -584,5 +600,6 @@ int cmd_vm(struct cli *c, int argc, char **argv)
         return cmd_vm_runstate(c, argc - 1, argv + 1, !strcmp(argv[1], "pause"));
     if (!strcmp(argv[1], "console"))
         return cmd_vm_console(c, argc - 1, argv + 1);
-    return cli_err("unknown vm subcommand '%s' (start, list, console, pause, resume, stop).", argv[1]);
+    return cli_err("unknown vm subcommand '%s' (start, list, console, pause, resume, stop).",
+                   argv[1]);
 }

@@ -18,9 +18,8 @@ void argv_free(struct argvec *a);
 
 /* Append the arguments that boot kernel/initrd under the armvmi hypervisor (vm_hyp.c).
  * base holds the machine-defining arguments chosen so far. Prints its own errors. */
-int vm_hyp_boot_args(struct argvec *a, const struct argvec *base, const char *dir,
-                     unsigned smp, unsigned mem_mib, const char *kernel, const char *initrd,
-                     const char *append);
+int vm_hyp_boot_args(struct argvec *a, const struct argvec *base, const char *dir, unsigned smp,
+                     unsigned mem_mib, const char *kernel, const char *initrd, const char *append);
 
 /* `armvmi vm console` (console.c) */
 int cmd_vm_console(struct cli *c, int argc, char **argv);

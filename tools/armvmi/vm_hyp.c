@@ -6,9 +6,8 @@
 #include "hyp_host.h"
 #include "vm.h"
 
-int vm_hyp_boot_args(struct argvec *a, const struct argvec *base, const char *dir,
-                     unsigned smp, unsigned mem_mib, const char *kernel, const char *initrd,
-                     const char *append)
+int vm_hyp_boot_args(struct argvec *a, const struct argvec *base, const char *dir, unsigned smp,
+                     unsigned mem_mib, const char *kernel, const char *initrd, const char *append)
 {
     static const char *const rel[] = {"../hyp/armvmi-hyp.elf", "../libexec/armvmi/armvmi-hyp.elf",
                                       NULL};
