@@ -85,7 +85,7 @@ struct walk_fault a32_short_walk(struct walk_ctx *w, uint32_t va)
         return arch_fault(ARMVMI_FAULT_TRANSLATION, 1, 1);
     /* TTBR0 table is 16KB >> N (base bits [31:14-N]); TTBR1 table is 16KB. */
     const uint32_t base = hi ? (uint32_t)c->ttbr1 & 0xffffc000u
-                             : (uint32_t)c->ttbr0 & (0xffffc000u << n);
+                             : (uint32_t)c->ttbr0 & (0xffffffffu << (14 - n));
     const uint32_t idx = hi ? va >> 20 : (va >> 20) & ((1u << (12 - n)) - 1);
     uint64_t d1 = 0, d2 = 0;
     struct walk_fault f = arch_read_desc(w, 1, 1, base + idx * 4ull, 4, &d1);
@@ -162,12 +162,13 @@ struct walk_fault a32_short_walk(struct walk_ctx *w, uint32_t va)
     o->ns = l.ns;
     o->ng = l.ng;
     o->af = !(c->sctlr & SCTLR_AFE) || (l.ap & 1);
-    /* Arm ARM G5.7.? : with AFE=1, AP[0] is the Access flag. */
-    if (!o->af)
-        return arch_fault(ARMVMI_FAULT_ACCESS_FLAG, o->level, 1);
-    /* Arm ARM G5.7.? : DACR: No access faults, Manager skips permission checks. */
+    /* Arm ARM G5.7.? (DACR): No access gives a Domain fault; a Manager domain is not checked
+     * against the descriptor's access controls, which with SCTLR.AFE=1 include AP[0], the
+     * Access flag (as QEMU also implements); a Client domain is. */
     switch (FIELD(c->dacr, 2 * l.domain, 2)) {
     case DACR_CLIENT:
+        if (!o->af)
+            return arch_fault(ARMVMI_FAULT_ACCESS_FLAG, o->level, 1);
         sd_perms(c, &l, &o->perm_el1, &o->perm_el0);
         break;
     case DACR_MANAGER:

@@ -22,3 +22,19 @@ $(ORACLE_DIR)/oracle_a64: tests/oracle/oracle_a64.c $(ORACLE_HOST) $(ORACLE_HDRS
 	    -o $@ tests/oracle/oracle_a64.c $(ORACLE_HOST) $(LIBA) -lm
 
 TEST_PROGS += $(ORACLE_DIR)/oracle_a64
+
+ORACLE_HAVE32 := $(shell command -v $(ORACLE_CC32) >/dev/null 2>&1 && echo y)
+
+$(ORACLE_DIR)/guest_a32.elf: tests/oracle/guest_a32_start.S tests/oracle/guest_a32.c \
+                             tests/oracle/guest_a32.ld tests/oracle/mbox.h
+	@mkdir -p $(dir $@)
+	$(ORACLE_CC32) $(ORACLE_GFLAGS) -marm -march=armv7ve -mfloat-abi=soft \
+	    -T tests/oracle/guest_a32.ld -o $@ tests/oracle/guest_a32_start.S tests/oracle/guest_a32.c
+
+$(ORACLE_DIR)/oracle_a32: tests/oracle/oracle_a32.c $(ORACLE_HOST) $(ORACLE_HDRS) $(LIBA) \
+                          $(if $(ORACLE_HAVE32),$(ORACLE_DIR)/guest_a32.elf)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/oracle -DGUEST_A32=\"$(abspath $(ORACLE_DIR)/guest_a32.elf)\" \
+	    -o $@ tests/oracle/oracle_a32.c $(ORACLE_HOST) $(LIBA) -lm
+
+TEST_PROGS += $(ORACLE_DIR)/oracle_a32
