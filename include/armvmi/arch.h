@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* arch.h — pure ARM address-translation walkers (AArch64, AArch32, stage 2) over a read callback. */
+/* arch.h — pure ARM address-translation walkers (AArch64, AArch32, stage 2) over a read callback.
+ */
 #ifndef ARMVMI_ARCH_H
 #define ARMVMI_ARCH_H
 
@@ -36,11 +37,11 @@ enum armvmi_regime {
 
 /** Optional architecture features of the CPU whose tables are walked (config.features). */
 enum armvmi_feature {
-    ARMVMI_FEAT_LPA = 1u << 0,  /**< 52-bit OA with the 64K granule (descriptor bits 15:12) */
-    ARMVMI_FEAT_LVA = 1u << 1,  /**< 52-bit VA with the 64K granule (TnSZ down to 12) */
-    ARMVMI_FEAT_LPA2 = 1u << 2, /**< 52-bit VA and OA with 4K/16K when TCR.DS=1 */
-    ARMVMI_FEAT_TTST = 1u << 3, /**< small translation tables: TnSZ up to 48 (47 for 64K) */
-    ARMVMI_FEAT_PXN32 = 1u << 4,/**< AArch32 short-descriptor PXN bits (any LPAE-capable CPU) */
+    ARMVMI_FEAT_LPA = 1u << 0,   /**< 52-bit OA with the 64K granule (descriptor bits 15:12) */
+    ARMVMI_FEAT_LVA = 1u << 1,   /**< 52-bit VA with the 64K granule (TnSZ down to 12) */
+    ARMVMI_FEAT_LPA2 = 1u << 2,  /**< 52-bit VA and OA with 4K/16K when TCR.DS=1 */
+    ARMVMI_FEAT_TTST = 1u << 3,  /**< small translation tables: TnSZ up to 48 (47 for 64K) */
+    ARMVMI_FEAT_PXN32 = 1u << 4, /**< AArch32 short-descriptor PXN bits (any LPAE-capable CPU) */
 };
 
 /**
@@ -64,9 +65,9 @@ struct armvmi_tt_config {
     uint32_t nmrr;
     uint64_t vtcr;
     uint64_t vttbr;
-    bool stage2;        /**< combined regime: stage-1 table reads and output go through stage 2 */
-    unsigned pa_bits;   /**< implemented PA size (ID_AA64MMFR0.PARange); 0 means 48 */
-    uint32_t features;  /**< ARMVMI_FEAT_* bits */
+    bool stage2;       /**< combined regime: stage-1 table reads and output go through stage 2 */
+    unsigned pa_bits;  /**< implemented PA size (ID_AA64MMFR0.PARange); 0 means 48 */
+    uint32_t features; /**< ARMVMI_FEAT_* bits */
 };
 
 /** Kinds of fault. A fault is a result of the walk, not an error of the call. */
@@ -93,48 +94,48 @@ enum armvmi_fault {
 
 /** One descriptor read during a walk, for tracing. */
 struct armvmi_walk_step {
-    uint64_t table;   /**< base of the table (IPA for stage 1 under stage 2) */
-    uint64_t addr;    /**< address of the descriptor, in the same space as table */
-    uint64_t desc;    /**< the descriptor (zero-extended for 32-bit formats) */
-    uint32_t index;   /**< index into the table */
-    int8_t level;     /**< lookup level (-1..3; 1..2 for the short-descriptor format) */
-    uint8_t stage;    /**< 1 or 2 */
+    uint64_t table; /**< base of the table (IPA for stage 1 under stage 2) */
+    uint64_t addr;  /**< address of the descriptor, in the same space as table */
+    uint64_t desc;  /**< the descriptor (zero-extended for 32-bit formats) */
+    uint32_t index; /**< index into the table */
+    int8_t level;   /**< lookup level (-1..3; 1..2 for the short-descriptor format) */
+    uint8_t stage;  /**< 1 or 2 */
 };
 
 #define ARMVMI_WALK_MAX_STEPS 48
 
 /** The result of a translation. */
 struct armvmi_translation {
-    uint64_t va;        /**< the input address */
-    uint64_t ipa;       /**< stage-1 output (combined regime), else equal to pa */
-    uint64_t pa;        /**< output address, including the offset in the page */
-    uint64_t size;      /**< page or block size of the mapping (the smaller of both stages) */
-    int8_t level;       /**< level of the leaf descriptor (stage 1; stage 2 for REGIME_STAGE2) */
-    int8_t s2_level;    /**< level of the stage-2 leaf of the output, or -2 if none */
+    uint64_t va;     /**< the input address */
+    uint64_t ipa;    /**< stage-1 output (combined regime), else equal to pa */
+    uint64_t pa;     /**< output address, including the offset in the page */
+    uint64_t size;   /**< page or block size of the mapping (the smaller of both stages) */
+    int8_t level;    /**< level of the leaf descriptor (stage 1; stage 2 for REGIME_STAGE2) */
+    int8_t s2_level; /**< level of the stage-2 leaf of the output, or -2 if none */
 
     enum armvmi_fault fault;
-    uint8_t fault_stage; /**< 1 or 2 (0 if no fault) */
-    int8_t fault_level;  /**< level at which the fault occurred */
-    bool fault_s1ptw;    /**< a stage-2 fault on a stage-1 table read */
+    uint8_t fault_stage;      /**< 1 or 2 (0 if no fault) */
+    int8_t fault_level;       /**< level at which the fault occurred */
+    bool fault_s1ptw;         /**< a stage-2 fault on a stage-1 table read */
     int8_t fault_s1ptw_level; /**< with fault_s1ptw: the stage-1 level whose table read faulted */
-    uint64_t fault_ipa;  /**< IPA of a stage-2 fault */
+    uint64_t fault_ipa;       /**< IPA of a stage-2 fault */
 
     /* Attributes of the stage-1 leaf (or stage-2 leaf for REGIME_STAGE2). */
-    uint8_t perm_el0;    /**< effective EL0/PL0 permissions (ARMVMI_PERM_*) */
-    uint8_t perm_el1;    /**< effective privileged (EL1, EL2 or PL1) permissions */
-    uint8_t s2_perm;     /**< stage-2 permissions of the output (combined/stage 2) */
-    uint8_t attrindx;    /**< AttrIndx (long) or TEX[0]:C:B (short) */
-    uint8_t attr;        /**< memory attribute: MAIR byte, stage-2 MemAttr, or 0 */
-    uint8_t sh;          /**< shareability SH[1:0] (short: S bit as 0b11 or 0) */
-    uint8_t domain;      /**< AArch32 short-descriptor domain */
-    bool ns;             /**< NS bit of the leaf or NSTable of any level above */
-    bool ng;             /**< not global */
-    bool af;             /**< access flag */
-    bool dbm;            /**< dirty bit modifier */
-    bool contiguous;     /**< contiguous hint */
-    bool supersection;   /**< AArch32 short-descriptor supersection */
+    uint8_t perm_el0;  /**< effective EL0/PL0 permissions (ARMVMI_PERM_*) */
+    uint8_t perm_el1;  /**< effective privileged (EL1, EL2 or PL1) permissions */
+    uint8_t s2_perm;   /**< stage-2 permissions of the output (combined/stage 2) */
+    uint8_t attrindx;  /**< AttrIndx (long) or TEX[0]:C:B (short) */
+    uint8_t attr;      /**< memory attribute: MAIR byte, stage-2 MemAttr, or 0 */
+    uint8_t sh;        /**< shareability SH[1:0] (short: S bit as 0b11 or 0) */
+    uint8_t domain;    /**< AArch32 short-descriptor domain */
+    bool ns;           /**< NS bit of the leaf or NSTable of any level above */
+    bool ng;           /**< not global */
+    bool af;           /**< access flag */
+    bool dbm;          /**< dirty bit modifier */
+    bool contiguous;   /**< contiguous hint */
+    bool supersection; /**< AArch32 short-descriptor supersection */
 
-    unsigned nsteps;     /**< entries used in steps[] */
+    unsigned nsteps; /**< entries used in steps[] */
     struct armvmi_walk_step steps[ARMVMI_WALK_MAX_STEPS];
 };
 

@@ -5,8 +5,8 @@
 /* AArch32 short-descriptor fields (Arm ARM G5.4 / ARMv7 ARM B3.5.1). */
 #define SD_TYPE_MASK 3u
 #define SD_L1_PAGETABLE 1u
-#define SD_L1_PXN (1u << 0)   /* section, with PXN support */
-#define SD_PT_PXN (1u << 2)   /* page-table descriptor */
+#define SD_L1_PXN (1u << 0) /* section, with PXN support */
+#define SD_PT_PXN (1u << 2) /* page-table descriptor */
 #define SD_PT_NS (1u << 3)
 #define SD_DOMAIN_SHIFT 5
 #define SD_SEC_B (1u << 2)
@@ -35,7 +35,7 @@
 #define DACR_MANAGER 3u
 
 struct sd_leaf {
-    uint32_t ap;   /* AP[2:0] */
+    uint32_t ap; /* AP[2:0] */
     bool xn, pxn, s, ng, ns;
     unsigned tex, c, b, domain;
 };
@@ -67,10 +67,10 @@ static void sd_perms(const struct armvmi_tt_config *c, const struct sd_leaf *l, 
         ux = ux && !uw;
         px = px && !pw;
     }
-    *pl1 = (uint8_t)((pr ? ARMVMI_PERM_R : 0) | (pw ? ARMVMI_PERM_W : 0) |
-                     (px ? ARMVMI_PERM_X : 0));
-    *pl0 = (uint8_t)((ur ? ARMVMI_PERM_R : 0) | (uw ? ARMVMI_PERM_W : 0) |
-                     (ux ? ARMVMI_PERM_X : 0));
+    *pl1 =
+        (uint8_t)((pr ? ARMVMI_PERM_R : 0) | (pw ? ARMVMI_PERM_W : 0) | (px ? ARMVMI_PERM_X : 0));
+    *pl0 =
+        (uint8_t)((ur ? ARMVMI_PERM_R : 0) | (uw ? ARMVMI_PERM_W : 0) | (ux ? ARMVMI_PERM_X : 0));
 }
 
 struct walk_fault a32_short_walk(struct walk_ctx *w, uint32_t va)
@@ -84,8 +84,8 @@ struct walk_fault a32_short_walk(struct walk_ctx *w, uint32_t va)
     if (c->tcr & (hi ? TTBCR_PD1 : TTBCR_PD0))
         return arch_fault(ARMVMI_FAULT_TRANSLATION, 1, 1);
     /* TTBR0 table is 16KB >> N (base bits [31:14-N]); TTBR1 table is 16KB. */
-    const uint32_t base = hi ? (uint32_t)c->ttbr1 & 0xffffc000u
-                             : (uint32_t)c->ttbr0 & (0xffffffffu << (14 - n));
+    const uint32_t base =
+        hi ? (uint32_t)c->ttbr1 & 0xffffc000u : (uint32_t)c->ttbr0 & (0xffffffffu << (14 - n));
     const uint32_t idx = hi ? va >> 20 : (va >> 20) & ((1u << (12 - n)) - 1);
     uint64_t d1 = 0, d2 = 0;
     struct walk_fault f = arch_read_desc(w, 1, 1, base + idx * 4ull, 4, &d1);

@@ -103,11 +103,11 @@ struct ld_params {
     bool ds;         /* FEAT_LPA2 layout: OA[51:50] in descriptor bits [9:8] */
     bool lpa64;      /* 64K with FEAT_LPA: OA[51:48] in descriptor bits [15:12] */
     bool stage2;
-    bool aarch32;    /* AArch32 LPAE: XN applies to PL0 and PL1 */
-    bool two_el;     /* regime has an unprivileged level */
-    bool hpd;        /* hierarchical permissions disabled */
-    bool ha, hd;     /* hardware AF and dirty-state management */
-    unsigned ds_sh;  /* shareability from TCR when ds */
+    bool aarch32;   /* AArch32 LPAE: XN applies to PL0 and PL1 */
+    bool two_el;    /* regime has an unprivileged level */
+    bool hpd;       /* hierarchical permissions disabled */
+    bool ha, hd;    /* hardware AF and dirty-state management */
+    unsigned ds_sh; /* shareability from TCR when ds */
 };
 
 /* The walker's state shared by both stages of one armvmi_translate() call. */
@@ -120,8 +120,8 @@ struct walk_ctx {
 
 /* What a long-descriptor walk found. */
 struct ld_leaf {
-    uint64_t oa;    /* output address including the offset */
-    uint64_t desc;  /* leaf descriptor */
+    uint64_t oa;   /* output address including the offset */
+    uint64_t desc; /* leaf descriptor */
     uint64_t size;
     int level;
     bool ns_table, ro_table, noel0_table, xn_table, pxn_table;
@@ -131,10 +131,10 @@ struct ld_leaf {
 struct walk_fault {
     enum armvmi_fault kind;
     int level;
-    unsigned stage;  /* 1 or 2 */
-    bool s1ptw;      /* stage-2 fault on a stage-1 table read */
-    int s1level;     /* with s1ptw: the stage-1 level being read */
-    uint64_t ipa;    /* the IPA of a stage-2 fault */
+    unsigned stage; /* 1 or 2 */
+    bool s1ptw;     /* stage-2 fault on a stage-1 table read */
+    int s1level;    /* with s1ptw: the stage-1 level being read */
+    uint64_t ipa;   /* the IPA of a stage-2 fault */
 };
 
 /* Read a little-endian descriptor of 4 or 8 bytes at pa (an IPA when stage is 1 and w->s2). */
@@ -149,8 +149,8 @@ void arch_add_step(struct walk_ctx *w, unsigned stage, int level, uint64_t table
 struct walk_fault ld_walk(struct walk_ctx *w, const struct ld_params *p, uint64_t ia,
                           struct ld_leaf *leaf);
 /* Stage-1 permissions (ARMVMI_PERM_*) of a leaf for the privileged and unprivileged level. */
-void ld_s1_perms(const struct ld_params *p, const struct ld_leaf *l, uint64_t sctlr,
-                 uint8_t *el1, uint8_t *el0);
+void ld_s1_perms(const struct ld_params *p, const struct ld_leaf *l, uint64_t sctlr, uint8_t *el1,
+                 uint8_t *el0);
 
 /* Regime decoders: fill p for input address va, or return a fault (no walk needed). */
 struct walk_fault a64_s1_setup(const struct armvmi_tt_config *c, uint64_t va, struct ld_params *p);

@@ -142,8 +142,8 @@ struct walk_fault ld_walk(struct walk_ctx *w, const struct ld_params *p, uint64_
     return arch_fault(ARMVMI_FAULT_TRANSLATION, 3, stage); /* not reached */
 }
 
-void ld_s1_perms(const struct ld_params *p, const struct ld_leaf *l, uint64_t sctlr,
-                 uint8_t *el1, uint8_t *el0)
+void ld_s1_perms(const struct ld_params *p, const struct ld_leaf *l, uint64_t sctlr, uint8_t *el1,
+                 uint8_t *el0)
 {
     const uint64_t d = l->desc;
     bool ro = (d & DESC_AP_RO) != 0;

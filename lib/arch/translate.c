@@ -8,13 +8,20 @@
 const char *armvmi_fault_name(enum armvmi_fault f)
 {
     switch (f) {
-    case ARMVMI_FAULT_NONE: return "none";
-    case ARMVMI_FAULT_TRANSLATION: return "translation";
-    case ARMVMI_FAULT_ACCESS_FLAG: return "access flag";
-    case ARMVMI_FAULT_PERMISSION: return "permission";
-    case ARMVMI_FAULT_ADDR_SIZE: return "address size";
-    case ARMVMI_FAULT_EXTERNAL: return "external abort on walk";
-    case ARMVMI_FAULT_DOMAIN: return "domain";
+    case ARMVMI_FAULT_NONE:
+        return "none";
+    case ARMVMI_FAULT_TRANSLATION:
+        return "translation";
+    case ARMVMI_FAULT_ACCESS_FLAG:
+        return "access flag";
+    case ARMVMI_FAULT_PERMISSION:
+        return "permission";
+    case ARMVMI_FAULT_ADDR_SIZE:
+        return "address size";
+    case ARMVMI_FAULT_EXTERNAL:
+        return "external abort on walk";
+    case ARMVMI_FAULT_DOMAIN:
+        return "domain";
     }
     return "unknown";
 }

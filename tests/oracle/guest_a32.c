@@ -6,10 +6,10 @@
 
 _Static_assert(offsetof(struct ombox, exc) == 56, "exc offset is used by guest_a32_start.S");
 
-#define MCR(op1, crn, crm, op2, v)                                                            \
+#define MCR(op1, crn, crm, op2, v)                                                                 \
     __asm__ volatile("mcr p15, " #op1 ", %0, " #crn ", " #crm ", " #op2 ::"r"((uint32_t)(v)))
-#define MCRR(op1, crm, v)                                                                     \
-    __asm__ volatile("mcrr p15, " #op1 ", %0, %1, " #crm ::"r"((uint32_t)(v)),               \
+#define MCRR(op1, crm, v)                                                                          \
+    __asm__ volatile("mcrr p15, " #op1 ", %0, %1, " #crm ::"r"((uint32_t)(v)),                     \
                      "r"((uint32_t)((uint64_t)(v) >> 32)))
 #define ISB() __asm__ volatile("isb" ::: "memory")
 
@@ -20,11 +20,11 @@ static inline uint64_t read_par(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
-#define AT_PAR(op2, va)                                                                       \
-    ({                                                                                        \
-        MCR(0, c7, c8, op2, va);                                                              \
-        ISB();                                                                                \
-        read_par();                                                                           \
+#define AT_PAR(op2, va)                                                                            \
+    ({                                                                                             \
+        MCR(0, c7, c8, op2, va);                                                                   \
+        ISB();                                                                                     \
+        read_par();                                                                                \
     })
 
 void oracle_main(void);

@@ -7,19 +7,19 @@
 _Static_assert(offsetof(struct ombox, exc) == 56, "exc offset is used by guest_a64_start.S");
 
 #define SYSREG_W(name, v) __asm__ volatile("msr " #name ", %0" ::"r"((uint64_t)(v)))
-#define SYSREG_R(name)                                                                        \
-    ({                                                                                        \
-        uint64_t v_;                                                                          \
-        __asm__ volatile("mrs %0, " #name : "=r"(v_));                                        \
-        v_;                                                                                   \
+#define SYSREG_R(name)                                                                             \
+    ({                                                                                             \
+        uint64_t v_;                                                                               \
+        __asm__ volatile("mrs %0, " #name : "=r"(v_));                                             \
+        v_;                                                                                        \
     })
 #define ISB() __asm__ volatile("isb" ::: "memory")
 
-#define AT_PAR(op, va)                                                                        \
-    ({                                                                                        \
-        __asm__ volatile("at " #op ", %0" ::"r"(va));                                         \
-        ISB();                                                                                \
-        SYSREG_R(par_el1);                                                                    \
+#define AT_PAR(op, va)                                                                             \
+    ({                                                                                             \
+        __asm__ volatile("at " #op ", %0" ::"r"(va));                                              \
+        ISB();                                                                                     \
+        SYSREG_R(par_el1);                                                                         \
     })
 
 void oracle_main(void);

@@ -14,12 +14,12 @@
 
 struct otally {
     const char *name;
-    unsigned long addrs;      /* input addresses checked */
-    unsigned long checks;     /* AT results compared */
-    unsigned long mapped;     /* results without fault */
-    unsigned long faults[8];  /* CPU faults by kind */
-    unsigned long mismatch;   /* fault/no-fault or output address differ */
-    unsigned long detail;     /* both fault, but kind/level/stage differ */
+    unsigned long addrs;     /* input addresses checked */
+    unsigned long checks;    /* AT results compared */
+    unsigned long mapped;    /* results without fault */
+    unsigned long faults[8]; /* CPU faults by kind */
+    unsigned long mismatch;  /* fault/no-fault or output address differ */
+    unsigned long detail;    /* both fault, but kind/level/stage differ */
 };
 
 /* A decoded CPU answer. */
@@ -30,17 +30,17 @@ struct oanswer {
     int level;
     int stage;
     bool ptw;
-    bool known; /* kind/level decoded */
+    bool known;         /* kind/level decoded */
     bool stage_unknown; /* reported by an exception: no stage information */
 };
 
 static inline void otally_print(const struct otally *t, int num)
 {
     bool ok = t->mismatch == 0 && t->detail == 0 && t->addrs > 0;
-    printf("%s %d - %s: %lu addresses, %lu AT results, %lu mapped, %lu mismatches, %lu fault-detail "
-           "mismatches\n",
-           ok ? "ok" : "not ok", num, t->name, t->addrs, t->checks, t->mapped, t->mismatch,
-           t->detail);
+    printf(
+        "%s %d - %s: %lu addresses, %lu AT results, %lu mapped, %lu mismatches, %lu fault-detail "
+        "mismatches\n",
+        ok ? "ok" : "not ok", num, t->name, t->addrs, t->checks, t->mapped, t->mismatch, t->detail);
     printf("#   CPU faults: translation %lu, access flag %lu, permission %lu, address size %lu, "
            "external %lu, domain %lu\n",
            t->faults[ARMVMI_FAULT_TRANSLATION], t->faults[ARMVMI_FAULT_ACCESS_FLAG],
@@ -81,9 +81,9 @@ static inline void ocompare(struct otally *t, const struct oanswer *a,
                bad ? "MISMATCH" : "DETAIL", job, what, (unsigned long long)r->va,
                (unsigned long long)par, a->fault ? "fault" : "ok",
                a->fault ? armvmi_fault_name(a->kind) : "-", a->level, a->stage,
-               a->ptw ? " ptw" : "", ours_fault ? "fault" : "ok",
-               (unsigned long long)r->pa, armvmi_fault_name(r->fault), r->fault_level,
-               r->fault_stage, r->fault_s1ptw ? " ptw" : "");
+               a->ptw ? " ptw" : "", ours_fault ? "fault" : "ok", (unsigned long long)r->pa,
+               armvmi_fault_name(r->fault), r->fault_level, r->fault_stage,
+               r->fault_s1ptw ? " ptw" : "");
     if ((bad || detail) && t->mismatch + t->detail <= 12 && getenv("ORACLE_DEBUG"))
         for (unsigned i = 0; i < r->nsteps; i++)
             printf("#     S%u L%d table %#llx [%u] @%#llx = %#llx\n", r->steps[i].stage,

@@ -12,7 +12,7 @@
 #include "mbox.h"
 
 struct ogen {
-    uint8_t *ram;         /* mapping of the whole RAM image file */
+    uint8_t *ram; /* mapping of the whole RAM image file */
     int fd;
     char path[256];
     uint64_t rng;         /* xorshift state */

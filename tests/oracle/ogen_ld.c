@@ -118,13 +118,13 @@ uint64_t ldg_leaf(struct ogen *g, const struct ldgen *l, int level, uint64_t oa)
     if (og_pct(g, 90))
         d |= 1ull << 10; /* AF */
     if (l->stage2) {
-        d |= r & 0x3fcull;          /* MemAttr[5:2], S2AP[7:6], SH[9:8] */
-        d |= r & (3ull << 53);      /* XN[1:0] */
+        d |= r & 0x3fcull;     /* MemAttr[5:2], S2AP[7:6], SH[9:8] */
+        d |= r & (3ull << 53); /* XN[1:0] */
     } else {
         d |= r & 0xffcull & ~(1ull << 10); /* AttrIndx, NS, AP, SH, nG */
-        d |= r & (7ull << 52);      /* Contiguous, PXN, UXN */
+        d |= r & (7ull << 52);             /* Contiguous, PXN, UXN */
         if (!l->a32)
-            d |= r & (1ull << 51);  /* DBM (no effect without TCR.HD) */
+            d |= r & (1ull << 51); /* DBM (no effect without TCR.HD) */
     }
     if (l->ds)
         d = (d & ~(3ull << 8)) | (((oa >> 50) & 3) << 8);
@@ -150,9 +150,9 @@ int ldg_map_random(struct ogen *g, const struct ldgen *l, uint64_t ia, uint64_t 
     uint64_t d = ldg_leaf(g, l, level, oa);
     if (broken) {
         if (og_pct(g, 50))
-            d &= ~1ull;                    /* invalid */
+            d &= ~1ull; /* invalid */
         else if (level == 3)
-            d &= ~2ull;                    /* reserved 0b01 at level 3 */
+            d &= ~2ull; /* reserved 0b01 at level 3 */
     }
     og_w64(g, slot, d);
     return level;

@@ -6,15 +6,15 @@
 #include "ogen.h"
 
 struct ldgen {
-    unsigned gran;     /* granule shift 12/14/16 */
-    int start;         /* start level */
-    unsigned inbits;   /* input address size */
-    unsigned oabits;   /* configured output size */
-    unsigned fmtbits;  /* largest OA the generator writes (keeps to defined encodings) */
+    unsigned gran;    /* granule shift 12/14/16 */
+    int start;        /* start level */
+    unsigned inbits;  /* input address size */
+    unsigned oabits;  /* configured output size */
+    unsigned fmtbits; /* largest OA the generator writes (keeps to defined encodings) */
     bool ds, lpa64, stage2, a32;
-    uint64_t root;     /* PA of the start table(s) */
-    uint64_t ipa_off;  /* tables are written as PA + ipa_off (stage 1 under stage 2) */
-    unsigned bad_pct;  /* chance of a broken table descriptor when a table is created */
+    uint64_t root;    /* PA of the start table(s) */
+    uint64_t ipa_off; /* tables are written as PA + ipa_off (stage 1 under stage 2) */
+    unsigned bad_pct; /* chance of a broken table descriptor when a table is created */
 };
 
 /* Size in bytes of the start table (all concatenated tables). */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* oracle_a32.c — AArch32 CPU oracle: short-descriptor and LPAE tables, ATS1C* in QEMU vs lib/arch. */
+/* oracle_a32.c — AArch32 CPU oracle: short-descriptor and LPAE tables, ATS1C* in QEMU vs lib/arch.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@ static int jkind[512];
 
 struct sdgen {
     unsigned n;
-    uint32_t l1[2];  /* L1 tables of TTBR0 and TTBR1 */
+    uint32_t l1[2]; /* L1 tables of TTBR0 and TTBR1 */
 };
 
 static uint32_t sd_rand_ap_bits_section(struct ogen *g)
@@ -107,8 +108,8 @@ static void sd_map(struct ogen *g, const struct sdgen *s, uint32_t va)
             if (og_r32(g, first + 4 * i))
                 return;
         uint32_t e = ((uint32_t)og_rand(g) & 0xffff0000u) | 1 |
-                     (r & ((1u << 2) | (1u << 3) | (3u << 4) | (1u << 9) | (1u << 10) |
-                           (1u << 11) | (7u << 12) | (1u << 15)));
+                     (r & ((1u << 2) | (1u << 3) | (3u << 4) | (1u << 9) | (1u << 10) | (1u << 11) |
+                           (7u << 12) | (1u << 15)));
         for (int i = 0; i < 16; i++)
             og_w32(g, first + 4 * i, e);
         return;
@@ -202,8 +203,8 @@ static int gen_lpae(struct ogen *g, struct ojob *j, uint32_t nmaps)
     j->ttbr0 = l[0].root | (og_rand(g) & (0xffull << 48));
     j->ttbr1 = l[1].root | (og_rand(g) & (0xffull << 48));
     j->mair = og_rand(g);
-    j->sctlr = SCTLR_BASE | SCTLR_M | (og_pct(g, 15) ? SCTLR_WXN : 0) |
-               (og_pct(g, 15) ? SCTLR_UWXN : 0);
+    j->sctlr =
+        SCTLR_BASE | SCTLR_M | (og_pct(g, 15) ? SCTLR_WXN : 0) | (og_pct(g, 15) ? SCTLR_UWXN : 0);
     /* TTBR0 region: VA < 2^(32-T0SZ) (everything if T0SZ=0); TTBR1: the top 2^(32-T1SZ). */
     uint64_t *va = og_job_vas(g, j);
     uint32_t *mapped = calloc(nmaps, sizeof(uint32_t));
@@ -255,29 +256,71 @@ static void par_decode(uint64_t par, struct oanswer *a)
         a->level = fst & 3;
         a->stage_unknown = (par & PAR_MARK) != 0;
         switch (fst >> 2) {
-        case 0: a->kind = ARMVMI_FAULT_ADDR_SIZE; break;
-        case 1: a->kind = ARMVMI_FAULT_TRANSLATION; break;
-        case 2: a->kind = ARMVMI_FAULT_ACCESS_FLAG; break;
-        case 3: a->kind = ARMVMI_FAULT_PERMISSION; break;
-        case 5: a->kind = ARMVMI_FAULT_EXTERNAL; break;
-        default: a->known = false;
+        case 0:
+            a->kind = ARMVMI_FAULT_ADDR_SIZE;
+            break;
+        case 1:
+            a->kind = ARMVMI_FAULT_TRANSLATION;
+            break;
+        case 2:
+            a->kind = ARMVMI_FAULT_ACCESS_FLAG;
+            break;
+        case 3:
+            a->kind = ARMVMI_FAULT_PERMISSION;
+            break;
+        case 5:
+            a->kind = ARMVMI_FAULT_EXTERNAL;
+            break;
+        default:
+            a->known = false;
         }
         return;
     }
     /* Short-descriptor PAR: FS[3:0] in bits [4:1], FS[4] in bit 5. */
     unsigned fs = ((par >> 1) & 0xf) | (((par >> 5) & 1) << 4);
     switch (fs) {
-    case 0x05: a->kind = ARMVMI_FAULT_TRANSLATION; a->level = 1; break;
-    case 0x07: a->kind = ARMVMI_FAULT_TRANSLATION; a->level = 2; break;
-    case 0x03: a->kind = ARMVMI_FAULT_ACCESS_FLAG; a->level = 1; break;
-    case 0x06: a->kind = ARMVMI_FAULT_ACCESS_FLAG; a->level = 2; break;
-    case 0x09: a->kind = ARMVMI_FAULT_DOMAIN; a->level = 1; break;
-    case 0x0b: a->kind = ARMVMI_FAULT_DOMAIN; a->level = 2; break;
-    case 0x0d: a->kind = ARMVMI_FAULT_PERMISSION; a->level = 1; break;
-    case 0x0f: a->kind = ARMVMI_FAULT_PERMISSION; a->level = 2; break;
-    case 0x0c: a->kind = ARMVMI_FAULT_EXTERNAL; a->level = 1; break;
-    case 0x0e: a->kind = ARMVMI_FAULT_EXTERNAL; a->level = 2; break;
-    default: a->known = false;
+    case 0x05:
+        a->kind = ARMVMI_FAULT_TRANSLATION;
+        a->level = 1;
+        break;
+    case 0x07:
+        a->kind = ARMVMI_FAULT_TRANSLATION;
+        a->level = 2;
+        break;
+    case 0x03:
+        a->kind = ARMVMI_FAULT_ACCESS_FLAG;
+        a->level = 1;
+        break;
+    case 0x06:
+        a->kind = ARMVMI_FAULT_ACCESS_FLAG;
+        a->level = 2;
+        break;
+    case 0x09:
+        a->kind = ARMVMI_FAULT_DOMAIN;
+        a->level = 1;
+        break;
+    case 0x0b:
+        a->kind = ARMVMI_FAULT_DOMAIN;
+        a->level = 2;
+        break;
+    case 0x0d:
+        a->kind = ARMVMI_FAULT_PERMISSION;
+        a->level = 1;
+        break;
+    case 0x0f:
+        a->kind = ARMVMI_FAULT_PERMISSION;
+        a->level = 2;
+        break;
+    case 0x0c:
+        a->kind = ARMVMI_FAULT_EXTERNAL;
+        a->level = 1;
+        break;
+    case 0x0e:
+        a->kind = ARMVMI_FAULT_EXTERNAL;
+        a->level = 2;
+        break;
+    default:
+        a->known = false;
     }
 }
 
@@ -332,8 +375,8 @@ int main(int argc, char **argv)
     uint64_t seed = oseed();
     unsigned scale = getenv("ORACLE_SCALE") ? (unsigned)atoi(getenv("ORACLE_SCALE")) : 100;
     const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    printf("1..%d\n# seed %llu (replay with ORACLE_SEED=%llu)\n", T_COUNT,
-           (unsigned long long)seed, (unsigned long long)seed);
+    printf("1..%d\n# seed %llu (replay with ORACLE_SEED=%llu)\n", T_COUNT, (unsigned long long)seed,
+           (unsigned long long)seed);
     fflush(stdout);
     struct ogen g;
     if (og_open(&g, dir, "oracle-a32", seed)) {
@@ -360,9 +403,12 @@ int main(int argc, char **argv)
     char mem[512];
     snprintf(mem, sizeof(mem), "memory-backend-file,id=m,size=%llu,mem-path=%s,share=on",
              (unsigned long long)ORACLE_RAM_SIZE, g.path);
-    const char *qargv[] = {qemu, "-M", "virt,virtualization=on,memory-backend=m", "-cpu",
-                           "cortex-a15", "-m", "512M", "-object", mem, "-display", "none",
-                           "-monitor", "none", "-serial", "none", "-kernel", guest, NULL};
+    const char *qargv[] = {qemu,       "-M",         "virt,virtualization=on,memory-backend=m",
+                           "-cpu",     "cortex-a15", "-m",
+                           "512M",     "-object",    mem,
+                           "-display", "none",       "-monitor",
+                           "none",     "-serial",    "none",
+                           "-kernel",  guest,        NULL};
     time_t t0 = time(NULL);
     if (og_run_qemu(&g, qargv, 600) != 0) {
         printf("# QEMU did not finish the jobs (%u of %u done, CPSR %#llx, exception %llu: "

@@ -98,7 +98,8 @@ static void fill_queries(struct ogen *g, uint64_t *va, uint32_t nva, const uint6
         uint64_t r = og_below(g, 100), v;
         if (r < 65 && nmapped) {
             v = mapped[og_below(g, nmapped)];
-            v += og_pct(g, 50) ? og_below(g, 1ull << 16) : og_below(g, 1ull << (12 + og_below(g, 20)));
+            v += og_pct(g, 50) ? og_below(g, 1ull << 16)
+                               : og_below(g, 1ull << (12 + og_below(g, 20)));
         } else if (r < 90 && ncl) {
             const struct cluster *c = &cl[og_below(g, (uint64_t)ncl)];
             v = c->base + og_below(g, c->span);
@@ -138,7 +139,8 @@ static int gen_s1(struct ogen *g, struct ojob *j, struct jobinfo *ji, uint64_t i
             return -1;
         bool tbi = og_pct(g, 40), hpd = og_pct(g, 20), epd = og_pct(g, 4);
         tcr |= tsz << (n ? 16 : 0) | (uint64_t)(n ? TG1 : TG0)[ji->gi[n]] << (n ? 30 : 14);
-        tcr |= (uint64_t)tbi << (37 + n) | (uint64_t)hpd << (41 + n) | (uint64_t)epd << (7 + 16 * n);
+        tcr |=
+            (uint64_t)tbi << (37 + n) | (uint64_t)hpd << (41 + n) | (uint64_t)epd << (7 + 16 * n);
         uint64_t ttbr = (l[n].root + ipa_off) | (og_rand(g) & (0xffffull << 48)) | og_below(g, 2);
         if (n)
             j->ttbr1 = ttbr;
@@ -273,8 +275,8 @@ static int gen_s12_job(struct ogen *g, struct ojob *j, struct jobinfo *ji, uint3
     struct windows win = {.n = 6};
     for (int w = 0; w < win.n; w++) {
         win.span[w] = 1ull << (s2.gran + og_below(g, 10));
-        win.base[w] = og_rand(g) & ((1ull << (s2.inbits < 44 ? s2.inbits : 44)) - 1) &
-                      ~(win.span[w] - 1);
+        win.base[w] =
+            og_rand(g) & ((1ull << (s2.inbits < 44 ? s2.inbits : 44)) - 1) & ~(win.span[w] - 1);
         /* cover the window with leaves of one level (at most 512 of them) */
         int lv = 3;
         while (lv > s2.start && ldg_block_ok(&s2, lv - 1) &&
@@ -325,11 +327,21 @@ static void par_decode(uint64_t par, struct oanswer *a)
     a->known = true;
     a->level = fst & 3;
     switch (fst >> 2) {
-    case 0: a->kind = ARMVMI_FAULT_ADDR_SIZE; break;
-    case 1: a->kind = ARMVMI_FAULT_TRANSLATION; break;
-    case 2: a->kind = ARMVMI_FAULT_ACCESS_FLAG; break;
-    case 3: a->kind = ARMVMI_FAULT_PERMISSION; break;
-    case 5: a->kind = ARMVMI_FAULT_EXTERNAL; break;
+    case 0:
+        a->kind = ARMVMI_FAULT_ADDR_SIZE;
+        break;
+    case 1:
+        a->kind = ARMVMI_FAULT_TRANSLATION;
+        break;
+    case 2:
+        a->kind = ARMVMI_FAULT_ACCESS_FLAG;
+        break;
+    case 3:
+        a->kind = ARMVMI_FAULT_PERMISSION;
+        break;
+    case 5:
+        a->kind = ARMVMI_FAULT_EXTERNAL;
+        break;
     default:
         a->level = -1;
         if (fst == 0x29)
@@ -401,8 +413,8 @@ int main(int argc, char **argv)
     uint64_t seed = oseed();
     unsigned scale = getenv("ORACLE_SCALE") ? (unsigned)atoi(getenv("ORACLE_SCALE")) : 100;
     const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    printf("1..%d\n# seed %llu (replay with ORACLE_SEED=%llu)\n", T_COUNT,
-           (unsigned long long)seed, (unsigned long long)seed);
+    printf("1..%d\n# seed %llu (replay with ORACLE_SEED=%llu)\n", T_COUNT, (unsigned long long)seed,
+           (unsigned long long)seed);
     fflush(stdout);
     struct ogen g;
     if (og_open(&g, dir, "oracle-a64", seed)) {
@@ -444,9 +456,13 @@ int main(int argc, char **argv)
     snprintf(mem, sizeof(mem), "memory-backend-file,id=m,size=%llu,mem-path=%s,share=on",
              (unsigned long long)ORACLE_RAM_SIZE, g.path);
     snprintf(kern, sizeof(kern), "%s", guest);
-    const char *qargv[] = {qemu, "-M", "virt,virtualization=on,gic-version=3,memory-backend=m",
-                           "-cpu", "max", "-m", "512M", "-object", mem, "-display", "none",
-                           "-monitor", "none", "-serial", "none", "-kernel", kern, NULL};
+    const char *qargv[] = {
+        qemu,       "-M",      "virt,virtualization=on,gic-version=3,memory-backend=m",
+        "-cpu",     "max",     "-m",
+        "512M",     "-object", mem,
+        "-display", "none",    "-monitor",
+        "none",     "-serial", "none",
+        "-kernel",  kern,      NULL};
     time_t t0 = time(NULL);
     if (og_run_qemu(&g, qargv, 600) != 0) {
         printf("# QEMU did not finish the jobs (%u of %u done, CurrentEL %#llx, exception %llu: "
@@ -459,10 +475,11 @@ int main(int argc, char **argv)
         og_close(&g);
         return 1;
     }
-    printf("# %u MB of tables; QEMU ran %u jobs in %lds; ID_AA64MMFR0 %#llx MMFR1 %#llx MMFR2 %#llx\n",
-           (unsigned)((g.next_table - ORACLE_TABLE_PA) >> 20), nj, (long)(time(NULL) - t0),
-           (unsigned long long)g.mb->id[0],
-           (unsigned long long)g.mb->id[1], (unsigned long long)g.mb->id[2]);
+    printf(
+        "# %u MB of tables; QEMU ran %u jobs in %lds; ID_AA64MMFR0 %#llx MMFR1 %#llx MMFR2 %#llx\n",
+        (unsigned)((g.next_table - ORACLE_TABLE_PA) >> 20), nj, (long)(time(NULL) - t0),
+        (unsigned long long)g.mb->id[0], (unsigned long long)g.mb->id[1],
+        (unsigned long long)g.mb->id[2]);
     for (unsigned k = 0; k < nj; k++)
         check_job(&g, k, &g.mb->jobs[k], &jinfo[k]);
     int fails = 0;

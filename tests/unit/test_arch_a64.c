@@ -54,9 +54,10 @@ static void test_4k_4level_page(void **state)
     uint64_t root = tmem_alloc(&M, 4096);
     C.tcr = 16 | (16 << 16) | TG1_4K | IPS48;
     C.ttbr0 = root | (0x1234ull << 48) | 1; /* ASID and CnP must be masked off */
-    C.mair = 0xff44ull << 16;              /* Attr2 = 0x44, Attr3 = 0xff */
+    C.mair = 0xff44ull << 16;               /* Attr2 = 0x44, Attr3 = 0xff */
     uint64_t va = 0x0000123456789abcull;
-    ld_map(&M, root, &g, va, 3, PAGE(0x87654000ull) | (3 << 2) | (3 << 8) | (1 << 11) | (1ull << 52));
+    ld_map(&M, root, &g, va, 3,
+           PAGE(0x87654000ull) | (3 << 2) | (3 << 8) | (1 << 11) | (1ull << 52));
     xlate(va, ARMVMI_ACC_READ);
     assert_int_equal(T.fault, ARMVMI_FAULT_NONE);
     assert_int_equal(T.pa, 0x87654abcull);
