@@ -128,10 +128,12 @@ void smccc_handle(struct regs *r)
 		ret = 2; /* Trusted OS not present, no migration needed */
 		break;
 	case PSCI_SYSTEM_OFF:
+		vcpu_print_stats();
 		hyp_printf("cpu%u: guest SYSTEM_OFF\n", v->id);
 		smc_call(PSCI_SYSTEM_OFF, 0, 0, 0);
 		hyp_panic("firmware SYSTEM_OFF returned");
 	case PSCI_SYSTEM_RESET:
+		vcpu_print_stats();
 		hyp_printf("cpu%u: guest SYSTEM_RESET\n", v->id);
 		smc_call(PSCI_SYSTEM_RESET, 0, 0, 0);
 		hyp_panic("firmware SYSTEM_RESET returned");

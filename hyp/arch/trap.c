@@ -217,6 +217,21 @@ u64 vcpu_exit_count(unsigned ec)
 	return ec <= ESR_EC_MAX ? vcpu_current()->exits_by_ec[ec] : 0;
 }
 
+/* One line per vCPU: exits by cause, printed when the guest powers off or resets. */
+void vcpu_print_stats(void)
+{
+	for (unsigned i = 0; i < bootinfo->ncpus && i < HYP_MAX_CPUS; i++) {
+		char line[400];
+		int n = hyp_snprintf(line, sizeof(line), "cpu%u: %lu exits: irq %lu", i, vcpus[i].exits,
+				     vcpus[i].irq_exits);
+		for (unsigned ec = 0; ec <= ESR_EC_MAX && n < (int)sizeof(line) - 24; ec++)
+			if (vcpus[i].exits_by_ec[ec])
+				n += hyp_snprintf(line + n, sizeof(line) - (size_t)n, ", ec%02x %lu", ec,
+						  vcpus[i].exits_by_ec[ec]);
+		hyp_printf("%s\n", line);
+	}
+}
+
 void hyp_trap(struct regs *r, u64 kind)
 {
 	struct vcpu *v = vcpu_current();
@@ -232,6 +247,7 @@ void hyp_trap(struct regs *r, u64 kind)
 		break;
 	case TRAP_IRQ:
 	case TRAP_FIQ:
+		v->irq_exits++;
 		vgic_handle_irq(r);
 		break;
 	default:

@@ -10,6 +10,10 @@
 #define S2_POOL_PAGES 48
 
 static u64 s2_pool[S2_POOL_PAGES][PT_ENTRIES] __attribute__((aligned(4096)));
+/* Root: two concatenated level-1 tables for a 40-bit IPA space, so that a stage-2 walk takes
+ * two lookups for RAM (L1, L2 block) instead of three (Arm ARM D8.2.7, Table D8-14). */
+static u64 s2_root_tables[2][PT_ENTRIES] __attribute__((aligned(8192)));
+#define S2_IPA_BITS 40
 static unsigned s2_pool_used;
 static u64 *s2_root;
 static unsigned s2_ipa_bits;
@@ -50,7 +54,17 @@ static void map_level(u64 *t, unsigned lvl, u64 start, u64 end, u64 attr)
 
 static void s2_map(u64 base, u64 size, u64 attr)
 {
-	map_level(s2_root, 0, base, base + size, attr);
+	u64 end = base + size;
+
+	if (end > (1UL << S2_IPA_BITS))
+		hyp_panic("stage-2: 0x%lx+0x%lx beyond the %u-bit IPA space", base, size, S2_IPA_BITS);
+	while (base < end) {
+		u64 chunk_end = ALIGN_DOWN(base, 1UL << 39) + (1UL << 39);
+		if (chunk_end > end)
+			chunk_end = end;
+		map_level(s2_root_tables[base >> 39], 1, base, chunk_end, attr);
+		base = chunk_end;
+	}
 }
 
 #define S2_DEVICE (S2_MEMATTR_DEV_nGnRE | S2_AP_RW | S2_AF)
@@ -61,7 +75,7 @@ bool stage2_ipa_is_carveout(u64 ipa)
 	return ipa >= bootinfo->carve_base && ipa - bootinfo->carve_base < bootinfo->carve_size;
 }
 
-static u64 s2_parange(void)
+static void s2_parange(void)
 {
 	static const unsigned pa_bits[] = { 32, 36, 40, 42, 44, 48 };
 	u64 ps = FIELD(read_id_aa64mmfr0_el1(), 0, 4);
@@ -69,9 +83,9 @@ static u64 s2_parange(void)
 	if (ps > 5)
 		ps = 5;
 	s2_ipa_bits = pa_bits[ps];
-	if (s2_ipa_bits < 44)
-		hyp_panic("PARange %u bits: need 44 or more for a level-0 stage-2 walk", s2_ipa_bits);
-	return ps;
+	if (s2_ipa_bits < S2_IPA_BITS)
+		hyp_panic("PARange %u bits: need %u or more", s2_ipa_bits, S2_IPA_BITS);
+	s2_ipa_bits = S2_IPA_BITS;
 }
 
 void stage2_build(void)
@@ -80,7 +94,7 @@ void stage2_build(void)
 	u64 cb = bootinfo->carve_base, ce = cb + bootinfo->carve_size;
 
 	s2_parange();
-	s2_root = table_alloc();
+	s2_root = &s2_root_tables[0][0];
 	/* Low I/O: everything below RAM except, with the virtual GIC, the GIC's 16MB (distributor,
 	 * ITS, redistributors), which traps and is emulated. */
 	if (vgic_enabled) {
@@ -103,13 +117,12 @@ void stage2_build(void)
 		   s2_ipa_bits, s2_pool_used, cb, ce);
 }
 
-/* VTCR_EL2: 48-bit (or PARange-limited) IPA, start at level 0, 4K granule, WBWA inner-shareable walks. */
+/* VTCR_EL2: 40-bit IPA starting at level 1 (concatenated root), 4K granule, WBWA inner-shareable walks. */
 void stage2_enable(void)
 {
-	u64 ps = s2_parange();
-
-	write_vtcr_el2(VTCR_RES1 | VTCR_T0SZ(64 - 48) | VTCR_SL0_L0 | VTCR_IRGN0_WBWA |
-		       VTCR_ORGN0_WBWA | VTCR_SH0_INNER | VTCR_TG0_4K | (ps << VTCR_PS_SHIFT));
+	s2_parange();
+	write_vtcr_el2(VTCR_RES1 | VTCR_T0SZ(64 - S2_IPA_BITS) | VTCR_SL0_L1 | VTCR_IRGN0_WBWA |
+		       VTCR_ORGN0_WBWA | VTCR_SH0_INNER | VTCR_TG0_4K | (2UL << VTCR_PS_SHIFT));
 	if (s2_root)
 		write_vttbr_el2((u64)s2_root); /* VMID 0 */
 	isb();

@@ -21,7 +21,7 @@ for smp in 1 2; do
 	done < <(tr -d '\r' <"$VM_LOG" | grep -E '^TRAPTEST (ok|not ok) ')
 	if [ "$smp" = 2 ]; then
 		check "smp=2: secondary vCPU started and stopped through PSCI" \
-			wait_log '^\[hyp\] cpu1: guest CPU_OFF' 1
+			wait_log '\[hyp\] cpu1: guest CPU_OFF' 1
 	fi
 	check "smp=$smp: unknown SMCCC calls reported on the hypervisor console" \
 		wait_log '^\[hyp\] cpu0: unknown SMCCC function 0xc300ff02 .*NOT_SUPPORTED' 1

@@ -136,6 +136,7 @@
 #define VTCR_RES1 BIT(31)
 #define VTCR_T0SZ(n) ((u64)(n))
 #define VTCR_SL0_L0 (2UL << 6) /* 4K granule: start at level 0 */
+#define VTCR_SL0_L1 (1UL << 6) /* 4K granule: start at level 1 */
 #define VTCR_IRGN0_WBWA (1UL << 8)
 #define VTCR_ORGN0_WBWA (1UL << 10)
 #define VTCR_SH0_INNER (3UL << 12)

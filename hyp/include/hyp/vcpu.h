@@ -25,6 +25,7 @@ struct vcpu {
 	struct regs *regs;  /* trap frame of the current exit */
 	u64 exits;
 	u64 exits_by_ec[64];
+	u64 irq_exits;
 };
 
 extern struct vcpu vcpus[HYP_MAX_CPUS];
@@ -49,6 +50,7 @@ void inject_iabt(struct regs *r, u64 far);
 static inline void skip_insn(struct regs *r, u64 esr) { r->elr += (esr & (1UL << 25)) ? 4 : 2; }
 
 u64 vcpu_exit_count(unsigned ec);
+void vcpu_print_stats(void);
 bool idregs_sysreg(struct regs *r, u64 esr);
 
 /* arch/psci.c */

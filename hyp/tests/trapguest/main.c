@@ -130,16 +130,19 @@ void tg_main(void)
 	r = smc_call(0xc4000003, 0, (u64)secondary_start, 0);
 	t(r == (u64)-4, "CPU_ON(self) ALREADY_ON", r);
 	if (smc_call(0xc4000004, 1, 0, 0) == 1) {
-		r = smc_call(0xc4000003, 1, (u64)secondary_start, 0x5ec0);
-		t(r == 0, "CPU_ON(cpu1) succeeds", r);
+		/* Results are printed once cpu1 is off, so its hypervisor messages do not
+		 * interleave with ours on the shared console. */
+		u64 on = smc_call(0xc4000003, 1, (u64)secondary_start, 0x5ec0), off = 0;
 		for (u64 i = 0; i < 200000000 && !sec_done; i++)
 			__asm__ volatile("" ::: "memory");
+		for (u64 i = 0; i < 200000000 && (off = smc_call(0xc4000004, 1, 0, 0)) != 1; i++)
+			;
+		for (u64 i = 0; i < 20000000; i++) /* let cpu1's CPU_OFF message drain */
+			__asm__ volatile("" ::: "memory");
+		t(on == 0, "CPU_ON(cpu1) succeeds", on);
 		t(sec_done && sec_ctx == 0x5ec0, "cpu1 runs at the entry point with x0 = context id", sec_ctx);
 		t((sec_mpidr & 0xff) == 1, "cpu1 sees its own MPIDR", sec_mpidr);
-		r = 0;
-		for (u64 i = 0; i < 200000000 && (r = smc_call(0xc4000004, 1, 0, 0)) != 1; i++)
-			;
-		t(r == 1, "AFFINITY_INFO(cpu1) OFF after its CPU_OFF", r);
+		t(off == 1, "AFFINITY_INFO(cpu1) OFF after its CPU_OFF", off);
 	}
 
 	/* Trapped ID registers (HCR_EL2.TID3): each read exits to the hypervisor (EC 0x18) and
