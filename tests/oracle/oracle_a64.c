@@ -37,6 +37,10 @@ static struct otally tally[T_COUNT] = {
     {.name = "AArch64 stage 1 + stage 2 combined (AT S12E1R/S12E1W/S12E0R)"},
 };
 
+/* Coverage: agreeing mapped results by granule and leaf level (-1..3), TTBR1 hits, start
+ * levels and concatenated stage-2 start tables seen. */
+static unsigned long cov_leaf[5][3][5], cov_ttbr1[3], cov_start[5][3][5], cov_concat;
+
 /* Host-side description of a job, for classifying its addresses. */
 struct jobinfo {
     unsigned gi[2]; /* granule index per TTBR */
@@ -118,9 +122,9 @@ struct windows {
 
 static int gen_s1(struct ogen *g, struct ojob *j, struct jobinfo *ji, uint64_t ipa_off,
                   unsigned maxips, uint32_t nmaps, uint64_t *vas, uint32_t nva,
-                  const struct windows *win)
+                  const struct windows *win, int force_ds)
 {
-    bool ds = og_pct(g, 30);
+    bool ds = force_ds >= 0 ? force_ds != 0 : og_pct(g, 30);
     unsigned ps = pick_ips(g);
     if (ps > maxips)
         ps = maxips;
@@ -186,9 +190,10 @@ static int gen_s1(struct ogen *g, struct ojob *j, struct jobinfo *ji, uint64_t i
 }
 
 /* Stage-2 tables: VTCR/VTTBR with a random consistent T0SZ/SL0 (often concatenated). */
-static int gen_s2_config(struct ogen *g, struct ojob *j, struct ldgen *l, unsigned min_inbits)
+static int gen_s2_config(struct ogen *g, struct ojob *j, struct ldgen *l, unsigned min_inbits,
+                         bool concat)
 {
-    for (int tries = 0; tries < 100; tries++) {
+    for (int tries = 0; tries < 1000; tries++) {
         unsigned gi = (unsigned)og_below(g, 3);
         bool ds = og_pct(g, 25) && gi != 2;
         unsigned ps = pick_ips(g);
@@ -205,7 +210,7 @@ static int gen_s2_config(struct ogen *g, struct ojob *j, struct ldgen *l, unsign
         unsigned stride = l->gran - 3;
         for (int s = 0; s <= 3; s++) {
             int sbits = (int)l->inbits - (int)(l->gran + (unsigned)(3 - s) * stride);
-            if (sbits < 1 || sbits > (int)stride + 4)
+            if (sbits < 1 || sbits > (int)stride + 4 || (concat && sbits <= (int)stride))
                 continue;
             if ((gi == 0 && s == 3) || (gi == 1 && s == 0 && !l->ds) || (gi == 2 && s == 0))
                 continue;
@@ -230,10 +235,10 @@ static int gen_s2_config(struct ogen *g, struct ojob *j, struct ldgen *l, unsign
     return -1;
 }
 
-static int gen_s2_job(struct ogen *g, struct ojob *j, uint32_t nmaps)
+static int gen_s2_job(struct ogen *g, struct ojob *j, uint32_t nmaps, bool concat)
 {
     struct ldgen l;
-    if (gen_s2_config(g, j, &l, 0))
+    if (gen_s2_config(g, j, &l, 0, concat))
         return -1;
     j->hcr = HCR_RW | HCR_VM;
     j->sctlr = SCTLR_EL1_RES1; /* stage 1 off: IPA = VA */
@@ -267,7 +272,7 @@ static int gen_s2_job(struct ogen *g, struct ojob *j, uint32_t nmaps)
 static int gen_s12_job(struct ogen *g, struct ojob *j, struct jobinfo *ji, uint32_t nmaps)
 {
     struct ldgen s2;
-    if (gen_s2_config(g, j, &s2, 33))
+    if (gen_s2_config(g, j, &s2, 33, og_pct(g, 50)))
         return -1;
     uint64_t room = (1ull << s2.inbits) - (ORACLE_RAM_BASE + ORACLE_RAM_SIZE);
     uint64_t off = og_pct(g, 40) ? 0 : (og_below(g, room >> 30) << 30);
@@ -292,7 +297,7 @@ static int gen_s12_job(struct ogen *g, struct ojob *j, struct jobinfo *ji, uint3
     }
     uint64_t t0 = g->next_table;
     /* stage 1 with PA size (IPA size) at most 48 bits */
-    if (gen_s1(g, j, ji, off, 5, nmaps, og_job_vas(g, j), j->nva, &win))
+    if (gen_s1(g, j, ji, off, 5, nmaps, og_job_vas(g, j), j->nva, &win, -1))
         return -1;
     uint64_t t1 = g->next_table;
     j->hcr = HCR_RW | HCR_VM;
@@ -355,6 +360,17 @@ static void par_decode(uint64_t par, struct oanswer *a)
     }
 }
 
+static unsigned ldg_gran_of(const struct ojob *j)
+{
+    unsigned tg = (unsigned)(j->vtcr >> 14) & 3;
+    return tg == 1 ? 16 : tg == 2 ? 14 : 12;
+}
+
+static unsigned jinfo_s2gran(const struct ojob *j)
+{
+    return ldg_gran_of(j) == 12 ? 0 : ldg_gran_of(j) == 14 ? 1 : 2;
+}
+
 static void check_job(struct ogen *g, unsigned jn, struct ojob *j, const struct jobinfo *ji)
 {
     struct armvmi_tt_config c = {0};
@@ -392,6 +408,16 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, const struct 
             struct oanswer a;
             par_decode(res[3 * i + k], &a);
             armvmi_translate(&c, og_read_phys, g, va[i], acc[k], &r);
+            if (!a.fault && r.fault == ARMVMI_FAULT_NONE && r.nsteps) {
+                const struct armvmi_walk_step *s0 = &r.steps[0];
+                unsigned gi = ji->kind == T_S2 ? jinfo_s2gran(j) : ji->gi[(va[i] >> 55) & 1];
+                cov_leaf[t][gi][r.level + 1]++;
+                cov_start[t][gi][s0->level + 1]++;
+                if (t < T_S2 && ((va[i] >> 55) & 1))
+                    cov_ttbr1[gi]++;
+                if (ji->kind == T_S2 && s0->index >= (1u << (ldg_gran_of(j) - 3)))
+                    cov_concat++;
+            }
             ocompare(&tally[t], &a, &r, ~0xfffull, what[j->mode == OMODE_A64_S12][k], jn,
                      res[3 * i + k]);
         }
@@ -439,9 +465,10 @@ int main(int argc, char **argv)
         int rc;
         if (kind == T_S1_4K) {
             j->hcr = HCR_RW;
-            rc = gen_s1(&g, j, ji, 0, 6, nmaps, og_job_vas(&g, j), j->nva, NULL);
+            /* a third of the jobs (every granule pair) use FEAT_LPA2 (TCR.DS=1) */
+            rc = gen_s1(&g, j, ji, 0, 6, nmaps, og_job_vas(&g, j), j->nva, NULL, k / 9 == 0);
         } else if (kind == T_S2) {
-            rc = gen_s2_job(&g, j, nmaps);
+            rc = gen_s2_job(&g, j, nmaps, k % 2 == 0); /* half with concatenated tables */
         } else {
             rc = gen_s12_job(&g, j, ji, nmaps);
         }
@@ -483,8 +510,23 @@ int main(int argc, char **argv)
     for (unsigned k = 0; k < nj; k++)
         check_job(&g, k, &g.mb->jobs[k], &jinfo[k]);
     int fails = 0;
+    static const char *gname[3] = {"4K", "16K", "64K"};
     for (int t = 0; t < T_COUNT; t++) {
         otally_print(&tally[t], t + 1);
+        for (int gi = 0; gi < 3; gi++) {
+            unsigned long *lv = cov_leaf[t][gi], *st = cov_start[t][gi];
+            if (lv[0] + lv[1] + lv[2] + lv[3] + lv[4] == 0)
+                continue;
+            printf("#   %s mapped by leaf level -1/0/1/2/3: %lu/%lu/%lu/%lu/%lu; by start level: "
+                   "%lu/%lu/%lu/%lu/%lu",
+                   gname[gi], lv[0], lv[1], lv[2], lv[3], lv[4], st[0], st[1], st[2], st[3], st[4]);
+            if (t < T_S2)
+                printf("; via TTBR1: %lu", cov_ttbr1[gi]);
+            printf("\n");
+        }
+        if (t == T_S2)
+            printf("#   walks through the second or later concatenated start table: %lu\n",
+                   cov_concat);
         fails += tally[t].mismatch + tally[t].detail != 0;
     }
     og_close(&g);
