@@ -33,6 +33,9 @@ static struct otally tally[T_COUNT] = {
     {.name = "AArch32 LPAE long-descriptor (ATS1CPR/ATS1CPW/ATS1CUR)"},
 };
 static int jkind[512];
+/* Coverage of agreeing mapped results: short by kind (section, supersection, large, small) and
+ * TTBCR.N; LPAE by leaf level (1..3) and TTBR; both by TTBR1. */
+static unsigned long cov_sd[4], cov_n[8], cov_ld[4], cov_ttbr1[2];
 
 /* ---- short-descriptor tables ---- */
 
@@ -355,6 +358,20 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, int kind)
             struct oanswer a;
             par_decode(res[3 * i + k], &a);
             armvmi_translate(&c, og_read_phys, g, va[i], acc[k], &r);
+            if (!a.fault && r.fault == ARMVMI_FAULT_NONE && r.nsteps) {
+                bool hi = r.steps[0].table == (j->ttbr1 & 0xffffffc000ull) ||
+                          (kind == T_LPAE && r.steps[0].table == (j->ttbr1 & 0xffffffffe0ull));
+                cov_ttbr1[kind] += hi;
+                if (kind == T_SHORT) {
+                    cov_sd[r.supersection        ? 1
+                           : r.size == (1 << 20) ? 0
+                           : r.size == 65536     ? 2
+                                                 : 3]++;
+                    cov_n[j->tcr & 7]++;
+                } else {
+                    cov_ld[r.level & 3]++;
+                }
+            }
             ocompare(&tally[kind], &a, &r, 0xfffffff000ull, what[k], jn, res[3 * i + k]);
         }
     }
@@ -429,6 +446,14 @@ int main(int argc, char **argv)
     int fails = 0;
     for (int t = 0; t < T_COUNT; t++) {
         otally_print(&tally[t], t + 1);
+        if (t == T_SHORT)
+            printf("#   mapped: sections %lu, supersections %lu, large pages %lu, small pages %lu; "
+                   "by TTBCR.N 0..7: %lu/%lu/%lu/%lu/%lu/%lu/%lu/%lu; via TTBR1: %lu\n",
+                   cov_sd[0], cov_sd[1], cov_sd[2], cov_sd[3], cov_n[0], cov_n[1], cov_n[2],
+                   cov_n[3], cov_n[4], cov_n[5], cov_n[6], cov_n[7], cov_ttbr1[T_SHORT]);
+        else
+            printf("#   mapped by leaf level 1/2/3: %lu/%lu/%lu; via TTBR1: %lu\n", cov_ld[1],
+                   cov_ld[2], cov_ld[3], cov_ttbr1[T_LPAE]);
         fails += tally[t].mismatch + tally[t].detail != 0;
     }
     og_close(&g);
