@@ -19,8 +19,6 @@
 struct qemu_priv {
     char dir[4096];
     char name[64];
-    struct qmp qmp;
-    bool qmp_up;
     struct gdbrsp gdb;
     bool gdb_up;
     /* gdb register number for each armvmi register, -1 if the target has none */
@@ -33,28 +31,30 @@ static struct qemu_priv *P(struct armvmi *h)
     return h->priv;
 }
 
-static int qemu_qmp(struct armvmi *h)
+/* One QMP command on a fresh connection: QEMU serves one QMP client at a time, so a handle
+ * must not keep the monitor busy between operations (other tools need it too). */
+static int qemu_qmp(struct armvmi *h, const char *cmd, json_t **ret)
 {
     struct qemu_priv *p = P(h);
-    if (p->qmp_up)
-        return 0;
     char path[4200];
+    struct qmp q;
     snprintf(path, sizeof(path), "%s/qmp.sock", p->dir);
-    int rc = qmp_connect(&p->qmp, path);
+    int rc = qmp_connect(&q, path);
     if (rc)
         return armvmi_fail(-rc,
                            "VM '%s' does not answer on QMP (%s). Is it still running? "
                            "See `armvmi vm list`.",
                            p->name, armvmi_errmsg());
-    p->qmp_up = true;
-    return 0;
+    rc = qmp_exec(&q, cmd, NULL, ret, 5000);
+    qmp_close(&q);
+    return rc;
 }
 
 static int qemu_is_paused(struct armvmi *h, bool *paused)
 {
     json_t *ret = NULL;
-    int rc = qemu_qmp(h);
-    if (rc || (rc = qmp_exec(&P(h)->qmp, "query-status", NULL, &ret, 5000)))
+    int rc = qemu_qmp(h, "query-status", &ret);
+    if (rc)
         return rc;
     json_t *running = json_object_get(ret, "running");
     if (!json_is_boolean(running)) {
@@ -75,8 +75,7 @@ static void gdb_down(struct qemu_priv *p)
 
 static int qemu_pause(struct armvmi *h)
 {
-    int rc = qemu_qmp(h);
-    return rc ? rc : qmp_exec(&P(h)->qmp, "stop", NULL, NULL, 5000);
+    return qemu_qmp(h, "stop", NULL);
 }
 
 static int qemu_resume(struct armvmi *h)
@@ -84,8 +83,7 @@ static int qemu_resume(struct armvmi *h)
     /* QEMU's gdbstub pauses the VM when a debugger connects and sends asynchronous stop
      * replies while one is attached, so the connection lives only while the VM is paused. */
     gdb_down(P(h));
-    int rc = qemu_qmp(h);
-    return rc ? rc : qmp_exec(&P(h)->qmp, "cont", NULL, NULL, 5000);
+    return qemu_qmp(h, "cont", NULL);
 }
 
 /* gdb's names for the registers whose names differ from ours */
@@ -196,8 +194,6 @@ static void qemu_close(struct armvmi *h)
     h->nregions = 0;
     if (p) {
         gdb_down(p);
-        if (p->qmp_up)
-            qmp_close(&p->qmp);
         free(p);
     }
     h->priv = NULL;

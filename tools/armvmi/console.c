@@ -108,6 +108,9 @@ static int send_line(struct cli *c, const char *dir, const char *name, const cha
     close(fd);
     if (w != (ssize_t)n)
         return cli_err("could not send to the console of VM '%s'.", name);
+    if (strcmp(vm_state(dir), "paused") == 0)
+        fprintf(stderr, "armvmi: note: VM '%s' is paused; the line waits until it resumes.\n",
+                name);
     if (!expect) {
         if (c->json)
             return cli_json_out(json_pack("{s:s,s:b}", "sent", line, "ok", 1));
@@ -157,6 +160,9 @@ static int attach(const char *dir, const char *name)
         tcsetattr(STDIN_FILENO, TCSANOW, &raw);
     }
     fprintf(stderr, "[connected to the console of VM '%s'; Ctrl-] detaches]\r\n", name);
+    if (strcmp(vm_state(dir), "paused") == 0)
+        fprintf(stderr, "[VM '%s' is paused: it will not answer until `armvmi vm resume %s`]\r\n",
+                name, name);
     char buf[4096];
     int rc = 0;
     for (;;) {

@@ -74,6 +74,25 @@ static bool pid_alive(pid_t pid)
     return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
+/* "running", "paused" (vCPUs stopped), "stale" (QEMU gone) or "unknown" (QMP busy). */
+const char *vm_state(const char *dir)
+{
+    if (!pid_alive(read_pid(dir)))
+        return "stale";
+    char sock[4200];
+    snprintf(sock, sizeof(sock), "%s/qmp.sock", dir);
+    struct qmp q;
+    json_t *ret = NULL;
+    if (qmp_connect(&q, sock))
+        return "unknown";
+    const char *st = "unknown";
+    if (qmp_exec(&q, "query-status", NULL, &ret, 2000) == 0)
+        st = json_is_true(json_object_get(ret, "running")) ? "running" : "paused";
+    json_decref(ret);
+    qmp_close(&q);
+    return st;
+}
+
 static void remove_dir(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -468,8 +487,8 @@ static int cmd_vm_list(struct cli *c, int argc, char **argv)
 {
     if (argc > 1) {
         if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-            puts("usage: armvmi vm list [--json]\nLists VMs with a runtime directory, running or "
-                 "stale.");
+            puts("usage: armvmi vm list [--json]\nLists VMs with a runtime directory and their "
+                 "state: running, paused, or stale (QEMU gone; `vm stop` cleans up).");
             return 0;
         }
         return cli_err("vm list takes no arguments.");
@@ -489,9 +508,8 @@ static int cmd_vm_list(struct cli *c, int argc, char **argv)
         json_t *j = json_load_file(path, 0, NULL);
         if (!j)
             j = json_pack("{s:s}", "name", e->d_name);
-        pid_t pid = read_pid(dir);
         json_object_set_new(j, "dir", json_string(dir));
-        json_object_set_new(j, "state", json_string(pid_alive(pid) ? "running" : "stale"));
+        json_object_set_new(j, "state", json_string(vm_state(dir)));
         json_array_append_new(arr, j);
     }
     if (d)
