@@ -123,7 +123,17 @@ static void print_step(const struct armvmi_translation *t, const struct armvmi_t
                        unsigned i)
 {
     const struct armvmi_walk_step *s = &t->steps[i];
-    bool last = i + 1 == t->nsteps || t->steps[i + 1].stage != s->stage;
+    /* The leaf of stage 1 is its last step; in a combined walk each stage-1 table read is
+     * followed by the stage-2 walk of the next table's IPA, whose leaf precedes stage 1's
+     * next step (or the end). */
+    bool last = true;
+    if (s->stage == 1) {
+        for (unsigned j = i + 1; j < t->nsteps; j++)
+            if (t->steps[j].stage == 1)
+                last = false;
+    } else {
+        last = i + 1 == t->nsteps || t->steps[i + 1].stage == 1;
+    }
     bool long_fmt = c->regime != ARMVMI_REGIME_A32_SHORT || s->stage == 2;
     printf("  %s L%-2d table 0x%010llx [%4u] @0x%010llx = 0x%016llx", s->stage == 2 ? "s2" : "s1",
            s->level, (unsigned long long)s->table, s->index, (unsigned long long)s->addr,
@@ -212,6 +222,7 @@ static json_t *to_json(const struct armvmi_translation *t, const struct armvmi_t
     snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)t->va);
     json_object_set_new(o, "va", json_string(hex));
     json_object_set_new(o, "regime", json_string(armvmi_regime_name(c->regime)));
+    json_object_set_new(o, "stage2", json_boolean(c->stage2 || c->regime == ARMVMI_REGIME_STAGE2));
     if (t->fault != ARMVMI_FAULT_NONE) {
         json_object_set_new(o, "fault", json_string(armvmi_fault_name(t->fault)));
         json_object_set_new(o, "fault_level", json_integer(t->fault_level));
@@ -258,7 +269,10 @@ static const char help[] =
     "Translates a virtual address the way the MMU would. Without registers it uses the\n"
     "vCPU's own (a running VM is paused meanwhile), choosing the regime from PSTATE.EL and\n"
     "HCR_EL2.E2H; registers given on the command line replace the vCPU's (e.g. --ttbr0 of\n"
-    "another process), and are all it needs on a target without registers.\n"
+    "another process), and are all it needs on a target without registers. Under a\n"
+    "hypervisor with stage 2 on (HCR_EL2.VM), a vCPU at EL0/EL1 gives the combined regime\n"
+    "(stage-1 table reads and the output go through stage 2); --regime el10 asks for the\n"
+    "guest's regime when the vCPU was paused inside the hypervisor.\n"
     "--trace prints every table, index and descriptor of the walk, decoded. --access checks a\n"
     "read, write or execute (add u for an unprivileged access). --json prints one object whose\n"
     "\"pa\" is the output address, or whose \"fault\" says why there is none.\n";
