@@ -52,7 +52,9 @@ int main(int argc, char **argv)
 		usage();
 	snprintf(smp, sizeof(smp), "%u", b.smp);
 	snprintf(mem, sizeof(mem), "%u", b.mem_mib);
-	const char *base[] = { b.qemu, "-machine", "virt,virtualization=on,gic-version=3", "-cpu", "max",
+	/* The reference run (--no-hyp) is plain QEMU: Linux at EL1, no EL2 (as `--el2` off). */
+	const char *base[] = { b.qemu, "-machine",
+			       no_hyp ? "virt,gic-version=3" : "virt,virtualization=on,gic-version=3", "-cpu", "max",
 			       "-smp", smp, "-m", mem, "-nographic", NULL };
 	for (int k = 0; base[k]; k++) {
 		v = realloc(v, (n + 2) * sizeof(char *));

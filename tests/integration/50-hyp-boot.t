@@ -4,15 +4,15 @@
 # vCPUs; /proc/cpuinfo shows every vCPU; poweroff ends QEMU; reboot reboots.
 source "$(dirname "$0")/../../hyp/tests/lib.sh"
 hyp_require
-echo "1..17"
+echo "1..23"
 
 check "hypervisor ELF and boot harness are built" test -r "$HYP_ELF" -a -x "$HYP_BOOT"
 if ! hyp_guest_kit; then
 	not_ok "guest kit: armvmi guest fetch gave kernel and initrd"; exit 1
 fi
 
-for smp in 1 2; do
-	vm_start "smp$smp" --smp "$smp" --mem 512
+for smp in 1 2 4; do
+	vm_start "smp$smp" --smp "$smp" --mem $((smp > 2 ? 1024 : 512))
 	check "smp=$smp: hypervisor banner on the console" wait_log '^\[hyp\] armvmi hypervisor: EL2' 30
 	check "smp=$smp: guest reaches init (ARMVMI-INIT-READY)" wait_log '^ARMVMI-INIT-READY' 240
 	sleep 1
