@@ -13,6 +13,8 @@ extern "C" {
 #endif
 
 /*
+ * Error codes (ARMVMI_E*) are those of armvmi.h, which includes this header.
+ *
  * The walkers are pure functions: they keep no state, do no I/O of their own and read
  * translation tables only through the caller's callback. Guest memory is treated as hostile:
  * every walk is bounded, and a descriptor pointing outside readable memory is a fault in the
@@ -148,6 +150,52 @@ struct armvmi_translation {
  */
 int armvmi_translate(const struct armvmi_tt_config *cfg, armvmi_read_phys_fn read, void *ctx,
                      uint64_t va, unsigned access, struct armvmi_translation *out);
+
+/** One mapped range of an address space: [va, va + size) maps linearly to [pa, pa + size). */
+struct armvmi_range {
+    uint64_t va;        /**< first input address (canonical: upper-range VAs sign-extended) */
+    uint64_t ipa;       /**< stage-1 output of va (combined regime), else equal to pa */
+    uint64_t pa;        /**< output address of va */
+    uint64_t size;      /**< bytes in the range (leaves coalesced) */
+    uint64_t page_size; /**< size of the leaves (the smaller of both stages) */
+    int8_t level;       /**< level of the leaves */
+    uint8_t perm_el0;   /**< ARMVMI_PERM_* as in struct armvmi_translation */
+    uint8_t perm_el1;
+    uint8_t s2_perm;
+    uint8_t attrindx;
+    uint8_t attr;
+    uint8_t sh;
+    uint8_t domain;
+    bool ns;
+    bool ng;
+};
+
+/** Counters of an enumeration. */
+struct armvmi_enum_stats {
+    uint64_t tables; /**< translation tables read */
+    uint64_t leaves; /**< valid leaf descriptors found */
+    uint64_t ranges; /**< ranges reported (after coalescing) */
+    uint64_t bad;    /**< tables that could not be read or were out of range */
+    bool truncated;  /**< stopped at max_tables (or 64 * max_tables stage-2 lookups) */
+};
+
+/** Called for each range, in ascending input-address order; return non-zero to stop. */
+typedef int (*armvmi_range_fn)(void *arg, const struct armvmi_range *r);
+
+/**
+ * Enumerate every mapped range of the address space of cfg (TTBR0 and TTBR1 regions, or the
+ * IPA space for REGIME_STAGE2; through stage 2 when cfg->stage2). Leaves are reported only if
+ * armvmi_translate() with access 0 would succeed for them (valid, AF set or hardware-managed,
+ * within the PA size). Adjacent leaves with contiguous output and identical attributes are
+ * coalesced. Guest tables are hostile: at most max_tables tables are read (0 means 1<<20), so
+ * loops and tables shared many times cannot make the walk unbounded; unreadable tables are
+ * counted in stats->bad and skipped.
+ * Returns 0 when done (stats->truncated tells whether max_tables cut it short), -ARMVMI_EINTR
+ * if cb stopped it, -ARMVMI_EINVAL for bad arguments, -ARMVMI_ENOMEM. stats may be NULL.
+ */
+int armvmi_enum_ranges(const struct armvmi_tt_config *cfg, armvmi_read_phys_fn read, void *ctx,
+                       uint64_t max_tables, armvmi_range_fn cb, void *arg,
+                       struct armvmi_enum_stats *stats);
 
 /** A short name of a fault kind ("translation", "access flag", ...). Never NULL. */
 const char *armvmi_fault_name(enum armvmi_fault f);

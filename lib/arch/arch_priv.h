@@ -152,6 +152,17 @@ struct walk_fault ld_walk(struct walk_ctx *w, const struct ld_params *p, uint64_
 void ld_s1_perms(const struct ld_params *p, const struct ld_leaf *l, uint64_t sctlr, uint8_t *el1,
                  uint8_t *el0);
 
+/* Descriptor helpers shared by the walk and the enumeration. */
+uint64_t ld_desc_addr(const struct ld_params *p, uint64_t d, unsigned lowbit);
+bool ld_block_allowed(const struct ld_params *p, int level);
+void ld_table_bits(const struct ld_params *p, uint64_t d, struct ld_leaf *leaf);
+/* Fill the attributes of o from a long-descriptor leaf. */
+void arch_ld_fill(struct armvmi_translation *o, const struct ld_params *p, const struct ld_leaf *l,
+                  uint64_t mair);
+uint8_t arch_s2_perms(uint64_t d, const struct ld_params *p);
+/* Translate o->ipa's page through stage 2 for access; sets pa, s2_level, s2_perm, size. */
+struct walk_fault arch_stage2_output(struct walk_ctx *w, uint64_t ipa, unsigned access);
+
 /* Regime decoders: fill p for input address va, or return a fault (no walk needed). */
 struct walk_fault a64_s1_setup(const struct armvmi_tt_config *c, uint64_t va, struct ld_params *p);
 struct walk_fault a64_s2_setup(const struct armvmi_tt_config *c, uint64_t ipa, struct ld_params *p);

@@ -58,7 +58,7 @@ struct walk_fault arch_read_desc(struct walk_ctx *w, unsigned stage, int level, 
 }
 
 /* The address held by a table, block or page descriptor, from bit lowbit up. */
-static uint64_t ld_desc_addr(const struct ld_params *p, uint64_t d, unsigned lowbit)
+uint64_t ld_desc_addr(const struct ld_params *p, uint64_t d, unsigned lowbit)
 {
     if (p->ds) /* Arm ARM D8.3.1: FEAT_LPA2, OA[51:50] in bits [9:8], OA[49:lowbit] in place */
         return (d & MASK64(49, lowbit)) | (FIELD(d, 8, 2) << 50);
@@ -69,7 +69,7 @@ static uint64_t ld_desc_addr(const struct ld_params *p, uint64_t d, unsigned low
 }
 
 /* Arm ARM D8.3.1: which levels may hold block descriptors. */
-static bool ld_block_allowed(const struct ld_params *p, int level)
+bool ld_block_allowed(const struct ld_params *p, int level)
 {
     switch (p->gran) {
     case 12: /* 4K: levels 1 and 2; level 0 with FEAT_LPA2 and DS=1 */
@@ -78,6 +78,20 @@ static bool ld_block_allowed(const struct ld_params *p, int level)
         return level == 2 || (level == 1 && p->ds);
     default: /* 64K: level 2; level 1 with FEAT_LPA */
         return level == 2 || (level == 1 && p->lpa64);
+    }
+}
+
+void ld_table_bits(const struct ld_params *p, uint64_t d, struct ld_leaf *leaf)
+{
+    if (p->stage2)
+        return;
+    /* Arm ARM D8.4.1: hierarchical controls, ignored with HPD except NSTable. */
+    leaf->ns_table |= (d & DESC_NSTABLE) != 0;
+    if (!p->hpd) {
+        leaf->ro_table |= (d & DESC_APTABLE_RO) != 0;
+        leaf->noel0_table |= p->two_el && (d & DESC_APTABLE_NOEL0);
+        leaf->xn_table |= (d & DESC_XNTABLE) != 0;
+        leaf->pxn_table |= p->two_el && (d & DESC_PXNTABLE);
     }
 }
 
@@ -111,16 +125,7 @@ struct walk_fault ld_walk(struct walk_ctx *w, const struct ld_params *p, uint64_
             /* Arm ARM D8.4.2: a table address above the PA size is an Address size fault. */
             if (p->oabits < 64 && (next >> p->oabits) != 0)
                 return arch_fault(ARMVMI_FAULT_ADDR_SIZE, level, stage);
-            if (!p->stage2) {
-                /* Arm ARM D8.4.1: hierarchical controls, ignored with HPD except NSTable. */
-                leaf->ns_table |= (d & DESC_NSTABLE) != 0;
-                if (!p->hpd) {
-                    leaf->ro_table |= (d & DESC_APTABLE_RO) != 0;
-                    leaf->noel0_table |= p->two_el && (d & DESC_APTABLE_NOEL0);
-                    leaf->xn_table |= (d & DESC_XNTABLE) != 0;
-                    leaf->pxn_table |= p->two_el && (d & DESC_PXNTABLE);
-                }
-            }
+            ld_table_bits(p, d, leaf);
             table = next;
             continue;
         }

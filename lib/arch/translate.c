@@ -44,7 +44,7 @@ static bool access_allowed(uint8_t perm, unsigned access)
     return (perm & need) == need;
 }
 
-static uint8_t s2_perms(uint64_t d, const struct ld_params *p)
+uint8_t arch_s2_perms(uint64_t d, const struct ld_params *p)
 {
     bool w = (d & DESC_S2AP_W) || (p->hd && (d & DESC_DBM));
     /* Arm ARM D8.4.3: S2AP[0] read, S2AP[1] write; XN[1] (bit 54) forbids execution. */
@@ -53,7 +53,7 @@ static uint8_t s2_perms(uint64_t d, const struct ld_params *p)
 }
 
 /* Translate an IPA through stage 2 for an access; fills pa, s2_level, s2_perm. */
-static struct walk_fault stage2_output(struct walk_ctx *w, uint64_t ipa, unsigned access)
+struct walk_fault arch_stage2_output(struct walk_ctx *w, uint64_t ipa, unsigned access)
 {
     struct armvmi_translation *o = w->out;
     struct ld_params p;
@@ -66,7 +66,7 @@ static struct walk_fault stage2_output(struct walk_ctx *w, uint64_t ipa, unsigne
         f.ipa = ipa;
         return f;
     }
-    o->s2_perm = s2_perms(l.desc, &p);
+    o->s2_perm = arch_s2_perms(l.desc, &p);
     o->s2_level = (int8_t)l.level;
     o->pa = l.oa;
     if (l.size < o->size)
@@ -78,8 +78,8 @@ static struct walk_fault stage2_output(struct walk_ctx *w, uint64_t ipa, unsigne
     return f;
 }
 
-static void ld_fill(struct armvmi_translation *o, const struct ld_params *p,
-                    const struct ld_leaf *l, uint64_t mair)
+void arch_ld_fill(struct armvmi_translation *o, const struct ld_params *p, const struct ld_leaf *l,
+                  uint64_t mair)
 {
     const uint64_t d = l->desc;
     o->pa = o->ipa = l->oa;
@@ -124,14 +124,14 @@ int armvmi_translate(const struct armvmi_tt_config *cfg, armvmi_read_phys_fn rea
             f = ld_walk(&w, &p, cfg->regime == ARMVMI_REGIME_A32_LPAE ? (uint32_t)va : va, &l);
         if (f.kind != ARMVMI_FAULT_NONE)
             break;
-        ld_fill(out, &p, &l, cfg->mair);
+        arch_ld_fill(out, &p, &l, cfg->mair);
         ld_s1_perms(&p, &l, cfg->sctlr, &out->perm_el1, &out->perm_el0);
         if (!access_allowed(el0 ? out->perm_el0 : out->perm_el1, access)) {
             f = arch_fault(ARMVMI_FAULT_PERMISSION, l.level, 1);
             break;
         }
         if (cfg->stage2)
-            f = stage2_output(&w, out->ipa, access);
+            f = arch_stage2_output(&w, out->ipa, access);
         break;
     case ARMVMI_REGIME_STAGE2:
         f = a64_s2_setup(cfg, va, &p);
@@ -142,9 +142,9 @@ int armvmi_translate(const struct armvmi_tt_config *cfg, armvmi_read_phys_fn rea
             f.ipa = va;
             break;
         }
-        ld_fill(out, &p, &l, 0);
+        arch_ld_fill(out, &p, &l, 0);
         out->s2_level = out->level;
-        out->s2_perm = out->perm_el0 = out->perm_el1 = s2_perms(l.desc, &p);
+        out->s2_perm = out->perm_el0 = out->perm_el1 = arch_s2_perms(l.desc, &p);
         if (!access_allowed(out->s2_perm, access)) {
             f = arch_fault(ARMVMI_FAULT_PERMISSION, l.level, 2);
             f.ipa = va;
@@ -156,7 +156,7 @@ int armvmi_translate(const struct armvmi_tt_config *cfg, armvmi_read_phys_fn rea
             !access_allowed(el0 ? out->perm_el0 : out->perm_el1, access))
             f = arch_fault(ARMVMI_FAULT_PERMISSION, out->level, 1);
         if (f.kind == ARMVMI_FAULT_NONE && cfg->stage2)
-            f = stage2_output(&w, out->ipa, access);
+            f = arch_stage2_output(&w, out->ipa, access);
         break;
     default:
         return -ARMVMI_EINVAL;

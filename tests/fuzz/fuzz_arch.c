@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <armvmi/arch.h>
+#include <armvmi/armvmi.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,6 +63,21 @@ static void check(const struct armvmi_tt_config *c, uint64_t va, unsigned acc, c
     (void)armvmi_fault_name(t.fault);
 }
 
+struct fenum {
+    uint64_t next; /* ranges must be sorted and disjoint */
+    int n;
+};
+
+static int fenum_cb(void *arg, const struct armvmi_range *r)
+{
+    struct fenum *f = arg;
+    if (r->size == 0 || (f->n && r->va < f->next) || r->va + (r->size - 1) < r->va)
+        abort();
+    f->next = r->va + r->size;
+    f->n++;
+    return f->n > 4096; /* stop long enumerations */
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < HDR)
@@ -90,5 +105,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(&c, va ^ u64(data + 80), acc, &m);
     c.stage2 = !c.stage2;
     check(&c, va, acc, &m);
+    if (data[5] & 1) { /* enumeration with a small table budget */
+        struct fenum f = {0, 0};
+        struct armvmi_enum_stats st;
+        int rc = armvmi_enum_ranges(&c, fread_phys, &m, 32, fenum_cb, &f, &st);
+        if ((rc != 0 && rc != -ARMVMI_EINTR) || st.tables > 32)
+            abort();
+    }
     return 0;
 }

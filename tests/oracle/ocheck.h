@@ -117,3 +117,95 @@ static inline bool ohave(const char *prog)
 }
 
 #endif
+
+/* ---- page enumeration checked against the CPU ---- */
+
+struct orange_set {
+    struct armvmi_range *r;
+    size_t n, cap;
+};
+
+static inline int orange_add(void *arg, const struct armvmi_range *r)
+{
+    struct orange_set *s = arg;
+    if (s->n == s->cap) {
+        s->cap = s->cap ? 2 * s->cap : 1024;
+        s->r = realloc(s->r, s->cap * sizeof(*s->r));
+        if (!s->r)
+            return 1;
+    }
+    s->r[s->n++] = *r;
+    return 0;
+}
+
+/* The range holding va, or NULL (ranges are sorted and disjoint). */
+static inline const struct armvmi_range *orange_find(const struct orange_set *s, uint64_t va)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (va < s->r[mid].va)
+            hi = mid;
+        else if (va - s->r[mid].va >= s->r[mid].size)
+            lo = mid + 1;
+        else
+            return &s->r[mid];
+    }
+    return NULL;
+}
+
+/* Enumerate cfg's address space and check it against the CPU's first answer (a privileged
+ * read) for each address: a mapped address must be in a range with the same output; an
+ * address with a translation, access-flag, address-size or external fault must be in none. */
+static inline void oenum_check(struct otally *t, const struct armvmi_tt_config *cfg, void *rctx,
+                               armvmi_read_phys_fn rd, const uint64_t *va,
+                               const struct oanswer *ans, uint32_t n, uint64_t in_mask,
+                               uint64_t pa_mask, unsigned job)
+{
+    struct orange_set s = {0};
+    struct armvmi_enum_stats st;
+    int rc = armvmi_enum_ranges(cfg, rd, rctx, 0, orange_add, &s, &st);
+    if (rc != 0 || st.truncated) {
+        t->mismatch++;
+        printf("#   job %u: enumeration failed (rc %d, truncated %d)\n", job, rc, st.truncated);
+        free(s.r);
+        return;
+    }
+    for (size_t i = 1; i < s.n; i++)
+        if (s.r[i].va < s.r[i - 1].va + s.r[i - 1].size) {
+            t->mismatch++;
+            printf("#   job %u: ranges overlap or are unsorted at %#llx\n", job,
+                   (unsigned long long)s.r[i].va);
+            break;
+        }
+    t->mapped += s.n; /* ranges reported */
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t v = va[i] & in_mask;
+        if (in_mask == ~0ull) { /* the top byte (TBI) is not part of a canonical VA */
+            uint64_t canon = (v & (1ull << 55)) ? v | (0xffull << 56) : v & ~(0xffull << 56);
+            if (ans[i].fault && canon != v)
+                continue;
+            v = canon;
+        }
+        const struct armvmi_range *r = orange_find(&s, v);
+        t->checks++;
+        t->addrs++;
+        bool bad;
+        if (!ans[i].fault)
+            bad = !r || ((r->pa + (v - r->va)) & pa_mask) != (ans[i].pa & pa_mask);
+        else if (ans[i].known && ans[i].kind != ARMVMI_FAULT_PERMISSION)
+            bad = r != NULL;
+        else
+            continue;
+        if (bad) {
+            t->mismatch++;
+            if (t->mismatch <= 8)
+                printf("#   ENUM job %u va %#llx: CPU %s pa %#llx, range %s %#llx+%#llx -> %#llx\n",
+                       job, (unsigned long long)v, ans[i].fault ? "fault" : "ok",
+                       (unsigned long long)ans[i].pa, r ? "found" : "none",
+                       (unsigned long long)(r ? r->va : 0), (unsigned long long)(r ? r->size : 0),
+                       (unsigned long long)(r ? r->pa : 0));
+        }
+    }
+    free(s.r);
+}

@@ -27,10 +27,11 @@
 #define PAR_MARK (1ull << 62)
 #define OUTSIDE_RAM 0x80000000u
 
-enum { T_SHORT, T_LPAE, T_COUNT };
+enum { T_SHORT, T_LPAE, T_ENUM, T_COUNT };
 static struct otally tally[T_COUNT] = {
     {.name = "AArch32 short-descriptor (ATS1CPR/ATS1CPW/ATS1CUR)"},
     {.name = "AArch32 LPAE long-descriptor (ATS1CPR/ATS1CPW/ATS1CUR)"},
+    {.name = "AArch32 page enumeration (armvmi_enum_ranges) vs ATS1CPR ('mapped' counts ranges)"},
 };
 static int jkind[512];
 /* Coverage of agreeing mapped results: short by kind (section, supersection, large, small) and
@@ -352,6 +353,7 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, int kind)
     const uint64_t *va = og_job_vas(g, j);
     const uint64_t *res = og_job_res(g, j);
     static struct armvmi_translation r;
+    struct oanswer *ans = calloc(j->nva, sizeof(*ans));
     for (uint32_t i = 0; i < j->nva; i++) {
         tally[kind].addrs++;
         for (int k = 0; k < 3; k++) {
@@ -373,8 +375,13 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, int kind)
                 }
             }
             ocompare(&tally[kind], &a, &r, 0xfffffff000ull, what[k], jn, res[3 * i + k]);
+            if (k == 0)
+                ans[i] = a;
         }
     }
+    oenum_check(&tally[T_ENUM], &c, g, og_read_phys, va, ans, j->nva, 0xffffffffull,
+                0xfffffff000ull, jn);
+    free(ans);
 }
 
 int main(int argc, char **argv)
@@ -446,6 +453,8 @@ int main(int argc, char **argv)
     int fails = 0;
     for (int t = 0; t < T_COUNT; t++) {
         otally_print(&tally[t], t + 1);
+        if (t == T_ENUM)
+            continue;
         if (t == T_SHORT)
             printf("#   mapped: sections %lu, supersections %lu, large pages %lu, small pages %lu; "
                    "by TTBCR.N 0..7: %lu/%lu/%lu/%lu/%lu/%lu/%lu/%lu; via TTBR1: %lu\n",

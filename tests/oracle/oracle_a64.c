@@ -28,13 +28,15 @@ static const unsigned TG0[3] = {0, 2, 1};
 static const unsigned TG1[3] = {2, 1, 3};
 static const unsigned PSBITS[7] = {32, 36, 40, 42, 44, 48, 52};
 
-enum { T_S1_4K, T_S1_16K, T_S1_64K, T_S2, T_S12, T_COUNT };
+enum { T_S1_4K, T_S1_16K, T_S1_64K, T_S2, T_S12, T_ENUM, T_COUNT };
 static struct otally tally[T_COUNT] = {
     {.name = "AArch64 stage 1, 4K granule (AT S1E1R/S1E1W/S1E0R)"},
     {.name = "AArch64 stage 1, 16K granule (AT S1E1R/S1E1W/S1E0R)"},
     {.name = "AArch64 stage 1, 64K granule (AT S1E1R/S1E1W/S1E0R)"},
     {.name = "AArch64 stage 2 with concatenation (AT S12E1R/S12E1W/S12E0R, stage 1 off)"},
     {.name = "AArch64 stage 1 + stage 2 combined (AT S12E1R/S12E1W/S12E0R)"},
+    {.name = "AArch64 page enumeration (armvmi_enum_ranges) vs AT S1E1R/S12E1R ('mapped' counts "
+             "ranges)"},
 };
 
 /* Coverage: agreeing mapped results by granule and leaf level (-1..3), TTBR1 hits, start
@@ -394,6 +396,7 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, const struct 
     const uint64_t *va = og_job_vas(g, j);
     const uint64_t *res = og_job_res(g, j);
     static struct armvmi_translation r;
+    struct oanswer *ans = calloc(j->nva, sizeof(*ans));
     if (getenv("ORACLE_DEBUG"))
         printf("# job %u mode %u: tcr %#llx ttbr0 %#llx ttbr1 %#llx vtcr %#llx vttbr %#llx\n", jn,
                j->mode, (unsigned long long)j->tcr, (unsigned long long)j->ttbr0,
@@ -420,8 +423,12 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, const struct 
             }
             ocompare(&tally[t], &a, &r, ~0xfffull, what[j->mode == OMODE_A64_S12][k], jn,
                      res[3 * i + k]);
+            if (k == 0)
+                ans[i] = a;
         }
     }
+    oenum_check(&tally[T_ENUM], &c, g, og_read_phys, va, ans, j->nva, ~0ull, ~0xfffull, jn);
+    free(ans);
 }
 
 int main(int argc, char **argv)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <armvmi/arch.h>
+#include <armvmi/armvmi.h>
 
 struct tmem {
     uint64_t base;
