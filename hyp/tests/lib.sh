@@ -77,7 +77,7 @@ wait_log() {
 	local re=$1 limit=$2 count=${3:-1} i
 	for ((i = 0; i < limit * 4; i++)); do
 		[ "$(tr -d '\r' <"$VM_LOG" | grep -cE -- "$re")" -ge "$count" ] && return 0
-		vm_alive || break
+		[ -n "$VM_PID" ] && ! vm_alive && break
 		sleep 0.25
 	done
 	[ "$(tr -d '\r' <"$VM_LOG" | grep -cE -- "$re")" -ge "$count" ]
