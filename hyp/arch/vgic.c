@@ -112,6 +112,7 @@ void vgic_init_cpu(void)
 	write_icc_pmr_el1(0xff);
 	write_icc_ctlr_el1(ICC_CTLR_EOIMODE);
 	write_icc_igrpen1_el1(1);
+	vc->queued = 0;
 	vc->nlr = (read_ich_vtr_el2() & 0x1f) + 1;
 	if (vc->nlr > 4)
 		vc->nlr = 4;

@@ -96,6 +96,60 @@ void tg_secondary(u64 ctx)
 		;
 }
 
+/* Virtual GIC seen from the guest: GICv3 CPU interface registers (ICV_* under IMO). */
+#define GICR_SGI 0x080b0000UL /* CPU 0's SGI frame (redistributor + 64K) */
+#define SYSREG_W(enc, v) __asm__ volatile("msr " enc ", %0\n isb" ::"r"((u64)(v)) : "memory")
+static u64 iar1(void)
+{
+	u64 v;
+	__asm__ volatile("mrs %0, S3_0_C12_C12_0" : "=r"(v)::"memory");
+	return v & 0xffffff;
+}
+static void eoi1(u64 intid) { SYSREG_W("S3_0_C12_C12_1", intid); }
+
+static u64 wait_iar(void)
+{
+	u64 id = 1023;
+	for (u64 i = 0; i < 50000000 && (id = iar1()) == 1023; i++)
+		;
+	return id;
+}
+
+static void gic_tests(void)
+{
+	u64 seen = 0, id, n = 0;
+
+	SYSREG_W("S3_0_C4_C6_0", 0xff); /* ICC_PMR_EL1 */
+	SYSREG_W("S3_0_C12_C12_7", 1);  /* ICC_IGRPEN1_EL1 */
+	*(volatile u32 *)(GICR_SGI + 0x100) = 0xffffu | (1u << 27); /* GICR_ISENABLER0 */
+
+	/* 16 SGIs to self, more than the 4 list registers: the rest waits in the hypervisor's
+	 * queue and enters as list registers free up (underflow maintenance interrupt). */
+	for (u64 sgi = 0; sgi < 16; sgi++)
+		SYSREG_W("S3_0_C12_C11_5", (sgi << 24) | 1); /* ICC_SGI1R_EL1: Aff 0.0.0, target 0 */
+	for (int i = 0; i < 32; i++) {
+		id = wait_iar();
+		if (id >= 1020)
+			break;
+		seen |= 1UL << id;
+		n++;
+		eoi1(id);
+	}
+	t(seen == 0xffff && n == 16, "16 self-SGIs through 4 list registers all delivered once", seen);
+
+	/* Virtual timer (PPI 27), hardware-linked: the guest's EOI deactivates the physical
+	 * interrupt, so a second expiry is delivered too. */
+	for (int round = 0; round < 2; round++) {
+		__asm__ volatile("msr cntv_tval_el0, %0\n msr cntv_ctl_el0, %1\n isb" ::"r"(10000UL), "r"(1UL));
+		id = wait_iar();
+		__asm__ volatile("msr cntv_ctl_el0, %0\n isb" ::"r"(2UL)); /* mask: level drops */
+		if (id < 1020)
+			eoi1(id);
+		t(id == 27, round ? "virtual timer fires again after the guest's EOI (hardware deactivation)"
+				  : "virtual timer interrupt injected as INTID 27", id);
+	}
+}
+
 void tg_main(void)
 {
 	u64 r, pc;
@@ -182,6 +236,8 @@ void tg_main(void)
 	__asm__ volatile("mov x9, %0\n blr x9" ::"r"(CARVE + 0x200000) : "x9", "x10", "x30", "memory");
 	t(exc_new() && ec() == 0x21 && tg_exc.far == CARVE + 0x200000,
 	  "instruction fetch from the carve-out: instruction abort", tg_exc.esr);
+
+	gic_tests();
 
 	puts_("TRAPTEST done ");
 	putd(n_test);
