@@ -5,7 +5,7 @@
 # through /dev/mem (the guest gets a fault, the hypervisor reports it and keeps running).
 source "$(dirname "$0")/../../hyp/tests/lib.sh"
 hyp_require
-echo "1..14"
+echo "1..17"
 
 if ! hyp_guest_kit; then
 	not_ok "guest kit: armvmi guest fetch gave kernel and initrd"; exit 1
@@ -32,6 +32,16 @@ vm_run 'cat /proc/interrupts' 30
 diag "$(grep -E 'arch_timer|Rescheduling|Function' <<<"$OUT")"
 check "virtual timer interrupts reach both vCPUs" awk '/arch_timer/ { exit !($2 > 0 && $3 > 0) }' <<<"$OUT"
 check "IPIs (SGIs) reach both vCPUs" awk '/Rescheduling/ { exit !($2 > 0 && $3 > 0) }' <<<"$OUT"
+
+# CPU hotplug: PSCI CPU_OFF, then CPU_ON of the same vCPU again, twice.
+C=/sys/devices/system/cpu
+vm_run "echo 0 >$C/cpu1/online; cat $C/online; echo 1 >$C/cpu1/online; echo 0 >$C/cpu1/online; echo 1 >$C/cpu1/online; cat $C/online" 120
+ONLINE=$(grep -xE '0|0-1' <<<"$OUT" | tr '\n' ' ')
+check "CPU hotplug: vCPU 1 goes offline and back online twice (online: $ONLINE)" test "$ONLINE" = "0 0-1 "
+check "CPU hotplug went through PSCI CPU_OFF in the hypervisor" wait_log '\[hyp\] cpu1: guest CPU_OFF' 5 2
+vm_run 'hyp-work' 300
+GOT=$(grep -o 'checksum=[0-9a-f]*' <<<"$OUT")
+check "workload after hotplug: same checksum ($GOT)" test -n "$GOT" -a "$GOT" = "$REF"
 
 read -r CB CS < <("$HYP_BOOT" --mem 512 --carveout)
 LAST=$(printf '0x%x' $((CB + CS - 4)))
