@@ -261,8 +261,8 @@ int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *er
 	if (b->smp < 1 || b->smp > HYP_MAX_CPUS)
 		return fail(err, errlen, "the hypervisor runs 1 to %d vCPUs, not %u.", HYP_MAX_CPUS, b->smp);
 	hyp_carveout(b->mem_mib, &cb, &cs);
-	if (mem < cs + (128ULL << 20) || mem > (3ULL << 30))
-		return fail(err, errlen, "guest memory must be between %llu MiB and 3072 MiB under the hypervisor.", (cs >> 20) + 128);
+	if (mem < cs + (128ULL << 20) || mem > (16ULL << 30))
+		return fail(err, errlen, "guest memory must be between %llu MiB and 16384 MiB under the hypervisor.", (cs >> 20) + 128);
 	if (access(b->hyp_elf, R_OK))
 		return fail(err, errlen, "hypervisor ELF %s not found: run make.", b->hyp_elf);
 	if (image_layout(b->kernel, &toff, &isz))
