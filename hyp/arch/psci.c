@@ -2,22 +2,9 @@
 /* SMCCC and PSCI for the guest (Arm DEN0022 PSCI 1.1, DEN0028 SMCCC), over SMC or HVC. */
 #include <hyp/console.h>
 #include <hyp/sysreg.h>
+#include <hyp/psci.h>
 #include <hyp/vcpu.h>
 
-#define SMCCC_VERSION 0x80000000UL
-#define SMCCC_ARCH_FEATURES 0x80000001UL
-#define PSCI_VERSION 0x84000000UL
-#define PSCI_CPU_SUSPEND 0x84000001UL
-#define PSCI_CPU_OFF 0x84000002UL
-#define PSCI_CPU_ON 0x84000003UL
-#define PSCI_AFFINITY_INFO 0x84000004UL
-#define PSCI_MIGRATE 0x84000005UL
-#define PSCI_MIGRATE_INFO_TYPE 0x84000006UL
-#define PSCI_MIGRATE_INFO_UP_CPU 0x84000007UL
-#define PSCI_SYSTEM_OFF 0x84000008UL
-#define PSCI_SYSTEM_RESET 0x84000009UL
-#define PSCI_FEATURES 0x8400000aUL
-#define PSCI_FN64 0x40000000UL /* SMC64 variants: 0xc4... */
 /* Vendor-specific hypervisor service (SMCCC owner 6): armvmi calls. */
 #define ARMVMI_HVC_EXITS 0xc6000001UL /* x1 = ESR_EL2.EC: this vCPU's exits of that class */
 
@@ -28,6 +15,7 @@
 #define PSCI_ALREADY_ON (-4L)
 #define PSCI_ON_PENDING (-5L)
 #define PSCI_INTERNAL_FAILURE (-6L)
+#define PSCI_INVALID_ADDRESS (-9L)
 #define SMCCC_NOT_SUPPORTED (-1L)
 
 #define MPIDR_AFF_MASK 0xff00ffffffUL
@@ -51,6 +39,10 @@ static s64 psci_cpu_on(u64 mpidr, u64 entry, u64 context)
 
 	if (!t)
 		return PSCI_INVALID_PARAMS;
+	/* DEN0022 5.6: the entry point must be a valid guest physical address. */
+	if (entry < bootinfo->ram_base || entry - bootinfo->ram_base >= bootinfo->ram_size ||
+	    stage2_ipa_is_carveout(entry) || (entry & 3))
+		return PSCI_INVALID_ADDRESS;
 	if (!__atomic_compare_exchange_n(&t->power, &expect, VCPU_ON_PENDING, false,
 					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return expect == VCPU_ON ? PSCI_ALREADY_ON : PSCI_ON_PENDING;

@@ -2,6 +2,7 @@
 /* Hypervisor main: per-CPU EL2 setup, the boot information check, and entry of each vCPU at EL1. */
 #include <hyp/arch.h>
 #include <hyp/console.h>
+#include <hyp/psci.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
 
@@ -20,7 +21,7 @@ void hyp_panic(const char *fmt, ...)
 	hyp_vprintf(fmt, ap);
 	va_end(ap);
 	hyp_printf("\nsystem halted (powering off)\n");
-	smc_call(0x84000008UL, 0, 0, 0); /* PSCI SYSTEM_OFF, so the host sees the end */
+	smc_call(PSCI_SYSTEM_OFF, 0, 0, 0); /* so the host sees the end */
 	for (;;)
 		wfi();
 }

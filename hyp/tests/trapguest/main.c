@@ -183,6 +183,8 @@ void tg_main(void)
 	t(r == (u64)-2, "AFFINITY_INFO(absent CPU) INVALID_PARAMETERS", r);
 	r = smc_call(0xc4000003, 0, (u64)secondary_start, 0);
 	t(r == (u64)-4, "CPU_ON(self) ALREADY_ON", r);
+	r = smc_call(0xc4000003, 0, CARVE + 0x1000, 0);
+	t(r == (u64)-9, "CPU_ON with an entry point in the carve-out: INVALID_ADDRESS", r);
 	if (smc_call(0xc4000004, 1, 0, 0) == 1) {
 		/* Results are printed once cpu1 is off, so its hypervisor messages do not
 		 * interleave with ours on the shared console. */
