@@ -136,8 +136,9 @@ void smccc_handle(struct regs *r)
 		ret = (s64)vcpu_exit_count((unsigned)r->x[1]);
 		break;
 	default:
-		hyp_printf("cpu%u: unknown SMCCC function 0x%lx from 0x%lx: NOT_SUPPORTED\n", v->id,
-			   fid, r->elr);
+		if (report_allowed())
+			hyp_printf("cpu%u: unknown SMCCC function 0x%lx from 0x%lx: NOT_SUPPORTED\n",
+				   v->id, fid, r->elr);
 		ret = SMCCC_NOT_SUPPORTED;
 		break;
 	}

@@ -58,12 +58,27 @@ static const char *mode_name(u64 spsr)
 	return "?";
 }
 
+/* Reports a guest can trigger at will are capped, so it cannot flood the console. */
+#define REPORT_BUDGET 200
+static u32 reports;
+
+bool report_allowed(void)
+{
+	u32 n = __atomic_add_fetch(&reports, 1, __ATOMIC_RELAXED);
+
+	if (n == REPORT_BUDGET + 1)
+		hyp_printf("further trap reports suppressed (%u printed)\n", REPORT_BUDGET);
+	return n <= REPORT_BUDGET;
+}
+
 /* Print ESR, FAR, HPFAR and ELR decoded (issue 4: never hang or fail silently). */
 void trap_report(const char *why, struct regs *r, u64 esr)
 {
 	u64 ec = ESR_EC(esr), far = read_far_el2(), hpfar = read_hpfar_el2();
 	const char *name = ec_names[ec] ? ec_names[ec] : "reserved/unhandled class";
 
+	if ((r->spsr & PSR_MODE_MASK) != PSR_MODE_EL2h && !report_allowed())
+		return;
 	hyp_printf("cpu%u: %s: ESR_EL2=0x%lx EC=0x%02lx (%s) IL=%u ISS=0x%lx\n",
 		   vcpu_current()->id, why, esr, ec, name, (esr & ESR_IL) ? 1 : 0, ESR_ISS(esr));
 	hyp_printf("cpu%u:   ELR_EL2=0x%lx SPSR_EL2=0x%lx (%s) FAR_EL2=0x%lx HPFAR_EL2=0x%lx (IPA page 0x%lx)\n",

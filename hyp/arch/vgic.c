@@ -12,16 +12,15 @@ bool vgic_enabled;
 u8 vgic_spi_prio[1024];
 u8 vgic_ppi_prio[HYP_MAX_CPUS][32];
 
-#define QUEUE_LEN 64
-
+/* Interrupts waiting for a free list register, one bit per INTID, so that no guest behaviour
+ * (e.g. setting every SPI pending) can overflow it; 'hw' marks hardware-linked ones. */
 struct vgic_cpu {
-	u32 queue[QUEUE_LEN]; /* INTIDs waiting for a free list register; bit 31: HW-linked */
+	u64 waiting[1024 / 64];
+	u64 hw[1024 / 64];
 	unsigned queued;
 	unsigned nlr;
 };
 static struct vgic_cpu vgic_cpus[HYP_MAX_CPUS];
-
-#define QUEUED_HW (1u << 31)
 
 static u64 lr_read(unsigned i)
 {
@@ -112,6 +111,8 @@ void vgic_init_cpu(void)
 	write_icc_pmr_el1(0xff);
 	write_icc_ctlr_el1(ICC_CTLR_EOIMODE);
 	write_icc_igrpen1_el1(1);
+	memset(vc->waiting, 0, sizeof(vc->waiting));
+	memset(vc->hw, 0, sizeof(vc->hw));
 	vc->queued = 0;
 	vc->nlr = (read_ich_vtr_el2() & 0x1f) + 1;
 	if (vc->nlr > 4)
@@ -157,31 +158,38 @@ static void vgic_inject(u32 intid, bool hw)
 {
 	unsigned cpu = vcpu_current()->id;
 	struct vgic_cpu *vc = &vgic_cpus[cpu];
-	u32 e = intid | (hw ? QUEUED_HW : 0);
+	u64 bit = 1UL << (intid % 64);
 
+	if (intid >= 1024)
+		return;
 	if (!vc->queued && vgic_try_lr(vc, cpu, intid, hw))
 		return;
-	for (unsigned i = 0; i < vc->queued; i++)
-		if (vc->queue[i] == e)
-			return;
-	if (vc->queued == QUEUE_LEN)
-		hyp_panic("vgic: more than %u interrupts waiting for list registers", QUEUE_LEN);
-	vc->queue[vc->queued++] = e;
+	if (!(vc->waiting[intid / 64] & bit)) {
+		vc->waiting[intid / 64] |= bit;
+		vc->queued++;
+	}
+	if (hw)
+		vc->hw[intid / 64] |= bit;
 	/* Underflow maintenance interrupt: tell us when list registers free up. */
 	write_ich_hcr_el2(read_ich_hcr_el2() | ICH_HCR_UIE);
 }
 
 static void vgic_refill(void)
 {
-	unsigned cpu = vcpu_current()->id, done = 0;
+	unsigned cpu = vcpu_current()->id;
 	struct vgic_cpu *vc = &vgic_cpus[cpu];
 
-	while (done < vc->queued &&
-	       vgic_try_lr(vc, cpu, vc->queue[done] & ~QUEUED_HW, vc->queue[done] & QUEUED_HW))
-		done++;
-	for (unsigned i = done; i < vc->queued; i++)
-		vc->queue[i - done] = vc->queue[i];
-	vc->queued -= done;
+	for (unsigned w = 0; w < ARRAY_SIZE(vc->waiting) && vc->queued; w++) {
+		while (vc->waiting[w]) {
+			unsigned b = (unsigned)__builtin_ctzl(vc->waiting[w]);
+			u32 intid = w * 64 + b;
+			if (!vgic_try_lr(vc, cpu, intid, vc->hw[w] & (1UL << b)))
+				return; /* list registers full again: UIE stays set */
+			vc->waiting[w] &= ~(1UL << b);
+			vc->hw[w] &= ~(1UL << b);
+			vc->queued--;
+		}
+	}
 	if (!vc->queued)
 		write_ich_hcr_el2(read_ich_hcr_el2() & ~ICH_HCR_UIE);
 }

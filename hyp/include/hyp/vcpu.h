@@ -44,6 +44,7 @@ u64 smc_call(u64 fid, u64 a1, u64 a2, u64 a3);
 
 /* arch/trap.c */
 void trap_report(const char *why, struct regs *r, u64 esr);
+bool report_allowed(void);
 void inject_undef(struct regs *r);
 void inject_dabt(struct regs *r, u64 far);
 void inject_iabt(struct regs *r, u64 far);

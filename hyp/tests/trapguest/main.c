@@ -115,6 +115,39 @@ static u64 wait_iar(void)
 	return id;
 }
 
+#define GICD 0x08000000UL
+
+/* Hostile pattern: every SPI enabled and set pending at once, far more than the list
+ * registers; each must still arrive, and the hypervisor must survive. */
+static void gic_flood(void)
+{
+	u64 seen[4] = { 0 }, n = 0, id;
+
+	for (u64 i = 1; i < 8; i++) {
+		*(volatile u32 *)(GICD + 0x100 + 4 * i) = ~0u; /* GICD_ISENABLER */
+		*(volatile u32 *)(GICD + 0x200 + 4 * i) = ~0u; /* GICD_ISPENDR */
+	}
+	for (int i = 0; i < 600; i++) {
+		id = wait_iar();
+		if (id >= 1020)
+			break;
+		if (id >= 32 && id < 256 && !(seen[id / 64] & (1UL << (id % 64)))) {
+			seen[id / 64] |= 1UL << (id % 64);
+			n++;
+		}
+		eoi1(id);
+		if (n == 224)
+			break;
+	}
+	for (u64 i = 1; i < 8; i++) {
+		*(volatile u32 *)(GICD + 0x180 + 4 * i) = ~0u; /* GICD_ICENABLER */
+		*(volatile u32 *)(GICD + 0x280 + 4 * i) = ~0u; /* GICD_ICPENDR */
+	}
+	while ((id = iar1()) < 1020)
+		eoi1(id);
+	t(n == 224, "all 224 SPIs set pending at once are delivered", n);
+}
+
 static void gic_tests(void)
 {
 	u64 seen = 0, id, n = 0;
@@ -148,6 +181,7 @@ static void gic_tests(void)
 		t(id == 27, round ? "virtual timer fires again after the guest's EOI (hardware deactivation)"
 				  : "virtual timer interrupt injected as INTID 27", id);
 	}
+	gic_flood();
 }
 
 void tg_main(void)
