@@ -298,6 +298,13 @@ int armvmi_read_va(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,
 int armvmi_write_va(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va, const void *buf,
                     size_t len);
 
+/**
+ * Enumerate the mapped ranges of ctx over the target's memory: armvmi_enum_ranges() (arch.h)
+ * with the handle's physical memory. max_tables bounds the tables read (0: 1<<20).
+ */
+int armvmi_va_ranges(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t max_tables,
+                     armvmi_range_fn cb, void *arg, struct armvmi_enum_stats *stats);
+
 /** A name for a regime ("EL1&0", "EL2&0", "EL2", "stage 2", "AArch32 short", "AArch32 LPAE"). */
 const char *armvmi_regime_name(enum armvmi_regime r);
 

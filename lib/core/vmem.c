@@ -167,6 +167,19 @@ int armvmi_translate_uncached(armvmi_t *h, const struct armvmi_tt_config *ctx, u
     return 0;
 }
 
+int armvmi_va_ranges(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t max_tables,
+                     armvmi_range_fn cb, void *arg, struct armvmi_enum_stats *stats)
+{
+    if (!h || !ctx || !cb)
+        return armvmi_fail(ARMVMI_EINVAL, "armvmi_va_ranges: NULL argument.");
+    int rc = armvmi_enum_ranges(ctx, phys_read, h, max_tables, cb, arg, stats);
+    if (rc == -ARMVMI_EINTR)
+        return armvmi_fail(ARMVMI_EINTR, "enumeration stopped.");
+    if (rc)
+        return armvmi_fail(-rc, "cannot enumerate this address space (%s).", armvmi_strerror(rc));
+    return 0;
+}
+
 /* The cache is sound only while the guest cannot change its tables behind our back. */
 static bool cache_usable(const struct armvmi *h)
 {

@@ -17,7 +17,7 @@ pa_of() { # pa_of VM VA [translate options]: armvmi's answer as 0x...
         while read -r v; do [ "$v" = fault ] && echo fault || printf '0x%x\n' "${v#0x}"; done
 }
 
-plan 11
+plan 14
 vm=it-tr
 vm_start $vm; ok $? "vm start"
 
@@ -53,9 +53,11 @@ ok $r "200 kernel pages near the vectors agree with QEMU's MMU"
 $A vm resume $vm >/dev/null
 
 
-out=$(console $vm "pages 60" "ARMVMI-SPIN" 60 | tr -d '\r')
+# the program runs in the background so the shell can show its VMAs (/proc/PID/maps)
+out=$(console $vm 'pages 60 >/tmp/p.out & for i in $(seq 300); do grep -q SPIN /tmp/p.out && break; sleep 0.1; done; cat /tmp/p.out /proc/$!/maps; printf "MAPS-%s\n" END' "MAPS-END" 90 | tr -d '\r')
+maps=$(echo "$out" | grep -E '^[0-9a-f]+-[0-9a-f]+ [r-][w-][x-][ps] ')
 pages=$(echo "$out" | grep -o 'ARMVMI-PAGE va=0x[0-9a-f]* pa=0x[0-9a-f]* what=[a-z]* word=[0-9a-f]*')
-is "$(echo "$pages" | wc -l)" 10 "the guest program reports 10 pages from pagemap"
+is "$(echo "$pages" | grep -c .)" 10 "the guest program reports 10 pages from pagemap" || diag "$out"
 
 # Pause until the vCPU is in the spinning process at EL0, so TTBR0_EL1 is that process's.
 el=; for i in $(seq 100); do
@@ -86,6 +88,29 @@ done <<< "$pages"
 ok $r "translate with the process's TTBR0 gives the frames /proc/self/pagemap reports ($n pages)"
 ok $r2 "and the frames QEMU's MMU gives (gva2gpa)"
 ok $r3 "read --va returns the bytes the program saw"
+
+# pages: the process's whole lower half, against its VMAs and its pagemap
+pj=$($A --vm $vm pages --user --ttbr0 "$ttbr0" --json)
+nr=$(echo "$pj" | jq '.ranges | length')
+[ "$nr" -gt 5 ] && [ "$(echo "$maps" | wc -l)" -gt 3 ]; ok $? "pages lists the process's mapped ranges ($nr) and the guest lists its VMAs"
+r=0
+while read -r lo hi; do
+    inside=0
+    while read -r vlo vhi; do
+        [ $((lo)) -ge $((0x$vlo)) ] && [ $((hi)) -lt $((0x$vhi)) ] && { inside=1; break; }
+    done < <(echo "$maps" | sed 's/^\([0-9a-f]*\)-\([0-9a-f]*\) .*/\1 \2/')
+    [ $inside -eq 1 ] || { r=1; diag "mapped range $lo-$hi is in no VMA of /proc/PID/maps"; }
+done < <(echo "$pj" | jq -r '.ranges[] | .va + " " + .va_last')
+ok $r "every mapped user range lies inside one of the process's VMAs"
+r=0
+while read -r line; do
+    va=$(echo "$line" | sed 's/.*va=\(0x[0-9a-f]*\).*/\1/')
+    pa=$(echo "$line" | sed 's/.*pa=\(0x[0-9a-f]*\).*/\1/')
+    hit=$(echo "$pj" | jq -r --arg va "$(printf '%d' "$va")" '.ranges[] | select((.va | ltrimstr("0x") | explode | map(if . >= 97 then . - 87 else . - 48 end) | reduce .[] as $d (0; . * 16 + $d)) as $lo
+        | ($va | tonumber) >= $lo and ($va | tonumber) < $lo + .size) | .pa + (($va | tonumber) - (.va | ltrimstr("0x") | explode | map(if . >= 97 then . - 87 else . - 48 end) | reduce .[] as $d (0; . * 16 + $d)))' | head -n 1)
+    [ -n "$hit" ] && [ "$hit" -eq $((pa)) ] || { r=1; diag "$va: pages gives ${hit:-nothing}, pagemap $pa"; }
+done <<< "$pages"
+ok $r "the program's pages are in those ranges with the frames pagemap reports"
 
 $A --vm $vm translate "$(echo "$pages" | head -n 1 | sed 's/.*va=\(0x[0-9a-f]*\).*/\1/')" --ttbr0 "$ttbr0" --trace > "$ARMVMI_RUNTIME_DIR/trace" 2>&1 ||
     true

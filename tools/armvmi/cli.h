@@ -91,6 +91,7 @@ int cli_vactx(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *
 
 /* Commands */
 int cmd_translate(struct cli *c, int argc, char **argv);
+int cmd_pages(struct cli *c, int argc, char **argv);
 int cmd_info(struct cli *c, int argc, char **argv);
 int cmd_regs(struct cli *c, int argc, char **argv);
 int cmd_read(struct cli *c, int argc, char **argv);

@@ -29,6 +29,7 @@ static const char usage[] =
     "  read --pa|--va ADDR LEN  hexdump guest memory (--raw: bytes to stdout)\n"
     "  write --pa|--va ADDR HEX write bytes to guest memory\n"
     "  translate VA [--trace] walk the page tables for a virtual address\n"
+    "  pages [--user|--kernel] every mapped range of an address space\n"
     "  dump -o FILE.elf       write an ELF core dump of the target\n"
     "\n"
     "Options:\n"
@@ -99,8 +100,9 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(struct cli *, int, char **);
     } cmds[] = {
-        {"info", cmd_info}, {"regs", cmd_regs}, {"read", cmd_read},   {"write", cmd_write},
-        {"dump", cmd_dump}, {"vm", cmd_vm},     {"guest", cmd_guest}, {"translate", cmd_translate},
+        {"info", cmd_info},   {"regs", cmd_regs},           {"read", cmd_read},
+        {"write", cmd_write}, {"dump", cmd_dump},           {"vm", cmd_vm},
+        {"guest", cmd_guest}, {"translate", cmd_translate}, {"pages", cmd_pages},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)
