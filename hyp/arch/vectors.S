@@ -55,7 +55,9 @@ hyp_vectors:
 	ventry	guest_trap_a64, TRAP_IRQ
 	ventry	guest_trap_a64, TRAP_FIQ
 	ventry	guest_trap_a64, TRAP_SERROR
-	ventry	hyp_self_trap, TRAP_SYNC	/* lower EL, AArch32: EL1 is AArch64 only (HCR_EL2.RW) */
+	/* Lower EL using AArch32: chosen by the state of EL1, not EL0 (Arm ARM D1.10.2), and
+	 * HCR_EL2.RW = 1 keeps EL1 AArch64, so AArch32 EL0 traps arrive at the entries above. */
+	ventry	hyp_self_trap, TRAP_SYNC
 	ventry	hyp_self_trap, TRAP_IRQ
 	ventry	hyp_self_trap, TRAP_FIQ
 	ventry	hyp_self_trap, TRAP_SERROR

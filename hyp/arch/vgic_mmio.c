@@ -172,6 +172,8 @@ bool vgic_mmio(struct regs *r, u64 ipa, u64 esr)
 
 	if (!vgic_enabled || ipa < PLAT_GICD_BASE || ipa >= PLAT_GIC_END)
 		return false;
+	if (esr & ESR_DABT_S1PTW)
+		return false; /* a stage-1 table walk into the GIC: not an MMIO access */
 	if (!(esr & ESR_DABT_ISV)) {
 		trap_report("GIC access without syndrome (ISV=0), cannot emulate", r, esr);
 		return false;
