@@ -19,7 +19,7 @@ fails() {
     fi
 }
 
-plan 31
+plan 35
 head -c 1048576 /dev/urandom > "$work/ram.bin"
 raw="raw:$work/ram.bin@0x40000000"
 "$A" --vm "$raw" -q dump -o "$work/small.elf"; ok $? "a dump of a raw image is written"
@@ -69,9 +69,25 @@ else
 fi
 fails "cannot read kernel /nonexistent" "vm start with a missing kernel" -- "$A" vm start --name badk2 --kernel /nonexistent
 
+# Random bytes as page tables: enumeration and walks end, bounded, under ASan
+tcr=$(( 16 | (16 << 16) | (5 << 32) ))   # 4K granules, 48-bit VA both halves, 48-bit PA
+"$A" --vm "$raw" pages --ttbr0 0x40000000 --ttbr1 0x40080000 --tcr $tcr --json >"$work/out" 2>"$work/err"
+r=$?; [ $r -eq 0 ] && jq -e '.stats.tables >= 1' "$work/out" >/dev/null
+ok $? "pages over random tables finishes ($(jq -c '.stats | {tables, leaves, bad_tables}' "$work/out" 2>/dev/null))"
+"$A" --vm "$raw" pages --ttbr0 0x40000000 --tcr $tcr --max-tables 3 --json >"$work/out" 2>"$work/err"
+jq -e '.stats.truncated == true and .stats.tables <= 3' "$work/out" >/dev/null && grep -q "incomplete" "$work/err"
+ok $? "--max-tables bounds the tables read and says the list is incomplete"
+r=0
+for va in 0x0 0x1234567000 0xffff800008000000 0xffffffffffffffff 0x0001000000000000; do
+    "$A" --vm "$raw" translate $va --ttbr0 0x40000000 --ttbr1 0x40080000 --tcr $tcr --trace >/dev/null 2>"$work/err" ||
+        { r=1; diag "translate $va: $(cat "$work/err")"; }
+done
+ok $r "translate --trace over random tables answers (a fault or an address) for any VA"
+fails "has no system registers" "translate on a raw image without registers" -- "$A" --vm "$raw" translate 0x1000
+
 # --help works for every command and prints its usage
 r=0
-for c in info regs read write dump translate "vm start" "vm list" "vm stop" "vm console" "vm pause" "guest"; do
+for c in info regs read write dump translate pages "vm start" "vm list" "vm stop" "vm console" "vm pause" "guest"; do
     # shellcheck disable=SC2086
     "$A" $c --help 2>&1 | grep -q "usage: armvmi" || { r=1; diag "no usage for: $c"; }
 done

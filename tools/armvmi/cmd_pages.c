@@ -161,8 +161,5 @@ int cmd_pages(struct cli *c, int argc, char **argv)
     if (st.bad)
         printf(", %llu unreadable table(s) skipped", (unsigned long long)st.bad);
     printf("\n");
-    if (st.truncated)
-        fprintf(stderr, "armvmi: note: stopped after --max-tables tables; the list is "
-                        "incomplete.\n");
     return 0;
 }
