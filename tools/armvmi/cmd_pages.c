@@ -148,6 +148,9 @@ int cmd_pages(struct cli *c, int argc, char **argv)
         json_decref(p.arr);
         return rc;
     }
+    if (st.truncated)
+        fprintf(stderr, "armvmi: note: stopped after --max-tables tables; the list is "
+                        "incomplete.\n");
     if (c->json)
         return cli_json_out(json_pack(
             "{s:s,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:b}}", "regime", armvmi_regime_name(ctx.regime),
