@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* guest_a64.c — bare-metal EL2 program: runs the host's jobs with AT and stores PAR_EL1. */
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mbox.h"
@@ -22,6 +23,9 @@ _Static_assert(offsetof(struct ombox, exc) == 56, "exc offset is used by guest_a
         SYSREG_R(par_el1);                                                                         \
     })
 
+#define SCTLR_EL2_OFF 0x30c50830ull /* RES1 bits, MMU off */
+#define HCR_RW (1ull << 31)
+
 void oracle_main(void);
 
 void oracle_main(void)
@@ -35,20 +39,48 @@ void oracle_main(void)
         return;
     for (uint32_t j = 0; j < mb->njobs; j++) {
         volatile struct ojob *jb = &mb->jobs[j];
-        SYSREG_W(hcr_el2, jb->hcr);
-        SYSREG_W(vtcr_el2, jb->vtcr);
-        SYSREG_W(vttbr_el2, jb->vttbr);
-        SYSREG_W(tcr_el1, jb->tcr);
-        SYSREG_W(ttbr0_el1, jb->ttbr0);
-        SYSREG_W(ttbr1_el1, jb->ttbr1);
-        SYSREG_W(mair_el1, jb->mair);
-        SYSREG_W(sctlr_el1, jb->sctlr);
+        const bool el2 = jb->mode == OMODE_A64_EL2 || jb->mode == OMODE_A64_EL20;
+        /* With E2H=1 the _EL1 names below would reach the _EL2 registers: set E2H last. */
+        SYSREG_W(hcr_el2, el2 ? HCR_RW : jb->hcr);
         ISB();
-        __asm__ volatile("tlbi alle1\n dsb sy\n isb" ::: "memory");
+        if (!el2) {
+            SYSREG_W(vtcr_el2, jb->vtcr);
+            SYSREG_W(vttbr_el2, jb->vttbr);
+            SYSREG_W(tcr_el1, jb->tcr);
+            SYSREG_W(ttbr0_el1, jb->ttbr0);
+            SYSREG_W(ttbr1_el1, jb->ttbr1);
+            SYSREG_W(mair_el1, jb->mair);
+            SYSREG_W(sctlr_el1, jb->sctlr);
+            ISB();
+            __asm__ volatile("tlbi alle1\n dsb sy\n isb" ::: "memory");
+        }
         const volatile uint64_t *va = (const volatile uint64_t *)jb->va_pa;
         volatile uint64_t *res = (volatile uint64_t *)jb->res_pa;
         uint32_t n = jb->nva;
-        if (jb->mode == OMODE_A64_S1) {
+        if (jb->mode == OMODE_A64_EL2 || jb->mode == OMODE_A64_EL20) {
+            /* The program translates itself: the host identity-maps it in TTBR0_EL2. */
+            SYSREG_W(hcr_el2, jb->hcr);
+            ISB();
+            SYSREG_W(tcr_el2, jb->tcr);
+            SYSREG_W(ttbr0_el2, jb->ttbr0);
+            SYSREG_W(ttbr1_el2, jb->ttbr1);
+            SYSREG_W(mair_el2, jb->mair);
+            ISB();
+            __asm__ volatile("tlbi alle2\n dsb sy\n isb" ::: "memory");
+            SYSREG_W(sctlr_el2, jb->sctlr);
+            ISB();
+            for (uint32_t i = 0; i < n; i++) {
+                uint64_t v = va[i];
+                res[3 * i] = AT_PAR(s1e2r, v);
+                res[3 * i + 1] = AT_PAR(s1e2w, v);
+                res[3 * i + 2] = jb->mode == OMODE_A64_EL20 ? AT_PAR(s1e0r, v) : AT_PAR(s1e2r, v);
+            }
+            SYSREG_W(sctlr_el2, SCTLR_EL2_OFF);
+            ISB();
+            __asm__ volatile("tlbi alle2\n dsb sy\n isb" ::: "memory");
+            SYSREG_W(hcr_el2, HCR_RW);
+            ISB();
+        } else if (jb->mode == OMODE_A64_S1) {
             for (uint32_t i = 0; i < n; i++) {
                 uint64_t v = va[i];
                 res[3 * i] = AT_PAR(s1e1r, v);

@@ -56,7 +56,7 @@ static uint64_t ldg_decode(const struct ldgen *l, uint64_t d)
 /* Random hierarchical attributes for a new stage-1 table descriptor. */
 static uint64_t ldg_table_bits(struct ogen *g, const struct ldgen *l)
 {
-    if (l->stage2 || !og_pct(g, 30))
+    if (l->stage2 || l->plain_tables || !og_pct(g, 30))
         return 0;
     return og_rand(g) & (0xfull << 59); /* PXNTable, XNTable, APTable[1:0] */
 }

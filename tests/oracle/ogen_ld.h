@@ -15,6 +15,7 @@ struct ldgen {
     uint64_t root;    /* PA of the start table(s) */
     uint64_t ipa_off; /* tables are written as PA + ipa_off (stage 1 under stage 2) */
     unsigned bad_pct; /* chance of a broken table descriptor when a table is created */
+    bool plain_tables; /* no random APTable/XNTable/PXNTable/NSTable bits on new tables */
 };
 
 /* Size in bytes of the start table (all concatenated tables). */

@@ -12,7 +12,7 @@ ORACLE_HAVE64 := $(shell command -v $(ORACLE_CC64) >/dev/null 2>&1 && echo y)
 $(ORACLE_DIR)/guest_a64.elf: tests/oracle/guest_a64_start.S tests/oracle/guest_a64.c \
                              tests/oracle/guest_a64.ld tests/oracle/mbox.h
 	@mkdir -p $(dir $@)
-	$(ORACLE_CC64) $(ORACLE_GFLAGS) -mgeneral-regs-only -T tests/oracle/guest_a64.ld -o $@ \
+	$(ORACLE_CC64) $(ORACLE_GFLAGS) -march=armv8.2-a -mgeneral-regs-only -T tests/oracle/guest_a64.ld -o $@ \
 	    tests/oracle/guest_a64_start.S tests/oracle/guest_a64.c
 
 $(ORACLE_DIR)/oracle_a64: tests/oracle/oracle_a64.c $(ORACLE_HOST) $(ORACLE_HDRS) $(LIBA) \

@@ -17,6 +17,10 @@
 #define HCR_VM 1ull
 #define SCTLR_EL1_RES1 0x30d00800ull
 #define SCTLR_M 1ull
+#define SCTLR_EL2_RES1 0x30c50830ull
+#define TCR_EL2_RES1 ((1ull << 31) | (1ull << 23))
+#define HCR_E2H (1ull << 34)
+#define HCR_TGE (1ull << 27)
 #define SCTLR_WXN (1ull << 19)
 #define VTCR_RES1 (1ull << 31)
 #define PAR_F 1ull
@@ -28,20 +32,22 @@ static const unsigned TG0[3] = {0, 2, 1};
 static const unsigned TG1[3] = {2, 1, 3};
 static const unsigned PSBITS[7] = {32, 36, 40, 42, 44, 48, 52};
 
-enum { T_S1_4K, T_S1_16K, T_S1_64K, T_S2, T_S12, T_ENUM, T_COUNT };
+enum { T_S1_4K, T_S1_16K, T_S1_64K, T_S2, T_S12, T_EL2, T_EL20, T_ENUM, T_COUNT };
 static struct otally tally[T_COUNT] = {
     {.name = "AArch64 stage 1, 4K granule (AT S1E1R/S1E1W/S1E0R)"},
     {.name = "AArch64 stage 1, 16K granule (AT S1E1R/S1E1W/S1E0R)"},
     {.name = "AArch64 stage 1, 64K granule (AT S1E1R/S1E1W/S1E0R)"},
     {.name = "AArch64 stage 2 with concatenation (AT S12E1R/S12E1W/S12E0R, stage 1 off)"},
     {.name = "AArch64 stage 1 + stage 2 combined (AT S12E1R/S12E1W/S12E0R)"},
+    {.name = "AArch64 EL2 regime, E2H=0, EL2 MMU on (AT S1E2R/S1E2W)"},
+    {.name = "AArch64 EL2&0 regime, E2H=1 TGE=1, EL2 MMU on (AT S1E2R/S1E2W/S1E0R)"},
     {.name = "AArch64 page enumeration (armvmi_enum_ranges) vs AT S1E1R/S12E1R ('mapped' counts "
              "ranges)"},
 };
 
 /* Coverage: agreeing mapped results by granule and leaf level (-1..3), TTBR1 hits, start
  * levels and concatenated stage-2 start tables seen. */
-static unsigned long cov_leaf[5][3][5], cov_ttbr1[3], cov_start[5][3][5], cov_concat;
+static unsigned long cov_leaf[8][3][5], cov_ttbr1[3], cov_start[8][3][5], cov_concat;
 
 /* Host-side description of a job, for classifying its addresses. */
 struct jobinfo {
@@ -122,10 +128,32 @@ struct windows {
     uint64_t base[6], span[6];
 };
 
+/* Identity-map the oracle program, mailbox and data ([RAM base, table area)) with level-2
+ * blocks, so that the program keeps running with the EL2 MMU on. */
+static int ident_map(struct ogen *g, struct ldgen *l)
+{
+    unsigned bad = l->bad_pct;
+    l->bad_pct = 0;
+    l->plain_tables = true; /* no XNTable/APTable on the program's own path */
+    uint64_t step = ldg_level_size(l, 2);
+    for (uint64_t va = ORACLE_RAM_BASE; va < ORACLE_TABLE_PA; va += step) {
+        uint64_t slot = ldg_slot(g, l, va, 2);
+        if (!slot)
+            return -1;
+        if (!og_r64(g, slot))
+            og_w64(g, slot, ldg_encode(l, va) | 1 | (1ull << 10) | (l->ds ? 0 : 3ull << 8));
+    }
+    l->bad_pct = bad;
+    l->plain_tables = false;
+    return 0;
+}
+
+/* el2mode: 0 EL1&0; 1 EL2&0 (E2H=1); 2 EL2 (E2H=0, one range, TCR_EL2 layout). */
 static int gen_s1(struct ogen *g, struct ojob *j, struct jobinfo *ji, uint64_t ipa_off,
                   unsigned maxips, uint32_t nmaps, uint64_t *vas, uint32_t nva,
-                  const struct windows *win, int force_ds)
+                  const struct windows *win, int force_ds, int el2mode)
 {
+    const int nt = el2mode == 2 ? 1 : 2;
     bool ds = force_ds >= 0 ? force_ds != 0 : og_pct(g, 30);
     unsigned ps = pick_ips(g);
     if (ps > maxips)
@@ -133,20 +161,32 @@ static int gen_s1(struct ogen *g, struct ojob *j, struct jobinfo *ji, uint64_t i
     struct ldgen l[2];
     uint64_t tcr = (uint64_t)ps << 32 | (uint64_t)ds << 59;
     tcr |= og_rand(g) & ((0x3full << 8) | (0x3full << 24) | (1ull << 22)); /* RGN, SH, A1 */
-    for (int n = 0; n < 2; n++) {
+    for (int n = 0; n < nt; n++) {
         memset(&l[n], 0, sizeof(l[n]));
         ld_common(&l[n], ji->gi[n], ds, ps);
         uint64_t tsz = pick_tsz(g, ji->gi[n], ds);
+        /* with the EL2 MMU on, TTBR0 must reach the program at 0x40000000 */
+        for (int tries = 0; el2mode && n == 0 && tsz > 33 && tries < 100; tries++)
+            tsz = pick_tsz(g, ji->gi[n], ds);
+        if (el2mode && n == 0 && tsz > 33)
+            tsz = 25;
         l[n].inbits = 64 - (unsigned)tsz;
         l[n].start = start_level(l[n].gran, l[n].inbits);
         l[n].ipa_off = ipa_off;
         l[n].bad_pct = 2;
         if (ldg_alloc_root(g, &l[n]))
             return -1;
-        bool tbi = og_pct(g, 40), hpd = og_pct(g, 20), epd = og_pct(g, 4);
-        tcr |= tsz << (n ? 16 : 0) | (uint64_t)(n ? TG1 : TG0)[ji->gi[n]] << (n ? 30 : 14);
-        tcr |=
-            (uint64_t)tbi << (37 + n) | (uint64_t)hpd << (41 + n) | (uint64_t)epd << (7 + 16 * n);
+        bool tbi = og_pct(g, 40), hpd = og_pct(g, 20), epd = og_pct(g, 4) && !(el2mode && !n);
+        if (el2mode && n == 0 && ident_map(g, &l[0]))
+            return -1;
+        if (el2mode == 2) /* TCR_EL2 with E2H=0: PS [18:16], TBI [20], HPD [24], DS [32] */
+            tcr = tsz | (uint64_t)TG0[ji->gi[0]] << 14 | (uint64_t)ps << 16 | (uint64_t)tbi << 20 |
+                  (uint64_t)hpd << 24 | (uint64_t)ds << 32 | TCR_EL2_RES1 |
+                  (og_rand(g) & (0x3full << 8));
+        else
+            tcr |= tsz << (n ? 16 : 0) | (uint64_t)(n ? TG1 : TG0)[ji->gi[n]] << (n ? 30 : 14) |
+                   (uint64_t)tbi << (37 + n) | (uint64_t)hpd << (41 + n) |
+                   (uint64_t)epd << (7 + 16 * n);
         uint64_t ttbr = (l[n].root + ipa_off) | (og_rand(g) & (0xffffull << 48)) | og_below(g, 2);
         if (n)
             j->ttbr1 = ttbr;
@@ -156,11 +196,17 @@ static int gen_s1(struct ogen *g, struct ojob *j, struct jobinfo *ji, uint64_t i
     j->tcr = tcr;
     j->mair = og_rand(g);
     j->sctlr = SCTLR_EL1_RES1 | SCTLR_M | (og_pct(g, 20) ? SCTLR_WXN : 0);
+    if (el2mode) {
+        /* the identity map uses AttrIndx 0: Normal write-back; no WXN (it would make the
+         * program's own pages execute-never) */
+        j->mair = (j->mair & ~0xffull) | 0xff;
+        j->sctlr = (el2mode == 2 ? SCTLR_EL2_RES1 : SCTLR_EL1_RES1) | SCTLR_M;
+    }
 
     struct cluster cl[12];
     int ncl = 12;
     for (int c = 0; c < ncl; c++) {
-        int n = c & 1;
+        int n = nt == 2 ? (c & 1) : 0;
         unsigned span_bits = l[n].gran + (unsigned)og_below(g, l[n].inbits - l[n].gran + 1);
         if (span_bits > l[n].gran + 12 && og_pct(g, 60))
             span_bits = l[n].gran + (unsigned)og_below(g, 12);
@@ -299,7 +345,7 @@ static int gen_s12_job(struct ogen *g, struct ojob *j, struct jobinfo *ji, uint3
     }
     uint64_t t0 = g->next_table;
     /* stage 1 with PA size (IPA size) at most 48 bits */
-    if (gen_s1(g, j, ji, off, 5, nmaps, og_job_vas(g, j), j->nva, &win, -1))
+    if (gen_s1(g, j, ji, off, 5, nmaps, og_job_vas(g, j), j->nva, &win, -1, 0))
         return -1;
     uint64_t t1 = g->next_table;
     j->hcr = HCR_RW | HCR_VM;
@@ -390,9 +436,17 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, const struct 
         c.regime = ARMVMI_REGIME_STAGE2;
     else if (ji->kind == T_S12)
         c.stage2 = true;
-    static const unsigned acc[3] = {ARMVMI_ACC_READ, ARMVMI_ACC_WRITE,
-                                    ARMVMI_ACC_READ | ARMVMI_ACC_EL0};
-    static const char *what[2][3] = {{"S1E1R", "S1E1W", "S1E0R"}, {"S12E1R", "S12E1W", "S12E0R"}};
+    else if (ji->kind == T_EL2)
+        c.regime = ARMVMI_REGIME_EL2;
+    else if (ji->kind == T_EL20)
+        c.regime = ARMVMI_REGIME_EL20;
+    unsigned acc[3] = {ARMVMI_ACC_READ, ARMVMI_ACC_WRITE, ARMVMI_ACC_READ | ARMVMI_ACC_EL0};
+    if (ji->kind == T_EL2)
+        acc[2] = ARMVMI_ACC_READ;
+    const int wi = j->mode == OMODE_A64_S12 ? 1 : j->mode == OMODE_A64_S1 ? 0 : 2;
+    static const char *what[3][3] = {{"S1E1R", "S1E1W", "S1E0R"},
+                                     {"S12E1R", "S12E1W", "S12E0R"},
+                                     {"S1E2R", "S1E2W", "S1E0R/S1E2R"}};
     const uint64_t *va = og_job_vas(g, j);
     const uint64_t *res = og_job_res(g, j);
     static struct armvmi_translation r;
@@ -413,16 +467,17 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, const struct 
             armvmi_translate(&c, og_read_phys, g, va[i], acc[k], &r);
             if (!a.fault && r.fault == ARMVMI_FAULT_NONE && r.nsteps) {
                 const struct armvmi_walk_step *s0 = &r.steps[0];
-                unsigned gi = ji->kind == T_S2 ? jinfo_s2gran(j) : ji->gi[(va[i] >> 55) & 1];
+                unsigned gi = ji->kind == T_S2    ? jinfo_s2gran(j)
+                              : ji->kind == T_EL2 ? ji->gi[0]
+                                                  : ji->gi[(va[i] >> 55) & 1];
                 cov_leaf[t][gi][r.level + 1]++;
                 cov_start[t][gi][s0->level + 1]++;
-                if (t < T_S2 && ((va[i] >> 55) & 1))
+                if ((t < T_S2 || t == T_EL20) && ((va[i] >> 55) & 1))
                     cov_ttbr1[gi]++;
                 if (ji->kind == T_S2 && s0->index >= (1u << (ldg_gran_of(j) - 3)))
                     cov_concat++;
             }
-            ocompare(&tally[t], &a, &r, ~0xfffull, what[j->mode == OMODE_A64_S12][k], jn,
-                     res[3 * i + k]);
+            ocompare(&tally[t], &a, &r, ~0xfffull, what[wi][k], jn, res[3 * i + k]);
             if (k == 0)
                 ans[i] = a;
         }
@@ -454,14 +509,21 @@ int main(int argc, char **argv)
         og_close(&g);
         return 1;
     }
-    /* 27 stage-1 jobs (all TTBR0 x TTBR1 granule pairs), 12 stage-2, 12 combined. */
+    /* 27 stage-1 jobs (all TTBR0 x TTBR1 granule pairs), 12 stage-2, 12 combined, 6 EL2 and
+     * 6 EL2&0. */
     const uint32_t nva = 4400 * scale / 100 + 10, nmaps = 1500 * scale / 100 + 10;
     unsigned nj = 0;
-    int maxjobs = getenv("ORACLE_JOBS") ? atoi(getenv("ORACLE_JOBS")) : 51;
-    for (int k = 0; k < maxjobs && k < 51; k++) {
-        int kind = k < 27 ? T_S1_4K : k < 39 ? T_S2 : T_S12;
-        uint32_t n = kind == T_S1_4K ? nva : nva * 9 / 4;
-        struct ojob *j = og_job(&g, kind == T_S1_4K ? OMODE_A64_S1 : OMODE_A64_S12, n);
+    int maxjobs = getenv("ORACLE_JOBS") ? atoi(getenv("ORACLE_JOBS")) : 63;
+    int first = getenv("ORACLE_FIRST") ? atoi(getenv("ORACLE_FIRST")) : 0;
+    for (int k = first; k < maxjobs && k < 63; k++) {
+        int kind = k < 27 ? T_S1_4K : k < 39 ? T_S2 : k < 51 ? T_S12 : k < 57 ? T_EL2 : T_EL20;
+        uint32_t n = kind == T_S1_4K || kind >= T_EL2 ? nva : nva * 9 / 4;
+        static const uint32_t mode[] = {[T_S1_4K] = OMODE_A64_S1,
+                                        [T_S2] = OMODE_A64_S12,
+                                        [T_S12] = OMODE_A64_S12,
+                                        [T_EL2] = OMODE_A64_EL2,
+                                        [T_EL20] = OMODE_A64_EL20};
+        struct ojob *j = og_job(&g, mode[kind], n);
         if (!j)
             break;
         struct jobinfo *ji = &jinfo[nj];
@@ -473,7 +535,11 @@ int main(int argc, char **argv)
         if (kind == T_S1_4K) {
             j->hcr = HCR_RW;
             /* a third of the jobs (every granule pair) use FEAT_LPA2 (TCR.DS=1) */
-            rc = gen_s1(&g, j, ji, 0, 6, nmaps, og_job_vas(&g, j), j->nva, NULL, k / 9 == 0);
+            rc = gen_s1(&g, j, ji, 0, 6, nmaps, og_job_vas(&g, j), j->nva, NULL, k / 9 == 0, 0);
+        } else if (kind == T_EL2 || kind == T_EL20) {
+            j->hcr = HCR_RW | (kind == T_EL20 ? HCR_E2H | HCR_TGE : 0);
+            rc = gen_s1(&g, j, ji, 0, 6, nmaps, og_job_vas(&g, j), j->nva, NULL, k % 2,
+                        kind == T_EL2 ? 2 : 1);
         } else if (kind == T_S2) {
             rc = gen_s2_job(&g, j, nmaps, k % 2 == 0); /* half with concatenated tables */
         } else {
@@ -498,12 +564,37 @@ int main(int argc, char **argv)
         "none",     "-serial", "none",
         "-kernel",  kern,      NULL};
     time_t t0 = time(NULL);
-    if (og_run_qemu(&g, qargv, 600) != 0) {
+    unsigned tmo = getenv("ORACLE_TIMEOUT") ? (unsigned)atoi(getenv("ORACLE_TIMEOUT")) : 600;
+    if (og_run_qemu(&g, qargv, tmo) != 0) {
         printf("# QEMU did not finish the jobs (%u of %u done, CurrentEL %#llx, exception %llu: "
                "ESR %#llx ELR %#llx FAR %#llx)\n",
                g.mb->jobs_done, g.mb->njobs, (unsigned long long)g.mb->current_el,
                (unsigned long long)g.mb->exc[3], (unsigned long long)g.mb->exc[0],
                (unsigned long long)g.mb->exc[1], (unsigned long long)g.mb->exc[2]);
+        if (g.mb->jobs_done < g.mb->njobs) {
+            const struct ojob *fj = &g.mb->jobs[g.mb->jobs_done];
+            printf("# the job that did not finish: mode %u hcr %#llx tcr %#llx ttbr0 %#llx "
+                   "ttbr1 %#llx mair %#llx sctlr %#llx\n",
+                   fj->mode, (unsigned long long)fj->hcr, (unsigned long long)fj->tcr,
+                   (unsigned long long)fj->ttbr0, (unsigned long long)fj->ttbr1,
+                   (unsigned long long)fj->mair, (unsigned long long)fj->sctlr);
+            struct armvmi_tt_config fc = {.regime = fj->mode == OMODE_A64_EL2 ? ARMVMI_REGIME_EL2
+                                                                              : ARMVMI_REGIME_EL20,
+                                          .tcr = fj->tcr,
+                                          .ttbr0 = fj->ttbr0,
+                                          .ttbr1 = fj->ttbr1,
+                                          .mair = fj->mair,
+                                          .sctlr = fj->sctlr,
+                                          .pa_bits = CPU_PA_BITS,
+                                          .features = CPU_FEATURES};
+            static struct armvmi_translation ft;
+            armvmi_translate(&fc, og_read_phys, &g, ORACLE_PROG_PA, ARMVMI_ACC_EXEC, &ft);
+            printf("# walker on the program address: fault %s, pa %#llx, el1 perm %x\n",
+                   armvmi_fault_name(ft.fault), (unsigned long long)ft.pa, ft.perm_el1);
+            for (unsigned i = 0; i < ft.nsteps; i++)
+                printf("#   L%d %#llx = %#llx\n", ft.steps[i].level,
+                       (unsigned long long)ft.steps[i].addr, (unsigned long long)ft.steps[i].desc);
+        }
         for (int t = 0; t < T_COUNT; t++)
             printf("not ok %d - %s\n", t + 1, tally[t].name);
         og_close(&g);
