@@ -339,8 +339,10 @@ static int gen_s12_job(struct ogen *g, struct ojob *j, struct jobinfo *ji, uint3
         uint64_t sz = ldg_level_size(&s2, lv);
         for (uint64_t a = 0; a < win.span[w] && a / sz < 512; a += sz) {
             uint64_t slot = ldg_slot(g, &s2, win.base[w] + a, lv);
-            if (slot && !og_r64(g, slot))
-                og_w64(g, slot, ldg_leaf(g, &s2, lv, ldg_rand_oa(g, &s2, sz)));
+            if (slot && !og_r64(g, slot)) /* mostly readable, so that walks get through */
+                og_w64(g, slot,
+                       ldg_leaf(g, &s2, lv, ldg_rand_oa(g, &s2, sz)) |
+                           (og_pct(g, 80) ? 1ull << 6 : 0));
         }
     }
     uint64_t t0 = g->next_table;
@@ -517,7 +519,8 @@ int main(int argc, char **argv)
     int first = getenv("ORACLE_FIRST") ? atoi(getenv("ORACLE_FIRST")) : 0;
     for (int k = first; k < maxjobs && k < 63; k++) {
         int kind = k < 27 ? T_S1_4K : k < 39 ? T_S2 : k < 51 ? T_S12 : k < 57 ? T_EL2 : T_EL20;
-        uint32_t n = kind == T_S1_4K || kind >= T_EL2 ? nva : nva * 9 / 4;
+        /* about 150k addresses per stage-1 granule, 120k for stage 2 and combined */
+        uint32_t n = kind == T_S1_4K || kind >= T_EL2 ? nva * 4 : nva * 9 / 4;
         static const uint32_t mode[] = {[T_S1_4K] = OMODE_A64_S1,
                                         [T_S2] = OMODE_A64_S12,
                                         [T_S12] = OMODE_A64_S12,
