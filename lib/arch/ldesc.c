@@ -47,12 +47,12 @@ struct walk_fault arch_read_desc(struct walk_ctx *w, unsigned stage, int level, 
         }
         pa = l2.oa;
     }
-    uint8_t b[8];
-    if (len > sizeof(b) || w->read(w->rctx, pa, b, len) != 0)
+    uint64_t v = 0; /* descriptors are little-endian */
+    if (len > sizeof(v) || w->read(w->rctx, pa, &v, len) != 0)
         return arch_fault(ARMVMI_FAULT_EXTERNAL, level, stage);
-    uint64_t v = 0;
-    for (unsigned i = 0; i < len; i++)
-        v |= (uint64_t)b[i] << (8 * i);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v); /* the unread high bytes were zero */
+#endif
     *val = v;
     return arch_fault(ARMVMI_FAULT_NONE, 0, 0);
 }
