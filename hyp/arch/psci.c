@@ -30,7 +30,8 @@ struct vcpu *vcpu_by_mpidr(u64 mpidr)
 	return NULL;
 }
 
-/* CPU_ON: the vCPU is pinned to the physical CPU of the same MPIDR; start it through firmware. */
+/* CPU_ON: the vCPU is pinned to the physical CPU of the same MPIDR: wake it if it is parked in
+ * the hypervisor since boot, else start it through firmware (after a CPU_OFF). */
 static s64 psci_cpu_on(u64 mpidr, u64 entry, u64 context)
 {
 	struct vcpu *t = vcpu_by_mpidr(mpidr);
@@ -49,6 +50,11 @@ static s64 psci_cpu_on(u64 mpidr, u64 entry, u64 context)
 	t->entry = entry;
 	t->context = context;
 	dsb_sy();
+	if (t->parked) {
+		__atomic_store_n(&t->go, true, __ATOMIC_RELEASE);
+		vcpu_kick(t);
+		return PSCI_SUCCESS;
+	}
 	ret = (s64)smc_call(PSCI_CPU_ON | PSCI_FN64, t->mpidr, (u64)secondary_entry, t->id);
 	if (ret != PSCI_SUCCESS) {
 		hyp_printf("cpu%u: firmware CPU_ON(0x%lx) failed: %ld\n", vcpu_current()->id, mpidr, ret);

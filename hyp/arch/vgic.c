@@ -107,7 +107,7 @@ void vgic_init_cpu(void)
 		mmio_write32(sgi + GICD_IPRIORITYR + i, 0xa0a0a0a0u);
 	for (unsigned i = 0; i < 32; i++)
 		vgic_ppi_prio[v->id][i] = 0xa0;
-	mmio_write32(sgi + GICD_ISENABLER, 1u << GIC_INTID_MAINT);
+	mmio_write32(sgi + GICD_ISENABLER, (1u << GIC_INTID_MAINT) | (1u << GIC_INTID_HYP_KICK));
 	write_icc_pmr_el1(0xff);
 	write_icc_ctlr_el1(ICC_CTLR_EOIMODE);
 	write_icc_igrpen1_el1(1);
@@ -208,6 +208,8 @@ void vgic_handle_irq(struct regs *r)
 		if (intid == GIC_INTID_MAINT) {
 			write_icc_dir_el1(intid);
 			vgic_refill();
+		} else if (intid == GIC_INTID_HYP_KICK) {
+			write_icc_dir_el1(intid); /* the exit itself was the point */
 		} else if (intid < 16) {
 			write_icc_dir_el1(intid); /* SGIs are not hardware-linked */
 			vgic_inject(intid, false);
@@ -232,9 +234,31 @@ bool vgic_sysreg(struct regs *r, u64 esr)
 	if (!vgic_enabled || (esr & ESR_SYS_READ))
 		return false;
 	if (reg == SYSREG_ICC_SGI1R || reg == SYSREG_ICC_ASGI1R || reg == SYSREG_ICC_SGI0R) {
+		if (FIELD(val, 24, 4) == GIC_INTID_HYP_KICK)
+			return true; /* the hypervisor's own SGI: not available to the guest */
 		write_icc_sgi1r_el1(val); /* all interrupts are group 1 physically */
 		isb();
 		return true;
 	}
 	return false;
+}
+
+/* Physical SGI to one CPU (Aff0 = index on QEMU virt), e.g. to wake a parked CPU. */
+void vgic_send_kick(unsigned cpu)
+{
+	write_icc_sgi1r_el1(((u64)GIC_INTID_HYP_KICK << 24) | (1UL << (cpu & 15)) |
+			    ((u64)((cpu >> 4) & 0xf) << 16));
+	isb();
+}
+
+/* Acknowledge whatever woke a parked CPU; nothing is injected while it has no vCPU. */
+bool vgic_ack_kick(void)
+{
+	u32 intid = (u32)read_icc_iar1_el1() & 0xffffff;
+
+	if (intid >= GIC_INTID_SPURIOUS)
+		return false;
+	write_icc_eoir1_el1(intid);
+	write_icc_dir_el1(intid);
+	return true;
 }

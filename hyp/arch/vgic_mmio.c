@@ -9,7 +9,7 @@
 #include "vgic.h"
 
 /* INTIDs the hypervisor keeps for itself: the guest can neither see nor change them. */
-#define HYP_PPI_MASK ((1u << GIC_INTID_MAINT) | (1u << GIC_INTID_HYP_TIMER))
+#define HYP_PPI_MASK ((1u << GIC_INTID_HYP_KICK) | (1u << GIC_INTID_MAINT) | (1u << GIC_INTID_HYP_TIMER))
 
 static u32 vgicd_ctlr;
 

@@ -6,6 +6,8 @@
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
 
+extern char secondary_entry[];
+
 struct vcpu vcpus[HYP_MAX_CPUS];
 const struct hyp_bootinfo *bootinfo = (const struct hyp_bootinfo *)HYP_BOOTINFO_ADDR;
 
@@ -57,6 +59,50 @@ static void cpu_init_el2(struct vcpu *v)
 	(void)v;
 }
 
+void vcpu_kick(struct vcpu *v)
+{
+	if (vgic_enabled)
+		vgic_send_kick(v->id);
+	else
+		sev();
+}
+
+/* Boot-time secondaries wait here, owned by the hypervisor, until the guest's CPU_ON. */
+static void vcpu_park(struct vcpu *v)
+{
+	v->parked = true;
+	dsb_sy();
+	while (!__atomic_load_n(&v->go, __ATOMIC_ACQUIRE)) {
+		if (vgic_enabled) {
+			wfi(); /* a pending interrupt wakes WFI even with PSTATE.I set */
+			while (vgic_ack_kick())
+				;
+		} else {
+			wfe();
+		}
+	}
+	v->go = false;
+	v->parked = false;
+}
+
+/* Start every other CPU through firmware PSCI now, so all CPUs belong to the hypervisor. */
+static void start_secondaries(void)
+{
+	u64 t0 = read_cntpct_el0(), limit = read_cntfrq_el0() * 2;
+
+	for (unsigned i = 1; i < bootinfo->ncpus; i++) {
+		s64 ret = (s64)smc_call(PSCI_CPU_ON | PSCI_FN64, vcpus[i].mpidr, (u64)secondary_entry, i);
+		if (ret != 0)
+			hyp_printf("cpu%u: firmware CPU_ON failed (%ld); it starts on the guest's CPU_ON\n", i, ret);
+	}
+	for (unsigned i = 1; i < bootinfo->ncpus; i++)
+		while (!vcpus[i].parked && read_cntpct_el0() - t0 < limit)
+			;
+	for (unsigned i = 1; i < bootinfo->ncpus; i++)
+		if (!vcpus[i].parked)
+			hyp_printf("cpu%u: did not come up within 2 s\n", i);
+}
+
 void hyp_main(u64 cpu, struct regs *frame)
 {
 	struct vcpu *v;
@@ -92,6 +138,12 @@ void hyp_main(u64 cpu, struct regs *frame)
 	hyp_mmu_enable();
 	cpu_init_el2(v);
 	vgic_init_cpu();
+	if (cpu == 0)
+		start_secondaries();
+	else if (v->power == VCPU_OFF) {
+		hyp_printf("cpu%u: up, waiting for the guest's CPU_ON\n", v->id);
+		vcpu_park(v);
+	}
 	memset(frame, 0, sizeof(*frame));
 	/* Linux arm64 boot protocol: x0 = DTB, x1-x3 = 0, MMU off, DAIF masked, EL1h. */
 	frame->x[0] = v->context;

@@ -58,6 +58,7 @@
 /* ICC_CTLR_EL1 */
 #define ICC_CTLR_EOIMODE (1UL << 1)
 
+#define GIC_INTID_HYP_KICK 15 /* SGI the hypervisor keeps to wake or interrupt a CPU */
 #define GIC_INTID_MAINT 25    /* PPI 9: GIC maintenance interrupt */
 #define GIC_INTID_HYP_TIMER 26 /* PPI 10: EL2 physical timer */
 #define GIC_INTID_SPURIOUS 1020

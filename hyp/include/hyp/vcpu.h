@@ -21,6 +21,8 @@ struct vcpu {
 	unsigned id;
 	u64 mpidr;
 	volatile enum vcpu_power power;
+	volatile bool parked; /* brought up at boot, waiting in the hypervisor for CPU_ON */
+	volatile bool go;     /* CPU_ON arguments are ready for the parked CPU */
 	u64 entry, context; /* PSCI CPU_ON arguments */
 	struct regs *regs;  /* trap frame of the current exit */
 	u64 exits;
@@ -33,7 +35,7 @@ extern const struct hyp_bootinfo *bootinfo;
 
 struct vcpu *vcpu_current(void);
 struct vcpu *vcpu_by_mpidr(u64 mpidr);
-void vcpu_start(struct vcpu *v) __attribute__((noreturn));
+void vcpu_kick(struct vcpu *v);
 
 /* arch/vectors.S */
 void guest_enter(struct regs *r) __attribute__((noreturn));
@@ -69,6 +71,8 @@ void vgic_init_cpu(void);
 void vgic_handle_irq(struct regs *r);
 bool vgic_mmio(struct regs *r, u64 ipa, u64 esr);
 bool vgic_sysreg(struct regs *r, u64 esr);
+void vgic_send_kick(unsigned cpu);
+bool vgic_ack_kick(void);
 extern bool vgic_enabled;
 
 #endif

@@ -156,8 +156,8 @@ static void gic_tests(void)
 	SYSREG_W("S3_0_C12_C12_7", 1);  /* ICC_IGRPEN1_EL1 */
 	*(volatile u32 *)(GICR_SGI + 0x100) = 0xffffu | (1u << 27); /* GICR_ISENABLER0 */
 
-	/* 16 SGIs to self, more than the 4 list registers: the rest waits in the hypervisor's
-	 * queue and enters as list registers free up (underflow maintenance interrupt). */
+	/* SGIs 0-14 to self (15 is the hypervisor's), more than the 4 list registers: the rest
+	 * waits in the hypervisor and enters as list registers free up (underflow maintenance). */
 	for (u64 sgi = 0; sgi < 16; sgi++)
 		SYSREG_W("S3_0_C12_C11_5", (sgi << 24) | 1); /* ICC_SGI1R_EL1: Aff 0.0.0, target 0 */
 	for (int i = 0; i < 32; i++) {
@@ -168,7 +168,7 @@ static void gic_tests(void)
 		n++;
 		eoi1(id);
 	}
-	t(seen == 0xffff && n == 16, "16 self-SGIs through 4 list registers all delivered once", seen);
+	t(seen == 0x7fff && n == 15, "15 self-SGIs through 4 list registers all delivered once, SGI 15 withheld", seen);
 
 	/* Virtual timer (PPI 27), hardware-linked: the guest's EOI deactivates the physical
 	 * interrupt, so a second expiry is delivered too. */
