@@ -124,9 +124,10 @@ static void emit_leaf(struct ectx *e, uint64_t va, uint64_t size,
         }
         struct walk_fault f = arch_stage2_output(&e->w, ipa + off, 0);
         if (f.kind != ARMVMI_FAULT_NONE) {
-            /* skip the whole entry that faulted (at least one stage-2 page) */
+            /* skip the span of the descriptor that faulted or could not be read: every IPA
+             * in it meets the same descriptor (at least one stage-2 page) */
             uint64_t span = ENUM_CHUNK;
-            if (f.kind != ARMVMI_FAULT_EXTERNAL && e->s2_gran && f.level >= 0 && f.level <= 3)
+            if (e->s2_gran && f.level >= 0 && f.level <= 3)
                 span = 1ull << (e->s2_gran + (unsigned)(3 - f.level) * (e->s2_gran - 3));
             piece = span - ((ipa + off) & (span - 1));
         } else {

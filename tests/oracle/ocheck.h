@@ -167,7 +167,11 @@ static inline void oenum_check(struct otally *t, const struct armvmi_tt_config *
     int rc = armvmi_enum_ranges(cfg, rd, rctx, 0, orange_add, &s, &st);
     if (rc != 0 || st.truncated) {
         t->mismatch++;
-        printf("#   job %u: enumeration failed (rc %d, truncated %d)\n", job, rc, st.truncated);
+        printf(
+            "#   job %u: enumeration failed (rc %d, truncated %d, %llu tables, %llu leaves, %llu "
+            "ranges)\n",
+            job, rc, st.truncated, (unsigned long long)st.tables, (unsigned long long)st.leaves,
+            (unsigned long long)st.ranges);
         free(s.r);
         return;
     }

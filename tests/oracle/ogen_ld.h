@@ -12,9 +12,9 @@ struct ldgen {
     unsigned oabits;  /* configured output size */
     unsigned fmtbits; /* largest OA the generator writes (keeps to defined encodings) */
     bool ds, lpa64, stage2, a32;
-    uint64_t root;    /* PA of the start table(s) */
-    uint64_t ipa_off; /* tables are written as PA + ipa_off (stage 1 under stage 2) */
-    unsigned bad_pct; /* chance of a broken table descriptor when a table is created */
+    uint64_t root;     /* PA of the start table(s) */
+    uint64_t ipa_off;  /* tables are written as PA + ipa_off (stage 1 under stage 2) */
+    unsigned bad_pct;  /* chance of a broken table descriptor when a table is created */
     bool plain_tables; /* no random APTable/XNTable/PXNTable/NSTable bits on new tables */
 };
 

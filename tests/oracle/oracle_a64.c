@@ -480,6 +480,15 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, const struct 
                     cov_concat++;
             }
             ocompare(&tally[t], &a, &r, ~0xfffull, what[wi][k], jn, res[3 * i + k]);
+            /* stage-1 attributes: PAR_EL1.ATTR is the MAIR byte AttrIndx selects */
+            if (!a.fault && r.fault == ARMVMI_FAULT_NONE && !c.stage2 &&
+                c.regime != ARMVMI_REGIME_STAGE2 &&
+                ((res[3 * i + k] >> 56) != r.attr || ((res[3 * i + k] >> 7) & 3) != r.sh)) {
+                tally[t].detail++;
+                if (tally[t].detail <= 12)
+                    printf("#   ATTR job %u va %#llx: PAR %#llx, walker attr %#x\n", jn,
+                           (unsigned long long)va[i], (unsigned long long)res[3 * i + k], r.attr);
+            }
             if (k == 0)
                 ans[i] = a;
         }
