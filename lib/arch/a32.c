@@ -2,7 +2,7 @@
 /* a32.c — AArch32 translation: the short-descriptor walk and the LPAE (long-descriptor) setup. */
 #include "arch/arch_priv.h"
 
-/* AArch32 short-descriptor fields (Arm ARM G5.4 / ARMv7 ARM B3.5.1). */
+/* AArch32 short-descriptor fields (Arm ARM, VMSAv8-32 Short-descriptor format; ARMv7 ARM B3.5). */
 #define SD_TYPE_MASK 3u
 #define SD_L1_PAGETABLE 1u
 #define SD_L1_PXN (1u << 0) /* section, with PXN support */
@@ -40,7 +40,7 @@ struct sd_leaf {
     unsigned tex, c, b, domain;
 };
 
-/* Arm ARM G5.7.1 (Table G5-?): AP[2:0] (AFE=0) or AP[2:1] (AFE=1) to PL1/PL0 permissions. */
+/* Arm ARM, short-descriptor access permissions: AP[2:0] (AFE=0) or AP[2:1] (AFE=1) to PL1/PL0. */
 static void sd_perms(const struct armvmi_tt_config *c, const struct sd_leaf *l, uint8_t *pl1,
                      uint8_t *pl0)
 {
@@ -59,7 +59,7 @@ static void sd_perms(const struct armvmi_tt_config *c, const struct sd_leaf *l, 
         ur = t & 4;
         uw = t & 8;
     }
-    /* Arm ARM G5.7.3: execute needs read; XN, PXN, UWXN, WXN. */
+    /* Arm ARM, AArch32.CheckPermission: execute needs read; XN, PXN, UWXN, WXN. */
     bool ux = ur && !l->xn, px = pr && !l->xn && !l->pxn;
     if ((c->sctlr & SCTLR_UWXN) && uw)
         px = false;
@@ -79,7 +79,7 @@ struct walk_fault a32_short_walk(struct walk_ctx *w, uint32_t va)
     struct armvmi_translation *o = w->out;
     const bool pxn_ok = (c->features & ARMVMI_FEAT_PXN32) != 0;
     const unsigned n = (unsigned)c->tcr & TTBCR_N_MASK;
-    /* Arm ARM G5.4.? : with N>0, VA[31:32-N] != 0 selects TTBR1. */
+    /* Arm ARM, TTBCR.N: with N>0, VA[31:32-N] != 0 selects TTBR1. */
     const bool hi = n && (va >> (32 - n)) != 0;
     if (c->tcr & (hi ? TTBCR_PD1 : TTBCR_PD0))
         return arch_fault(ARMVMI_FAULT_TRANSLATION, 1, 1);
@@ -140,7 +140,7 @@ struct walk_fault a32_short_walk(struct walk_ctx *w, uint32_t va)
         l.ng = (t1 & SD_SEC_NG) != 0;
         o->level = 1;
         if (t1 & SD_SEC_SUPER) {
-            /* Arm ARM G5.4.? : supersection PA[39:36] in bits [8:5], PA[35:32] in [23:20];
+            /* Arm ARM, Supersection descriptor: PA[39:36] in bits [8:5], PA[35:32] in [23:20];
              * supersections are in domain 0. */
             o->pa = (t1 & 0xff000000u) | (FIELD(t1, 20, 4) << 32) | (FIELD(t1, 5, 4) << 36) |
                     (va & 0xffffffu);
@@ -162,8 +162,8 @@ struct walk_fault a32_short_walk(struct walk_ctx *w, uint32_t va)
     o->ns = l.ns;
     o->ng = l.ng;
     o->af = !(c->sctlr & SCTLR_AFE) || (l.ap & 1);
-    /* Arm ARM G5.7.? (DACR): No access gives a Domain fault; a Manager domain is not checked
-     * against the descriptor's access controls, which with SCTLR.AFE=1 include AP[0], the
+    /* Arm ARM, DACR (AArch32.CheckDomain): No access gives a Domain fault; a Manager domain is not
+     * checked against the descriptor's access controls, which with SCTLR.AFE=1 include AP[0], the
      * Access flag (as QEMU also implements); a Client domain is. */
     switch (FIELD(c->dacr, 2 * l.domain, 2)) {
     case DACR_CLIENT:
@@ -185,7 +185,7 @@ struct walk_fault a32_lpae_setup(const struct armvmi_tt_config *c, uint64_t va, 
     const uint32_t v = (uint32_t)va;
     const unsigned t0 = (unsigned)FIELD(c->tcr, 0, 3), t1 = (unsigned)FIELD(c->tcr, 16, 3);
     bool hi;
-    /* Arm ARM G5.5.? (ARMv7 B3.6.4): TTBR selection by T0SZ/T1SZ. */
+    /* Arm ARM, Long-descriptor TTBR selection by TTBCR.T0SZ/T1SZ (ARMv7 ARM B3.6.4). */
     if (t1 && (v >> (32 - t1)) == (1u << t1) - 1)
         hi = true;
     else if (t0 == 0 || (v >> (32 - t0)) == 0)

@@ -2,7 +2,7 @@
 /* a64.c — decode AArch64 TCR/TTBR (stage 1, three regimes) and VTCR/VTTBR (stage 2) for a walk. */
 #include "arch/arch_priv.h"
 
-/* Arm ARM D19.2 TCR_EL1.IPS / VTCR_EL2.PS: PA size encodings. */
+/* Arm ARM, TCR_EL1.IPS / VTCR_EL2.PS: PA size encodings. */
 static unsigned ps_bits(unsigned ps)
 {
     static const unsigned bits[8] = {32, 36, 40, 42, 44, 48, 52, 52};
@@ -25,7 +25,7 @@ static unsigned out_bits(const struct armvmi_tt_config *c, unsigned ps, const st
     unsigned b = ps_bits(ps);
     unsigned max = c->pa_bits ? c->pa_bits : 48;
     if (!p->ds && !p->lpa64 && max > 48)
-        max = 48; /* Arm ARM D8.2.? : 52-bit OA needs LPA (64K) or LPA2 with DS=1 */
+        max = 48; /* Arm ARM, output address size: 52 bits needs FEAT_LPA (64K) or DS=1 */
     return b < max ? b : max;
 }
 
@@ -35,7 +35,7 @@ static uint64_t ttbr_base(uint64_t ttbr, const struct ld_params *p)
     uint64_t b = ttbr & TTBR_BADDR_MASK; /* ASID/VMID [63:48] and CnP [0] masked off */
     if (p->oabits == 52)
         b |= FIELD(ttbr, TTBR_BADDR_HI_SHIFT, 4) << 48;
-    /* Arm ARM D8.2.5: low bits below the start table size are treated as zero. */
+    /* Arm ARM, TTBRn_ELx.BADDR: bits below the start table size are treated as zero. */
     unsigned shift = p->gran + (unsigned)(3 - p->start) * (p->gran - 3);
     unsigned tbytes_log2 = p->inbits - shift + 3;
     if (p->oabits == 52 && tbytes_log2 < 6)
@@ -55,7 +55,7 @@ struct walk_fault a64_s1_setup(const struct armvmi_tt_config *c, uint64_t va, st
 {
     const uint64_t tcr = c->tcr;
     const bool one_range = c->regime == ARMVMI_REGIME_EL2;
-    /* Arm ARM D8.2.1: in a two-range regime VA bit 55 selects TTBR1. */
+    /* Arm ARM, VA ranges: in a two-range regime VA bit 55 selects TTBR1. */
     const bool hi = !one_range && (va & BIT64(55));
     unsigned tsz, tbi, ps;
 
@@ -87,7 +87,8 @@ struct walk_fault a64_s1_setup(const struct armvmi_tt_config *c, uint64_t va, st
     p->ds = p->ds && p->gran != 16 && (c->features & ARMVMI_FEAT_LPA2);
     p->lpa64 = p->gran == 16 && (c->features & ARMVMI_FEAT_LPA);
 
-    /* Arm ARM D8.1.9: TnSZ limits; out-of-range values are treated as the limit. */
+    /* Arm ARM, TCR_ELx.TnSZ limits: out-of-range values are treated as the limit (one of the
+     * CONSTRAINED UNPREDICTABLE choices). */
     unsigned min = 16, max = 39;
     if (p->ds || (p->gran == 16 && (c->features & ARMVMI_FEAT_LVA)))
         min = 12;
@@ -101,20 +102,20 @@ struct walk_fault a64_s1_setup(const struct armvmi_tt_config *c, uint64_t va, st
     p->start = start_level(p->gran, p->inbits);
     p->oabits = out_bits(c, ps, p);
 
-    /* Arm ARM D8.8: with TBI the top byte is ignored; otherwise bits [63:inbits] must all
-     * equal the selecting bit (all zeros for one range). */
+    /* Arm ARM, Top Byte Ignore: with TBI the top byte is ignored; otherwise bits [63:inbits] must
+     * all equal the selecting bit (all zeros for one range). */
     const unsigned top = tbi ? 55 : 63;
     const uint64_t upper = FIELD(va, p->inbits, top - p->inbits + 1);
     const uint64_t ones = (1ull << (top - p->inbits + 1)) - 1;
     if (upper != (hi ? ones : 0))
         return arch_fault(ARMVMI_FAULT_TRANSLATION, 0, 1);
-    /* Arm ARM D8.2.7: EPDn=1 disables walks from TTBRn. */
+    /* Arm ARM, TCR_ELx.EPDn: EPDn=1 disables walks from TTBRn. */
     if (!one_range && (tcr & (hi ? TCR_EPD1 : TCR_EPD0)))
         return arch_fault(ARMVMI_FAULT_TRANSLATION, 0, 1);
 
     const uint64_t ttbr = hi ? c->ttbr1 : c->ttbr0;
     p->base = ttbr_base(ttbr, p);
-    /* Arm ARM D8.4.2: a TTBR above the PA size gives an Address size fault at level 0. */
+    /* Arm ARM, Address size fault: a TTBR above the PA size faults at level 0. */
     if ((p->base >> p->oabits) != 0)
         return arch_fault(ARMVMI_FAULT_ADDR_SIZE, 0, 1);
     return arch_fault(ARMVMI_FAULT_NONE, 0, 0);
@@ -142,7 +143,7 @@ struct walk_fault a64_s2_setup(const struct armvmi_tt_config *c, uint64_t ipa, s
     p->inbits = 64 - tsz;
     p->oabits = out_bits(c, (unsigned)FIELD(vtcr, VTCR_PS_SHIFT, 3), p);
 
-    /* Arm ARM D8.2.? (VTCR_EL2.SL0): the start level, encoded per granule. */
+    /* Arm ARM, VTCR_EL2.SL0 (and SL2): the start level, encoded per granule. */
     const unsigned sl0 = (unsigned)FIELD(vtcr, VTCR_SL0_SHIFT, 2);
     int start;
     if (p->gran == 12) {

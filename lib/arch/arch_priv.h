@@ -10,7 +10,7 @@
 #define FIELD(v, lo, w) (((v) >> (lo)) & ((1ull << (w)) - 1))
 #define MASK64(hi, lo) ((~0ull >> (63 - (hi))) & ~((1ull << (lo)) - 1))
 
-/* TCR_EL1 / TCR_EL2 with E2H=1 (Arm ARM D19.2, TCR_EL1). */
+/* TCR_EL1 / TCR_EL2 with E2H=1 (Arm ARM, TCR_EL1). */
 #define TCR_T0SZ_SHIFT 0
 #define TCR_EPD0 BIT64(7)
 #define TCR_SH0_SHIFT 12
@@ -62,7 +62,7 @@
 #define SCTLR_TRE BIT64(28)  /* AArch32 */
 #define SCTLR_AFE BIT64(29)  /* AArch32 */
 
-/* VMSAv8-64 / LPAE descriptors (Arm ARM D8.3). */
+/* VMSAv8-64 / LPAE descriptors (Arm ARM, VMSAv8-64 translation table descriptor formats). */
 #define DESC_VALID BIT64(0)
 #define DESC_TABLE BIT64(1) /* table at levels < 3, page at level 3 */
 #define DESC_ATTRINDX_SHIFT 2

@@ -283,7 +283,7 @@ static void enum_lpae(struct ectx *e)
 {
     const struct armvmi_tt_config *c = e->cfg;
     const unsigned t0 = (unsigned)FIELD(c->tcr, 0, 3), t1 = (unsigned)FIELD(c->tcr, 16, 3);
-    /* Arm ARM G5.5.? : the TTBR0 and TTBR1 windows for T0SZ/T1SZ. */
+    /* Arm ARM, Long-descriptor TTBR0 and TTBR1 regions for TTBCR.T0SZ/T1SZ. */
     const uint64_t lo1 = t1   ? 0x100000000ull - (1ull << (32 - t1))
                          : t0 ? 1ull << (32 - t0)
                               : 0x100000000ull;

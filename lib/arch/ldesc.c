@@ -30,7 +30,8 @@ struct walk_fault arch_read_desc(struct walk_ctx *w, unsigned stage, int level, 
 {
     uint64_t pa = addr;
     if (stage == 1 && w->cfg->stage2) {
-        /* Arm ARM D8.2: stage-1 table addresses are IPAs, translated by stage 2 as reads. */
+        /* Arm ARM, two-stage translation: stage-1 table addresses are IPAs, read through
+         * stage 2. */
         struct ld_params p2;
         struct ld_leaf l2;
         struct walk_fault f = a64_s2_setup(w->cfg, addr, &p2);
@@ -60,15 +61,15 @@ struct walk_fault arch_read_desc(struct walk_ctx *w, unsigned stage, int level, 
 /* The address held by a table, block or page descriptor, from bit lowbit up. */
 uint64_t ld_desc_addr(const struct ld_params *p, uint64_t d, unsigned lowbit)
 {
-    if (p->ds) /* Arm ARM D8.3.1: FEAT_LPA2, OA[51:50] in bits [9:8], OA[49:lowbit] in place */
+    if (p->ds) /* Arm ARM, FEAT_LPA2 descriptors: OA[51:50] in bits [9:8] */
         return (d & MASK64(49, lowbit)) | (FIELD(d, 8, 2) << 50);
     uint64_t a = d & MASK64(47, lowbit);
-    if (p->lpa64) /* Arm ARM D8.3.1: FEAT_LPA with 64K, OA[51:48] in bits [15:12] */
+    if (p->lpa64) /* Arm ARM, FEAT_LPA 64K descriptors: OA[51:48] in bits [15:12] */
         a |= FIELD(d, 12, 4) << 48;
     return a;
 }
 
-/* Arm ARM D8.3.1: which levels may hold block descriptors. */
+/* Arm ARM, AArch64.BlockDescSupported: which levels may hold block descriptors. */
 bool ld_block_allowed(const struct ld_params *p, int level)
 {
     switch (p->gran) {
@@ -85,7 +86,8 @@ void ld_table_bits(const struct ld_params *p, uint64_t d, struct ld_leaf *leaf)
 {
     if (p->stage2)
         return;
-    /* Arm ARM D8.4.1: hierarchical controls, ignored with HPD except NSTable. */
+    /* Arm ARM, hierarchical attributes (APTable, XNTable, PXNTable; HPD disables all
+     * but NSTable). */
     leaf->ns_table |= (d & DESC_NSTABLE) != 0;
     if (!p->hpd) {
         leaf->ro_table |= (d & DESC_APTABLE_RO) != 0;
@@ -116,13 +118,14 @@ struct walk_fault ld_walk(struct walk_ctx *w, const struct ld_params *p, uint64_
             return f;
         arch_add_step(w, stage, level, table, addr, idx, d);
 
-        /* Arm ARM D8.3: bit 0 clear is invalid; 0b01 at level 3 is reserved. */
+        /* Arm ARM, VMSAv8-64 descriptors: bit 0 clear is invalid; 0b01 at level 3 is
+         * reserved. */
         if (!(d & DESC_VALID) || (level == 3 && !(d & DESC_TABLE)))
             return arch_fault(ARMVMI_FAULT_TRANSLATION, level, stage);
 
         if (level < 3 && (d & DESC_TABLE)) {
             uint64_t next = ld_desc_addr(p, d, p->gran);
-            /* Arm ARM D8.4.2: a table address above the PA size is an Address size fault. */
+            /* Arm ARM, Address size fault: a table address above the PA size. */
             if (p->oabits < 64 && (next >> p->oabits) != 0)
                 return arch_fault(ARMVMI_FAULT_ADDR_SIZE, level, stage);
             ld_table_bits(p, d, leaf);
@@ -135,7 +138,7 @@ struct walk_fault ld_walk(struct walk_ctx *w, const struct ld_params *p, uint64_
         const uint64_t oa = ld_desc_addr(p, d, shift);
         if (p->oabits < 64 && (oa >> p->oabits) != 0)
             return arch_fault(ARMVMI_FAULT_ADDR_SIZE, level, stage);
-        /* Arm ARM D8.5.1: AF=0 faults unless hardware manages the flag. */
+        /* Arm ARM, Access flag: AF=0 faults unless hardware manages the flag (TCR.HA). */
         if (!(d & DESC_AF) && !p->ha)
             return arch_fault(ARMVMI_FAULT_ACCESS_FLAG, level, stage);
         leaf->oa = oa | (ia & ((1ull << shift) - 1));
@@ -152,14 +155,14 @@ void ld_s1_perms(const struct ld_params *p, const struct ld_leaf *l, uint64_t sc
 {
     const uint64_t d = l->desc;
     bool ro = (d & DESC_AP_RO) != 0;
-    /* Arm ARM D8.4.6: with HD, DBM=1 makes a read-only page writable-clean. */
+    /* Arm ARM, dirty state (TCR.HD): DBM=1 makes a read-only page writable-clean. */
     if (ro && p->hd && (d & DESC_DBM))
         ro = false;
     ro |= l->ro_table;
     const bool wxn = (sctlr & SCTLR_WXN) != 0;
 
     if (!p->two_el) {
-        /* Arm ARM D8.4.1: one privilege level; AP[1] is ignored, XN is bit 54. */
+        /* Arm ARM, EL2/EL3 regimes: one privilege level; AP[1] is ignored, XN is bit 54. */
         bool x = !(d & DESC_UXN) && !l->xn_table;
         if (wxn && !ro)
             x = false;
@@ -167,19 +170,20 @@ void ld_s1_perms(const struct ld_params *p, const struct ld_leaf *l, uint64_t sc
         *el0 = 0;
         return;
     }
-    /* Arm ARM D8.4.1, Table D8-45: AP[2:1] data access permissions. */
+    /* Arm ARM, stage-1 data access permissions AP[2:1]. */
     bool u_r = (d & DESC_AP_EL0) && !l->noel0_table;
     bool u_w = u_r && !ro;
     bool p_w = !ro;
     bool u_x, p_x;
     if (p->aarch32) {
-        /* Arm ARM G5.7.3: XN applies to PL0 and PL1, PXN to PL1; UWXN for PL0-writable. */
+        /* Arm ARM, AArch32 long-descriptor: XN applies to PL0 and PL1, PXN to PL1; SCTLR.UWXN. */
         u_x = !(d & DESC_UXN) && !l->xn_table;
         p_x = u_x && !(d & DESC_PXN) && !l->pxn_table;
         if ((sctlr & SCTLR_UWXN) && u_w)
             p_x = false;
     } else {
-        /* Arm ARM D8.4.1.2: UXN/PXN; memory writable at EL0 is never executable at EL1. */
+        /* Arm ARM, stage-1 execute permissions: UXN/PXN; memory writable at EL0 is never
+         * executable at EL1. */
         u_x = !(d & DESC_UXN) && !l->xn_table;
         p_x = !(d & DESC_PXN) && !l->pxn_table && !u_w;
     }

@@ -47,7 +47,7 @@ static bool access_allowed(uint8_t perm, unsigned access)
 uint8_t arch_s2_perms(uint64_t d, const struct ld_params *p)
 {
     bool w = (d & DESC_S2AP_W) || (p->hd && (d & DESC_DBM));
-    /* Arm ARM D8.4.3: S2AP[0] read, S2AP[1] write; XN[1] (bit 54) forbids execution. */
+    /* Arm ARM, stage-2 permissions: S2AP[0] read, S2AP[1] write; XN[1] (bit 54). */
     return (uint8_t)(((d & DESC_S2AP_R) ? ARMVMI_PERM_R : 0) | (w ? ARMVMI_PERM_W : 0) |
                      ((d & DESC_UXN) ? 0 : ARMVMI_PERM_X));
 }
@@ -94,7 +94,7 @@ void arch_ld_fill(struct armvmi_translation *o, const struct ld_params *p, const
         return;
     }
     o->attrindx = (uint8_t)FIELD(d, DESC_ATTRINDX_SHIFT, 3);
-    o->attr = (uint8_t)FIELD(mair, 8 * o->attrindx, 8); /* Arm ARM D8.6.1: MAIR_ELx.Attr<n> */
+    o->attr = (uint8_t)FIELD(mair, 8 * o->attrindx, 8); /* Arm ARM, MAIR_ELx.Attr<n> */
     o->ns = (d & DESC_NS) || l->ns_table;
     o->ng = p->two_el && (d & DESC_NG);
 }
