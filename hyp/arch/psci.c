@@ -24,129 +24,137 @@ extern char secondary_entry[];
 
 struct vcpu *vcpu_by_mpidr(u64 mpidr)
 {
-	for (unsigned i = 0; i < bootinfo->ncpus && i < HYP_MAX_CPUS; i++)
-		if (vcpus[i].mpidr == (mpidr & MPIDR_AFF_MASK))
-			return &vcpus[i];
-	return NULL;
+    for (unsigned i = 0; i < bootinfo->ncpus && i < HYP_MAX_CPUS; i++)
+        if (vcpus[i].mpidr == (mpidr & MPIDR_AFF_MASK))
+            return &vcpus[i];
+    return NULL;
 }
 
 /* CPU_ON: the vCPU is pinned to the physical CPU of the same MPIDR: wake it if it is parked in
  * the hypervisor since boot, else start it through firmware (after a CPU_OFF). */
 static s64 psci_cpu_on(u64 mpidr, u64 entry, u64 context)
 {
-	struct vcpu *t = vcpu_by_mpidr(mpidr);
-	enum vcpu_power expect = VCPU_OFF;
-	s64 ret;
+    struct vcpu *t = vcpu_by_mpidr(mpidr);
+    enum vcpu_power expect = VCPU_OFF;
+    s64 ret;
 
-	if (!t)
-		return PSCI_INVALID_PARAMS;
-	/* DEN0022 5.6: the entry point must be a valid guest physical address. */
-	if (entry < bootinfo->ram_base || entry - bootinfo->ram_base >= bootinfo->ram_size ||
-	    stage2_ipa_is_carveout(entry) || (entry & 3))
-		return PSCI_INVALID_ADDRESS;
-	if (!__atomic_compare_exchange_n(&t->power, &expect, VCPU_ON_PENDING, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return expect == VCPU_ON ? PSCI_ALREADY_ON : PSCI_ON_PENDING;
-	t->entry = entry;
-	t->context = context;
-	dsb_sy();
-	if (t->parked) {
-		__atomic_store_n(&t->go, true, __ATOMIC_RELEASE);
-		vcpu_kick(t);
-		return PSCI_SUCCESS;
-	}
-	ret = (s64)smc_call(PSCI_CPU_ON | PSCI_FN64, t->mpidr, (u64)secondary_entry, t->id);
-	if (ret != PSCI_SUCCESS) {
-		hyp_printf("cpu%u: firmware CPU_ON(0x%lx) failed: %ld\n", vcpu_current()->id, mpidr, ret);
-		t->power = VCPU_OFF;
-		return ret == PSCI_ALREADY_ON ? PSCI_INTERNAL_FAILURE : ret;
-	}
-	return PSCI_SUCCESS;
+    if (!t)
+        return PSCI_INVALID_PARAMS;
+    /* DEN0022 5.6: the entry point must be a valid guest physical address. */
+    if (entry < bootinfo->ram_base || entry - bootinfo->ram_base >= bootinfo->ram_size ||
+        stage2_ipa_is_carveout(entry) || (entry & 3))
+        return PSCI_INVALID_ADDRESS;
+    if (!__atomic_compare_exchange_n(&t->power, &expect, VCPU_ON_PENDING, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return expect == VCPU_ON ? PSCI_ALREADY_ON : PSCI_ON_PENDING;
+    t->entry = entry;
+    t->context = context;
+    dsb_sy();
+    if (t->parked) {
+        __atomic_store_n(&t->go, true, __ATOMIC_RELEASE);
+        vcpu_kick(t);
+        return PSCI_SUCCESS;
+    }
+    ret = (s64)smc_call(PSCI_CPU_ON | PSCI_FN64, t->mpidr, (u64)secondary_entry, t->id);
+    if (ret != PSCI_SUCCESS) {
+        hyp_printf("cpu%u: firmware CPU_ON(0x%lx) failed: %ld\n", vcpu_current()->id, mpidr, ret);
+        t->power = VCPU_OFF;
+        return ret == PSCI_ALREADY_ON ? PSCI_INTERNAL_FAILURE : ret;
+    }
+    return PSCI_SUCCESS;
 }
 
 static s64 psci_affinity_info(u64 mpidr, u64 level)
 {
-	struct vcpu *t = vcpu_by_mpidr(mpidr);
+    struct vcpu *t = vcpu_by_mpidr(mpidr);
 
-	if (!t || level != 0)
-		return PSCI_INVALID_PARAMS;
-	return t->power == VCPU_ON ? 0 : t->power == VCPU_OFF ? 1 : 2;
+    if (!t || level != 0)
+        return PSCI_INVALID_PARAMS;
+    return t->power == VCPU_ON ? 0 : t->power == VCPU_OFF ? 1 : 2;
 }
 
 static s64 psci_features(u64 fid)
 {
-	switch (fid) {
-	case PSCI_VERSION: case PSCI_CPU_OFF: case PSCI_CPU_ON: case PSCI_CPU_ON | PSCI_FN64:
-	case PSCI_AFFINITY_INFO: case PSCI_AFFINITY_INFO | PSCI_FN64:
-	case PSCI_MIGRATE_INFO_TYPE: case PSCI_SYSTEM_OFF: case PSCI_SYSTEM_RESET:
-	case PSCI_FEATURES: case SMCCC_VERSION:
-		return PSCI_SUCCESS;
-	case PSCI_CPU_SUSPEND: case PSCI_CPU_SUSPEND | PSCI_FN64:
-		return 0; /* original power_state format, no OS-initiated mode */
-	}
-	return PSCI_NOT_SUPPORTED;
+    switch (fid) {
+    case PSCI_VERSION:
+    case PSCI_CPU_OFF:
+    case PSCI_CPU_ON:
+    case PSCI_CPU_ON | PSCI_FN64:
+    case PSCI_AFFINITY_INFO:
+    case PSCI_AFFINITY_INFO | PSCI_FN64:
+    case PSCI_MIGRATE_INFO_TYPE:
+    case PSCI_SYSTEM_OFF:
+    case PSCI_SYSTEM_RESET:
+    case PSCI_FEATURES:
+    case SMCCC_VERSION:
+        return PSCI_SUCCESS;
+    case PSCI_CPU_SUSPEND:
+    case PSCI_CPU_SUSPEND | PSCI_FN64:
+        return 0; /* original power_state format, no OS-initiated mode */
+    }
+    return PSCI_NOT_SUPPORTED;
 }
 
 void smccc_handle(struct regs *r)
 {
-	u64 fid = r->x[0] & 0xffffffffUL;
-	struct vcpu *v = vcpu_current();
-	s64 ret;
+    u64 fid = r->x[0] & 0xffffffffUL;
+    struct vcpu *v = vcpu_current();
+    s64 ret;
 
-	switch (fid) {
-	case SMCCC_VERSION:
-		ret = 0x10001; /* SMCCC 1.1 */
-		break;
-	case SMCCC_ARCH_FEATURES:
-		ret = r->x[1] == SMCCC_VERSION ? PSCI_SUCCESS : SMCCC_NOT_SUPPORTED;
-		break;
-	case PSCI_VERSION:
-		ret = 0x10001; /* PSCI 1.1 */
-		break;
-	case PSCI_CPU_SUSPEND:
-	case PSCI_CPU_SUSPEND | PSCI_FN64:
-		wfi(); /* standby: a pending interrupt is a valid wake-up */
-		ret = PSCI_SUCCESS;
-		break;
-	case PSCI_CPU_OFF:
-		v->power = VCPU_OFF;
-		dsb_sy();
-		hyp_printf("cpu%u: guest CPU_OFF\n", v->id);
-		ret = (s64)smc_call(PSCI_CPU_OFF, 0, 0, 0);
-		hyp_panic("firmware CPU_OFF returned %ld", ret);
-	case PSCI_CPU_ON:
-	case PSCI_CPU_ON | PSCI_FN64:
-		ret = psci_cpu_on(r->x[1], r->x[2], r->x[3]);
-		break;
-	case PSCI_AFFINITY_INFO:
-	case PSCI_AFFINITY_INFO | PSCI_FN64:
-		ret = psci_affinity_info(r->x[1], r->x[2]);
-		break;
-	case PSCI_MIGRATE_INFO_TYPE:
-		ret = 2; /* Trusted OS not present, no migration needed */
-		break;
-	case PSCI_SYSTEM_OFF:
-		vcpu_print_stats();
-		hyp_printf("cpu%u: guest SYSTEM_OFF\n", v->id);
-		smc_call(PSCI_SYSTEM_OFF, 0, 0, 0);
-		hyp_panic("firmware SYSTEM_OFF returned");
-	case PSCI_SYSTEM_RESET:
-		vcpu_print_stats();
-		hyp_printf("cpu%u: guest SYSTEM_RESET\n", v->id);
-		smc_call(PSCI_SYSTEM_RESET, 0, 0, 0);
-		hyp_panic("firmware SYSTEM_RESET returned");
-	case PSCI_FEATURES:
-		ret = psci_features(r->x[1] & 0xffffffffUL);
-		break;
-	case ARMVMI_HVC_EXITS:
-		ret = (s64)vcpu_exit_count((unsigned)r->x[1]);
-		break;
-	default:
-		if (report_allowed())
-			hyp_printf("cpu%u: unknown SMCCC function 0x%lx from 0x%lx: NOT_SUPPORTED\n",
-				   v->id, fid, r->elr);
-		ret = SMCCC_NOT_SUPPORTED;
-		break;
-	}
-	r->x[0] = (u64)ret;
+    switch (fid) {
+    case SMCCC_VERSION:
+        ret = 0x10001; /* SMCCC 1.1 */
+        break;
+    case SMCCC_ARCH_FEATURES:
+        ret = r->x[1] == SMCCC_VERSION ? PSCI_SUCCESS : SMCCC_NOT_SUPPORTED;
+        break;
+    case PSCI_VERSION:
+        ret = 0x10001; /* PSCI 1.1 */
+        break;
+    case PSCI_CPU_SUSPEND:
+    case PSCI_CPU_SUSPEND | PSCI_FN64:
+        wfi(); /* standby: a pending interrupt is a valid wake-up */
+        ret = PSCI_SUCCESS;
+        break;
+    case PSCI_CPU_OFF:
+        v->power = VCPU_OFF;
+        dsb_sy();
+        hyp_printf("cpu%u: guest CPU_OFF\n", v->id);
+        ret = (s64)smc_call(PSCI_CPU_OFF, 0, 0, 0);
+        hyp_panic("firmware CPU_OFF returned %ld", ret);
+    case PSCI_CPU_ON:
+    case PSCI_CPU_ON | PSCI_FN64:
+        ret = psci_cpu_on(r->x[1], r->x[2], r->x[3]);
+        break;
+    case PSCI_AFFINITY_INFO:
+    case PSCI_AFFINITY_INFO | PSCI_FN64:
+        ret = psci_affinity_info(r->x[1], r->x[2]);
+        break;
+    case PSCI_MIGRATE_INFO_TYPE:
+        ret = 2; /* Trusted OS not present, no migration needed */
+        break;
+    case PSCI_SYSTEM_OFF:
+        vcpu_print_stats();
+        hyp_printf("cpu%u: guest SYSTEM_OFF\n", v->id);
+        smc_call(PSCI_SYSTEM_OFF, 0, 0, 0);
+        hyp_panic("firmware SYSTEM_OFF returned");
+    case PSCI_SYSTEM_RESET:
+        vcpu_print_stats();
+        hyp_printf("cpu%u: guest SYSTEM_RESET\n", v->id);
+        smc_call(PSCI_SYSTEM_RESET, 0, 0, 0);
+        hyp_panic("firmware SYSTEM_RESET returned");
+    case PSCI_FEATURES:
+        ret = psci_features(r->x[1] & 0xffffffffUL);
+        break;
+    case ARMVMI_HVC_EXITS:
+        ret = (s64)vcpu_exit_count((unsigned)r->x[1]);
+        break;
+    default:
+        if (report_allowed())
+            hyp_printf("cpu%u: unknown SMCCC function 0x%lx from 0x%lx: NOT_SUPPORTED\n", v->id,
+                       fid, r->elr);
+        ret = SMCCC_NOT_SUPPORTED;
+        break;
+    }
+    r->x[0] = (u64)ret;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Shared state of the virtual GIC (vgic.c) and its distributor/redistributor emulation (vgic_mmio.c). */
+/* Shared state of the virtual GIC (vgic.c) and its distributor/redistributor emulation
+ * (vgic_mmio.c). */
 #ifndef HYP_ARCH_VGIC_H
 #define HYP_ARCH_VGIC_H
 

@@ -11,146 +11,150 @@ extern char secondary_entry[];
 struct vcpu vcpus[HYP_MAX_CPUS];
 const struct hyp_bootinfo *bootinfo = (const struct hyp_bootinfo *)HYP_BOOTINFO_ADDR;
 
-struct vcpu *vcpu_current(void) { return (struct vcpu *)read_tpidr_el2(); }
+struct vcpu *vcpu_current(void)
+{
+    return (struct vcpu *)read_tpidr_el2();
+}
 
 void hyp_panic(const char *fmt, ...)
 {
-	va_list ap;
+    va_list ap;
 
-	daif_mask_all();
-	hyp_printf("PANIC on cpu%u: ", vcpu_current() ? vcpu_current()->id : 99);
-	va_start(ap, fmt);
-	hyp_vprintf(fmt, ap);
-	va_end(ap);
-	hyp_printf("\nsystem halted (powering off)\n");
-	smc_call(PSCI_SYSTEM_OFF, 0, 0, 0); /* so the host sees the end */
-	for (;;)
-		wfi();
+    daif_mask_all();
+    hyp_printf("PANIC on cpu%u: ", vcpu_current() ? vcpu_current()->id : 99);
+    va_start(ap, fmt);
+    hyp_vprintf(fmt, ap);
+    va_end(ap);
+    hyp_printf("\nsystem halted (powering off)\n");
+    smc_call(PSCI_SYSTEM_OFF, 0, 0, 0); /* so the host sees the end */
+    for (;;)
+        wfi();
 }
 
 /* EL2 controls for a guest at EL1 (Arm ARM D17.2: HCR_EL2, CPTR_EL2, MDCR_EL2, CNTHCTL_EL2). */
 static void cpu_init_el2(struct vcpu *v)
 {
-	u64 pfr0 = read_id_aa64pfr0_el1(), pfr1 = read_id_aa64pfr1_el1();
-	u64 hcr = HCR_VM | HCR_SWIO | HCR_RW | HCR_TSC | HCR_TIDCP | HCR_TID3 | HCR_API | HCR_APK;
+    u64 pfr0 = read_id_aa64pfr0_el1(), pfr1 = read_id_aa64pfr1_el1();
+    u64 hcr = HCR_VM | HCR_SWIO | HCR_RW | HCR_TSC | HCR_TIDCP | HCR_TID3 | HCR_API | HCR_APK;
 
-	if (FIELD(pfr0, 56, 4) >= 2)
-		hcr |= HCR_ENSCXT; /* FEAT_CSV2_2: SCXTNUM_ELx not trapped */
-	if (FIELD(pfr1, 8, 4) >= 2)
-		hcr |= HCR_ATA; /* FEAT_MTE2: allocation tag access not trapped */
-	if (vgic_enabled)
-		hcr |= HCR_IMO | HCR_FMO | HCR_AMO;
-	write_vpidr_el2(read_midr_el1());
-	write_vmpidr_el2(read_mpidr_el1());
-	write_cptr_el2(CPTR_EL2_RES1); /* no FP/SVE/SME traps */
-	if (FIELD(pfr0, 32, 4))
-		write_zcr_el2(0x1ff); /* allow EL1 the largest SVE vector length */
-	if (FIELD(pfr1, 24, 4))
-		write_smcr_el2(0xf); /* and the largest SME streaming vector length */
-	write_mdcr_el2(FIELD(read_pmcr_el0(), 11, 5)); /* HPMN = PMCR_EL0.N: all counters to EL1 */
-	write_hstr_el2(0);
-	write_cnthctl_el2(CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
-	write_cntvoff_el2(0); /* the same CNTVOFF on every CPU */
-	write_icc_sre_el2(0xf); /* SRE, DFB, DIB, Enable: EL1 uses the system register interface */
-	isb();
-	stage2_enable();
-	write_hcr_el2(hcr);
-	isb();
-	(void)v;
+    if (FIELD(pfr0, 56, 4) >= 2)
+        hcr |= HCR_ENSCXT; /* FEAT_CSV2_2: SCXTNUM_ELx not trapped */
+    if (FIELD(pfr1, 8, 4) >= 2)
+        hcr |= HCR_ATA; /* FEAT_MTE2: allocation tag access not trapped */
+    if (vgic_enabled)
+        hcr |= HCR_IMO | HCR_FMO | HCR_AMO;
+    write_vpidr_el2(read_midr_el1());
+    write_vmpidr_el2(read_mpidr_el1());
+    write_cptr_el2(CPTR_EL2_RES1); /* no FP/SVE/SME traps */
+    if (FIELD(pfr0, 32, 4))
+        write_zcr_el2(0x1ff); /* allow EL1 the largest SVE vector length */
+    if (FIELD(pfr1, 24, 4))
+        write_smcr_el2(0xf);                       /* and the largest SME streaming vector length */
+    write_mdcr_el2(FIELD(read_pmcr_el0(), 11, 5)); /* HPMN = PMCR_EL0.N: all counters to EL1 */
+    write_hstr_el2(0);
+    write_cnthctl_el2(CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN);
+    write_cntvoff_el2(0);   /* the same CNTVOFF on every CPU */
+    write_icc_sre_el2(0xf); /* SRE, DFB, DIB, Enable: EL1 uses the system register interface */
+    isb();
+    stage2_enable();
+    write_hcr_el2(hcr);
+    isb();
+    (void)v;
 }
 
 void vcpu_kick(struct vcpu *v)
 {
-	if (vgic_enabled)
-		vgic_send_kick(v->id);
-	else
-		sev();
+    if (vgic_enabled)
+        vgic_send_kick(v->id);
+    else
+        sev();
 }
 
 /* Boot-time secondaries wait here, owned by the hypervisor, until the guest's CPU_ON. */
 static void vcpu_park(struct vcpu *v)
 {
-	v->parked = true;
-	dsb_sy();
-	while (!__atomic_load_n(&v->go, __ATOMIC_ACQUIRE)) {
-		if (vgic_enabled) {
-			wfi(); /* a pending interrupt wakes WFI even with PSTATE.I set */
-			while (vgic_ack_kick())
-				;
-		} else {
-			wfe();
-		}
-	}
-	v->go = false;
-	v->parked = false;
+    v->parked = true;
+    dsb_sy();
+    while (!__atomic_load_n(&v->go, __ATOMIC_ACQUIRE)) {
+        if (vgic_enabled) {
+            wfi(); /* a pending interrupt wakes WFI even with PSTATE.I set */
+            while (vgic_ack_kick())
+                ;
+        } else {
+            wfe();
+        }
+    }
+    v->go = false;
+    v->parked = false;
 }
 
 /* Start every other CPU through firmware PSCI now, so all CPUs belong to the hypervisor. */
 static void start_secondaries(void)
 {
-	u64 t0 = read_cntpct_el0(), limit = read_cntfrq_el0() * 2;
+    u64 t0 = read_cntpct_el0(), limit = read_cntfrq_el0() * 2;
 
-	for (unsigned i = 1; i < bootinfo->ncpus; i++) {
-		s64 ret = (s64)smc_call(PSCI_CPU_ON | PSCI_FN64, vcpus[i].mpidr, (u64)secondary_entry, i);
-		if (ret != 0)
-			hyp_printf("cpu%u: firmware CPU_ON failed (%ld); it starts on the guest's CPU_ON\n", i, ret);
-	}
-	for (unsigned i = 1; i < bootinfo->ncpus; i++)
-		while (!vcpus[i].parked && read_cntpct_el0() - t0 < limit)
-			;
-	for (unsigned i = 1; i < bootinfo->ncpus; i++)
-		if (!vcpus[i].parked)
-			hyp_printf("cpu%u: did not come up within 2 s\n", i);
+    for (unsigned i = 1; i < bootinfo->ncpus; i++) {
+        s64 ret = (s64)smc_call(PSCI_CPU_ON | PSCI_FN64, vcpus[i].mpidr, (u64)secondary_entry, i);
+        if (ret != 0)
+            hyp_printf("cpu%u: firmware CPU_ON failed (%ld); it starts on the guest's CPU_ON\n", i,
+                       ret);
+    }
+    for (unsigned i = 1; i < bootinfo->ncpus; i++)
+        while (!vcpus[i].parked && read_cntpct_el0() - t0 < limit)
+            ;
+    for (unsigned i = 1; i < bootinfo->ncpus; i++)
+        if (!vcpus[i].parked)
+            hyp_printf("cpu%u: did not come up within 2 s\n", i);
 }
 
 void hyp_main(u64 cpu, struct regs *frame)
 {
-	struct vcpu *v;
+    struct vcpu *v;
 
-	if (cpu >= HYP_MAX_CPUS)
-		for (;;)
-			wfi();
-	v = &vcpus[cpu];
-	write_tpidr_el2((u64)v);
-	if (cpu == 0) {
-		hyp_printf("armvmi hypervisor: EL%lu, hyp at 0x%lx\n", read_currentel() >> 2,
-			   (u64)HYP_LOAD_ADDR);
-		if (bootinfo->magic != HYP_BOOTINFO_MAGIC || bootinfo->version != HYP_BOOTINFO_VERSION)
-			hyp_panic("no boot information at 0x%lx (magic 0x%lx): start through armvmi",
-				  (u64)HYP_BOOTINFO_ADDR, (u64)bootinfo->magic);
-		if (bootinfo->ncpus == 0 || bootinfo->ncpus > HYP_MAX_CPUS)
-			hyp_panic("%u CPUs requested, 1 to %u supported", bootinfo->ncpus, HYP_MAX_CPUS);
-		hyp_printf("RAM 0x%lx+0x%lx, carve-out 0x%lx+0x%lx, %u vCPUs, %s GIC\n",
-			   (u64)bootinfo->ram_base, (u64)bootinfo->ram_size,
-			   (u64)bootinfo->carve_base, (u64)bootinfo->carve_size, bootinfo->ncpus,
-			   (bootinfo->flags & HYP_BOOT_VGIC) ? "virtual" : "passed-through");
-		for (unsigned i = 0; i < HYP_MAX_CPUS; i++) {
-			vcpus[i].id = i;
-			vcpus[i].mpidr = i; /* QEMU virt: Aff0 = CPU index for up to 8 CPUs */
-			vcpus[i].power = VCPU_OFF;
-		}
-		vgic_enabled = bootinfo->flags & HYP_BOOT_VGIC;
-		stage2_build();
-		vgic_init_global();
-		v->entry = bootinfo->kernel_entry;
-		v->context = bootinfo->dtb;
-	}
-	hyp_mmu_enable();
-	cpu_init_el2(v);
-	vgic_init_cpu();
-	if (cpu == 0)
-		start_secondaries();
-	else if (v->power == VCPU_OFF) {
-		hyp_printf("cpu%u: up, waiting for the guest's CPU_ON\n", v->id);
-		vcpu_park(v);
-	}
-	memset(frame, 0, sizeof(*frame));
-	/* Linux arm64 boot protocol: x0 = DTB, x1-x3 = 0, MMU off, DAIF masked, EL1h. */
-	frame->x[0] = v->context;
-	frame->elr = v->entry;
-	frame->spsr = PSR_MODE_EL1h | PSR_DAIF;
-	v->regs = frame;
-	v->power = VCPU_ON;
-	hyp_printf("cpu%u: entering guest at 0x%lx (x0=0x%lx)\n", v->id, v->entry, v->context);
-	guest_enter(frame);
+    if (cpu >= HYP_MAX_CPUS)
+        for (;;)
+            wfi();
+    v = &vcpus[cpu];
+    write_tpidr_el2((u64)v);
+    if (cpu == 0) {
+        hyp_printf("armvmi hypervisor: EL%lu, hyp at 0x%lx\n", read_currentel() >> 2,
+                   (u64)HYP_LOAD_ADDR);
+        if (bootinfo->magic != HYP_BOOTINFO_MAGIC || bootinfo->version != HYP_BOOTINFO_VERSION)
+            hyp_panic("no boot information at 0x%lx (magic 0x%lx): start through armvmi",
+                      (u64)HYP_BOOTINFO_ADDR, (u64)bootinfo->magic);
+        if (bootinfo->ncpus == 0 || bootinfo->ncpus > HYP_MAX_CPUS)
+            hyp_panic("%u CPUs requested, 1 to %u supported", bootinfo->ncpus, HYP_MAX_CPUS);
+        hyp_printf("RAM 0x%lx+0x%lx, carve-out 0x%lx+0x%lx, %u vCPUs, %s GIC\n",
+                   (u64)bootinfo->ram_base, (u64)bootinfo->ram_size, (u64)bootinfo->carve_base,
+                   (u64)bootinfo->carve_size, bootinfo->ncpus,
+                   (bootinfo->flags & HYP_BOOT_VGIC) ? "virtual" : "passed-through");
+        for (unsigned i = 0; i < HYP_MAX_CPUS; i++) {
+            vcpus[i].id = i;
+            vcpus[i].mpidr = i; /* QEMU virt: Aff0 = CPU index for up to 8 CPUs */
+            vcpus[i].power = VCPU_OFF;
+        }
+        vgic_enabled = bootinfo->flags & HYP_BOOT_VGIC;
+        stage2_build();
+        vgic_init_global();
+        v->entry = bootinfo->kernel_entry;
+        v->context = bootinfo->dtb;
+    }
+    hyp_mmu_enable();
+    cpu_init_el2(v);
+    vgic_init_cpu();
+    if (cpu == 0)
+        start_secondaries();
+    else if (v->power == VCPU_OFF) {
+        hyp_printf("cpu%u: up, waiting for the guest's CPU_ON\n", v->id);
+        vcpu_park(v);
+    }
+    memset(frame, 0, sizeof(*frame));
+    /* Linux arm64 boot protocol: x0 = DTB, x1-x3 = 0, MMU off, DAIF masked, EL1h. */
+    frame->x[0] = v->context;
+    frame->elr = v->entry;
+    frame->spsr = PSR_MODE_EL1h | PSR_DAIF;
+    v->regs = frame;
+    v->power = VCPU_ON;
+    hyp_printf("cpu%u: entering guest at 0x%lx (x0=0x%lx)\n", v->id, v->entry, v->context);
+    guest_enter(frame);
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Stage-2 translation (IPA = PA, 4K granule, blocks where possible) and the EL2 stage-1 identity map. */
+/* Stage-2 translation (IPA = PA, 4K granule, blocks where possible) and the EL2 stage-1 identity
+ * map. */
 #include <hyp/arch.h>
 #include <hyp/console.h>
 #include <hyp/sysreg.h>
@@ -20,51 +21,51 @@ static unsigned s2_ipa_bits;
 
 static u64 *table_alloc(void)
 {
-	if (s2_pool_used >= S2_POOL_PAGES)
-		hyp_panic("stage-2 table pool exhausted (%u pages)", S2_POOL_PAGES);
-	return s2_pool[s2_pool_used++]; /* BSS: already zero */
+    if (s2_pool_used >= S2_POOL_PAGES)
+        hyp_panic("stage-2 table pool exhausted (%u pages)", S2_POOL_PAGES);
+    return s2_pool[s2_pool_used++]; /* BSS: already zero */
 }
 
 /* Arm ARM D8.3.1: with the 4K granule, level 1 and 2 entries may be blocks, level 3 pages. */
 static void map_level(u64 *t, unsigned lvl, u64 start, u64 end, u64 attr)
 {
-	unsigned shift = 39 - 9 * lvl;
-	u64 bs = 1UL << shift;
+    unsigned shift = 39 - 9 * lvl;
+    u64 bs = 1UL << shift;
 
-	while (start < end) {
-		u64 idx = (start >> shift) & (PT_ENTRIES - 1);
-		u64 next = ALIGN_DOWN(start, bs) + bs;
+    while (start < end) {
+        u64 idx = (start >> shift) & (PT_ENTRIES - 1);
+        u64 next = ALIGN_DOWN(start, bs) + bs;
 
-		if (next > end)
-			next = end;
-		if (lvl >= 1 && !(start & (bs - 1)) && next - start == bs) {
-			if (t[idx] & S2_VALID)
-				hyp_panic("stage-2: IPA 0x%lx mapped twice", start);
-			t[idx] = start | attr | (lvl == 3 ? S2_PAGE : S2_BLOCK);
-		} else {
-			if (!(t[idx] & S2_VALID))
-				t[idx] = (u64)table_alloc() | S2_TABLE;
-			else if ((t[idx] & 3) != 3 || lvl == 3)
-				hyp_panic("stage-2: IPA 0x%lx inside an existing block", start);
-			map_level((u64 *)(t[idx] & S2_ADDR_MASK), lvl + 1, start, next, attr);
-		}
-		start = next;
-	}
+        if (next > end)
+            next = end;
+        if (lvl >= 1 && !(start & (bs - 1)) && next - start == bs) {
+            if (t[idx] & S2_VALID)
+                hyp_panic("stage-2: IPA 0x%lx mapped twice", start);
+            t[idx] = start | attr | (lvl == 3 ? S2_PAGE : S2_BLOCK);
+        } else {
+            if (!(t[idx] & S2_VALID))
+                t[idx] = (u64)table_alloc() | S2_TABLE;
+            else if ((t[idx] & 3) != 3 || lvl == 3)
+                hyp_panic("stage-2: IPA 0x%lx inside an existing block", start);
+            map_level((u64 *)(t[idx] & S2_ADDR_MASK), lvl + 1, start, next, attr);
+        }
+        start = next;
+    }
 }
 
 static void s2_map(u64 base, u64 size, u64 attr)
 {
-	u64 end = base + size;
+    u64 end = base + size;
 
-	if (end > (1UL << S2_IPA_BITS))
-		hyp_panic("stage-2: 0x%lx+0x%lx beyond the %u-bit IPA space", base, size, S2_IPA_BITS);
-	while (base < end) {
-		u64 chunk_end = ALIGN_DOWN(base, 1UL << 39) + (1UL << 39);
-		if (chunk_end > end)
-			chunk_end = end;
-		map_level(s2_root_tables[base >> 39], 1, base, chunk_end, attr);
-		base = chunk_end;
-	}
+    if (end > (1UL << S2_IPA_BITS))
+        hyp_panic("stage-2: 0x%lx+0x%lx beyond the %u-bit IPA space", base, size, S2_IPA_BITS);
+    while (base < end) {
+        u64 chunk_end = ALIGN_DOWN(base, 1UL << 39) + (1UL << 39);
+        if (chunk_end > end)
+            chunk_end = end;
+        map_level(s2_root_tables[base >> 39], 1, base, chunk_end, attr);
+        base = chunk_end;
+    }
 }
 
 #define S2_DEVICE (S2_MEMATTR_DEV_nGnRE | S2_AP_RW | S2_AF)
@@ -72,61 +73,62 @@ static void s2_map(u64 base, u64 size, u64 attr)
 
 bool stage2_ipa_is_carveout(u64 ipa)
 {
-	return ipa >= bootinfo->carve_base && ipa - bootinfo->carve_base < bootinfo->carve_size;
+    return ipa >= bootinfo->carve_base && ipa - bootinfo->carve_base < bootinfo->carve_size;
 }
 
 static void s2_parange(void)
 {
-	static const unsigned pa_bits[] = { 32, 36, 40, 42, 44, 48 };
-	u64 ps = FIELD(read_id_aa64mmfr0_el1(), 0, 4);
+    static const unsigned pa_bits[] = {32, 36, 40, 42, 44, 48};
+    u64 ps = FIELD(read_id_aa64mmfr0_el1(), 0, 4);
 
-	if (ps > 5)
-		ps = 5;
-	s2_ipa_bits = pa_bits[ps];
-	if (s2_ipa_bits < S2_IPA_BITS)
-		hyp_panic("PARange %u bits: need %u or more", s2_ipa_bits, S2_IPA_BITS);
-	s2_ipa_bits = S2_IPA_BITS;
+    if (ps > 5)
+        ps = 5;
+    s2_ipa_bits = pa_bits[ps];
+    if (s2_ipa_bits < S2_IPA_BITS)
+        hyp_panic("PARange %u bits: need %u or more", s2_ipa_bits, S2_IPA_BITS);
+    s2_ipa_bits = S2_IPA_BITS;
 }
 
 void stage2_build(void)
 {
-	u64 ram_end = bootinfo->ram_base + bootinfo->ram_size;
-	u64 cb = bootinfo->carve_base, ce = cb + bootinfo->carve_size;
+    u64 ram_end = bootinfo->ram_base + bootinfo->ram_size;
+    u64 cb = bootinfo->carve_base, ce = cb + bootinfo->carve_size;
 
-	s2_parange();
-	s2_root = &s2_root_tables[0][0];
-	/* Low I/O: everything below RAM except, with the virtual GIC, the GIC's 16MB (distributor,
-	 * ITS, redistributors), which traps and is emulated. */
-	if (vgic_enabled) {
-		s2_map(0, PLAT_GICD_BASE, S2_DEVICE);
-		s2_map(PLAT_GIC_END, PLAT_LOWIO_END - PLAT_GIC_END, S2_DEVICE);
-	} else {
-		s2_map(0, PLAT_LOWIO_END, S2_DEVICE);
-	}
-	/* Guest RAM: all of it but the carve-out, which is never mapped. */
-	if (cb > bootinfo->ram_base)
-		s2_map(bootinfo->ram_base, cb - bootinfo->ram_base, S2_NORMAL);
-	if (ce < ram_end)
-		s2_map(ce, ram_end - ce, S2_NORMAL);
-	/* High PCIe ECAM and MMIO windows, if the IPA space reaches them. */
-	if (s2_ipa_bits >= 40) {
-		s2_map(PLAT_PCIE_ECAM_HI, PLAT_PCIE_ECAM_SIZE, S2_DEVICE);
-		s2_map(PLAT_PCIE_MMIO_HI, PLAT_PCIE_MMIO_HI_SIZE, S2_DEVICE);
-	}
-	hyp_printf("stage 2: %u-bit IPA, %u table pages, carve-out 0x%lx-0x%lx unmapped\n",
-		   s2_ipa_bits, s2_pool_used, cb, ce);
+    s2_parange();
+    s2_root = &s2_root_tables[0][0];
+    /* Low I/O: everything below RAM except, with the virtual GIC, the GIC's 16MB (distributor,
+     * ITS, redistributors), which traps and is emulated. */
+    if (vgic_enabled) {
+        s2_map(0, PLAT_GICD_BASE, S2_DEVICE);
+        s2_map(PLAT_GIC_END, PLAT_LOWIO_END - PLAT_GIC_END, S2_DEVICE);
+    } else {
+        s2_map(0, PLAT_LOWIO_END, S2_DEVICE);
+    }
+    /* Guest RAM: all of it but the carve-out, which is never mapped. */
+    if (cb > bootinfo->ram_base)
+        s2_map(bootinfo->ram_base, cb - bootinfo->ram_base, S2_NORMAL);
+    if (ce < ram_end)
+        s2_map(ce, ram_end - ce, S2_NORMAL);
+    /* High PCIe ECAM and MMIO windows, if the IPA space reaches them. */
+    if (s2_ipa_bits >= 40) {
+        s2_map(PLAT_PCIE_ECAM_HI, PLAT_PCIE_ECAM_SIZE, S2_DEVICE);
+        s2_map(PLAT_PCIE_MMIO_HI, PLAT_PCIE_MMIO_HI_SIZE, S2_DEVICE);
+    }
+    hyp_printf("stage 2: %u-bit IPA, %u table pages, carve-out 0x%lx-0x%lx unmapped\n", s2_ipa_bits,
+               s2_pool_used, cb, ce);
 }
 
-/* VTCR_EL2: 40-bit IPA starting at level 1 (concatenated root), 4K granule, WBWA inner-shareable walks. */
+/* VTCR_EL2: 40-bit IPA starting at level 1 (concatenated root), 4K granule, WBWA inner-shareable
+ * walks. */
 void stage2_enable(void)
 {
-	s2_parange();
-	write_vtcr_el2(VTCR_RES1 | VTCR_T0SZ(64 - S2_IPA_BITS) | VTCR_SL0_L1 | VTCR_IRGN0_WBWA |
-		       VTCR_ORGN0_WBWA | VTCR_SH0_INNER | VTCR_TG0_4K | (2UL << VTCR_PS_SHIFT));
-	if (s2_root)
-		write_vttbr_el2((u64)s2_root); /* VMID 0 */
-	isb();
-	tlbi_vmalls12e1is();
+    s2_parange();
+    write_vtcr_el2(VTCR_RES1 | VTCR_T0SZ(64 - S2_IPA_BITS) | VTCR_SL0_L1 | VTCR_IRGN0_WBWA |
+                   VTCR_ORGN0_WBWA | VTCR_SH0_INNER | VTCR_TG0_4K | (2UL << VTCR_PS_SHIFT));
+    if (s2_root)
+        write_vttbr_el2((u64)s2_root); /* VMID 0 */
+    isb();
+    tlbi_vmalls12e1is();
 }
 
 /* EL2 stage 1: identity map of the low 4GB, device below RAM, normal WB from RAM up (D8.2). */
@@ -147,18 +149,18 @@ static u64 hyp_l1[PT_ENTRIES] __attribute__((aligned(4096)));
 
 void hyp_mmu_enable(void)
 {
-	if (!(hyp_l1[1] & 1)) {
-		hyp_l1[0] = 0 | S1_ATTR_DEVICE | S1_AF | 1;
-		for (u64 i = 1; i < 4; i++)
-			hyp_l1[i] = (i << 30) | S1_ATTR_NORMAL | S1_SH_INNER | S1_AF | 1;
-		dsb_sy();
-	}
-	write_mair_el2(MAIR_DEVICE_nGnRnE | (MAIR_NORMAL_WB << 8));
-	/* T0SZ = 32 (4GB), start at level 1; WBWA inner shareable walks; 4K; PS = 40 bits. */
-	write_tcr_el2(TCR_EL2_RES1 | 32 | (1UL << 8) | (1UL << 10) | (3UL << 12) | (2UL << 16));
-	write_ttbr0_el2((u64)hyp_l1);
-	isb();
-	tlbi_alle2();
-	write_sctlr_el2(SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_SA | SCTLR_I);
-	isb();
+    if (!(hyp_l1[1] & 1)) {
+        hyp_l1[0] = 0 | S1_ATTR_DEVICE | S1_AF | 1;
+        for (u64 i = 1; i < 4; i++)
+            hyp_l1[i] = (i << 30) | S1_ATTR_NORMAL | S1_SH_INNER | S1_AF | 1;
+        dsb_sy();
+    }
+    write_mair_el2(MAIR_DEVICE_nGnRnE | (MAIR_NORMAL_WB << 8));
+    /* T0SZ = 32 (4GB), start at level 1; WBWA inner shareable walks; 4K; PS = 40 bits. */
+    write_tcr_el2(TCR_EL2_RES1 | 32 | (1UL << 8) | (1UL << 10) | (3UL << 12) | (2UL << 16));
+    write_ttbr0_el2((u64)hyp_l1);
+    isb();
+    tlbi_alle2();
+    write_sctlr_el2(SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_SA | SCTLR_I);
+    isb();
 }

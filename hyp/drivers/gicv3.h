@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* GICv3 register offsets and bits (Arm IHI 0069: chapters 12 distributor/redistributor, 12.5 ICH). */
+/* GICv3 register offsets and bits (Arm IHI 0069: chapters 12 distributor/redistributor, 12.5 ICH).
+ */
 #ifndef HYP_DRIVERS_GICV3_H
 #define HYP_DRIVERS_GICV3_H
 
@@ -58,8 +59,8 @@
 /* ICC_CTLR_EL1 */
 #define ICC_CTLR_EOIMODE (1UL << 1)
 
-#define GIC_INTID_HYP_KICK 15 /* SGI the hypervisor keeps to wake or interrupt a CPU */
-#define GIC_INTID_MAINT 25    /* PPI 9: GIC maintenance interrupt */
+#define GIC_INTID_HYP_KICK 15  /* SGI the hypervisor keeps to wake or interrupt a CPU */
+#define GIC_INTID_MAINT 25     /* PPI 9: GIC maintenance interrupt */
 #define GIC_INTID_HYP_TIMER 26 /* PPI 10: EL2 physical timer */
 #define GIC_INTID_SPURIOUS 1020
 

@@ -9,10 +9,10 @@
 
 void uart_putc(char c)
 {
-	unsigned spins = 0;
+    unsigned spins = 0;
 
-	/* Bounded wait: a stuck FIFO must not hang the hypervisor. */
-	while ((mmio_read32(PLAT_UART_BASE + UART_FR) & UART_FR_TXFF) && spins++ < 1000000)
-		;
-	mmio_write32(PLAT_UART_BASE + UART_DR, (u32)(unsigned char)c);
+    /* Bounded wait: a stuck FIFO must not hang the hypervisor. */
+    while ((mmio_read32(PLAT_UART_BASE + UART_FR) & UART_FR_TXFF) && spins++ < 1000000)
+        ;
+    mmio_write32(PLAT_UART_BASE + UART_DR, (u32)(unsigned char)c);
 }

@@ -6,13 +6,13 @@
 
 int main(void)
 {
-	unsigned long s = 0;
+    unsigned long s = 0;
 
-	for (unsigned i = 0; i < 60000000u; i++) {
-		s = s * 31 + i;
-		if (!(i % 100000))
-			s += getppid() > 0;
-	}
-	printf("A32WORK sum=%lu\n", s);
-	return 0;
+    for (unsigned i = 0; i < 60000000u; i++) {
+        s = s * 31 + i;
+        if (!(i % 100000))
+            s += getppid() > 0;
+    }
+    printf("A32WORK sum=%lu\n", s);
+    return 0;
 }

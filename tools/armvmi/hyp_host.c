@@ -22,292 +22,299 @@
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
-	va_list ap;
+    va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
 }
 
 void hyp_carveout(unsigned mem_mib, unsigned long long *base, unsigned long long *size)
 {
-	(void)mem_mib;
-	*base = HYP_CARVE_BASE;
-	*size = HYP_CARVE_SIZE;
+    (void)mem_mib;
+    *base = HYP_CARVE_BASE;
+    *size = HYP_CARVE_SIZE;
 }
 
 static int push(char ***argv, size_t *argc, const char *s)
 {
-	char **n = realloc(*argv, (*argc + 2) * sizeof(char *));
+    char **n = realloc(*argv, (*argc + 2) * sizeof(char *));
 
-	if (!n)
-		return -1;
-	*argv = n;
-	if (!(n[*argc] = strdup(s)))
-		return -1;
-	n[++*argc] = NULL;
-	return 0;
+    if (!n)
+        return -1;
+    *argv = n;
+    if (!(n[*argc] = strdup(s)))
+        return -1;
+    n[++*argc] = NULL;
+    return 0;
 }
 
 static void free_argv(char **v, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
 }
 
 static int read_file(const char *path, void **buf, size_t *len, size_t extra)
 {
-	struct stat st;
-	int fd = open(path, O_RDONLY);
+    struct stat st;
+    int fd = open(path, O_RDONLY);
 
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	*len = (size_t)st.st_size;
-	*buf = calloc(1, *len + extra);
-	if (!*buf || read(fd, *buf, *len) != (ssize_t)*len) {
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *len = (size_t)st.st_size;
+    *buf = calloc(1, *len + extra);
+    if (!*buf || read(fd, *buf, *len) != (ssize_t)*len) {
+        close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
 }
 
 static int write_file(const char *path, const void *buf, size_t len)
 {
-	FILE *f = fopen(path, "wb");
-	int ok = f && fwrite(buf, 1, len, f) == len;
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(buf, 1, len, f) == len;
 
-	if (f && fclose(f))
-		ok = 0;
-	return ok ? 0 : -1;
+    if (f && fclose(f))
+        ok = 0;
+    return ok ? 0 : -1;
 }
 
 /* Options of the launcher's command line that shape the machine (and so its DTB); the
  * others (chardevs, monitors, displays) are left out of the dump run. */
 static int shapes_machine(const char *o)
 {
-	static const char *const keep[] = { "-machine", "-M", "-cpu", "-smp", "-m", "-object",
-					    "-numa", "-accel", NULL };
-	for (int i = 0; keep[i]; i++)
-		if (!strcmp(o, keep[i]))
-			return 1;
-	return 0;
+    static const char *const keep[] = {"-machine", "-M",    "-cpu",   "-smp", "-m",
+                                       "-object",  "-numa", "-accel", NULL};
+    for (int i = 0; keep[i]; i++)
+        if (!strcmp(o, keep[i]))
+            return 1;
+    return 0;
 }
 
 static int dump_qemu_dtb(const struct hyp_boot *b, const char *out, char *err, size_t errlen)
 {
-	char **v = NULL, opt[4200];
-	size_t n = 0;
-	int status, rc = -1;
-	pid_t pid;
+    char **v = NULL, opt[4200];
+    size_t n = 0;
+    int status, rc = -1;
+    pid_t pid;
 
-	if (push(&v, &n, b->qemu))
-		goto oom;
-	for (size_t i = 0; b->base_argv && b->base_argv[i]; i++) {
-		const char *a = b->base_argv[i], *next = b->base_argv[i + 1];
-		int has_arg = next && next[0] != '-';
+    if (push(&v, &n, b->qemu))
+        goto oom;
+    for (size_t i = 0; b->base_argv && b->base_argv[i]; i++) {
+        const char *a = b->base_argv[i], *next = b->base_argv[i + 1];
+        int has_arg = next && next[0] != '-';
 
-		if (i == 0 && a[0] != '-')
-			continue; /* argv[0] */
-		if (a[0] == '-' && shapes_machine(a) && has_arg) {
-			if (push(&v, &n, a) || push(&v, &n, next))
-				goto oom;
-		}
-		if (a[0] == '-' && has_arg)
-			i++;
-	}
-	snprintf(opt, sizeof(opt), "dumpdtb=%s", out);
-	if (push(&v, &n, "-machine") || push(&v, &n, opt) || push(&v, &n, "-nodefaults") ||
-	    push(&v, &n, "-display") || push(&v, &n, "none"))
-		goto oom;
-	unlink(out);
-	pid = fork();
-	if (pid < 0) {
-		rc = fail(err, errlen, "cannot fork to run %s: %s.", b->qemu, strerror(errno));
-		goto out;
-	}
-	if (pid == 0) {
-		int fd = open("/dev/null", O_RDWR);
-		if (fd >= 0) {
-			dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
-		}
-		alarm(30);
-		execvp(v[0], v);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || access(out, R_OK))
-		rc = fail(err, errlen, "%s could not dump its device tree (-machine dumpdtb): check the QEMU options.", b->qemu);
-	else
-		rc = 0;
-	goto out;
+        if (i == 0 && a[0] != '-')
+            continue; /* argv[0] */
+        if (a[0] == '-' && shapes_machine(a) && has_arg) {
+            if (push(&v, &n, a) || push(&v, &n, next))
+                goto oom;
+        }
+        if (a[0] == '-' && has_arg)
+            i++;
+    }
+    snprintf(opt, sizeof(opt), "dumpdtb=%s", out);
+    if (push(&v, &n, "-machine") || push(&v, &n, opt) || push(&v, &n, "-nodefaults") ||
+        push(&v, &n, "-display") || push(&v, &n, "none"))
+        goto oom;
+    unlink(out);
+    pid = fork();
+    if (pid < 0) {
+        rc = fail(err, errlen, "cannot fork to run %s: %s.", b->qemu, strerror(errno));
+        goto out;
+    }
+    if (pid == 0) {
+        int fd = open("/dev/null", O_RDWR);
+        if (fd >= 0) {
+            dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
+        }
+        alarm(30);
+        execvp(v[0], v);
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || access(out, R_OK))
+        rc = fail(err, errlen,
+                  "%s could not dump its device tree (-machine dumpdtb): check the QEMU options.",
+                  b->qemu);
+    else
+        rc = 0;
+    goto out;
 oom:
-	rc = fail(err, errlen, "out of memory while building the QEMU command line.");
+    rc = fail(err, errlen, "out of memory while building the QEMU command line.");
 out:
-	free_argv(v, n);
-	return rc;
+    free_argv(v, n);
+    return rc;
 }
 
 static int node_by_compat(void *fdt, const char *compat)
 {
-	return fdt_node_offset_by_compatible(fdt, -1, compat);
+    return fdt_node_offset_by_compatible(fdt, -1, compat);
 }
 
 /* Guest DTB: QEMU's own with the carve-out removed from /memory, the ITS (which the
  * hypervisor does not virtualize) hidden, /chosen and psci set for this boot. */
 static int make_guest_dtb(const struct hyp_boot *b, const char *in, const char *out,
-			  unsigned long long initrd_start, unsigned long long initrd_end, char *err,
-			  size_t errlen)
+                          unsigned long long initrd_start, unsigned long long initrd_end, char *err,
+                          size_t errlen)
 {
-	unsigned long long cb, cs, mem = (unsigned long long)b->mem_mib << 20;
-	void *fdt = NULL;
-	size_t len;
-	int node, r = 0, rc = -1;
-	char bootargs[4096];
-	fdt64_t reg[2];
+    unsigned long long cb, cs, mem = (unsigned long long)b->mem_mib << 20;
+    void *fdt = NULL;
+    size_t len;
+    int node, r = 0, rc = -1;
+    char bootargs[4096];
+    fdt64_t reg[2];
 
-	hyp_carveout(b->mem_mib, &cb, &cs);
-	if (read_file(in, &fdt, &len, 0x10000))
-		return fail(err, errlen, "cannot read QEMU's device tree %s: %s.", in, strerror(errno));
-	if (fdt_open_into(fdt, fdt, (int)len + 0x10000)) {
-		rc = fail(err, errlen, "QEMU's device tree %s is not a valid DTB.", in);
-		goto out;
-	}
-	node = fdt_path_offset(fdt, "/memory@40000000");
-	if (node < 0) {
-		rc = fail(err, errlen, "QEMU's device tree has no /memory@40000000 node: is this the virt machine?");
-		goto out;
-	}
-	reg[0] = cpu_to_fdt64(cb + cs);
-	reg[1] = cpu_to_fdt64(RAM_BASE + mem - (cb + cs));
-	r |= fdt_setprop(fdt, node, "reg", reg, sizeof(reg));
-	node = fdt_path_offset(fdt, "/chosen");
-	if (node < 0)
-		node = fdt_add_subnode(fdt, 0, "chosen");
-	snprintf(bootargs, sizeof(bootargs), "console=ttyAMA0 panic=-1%s%s", b->append ? " " : "",
-		 b->append ? b->append : "");
-	r |= fdt_setprop_string(fdt, node, "bootargs", bootargs);
-	r |= fdt_setprop_u64(fdt, node, "linux,initrd-start", initrd_start);
-	r |= fdt_setprop_u64(fdt, node, "linux,initrd-end", initrd_end);
-	node = fdt_path_offset(fdt, "/psci");
-	if (node >= 0)
-		r |= fdt_setprop_string(fdt, node, "method", "smc");
-	node = node_by_compat(fdt, "arm,gic-v3-its");
-	if (node >= 0)
-		r |= fdt_del_node(fdt, node);
-	for (node = node_by_compat(fdt, "pci-host-ecam-generic"); node >= 0;
-	     node = fdt_node_offset_by_compatible(fdt, node, "pci-host-ecam-generic"))
-		fdt_delprop(fdt, node, "msi-map");
-	r |= fdt_pack(fdt);
-	if (r) {
-		rc = fail(err, errlen, "cannot edit the guest device tree (libfdt error).");
-		goto out;
-	}
-	if (write_file(out, fdt, fdt_totalsize(fdt)))
-		rc = fail(err, errlen, "cannot write %s: %s.", out, strerror(errno));
-	else
-		rc = 0;
+    hyp_carveout(b->mem_mib, &cb, &cs);
+    if (read_file(in, &fdt, &len, 0x10000))
+        return fail(err, errlen, "cannot read QEMU's device tree %s: %s.", in, strerror(errno));
+    if (fdt_open_into(fdt, fdt, (int)len + 0x10000)) {
+        rc = fail(err, errlen, "QEMU's device tree %s is not a valid DTB.", in);
+        goto out;
+    }
+    node = fdt_path_offset(fdt, "/memory@40000000");
+    if (node < 0) {
+        rc = fail(err, errlen,
+                  "QEMU's device tree has no /memory@40000000 node: is this the virt machine?");
+        goto out;
+    }
+    reg[0] = cpu_to_fdt64(cb + cs);
+    reg[1] = cpu_to_fdt64(RAM_BASE + mem - (cb + cs));
+    r |= fdt_setprop(fdt, node, "reg", reg, sizeof(reg));
+    node = fdt_path_offset(fdt, "/chosen");
+    if (node < 0)
+        node = fdt_add_subnode(fdt, 0, "chosen");
+    snprintf(bootargs, sizeof(bootargs), "console=ttyAMA0 panic=-1%s%s", b->append ? " " : "",
+             b->append ? b->append : "");
+    r |= fdt_setprop_string(fdt, node, "bootargs", bootargs);
+    r |= fdt_setprop_u64(fdt, node, "linux,initrd-start", initrd_start);
+    r |= fdt_setprop_u64(fdt, node, "linux,initrd-end", initrd_end);
+    node = fdt_path_offset(fdt, "/psci");
+    if (node >= 0)
+        r |= fdt_setprop_string(fdt, node, "method", "smc");
+    node = node_by_compat(fdt, "arm,gic-v3-its");
+    if (node >= 0)
+        r |= fdt_del_node(fdt, node);
+    for (node = node_by_compat(fdt, "pci-host-ecam-generic"); node >= 0;
+         node = fdt_node_offset_by_compatible(fdt, node, "pci-host-ecam-generic"))
+        fdt_delprop(fdt, node, "msi-map");
+    r |= fdt_pack(fdt);
+    if (r) {
+        rc = fail(err, errlen, "cannot edit the guest device tree (libfdt error).");
+        goto out;
+    }
+    if (write_file(out, fdt, fdt_totalsize(fdt)))
+        rc = fail(err, errlen, "cannot write %s: %s.", out, strerror(errno));
+    else
+        rc = 0;
 out:
-	free(fdt);
-	return rc;
+    free(fdt);
+    return rc;
 }
 
 static long long file_size(const char *p)
 {
-	struct stat st;
-	return stat(p, &st) ? -1 : (long long)st.st_size;
+    struct stat st;
+    return stat(p, &st) ? -1 : (long long)st.st_size;
 }
 
 /* Linux arm64 Image header (Documentation/arm64/booting.rst): text_offset @8, image_size @16. */
 static int image_layout(const char *kernel, unsigned long long *text_offset,
-			unsigned long long *image_size)
+                        unsigned long long *image_size)
 {
-	unsigned char h[64];
-	FILE *f = fopen(kernel, "rb");
-	int ok = f && fread(h, 1, sizeof(h), f) == sizeof(h);
+    unsigned char h[64];
+    FILE *f = fopen(kernel, "rb");
+    int ok = f && fread(h, 1, sizeof(h), f) == sizeof(h);
 
-	if (f)
-		fclose(f);
-	if (!ok || memcmp(h + 56, "ARM\x64", 4))
-		return -1;
-	memcpy(text_offset, h + 8, 8);
-	memcpy(image_size, h + 16, 8);
-	return 0;
+    if (f)
+        fclose(f);
+    if (!ok || memcmp(h + 56, "ARM\x64", 4))
+        return -1;
+    memcpy(text_offset, h + 8, 8);
+    memcpy(image_size, h + 16, 8);
+    return 0;
 }
 
 static int push_loader(char ***argv, size_t *argc, const char *file, unsigned long long addr)
 {
-	char buf[4400];
+    char buf[4400];
 
-	snprintf(buf, sizeof(buf), "loader,file=%s,addr=0x%llx,force-raw=on", file, addr);
-	return push(argv, argc, "-device") || push(argv, argc, buf);
+    snprintf(buf, sizeof(buf), "loader,file=%s,addr=0x%llx,force-raw=on", file, addr);
+    return push(argv, argc, "-device") || push(argv, argc, buf);
 }
 
 int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *err, size_t errlen)
 {
-	unsigned long long cb, cs, mem = (unsigned long long)b->mem_mib << 20, toff, isz;
-	unsigned long long kaddr, iaddr, iend, daddr;
-	long long initrd_len, dtb_len;
-	char qdtb[4096], gdtb[4096], binfo[4096];
-	struct hyp_bootinfo bi;
-	const char *gic = getenv("ARMVMI_HYP_GIC");
+    unsigned long long cb, cs, mem = (unsigned long long)b->mem_mib << 20, toff, isz;
+    unsigned long long kaddr, iaddr, iend, daddr;
+    long long initrd_len, dtb_len;
+    char qdtb[4096], gdtb[4096], binfo[4096];
+    struct hyp_bootinfo bi;
+    const char *gic = getenv("ARMVMI_HYP_GIC");
 
-	if (b->smp < 1 || b->smp > HYP_MAX_CPUS)
-		return fail(err, errlen, "the hypervisor runs 1 to %d vCPUs, not %u.", HYP_MAX_CPUS, b->smp);
-	hyp_carveout(b->mem_mib, &cb, &cs);
-	if (mem < cs + (128ULL << 20) || mem > (16ULL << 30))
-		return fail(err, errlen, "guest memory must be between %llu MiB and 16384 MiB under the hypervisor.", (cs >> 20) + 128);
-	if (access(b->hyp_elf, R_OK))
-		return fail(err, errlen, "hypervisor ELF %s not found: run make.", b->hyp_elf);
-	if (image_layout(b->kernel, &toff, &isz))
-		return fail(err, errlen, "%s is not an uncompressed arm64 Linux Image.", b->kernel);
-	if (!isz)
-		isz = (unsigned long long)file_size(b->kernel) + (8ULL << 20);
-	initrd_len = file_size(b->initrd);
-	if (initrd_len < 0)
-		return fail(err, errlen, "cannot read the initrd %s.", b->initrd);
-	if (strchr(b->kernel, ',') || strchr(b->initrd, ',') || strchr(b->rundir, ','))
-		return fail(err, errlen, "paths given to QEMU's loader must not contain commas.");
-	kaddr = cb + cs + toff;
-	iaddr = ALIGN2M(kaddr + isz) + SZ_2M;
-	iend = iaddr + (unsigned long long)initrd_len;
-	daddr = ALIGN2M(iend);
-	if (daddr + SZ_2M > RAM_BASE + mem)
-		return fail(err, errlen, "kernel and initrd do not fit in %u MiB of guest memory.", b->mem_mib);
+    if (b->smp < 1 || b->smp > HYP_MAX_CPUS)
+        return fail(err, errlen, "the hypervisor runs 1 to %d vCPUs, not %u.", HYP_MAX_CPUS,
+                    b->smp);
+    hyp_carveout(b->mem_mib, &cb, &cs);
+    if (mem < cs + (128ULL << 20) || mem > (16ULL << 30))
+        return fail(err, errlen,
+                    "guest memory must be between %llu MiB and 16384 MiB under the hypervisor.",
+                    (cs >> 20) + 128);
+    if (access(b->hyp_elf, R_OK))
+        return fail(err, errlen, "hypervisor ELF %s not found: run make.", b->hyp_elf);
+    if (image_layout(b->kernel, &toff, &isz))
+        return fail(err, errlen, "%s is not an uncompressed arm64 Linux Image.", b->kernel);
+    if (!isz)
+        isz = (unsigned long long)file_size(b->kernel) + (8ULL << 20);
+    initrd_len = file_size(b->initrd);
+    if (initrd_len < 0)
+        return fail(err, errlen, "cannot read the initrd %s.", b->initrd);
+    if (strchr(b->kernel, ',') || strchr(b->initrd, ',') || strchr(b->rundir, ','))
+        return fail(err, errlen, "paths given to QEMU's loader must not contain commas.");
+    kaddr = cb + cs + toff;
+    iaddr = ALIGN2M(kaddr + isz) + SZ_2M;
+    iend = iaddr + (unsigned long long)initrd_len;
+    daddr = ALIGN2M(iend);
+    if (daddr + SZ_2M > RAM_BASE + mem)
+        return fail(err, errlen, "kernel and initrd do not fit in %u MiB of guest memory.",
+                    b->mem_mib);
 
-	snprintf(qdtb, sizeof(qdtb), "%s/qemu.dtb", b->rundir);
-	snprintf(gdtb, sizeof(gdtb), "%s/guest.dtb", b->rundir);
-	snprintf(binfo, sizeof(binfo), "%s/hyp-bootinfo.bin", b->rundir);
-	if (dump_qemu_dtb(b, qdtb, err, errlen) ||
-	    make_guest_dtb(b, qdtb, gdtb, iaddr, iend, err, errlen))
-		return -1;
-	dtb_len = file_size(gdtb);
-	if (dtb_len < 0 || dtb_len > (long long)SZ_2M)
-		return fail(err, errlen, "the guest device tree is larger than 2 MiB.");
+    snprintf(qdtb, sizeof(qdtb), "%s/qemu.dtb", b->rundir);
+    snprintf(gdtb, sizeof(gdtb), "%s/guest.dtb", b->rundir);
+    snprintf(binfo, sizeof(binfo), "%s/hyp-bootinfo.bin", b->rundir);
+    if (dump_qemu_dtb(b, qdtb, err, errlen) ||
+        make_guest_dtb(b, qdtb, gdtb, iaddr, iend, err, errlen))
+        return -1;
+    dtb_len = file_size(gdtb);
+    if (dtb_len < 0 || dtb_len > (long long)SZ_2M)
+        return fail(err, errlen, "the guest device tree is larger than 2 MiB.");
 
-	memset(&bi, 0, sizeof(bi));
-	bi.magic = HYP_BOOTINFO_MAGIC;
-	bi.version = HYP_BOOTINFO_VERSION;
-	bi.ncpus = b->smp;
-	bi.ram_base = RAM_BASE;
-	bi.ram_size = mem;
-	bi.carve_base = cb;
-	bi.carve_size = cs;
-	bi.kernel_entry = kaddr;
-	bi.dtb = daddr;
-	bi.flags = (gic && !strcmp(gic, "passthrough")) ? 0 : HYP_BOOT_VGIC;
-	if (write_file(binfo, &bi, sizeof(bi)))
-		return fail(err, errlen, "cannot write %s: %s.", binfo, strerror(errno));
+    memset(&bi, 0, sizeof(bi));
+    bi.magic = HYP_BOOTINFO_MAGIC;
+    bi.version = HYP_BOOTINFO_VERSION;
+    bi.ncpus = b->smp;
+    bi.ram_base = RAM_BASE;
+    bi.ram_size = mem;
+    bi.carve_base = cb;
+    bi.carve_size = cs;
+    bi.kernel_entry = kaddr;
+    bi.dtb = daddr;
+    bi.flags = (gic && !strcmp(gic, "passthrough")) ? 0 : HYP_BOOT_VGIC;
+    if (write_file(binfo, &bi, sizeof(bi)))
+        return fail(err, errlen, "cannot write %s: %s.", binfo, strerror(errno));
 
-	if (push(argv, argc, "-kernel") || push(argv, argc, b->hyp_elf) ||
-	    push_loader(argv, argc, b->kernel, kaddr) || push_loader(argv, argc, b->initrd, iaddr) ||
-	    push_loader(argv, argc, gdtb, daddr) || push_loader(argv, argc, binfo, HYP_BOOTINFO_ADDR))
-		return fail(err, errlen, "out of memory while building the QEMU command line.");
-	return 0;
+    if (push(argv, argc, "-kernel") || push(argv, argc, b->hyp_elf) ||
+        push_loader(argv, argc, b->kernel, kaddr) || push_loader(argv, argc, b->initrd, iaddr) ||
+        push_loader(argv, argc, gdtb, daddr) || push_loader(argv, argc, binfo, HYP_BOOTINFO_ADDR))
+        return fail(err, errlen, "out of memory while building the QEMU command line.");
+    return 0;
 }

@@ -6,12 +6,12 @@
 #include <stddef.h>
 
 struct hyp_boot {
-	const char *rundir;     /* VM runtime directory: write generated files (guest DTB...) here */
-	const char *qemu;       /* qemu-system-aarch64 path */
-	char *const *base_argv; /* NULL-terminated QEMU args the launcher already chose */
-	const char *hyp_elf;    /* path of armvmi-hyp.elf */
-	const char *kernel, *initrd, *append;
-	unsigned smp, mem_mib;
+    const char *rundir;     /* VM runtime directory: write generated files (guest DTB...) here */
+    const char *qemu;       /* qemu-system-aarch64 path */
+    char *const *base_argv; /* NULL-terminated QEMU args the launcher already chose */
+    const char *hyp_elf;    /* path of armvmi-hyp.elf */
+    const char *kernel, *initrd, *append;
+    unsigned smp, mem_mib;
 };
 
 /* Prepare everything to boot under the hypervisor (dump QEMU's DTB, derive the guest DTB with

@@ -68,8 +68,8 @@
 #define ESR_SYS_RT(esr) FIELD(esr, 5, 5)
 #define ESR_SYS_REG_MASK 0x3ffc1eUL /* Op0 Op2 Op1 CRn CRm, without Rt and direction */
 #define ESR_SYS_REG(op0, op1, crn, crm, op2)                                                       \
-	(((u64)(op0) << 20) | ((u64)(op2) << 17) | ((u64)(op1) << 14) | ((u64)(crn) << 10) |       \
-	 ((u64)(crm) << 1))
+    (((u64)(op0) << 20) | ((u64)(op2) << 17) | ((u64)(op1) << 14) | ((u64)(crn) << 10) |           \
+     ((u64)(crm) << 1))
 
 /* HCR_EL2 (Arm ARM D17.2.48) */
 #define HCR_VM BIT(0)

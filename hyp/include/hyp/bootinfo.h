@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Boot information the host launcher places in the carve-out for the hypervisor (shared with tools/armvmi/hyp_host.c). */
+/* Boot information the host launcher places in the carve-out for the hypervisor (shared with
+ * tools/armvmi/hyp_host.c). */
 #ifndef HYP_BOOTINFO_H
 #define HYP_BOOTINFO_H
 
@@ -18,18 +19,19 @@
 #define HYP_BOOTINFO_VERSION 1
 #define HYP_MAX_CPUS 4
 
-#define HYP_BOOT_VGIC 0x1ULL /* emulate the distributor, virtual CPU interface (else pass through) */
+#define HYP_BOOT_VGIC                                                                              \
+    0x1ULL /* emulate the distributor, virtual CPU interface (else pass through) */
 
 #ifndef __ASSEMBLER__
 struct hyp_bootinfo {
-	unsigned long long magic;
-	unsigned int version;
-	unsigned int ncpus;
-	unsigned long long ram_base, ram_size;     /* all of machine RAM */
-	unsigned long long carve_base, carve_size; /* never mapped at stage 2 */
-	unsigned long long kernel_entry;           /* guest Image load address */
-	unsigned long long dtb;                    /* guest DTB (x0 at entry) */
-	unsigned long long flags;                  /* HYP_BOOT_* */
+    unsigned long long magic;
+    unsigned int version;
+    unsigned int ncpus;
+    unsigned long long ram_base, ram_size;     /* all of machine RAM */
+    unsigned long long carve_base, carve_size; /* never mapped at stage 2 */
+    unsigned long long kernel_entry;           /* guest Image load address */
+    unsigned long long dtb;                    /* guest DTB (x0 at entry) */
+    unsigned long long flags;                  /* HYP_BOOT_* */
 };
 #endif
 

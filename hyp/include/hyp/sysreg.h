@@ -6,13 +6,16 @@
 #include <hyp/types.h>
 
 #define SYSREG_RW(name, enc)                                                                       \
-	static inline u64 read_##name(void)                                                        \
-	{                                                                                          \
-		u64 v;                                                                             \
-		__asm__ volatile("mrs %0, " enc : "=r"(v));                                        \
-		return v;                                                                          \
-	}                                                                                          \
-	static inline void write_##name(u64 v) { __asm__ volatile("msr " enc ", %0" ::"r"(v)); }
+    static inline u64 read_##name(void)                                                            \
+    {                                                                                              \
+        u64 v;                                                                                     \
+        __asm__ volatile("mrs %0, " enc : "=r"(v));                                                \
+        return v;                                                                                  \
+    }                                                                                              \
+    static inline void write_##name(u64 v)                                                         \
+    {                                                                                              \
+        __asm__ volatile("msr " enc ", %0" ::"r"(v));                                              \
+    }
 
 SYSREG_RW(currentel, "CurrentEL")
 SYSREG_RW(mpidr_el1, "mpidr_el1")
@@ -78,14 +81,41 @@ SYSREG_RW(ich_lr1_el2, "S3_4_C12_C12_1")
 SYSREG_RW(ich_lr2_el2, "S3_4_C12_C12_2")
 SYSREG_RW(ich_lr3_el2, "S3_4_C12_C12_3")
 
-static inline void isb(void) { __asm__ volatile("isb" ::: "memory"); }
-static inline void dsb_sy(void) { __asm__ volatile("dsb sy" ::: "memory"); }
-static inline void dsb_ish(void) { __asm__ volatile("dsb ish" ::: "memory"); }
-static inline void wfe(void) { __asm__ volatile("wfe" ::: "memory"); }
-static inline void wfi(void) { __asm__ volatile("wfi" ::: "memory"); }
-static inline void sev(void) { __asm__ volatile("sev" ::: "memory"); }
-static inline void tlbi_alle2(void) { __asm__ volatile("tlbi alle2\n dsb sy\n isb" ::: "memory"); }
-static inline void tlbi_vmalls12e1is(void) { __asm__ volatile("tlbi vmalls12e1is\n dsb ish\n isb" ::: "memory"); }
-static inline void daif_mask_all(void) { __asm__ volatile("msr daifset, #0xf" ::: "memory"); }
+static inline void isb(void)
+{
+    __asm__ volatile("isb" ::: "memory");
+}
+static inline void dsb_sy(void)
+{
+    __asm__ volatile("dsb sy" ::: "memory");
+}
+static inline void dsb_ish(void)
+{
+    __asm__ volatile("dsb ish" ::: "memory");
+}
+static inline void wfe(void)
+{
+    __asm__ volatile("wfe" ::: "memory");
+}
+static inline void wfi(void)
+{
+    __asm__ volatile("wfi" ::: "memory");
+}
+static inline void sev(void)
+{
+    __asm__ volatile("sev" ::: "memory");
+}
+static inline void tlbi_alle2(void)
+{
+    __asm__ volatile("tlbi alle2\n dsb sy\n isb" ::: "memory");
+}
+static inline void tlbi_vmalls12e1is(void)
+{
+    __asm__ volatile("tlbi vmalls12e1is\n dsb ish\n isb" ::: "memory");
+}
+static inline void daif_mask_all(void)
+{
+    __asm__ volatile("msr daifset, #0xf" ::: "memory");
+}
 
 #endif

@@ -25,10 +25,22 @@ typedef _Bool bool;
 #define SZ_2M 0x200000UL
 #define SZ_1G 0x40000000UL
 
-static inline u32 mmio_read32(u64 a) { return *(volatile u32 *)a; }
-static inline void mmio_write32(u64 a, u32 v) { *(volatile u32 *)a = v; }
-static inline u64 mmio_read64(u64 a) { return *(volatile u64 *)a; }
-static inline void mmio_write64(u64 a, u64 v) { *(volatile u64 *)a = v; }
+static inline u32 mmio_read32(u64 a)
+{
+    return *(volatile u32 *)a;
+}
+static inline void mmio_write32(u64 a, u32 v)
+{
+    *(volatile u32 *)a = v;
+}
+static inline u64 mmio_read64(u64 a)
+{
+    return *(volatile u64 *)a;
+}
+static inline void mmio_write64(u64 a, u64 v)
+{
+    *(volatile u64 *)a = v;
+}
 
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);

@@ -8,26 +8,26 @@
 
 /* Layout known to arch/vectors.S: x0..x30, ELR_EL2, SPSR_EL2, pad. */
 struct regs {
-	u64 x[31];
-	u64 elr;
-	u64 spsr;
-	u64 pad;
+    u64 x[31];
+    u64 elr;
+    u64 spsr;
+    u64 pad;
 };
 #define REGS_SIZE 272
 
 enum vcpu_power { VCPU_OFF = 0, VCPU_ON_PENDING, VCPU_ON };
 
 struct vcpu {
-	unsigned id;
-	u64 mpidr;
-	volatile enum vcpu_power power;
-	volatile bool parked; /* brought up at boot, waiting in the hypervisor for CPU_ON */
-	volatile bool go;     /* CPU_ON arguments are ready for the parked CPU */
-	u64 entry, context; /* PSCI CPU_ON arguments */
-	struct regs *regs;  /* trap frame of the current exit */
-	u64 exits;
-	u64 exits_by_ec[64];
-	u64 irq_exits;
+    unsigned id;
+    u64 mpidr;
+    volatile enum vcpu_power power;
+    volatile bool parked; /* brought up at boot, waiting in the hypervisor for CPU_ON */
+    volatile bool go;     /* CPU_ON arguments are ready for the parked CPU */
+    u64 entry, context;   /* PSCI CPU_ON arguments */
+    struct regs *regs;    /* trap frame of the current exit */
+    u64 exits;
+    u64 exits_by_ec[64];
+    u64 irq_exits;
 };
 
 extern struct vcpu vcpus[HYP_MAX_CPUS];
@@ -50,7 +50,10 @@ bool report_allowed(void);
 void inject_undef(struct regs *r);
 void inject_dabt(struct regs *r, u64 far);
 void inject_iabt(struct regs *r, u64 far);
-static inline void skip_insn(struct regs *r, u64 esr) { r->elr += (esr & (1UL << 25)) ? 4 : 2; }
+static inline void skip_insn(struct regs *r, u64 esr)
+{
+    r->elr += (esr & (1UL << 25)) ? 4 : 2;
+}
 
 u64 vcpu_exit_count(unsigned ec);
 void vcpu_print_stats(void);

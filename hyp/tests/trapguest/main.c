@@ -9,7 +9,7 @@ typedef unsigned int u32;
 #define NOT_SUPPORTED ((u64)-1)
 
 struct exc {
-	u64 esr, far, elr, count;
+    u64 esr, far, elr, count;
 };
 volatile struct exc tg_exc;
 static volatile u64 sec_ctx, sec_mpidr, sec_done;
@@ -18,82 +18,91 @@ extern char secondary_start[];
 
 static void putc_(char c)
 {
-	while (*(volatile u32 *)(UART + 0x18) & (1u << 5))
-		;
-	*(volatile u32 *)UART = (u32)c;
+    while (*(volatile u32 *)(UART + 0x18) & (1u << 5))
+        ;
+    *(volatile u32 *)UART = (u32)c;
 }
 
 static void puts_(const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\n')
-			putc_('\r');
-		putc_(*s);
-	}
+    for (; *s; s++) {
+        if (*s == '\n')
+            putc_('\r');
+        putc_(*s);
+    }
 }
 
 static void putx(u64 v)
 {
-	puts_("0x");
-	for (int i = 60; i >= 0; i -= 4)
-		putc_("0123456789abcdef"[(v >> i) & 0xf]);
+    puts_("0x");
+    for (int i = 60; i >= 0; i -= 4)
+        putc_("0123456789abcdef"[(v >> i) & 0xf]);
 }
 
 static void putd(int v)
 {
-	char b[12];
-	int i = 0;
-	do
-		b[i++] = (char)('0' + v % 10);
-	while ((v /= 10) && i < 11);
-	while (i)
-		putc_(b[--i]);
+    char b[12];
+    int i = 0;
+    do
+        b[i++] = (char)('0' + v % 10);
+    while ((v /= 10) && i < 11);
+    while (i)
+        putc_(b[--i]);
 }
 
 static void t(int cond, const char *what, u64 got)
 {
-	n_test++;
-	n_fail += !cond;
-	puts_(cond ? "TRAPTEST ok " : "TRAPTEST not ok ");
-	putd(n_test);
-	puts_(" - ");
-	puts_(what);
-	puts_(" (got ");
-	putx(got);
-	puts_(")\n");
+    n_test++;
+    n_fail += !cond;
+    puts_(cond ? "TRAPTEST ok " : "TRAPTEST not ok ");
+    putd(n_test);
+    puts_(" - ");
+    puts_(what);
+    puts_(" (got ");
+    putx(got);
+    puts_(")\n");
 }
 
 #define CALL(insn)                                                                                 \
-	static u64 insn##_call(u64 a0, u64 a1, u64 a2, u64 a3)                                     \
-	{                                                                                          \
-		register u64 x0 __asm__("x0") = a0, x1 __asm__("x1") = a1;                         \
-		register u64 x2 __asm__("x2") = a2, x3 __asm__("x3") = a3;                         \
-		__asm__ volatile(#insn " #0"                                                       \
-				 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)                          \
-				 :                                                                 \
-				 : "x4", "x5", "x6", "x7", "x9", "x10", "x11", "x12", "x13", "x14",  \
-				   "x15", "x16", "x17", "memory");                                 \
-		return x0;                                                                         \
-	}
+    static u64 insn##_call(u64 a0, u64 a1, u64 a2, u64 a3)                                         \
+    {                                                                                              \
+        register u64 x0 __asm__("x0") = a0, x1 __asm__("x1") = a1;                                 \
+        register u64 x2 __asm__("x2") = a2, x3 __asm__("x3") = a3;                                 \
+        __asm__ volatile(#insn " #0"                                                               \
+                         : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)                                  \
+                         :                                                                         \
+                         : "x4", "x5", "x6", "x7", "x9", "x10", "x11", "x12", "x13", "x14", "x15", \
+                           "x16", "x17", "memory");                                                \
+        return x0;                                                                                 \
+    }
 CALL(hvc)
 CALL(smc)
 
 static u64 exc_before;
-static void exc_mark(void) { exc_before = tg_exc.count; }
-static int exc_new(void) { return tg_exc.count != exc_before; }
-static u64 ec(void) { return tg_exc.esr >> 26; }
+static void exc_mark(void)
+{
+    exc_before = tg_exc.count;
+}
+static int exc_new(void)
+{
+    return tg_exc.count != exc_before;
+}
+static u64 ec(void)
+{
+    return tg_exc.esr >> 26;
+}
 
 void tg_secondary(u64 ctx)
 {
-	u64 mpidr;
-	__asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
-	sec_mpidr = mpidr;
-	sec_ctx = ctx;
-	sec_done = 1;
-	__asm__ volatile("dsb sy" ::: "memory");
-	smc_call(0x84000002, 0, 0, 0); /* CPU_OFF: does not return */
-	for (;;)
-		;
+    u64 mpidr;
+    __asm__ volatile("mrs %0, mpidr_el1" : "=r"(mpidr));
+    sec_mpidr = mpidr;
+    sec_ctx = ctx;
+    sec_done = 1;
+    __asm__ volatile("dsb sy" ::: "memory");
+    smc_call(0x84000002, 0, 0, 0); /* CPU_OFF: does not return */
+    for (;;)
+        ;
 }
 
 /* Virtual GIC seen from the guest: GICv3 CPU interface registers (ICV_* under IMO). */
@@ -101,18 +110,21 @@ void tg_secondary(u64 ctx)
 #define SYSREG_W(enc, v) __asm__ volatile("msr " enc ", %0\n isb" ::"r"((u64)(v)) : "memory")
 static u64 iar1(void)
 {
-	u64 v;
-	__asm__ volatile("mrs %0, S3_0_C12_C12_0" : "=r"(v)::"memory");
-	return v & 0xffffff;
+    u64 v;
+    __asm__ volatile("mrs %0, S3_0_C12_C12_0" : "=r"(v)::"memory");
+    return v & 0xffffff;
 }
-static void eoi1(u64 intid) { SYSREG_W("S3_0_C12_C12_1", intid); }
+static void eoi1(u64 intid)
+{
+    SYSREG_W("S3_0_C12_C12_1", intid);
+}
 
 static u64 wait_iar(void)
 {
-	u64 id = 1023;
-	for (u64 i = 0; i < 50000000 && (id = iar1()) == 1023; i++)
-		;
-	return id;
+    u64 id = 1023;
+    for (u64 i = 0; i < 50000000 && (id = iar1()) == 1023; i++)
+        ;
+    return id;
 }
 
 #define GICD 0x08000000UL
@@ -121,162 +133,172 @@ static u64 wait_iar(void)
  * registers; each must still arrive, and the hypervisor must survive. */
 static void gic_flood(void)
 {
-	u64 seen[4] = { 0 }, n = 0, id;
+    u64 seen[4] = {0}, n = 0, id;
 
-	for (u64 i = 1; i < 8; i++) {
-		*(volatile u32 *)(GICD + 0x100 + 4 * i) = ~0u; /* GICD_ISENABLER */
-		*(volatile u32 *)(GICD + 0x200 + 4 * i) = ~0u; /* GICD_ISPENDR */
-	}
-	for (int i = 0; i < 600; i++) {
-		id = wait_iar();
-		if (id >= 1020)
-			break;
-		if (id >= 32 && id < 256 && !(seen[id / 64] & (1UL << (id % 64)))) {
-			seen[id / 64] |= 1UL << (id % 64);
-			n++;
-		}
-		eoi1(id);
-		if (n == 224)
-			break;
-	}
-	for (u64 i = 1; i < 8; i++) {
-		*(volatile u32 *)(GICD + 0x180 + 4 * i) = ~0u; /* GICD_ICENABLER */
-		*(volatile u32 *)(GICD + 0x280 + 4 * i) = ~0u; /* GICD_ICPENDR */
-	}
-	while ((id = iar1()) < 1020)
-		eoi1(id);
-	t(n == 224, "all 224 SPIs set pending at once are delivered", n);
+    for (u64 i = 1; i < 8; i++) {
+        *(volatile u32 *)(GICD + 0x100 + 4 * i) = ~0u; /* GICD_ISENABLER */
+        *(volatile u32 *)(GICD + 0x200 + 4 * i) = ~0u; /* GICD_ISPENDR */
+    }
+    for (int i = 0; i < 600; i++) {
+        id = wait_iar();
+        if (id >= 1020)
+            break;
+        if (id >= 32 && id < 256 && !(seen[id / 64] & (1UL << (id % 64)))) {
+            seen[id / 64] |= 1UL << (id % 64);
+            n++;
+        }
+        eoi1(id);
+        if (n == 224)
+            break;
+    }
+    for (u64 i = 1; i < 8; i++) {
+        *(volatile u32 *)(GICD + 0x180 + 4 * i) = ~0u; /* GICD_ICENABLER */
+        *(volatile u32 *)(GICD + 0x280 + 4 * i) = ~0u; /* GICD_ICPENDR */
+    }
+    while ((id = iar1()) < 1020)
+        eoi1(id);
+    t(n == 224, "all 224 SPIs set pending at once are delivered", n);
 }
 
 static void gic_tests(void)
 {
-	u64 seen = 0, id, n = 0;
+    u64 seen = 0, id, n = 0;
 
-	SYSREG_W("S3_0_C4_C6_0", 0xff); /* ICC_PMR_EL1 */
-	SYSREG_W("S3_0_C12_C12_7", 1);  /* ICC_IGRPEN1_EL1 */
-	*(volatile u32 *)(GICR_SGI + 0x100) = 0xffffu | (1u << 27); /* GICR_ISENABLER0 */
+    SYSREG_W("S3_0_C4_C6_0", 0xff);                             /* ICC_PMR_EL1 */
+    SYSREG_W("S3_0_C12_C12_7", 1);                              /* ICC_IGRPEN1_EL1 */
+    *(volatile u32 *)(GICR_SGI + 0x100) = 0xffffu | (1u << 27); /* GICR_ISENABLER0 */
 
-	/* SGIs 0-14 to self (15 is the hypervisor's), more than the 4 list registers: the rest
-	 * waits in the hypervisor and enters as list registers free up (underflow maintenance). */
-	for (u64 sgi = 0; sgi < 16; sgi++)
-		SYSREG_W("S3_0_C12_C11_5", (sgi << 24) | 1); /* ICC_SGI1R_EL1: Aff 0.0.0, target 0 */
-	for (int i = 0; i < 32; i++) {
-		id = wait_iar();
-		if (id >= 1020)
-			break;
-		seen |= 1UL << id;
-		n++;
-		eoi1(id);
-	}
-	t(seen == 0x7fff && n == 15, "15 self-SGIs through 4 list registers all delivered once, SGI 15 withheld", seen);
+    /* SGIs 0-14 to self (15 is the hypervisor's), more than the 4 list registers: the rest
+     * waits in the hypervisor and enters as list registers free up (underflow maintenance). */
+    for (u64 sgi = 0; sgi < 16; sgi++)
+        SYSREG_W("S3_0_C12_C11_5", (sgi << 24) | 1); /* ICC_SGI1R_EL1: Aff 0.0.0, target 0 */
+    for (int i = 0; i < 32; i++) {
+        id = wait_iar();
+        if (id >= 1020)
+            break;
+        seen |= 1UL << id;
+        n++;
+        eoi1(id);
+    }
+    t(seen == 0x7fff && n == 15,
+      "15 self-SGIs through 4 list registers all delivered once, SGI 15 withheld", seen);
 
-	/* Virtual timer (PPI 27), hardware-linked: the guest's EOI deactivates the physical
-	 * interrupt, so a second expiry is delivered too. */
-	for (int round = 0; round < 2; round++) {
-		__asm__ volatile("msr cntv_tval_el0, %0\n msr cntv_ctl_el0, %1\n isb" ::"r"(10000UL), "r"(1UL));
-		id = wait_iar();
-		__asm__ volatile("msr cntv_ctl_el0, %0\n isb" ::"r"(2UL)); /* mask: level drops */
-		if (id < 1020)
-			eoi1(id);
-		t(id == 27, round ? "virtual timer fires again after the guest's EOI (hardware deactivation)"
-				  : "virtual timer interrupt injected as INTID 27", id);
-	}
-	gic_flood();
+    /* Virtual timer (PPI 27), hardware-linked: the guest's EOI deactivates the physical
+     * interrupt, so a second expiry is delivered too. */
+    for (int round = 0; round < 2; round++) {
+        __asm__ volatile("msr cntv_tval_el0, %0\n msr cntv_ctl_el0, %1\n isb" ::"r"(10000UL),
+                         "r"(1UL));
+        id = wait_iar();
+        __asm__ volatile("msr cntv_ctl_el0, %0\n isb" ::"r"(2UL)); /* mask: level drops */
+        if (id < 1020)
+            eoi1(id);
+        t(id == 27,
+          round ? "virtual timer fires again after the guest's EOI (hardware deactivation)"
+                : "virtual timer interrupt injected as INTID 27",
+          id);
+    }
+    gic_flood();
 }
 
 void tg_main(void)
 {
-	u64 r, pc;
+    u64 r, pc;
 
-	puts_("TRAPTEST start\n");
-	exc_mark();
-	r = hvc_call(0x8600ff01, 0, 0, 0);
-	t(r == NOT_SUPPORTED && !exc_new(), "unknown HVC (SMC64 fast call) returns NOT_SUPPORTED", r);
-	r = smc_call(0xc300ff02, 0, 0, 0);
-	t(r == NOT_SUPPORTED && !exc_new(), "unknown SMC returns NOT_SUPPORTED", r);
-	r = smc_call(0x8200ff03, 0, 0, 0);
-	t(r == NOT_SUPPORTED && !exc_new(), "unknown SMC32 returns NOT_SUPPORTED", r);
-	{
-		register u64 x0 __asm__("x0") = 0x84000000;
-		__asm__ volatile("hvc #1" : "+r"(x0)::"x9", "x10", "memory");
-		t(x0 == NOT_SUPPORTED && !exc_new(), "HVC with a nonzero immediate returns NOT_SUPPORTED", x0);
-	}
-	r = smc_call(0x80000000, 0, 0, 0);
-	t(r == 0x10001, "SMCCC_VERSION is 1.1", r);
-	r = hvc_call(0x84000000, 0, 0, 0);
-	t(r == 0x10001, "PSCI_VERSION over HVC is 1.1", r);
-	r = smc_call(0x8400000a, 0xc4000003, 0, 0);
-	t(r == 0, "PSCI_FEATURES(CPU_ON) supported", r);
-	r = smc_call(0x8400000a, 0x8400ffff, 0, 0);
-	t(r == NOT_SUPPORTED, "PSCI_FEATURES(unknown) NOT_SUPPORTED", r);
-	r = smc_call(0x84000006, 0, 0, 0);
-	t(r == 2, "MIGRATE_INFO_TYPE: no migration needed (2)", r);
-	r = smc_call(0xc4000004, 0, 0, 0);
-	t(r == 0, "AFFINITY_INFO(self) ON", r);
-	r = smc_call(0xc4000004, 0xff, 0, 0);
-	t(r == (u64)-2, "AFFINITY_INFO(absent CPU) INVALID_PARAMETERS", r);
-	r = smc_call(0xc4000003, 0, (u64)secondary_start, 0);
-	t(r == (u64)-4, "CPU_ON(self) ALREADY_ON", r);
-	r = smc_call(0xc4000003, 0, CARVE + 0x1000, 0);
-	t(r == (u64)-9, "CPU_ON with an entry point in the carve-out: INVALID_ADDRESS", r);
-	if (smc_call(0xc4000004, 1, 0, 0) == 1) {
-		/* Results are printed once cpu1 is off, so its hypervisor messages do not
-		 * interleave with ours on the shared console. */
-		u64 on = smc_call(0xc4000003, 1, (u64)secondary_start, 0x5ec0), off = 0;
-		for (u64 i = 0; i < 200000000 && !sec_done; i++)
-			__asm__ volatile("" ::: "memory");
-		for (u64 i = 0; i < 200000000 && (off = smc_call(0xc4000004, 1, 0, 0)) != 1; i++)
-			;
-		for (u64 i = 0; i < 20000000; i++) /* let cpu1's CPU_OFF message drain */
-			__asm__ volatile("" ::: "memory");
-		t(on == 0, "CPU_ON(cpu1) succeeds", on);
-		t(sec_done && sec_ctx == 0x5ec0, "cpu1 runs at the entry point with x0 = context id", sec_ctx);
-		t((sec_mpidr & 0xff) == 1, "cpu1 sees its own MPIDR", sec_mpidr);
-		t(off == 1, "AFFINITY_INFO(cpu1) OFF after its CPU_OFF", off);
-	}
+    puts_("TRAPTEST start\n");
+    exc_mark();
+    r = hvc_call(0x8600ff01, 0, 0, 0);
+    t(r == NOT_SUPPORTED && !exc_new(), "unknown HVC (SMC64 fast call) returns NOT_SUPPORTED", r);
+    r = smc_call(0xc300ff02, 0, 0, 0);
+    t(r == NOT_SUPPORTED && !exc_new(), "unknown SMC returns NOT_SUPPORTED", r);
+    r = smc_call(0x8200ff03, 0, 0, 0);
+    t(r == NOT_SUPPORTED && !exc_new(), "unknown SMC32 returns NOT_SUPPORTED", r);
+    {
+        register u64 x0 __asm__("x0") = 0x84000000;
+        __asm__ volatile("hvc #1" : "+r"(x0)::"x9", "x10", "memory");
+        t(x0 == NOT_SUPPORTED && !exc_new(), "HVC with a nonzero immediate returns NOT_SUPPORTED",
+          x0);
+    }
+    r = smc_call(0x80000000, 0, 0, 0);
+    t(r == 0x10001, "SMCCC_VERSION is 1.1", r);
+    r = hvc_call(0x84000000, 0, 0, 0);
+    t(r == 0x10001, "PSCI_VERSION over HVC is 1.1", r);
+    r = smc_call(0x8400000a, 0xc4000003, 0, 0);
+    t(r == 0, "PSCI_FEATURES(CPU_ON) supported", r);
+    r = smc_call(0x8400000a, 0x8400ffff, 0, 0);
+    t(r == NOT_SUPPORTED, "PSCI_FEATURES(unknown) NOT_SUPPORTED", r);
+    r = smc_call(0x84000006, 0, 0, 0);
+    t(r == 2, "MIGRATE_INFO_TYPE: no migration needed (2)", r);
+    r = smc_call(0xc4000004, 0, 0, 0);
+    t(r == 0, "AFFINITY_INFO(self) ON", r);
+    r = smc_call(0xc4000004, 0xff, 0, 0);
+    t(r == (u64)-2, "AFFINITY_INFO(absent CPU) INVALID_PARAMETERS", r);
+    r = smc_call(0xc4000003, 0, (u64)secondary_start, 0);
+    t(r == (u64)-4, "CPU_ON(self) ALREADY_ON", r);
+    r = smc_call(0xc4000003, 0, CARVE + 0x1000, 0);
+    t(r == (u64)-9, "CPU_ON with an entry point in the carve-out: INVALID_ADDRESS", r);
+    if (smc_call(0xc4000004, 1, 0, 0) == 1) {
+        /* Results are printed once cpu1 is off, so its hypervisor messages do not
+         * interleave with ours on the shared console. */
+        u64 on = smc_call(0xc4000003, 1, (u64)secondary_start, 0x5ec0), off = 0;
+        for (u64 i = 0; i < 200000000 && !sec_done; i++)
+            __asm__ volatile("" ::: "memory");
+        for (u64 i = 0; i < 200000000 && (off = smc_call(0xc4000004, 1, 0, 0)) != 1; i++)
+            ;
+        for (u64 i = 0; i < 20000000; i++) /* let cpu1's CPU_OFF message drain */
+            __asm__ volatile("" ::: "memory");
+        t(on == 0, "CPU_ON(cpu1) succeeds", on);
+        t(sec_done && sec_ctx == 0x5ec0, "cpu1 runs at the entry point with x0 = context id",
+          sec_ctx);
+        t((sec_mpidr & 0xff) == 1, "cpu1 sees its own MPIDR", sec_mpidr);
+        t(off == 1, "AFFINITY_INFO(cpu1) OFF after its CPU_OFF", off);
+    }
 
-	/* Trapped ID registers (HCR_EL2.TID3): each read exits to the hypervisor (EC 0x18) and
-	 * returns the hardware value; unallocated ID encodings read as zero. */
-	{
-		u64 before = hvc_call(0xc6000001, 0x18, 0, 0), pfr0, mmfr0, rsv, after;
-		__asm__ volatile("mrs %0, S3_0_C0_C4_0" : "=r"(pfr0));
-		__asm__ volatile("mrs %0, S3_0_C0_C7_0" : "=r"(mmfr0));
-		__asm__ volatile("mrs %0, S3_0_C0_C3_3" : "=r"(rsv));
-		after = hvc_call(0xc6000001, 0x18, 0, 0);
-		t(after - before == 3, "ID register reads trap to the hypervisor (3 system register exits)", after - before);
-		t(((pfr0 >> 4) & 0xf) >= 1 && (pfr0 & 0xf) >= 1, "ID_AA64PFR0_EL1 emulated: EL0/EL1 AArch64", pfr0);
-		t((mmfr0 & 0xf) >= 2, "ID_AA64MMFR0_EL1 emulated: PARange of 40 bits or more", mmfr0);
-		t(rsv == 0, "unallocated ID register encoding reads as zero", rsv);
-	}
+    /* Trapped ID registers (HCR_EL2.TID3): each read exits to the hypervisor (EC 0x18) and
+     * returns the hardware value; unallocated ID encodings read as zero. */
+    {
+        u64 before = hvc_call(0xc6000001, 0x18, 0, 0), pfr0, mmfr0, rsv, after;
+        __asm__ volatile("mrs %0, S3_0_C0_C4_0" : "=r"(pfr0));
+        __asm__ volatile("mrs %0, S3_0_C0_C7_0" : "=r"(mmfr0));
+        __asm__ volatile("mrs %0, S3_0_C0_C3_3" : "=r"(rsv));
+        after = hvc_call(0xc6000001, 0x18, 0, 0);
+        t(after - before == 3, "ID register reads trap to the hypervisor (3 system register exits)",
+          after - before);
+        t(((pfr0 >> 4) & 0xf) >= 1 && (pfr0 & 0xf) >= 1,
+          "ID_AA64PFR0_EL1 emulated: EL0/EL1 AArch64", pfr0);
+        t((mmfr0 & 0xf) >= 2, "ID_AA64MMFR0_EL1 emulated: PARange of 40 bits or more", mmfr0);
+        t(rsv == 0, "unallocated ID register encoding reads as zero", rsv);
+    }
 
-	/* IMPLEMENTATION DEFINED encodings (trapped with HCR_EL2.TIDCP where the CPU implements
-	 * it): UNDEFINED, ESR_EL1.EC = 0, ELR at the instruction. */
-	exc_mark();
-	__asm__ volatile("adr %0, 1f\n1: mrs x9, S3_0_C15_C0_0" : "=r"(pc)::"x9", "x10", "memory");
-	t(exc_new() && ec() == 0 && tg_exc.elr == pc, "IMPLEMENTATION DEFINED register read is UNDEFINED", tg_exc.esr);
+    /* IMPLEMENTATION DEFINED encodings (trapped with HCR_EL2.TIDCP where the CPU implements
+     * it): UNDEFINED, ESR_EL1.EC = 0, ELR at the instruction. */
+    exc_mark();
+    __asm__ volatile("adr %0, 1f\n1: mrs x9, S3_0_C15_C0_0" : "=r"(pc)::"x9", "x10", "memory");
+    t(exc_new() && ec() == 0 && tg_exc.elr == pc,
+      "IMPLEMENTATION DEFINED register read is UNDEFINED", tg_exc.esr);
 
-	/* Emulated trapped register: ICC_SGI1R_EL1 write (SGI 0 to self) completes silently. */
-	exc_mark();
-	__asm__ volatile("msr S3_0_C12_C11_5, %0\n isb" ::"r"(1UL) : "memory");
-	t(!exc_new(), "ICC_SGI1R_EL1 write is emulated", tg_exc.count);
+    /* Emulated trapped register: ICC_SGI1R_EL1 write (SGI 0 to self) completes silently. */
+    exc_mark();
+    __asm__ volatile("msr S3_0_C12_C11_5, %0\n isb" ::"r"(1UL) : "memory");
+    t(!exc_new(), "ICC_SGI1R_EL1 write is emulated", tg_exc.count);
 
-	/* Carve-out: never mapped, so a synchronous external abort at EL1 (EC 0x25, DFSC 0x10). */
-	exc_mark();
-	r = *(volatile u32 *)(CARVE + 0x100);
-	t(exc_new() && ec() == 0x25 && (tg_exc.esr & 0x3f) == 0x10 && tg_exc.far == CARVE + 0x100,
-	  "read of the carve-out: data abort, external, FAR = address", tg_exc.esr);
-	exc_mark();
-	*(volatile u32 *)(CARVE + 0xf00000) = 0xbad;
-	t(exc_new() && ec() == 0x25 && (tg_exc.esr & (1u << 6)), "write to the carve-out: data abort with WnR", tg_exc.esr);
-	exc_mark();
-	__asm__ volatile("mov x9, %0\n blr x9" ::"r"(CARVE + 0x200000) : "x9", "x10", "x30", "memory");
-	t(exc_new() && ec() == 0x21 && tg_exc.far == CARVE + 0x200000,
-	  "instruction fetch from the carve-out: instruction abort", tg_exc.esr);
+    /* Carve-out: never mapped, so a synchronous external abort at EL1 (EC 0x25, DFSC 0x10). */
+    exc_mark();
+    r = *(volatile u32 *)(CARVE + 0x100);
+    t(exc_new() && ec() == 0x25 && (tg_exc.esr & 0x3f) == 0x10 && tg_exc.far == CARVE + 0x100,
+      "read of the carve-out: data abort, external, FAR = address", tg_exc.esr);
+    exc_mark();
+    *(volatile u32 *)(CARVE + 0xf00000) = 0xbad;
+    t(exc_new() && ec() == 0x25 && (tg_exc.esr & (1u << 6)),
+      "write to the carve-out: data abort with WnR", tg_exc.esr);
+    exc_mark();
+    __asm__ volatile("mov x9, %0\n blr x9" ::"r"(CARVE + 0x200000) : "x9", "x10", "x30", "memory");
+    t(exc_new() && ec() == 0x21 && tg_exc.far == CARVE + 0x200000,
+      "instruction fetch from the carve-out: instruction abort", tg_exc.esr);
 
-	gic_tests();
+    gic_tests();
 
-	puts_("TRAPTEST done ");
-	putd(n_test);
-	puts_(n_fail ? " FAILED\n" : " passed\n");
-	smc_call(0x84000008, 0, 0, 0); /* SYSTEM_OFF */
+    puts_("TRAPTEST done ");
+    putd(n_test);
+    puts_(n_fail ? " FAILED\n" : " passed\n");
+    smc_call(0x84000008, 0, 0, 0); /* SYSTEM_OFF */
 }
