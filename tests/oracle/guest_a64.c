@@ -35,6 +35,7 @@ void oracle_main(void)
     mb->id[0] = SYSREG_R(id_aa64mmfr0_el1);
     mb->id[1] = SYSREG_R(id_aa64mmfr1_el1);
     mb->id[2] = SYSREG_R(id_aa64mmfr2_el1);
+    mb->id[3] = SYSREG_R(id_aa64pfr0_el1);
     if (mb->magic != OMBOX_MAGIC || (mb->current_el >> 2) != 2)
         return;
     for (uint32_t j = 0; j < mb->njobs; j++) {

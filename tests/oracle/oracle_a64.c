@@ -613,10 +613,11 @@ int main(int argc, char **argv)
         return 1;
     }
     printf(
-        "# %u MB of tables; QEMU ran %u jobs in %lds; ID_AA64MMFR0 %#llx MMFR1 %#llx MMFR2 %#llx\n",
+        "# %u MB of tables; QEMU ran %u jobs in %lds; ID_AA64MMFR0 %#llx MMFR1 %#llx MMFR2 %#llx "
+        "PFR0 %#llx\n",
         (unsigned)((g.next_table - ORACLE_TABLE_PA) >> 20), nj, (long)(time(NULL) - t0),
         (unsigned long long)g.mb->id[0], (unsigned long long)g.mb->id[1],
-        (unsigned long long)g.mb->id[2]);
+        (unsigned long long)g.mb->id[2], (unsigned long long)g.mb->id[3]);
     for (unsigned k = 0; k < nj; k++)
         check_job(&g, k, &g.mb->jobs[k], &jinfo[k]);
     int fails = 0;
