@@ -52,6 +52,7 @@ void oracle_main(void)
             SYSREG_W(ttbr1_el1, jb->ttbr1);
             SYSREG_W(mair_el1, jb->mair);
             SYSREG_W(sctlr_el1, jb->sctlr);
+            SYSREG_W(dacr32_el2, jb->dacr);
             ISB();
             __asm__ volatile("tlbi alle1\n dsb sy\n isb" ::: "memory");
         }

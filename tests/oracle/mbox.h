@@ -19,11 +19,16 @@
 
 /* Job modes. */
 enum omode {
-    OMODE_A64_S1 = 1,   /* AT S1E1R, S1E1W, S1E0R with HCR_EL2.VM=0 */
-    OMODE_A64_S12 = 2,  /* AT S12E1R, S12E1W, S12E0R with HCR_EL2.VM=1 */
-    OMODE_A32_S1 = 3,   /* ATS1CPR, ATS1CPW, ATS1CUR from Hyp mode */
-    OMODE_A64_EL2 = 4,  /* AT S1E2R, S1E2W, S1E2R with the EL2 MMU on (tcr..sctlr are _EL2) */
-    OMODE_A64_EL20 = 5, /* AT S1E2R, S1E2W, S1E0R with HCR_EL2.{E2H,TGE}=1 and the MMU on */
+    OMODE_A64_S1 = 1,  /* AT S1E1R, S1E1W, S1E0R with HCR_EL2.VM=0 */
+    OMODE_A64_S12 = 2, /* AT S12E1R, S12E1W, S12E0R with HCR_EL2.VM=1 */
+    OMODE_A32_S1 = 3,  /* ATS1CPR, ATS1CPW, ATS1CUR from Hyp mode */
+    OMODE_A64_EL2 = 4, /* AT S1E2R, S1E2W, S1E2R with the EL2 MMU on (tcr..sctlr are _EL2) */
+    OMODE_A64_EL20 = 5,
+    OMODE_A32_S12 = 6,
+    /* EL1 in AArch32 (HCR_EL2.RW=0) under stage 2: AT S12E1R/S12E1W/S12E0R */ /* AT S1E2R, S1E2W,
+                                                                                  S1E0R with
+                                                                                  HCR_EL2.{E2H,TGE}=1
+                                                                                  and the MMU on */
 };
 
 struct ojob {
