@@ -5,7 +5,8 @@ ORACLE_DIR   := $(BUILD)/oracle
 ORACLE_CC64  := $(CROSS64)gcc
 ORACLE_CC32  := $(CROSS32)gcc
 ORACLE_GFLAGS := -ffreestanding -nostdlib -O2 -Wall -Wextra -Werror -Wl,--no-warn-rwx-segments
-ORACLE_HOST  := tests/oracle/ogen.c tests/oracle/ogen_ld.c tests/oracle/ogen_a32.c
+ORACLE_HOST  := tests/oracle/ogen.c tests/oracle/ogen_ld.c tests/oracle/ogen_a32.c \
+                tests/oracle/ogen_a64.c
 ORACLE_HDRS  := $(wildcard tests/oracle/*.h)
 ORACLE_HAVE64 := $(shell command -v $(ORACLE_CC64) >/dev/null 2>&1 && echo y)
 
