@@ -22,7 +22,16 @@ gdbpc=$(timeout 60 gdb-multiarch -nx -batch -ex "set architecture aarch64" \
     -ex "target remote $ARMVMI_RUNTIME_DIR/$vm/gdb.sock" -ex 'p/x $pc' -ex 'p/x $TTBR1_EL2' 2>/dev/null |
     sed -n 's/^\$[0-9]* = //p' | tr '\n' ' ')
 is "$gdbpc" "$(printf '0x%x 0x%x ' "$pc" "$ttbr1")" "PC and TTBR1_EL2 match GDB"
-# Kernel addresses translate in the EL2&0 regime, as QEMU's MMU (gva2gpa on vCPU 0) says
+# Kernel addresses translate in the EL2&0 regime, as QEMU's MMU (gva2gpa on vCPU 0) says.
+# GDB's detach resumed the VM: pause again with vCPU 0 in the kernel (gva2gpa applies the
+# current EL's permissions, so from EL0 kernel pages look unmapped to it).
+for i in $(seq 50); do
+    $A vm pause $vm >/dev/null
+    regs=$($A --vm $vm regs --vcpu all --json)
+    [ "$(echo "$regs" | jq -r '.[0].el')" = 2 ] && break
+    $A vm resume $vm >/dev/null; sleep 0.05
+done
+pc=$(echo "$regs" | jq -r '.[0].regs.PC')
 is "$($A --vm $vm translate "$pc" --json | jq -r .regime)" "EL2&0" "translate picks the EL2&0 regime from PSTATE.EL and HCR_EL2.E2H"
 r=0
 for reg in PC SP VBAR_EL2 SP_EL0; do
