@@ -162,19 +162,20 @@ struct walk_fault a32_short_walk(struct walk_ctx *w, uint32_t va)
     o->ns = l.ns;
     o->ng = l.ng;
     o->af = !(c->sctlr & SCTLR_AFE) || (l.ap & 1);
-    /* Arm ARM, DACR (AArch32.CheckDomain): No access gives a Domain fault; a Manager domain is not
-     * checked against the descriptor's access controls, which with SCTLR.AFE=1 include AP[0], the
-     * Access flag (as QEMU also implements); a Client domain is. */
+    /* Arm ARM, TranslationTableWalkSD: with SCTLR.AFE=1, AP[0] is the Access flag, checked
+     * during the walk, before the domain. */
+    if (!o->af)
+        return arch_fault(ARMVMI_FAULT_ACCESS_FLAG, o->level, 1);
+    /* Arm ARM, CheckDomain: No access (or reserved) is a Domain fault; a Manager domain skips
+     * the permission check. (QEMU 7.2 checks the domain first; see tests/oracle/README.md.) */
     switch (FIELD(c->dacr, 2 * l.domain, 2)) {
     case DACR_CLIENT:
-        if (!o->af)
-            return arch_fault(ARMVMI_FAULT_ACCESS_FLAG, o->level, 1);
         sd_perms(c, &l, &o->perm_el1, &o->perm_el0);
         break;
     case DACR_MANAGER:
         o->perm_el1 = o->perm_el0 = ARMVMI_PERM_R | ARMVMI_PERM_W | ARMVMI_PERM_X;
         break;
-    default: /* No access, or reserved */
+    default:
         return arch_fault(ARMVMI_FAULT_DOMAIN, o->level, 1);
     }
     return arch_fault(ARMVMI_FAULT_NONE, 0, 0);

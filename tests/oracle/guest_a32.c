@@ -28,6 +28,7 @@ static inline uint64_t read_par(void)
     })
 
 void oracle_main(void);
+void enter_svc(void);
 
 void oracle_main(void)
 {
@@ -39,7 +40,8 @@ void oracle_main(void)
     mb->id[0] = mmfr0;
     if (mb->magic != OMBOX_MAGIC || (cpsr & 0x1f) != 0x1a)
         return;
-    for (uint32_t j = 0; j < mb->njobs; j++) {
+    uint32_t j;
+    for (j = 0; j < mb->njobs && mb->jobs[j].mode != OMODE_A32_PL1; j++) {
         volatile struct ojob *jb = &mb->jobs[j];
         MCR(4, c1, c1, 0, 0); /* HCR: no stage 2 */
         MCR(0, c1, c0, 0, 0); /* SCTLR: MMU off while changing the tables */
@@ -73,5 +75,38 @@ void oracle_main(void)
     }
     MCR(0, c1, c0, 0, 0);
     ISB();
+    if (j < mb->njobs) {
+        /* The remaining jobs run at PL1 with their own tables live: the host maps this
+         * program, the mailbox and the data area one-to-one in each of them. */
+        enter_svc();
+        for (; j < mb->njobs; j++) {
+            volatile struct ojob *jb = &mb->jobs[j];
+            MCR(0, c1, c0, 0, 0); /* MMU off while changing the tables */
+            ISB();
+            MCR(0, c2, c0, 2, jb->tcr);
+            MCR(0, c2, c0, 0, jb->ttbr0);
+            MCR(0, c2, c0, 1, jb->ttbr1);
+            MCR(0, c3, c0, 0, jb->dacr);
+            MCR(0, c10, c2, 0, jb->mair);
+            MCR(0, c10, c2, 1, jb->mair >> 32);
+            ISB();
+            MCR(0, c8, c7, 0, 0); /* TLBIALL */
+            __asm__ volatile("dsb" ::: "memory");
+            MCR(0, c1, c0, 0, jb->sctlr);
+            ISB();
+            const volatile uint64_t *va = (const volatile uint64_t *)(uintptr_t)jb->va_pa;
+            volatile uint64_t *res = (volatile uint64_t *)(uintptr_t)jb->res_pa;
+            uint32_t n = jb->nva;
+            for (uint32_t i = 0; i < n; i++) {
+                uint32_t v = (uint32_t)va[i];
+                res[3 * i] = AT_PAR(0, v);
+                res[3 * i + 1] = AT_PAR(1, v);
+                res[3 * i + 2] = AT_PAR(2, v);
+            }
+            MCR(0, c1, c0, 0, 0);
+            ISB();
+            mb->jobs_done = j + 1;
+        }
+    }
     mb->status = OMBOX_DONE;
 }

@@ -11,16 +11,63 @@ _start:
     isb
     bl oracle_main
 off:
-    /* PSCI SYSTEM_OFF: SMC when the board has EL2, else HVC */
+    /* PSCI SYSTEM_OFF: the virt board with EL2 takes PSCI calls by SMC (from Hyp or SVC) */
     ldr r0, =0x84000008
-    mrs r1, cpsr
-    and r1, r1, #0x1f
-    cmp r1, #0x1a
-    bne 1f
     smc #0
-1:  hvc #0
 2:  wfi
     b 2b
+
+/* void enter_svc(void): from Hyp mode, continue in SVC mode on the same stack, with VBAR and
+ * an Abort-mode stack set up for the PL1 jobs. */
+    .global enter_svc
+enter_svc:
+    ldr r0, =svc_vectors
+    mcr p15, 0, r0, c12, c0, 0      /* VBAR */
+    ldr r0, =abt_stack_top
+    msr sp_abt, r0
+    mov r0, sp
+    msr sp_svc, r0
+    mrs r0, cpsr
+    bic r0, r0, #0x1f
+    orr r0, r0, #0xd3               /* SVC, IRQ and FIQ masked */
+    msr spsr_cxsf, r0               /* SPSR_hyp (banked access from Hyp mode is UNPREDICTABLE) */
+    msr elr_hyp, lr
+    isb
+    eret
+
+/* PL1 vectors: a Data Abort from an ATS1C* walk (External abort) is recorded in PAR in the
+ * short-descriptor format (F=1, FS[3:0] in bits [4:1], FS[4] in bit 5) with bit 61 as a
+ * marker, and the instruction is skipped. Anything else powers off. */
+    .balign 32
+svc_vectors:
+    b off           /* reset */
+    b off           /* undefined */
+    b off           /* svc */
+    b off           /* prefetch abort */
+    b svc_dabort    /* data abort */
+    b off
+    b off           /* irq */
+    b off           /* fiq */
+svc_dabort:
+    push {r0-r3}
+    mrc p15, 0, r0, c5, c0, 0       /* DFSR */
+    and r1, r0, #0xf
+    lsl r1, r1, #1
+    lsr r2, r0, #10
+    and r2, r2, #1
+    orr r1, r1, r2, lsl #5
+    orr r1, r1, #1
+    mov r2, #(1 << 29)              /* bit 61: marker, short format */
+    mcrr p15, 0, r1, r2, c7         /* PAR */
+    pop {r0-r3}
+    subs pc, lr, #4
+
+    .bss
+    .balign 16
+abt_stack:
+    .space 1024
+abt_stack_top:
+    .text
 
 /* Arm ARM G?: a synchronous External abort on the walk of an ATS1C* operation is taken as a
  * Data Abort (to Hyp mode here), leaving PAR unchanged. Record it in PAR (F=1, FST=DFSC from

@@ -24,6 +24,7 @@ enum omode {
     OMODE_A32_S1 = 3,  /* ATS1CPR, ATS1CPW, ATS1CUR from Hyp mode */
     OMODE_A64_EL2 = 4, /* AT S1E2R, S1E2W, S1E2R with the EL2 MMU on (tcr..sctlr are _EL2) */
     OMODE_A64_EL20 = 5,
+    OMODE_A32_PL1 = 7, /* ATS1CPR, ATS1CPW, ATS1CUR at PL1 (SVC mode), MMU on, after all Hyp jobs */
     OMODE_A32_S12 = 6,
     /* EL1 in AArch32 (HCR_EL2.RW=0) under stage 2: AT S12E1R/S12E1W/S12E0R */ /* AT S1E2R, S1E2W,
                                                                                   S1E0R with

@@ -19,6 +19,7 @@
 
 struct sdgen {
     unsigned n;
+    uint32_t dacr;
     uint32_t l1[2]; /* L1 tables of TTBR0 and TTBR1 */
 };
 
@@ -38,6 +39,28 @@ static uint64_t sd_l1_slot(const struct sdgen *s, uint32_t va)
     return (uint64_t)s->l1[hi] + idx * 4ull;
 }
 
+/* DACR field of a domain: 1 Client, 3 Manager, 0/2 No access. */
+static unsigned sd_dacr(const struct sdgen *s, uint32_t domain)
+{
+    return (s->dacr >> (2 * (domain & 15))) & 3;
+}
+
+/* Small pages filling a whole level-2 table (used under No-access domains, see below). */
+static void sd_fill_l2(struct ogen *g, uint64_t l2)
+{
+    for (int i = 0; i < 256; i++)
+        og_w32(g, l2 + 4ull * i,
+               ((uint32_t)og_rand(g) & 0xfffff000u) | 2 | (1u << 4) |
+                   ((uint32_t)og_rand(g) & ((1u << 0) | (3u << 2) | (1u << 5) | (7u << 6) |
+                                            (1u << 9) | (1u << 10) | (1u << 11))));
+}
+
+/*
+ * QEMU 7.2 checks the domain before the Access flag and, for a page table, before it fetches
+ * the level-2 descriptor; the architecture (TranslationTableWalkSD, then CheckDomain) faults
+ * an AF=0, invalid or unreadable descriptor first. So the generator keeps AP[0]=1 outside
+ * Client domains and gives No-access page tables a full, readable level-2 table.
+ */
 static void sd_map(struct ogen *g, const struct sdgen *s, uint32_t va, bool oa32)
 {
     uint64_t slot = sd_l1_slot(s, va);
@@ -48,6 +71,8 @@ static void sd_map(struct ogen *g, const struct sdgen *s, uint32_t va, bool oa32
         if (kind < 25) { /* section */
             uint32_t oa = (uint32_t)og_rand(g) & 0xfff00000u;
             d = oa | 2 | sd_rand_ap_bits_section(g) | dom;
+            if (sd_dacr(s, dom >> 5) != 1)
+                d |= 1u << 10;
             if (og_pct(g, 5))
                 d &= ~3u; /* invalid */
             og_w32(g, slot, d);
@@ -60,6 +85,8 @@ static void sd_map(struct ogen *g, const struct sdgen *s, uint32_t va, bool oa32
                     return;
             uint32_t oa = (uint32_t)og_rand(g) & 0xff000000u;
             d = oa | 2 | (1u << 18) | (sd_rand_ap_bits_section(g) & ~(0xfu << 5));
+            if (sd_dacr(s, 0) != 1) /* supersections are in domain 0 */
+                d |= 1u << 10;
             if (!oa32) /* PA[35:32] and PA[39:36] */
                 d |= ((uint32_t)og_below(g, 16) << 20) | ((uint32_t)og_below(g, 16) << 5);
             for (int i = 0; i < 16; i++)
@@ -67,13 +94,16 @@ static void sd_map(struct ogen *g, const struct sdgen *s, uint32_t va, bool oa32
             return;
         }
         /* page table */
-        uint64_t l2 = og_pct(g, 2) ? OUTSIDE_RAM + (og_below(g, 1u << 20) << 10)
-                                   : og_alloc_table(g, 1024, 1024);
+        const bool noaccess = !(sd_dacr(s, dom >> 5) & 1);
+        uint64_t l2 = og_pct(g, 2) && !noaccess ? OUTSIDE_RAM + (og_below(g, 1u << 20) << 10)
+                                                : og_alloc_table(g, 1024, 1024);
         if (!l2)
             return;
         uint32_t pxn_ns = (uint32_t)og_rand(g) & 0xc;
         d = (uint32_t)l2 | 1 | pxn_ns | dom;
         og_w32(g, slot, d);
+        if (noaccess)
+            sd_fill_l2(g, l2);
         if (l2 >= OUTSIDE_RAM)
             return;
     }
@@ -84,6 +114,8 @@ static void sd_map(struct ogen *g, const struct sdgen *s, uint32_t va, bool oa32
     if (og_r32(g, s2))
         return;
     uint32_t r = (uint32_t)og_rand(g);
+    if (sd_dacr(s, (d >> 5) & 15) != 1)
+        r |= 1u << 4;    /* AP[0] */
     if (og_pct(g, 30)) { /* large page: 16 identical entries */
         uint64_t first = s2 & ~(uint64_t)63;
         for (int i = 0; i < 16; i++)
@@ -104,7 +136,7 @@ static void sd_map(struct ogen *g, const struct sdgen *s, uint32_t va, bool oa32
     og_w32(g, s2, e);
 }
 
-int gen_short(struct ogen *g, struct ojob *j, uint32_t nmaps, unsigned n, bool oa32)
+int gen_short(struct ogen *g, struct ojob *j, uint32_t nmaps, unsigned n, bool oa32, bool pl1)
 {
     struct sdgen s;
     s.n = n; /* every TTBCR.N from 0 to 7, twice */
@@ -121,16 +153,27 @@ int gen_short(struct ogen *g, struct ojob *j, uint32_t nmaps, unsigned n, bool o
     uint32_t dacr = 0;
     for (int d = 0; d < 16; d++) {
         /* QEMU 7.2 aborts (arm_fi_to_lfsc) on a Domain fault of an ATS1C* operation issued
-         * from Hyp mode, so domains are Client or Manager here; Domain faults are covered by
-         * the unit tests. See README.md. */
-        static const uint32_t pick[8] = {1, 1, 1, 1, 1, 3, 3, 1};
-        dacr |= pick[og_below(g, 8)] << (2 * d);
+         * from Hyp mode, so there domains are Client or Manager; at PL1 (pl1) they may also
+         * be No access or reserved. See README.md. */
+        static const uint32_t hyp[8] = {1, 1, 1, 1, 1, 3, 3, 1};
+        static const uint32_t pl1d[8] = {1, 1, 1, 1, 3, 0, 0, 2};
+        dacr |= (pl1 ? pl1d : hyp)[og_below(g, 8)] << (2 * d);
     }
+    if (pl1) /* domain 15: the program's own identity map, Manager */
+        dacr |= 3u << 30;
     j->dacr = dacr;
+    s.dacr = dacr;
     j->mair = og_rand(g); /* PRRR/NMRR */
     j->sctlr = SCTLR_BASE | SCTLR_M | (og_pct(g, 50) ? SCTLR_AFE : 0) |
-               (og_pct(g, 30) ? SCTLR_TRE : 0) | (og_pct(g, 15) ? SCTLR_WXN : 0) |
+               (og_pct(g, 30) ? SCTLR_TRE : 0) | (og_pct(g, 15) && !pl1 ? SCTLR_WXN : 0) |
                (og_pct(g, 15) ? SCTLR_UWXN : 0);
+    if (pl1) {
+        /* The program runs with this MMU on: identity sections for [RAM base, table area),
+         * PL1 read/write (AP=001, so also with AFE=1), Normal memory, executable. */
+        for (uint32_t v = (uint32_t)ORACLE_RAM_BASE; v < (uint32_t)ORACLE_TABLE_PA; v += 0x100000)
+            og_w32(g, sd_l1_slot(&s, v),
+                   v | 2u | (15u << 5) | (1u << 10) | (1u << 12) | (1u << 3) | (1u << 2));
+    }
     uint32_t base[8], span[8];
     for (int c = 0; c < 8; c++) {
         span[c] = 1u << (12 + og_below(g, 21));

@@ -358,7 +358,7 @@ int gen_a32s12_job(struct ogen *g, struct ojob *j, uint32_t nmaps, bool lpae, un
             og_w64(g, slot, ldg_leaf(g, &s2, 2, oa) | (og_pct(g, 85) ? 1ull << 6 : 0));
     }
     uint64_t t0 = g->next_table;
-    if ((lpae ? gen_lpae(g, j, nmaps, true) : gen_short(g, j, nmaps, n, true)) != 0)
+    if ((lpae ? gen_lpae(g, j, nmaps, true) : gen_short(g, j, nmaps, n, true, false)) != 0)
         return -1;
     s2_map_tables(g, &s2, t0, g->next_table, 0);
     j->hcr = HCR_VM; /* RW=0: EL1 is AArch32 */

@@ -19,17 +19,19 @@
 #define PAR_LPAE (1ull << 11)
 #define PAR_SS (1ull << 1)
 #define PAR_MARK (1ull << 62)
+#define PAR_MARK_SHORT (1ull << 61)
 
-enum { T_SHORT, T_LPAE, T_ENUM, T_COUNT };
+enum { T_SHORT, T_LPAE, T_PL1, T_ENUM, T_COUNT };
 static struct otally tally[T_COUNT] = {
     {.name = "AArch32 short-descriptor (ATS1CPR/ATS1CPW/ATS1CUR)"},
     {.name = "AArch32 LPAE long-descriptor (ATS1CPR/ATS1CPW/ATS1CUR)"},
+    {.name = "AArch32 short-descriptor at PL1, MMU on, with No-access domains (ATS1CPR/CPW/CUR)"},
     {.name = "AArch32 page enumeration (armvmi_enum_ranges) vs ATS1CPR ('mapped' counts ranges)"},
 };
 static int jkind[512];
 /* Coverage of agreeing mapped results: short by kind (section, supersection, large, small) and
  * TTBCR.N; LPAE by leaf level (1..3) and TTBR; both by TTBR1. */
-static unsigned long cov_sd[4], cov_n[8], cov_ld[4], cov_ttbr1[2];
+static unsigned long cov_sd[4], cov_n[8], cov_ld[4], cov_ttbr1[T_COUNT];
 
 /* ---- checking ---- */
 
@@ -41,14 +43,16 @@ static void par_decode(uint64_t par, struct oanswer *a)
     if (!a->fault) {
         if (par & PAR_LPAE)
             a->pa = par & 0xfffffff000ull;
-        else if (par & PAR_SS) /* supersection: PA[39:32] in PAR[23:16] */
-            a->pa = (par & 0xff000000ull) | (((par >> 16) & 0xff) << 32);
-        else
+        else if (par & PAR_SS) { /* supersection: PAR holds PA[31:24] (QEMU leaves [39:32] out) */
+            a->pa = par & 0xff000000ull;
+            a->pa_low32 = true;
+        } else
             a->pa = par & 0xfffff000ull;
         return;
     }
     a->known = true;
-    if ((par & PAR_LPAE) || (par & PAR_MARK)) {
+    a->stage_unknown = (par & PAR_MARK_SHORT) != 0;
+    if (((par & PAR_LPAE) || (par & PAR_MARK)) && !(par & PAR_MARK_SHORT)) {
         unsigned fst = (par >> 1) & 0x3f;
         a->level = fst & 3;
         a->stage_unknown = (par & PAR_MARK) != 0;
@@ -124,7 +128,7 @@ static void par_decode(uint64_t par, struct oanswer *a)
 static void check_job(struct ogen *g, unsigned jn, struct ojob *j, int kind)
 {
     struct armvmi_tt_config c = {0};
-    c.regime = kind == T_SHORT ? ARMVMI_REGIME_A32_SHORT : ARMVMI_REGIME_A32_LPAE;
+    c.regime = kind == T_LPAE ? ARMVMI_REGIME_A32_LPAE : ARMVMI_REGIME_A32_SHORT;
     c.tcr = j->tcr;
     c.ttbr0 = j->ttbr0;
     c.ttbr1 = j->ttbr1;
@@ -157,7 +161,7 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, int kind)
                 bool hi = r.steps[0].table == (j->ttbr1 & 0xffffffc000ull) ||
                           (kind == T_LPAE && r.steps[0].table == (j->ttbr1 & 0xffffffffe0ull));
                 cov_ttbr1[kind] += hi;
-                if (kind == T_SHORT) {
+                if (kind != T_LPAE) {
                     cov_sd[r.supersection        ? 1
                            : r.size == (1 << 20) ? 0
                            : r.size == 65536     ? 2
@@ -202,15 +206,19 @@ int main(int argc, char **argv)
     }
     const uint32_t nva = 7000 * scale / 100 + 10, nmaps = 2500 * scale / 100 + 10;
     unsigned nj = 0;
-    int maxjobs = getenv("ORACLE_JOBS") ? atoi(getenv("ORACLE_JOBS")) : 32;
-    for (int k = 0; k < maxjobs && k < 32; k++) {
-        int kind = k & 1 ? T_LPAE : T_SHORT;
-        struct ojob *j = og_job(&g, OMODE_A32_S1, nva);
+    /* 32 jobs from Hyp mode (short and LPAE alternately), then 16 short-descriptor jobs at
+     * PL1 (they must come last: the program stays in SVC mode). */
+    int maxjobs = getenv("ORACLE_JOBS") ? atoi(getenv("ORACLE_JOBS")) : 48;
+    int first = getenv("ORACLE_FIRST") ? atoi(getenv("ORACLE_FIRST")) : 0;
+    for (int k = first; k < maxjobs && k < 48; k++) {
+        int kind = k >= 32 ? T_PL1 : k & 1 ? T_LPAE : T_SHORT;
+        struct ojob *j = og_job(&g, kind == T_PL1 ? OMODE_A32_PL1 : OMODE_A32_S1, nva);
         if (!j)
             break;
         g.table_limit = g.next_table + (12ull << 20);
-        int rc = kind == T_SHORT ? gen_short(&g, j, nmaps, (unsigned)(k / 2) % 8, false)
-                                 : gen_lpae(&g, j, nmaps, false);
+        int rc = kind == T_LPAE
+                     ? gen_lpae(&g, j, nmaps, false)
+                     : gen_short(&g, j, nmaps, (unsigned)(k / 2) % 8, false, kind == T_PL1);
         if (rc != 0) {
             g.mb->njobs--;
             continue;

@@ -137,6 +137,15 @@ static void test_faults_domain_af_external(void **state)
     xlate(0x01100000u, ARMVMI_ACC_READ);
     assert_int_equal(T.fault, ARMVMI_FAULT_ACCESS_FLAG);
     assert_int_equal(T.fault_level, 1);
+    /* the Access flag is checked during the walk, before the domain: also for Manager and
+     * No-access domains */
+    C.dacr = 3u << 8;
+    xlate(0x01100000u, ARMVMI_ACC_READ);
+    assert_int_equal(T.fault, ARMVMI_FAULT_ACCESS_FLAG);
+    C.dacr = 0;
+    xlate(0x01100000u, ARMVMI_ACC_READ);
+    assert_int_equal(T.fault, ARMVMI_FAULT_ACCESS_FLAG);
+    C.dacr = 1u << 8;
     /* page table outside memory */
     tmem_w32(&M, L1_0 + 0x012 * 4, PT(0x90000000u, 4));
     xlate(0x01200000u, 0);
