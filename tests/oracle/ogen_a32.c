@@ -95,8 +95,11 @@ static void sd_map(struct ogen *g, const struct sdgen *s, uint32_t va, bool oa32
         }
         /* page table */
         const bool noaccess = !(sd_dacr(s, dom >> 5) & 1);
-        uint64_t l2 = og_pct(g, 2) && !noaccess ? OUTSIDE_RAM + (og_below(g, 1u << 20) << 10)
-                                                : og_alloc_table(g, 1024, 1024);
+        /* a level-2 table outside RAM (under stage 2 it may land on arbitrary RAM contents,
+         * hence Client domains only, where QEMU also checks AF first) */
+        uint64_t l2 = og_pct(g, 2) && sd_dacr(s, dom >> 5) == 1
+                          ? OUTSIDE_RAM + (og_below(g, 1u << 20) << 10)
+                          : og_alloc_table(g, 1024, 1024);
         if (!l2)
             return;
         uint32_t pxn_ns = (uint32_t)og_rand(g) & 0xc;

@@ -347,15 +347,19 @@ int gen_a32s12_job(struct ogen *g, struct ojob *j, uint32_t nmaps, bool lpae, un
         return -1;
     /* QEMU 7.2 mishandles stage-1 table reads that stage 2 sends outside RAM (an Address
      * size fault, or a read from elsewhere; the walker: an External abort), so here stage 2
-     * outputs stay inside guest RAM. See README.md. */
-    const uint64_t bsz = ldg_level_size(&s2, 2);
+     * outputs stay inside the table area of guest RAM, which does not change while QEMU runs
+     * (results do). Level-2 blocks (2MB, 32MB), or 64K pages for the 64K granule. See
+     * README.md. */
+    const int lv = s2.gran == 16 ? 3 : 2;
+    const uint64_t bsz = ldg_level_size(&s2, lv);
+    const uint64_t area = ORACLE_RAM_BASE + ORACLE_RAM_SIZE - ORACLE_TABLE_PA;
     for (uint64_t ipa = 0; ipa < 0x100000000ull; ipa += bsz) {
         if (ipa + bsz > ORACLE_RAM_BASE && ipa < ORACLE_RAM_BASE + ORACLE_RAM_SIZE)
             continue;
-        uint64_t slot = ldg_slot(g, &s2, ipa, 2);
-        uint64_t oa = ORACLE_RAM_BASE + (og_below(g, ORACLE_RAM_SIZE) & ~(bsz - 1));
+        uint64_t slot = ldg_slot(g, &s2, ipa, lv);
+        uint64_t oa = ORACLE_TABLE_PA + (og_below(g, area - bsz) & ~(bsz - 1));
         if (slot && !og_r64(g, slot))
-            og_w64(g, slot, ldg_leaf(g, &s2, 2, oa) | (og_pct(g, 85) ? 1ull << 6 : 0));
+            og_w64(g, slot, ldg_leaf(g, &s2, lv, oa) | (og_pct(g, 85) ? 1ull << 6 : 0));
     }
     uint64_t t0 = g->next_table;
     if ((lpae ? gen_lpae(g, j, nmaps, true) : gen_short(g, j, nmaps, n, true, false)) != 0)
