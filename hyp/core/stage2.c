@@ -96,14 +96,18 @@ void stage2_build(void)
 
     s2_parange();
     s2_root = &s2_root_tables[0][0];
-    /* Low I/O: everything below RAM except, with the virtual GIC, the GIC's 16MB (distributor,
-     * ITS, redistributors), which traps and is emulated. */
+    /* Low I/O: everything below RAM except fw_cfg and, with the virtual GIC, the GIC's 16MB
+     * (distributor, ITS, redistributors), which traps and is emulated. */
     if (vgic_enabled) {
         s2_map(0, PLAT_GICD_BASE, S2_DEVICE);
-        s2_map(PLAT_GIC_END, PLAT_LOWIO_END - PLAT_GIC_END, S2_DEVICE);
+        s2_map(PLAT_GIC_END, PLAT_FWCFG_BASE - PLAT_GIC_END, S2_DEVICE);
     } else {
-        s2_map(0, PLAT_LOWIO_END, S2_DEVICE);
+        s2_map(0, PLAT_FWCFG_BASE, S2_DEVICE);
     }
+    /* fw_cfg is never mapped: its DMA interface writes any physical address, the carve-out
+     * included (and the guest DTB does not list it). */
+    s2_map(PLAT_FWCFG_BASE + PLAT_FWCFG_SIZE, PLAT_LOWIO_END - PLAT_FWCFG_BASE - PLAT_FWCFG_SIZE,
+           S2_DEVICE);
     /* Guest RAM: all of it but the carve-out, which is never mapped. */
     if (cb > bootinfo->ram_base)
         s2_map(bootinfo->ram_base, cb - bootinfo->ram_base, S2_NORMAL);

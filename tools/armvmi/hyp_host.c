@@ -162,7 +162,7 @@ static int node_by_compat(void *fdt, const char *compat)
 }
 
 /* Guest DTB: QEMU's own with the carve-out removed from /memory, the ITS (which the
- * hypervisor does not virtualize) hidden, /chosen and psci set for this boot. */
+ * hypervisor does not virtualize) and fw_cfg (DMA) hidden, /chosen and psci set for this boot. */
 static int make_guest_dtb(const struct hyp_boot *b, const char *in, const char *out,
                           unsigned long long initrd_start, unsigned long long initrd_end, char *err,
                           size_t errlen)
@@ -201,6 +201,10 @@ static int make_guest_dtb(const struct hyp_boot *b, const char *in, const char *
     node = fdt_path_offset(fdt, "/psci");
     if (node >= 0)
         r |= fdt_setprop_string(fdt, node, "method", "smc");
+    /* fw_cfg's DMA interface could write the carve-out: the hypervisor does not map it. */
+    node = node_by_compat(fdt, "qemu,fw-cfg-mmio");
+    if (node >= 0)
+        r |= fdt_del_node(fdt, node);
     node = node_by_compat(fdt, "arm,gic-v3-its");
     if (node >= 0)
         r |= fdt_del_node(fdt, node);

@@ -287,6 +287,10 @@ void tg_main(void)
     t(exc_new() && ec() == 0x25 && (tg_exc.esr & 0x3f) == 0x10 && tg_exc.far == CARVE + 0x100,
       "read of the carve-out: data abort, external, FAR = address", tg_exc.esr);
     exc_mark();
+    r = *(volatile u32 *)(0x09020000UL + 0x8); /* fw_cfg: DMA-capable, never mapped */
+    t(exc_new() && ec() == 0x25 && (tg_exc.esr & 0x3f) == 0x10,
+      "fw_cfg (DMA-capable device) is not reachable: data abort", tg_exc.esr);
+    exc_mark();
     *(volatile u32 *)(CARVE + 0xf00000) = 0xbad;
     t(exc_new() && ec() == 0x25 && (tg_exc.esr & (1u << 6)),
       "write to the carve-out: data abort with WnR", tg_exc.esr);
