@@ -146,9 +146,9 @@ static u64 gicr_access(struct access *a, unsigned cpu)
         if ((o == GICR_IIDR || o >= GICR_IDREGS) && !a->write && a->size == 4)
             return phys_read(a->pa, 4);
         if (o == GICR_WAKER && a->size == 4) {
-            if (a->write)
-                phys_write(a->pa, 4, a->val & GICR_WAKER_PSLEEP);
-            return a->write ? 0 : phys_read(a->pa, 4);
+            /* The hypervisor keeps every redistributor awake (it needs its own SGI and the
+             * maintenance interrupt): sleep requests are ignored, reads show it awake. */
+            return a->write ? 0 : phys_read(a->pa, 4) & ~(u64)GICR_WAKER_PSLEEP;
         }
         return 0; /* PROPBASER, PENDBASER, LPI registers: RAZ/WI */
     }
