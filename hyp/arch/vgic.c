@@ -67,10 +67,17 @@ static void gicd_wait_rwp(void)
         ;
 }
 
+/* Interrupt lines the distributor implements (GICD_TYPER.ITLinesNumber), read once. */
 unsigned vgic_nr_irqs(void)
 {
-    unsigned n = 32 * (GICD_TYPER_ITLINES(mmio_read32(PLAT_GICD_BASE + GICD_TYPER)) + 1);
-    return n > 1020 ? 1020 : n;
+    static unsigned n;
+
+    if (!n) {
+        n = 32 * (GICD_TYPER_ITLINES(mmio_read32(PLAT_GICD_BASE + GICD_TYPER)) + 1);
+        if (n > 1020)
+            n = 1020;
+    }
+    return n;
 }
 
 /* Physical distributor: all SPIs group 1, disabled, default priority, routed to CPU 0. */
