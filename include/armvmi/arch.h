@@ -53,7 +53,13 @@ enum armvmi_feature {
  * - AArch32 short: tcr = TTBCR, ttbr0/ttbr1 (32-bit), dacr, sctlr (AFE, TRE, UWXN, WXN),
  *   prrr/nmrr (used only to report attributes when SCTLR.TRE=1).
  * - AArch32 LPAE: tcr = TTBCR, ttbr0/ttbr1 (64-bit), mair = MAIR1:MAIR0, sctlr.
- * - Stage 2 (REGIME_STAGE2, or any AArch64/AArch32 stage 1 with stage2=true): vtcr, vttbr.
+ * - Stage 2 (REGIME_STAGE2, or any AArch64/AArch32 stage 1 with stage2=true): vtcr, vttbr,
+ *   in the VTCR_EL2/VTTBR_EL2 format of an AArch64 EL2 (an AArch32 EL2's VTCR is not
+ *   supported).
+ * Where the architecture leaves a choice (CONSTRAINED UNPREDICTABLE), the walker takes the one
+ * QEMU takes: out-of-range TnSZ is clamped; an IPA size above the PA size faults at level 0;
+ * TTBR/VTTBR base bits below the table size are ignored. TCR.HA/HD are honoured as if the CPU
+ * had FEAT_HAFDBS (AF=0 does not fault; DBM=1 makes a page writable).
  */
 struct armvmi_tt_config {
     enum armvmi_regime regime;
