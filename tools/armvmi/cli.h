@@ -88,6 +88,12 @@ struct cli_vaopts {
 int cli_vaopt(struct cli_vaopts *o, int opt, const char *arg);
 /* The context those options describe on target h (a live VM must be paused). */
 int cli_vactx(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *ctx);
+/* Pause h and build the context; on success end with armvmi_resume(h). Prints its errors. */
+int cli_va_begin(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *ctx);
+
+/* "rwx"-style permissions (ARMVMI_PERM_* bits) and "4K"/"2M"/"1G"-style sizes. */
+void cli_perm_str(uint8_t perm, char out[4]);
+const char *cli_size_str(uint64_t size, char *buf, size_t len);
 
 /* Commands */
 int cmd_translate(struct cli *c, int argc, char **argv);

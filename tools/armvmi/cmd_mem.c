@@ -107,15 +107,7 @@ static int addr_opt(struct target_addr *t, int o, const char *arg)
 /* Prepare a virtual target (pauses h: undo with armvmi_resume). */
 static int addr_begin(armvmi_t *h, struct target_addr *t)
 {
-    if (!t->virt)
-        return 0;
-    if (armvmi_pause(h))
-        return cli_lib_err("cannot pause the VM");
-    if (cli_vactx(h, &t->vo, &t->ctx)) {
-        armvmi_resume(h);
-        return 1;
-    }
-    return 0;
+    return t->virt ? cli_va_begin(h, &t->vo, &t->ctx) : 0;
 }
 
 static void addr_end(armvmi_t *h, struct target_addr *t)

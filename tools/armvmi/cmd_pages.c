@@ -23,14 +23,6 @@ struct pages_ctx {
     uint64_t shown, bytes;
 };
 
-static void perm3(uint8_t p, char out[4])
-{
-    out[0] = (p & ARMVMI_PERM_R) ? 'r' : '-';
-    out[1] = (p & ARMVMI_PERM_W) ? 'w' : '-';
-    out[2] = (p & ARMVMI_PERM_X) ? 'x' : '-';
-    out[3] = 0;
-}
-
 static int on_range(void *arg, const struct armvmi_range *r)
 {
     struct pages_ctx *p = arg;
@@ -38,8 +30,8 @@ static int on_range(void *arg, const struct armvmi_range *r)
     if ((end != 0 && end <= p->from) || r->va >= p->to)
         return 0;
     char e0[4], e1[4];
-    perm3(r->perm_el0, e0);
-    perm3(r->perm_el1, e1);
+    cli_perm_str(r->perm_el0, e0);
+    cli_perm_str(r->perm_el1, e1);
     p->shown++;
     p->bytes += r->size;
     if (p->c->json) {
@@ -57,19 +49,9 @@ static int on_range(void *arg, const struct armvmi_range *r)
     if (p->shown == 1)
         printf("%-37s %-18s %9s %5s %3s %3s %3s %4s %s\n", "VIRTUAL", "PHYSICAL", "SIZE", "LEAF",
                "LVL", "EL1", "EL0", "ATTR", "FLAGS");
-    char sz[16], leaf[8];
-    if (r->size >= (1ull << 30))
-        snprintf(sz, sizeof(sz), "%lluG", (unsigned long long)(r->size >> 30));
-    else if (r->size >= (1ull << 20))
-        snprintf(sz, sizeof(sz), "%lluM", (unsigned long long)(r->size >> 20));
-    else
-        snprintf(sz, sizeof(sz), "%lluK", (unsigned long long)(r->size >> 10));
-    if (r->page_size >= (1ull << 30))
-        snprintf(leaf, sizeof(leaf), "%lluG", (unsigned long long)(r->page_size >> 30));
-    else if (r->page_size >= (1ull << 20))
-        snprintf(leaf, sizeof(leaf), "%lluM", (unsigned long long)(r->page_size >> 20));
-    else
-        snprintf(leaf, sizeof(leaf), "%lluK", (unsigned long long)(r->page_size >> 10));
+    char sz[16], leaf[16];
+    cli_size_str(r->size, sz, sizeof(sz));
+    cli_size_str(r->page_size, leaf, sizeof(leaf));
     printf("%016llx-%016llx  %016llx %9s %5s %3d %3s %3s %4u %s%s\n", (unsigned long long)r->va,
            (unsigned long long)(r->va + r->size - 1), (unsigned long long)r->pa, sz, leaf, r->level,
            e1, e0, r->attrindx, r->ng ? "nG" : "G", r->ns ? " NS" : "");
@@ -129,20 +111,15 @@ int cmd_pages(struct cli *c, int argc, char **argv)
     armvmi_t *h;
     if (cli_open(c, &h))
         return 1;
-    int rc = 0;
-    if (armvmi_pause(h)) {
-        rc = cli_lib_err("cannot pause the VM");
-        armvmi_close(h);
-        return rc;
-    }
     struct armvmi_tt_config ctx;
     struct armvmi_enum_stats st = {0};
     p.arr = json_array();
-    if (cli_vactx(h, &vo, &ctx))
-        rc = 1;
-    else if (armvmi_va_ranges(h, &ctx, max_tables, on_range, &p, &st))
-        rc = cli_lib_err("pages");
-    armvmi_resume(h);
+    int rc = cli_va_begin(h, &vo, &ctx);
+    if (!rc) {
+        if (armvmi_va_ranges(h, &ctx, max_tables, on_range, &p, &st))
+            rc = cli_lib_err("pages");
+        armvmi_resume(h);
+    }
     armvmi_close(h);
     if (rc) {
         json_decref(p.arr);

@@ -97,28 +97,20 @@ int cli_vactx(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *
     return 0;
 }
 
-static void perm_str(uint8_t p, char out[4])
-{
-    out[0] = (p & ARMVMI_PERM_R) ? 'r' : '-';
-    out[1] = (p & ARMVMI_PERM_W) ? 'w' : '-';
-    out[2] = (p & ARMVMI_PERM_X) ? 'x' : '-';
-    out[3] = 0;
-}
-
-static const char *size_str(uint64_t size, char *buf, size_t len)
-{
-    if (size >= (1ull << 30))
-        snprintf(buf, len, "%llu GiB", (unsigned long long)(size >> 30));
-    else if (size >= (1ull << 20))
-        snprintf(buf, len, "%llu MiB", (unsigned long long)(size >> 20));
-    else
-        snprintf(buf, len, "%llu KiB", (unsigned long long)(size >> 10));
-    return buf;
-}
-
 static const char *const sh_names[4] = {"non-shareable", "reserved", "outer", "inner"};
 
 /* One walk step in words, for someone learning ARM paging. */
+int cli_va_begin(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *ctx)
+{
+    if (armvmi_pause(h))
+        return cli_lib_err("cannot pause the VM");
+    if (cli_vactx(h, o, ctx)) {
+        armvmi_resume(h);
+        return 1;
+    }
+    return 0;
+}
+
 static void print_step(const struct armvmi_translation *t, const struct armvmi_tt_config *c,
                        unsigned i)
 {
@@ -199,12 +191,12 @@ static void print_text(const struct armvmi_translation *t, const struct armvmi_t
         return;
     }
     char sz[32], p0[4], p1[4];
-    perm_str(t->perm_el0, p0);
-    perm_str(t->perm_el1, p1);
+    cli_perm_str(t->perm_el0, p0);
+    cli_perm_str(t->perm_el1, p1);
     printf("=> PA 0x%016llx", (unsigned long long)t->pa);
     if (c->stage2)
         printf(" (IPA 0x%llx)", (unsigned long long)t->ipa);
-    printf("  %s %s at level %d%s\n", size_str(t->size, sz, sizeof(sz)),
+    printf("  %s %s at level %d%s\n", cli_size_str(t->size, sz, sizeof(sz)),
            t->level == 3 || (c->regime == ARMVMI_REGIME_A32_SHORT && t->size < (1u << 20))
                ? "page"
                : "block",
@@ -231,8 +223,8 @@ static json_t *to_json(const struct armvmi_translation *t, const struct armvmi_t
             json_object_set_new(o, "fault_ipa", json_integer((json_int_t)t->fault_ipa));
     } else {
         char p0[4], p1[4];
-        perm_str(t->perm_el0, p0);
-        perm_str(t->perm_el1, p1);
+        cli_perm_str(t->perm_el0, p0);
+        cli_perm_str(t->perm_el1, p1);
         json_object_set_new(o, "pa", json_integer((json_int_t)t->pa));
         json_object_set_new(o, "ipa", json_integer((json_int_t)t->ipa));
         json_object_set_new(o, "size", json_integer((json_int_t)t->size));
@@ -327,21 +319,14 @@ int cmd_translate(struct cli *c, int argc, char **argv)
     armvmi_t *h;
     if (cli_open(c, &h))
         return 1;
-    int rc = 0;
-    if (armvmi_pause(h)) {
-        rc = cli_lib_err("cannot pause the VM");
-        armvmi_close(h);
-        return rc;
-    }
     struct armvmi_tt_config ctx;
     struct armvmi_translation *t = calloc(1, sizeof(*t));
-    if (!t)
-        rc = cli_err("out of memory.");
-    else if (cli_vactx(h, &vo, &ctx))
-        rc = 1;
-    else if (armvmi_translate_uncached(h, &ctx, va, access, t))
-        rc = cli_lib_err("translate");
-    armvmi_resume(h);
+    int rc = t ? cli_va_begin(h, &vo, &ctx) : cli_err("out of memory.");
+    if (!rc) {
+        if (armvmi_translate_uncached(h, &ctx, va, access, t))
+            rc = cli_lib_err("translate");
+        armvmi_resume(h);
+    }
     armvmi_close(h);
     if (!rc) {
         if (c->json)

@@ -219,3 +219,22 @@ int cli_progress(void *arg, uint64_t done, uint64_t total)
         fputc('\n', stderr);
     return 0;
 }
+
+void cli_perm_str(uint8_t perm, char out[4])
+{
+    out[0] = (perm & ARMVMI_PERM_R) ? 'r' : '-';
+    out[1] = (perm & ARMVMI_PERM_W) ? 'w' : '-';
+    out[2] = (perm & ARMVMI_PERM_X) ? 'x' : '-';
+    out[3] = 0;
+}
+
+const char *cli_size_str(uint64_t size, char *buf, size_t len)
+{
+    if (size >= (1ull << 30) && !(size & ((1ull << 30) - 1)))
+        snprintf(buf, len, "%lluG", (unsigned long long)(size >> 30));
+    else if (size >= (1ull << 20) && !(size & ((1ull << 20) - 1)))
+        snprintf(buf, len, "%lluM", (unsigned long long)(size >> 20));
+    else
+        snprintf(buf, len, "%lluK", (unsigned long long)(size >> 10));
+    return buf;
+}
