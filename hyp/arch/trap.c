@@ -3,6 +3,7 @@
  */
 #include <hyp/arch.h>
 #include <hyp/console.h>
+#include <hyp/psci.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
 
@@ -299,7 +300,11 @@ void hyp_trap(struct regs *r, u64 kind)
 void hyp_self_trap(struct regs *r, u64 kind)
 {
     static const char *const kinds[] = {"synchronous", "IRQ", "FIQ", "SError"};
+    static u32 nested;
 
+    /* A fault while reporting a fault: skip the report, just stop the machine. */
+    if (__atomic_fetch_add(&nested, 1, __ATOMIC_RELAXED) > 4)
+        smc_call(PSCI_SYSTEM_OFF, 0, 0, 0);
     trap_report("exception taken at EL2", r, read_esr_el2());
     hyp_panic("%s exception in the hypervisor at 0x%lx", kinds[kind & 3], r->elr);
 }
