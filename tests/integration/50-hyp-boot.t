@@ -4,7 +4,7 @@
 # vCPUs; /proc/cpuinfo shows every vCPU; poweroff ends QEMU; reboot reboots.
 source "$(dirname "$0")/../../hyp/tests/lib.sh"
 hyp_require
-echo "1..23"
+echo "1..27"
 
 check "hypervisor ELF and boot harness are built" test -r "$HYP_ELF" -a -x "$HYP_BOOT"
 if ! hyp_guest_kit; then
@@ -41,4 +41,16 @@ for smp in 1 2 4; do
 	fi
 	vm_kill
 done
+
+# The same kernel with the PSCI conduit set to HVC in its DTB: secondaries start over HVC.
+ARMVMI_HYP_PSCI=hvc vm_start hvc --smp 2 --mem 512
+check "psci=hvc: guest reaches init with 2 vCPUs" wait_log '^ARMVMI-INIT-READY' 240
+sleep 1
+vm_run 'grep -c ^processor /proc/cpuinfo' 60
+check "psci=hvc: /proc/cpuinfo shows 2 vCPUs" test "$OUT" = 2
+printf 'poweroff\n' >&3
+check "psci=hvc: poweroff over HVC ends QEMU" wait_exit 60
+check "psci=hvc: the guest's PSCI calls arrived as HVC exits (EC 0x16), not SMC" \
+	bash -c "tr -d '\r' <'$VM_LOG' | grep -E '\[hyp\] cpu0: [0-9]+ exits: ' | grep -q 'ec16 ' && ! tr -d '\r' <'$VM_LOG' | grep -E '\[hyp\] cpu0: [0-9]+ exits: ' | grep -q 'ec17 '"
+vm_kill
 exit $T_FAIL

@@ -198,9 +198,12 @@ static int make_guest_dtb(const struct hyp_boot *b, const char *in, const char *
     r |= fdt_setprop_string(fdt, node, "bootargs", bootargs);
     r |= fdt_setprop_u64(fdt, node, "linux,initrd-start", initrd_start);
     r |= fdt_setprop_u64(fdt, node, "linux,initrd-end", initrd_end);
+    /* PSCI conduit: SMC (trapped by HCR_EL2.TSC) unless ARMVMI_HYP_PSCI=hvc; both work. */
     node = fdt_path_offset(fdt, "/psci");
     if (node >= 0)
-        r |= fdt_setprop_string(fdt, node, "method", "smc");
+        r |= fdt_setprop_string(
+            fdt, node, "method",
+            getenv("ARMVMI_HYP_PSCI") && !strcmp(getenv("ARMVMI_HYP_PSCI"), "hvc") ? "hvc" : "smc");
     /* fw_cfg's DMA interface could write the carve-out: the hypervisor does not map it. */
     node = node_by_compat(fdt, "qemu,fw-cfg-mmio");
     if (node >= 0)

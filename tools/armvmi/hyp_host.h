@@ -19,6 +19,7 @@ struct hyp_boot {
  * range set, psci method) and append the boot arguments (-kernel hyp.elf, -device loader,...)
  * to *argv (a malloc'd NULL-terminated array of malloc'd strings of length *argc, grown with
  * realloc). Returns 0, or -1 with one clear sentence in err. The environment variable
+ * ARMVMI_HYP_PSCI=hvc makes the guest DTB's PSCI method "hvc" (default "smc").
  * ARMVMI_HYP_GIC=passthrough hands the physical GIC to the guest (debugging only); the
  * default is the virtual GIC. */
 int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *err, size_t errlen);
