@@ -101,12 +101,16 @@ void smccc_handle(struct regs *r)
     struct vcpu *v = vcpu_current();
     s64 ret;
 
+    /* SMCCC: SMC32/HVC32 calls pass 32-bit arguments; the upper halves are ignored. */
+    u64 mask = (fid & PSCI_FN64) ? ~0UL : 0xffffffffUL;
+    u64 a1 = r->x[1] & mask, a2 = r->x[2] & mask, a3 = r->x[3] & mask;
+
     switch (fid) {
     case SMCCC_VERSION:
         ret = 0x10001; /* SMCCC 1.1 */
         break;
     case SMCCC_ARCH_FEATURES:
-        ret = r->x[1] == SMCCC_VERSION ? PSCI_SUCCESS : SMCCC_NOT_SUPPORTED;
+        ret = a1 == SMCCC_VERSION ? PSCI_SUCCESS : SMCCC_NOT_SUPPORTED;
         break;
     case PSCI_VERSION:
         ret = 0x10001; /* PSCI 1.1 */
@@ -124,11 +128,11 @@ void smccc_handle(struct regs *r)
         hyp_panic("firmware CPU_OFF returned %ld", ret);
     case PSCI_CPU_ON:
     case PSCI_CPU_ON | PSCI_FN64:
-        ret = psci_cpu_on(r->x[1], r->x[2], r->x[3]);
+        ret = psci_cpu_on(a1, a2, a3);
         break;
     case PSCI_AFFINITY_INFO:
     case PSCI_AFFINITY_INFO | PSCI_FN64:
-        ret = psci_affinity_info(r->x[1], r->x[2]);
+        ret = psci_affinity_info(a1, a2);
         break;
     case PSCI_MIGRATE_INFO_TYPE:
         ret = 2; /* Trusted OS not present, no migration needed */
@@ -144,10 +148,10 @@ void smccc_handle(struct regs *r)
         smc_call(PSCI_SYSTEM_RESET, 0, 0, 0);
         hyp_panic("firmware SYSTEM_RESET returned");
     case PSCI_FEATURES:
-        ret = psci_features(r->x[1] & 0xffffffffUL);
+        ret = psci_features(a1 & 0xffffffffUL);
         break;
     case ARMVMI_HVC_EXITS:
-        ret = (s64)vcpu_exit_count((unsigned)r->x[1]);
+        ret = (s64)vcpu_exit_count((unsigned)a1);
         break;
     default:
         if (report_allowed())
