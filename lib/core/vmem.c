@@ -144,15 +144,10 @@ int armvmi_vactx_from_vcpu(armvmi_t *h, unsigned vcpu, int regime_override,
     return 0;
 }
 
+/* The walkers' read callback: the handle's own physical reads. */
 static int phys_read(void *arg, uint64_t pa, void *buf, size_t len)
 {
-    struct armvmi *h = arg;
-    const struct armvmi_region *r = armvmi_region_find(h, pa, len);
-    if (r && r->host) {
-        memcpy(buf, r->host + (pa - r->base), len);
-        return 0;
-    }
-    return h->ops->read_pa ? h->ops->read_pa(h, pa, buf, len) : -1;
+    return armvmi_read_pa(arg, pa, buf, len) ? -1 : 0;
 }
 
 int armvmi_translate_uncached(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va,

@@ -142,6 +142,8 @@ static int gdb_up(struct armvmi *h)
 
 static int require_paused(struct armvmi *h)
 {
+    if (h->pause_depth > 0)
+        return 0; /* armvmi_pause() on this handle: stopped, no need to ask QEMU */
     bool paused;
     int rc = qemu_is_paused(h, &paused);
     if (rc)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* ogen.c — host side of the CPU oracle: RAM image, seeded PRNG, table allocator, QEMU runner. */
+#include "ocheck.h"
 #include "ogen.h"
 
 #include <fcntl.h>
@@ -174,5 +175,29 @@ int og_read_phys(void *ctx, uint64_t pa, void *buf, size_t len)
     if (!og_in_ram(pa, len))
         return -1;
     memcpy(buf, og_ptr(g, pa), len);
+    return 0;
+}
+
+int og_start(struct ogen *g, const char *qemu, const char *guest, const char *cross,
+             const char *name, int ntests, unsigned *scale)
+{
+    if (!ohave(qemu)) {
+        printf("1..0 # SKIP %s not installed\n", qemu);
+        return 1;
+    }
+    if (access(guest, R_OK) != 0) {
+        printf("1..0 # SKIP %s not built (is %s installed?)\n", guest, cross);
+        return 1;
+    }
+    uint64_t seed = oseed();
+    *scale = getenv("ORACLE_SCALE") ? (unsigned)atoi(getenv("ORACLE_SCALE")) : 100;
+    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    printf("1..%d\n# seed %llu (replay with ORACLE_SEED=%llu)\n", ntests, (unsigned long long)seed,
+           (unsigned long long)seed);
+    fflush(stdout);
+    if (og_open(g, dir, name, seed)) {
+        og_close(g);
+        return -1;
+    }
     return 0;
 }

@@ -26,6 +26,15 @@ struct ogen {
 int og_open(struct ogen *g, const char *dir, const char *name, uint64_t seed);
 void og_close(struct ogen *g);
 
+/*
+ * Start an oracle checker: skip (TAP "1..0 # SKIP", returns 1) if qemu is not installed or the
+ * guest program is not built (cross names the compiler to mention); else print the plan of
+ * ntests and the seed, open the RAM image named name, and return 0 with *scale from
+ * ORACLE_SCALE (default 100). Returns -1 if the image cannot be made.
+ */
+int og_start(struct ogen *g, const char *qemu, const char *guest, const char *cross,
+             const char *name, int ntests, unsigned *scale);
+
 uint64_t og_rand(struct ogen *g);
 /* Uniform in [0, n) (n > 0). */
 uint64_t og_below(struct ogen *g, uint64_t n);

@@ -184,26 +184,12 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, int kind)
 int main(int argc, char **argv)
 {
     const char *qemu = "qemu-system-arm";
-    if (!ohave(qemu)) {
-        printf("1..0 # SKIP %s not installed\n", qemu);
-        return 0;
-    }
     const char *guest = argc > 1 ? argv[1] : GUEST_A32;
-    if (access(guest, R_OK) != 0) {
-        printf("1..0 # SKIP %s not built (is arm-linux-gnueabihf-gcc installed?)\n", guest);
-        return 0;
-    }
-    uint64_t seed = oseed();
-    unsigned scale = getenv("ORACLE_SCALE") ? (unsigned)atoi(getenv("ORACLE_SCALE")) : 100;
-    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    printf("1..%d\n# seed %llu (replay with ORACLE_SEED=%llu)\n", T_COUNT, (unsigned long long)seed,
-           (unsigned long long)seed);
-    fflush(stdout);
     struct ogen g;
-    if (og_open(&g, dir, "oracle-a32", seed)) {
-        og_close(&g);
-        return 1;
-    }
+    unsigned scale;
+    int st = og_start(&g, qemu, guest, "arm-linux-gnueabihf-gcc", "oracle-a32", T_COUNT, &scale);
+    if (st)
+        return st < 0 ? 1 : 0;
     const uint32_t nva = 7000 * scale / 100 + 10, nmaps = 2500 * scale / 100 + 10;
     unsigned nj = 0;
     /* 32 jobs from Hyp mode (short and LPAE alternately), then 16 short-descriptor jobs at

@@ -183,26 +183,12 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, const struct 
 int main(int argc, char **argv)
 {
     const char *qemu = "qemu-system-aarch64";
-    if (!ohave(qemu)) {
-        printf("1..0 # SKIP %s not installed\n", qemu);
-        return 0;
-    }
     const char *guest = argc > 1 ? argv[1] : GUEST_A64;
-    if (access(guest, R_OK) != 0) {
-        printf("1..0 # SKIP %s not built (is aarch64-linux-gnu-gcc installed?)\n", guest);
-        return 0;
-    }
-    uint64_t seed = oseed();
-    unsigned scale = getenv("ORACLE_SCALE") ? (unsigned)atoi(getenv("ORACLE_SCALE")) : 100;
-    const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    printf("1..%d\n# seed %llu (replay with ORACLE_SEED=%llu)\n", T_COUNT, (unsigned long long)seed,
-           (unsigned long long)seed);
-    fflush(stdout);
     struct ogen g;
-    if (og_open(&g, dir, "oracle-a64", seed)) {
-        og_close(&g);
-        return 1;
-    }
+    unsigned scale;
+    int st = og_start(&g, qemu, guest, "aarch64-linux-gnu-gcc", "oracle-a64", T_COUNT, &scale);
+    if (st)
+        return st < 0 ? 1 : 0;
     /* 27 stage-1 jobs (all TTBR0 x TTBR1 granule pairs), 12 stage-2, 12 combined, 6 EL2 and
      * 6 EL2&0. */
     const uint32_t nva = 4400 * scale / 100 + 10, nmaps = 1500 * scale / 100 + 10;

@@ -47,6 +47,9 @@ const char *cli_exe_dir(void);
  * and returns a malloc'd absolute path, or NULL. */
 char *cli_find_companion(const char *const rel[]);
 
+/* Milliseconds on the monotonic clock, for timeouts. */
+long long cli_now_ms(void);
+
 /* Progress bar on stderr when it is a terminal; a progress callback for the library. */
 int cli_progress(void *arg, uint64_t done, uint64_t total);
 

@@ -47,13 +47,6 @@ static off_t file_size(const char *path)
     return stat(path, &st) == 0 ? st.st_size : 0;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* Read log[from..] into a malloc'd string (at most 4 MiB). */
 static char *read_from(const char *path, off_t from)
 {
@@ -116,7 +109,7 @@ static int send_line(struct cli *c, const char *dir, const char *name, const cha
             return cli_json_out(json_pack("{s:s,s:b}", "sent", line, "ok", 1));
         return 0;
     }
-    long long deadline = now_ms() + timeout_s * 1000LL;
+    long long deadline = cli_now_ms() + timeout_s * 1000LL;
     char *out = NULL;
     bool found = false;
     for (;;) {
@@ -126,7 +119,7 @@ static int send_line(struct cli *c, const char *dir, const char *name, const cha
             found = true;
             break;
         }
-        if (now_ms() >= deadline)
+        if (cli_now_ms() >= deadline)
             break;
         usleep(100 * 1000);
     }

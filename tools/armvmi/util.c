@@ -238,3 +238,10 @@ const char *cli_size_str(uint64_t size, char *buf, size_t len)
         snprintf(buf, len, "%lluK", (unsigned long long)(size >> 10));
     return buf;
 }
+
+long long cli_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}

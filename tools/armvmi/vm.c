@@ -18,13 +18,6 @@
 
 #define INIT_MARKER "ARMVMI-INIT-READY"
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 /* ---- argv building ---- */
 
 void argv_add(struct argvec *a, const char *fmt, ...)
@@ -164,11 +157,11 @@ static int wait_for_init(const char *dir, pid_t pid, const char *marker, unsigne
 {
     char path[4200];
     snprintf(path, sizeof(path), "%s/console.log", dir);
-    long long deadline = now_ms() + timeout_s * 1000LL;
+    long long deadline = cli_now_ms() + timeout_s * 1000LL;
     static char buf[1 << 16];
     off_t pos = 0;
     size_t keep = 0;
-    while (now_ms() < deadline) {
+    while (cli_now_ms() < deadline) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd >= 0) {
             for (;;) {
@@ -386,7 +379,7 @@ static int vm_start(struct cli *c, struct start_opts *o)
         return cli_err("cannot write %s/vm.json.", dir);
     }
     const char *marker = default_guest ? INIT_MARKER : "as init process";
-    long long t0 = now_ms();
+    long long t0 = cli_now_ms();
     int w = wait_for_init(dir, pid, marker, o->timeout_s);
     if (w) {
         cli_err(w == -1 ? "VM '%s' stopped before its init started."
@@ -398,7 +391,7 @@ static int vm_start(struct cli *c, struct start_opts *o)
         remove_dir(dir);
         return 1;
     }
-    double secs = (double)(now_ms() - t0) / 1000.0;
+    double secs = (double)(cli_now_ms() - t0) / 1000.0;
     if (c->json)
         return cli_json_out(json_pack("{s:s,s:s,s:i,s:i,s:i,s:b,s:b,s:f}", "name", o->name, "dir",
                                       dir, "pid", (int)pid, "smp", (int)o->smp, "mem_mib",
