@@ -32,6 +32,8 @@ static u64 id_read(unsigned crm, unsigned op2)
         break;
     }
     /* clang-format on */
+    if (crm == 7 && op2 == 1)
+        v &= ~(0xfUL << 16); /* ID_AA64MMFR1_EL1.LO = 0: no FEAT_LOR for the guest (HCR_EL2.TLOR) */
     return v;
 }
 

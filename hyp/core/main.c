@@ -35,7 +35,10 @@ void hyp_panic(const char *fmt, ...)
 static void cpu_init_el2(struct vcpu *v)
 {
     u64 pfr0 = read_id_aa64pfr0_el1(), pfr1 = read_id_aa64pfr1_el1();
-    u64 hcr = HCR_VM | HCR_SWIO | HCR_RW | HCR_TSC | HCR_TIDCP | HCR_TID3 | HCR_API | HCR_APK;
+    /* TLOR: FEAT_LOR is hidden from the guest (idregs.c), so its registers trap and are
+     * UNDEFINED for it, as for any feature the ID registers do not show. */
+    u64 hcr = HCR_VM | HCR_SWIO | HCR_RW | HCR_TSC | HCR_TIDCP | HCR_TID3 | HCR_TLOR | HCR_API |
+              HCR_APK;
 
     if (FIELD(pfr0, 56, 4) >= 2)
         hcr |= HCR_ENSCXT; /* FEAT_CSV2_2: SCXTNUM_ELx not trapped */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Stage-2 translation (IPA = PA, 4K granule, blocks where possible) and the EL2 stage-1 identity
- * map. */
+/* Stage-2 translation (IPA = PA, 4K granule; guest RAM in 4K pages, device regions in blocks) and
+ * the EL2 stage-1 identity map. */
 #include <hyp/arch.h>
 #include <hyp/console.h>
 #include <hyp/sysreg.h>
@@ -8,26 +8,31 @@
 #include "../platform/qemu-virt.h"
 
 #define PT_ENTRIES 512
-#define S2_POOL_PAGES 48
 
-static u64 s2_pool[S2_POOL_PAGES][PT_ENTRIES] __attribute__((aligned(4096)));
 /* Root: two concatenated level-1 tables for a 40-bit IPA space, so that a stage-2 walk takes
  * two lookups for RAM (L1, L2 block) instead of three (Arm ARM D8.2.7, Table D8-14). */
 static u64 s2_root_tables[2][PT_ENTRIES] __attribute__((aligned(8192)));
 #define S2_IPA_BITS 40
-static unsigned s2_pool_used;
+/* Table pages come from the carve-out after its fixed part (hyp/include/hyp/bootinfo.h). */
+static u64 (*s2_pool)[PT_ENTRIES];
+static u64 s2_pool_pages, s2_pool_used;
 static u64 *s2_root;
 static unsigned s2_ipa_bits;
 
 static u64 *table_alloc(void)
 {
-    if (s2_pool_used >= S2_POOL_PAGES)
-        hyp_panic("stage-2 table pool exhausted (%u pages)", S2_POOL_PAGES);
-    return s2_pool[s2_pool_used++]; /* BSS: already zero */
+    u64 *t;
+
+    if (s2_pool_used >= s2_pool_pages)
+        hyp_panic("stage-2 table pool exhausted (%lu pages)", s2_pool_pages);
+    t = s2_pool[s2_pool_used++];
+    memset(t, 0, sizeof(s2_pool[0])); /* RAM survives a guest reboot: never trust it zero */
+    return t;
 }
 
-/* Arm ARM D8.3.1: with the 4K granule, level 1 and 2 entries may be blocks, level 3 pages. */
-static void map_level(u64 *t, unsigned lvl, u64 start, u64 end, u64 attr)
+/* Arm ARM D8.3.1: with the 4K granule, level 1 and 2 entries may be blocks, level 3 pages.
+ * Leaves are made at level leaf_min or deeper. */
+static void map_level(u64 *t, unsigned lvl, u64 start, u64 end, u64 attr, unsigned leaf_min)
 {
     unsigned shift = 39 - 9 * lvl;
     u64 bs = 1UL << shift;
@@ -38,7 +43,7 @@ static void map_level(u64 *t, unsigned lvl, u64 start, u64 end, u64 attr)
 
         if (next > end)
             next = end;
-        if (lvl >= 1 && !(start & (bs - 1)) && next - start == bs) {
+        if (lvl >= leaf_min && !(start & (bs - 1)) && next - start == bs) {
             if (t[idx] & S2_VALID)
                 hyp_panic("stage-2: IPA 0x%lx mapped twice", start);
             t[idx] = start | attr | (lvl == 3 ? S2_PAGE : S2_BLOCK);
@@ -47,13 +52,13 @@ static void map_level(u64 *t, unsigned lvl, u64 start, u64 end, u64 attr)
                 t[idx] = (u64)table_alloc() | S2_TABLE;
             else if ((t[idx] & 3) != 3 || lvl == 3)
                 hyp_panic("stage-2: IPA 0x%lx inside an existing block", start);
-            map_level((u64 *)(t[idx] & S2_ADDR_MASK), lvl + 1, start, next, attr);
+            map_level((u64 *)(t[idx] & S2_ADDR_MASK), lvl + 1, start, next, attr, leaf_min);
         }
         start = next;
     }
 }
 
-static void s2_map(u64 base, u64 size, u64 attr)
+static void s2_map(u64 base, u64 size, u64 attr, unsigned leaf_min)
 {
     u64 end = base + size;
 
@@ -63,13 +68,27 @@ static void s2_map(u64 base, u64 size, u64 attr)
         u64 chunk_end = ALIGN_DOWN(base, 1UL << 39) + (1UL << 39);
         if (chunk_end > end)
             chunk_end = end;
-        map_level(s2_root_tables[base >> 39], 1, base, chunk_end, attr);
+        map_level(s2_root_tables[base >> 39], 1, base, chunk_end, attr, leaf_min);
         base = chunk_end;
     }
 }
 
 #define S2_DEVICE (S2_MEMATTR_DEV_nGnRE | S2_AP_RW | S2_AF)
 #define S2_NORMAL (S2_MEMATTR_NORMAL_WB | S2_AP_RW | S2_SH_INNER | S2_AF)
+
+/*
+ * Guest RAM is mapped with 4K pages, not blocks. Two reasons:
+ * - QEMU's TLB records each combined stage-1+2 translation with the larger of the two page
+ *   sizes, and a TLB invalidation by address that falls inside any such "large page" flushes
+ *   that whole TLB. With 2 MiB stage-2 blocks every 4K user page of the guest counts as large, so
+ *   each of Linux's TLBI VAE1IS (page faults, CoW, munmap) flushed the entire TLB: the guest ran
+ *   6% slower under the hypervisor (BENCHMARKS.md). With 4K pages it runs as fast as without.
+ * - Memory events change stage-2 permissions per 4K page; with pages in place they never have
+ *   to split a block while the guest runs.
+ * Device regions stay in blocks (few translations, and the guest maps them with blocks too).
+ */
+#define RAM_LEAF_LEVEL 3
+#define DEVICE_LEAF_LEVEL 1
 
 bool stage2_ipa_is_carveout(u64 ipa)
 {
@@ -95,31 +114,40 @@ void stage2_build(void)
     u64 cb = bootinfo->carve_base, ce = cb + bootinfo->carve_size;
 
     s2_parange();
+    s2_pool = (u64(*)[PT_ENTRIES])(HYP_S2_POOL_BASE);
+    s2_pool_pages = (cb + bootinfo->carve_size - HYP_S2_POOL_BASE) / sizeof(s2_pool[0]);
+    s2_pool_used = 0;
+    if (cb != HYP_CARVE_BASE || bootinfo->carve_size < HYP_CARVE_SIZE(bootinfo->ram_size))
+        hyp_panic("carve-out 0x%lx+0x%lx: expected 0x%lx+0x%lx for 0x%lx of RAM", cb,
+                  (u64)bootinfo->carve_size, (u64)HYP_CARVE_BASE,
+                  (u64)HYP_CARVE_SIZE(bootinfo->ram_size), (u64)bootinfo->ram_size);
+    memset(s2_root_tables, 0, sizeof(s2_root_tables));
     s2_root = &s2_root_tables[0][0];
     /* Low I/O: everything below RAM except fw_cfg and, with the virtual GIC, the GIC's 16MB
      * (distributor, ITS, redistributors), which traps and is emulated. */
     if (vgic_enabled) {
-        s2_map(0, PLAT_GICD_BASE, S2_DEVICE);
-        s2_map(PLAT_GIC_END, PLAT_FWCFG_BASE - PLAT_GIC_END, S2_DEVICE);
+        s2_map(0, PLAT_GICD_BASE, S2_DEVICE, DEVICE_LEAF_LEVEL);
+        s2_map(PLAT_GIC_END, PLAT_FWCFG_BASE - PLAT_GIC_END, S2_DEVICE, DEVICE_LEAF_LEVEL);
     } else {
-        s2_map(0, PLAT_FWCFG_BASE, S2_DEVICE);
+        s2_map(0, PLAT_FWCFG_BASE, S2_DEVICE, DEVICE_LEAF_LEVEL);
     }
     /* fw_cfg is never mapped: its DMA interface writes any physical address, the carve-out
      * included (and the guest DTB does not list it). */
     s2_map(PLAT_FWCFG_BASE + PLAT_FWCFG_SIZE, PLAT_LOWIO_END - PLAT_FWCFG_BASE - PLAT_FWCFG_SIZE,
-           S2_DEVICE);
+           S2_DEVICE, DEVICE_LEAF_LEVEL);
     /* Guest RAM: all of it but the carve-out, which is never mapped. */
     if (cb > bootinfo->ram_base)
-        s2_map(bootinfo->ram_base, cb - bootinfo->ram_base, S2_NORMAL);
+        s2_map(bootinfo->ram_base, cb - bootinfo->ram_base, S2_NORMAL, RAM_LEAF_LEVEL);
     if (ce < ram_end)
-        s2_map(ce, ram_end - ce, S2_NORMAL);
+        s2_map(ce, ram_end - ce, S2_NORMAL, RAM_LEAF_LEVEL);
     /* High PCIe ECAM and MMIO windows, if the IPA space reaches them. */
     if (s2_ipa_bits >= 40) {
-        s2_map(PLAT_PCIE_ECAM_HI, PLAT_PCIE_ECAM_SIZE, S2_DEVICE);
-        s2_map(PLAT_PCIE_MMIO_HI, PLAT_PCIE_MMIO_HI_SIZE, S2_DEVICE);
+        s2_map(PLAT_PCIE_ECAM_HI, PLAT_PCIE_ECAM_SIZE, S2_DEVICE, DEVICE_LEAF_LEVEL);
+        s2_map(PLAT_PCIE_MMIO_HI, PLAT_PCIE_MMIO_HI_SIZE, S2_DEVICE, DEVICE_LEAF_LEVEL);
     }
-    hyp_printf("stage 2: %u-bit IPA, %u table pages, carve-out 0x%lx-0x%lx unmapped\n", s2_ipa_bits,
-               s2_pool_used, cb, ce);
+    hyp_printf("stage 2: %u-bit IPA, RAM in 4K pages, %lu of %lu table pages, carve-out "
+               "0x%lx-0x%lx unmapped\n",
+               s2_ipa_bits, s2_pool_used, s2_pool_pages, cb, ce);
 }
 
 /* VTCR_EL2: 40-bit IPA starting at level 1 (concatenated root), 4K granule, WBWA inner-shareable

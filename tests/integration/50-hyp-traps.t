@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # A bare-metal EL1 test guest (hyp/tests/trapguest) under the hypervisor: unknown HVC/SMC give
-# NOT_SUPPORTED, PSCI answers, trapped ID registers are emulated, carve-out accesses and
+# NOT_SUPPORTED, PSCI answers, trapped ID registers are emulated, a trapped register the
+# hypervisor does not handle (LORID_EL1: FEAT_LOR hidden) is reported and UNDEFINED, carve-out accesses and
 # undefined encodings raise the architected exception at EL1, and the hypervisor survives.
 source "$(dirname "$0")/../../hyp/tests/lib.sh"
 hyp_require
@@ -25,6 +26,8 @@ for smp in 1 2; do
 	fi
 	check "smp=$smp: unknown SMCCC calls reported on the hypervisor console" \
 		wait_log '^\[hyp\] cpu0: unknown SMCCC function 0xc300ff02 .*NOT_SUPPORTED' 1
+	check "smp=$smp: the unhandled LORID_EL1 trap reported with ESR, ELR, FAR, HPFAR and the access decoded" \
+		bash -c "tr -d '\r' <'$VM_LOG' | grep -A2 '^\[hyp\] cpu0: unhandled system register access, injecting UNDEFINED: ESR_EL2=0x[0-9a-f]* EC=0x18' | grep -q 'ELR_EL2=0x[0-9a-f]* .*FAR_EL2=.*HPFAR_EL2=' && tr -d '\r' <'$VM_LOG' | grep -q '^\[hyp\] cpu0:   mrs S3_0_C10_C4_7 with x9'"
 	check "smp=$smp: carve-out faults reported with ESR/FAR/HPFAR/ELR decoded" \
 		wait_log '^\[hyp\] cpu0:   ELR_EL2=0x[0-9a-f]+ .*FAR_EL2=0x40000100 HPFAR_EL2=0x400000' 1
 	check "smp=$smp: SYSTEM_OFF ends QEMU" wait_exit 30

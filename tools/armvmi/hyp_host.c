@@ -32,9 +32,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 void hyp_carveout(unsigned mem_mib, unsigned long long *base, unsigned long long *size)
 {
-    (void)mem_mib;
     *base = HYP_CARVE_BASE;
-    *size = HYP_CARVE_SIZE;
+    *size = HYP_CARVE_SIZE((unsigned long long)mem_mib << 20);
 }
 
 static int push(char ***argv, size_t *argc, const char *s)

@@ -87,6 +87,7 @@
 #define HCR_TIDCP BIT(20)
 #define HCR_TID3 BIT(18)
 #define HCR_TACR BIT(21)
+#define HCR_TLOR BIT(35)
 #define HCR_RW BIT(31)
 #define HCR_APK BIT(40)
 #define HCR_API BIT(41)

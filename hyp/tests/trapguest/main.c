@@ -276,6 +276,22 @@ void tg_main(void)
     t(exc_new() && ec() == 0 && tg_exc.elr == pc,
       "IMPLEMENTATION DEFINED register read is UNDEFINED", tg_exc.esr);
 
+    /* A feature the hypervisor hides: ID_AA64MMFR1_EL1.LO reads 0 and the FEAT_LOR registers
+     * trap (HCR_EL2.TLOR) to the hypervisor, which does not handle them, reports the trap and
+     * injects UNDEFINED: EC = 0 at EL1, ELR at the instruction. */
+    {
+        u64 mmfr1, before = hvc_call(0xc6000001, 0x18, 0, 0), after;
+        __asm__ volatile("mrs %0, S3_0_C0_C7_1" : "=r"(mmfr1));
+        t(((mmfr1 >> 16) & 0xf) == 0, "ID_AA64MMFR1_EL1.LO = 0: FEAT_LOR hidden", mmfr1);
+        exc_mark();
+        __asm__ volatile("adr %0, 1f\n1: mrs x9, S3_0_C10_C4_7" : "=r"(pc)::"x9", "x10", "memory");
+        after = hvc_call(0xc6000001, 0x18, 0, 0);
+        t(exc_new() && ec() == 0 && tg_exc.elr == pc,
+          "LORID_EL1 read (trapped, not handled) is UNDEFINED at EL1", tg_exc.esr);
+        t(after - before == 2, "the LORID_EL1 read reached the hypervisor (2 system register exits)",
+          after - before);
+    }
+
     /* Emulated trapped register: ICC_SGI1R_EL1 write (SGI 0 to self) completes silently. */
     exc_mark();
     __asm__ volatile("msr S3_0_C12_C11_5, %0\n isb" ::"r"(1UL) : "memory");
