@@ -59,7 +59,7 @@ fail() {
 	exit 1
 }
 
-# boot_once K: BT = seconds from QEMU start to the init marker (no subshell: a failure must
+# boot_once K: T = seconds from QEMU start to the init marker (no subshell: a failure must
 # end the script, and its trap must stop the guests)
 boot_once() {
 	local t0 t1
@@ -68,18 +68,18 @@ boot_once() {
 	wait_line "$1" '^ARMVMI-INIT-READY' 300 || fail "${NAME[$1]} boot failed" "$1"
 	t1=$(now)
 	stop_slot "$1"
-	BT=$(echo "$t1 - $t0" | bc)
+	T=$(echo "$t1 - $t0" | bc)
 }
 
-# work_once K: WT = the guest's own "real" time for one hyp-work run (no subshell: CMDN counts)
+# work_once K: T = the guest's own "real" time for one hyp-work run (no subshell: CMDN counts)
 work_once() {
 	local k=$1 n
 	CMDN[$k]=$((CMDN[$k] + 1))
 	n=${CMDN[$k]}
 	printf '%s\n' "echo @@BEG""IN-$n@@; time -p hyp-work 2>&1; echo @@EN""D-$n@@" >&$((3 + k))
 	wait_line "$k" "^@@END-$n@@" 900 || fail "${NAME[$k]} workload failed" "$k"
-	WT=$(tr -d '\r' <"$(log_of "$k")" | sed -n "/^@@BEGIN-$n@@/,/^@@END-$n@@/p" | awk '/^real/ {print $2}')
-	[ -n "$WT" ] || fail "no time from the ${NAME[$k]} workload" "$k"
+	T=$(tr -d '\r' <"$(log_of "$k")" | sed -n "/^@@BEGIN-$n@@/,/^@@END-$n@@/p" | awk '/^real/ {print $2}')
+	[ -n "$T" ] || fail "no time from the ${NAME[$k]} workload" "$k"
 }
 
 # ubench_once K: UB = "switch NS fault NS syscall NS fork NS" from guest/hyp-ubench.c
@@ -97,15 +97,20 @@ ubench_once() {
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 min() { printf '%s\n' "$@" | sort -g | head -1; }
 ratio() { echo "$1 / $2" | bc -l; }
+# pair FN: FN 0 (direct) then FN 1 (hypervisor), each leaving its time in T; sets D, H, R.
+pair() {
+	"$1" 0
+	D=$T
+	"$1" 1
+	H=$T
+	R=$(ratio "$H" "$D")
+}
 
 declare -a BD BH BR WD WH WR
 for ((i = 1; i <= REP; i++)); do
-	boot_once 0
-	d=$BT
-	boot_once 1
-	h=$BT
-	BD+=("$d") BH+=("$h") BR+=("$(ratio "$h" "$d")")
-	printf 'boot pair %d/%d: direct %.2f s, hypervisor %.2f s, ratio %.3f\n' "$i" "$REP" "$d" "$h" "${BR[-1]}" >&2
+	pair boot_once
+	BD+=("$D") BH+=("$H") BR+=("$R")
+	printf 'boot pair %d/%d: direct %.2f s, hypervisor %.2f s, ratio %.3f\n' "$i" "$REP" "$D" "$H" "$R" >&2
 done
 
 start_slot 0
@@ -116,12 +121,9 @@ sleep 1
 work_once 0 # warm both guests' page caches
 work_once 1
 for ((i = 1; i <= 2 * REP; i++)); do
-	work_once 0
-	d=$WT
-	work_once 1
-	h=$WT
-	WD+=("$d") WH+=("$h") WR+=("$(ratio "$h" "$d")")
-	printf 'workload pair %d/%d: direct %.2f s, hypervisor %.2f s, ratio %.3f\n' "$i" "$((2 * REP))" "$d" "$h" "${WR[-1]}" >&2
+	pair work_once
+	WD+=("$D") WH+=("$H") WR+=("$R")
+	printf 'workload pair %d/%d: direct %.2f s, hypervisor %.2f s, ratio %.3f\n' "$i" "$((2 * REP))" "$D" "$H" "$R" >&2
 done
 
 # Micro-benchmarks (diagnostic, no goal): per-operation ratios, median over the pairs.
