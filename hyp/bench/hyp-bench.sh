@@ -12,6 +12,7 @@
 # in pairs too, as a diagnosis of where any difference comes from.
 #
 # Usage: hyp/bench/hyp-bench.sh [SMP] [REPEATS]     (defaults: 1 vCPU, 5 pairs)
+# HYP_BENCH_CPU=max,pauth-impdef=on (say) runs both sides with that -cpu instead of `max`.
 source "$(dirname "$0")/../tests/lib.sh"
 SMP=${1:-1}
 REP=${2:-5}
@@ -31,7 +32,8 @@ start_slot() {
 	mkdir -p "$HYP_TMP/run$k"
 	# shellcheck disable=SC2086
 	timeout -k 5 3600 "$HYP_BOOT" --kernel "$KERNEL" --initrd "$INITRD" --rundir "$HYP_TMP/run$k" \
-		--hyp "$HYP_ELF" --smp "$SMP" --mem 512 ${MODE[$k]} <"$HYP_TMP/in$k" >"$(log_of "$k")" 2>&1 &
+		--hyp "$HYP_ELF" --smp "$SMP" --mem 512 ${MODE[$k]} ${HYP_BENCH_CPU:+-- -cpu "$HYP_BENCH_CPU"} \
+		<"$HYP_TMP/in$k" >"$(log_of "$k")" 2>&1 &
 	PID[$k]=$!
 	CMDN[$k]=0
 	eval "exec $((3 + k))>\"\$HYP_TMP/in$k\""
@@ -139,6 +141,7 @@ for ((i = 1; i <= REP; i++)); do
 	echo "micro pair $i/$REP: direct ${ud[*]} | hypervisor ${uh[*]} (ns per operation)" >&2
 done
 
+[ -n "$HYP_BENCH_CPU" ] && echo "QEMU -cpu $HYP_BENCH_CPU on both sides"
 printf 'boot-to-init (%d pairs, %d vCPUs): median ratio %.3f (goal <= 1.10); best direct %.2f s, best hypervisor %.2f s, best-of ratio %.3f\n' \
 	"$REP" "$SMP" "$(median "${BR[@]}")" "$(min "${BD[@]}")" "$(min "${BH[@]}")" "$(ratio "$(min "${BH[@]}")" "$(min "${BD[@]}")")"
 printf 'workload     (%d pairs, %d vCPUs): median ratio %.3f (goal <= 1.05); best direct %.2f s, best hypervisor %.2f s, best-of ratio %.3f\n' \
