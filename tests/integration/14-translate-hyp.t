@@ -6,7 +6,7 @@
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 [ -r "${ARMVMI_BUILD:-build}/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
 A=$ARMVMI
-plan 7
+plan 8
 vm=it-trh
 vm_start $vm --hyp; ok $? "vm start --hyp"
 
@@ -37,7 +37,10 @@ read -r _ gbase _ _ <<< "$(fdtget -t x "$dtb" /memory@40000000 reg 2>/dev/null)"
 gbase=$((0x${gbase:-0}))
 [ "$gbase" -gt $((0x40000000)) ]; ok $? "the guest's RAM starts after a carve-out ($(printf '0x%x' $gbase))"
 ipa=$(printf '0x%x' $((gbase + 0x123000)))
-is "$($A --vm $vm translate "$ipa" --regime stage2 --json | jq -r .pa)" "$((ipa))" "stage 2 maps guest RAM one to one ($ipa)"
+s2=$($A --vm $vm translate "$ipa" --regime stage2 --json)
+is "$(jq -r .pa <<<"$s2")" "$((ipa))" "stage 2 maps guest RAM one to one ($ipa)"
+# 4K pages, not blocks: with blocks QEMU turns each guest TLBI by address into a full flush.
+is "$(jq -r '"\(.size) \(.level)"' <<<"$s2")" "4096 3" "stage 2 maps guest RAM with 4K pages (level 3)"
 f=$($A --vm $vm translate 0x40001000 --regime stage2 --json | jq -r '.fault // "mapped"')
 is "$f" translation "stage 2 does not map the carve-out (0x40001000: $f fault)"
 $A vm resume $vm >/dev/null
