@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "core/paths.h"
+#include "bench_util.h"
 
 #define PAGE 4096u
 #define NRAND 100000u
@@ -25,19 +26,6 @@
 
 enum method { M_ARMVMI, M_MEMCPY, M_PVR, M_COUNT };
 static const char *const mname[M_COUNT] = {"armvmi_read_pa", "memcpy(mapping)", "process_vm_readv"};
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* Where QEMU maps the VM's RAM file in its own address space. */
 static int qemu_ram_va(const char *dir, pid_t *pid, uint64_t *va)

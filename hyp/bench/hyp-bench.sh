@@ -73,27 +73,28 @@ boot_once() {
 	T=$(echo "$t1 - $t0" | bc)
 }
 
-# work_once K: T = the guest's own "real" time for one hyp-work run (no subshell: CMDN counts)
-work_once() {
+# guest_run K CMD WHAT: run CMD in guest K; GOUT = its output (no subshell: CMDN counts).
+guest_run() {
 	local k=$1 n
 	CMDN[$k]=$((CMDN[$k] + 1))
 	n=${CMDN[$k]}
-	printf '%s\n' "echo @@BEG""IN-$n@@; time -p hyp-work 2>&1; echo @@EN""D-$n@@" >&$((3 + k))
-	wait_line "$k" "^@@END-$n@@" 900 || fail "${NAME[$k]} workload failed" "$k"
-	T=$(tr -d '\r' <"$(log_of "$k")" | sed -n "/^@@BEGIN-$n@@/,/^@@END-$n@@/p" | awk '/^real/ {print $2}')
-	[ -n "$T" ] || fail "no time from the ${NAME[$k]} workload" "$k"
+	printf '%s\n' "echo @@BEG""IN-$n@@; $2; echo @@EN""D-$n@@" >&$((3 + k))
+	wait_line "$k" "^@@END-$n@@" 900 || fail "${NAME[$k]} $3 failed" "$k"
+	GOUT=$(tr -d '\r' <"$(log_of "$k")" | sed -n "/^@@BEGIN-$n@@/,/^@@END-$n@@/p")
+}
+
+# work_once K: T = the guest's own "real" time for one hyp-work run
+work_once() {
+	guest_run "$1" 'time -p hyp-work 2>&1' workload
+	T=$(awk '/^real/ {print $2}' <<<"$GOUT")
+	[ -n "$T" ] || fail "no time from the ${NAME[$1]} workload" "$1"
 }
 
 # ubench_once K: UB = "switch NS fault NS syscall NS fork NS" from guest/hyp-ubench.c
 ubench_once() {
-	local k=$1 n
-	CMDN[$k]=$((CMDN[$k] + 1))
-	n=${CMDN[$k]}
-	printf '%s\n' "echo @@BEG""IN-$n@@; hyp-ubench; echo @@EN""D-$n@@" >&$((3 + k))
-	wait_line "$k" "^@@END-$n@@" 900 || fail "${NAME[$k]} micro-benchmarks failed" "$k"
-	UB=$(tr -d '\r' <"$(log_of "$k")" | sed -n "/^@@BEGIN-$n@@/,/^@@END-$n@@/p" |
-		awk '/^UBENCH / {printf "%s %s ", $2, $4}')
-	[ -n "$UB" ] || fail "no output from hyp-ubench (${NAME[$k]})" "$k"
+	guest_run "$1" hyp-ubench micro-benchmarks
+	UB=$(awk '/^UBENCH / {printf "%s %s ", $2, $4}' <<<"$GOUT")
+	[ -n "$UB" ] || fail "no output from hyp-ubench (${NAME[$1]})" "$1"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
