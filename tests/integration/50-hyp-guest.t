@@ -5,7 +5,7 @@
 # through /dev/mem (the guest gets a fault, the hypervisor reports it and keeps running).
 source "$(dirname "$0")/../../hyp/tests/lib.sh"
 hyp_require
-echo "1..17"
+echo "1..18"
 
 if ! hyp_guest_kit; then
 	not_ok "guest kit: armvmi guest fetch gave kernel and initrd"; exit 1
@@ -18,6 +18,8 @@ wait_log '^ARMVMI-INIT-READY' 240 && sleep 1
 vm_run 'hyp-work' 300
 REF=$(grep -o 'checksum=[0-9a-f]*' <<<"$OUT")
 check "reference run (no hypervisor) prints a checksum ($REF)" test -n "$REF"
+vm_run 'hyp-cpusys 25' 120
+REF_CS=$(grep -o 'checksum=[0-9a-f]*' <<<"$OUT")
 vm_kill
 
 vm_start hyp --smp 2 --mem 512
@@ -28,6 +30,10 @@ vm_run 'hyp-work' 300
 GOT=$(grep -o 'checksum=[0-9a-f]*' <<<"$OUT")
 check "workload across 2 vCPUs under the hypervisor: same checksum ($GOT = $REF)" test -n "$GOT" -a "$GOT" = "$REF"
 check "workload saw both vCPUs" grep -q 'cpus=2' <<<"$OUT"
+vm_run 'hyp-cpusys 25' 120
+GOT=$(grep -o 'checksum=[0-9a-f]*' <<<"$OUT")
+check "the benchmark's CPU + system-call workload: same checksum as without ($GOT = $REF_CS)" \
+	test -n "$GOT" -a "$GOT" = "$REF_CS"
 vm_run 'cat /proc/interrupts' 30
 diag "$(grep -E 'arch_timer|Rescheduling|Function' <<<"$OUT")"
 check "virtual timer interrupts reach both vCPUs" awk '/arch_timer/ { exit !($2 > 0 && $3 > 0) }' <<<"$OUT"
