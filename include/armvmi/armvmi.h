@@ -57,6 +57,13 @@ typedef struct armvmi armvmi_t;
  * On success *out is a handle to release with armvmi_close().
  * Errors: ARMVMI_ENOENT (unknown VM or missing file), ARMVMI_EFORMAT (corrupt dump),
  * ARMVMI_EIO (cannot reach the VM), ARMVMI_ENOMEM.
+ *
+ * Files (dumps, images, a VM's RAM file) are mapped. So that another process truncating one
+ * cannot kill the program with SIGBUS, opening one installs a SIGBUS handler (again, if the
+ * program has replaced it since): a fault inside the library's mappings marks the target
+ * broken (later reads and writes fail with ARMVMI_EIO, pointers from armvmi_map_pa read
+ * zeros); any other SIGBUS goes to the handler the program had installed before, or gets the
+ * default action.
  */
 int armvmi_open(armvmi_t **out, const char *spec);
 
@@ -106,7 +113,7 @@ const char *armvmi_cap_name(uint32_t cap);
 /**
  * Read len bytes of guest physical memory at pa into buf. The whole range must be RAM.
  * Errors: ARMVMI_EFAULT (part of the range is not RAM; nothing is guaranteed in buf),
- * ARMVMI_EIO.
+ * ARMVMI_EIO (e.g. the target's file was truncated while open).
  */
 int armvmi_read_pa(armvmi_t *h, uint64_t pa, void *buf, size_t len);
 

@@ -196,6 +196,13 @@ static int write_ram(armvmi_t *h, int fd, const char *tmp, const uint64_t *ram_o
             }
             if ((rc = write_all(fd, tmp, src, n, ram_off[i] + off)))
                 break;
+            if (armvmi_region_gone(r)) {
+                rc = armvmi_fail(ARMVMI_EIO,
+                                 "the file behind %s was truncated during the dump; the "
+                                 "partial dump was not kept.",
+                                 h->target);
+                break;
+            }
             done += n;
             if (progress && progress(arg, done, total))
                 rc = armvmi_fail(ARMVMI_EINTR, "dump cancelled.");

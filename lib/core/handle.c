@@ -155,6 +155,15 @@ const struct armvmi_region *armvmi_region_find(const struct armvmi *h, uint64_t 
     return NULL;
 }
 
+/* The region's file was truncated under its mapping (lib/core/mapguard.c). */
+static int gone(const struct armvmi *h, uint64_t pa, size_t len)
+{
+    return armvmi_fail(ARMVMI_EIO,
+                       "the file behind %s was truncated while open: guest memory at 0x%" PRIx64
+                       "+0x%zx is gone (reopen the target).",
+                       h->target, pa, len);
+}
+
 static int not_ram(const struct armvmi *h, uint64_t pa, size_t len)
 {
     return armvmi_fail(ARMVMI_EFAULT,
@@ -172,7 +181,7 @@ int armvmi_read_pa(armvmi_t *h, uint64_t pa, void *buf, size_t len)
     const struct armvmi_region *r = armvmi_region_find(h, pa, len);
     if (r && r->host) {
         memcpy(buf, r->host + (pa - r->base), len);
-        return 0;
+        return armvmi_region_gone(r) ? gone(h, pa, len) : 0;
     }
     if (h->ops->read_pa)
         return h->ops->read_pa(h, pa, buf, len);
@@ -192,7 +201,7 @@ int armvmi_write_pa(armvmi_t *h, uint64_t pa, const void *buf, size_t len)
     const struct armvmi_region *r = armvmi_region_find(h, pa, len);
     if (r && r->host && r->writable) {
         memcpy(r->host + (pa - r->base), buf, len);
-        return 0;
+        return armvmi_region_gone(r) ? gone(h, pa, len) : 0;
     }
     if (h->ops->write_pa)
         return h->ops->write_pa(h, pa, buf, len);

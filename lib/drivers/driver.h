@@ -3,6 +3,8 @@
 #ifndef ARMVMI_DRIVER_H
 #define ARMVMI_DRIVER_H
 
+#include <stdatomic.h>
+
 #include <armvmi/armvmi.h>
 
 /*
@@ -16,6 +18,7 @@ struct armvmi_region {
     uint64_t size;
     uint8_t *host; /* mapping of [base, base+size), or NULL */
     bool writable; /* host mapping is shared and writable */
+    int guard;     /* lib/core/mapguard.c slot of the file mapping under host, or 0 */
 };
 
 struct armvmi;
@@ -61,6 +64,24 @@ int armvmi_raw_open(struct armvmi *h, const char *path, uint64_t base);
 int armvmi_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Find the region holding [pa, pa+len) entirely, or NULL. */
+/*
+ * lib/core/mapguard.c: a SIGBUS from touching a mapped file that another process truncated
+ * is caught for registered mappings. add: a guard id for regions[].guard (0 if the table is
+ * full: unguarded); remove: before munmap; broken: a fault happened inside the mapping since
+ * it was added (the page now reads as zeros; report ARMVMI_EIO).
+ */
+int armvmi_mapguard_add(void *base, size_t len);
+void armvmi_mapguard_remove(int guard);
+bool armvmi_mapguard_broken(int guard);
+extern atomic_int armvmi_mapguard_faults; /* faults caught in any guarded mapping, ever */
+
+/* Whether the region's file was truncated under it: one relaxed load while nothing was. */
+static inline bool armvmi_region_gone(const struct armvmi_region *r)
+{
+    return atomic_load_explicit(&armvmi_mapguard_faults, memory_order_relaxed) && r->guard &&
+           armvmi_mapguard_broken(r->guard);
+}
+
 const struct armvmi_region *armvmi_region_find(const struct armvmi *h, uint64_t pa, size_t len);
 
 #endif

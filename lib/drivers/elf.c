@@ -30,6 +30,7 @@ struct elf_priv {
     size_t size;
     unsigned nvcpus;
     struct armvmi_regs *regs; /* one per NT_PRSTATUS note, in file order */
+    int guard;                /* lib/core/mapguard.c id of map */
 };
 
 struct elf_note_ref {
@@ -70,8 +71,10 @@ static void elf_close(struct armvmi *h)
 {
     struct elf_priv *p = h->priv;
     if (p) {
-        if (p->map)
+        if (p->map) {
+            armvmi_mapguard_remove(p->guard);
             munmap(p->map, p->size);
+        }
         free(p->regs);
         free(p);
     }
@@ -437,8 +440,11 @@ int armvmi_elf_open(struct armvmi *h, const char *path)
     if (m == MAP_FAILED)
         return armvmi_fail(ARMVMI_EIO, "cannot map %s: %s.", path, strerror(errno));
     r.map = m;
+    int guard = armvmi_mapguard_add(m, r.size);
 
     int rc = read_dump(&r, h);
+    if (!rc && armvmi_mapguard_broken(guard))
+        rc = armvmi_fail(ARMVMI_EIO, "%s was truncated while it was being opened.", path);
     if (r.elf)
         elf_end(r.elf);
     free(r.segs);
@@ -448,11 +454,15 @@ int armvmi_elf_open(struct armvmi *h, const char *path)
         rc = armvmi_fail(ARMVMI_ENOMEM, "out of memory.");
     if (rc) {
         h->nregions = 0;
+        armvmi_mapguard_remove(guard);
         munmap(r.map, r.size);
         free(r.regs);
         return rc;
     }
     *p = (struct elf_priv){.map = r.map, .size = r.size, .nvcpus = r.nvcpus, .regs = r.regs};
+    p->guard = guard;
+    for (unsigned i = 0; i < h->nregions; i++)
+        h->regions[i].guard = p->guard;
     h->ops = &elf_ops;
     h->priv = p;
     h->vcpus = r.nvcpus;

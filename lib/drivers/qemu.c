@@ -191,8 +191,10 @@ static void qemu_close(struct armvmi *h)
 {
     struct qemu_priv *p = P(h);
     for (unsigned i = 0; i < h->nregions; i++)
-        if (h->regions[i].host)
+        if (h->regions[i].host) {
+            armvmi_mapguard_remove(h->regions[i].guard);
             munmap(h->regions[i].host, h->regions[i].size);
+        }
     h->nregions = 0;
     if (p) {
         gdb_down(p);
@@ -225,7 +227,11 @@ static int map_ram(struct armvmi *h, const char *path, uint64_t base, uint64_t s
     close(fd);
     if (m == MAP_FAILED)
         return armvmi_fail(ARMVMI_EIO, "cannot map guest RAM %s: %s.", path, strerror(errno));
-    h->regions[0] = (struct armvmi_region){.base = base, .size = size, .host = m, .writable = 1};
+    h->regions[0] = (struct armvmi_region){.base = base,
+                                           .size = size,
+                                           .host = m,
+                                           .writable = 1,
+                                           .guard = armvmi_mapguard_add(m, size)};
     h->nregions = 1;
     return 0;
 }

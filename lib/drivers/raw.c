@@ -13,8 +13,10 @@
 static void raw_close(struct armvmi *h)
 {
     for (unsigned i = 0; i < h->nregions; i++)
-        if (h->regions[i].host)
+        if (h->regions[i].host) {
+            armvmi_mapguard_remove(h->regions[i].guard);
             munmap(h->regions[i].host, h->regions[i].size);
+        }
     h->nregions = 0;
 }
 
@@ -58,7 +60,11 @@ int armvmi_raw_open(struct armvmi *h, const char *path, uint64_t base)
     h->ops = &raw_ops;
     h->nregions = 1;
     h->regions[0] = (struct armvmi_region){
-        .base = base, .size = (uint64_t)st.st_size, .host = p, .writable = wfd >= 0};
+        .base = base,
+        .size = (uint64_t)st.st_size,
+        .host = p,
+        .writable = wfd >= 0,
+        .guard = armvmi_mapguard_add(p, (size_t)st.st_size)};
     h->caps = ARMVMI_CAP_READ | ARMVMI_CAP_MAP | (wfd >= 0 ? ARMVMI_CAP_WRITE : 0);
     h->vcpus = 0;
     return 0;
