@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The guest kit: Debian's arm64 kernel and busybox through apt, cached; a second fetch downloads
-# nothing; an interrupted fetch leaves no half-written entry and the next one completes.
+# nothing and does not ask apt again while apt's state is unchanged; an interrupted fetch leaves
+# no half-written entry and the next one completes.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v apt-get >/dev/null || skip_all "no apt-get on this machine"
 [ "$(id -u)" -eq 0 ] || dpkg --print-foreign-architectures | grep -qx arm64 || skip_all "needs root or arm64 in dpkg"
@@ -9,7 +10,7 @@ A=$ARMVMI
 export ARMVMI_CACHE_DIR
 ARMVMI_CACHE_DIR=$(mktemp -d /tmp/armvmi-t-cache.XXXXXX)
 trap 'tap_cleanup; rm -rf "$ARMVMI_CACHE_DIR"' EXIT
-plan 10
+plan 14
 
 # Interrupt the first fetch while it downloads: SIGKILL, so nothing of ours can tidy up.
 "$A" guest fetch 2>"$ARMVMI_CACHE_DIR.err" >/dev/null & fpid=$!
@@ -46,5 +47,23 @@ is "$(echo "$out2" | jq -r .kernel)" "$kernel" "it gives the same kernel"
 ! grep -q downloading "$ARMVMI_CACHE_DIR.err2"; ok $? "it downloads nothing"
 after=$(find "$ARMVMI_CACHE_DIR" -type f ! -name .lock -printf '%p %T@ %s\n' | sort)
 is "$after" "$before" "and changes nothing in the cache"
-rm -f "$ARMVMI_CACHE_DIR.err" "$ARMVMI_CACHE_DIR.err2"
+
+# apt-cache takes seconds per call: while apt's lists, cache, architectures, sources and pins
+# are unchanged, the package and version it named last time stand. A stand-in apt-cache that
+# records its calls (and fails) shows whether it is asked.
+fake=$ARMVMI_CACHE_DIR.bin
+mkdir -p "$fake"
+printf '#!/bin/sh\necho "$*" >>"%s/calls"\nexit 1\n' "$fake" >"$fake/apt-cache"
+chmod +x "$fake/apt-cache"
+out3=$(PATH="$fake:$PATH" "$A" guest fetch --json 2>/dev/null); ok $? "a third fetch succeeds"
+is "$(echo "$out3" | jq -r .kernel_package)" "$(echo "$out" | jq -r .kernel_package)" "with the same kernel package"
+[ ! -e "$fake/calls" ]; ok $? "without asking apt-cache ($(cat "$fake/calls" 2>/dev/null | tr '\n' ';'))"
+if [ "$(id -u)" -eq 0 ] && [ -d /var/lib/apt/lists ]; then
+    touch /var/lib/apt/lists # as apt-get update does
+    PATH="$fake:$PATH" "$A" guest fetch --json >/dev/null 2>&1
+    [ -s "$fake/calls" ]; ok $? "once apt's lists change, apt-cache is asked again"
+else
+    skip "changing apt's lists needs root"
+fi
+rm -rf "$fake" "$ARMVMI_CACHE_DIR.err" "$ARMVMI_CACHE_DIR.err2"
 exit 0

@@ -48,6 +48,68 @@ static int rm_rf(const char *path)
     return cli_run(argv, true);
 }
 
+/*
+ * What apt's answers depend on, as a string of file identities (mtime, size): its package
+ * lists, its binary cache, the architectures and sources and pinning. While it is unchanged,
+ * an earlier answer stands and apt-cache (about 2 s per call) is not asked again.
+ */
+static void apt_stamp(char *out, size_t len)
+{
+    static const char *const files[] = {
+        "/var/lib/apt/lists",    "/var/cache/apt/pkgcache.bin", "/var/lib/dpkg/arch",
+        "/etc/apt/sources.list", "/etc/apt/sources.list.d",     "/etc/apt/preferences",
+        "/etc/apt/preferences.d"};
+    size_t n = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && n < len; i++) {
+        struct stat st;
+        int w = stat(files[i], &st) == 0
+                    ? snprintf(out + n, len - n, "%lld.%09ld:%lld;", (long long)st.st_mtim.tv_sec,
+                               st.st_mtim.tv_nsec, (long long)st.st_size)
+                    : snprintf(out + n, len - n, "-;");
+        n += w > 0 ? (size_t)w : 0;
+    }
+}
+
+/* The remembered answer for meta in dir/.apt-resolved, if apt's state is what it was then. */
+static int memo_get(const char *dir, const char *meta, const char *stamp, char *pkg,
+                    size_t pkglen, char *ver, size_t verlen)
+{
+    char path[4300], line[1024];
+    snprintf(path, sizeof(path), "%s/.apt-resolved", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int rc = -1;
+    if (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = 0;
+        char *st = strtok(line, "\t"), *m = strtok(NULL, "\t"), *p = strtok(NULL, "\t"),
+             *v = strtok(NULL, "\t");
+        if (st && m && p && v && !strcmp(st, stamp) && !strcmp(m, meta) && strlen(p) < pkglen &&
+            strlen(v) < verlen) {
+            snprintf(pkg, pkglen, "%s", p);
+            snprintf(ver, verlen, "%s", v);
+            rc = 0;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+static void memo_put(const char *dir, const char *meta, const char *stamp, const char *pkg,
+                     const char *ver)
+{
+    char path[4300], tmp[4400];
+    snprintf(path, sizeof(path), "%s/.apt-resolved", dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return;
+    int bad = fprintf(f, "%s\t%s\t%s\t%s\n", stamp, meta, pkg, ver) < 0;
+    if (fclose(f) || bad || rename(tmp, path))
+        unlink(tmp);
+}
+
 /* Ask apt which package and version provide name:arm64 (local lookups only). */
 static int apt_resolve(const char *meta, char *pkg, size_t pkglen, char *ver, size_t verlen)
 {
@@ -301,15 +363,22 @@ static int cached_package(const char *cache, const char *kind, const char *meta,
     snprintf(dir, sizeof(dir), "%s/%s", cache, kind);
     if (armvmi_mkdirs(dir))
         return cli_lib_err(NULL);
-    if (apt_resolve(meta, pkg, sizeof(pkg), ver, sizeof(ver))) {
-        if (!refresh && newest_cached(dir, file, out, outlen) == 0) {
-            snprintf(ver_out, verlen, "cached");
-            return 0;
+    char stamp[512];
+    apt_stamp(stamp, sizeof(stamp));
+    /* While apt's state is what it was when it last named the package, that answer stands. */
+    if (refresh || memo_get(dir, meta, stamp, pkg, sizeof(pkg), ver, sizeof(ver))) {
+        if (apt_resolve(meta, pkg, sizeof(pkg), ver, sizeof(ver))) {
+            if (!refresh && newest_cached(dir, file, out, outlen) == 0) {
+                snprintf(ver_out, verlen, "cached");
+                return 0;
+            }
+            if (apt_enable_arm64(verbose))
+                return 1;
+            if (apt_resolve(meta, pkg, sizeof(pkg), ver, sizeof(ver)))
+                return cli_err("apt does not know %s:arm64 even after apt-get update.", meta);
+            apt_stamp(stamp, sizeof(stamp)); /* apt-get update changed it */
         }
-        if (apt_enable_arm64(verbose))
-            return 1;
-        if (apt_resolve(meta, pkg, sizeof(pkg), ver, sizeof(ver)))
-            return cli_err("apt does not know %s:arm64 even after apt-get update.", meta);
+        memo_put(dir, meta, stamp, pkg, ver);
     }
     char entry[4500], name[300];
     snprintf(name, sizeof(name), "%s_%s", pkg, ver);
@@ -406,7 +475,8 @@ int cmd_guest(struct cli *c, int argc, char **argv)
         "Gets the default guest: Debian's arm64 kernel (what linux-image-arm64:arm64 depends\n"
         "on) and busybox-static:arm64 through apt, and an initramfs with busybox and armvmi's\n"
         "guest test programs. Everything is cached under ~/.cache/armvmi/guest (or\n"
-        "$ARMVMI_CACHE_DIR); a second run downloads nothing. --refresh downloads again.\n"
+        "$ARMVMI_CACHE_DIR); a second run downloads nothing, and while apt's package lists\n"
+        "are unchanged it does not ask apt again. --refresh asks apt and downloads again.\n"
         "Prints the kernel and initramfs paths.\n";
     bool refresh = false;
     if (argc < 2 || strcmp(argv[1], "fetch") != 0) {
