@@ -107,9 +107,9 @@ int main(int argc, char **argv)
     printf("translation on VM %s, %u kernel VAs (4-level walks), median of %d rounds, one core\n",
            argv[1], NVA, rounds);
     printf("bare 4-load walk (reference)   %8.1f M/s\n", ref / 1e6);
-    printf("uncached walks (lib/arch)      %8.1f M/s   %.2fx reference   (goal >= 10 M/s)\n",
+    printf("uncached walks (lib/arch)      %8.1f M/s   %.3fx reference   (goal >= 10 M/s)\n",
            unc / 1e6, unc / ref);
-    printf("cached lookups                 %8.1f M/s   %.2fx reference   (goal >= 100 M/s)\n",
+    printf("cached lookups                 %8.1f M/s   %.3fx reference   (goal >= 100 M/s)\n",
            hit / 1e6, hit / ref);
     (void)sink;
     free(va);

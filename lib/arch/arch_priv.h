@@ -137,13 +137,52 @@ struct walk_fault {
     uint64_t ipa;   /* the IPA of a stage-2 fault */
 };
 
-/* Read a little-endian descriptor of 4 or 8 bytes at pa (an IPA when stage is 1 and w->s2). */
-struct walk_fault arch_read_desc(struct walk_ctx *w, unsigned stage, int level, uint64_t pa,
-                                 unsigned len, uint64_t *val);
-/* A fault of the given kind at a level of a stage. */
-struct walk_fault arch_fault(enum armvmi_fault kind, int level, unsigned stage);
-void arch_add_step(struct walk_ctx *w, unsigned stage, int level, uint64_t table, uint64_t addr,
-                   uint32_t index, uint64_t desc);
+/* A fault of the given kind at a level of a stage. (This and the small helpers below are
+ * inline: they run several times per walk, and the walk's cost is spread over such calls.) */
+static inline struct walk_fault arch_fault(enum armvmi_fault kind, int level, unsigned stage)
+{
+    struct walk_fault f = {.kind = kind, .level = level, .stage = stage};
+    return f;
+}
+
+struct walk_fault arch_s1ptw(struct walk_ctx *w, int level, uint64_t addr, uint64_t *pa);
+
+/* Read a little-endian descriptor of 4 or 8 bytes at addr (an IPA when stage is 1 and the
+ * configuration has stage 2). */
+static inline struct walk_fault arch_read_desc(struct walk_ctx *w, unsigned stage, int level,
+                                               uint64_t addr, unsigned len, uint64_t *val)
+{
+    uint64_t pa = addr;
+    if (stage == 1 && w->cfg->stage2) {
+        struct walk_fault f = arch_s1ptw(w, level, addr, &pa);
+        if (f.kind != ARMVMI_FAULT_NONE)
+            return f;
+    }
+    uint64_t v = 0; /* descriptors are little-endian */
+    if (len > sizeof(v) || w->read(w->rctx, pa, &v, len) != 0)
+        return arch_fault(ARMVMI_FAULT_EXTERNAL, level, stage);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v); /* the unread high bytes were zero */
+#endif
+    *val = v;
+    return arch_fault(ARMVMI_FAULT_NONE, 0, 0);
+}
+
+/* Record one descriptor read in the translation's steps (up to ARMVMI_WALK_MAX_STEPS). */
+static inline void arch_add_step(struct walk_ctx *w, unsigned stage, int level, uint64_t table,
+                                 uint64_t addr, uint32_t index, uint64_t desc)
+{
+    struct armvmi_translation *o = w->out;
+    if (o->nsteps >= ARMVMI_WALK_MAX_STEPS)
+        return;
+    struct armvmi_walk_step *s = &o->steps[o->nsteps++];
+    s->table = table;
+    s->addr = addr;
+    s->desc = desc;
+    s->index = index;
+    s->level = (int8_t)level;
+    s->stage = (uint8_t)stage;
+}
 
 /* Walk the long-descriptor tables of p for input address ia. */
 struct walk_fault ld_walk(struct walk_ctx *w, const struct ld_params *p, uint64_t ia,
@@ -153,9 +192,32 @@ void ld_s1_perms(const struct ld_params *p, const struct ld_leaf *l, uint64_t sc
                  uint8_t *el0);
 
 /* Descriptor helpers shared by the walk and the enumeration. */
-uint64_t ld_desc_addr(const struct ld_params *p, uint64_t d, unsigned lowbit);
+/* The address held by a table, block or page descriptor, from bit lowbit up. */
+static inline uint64_t ld_desc_addr(const struct ld_params *p, uint64_t d, unsigned lowbit)
+{
+    if (p->ds) /* Arm ARM, FEAT_LPA2 descriptors: OA[51:50] in bits [9:8] */
+        return (d & MASK64(49, lowbit)) | (FIELD(d, 8, 2) << 50);
+    uint64_t a = d & MASK64(47, lowbit);
+    if (p->lpa64) /* Arm ARM, FEAT_LPA 64K descriptors: OA[51:48] in bits [15:12] */
+        a |= FIELD(d, 12, 4) << 48;
+    return a;
+}
+
 bool ld_block_allowed(const struct ld_params *p, int level);
-void ld_table_bits(const struct ld_params *p, uint64_t d, struct ld_leaf *leaf);
+static inline void ld_table_bits(const struct ld_params *p, uint64_t d, struct ld_leaf *leaf)
+{
+    if (p->stage2)
+        return;
+    /* Arm ARM, hierarchical attributes (APTable, XNTable, PXNTable; HPD disables all
+     * but NSTable). */
+    leaf->ns_table |= (d & DESC_NSTABLE) != 0;
+    if (!p->hpd) {
+        leaf->ro_table |= (d & DESC_APTABLE_RO) != 0;
+        leaf->noel0_table |= p->two_el && (d & DESC_APTABLE_NOEL0);
+        leaf->xn_table |= (d & DESC_XNTABLE) != 0;
+        leaf->pxn_table |= p->two_el && (d & DESC_PXNTABLE);
+    }
+}
 /* Fill the attributes of o from a long-descriptor leaf. */
 void arch_ld_fill(struct armvmi_translation *o, const struct ld_params *p, const struct ld_leaf *l,
                   uint64_t mair);

@@ -4,69 +4,26 @@
 
 #include "arch/arch_priv.h"
 
-struct walk_fault arch_fault(enum armvmi_fault kind, int level, unsigned stage)
+/* Stage-1 table addresses are IPAs under two-stage translation (Arm ARM): translate one
+ * through stage 2; on success *pa is where the descriptor is. */
+struct walk_fault arch_s1ptw(struct walk_ctx *w, int level, uint64_t addr, uint64_t *pa)
 {
-    struct walk_fault f = {.kind = kind, .level = level, .stage = stage};
-    return f;
-}
-
-void arch_add_step(struct walk_ctx *w, unsigned stage, int level, uint64_t table, uint64_t addr,
-                   uint32_t index, uint64_t desc)
-{
-    struct armvmi_translation *o = w->out;
-    if (o->nsteps >= ARMVMI_WALK_MAX_STEPS)
-        return;
-    struct armvmi_walk_step *s = &o->steps[o->nsteps++];
-    s->table = table;
-    s->addr = addr;
-    s->desc = desc;
-    s->index = index;
-    s->level = (int8_t)level;
-    s->stage = (uint8_t)stage;
-}
-
-struct walk_fault arch_read_desc(struct walk_ctx *w, unsigned stage, int level, uint64_t addr,
-                                 unsigned len, uint64_t *val)
-{
-    uint64_t pa = addr;
-    if (stage == 1 && w->cfg->stage2) {
-        /* Arm ARM, two-stage translation: stage-1 table addresses are IPAs, read through
-         * stage 2. */
-        struct ld_params p2;
-        struct ld_leaf l2;
-        struct walk_fault f = a64_s2_setup(w->cfg, addr, &p2);
-        if (f.kind == ARMVMI_FAULT_NONE)
-            f = ld_walk(w, &p2, addr, &l2);
-        if (f.kind == ARMVMI_FAULT_NONE && !(l2.desc & DESC_S2AP_R))
-            f = arch_fault(ARMVMI_FAULT_PERMISSION, l2.level, 2);
-        if (f.kind != ARMVMI_FAULT_NONE) {
-            f.stage = 2;
-            f.s1ptw = true;
-            f.s1level = level;
-            f.ipa = addr;
-            return f;
-        }
-        pa = l2.oa;
+    struct ld_params p2;
+    struct ld_leaf l2;
+    struct walk_fault f = a64_s2_setup(w->cfg, addr, &p2);
+    if (f.kind == ARMVMI_FAULT_NONE)
+        f = ld_walk(w, &p2, addr, &l2);
+    if (f.kind == ARMVMI_FAULT_NONE && !(l2.desc & DESC_S2AP_R))
+        f = arch_fault(ARMVMI_FAULT_PERMISSION, l2.level, 2);
+    if (f.kind != ARMVMI_FAULT_NONE) {
+        f.stage = 2;
+        f.s1ptw = true;
+        f.s1level = level;
+        f.ipa = addr;
+        return f;
     }
-    uint64_t v = 0; /* descriptors are little-endian */
-    if (len > sizeof(v) || w->read(w->rctx, pa, &v, len) != 0)
-        return arch_fault(ARMVMI_FAULT_EXTERNAL, level, stage);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v); /* the unread high bytes were zero */
-#endif
-    *val = v;
-    return arch_fault(ARMVMI_FAULT_NONE, 0, 0);
-}
-
-/* The address held by a table, block or page descriptor, from bit lowbit up. */
-uint64_t ld_desc_addr(const struct ld_params *p, uint64_t d, unsigned lowbit)
-{
-    if (p->ds) /* Arm ARM, FEAT_LPA2 descriptors: OA[51:50] in bits [9:8] */
-        return (d & MASK64(49, lowbit)) | (FIELD(d, 8, 2) << 50);
-    uint64_t a = d & MASK64(47, lowbit);
-    if (p->lpa64) /* Arm ARM, FEAT_LPA 64K descriptors: OA[51:48] in bits [15:12] */
-        a |= FIELD(d, 12, 4) << 48;
-    return a;
+    *pa = l2.oa;
+    return f;
 }
 
 /* Arm ARM, AArch64.BlockDescSupported: which levels may hold block descriptors. */
@@ -79,21 +36,6 @@ bool ld_block_allowed(const struct ld_params *p, int level)
         return level == 2 || (level == 1 && p->ds);
     default: /* 64K: level 2; level 1 with FEAT_LPA */
         return level == 2 || (level == 1 && p->lpa64);
-    }
-}
-
-void ld_table_bits(const struct ld_params *p, uint64_t d, struct ld_leaf *leaf)
-{
-    if (p->stage2)
-        return;
-    /* Arm ARM, hierarchical attributes (APTable, XNTable, PXNTable; HPD disables all
-     * but NSTable). */
-    leaf->ns_table |= (d & DESC_NSTABLE) != 0;
-    if (!p->hpd) {
-        leaf->ro_table |= (d & DESC_APTABLE_RO) != 0;
-        leaf->noel0_table |= p->two_el && (d & DESC_APTABLE_NOEL0);
-        leaf->xn_table |= (d & DESC_XNTABLE) != 0;
-        leaf->pxn_table |= p->two_el && (d & DESC_PXNTABLE);
     }
 }
 
