@@ -30,6 +30,8 @@ for smp in 1 2; do
 		bash -c "tr -d '\r' <'$VM_LOG' | grep -A2 '^\[hyp\] cpu0: unhandled system register access, injecting UNDEFINED: ESR_EL2=0x[0-9a-f]* EC=0x18' | grep -q 'ELR_EL2=0x[0-9a-f]* .*FAR_EL2=.*HPFAR_EL2=' && tr -d '\r' <'$VM_LOG' | grep -q '^\[hyp\] cpu0:   mrs S3_0_C10_C4_7 with x9'"
 	check "smp=$smp: carve-out faults reported with ESR/FAR/HPFAR/ELR decoded" \
 		wait_log '^\[hyp\] cpu0:   ELR_EL2=0x[0-9a-f]+ .*FAR_EL2=0x40000100 HPFAR_EL2=0x400000' 1
+	check "smp=$smp: the GIC accesses without syndrome (ISV=0) reported, not emulated" \
+		wait_log '^\[hyp\] cpu0: GIC access without syndrome \(ISV=0\), cannot emulate: ESR_EL2=0x[0-9a-f]+ EC=0x24' 1 2
 	check "smp=$smp: SYSTEM_OFF ends QEMU" wait_exit 30
 	check "smp=$smp: no hypervisor panic" bash -c "! tr -d '\r' <'$VM_LOG' | grep -q PANIC"
 	vm_kill

@@ -160,6 +160,51 @@ static void gic_flood(void)
     t(n == 224, "all 224 SPIs set pending at once are delivered", n);
 }
 
+/*
+ * Hostile accesses to the emulated GIC: each must get the architected answer, and the
+ * hypervisor must report what it cannot emulate and keep running.
+ */
+#define GICR0 0x080a0000UL /* CPU 0's redistributor; 128K per CPU */
+static void gic_hostile(void)
+{
+    u64 addr = GICD + 0x4, a = 0, b = 0, p = GICD + 0x4;
+
+    /* A load pair has no instruction syndrome (ESR_EL2.ISV = 0): not emulable, so a
+     * synchronous external abort at EL1 with FAR at the address. */
+    exc_mark();
+    __asm__ volatile("ldp %w0, %w1, [%2]" : "=&r"(a), "=&r"(b) : "r"(addr) : "x9", "x10", "memory");
+    t(exc_new() && ec() == 0x25 && (tg_exc.esr & 0x3f) == 0x10 && tg_exc.far == addr,
+      "GICD load pair (ISV=0): external abort, FAR = address", tg_exc.esr);
+    /* A post-indexed load has no syndrome either; the aborted instruction must not have
+     * written back its base register. */
+    exc_mark();
+    __asm__ volatile("ldr %w0, [%1], #4" : "=&r"(a), "+r"(p) : : "x9", "x10", "memory");
+    t(exc_new() && ec() == 0x25 && p == GICD + 0x4,
+      "GICD post-indexed load (ISV=0): external abort, base register not written back", p);
+    /* The redistributor of a CPU that does not exist: RAZ/WI, no exception. */
+    exc_mark();
+    a = *(volatile u64 *)(GICR0 + 7 * 0x20000 + 0x8);       /* GICR_TYPER of CPU 7 */
+    *(volatile u32 *)(GICR0 + 7 * 0x20000 + 0x10100) = ~0u; /* its GICR_ISENABLER0 */
+    t(!exc_new() && a == 0, "absent CPU's redistributor: reads as zero, writes ignored", a);
+    /* The hypervisor's own PPIs and SGI 15 cannot be enabled or seen by the guest. */
+    *(volatile u32 *)(GICR0 + 0x10100) = ~0u;
+    a = *(volatile u32 *)(GICR0 + 0x10100);
+    *(volatile u32 *)(GICR0 + 0x10180) = (u32)a & ~(0xffffu | 1u << 27); /* as it was */
+    t((a & (1u << 15)) == 0 && (a & (1u << 25)) == 0 && (a & (1u << 26)) == 0,
+      "the hypervisor's SGI 15 and PPIs 25/26 stay hidden in GICR_ISENABLER0", a);
+    /* Routing of an SPI the GIC does not have (GICD_IROUTER of INTID 1019): RAZ/WI. */
+    *(volatile u64 *)(GICD + 0x6000 + 8 * 1019) = 0x80000000ffUL;
+    a = *(volatile u64 *)(GICD + 0x6000 + 8 * 1019);
+    t(a == 0, "GICD_IROUTER of a nonexistent SPI: RAZ/WI", a);
+    /* PSCI with hostile arguments. */
+    a = smc_call(0xc4000003, 0xff, (u64)secondary_start, 0);
+    t(a == (u64)-2, "CPU_ON of a nonexistent CPU: INVALID_PARAMETERS", a);
+    a = smc_call(0xc4000003, 0, 0x00001000, 0); /* flash, not RAM */
+    t(a == (u64)-9, "CPU_ON with an entry point outside RAM: INVALID_ADDRESS", a);
+    a = smc_call(0xc4000003, 0, (u64)secondary_start + 2, 0);
+    t(a == (u64)-9, "CPU_ON with a misaligned entry point: INVALID_ADDRESS", a);
+}
+
 static void gic_tests(void)
 {
     u64 seen = 0, id, n = 0;
@@ -288,8 +333,8 @@ void tg_main(void)
         after = hvc_call(0xc6000001, 0x18, 0, 0);
         t(exc_new() && ec() == 0 && tg_exc.elr == pc,
           "LORID_EL1 read (trapped, not handled) is UNDEFINED at EL1", tg_exc.esr);
-        t(after - before == 2, "the LORID_EL1 read reached the hypervisor (2 system register exits)",
-          after - before);
+        t(after - before == 2,
+          "the LORID_EL1 read reached the hypervisor (2 system register exits)", after - before);
     }
 
     /* Emulated trapped register: ICC_SGI1R_EL1 write (SGI 0 to self) completes silently. */
@@ -316,6 +361,7 @@ void tg_main(void)
       "instruction fetch from the carve-out: instruction abort", tg_exc.esr);
 
     gic_tests();
+    gic_hostile();
 
     puts_("TRAPTEST done ");
     putd(n_test);
