@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Guest CPU + system-call workload for the hypervisor benchmark (hyp/bench/hyp-bench.sh): one
+// Guest CPU + system-call workload for the hypervisor benchmark (bench/hyp.sh): one
 // process computing over a buffer and making system calls that move data in and out of the
 // kernel, with no context switches of its own. It ends in a checksum that depends only on the
 // work done, so a run under the hypervisor can be compared with a run without it.

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Guest micro-benchmarks for hyp/bench/hyp-bench.sh, to tell which kind of guest work the
+// Guest micro-benchmarks for bench/hyp.sh, to tell which kind of guest work the
 // hypervisor slows: each prints "UBENCH <name> <n> <ns per op>".
 // Usage: hyp-ubench [switch|fault|syscall|fork|all] [N]
 #define _GNU_SOURCE
