@@ -24,6 +24,7 @@
 struct guard_slot {
     _Atomic uintptr_t start; /* 0: slot free */
     _Atomic uintptr_t end;
+    atomic_int writable; /* the mapping's protection, kept for the zero page */
     atomic_int broken;
 };
 
@@ -36,12 +37,14 @@ atomic_int armvmi_mapguard_faults;
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
     uintptr_t a = (uintptr_t)si->si_addr;
-    for (unsigned i = 0; i < GUARD_SLOTS; i++) {
+    /* BUS_ADRERR: the page is past the end of its file (an alignment fault is not ours). */
+    for (unsigned i = 0; si->si_code == BUS_ADRERR && i < GUARD_SLOTS; i++) {
         uintptr_t s = atomic_load(&slots[i].start);
         if (s && a >= s && a < atomic_load(&slots[i].end)) {
             void *page = (void *)(a & ~(uintptr_t)(page_size - 1));
-            if (mmap(page, (size_t)page_size, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
+            int prot = PROT_READ | (atomic_load(&slots[i].writable) ? PROT_WRITE : 0);
+            if (mmap(page, (size_t)page_size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+                     0) == MAP_FAILED)
                 break; /* cannot repair: fall through to the default action */
             atomic_store(&slots[i].broken, 1);
             atomic_fetch_add(&armvmi_mapguard_faults, 1);
@@ -84,7 +87,7 @@ static void install(void)
     atomic_flag_clear(&installing);
 }
 
-int armvmi_mapguard_add(void *base, size_t len)
+int armvmi_mapguard_add(void *base, size_t len, bool writable)
 {
     if (!base || !len)
         return 0;
@@ -94,6 +97,7 @@ int armvmi_mapguard_add(void *base, size_t len)
         /* Claim the slot with a placeholder start, then publish the range. */
         if (atomic_compare_exchange_strong(&slots[i].start, &none, (uintptr_t)-1)) {
             atomic_store(&slots[i].broken, 0);
+            atomic_store(&slots[i].writable, writable);
             atomic_store(&slots[i].end, (uintptr_t)base + len);
             atomic_store(&slots[i].start, (uintptr_t)base);
             return (int)i + 1;

@@ -67,10 +67,10 @@ int armvmi_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2,
 /*
  * lib/core/mapguard.c: a SIGBUS from touching a mapped file that another process truncated
  * is caught for registered mappings. add: a guard id for regions[].guard (0 if the table is
- * full: unguarded); remove: before munmap; broken: a fault happened inside the mapping since
- * it was added (the page now reads as zeros; report ARMVMI_EIO).
+ * full: unguarded; writable: the mapping's protection); remove: before munmap; broken: a fault
+ * happened inside the mapping since it was added (the page now reads as zeros; report ARMVMI_EIO).
  */
-int armvmi_mapguard_add(void *base, size_t len);
+int armvmi_mapguard_add(void *base, size_t len, bool writable);
 void armvmi_mapguard_remove(int guard);
 bool armvmi_mapguard_broken(int guard);
 extern atomic_int armvmi_mapguard_faults; /* faults caught in any guarded mapping, ever */

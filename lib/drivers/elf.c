@@ -440,7 +440,7 @@ int armvmi_elf_open(struct armvmi *h, const char *path)
     if (m == MAP_FAILED)
         return armvmi_fail(ARMVMI_EIO, "cannot map %s: %s.", path, strerror(errno));
     r.map = m;
-    int guard = armvmi_mapguard_add(m, r.size);
+    int guard = armvmi_mapguard_add(m, r.size, false);
 
     int rc = read_dump(&r, h);
     if (!rc && armvmi_mapguard_broken(guard))

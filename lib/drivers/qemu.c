@@ -231,7 +231,7 @@ static int map_ram(struct armvmi *h, const char *path, uint64_t base, uint64_t s
                                            .size = size,
                                            .host = m,
                                            .writable = 1,
-                                           .guard = armvmi_mapguard_add(m, size)};
+                                           .guard = armvmi_mapguard_add(m, size, true)};
     h->nregions = 1;
     return 0;
 }

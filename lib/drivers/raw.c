@@ -59,12 +59,12 @@ int armvmi_raw_open(struct armvmi *h, const char *path, uint64_t base)
         return armvmi_fail(ARMVMI_EIO, "cannot map %s: %s.", path, strerror(errno));
     h->ops = &raw_ops;
     h->nregions = 1;
-    h->regions[0] = (struct armvmi_region){
-        .base = base,
-        .size = (uint64_t)st.st_size,
-        .host = p,
-        .writable = wfd >= 0,
-        .guard = armvmi_mapguard_add(p, (size_t)st.st_size)};
+    h->regions[0] =
+        (struct armvmi_region){.base = base,
+                               .size = (uint64_t)st.st_size,
+                               .host = p,
+                               .writable = wfd >= 0,
+                               .guard = armvmi_mapguard_add(p, (size_t)st.st_size, wfd >= 0)};
     h->caps = ARMVMI_CAP_READ | ARMVMI_CAP_MAP | (wfd >= 0 ? ARMVMI_CAP_WRITE : 0);
     h->vcpus = 0;
     return 0;
