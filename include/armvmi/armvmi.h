@@ -102,6 +102,13 @@ struct armvmi_info {
     unsigned nranges;   /**< RAM ranges in ranges[] */
     struct armvmi_ram_range ranges[ARMVMI_MAX_RAM_RANGES];
     uint64_t ram_bytes; /**< sum of the ranges */
+    /**
+     * RAM the armvmi hypervisor keeps for itself (its code, stage-2 tables and boot
+     * information; never mapped for the guest, absent from the guest's device tree). It lies
+     * inside ranges[], which are the machine's RAM. Size 0 when the target does not run under
+     * the armvmi hypervisor (or the driver cannot tell, e.g. dumps).
+     */
+    uint64_t hyp_carve_base, hyp_carve_size;
 };
 
 /** Fill *info. Never fails on a valid handle. */

@@ -118,6 +118,8 @@ int armvmi_get_info(armvmi_t *h, struct armvmi_info *info)
         info->ranges[i].size = h->regions[i].size;
         info->ram_bytes += h->regions[i].size;
     }
+    info->hyp_carve_base = h->carve_base;
+    info->hyp_carve_size = h->carve_size;
     return 0;
 }
 

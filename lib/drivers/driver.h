@@ -44,6 +44,7 @@ struct armvmi {
     unsigned vcpus;
     unsigned nregions;
     struct armvmi_region regions[ARMVMI_MAX_RAM_RANGES];
+    uint64_t carve_base, carve_size; /* the armvmi hypervisor's carve-out, if under it */
     /* pause nesting, managed by lib/core */
     unsigned pause_depth;
     bool resume_on_last;

@@ -258,9 +258,18 @@ int armvmi_qemu_open(struct armvmi *h, const char *rundir)
     json_int_t base = json_integer_value(json_object_get(cfg, "ram_base"));
     json_int_t size = json_integer_value(json_object_get(cfg, "ram_size"));
     json_int_t smp = json_integer_value(json_object_get(cfg, "smp"));
+    json_t *carve = json_object_get(cfg, "hyp_carveout");
+    json_int_t cbase = json_integer_value(json_object_get(carve, "base"));
+    json_int_t csize = json_integer_value(json_object_get(carve, "size"));
     json_decref(cfg);
     if (pid <= 0 || size <= 0 || base < 0 || smp <= 0 || smp > 512)
         return armvmi_fail(ARMVMI_EFORMAT, "%s is incomplete or corrupt.", path);
+    /* The carve-out, if any, must lie inside RAM. */
+    if (csize < 0 || cbase < 0 ||
+        (csize > 0 && (cbase < base || csize > size || cbase - base > size - csize)))
+        return armvmi_fail(ARMVMI_EFORMAT, "%s: the hypervisor carve-out is not inside RAM.", path);
+    h->carve_base = (uint64_t)cbase;
+    h->carve_size = (uint64_t)csize;
     if (kill((pid_t)pid, 0) && errno == ESRCH)
         return armvmi_fail(ARMVMI_ENOENT,
                            "VM '%s' is not running (its QEMU, pid %lld, is "

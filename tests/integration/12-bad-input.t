@@ -19,7 +19,7 @@ fails() {
     fi
 }
 
-plan 35
+plan 37
 head -c 1048576 /dev/urandom > "$work/ram.bin"
 raw="raw:$work/ram.bin@0x40000000"
 "$A" --vm "$raw" -q dump -o "$work/small.elf"; ok $? "a dump of a raw image is written"
@@ -84,6 +84,13 @@ for va in 0x0 0x1234567000 0xffff800008000000 0xffffffffffffffff 0x0001000000000
 done
 ok $r "translate --trace over random tables answers (a fault or an address) for any VA"
 fails "has no system registers" "translate on a raw image without registers" -- "$A" --vm "$raw" translate 0x1000
+
+# A VM runtime directory whose vm.json is corrupt, or puts the hypervisor carve-out outside RAM.
+mkdir -p "$work/vmdir"
+printf '{"pid": %d, "ram_base": 1073741824, "ram_size": 1048576, "smp": 1, "hyp": true, "hyp_carveout": {"base": 4096, "size": 4096}}\n' $$ >"$work/vmdir/vm.json"
+fails "carve-out is not inside RAM" "vm.json with the carve-out outside RAM" -- "$A" --vm "$work/vmdir" info
+printf '{"pid": %d, "ram_base": 1073741824}\n' $$ >"$work/vmdir/vm.json"
+fails "incomplete or corrupt" "vm.json without RAM size" -- "$A" --vm "$work/vmdir" info
 
 # --help works for every command and prints its usage
 r=0

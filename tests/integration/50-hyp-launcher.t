@@ -6,7 +6,7 @@
 source "$(dirname "$0")/../../hyp/tests/lib.sh"
 hyp_require
 command -v socat >/dev/null || { echo "1..0 # SKIP socat not installed"; exit 0; }
-echo "1..10"
+echo "1..11"
 NAME=hyp-t$$
 stop_vm() { timeout 30 "$ARMVMI" vm stop "$NAME" >/dev/null 2>&1; hyp_cleanup; }
 trap stop_vm EXIT
@@ -28,6 +28,9 @@ GUEST_MEM=$(printf '0x%x' $((CB + CS)))
 check "guest DTB: /memory starts after the carve-out ($GUEST_MEM)" \
 	bash -c "fdtget -t x '$DIR/guest.dtb' /memory@40000000 reg | grep -qi '^0 ${GUEST_MEM#0x} '"
 
+INFO=$(timeout 30 "$ARMVMI" --vm "$NAME" info --json)
+check "armvmi info reports the carve-out the hypervisor keeps ($(jq -c .hyp_carveout <<<"$INFO"))" \
+	test "$(jq -r '"\(.hyp_carveout.base) \(.hyp_carveout.size)"' <<<"$INFO")" = "$((CB)) $((CS))"
 check "guest DTB hides fw_cfg (DMA-capable) and the ITS" \
 	bash -c "! fdtget '$DIR/guest.dtb' /fw-cfg@9020000 compatible 2>/dev/null && ! fdtget '$DIR/guest.dtb' /intc@8000000/its@8080000 compatible 2>/dev/null"
 

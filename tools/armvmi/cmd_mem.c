@@ -50,6 +50,10 @@ int cmd_info(struct cli *c, int argc, char **argv)
                               (json_int_t)in.ram_bytes);
         if (have_state)
             json_object_set_new(o, "paused", json_boolean(paused));
+        if (in.hyp_carve_size)
+            json_object_set_new(o, "hyp_carveout",
+                                json_pack("{s:I,s:I}", "base", (json_int_t)in.hyp_carve_base,
+                                          "size", (json_int_t)in.hyp_carve_size));
         armvmi_close(h);
         return cli_json_out(o);
     }
@@ -65,6 +69,12 @@ int cmd_info(struct cli *c, int argc, char **argv)
         printf("RAM:      0x%016llx-0x%016llx (%llu MiB)\n", (unsigned long long)in.ranges[i].base,
                (unsigned long long)(in.ranges[i].base + in.ranges[i].size - 1),
                (unsigned long long)(in.ranges[i].size >> 20));
+    if (in.hyp_carve_size)
+        printf("hyp:      armvmi hypervisor; its carve-out 0x%016llx-0x%016llx (%llu MiB) is RAM "
+               "the guest never sees\n",
+               (unsigned long long)in.hyp_carve_base,
+               (unsigned long long)(in.hyp_carve_base + in.hyp_carve_size - 1),
+               (unsigned long long)(in.hyp_carve_size >> 20));
     printf("\nNext: `armvmi regs` (vCPU registers), `armvmi read --pa 0x%llx 256` (memory), "
            "`armvmi dump -o guest.elf` (core dump).\n",
            in.nranges ? (unsigned long long)in.ranges[0].base : 0ull);

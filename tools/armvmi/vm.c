@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "core/paths.h"
 #include "drivers/qmp.h"
+#include "hyp_host.h"
 #include "vm.h"
 
 #define INIT_MARKER "ARMVMI-INIT-READY"
@@ -238,6 +239,12 @@ static int write_vm_json(const char *dir, const struct start_opts *o, pid_t pid,
                           (json_int_t)o->mem_mib << 20, "smp", (int)o->smp, "el2", o->el2, "hyp",
                           o->hyp, "kernel", kernel, "initrd", initrd ? initrd : "", "append",
                           o->append ? o->append : "");
+    if (o->hyp) {
+        unsigned long long cb, cs;
+        hyp_carveout(o->mem_mib, &cb, &cs);
+        json_object_set_new(j, "hyp_carveout",
+                            json_pack("{s:I,s:I}", "base", (json_int_t)cb, "size", (json_int_t)cs));
+    }
     int rc = json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(j);
     if (rc || rename(tmp, path))
