@@ -6,14 +6,14 @@
 # timers, and a pipe token ring that context-switches thousands of times), which has no goal
 # but shows the cost of context switches under two-stage translation in QEMU.
 #
-# The machines this runs on are shared virtual machines: their speed drifts by 10-30% within
-# seconds and the host takes the CPU away at times. So the two sides are measured in adjacent
-# pairs (which side goes first alternates), each pair gives a ratio, and the median of those ratios is the result. Two clocks: the
-# CPU time QEMU's threads got from the host (from /proc/PID/task/*/schedstat: what running the
-# guest cost, with time stolen by other tenants left out), which is the figure the goals are
-# judged on, and wall time (the guest's own `time`, or QEMU start to init marker for boots),
-# printed beside it with the best-of-N ratio. Boots alternate direct/hypervisor; for the
-# workloads both guests stay up and take turns (the idle one sleeps in WFI).
+# The machines this runs on are shared virtual machines whose speed drifts by 10-30% within
+# seconds. So the two sides are measured in adjacent pairs (which side goes first alternates),
+# each pair gives a ratio, and the median of those ratios is the result. Two clocks: the CPU
+# time QEMU's threads got from the host (/proc/PID/task/*/schedstat: what running the guest
+# cost, leaving out time the host gave to other tenants), which the goals are judged on, and
+# wall time (the guest's own `time`, or QEMU start to init marker for boots), printed beside it
+# with the best-of-N ratio. For the workloads both guests stay up and take turns (the idle one
+# sleeps in WFI).
 #
 # Then guest/hyp-ubench.c micro-benchmarks (context switch, page fault, system call, fork)
 # in pairs too, as a diagnosis of where any difference comes from.
