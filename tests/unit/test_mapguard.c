@@ -91,7 +91,9 @@ static void elf_truncated_while_open(void **state)
 {
     (void)state;
     static const struct eg_opts o = {
-        .nvcpus = 1, .nsegs = 2, .segs = {{0x40000000, 0x4000, 0x4000}, {0x50000000, 0x8000, 0x8000}}};
+        .nvcpus = 1,
+        .nsegs = 2,
+        .segs = {{0x40000000, 0x4000, 0x4000}, {0x50000000, 0x8000, 0x8000}}};
     struct eg_layout lay;
     uint8_t *b = eg_build(&o, &lay);
     eg_write(core, b, lay.size);
