@@ -236,6 +236,11 @@ static int dump_paused(armvmi_t *h, const char *path, armvmi_progress_fn progres
         if (!(rc = armvmi_get_regs(h, v, &regs)))
             rc = put_vcpu_notes(&notes, v, &regs);
     }
+    if (!rc && h->carve_size) {
+        struct elfcore_hyp hyp = {htole32(ELFCORE_HYP_VERSION), 0, htole64(h->carve_base),
+                                  htole64(h->carve_size)};
+        rc = put_note(&notes, ELFCORE_ARMVMI_NAME, NT_ARMVMI_HYP, &hyp, sizeof(hyp));
+    }
     uint64_t ram_off[ARMVMI_MAX_RAM_RANGES];
     uint64_t off = sizeof(Elf64_Ehdr) + (1 + h->nregions) * sizeof(Elf64_Phdr) + notes.len;
     uint64_t total = 0;

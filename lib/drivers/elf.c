@@ -49,6 +49,8 @@ struct elf_reader {
     bool have_sysregs;
     struct elf_note_ref *sysnotes; /* ARMVMI notes, applied once the vCPUs are known */
     unsigned nsysnotes, syscap;
+    bool have_hyp; /* an NT_ARMVMI_HYP note was read: carve_* hold it */
+    uint64_t carve_base, carve_size;
     struct elf_seg *segs;
     size_t nsegs;
 };
@@ -156,6 +158,45 @@ static int add_sysnote(struct elf_reader *r, const uint8_t *desc, uint32_t descs
     return 0;
 }
 
+/* The "ARMVMI" hypervisor note: the carve-out of RAM (docs/dump-format.md). */
+static int add_hypnote(struct elf_reader *r, const uint8_t *desc, uint32_t descsz)
+{
+    if (r->have_hyp)
+        return armvmi_fail(ARMVMI_EFORMAT, "%s has two ARMVMI hypervisor notes: corrupt dump.",
+                           r->path);
+    if (descsz < sizeof(struct elfcore_hyp))
+        return armvmi_fail(ARMVMI_EFORMAT,
+                           "%s: the ARMVMI hypervisor note is %" PRIu32
+                           " bytes, shorter than its %zu: corrupt dump.",
+                           r->path, descsz, sizeof(struct elfcore_hyp));
+    if (ld32(desc) != ELFCORE_HYP_VERSION)
+        return 0; /* a later layout: skipped, as the format says */
+    r->have_hyp = true;
+    r->carve_base = ld64(desc + 8);
+    r->carve_size = ld64(desc + 16);
+    return 0;
+}
+
+/* The carve-out must lie inside one RAM range. */
+static int check_carveout(struct elf_reader *r, struct armvmi *h)
+{
+    if (!r->have_hyp || r->carve_size == 0)
+        return 0;
+    for (unsigned i = 0; i < h->nregions; i++) {
+        const struct armvmi_region *g = &h->regions[i];
+        if (r->carve_base >= g->base && r->carve_size <= g->size &&
+            r->carve_base - g->base <= g->size - r->carve_size) {
+            h->carve_base = r->carve_base;
+            h->carve_size = r->carve_size;
+            return 0;
+        }
+    }
+    return armvmi_fail(ARMVMI_EFORMAT,
+                       "%s: the hypervisor carve-out 0x%" PRIx64 "+0x%" PRIx64
+                       " is not inside the dump's RAM: corrupt dump.",
+                       r->path, r->carve_base, r->carve_size);
+}
+
 /* An "ARMVMI" note: system registers of one vCPU (docs/dump-format.md). */
 static int apply_sysnote(struct elf_reader *r, const struct elf_note_ref *note, bool *seen,
                          bool *applied)
@@ -226,6 +267,8 @@ static int read_notes(struct elf_reader *r, const GElf_Phdr *ph, size_t index)
         else if (nh.n_type == NT_ARMVMI_SYSREGS &&
                  note_name_is(name, nh.n_namesz, ELFCORE_ARMVMI_NAME))
             rc = add_sysnote(r, desc, nh.n_descsz);
+        else if (nh.n_type == NT_ARMVMI_HYP && note_name_is(name, nh.n_namesz, ELFCORE_ARMVMI_NAME))
+            rc = add_hypnote(r, desc, nh.n_descsz);
         if (rc)
             return rc;
         off = next;
@@ -407,6 +450,8 @@ static int read_dump(struct elf_reader *r, struct armvmi *h)
     }
     if (!rc)
         rc = build_regions(r, h);
+    if (!rc)
+        rc = check_carveout(r, h);
     if (rc || r->nsysnotes == 0)
         return rc;
     bool *seen = calloc(r->nvcpus ? r->nvcpus : 1, sizeof(*seen));

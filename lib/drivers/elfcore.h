@@ -27,6 +27,17 @@ struct elfcore_armvmi_hdr {
     uint32_t entry_size;
 };
 
+/* Once per dump, when the machine ran under the armvmi hypervisor: its carve-out of RAM.
+ * Name "ARMVMI", type NT_ARMVMI_HYP. */
+#define NT_ARMVMI_HYP 0x41560002u
+#define ELFCORE_HYP_VERSION 1
+
+struct elfcore_hyp {
+    uint32_t version;  /* ELFCORE_HYP_VERSION */
+    uint32_t reserved; /* 0 */
+    uint64_t carve_base, carve_size;
+};
+
 struct elfcore_armvmi_entry {
     uint32_t id;       /* ELFCORE_SYSREG(op0, op1, CRn, CRm, op2) */
     uint32_t reserved; /* 0 */

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/../../hyp/tests/lib.sh"
 hyp_require
 command -v socat >/dev/null || { echo "1..0 # SKIP socat not installed"; exit 0; }
-echo "1..11"
+echo "1..12"
 NAME=hyp-t$$
 stop_vm() { timeout 30 "$ARMVMI" vm stop "$NAME" >/dev/null 2>&1; hyp_cleanup; }
 trap stop_vm EXIT
@@ -42,5 +42,9 @@ check "guest read of the carve-out faults (SIGBUS) at both ends" wait_log '^HYPC
 check "hypervisor reported the access" wait_log 'guest touched the hypervisor carve-out' 5
 check "library reads the hypervisor's boot information in the carve-out (machine view)" \
 	bash -c "timeout 30 '$ARMVMI' --vm '$NAME' read --pa 0x40f00000 8 --raw | od -An -tx8 | grep -q 4f464e4950594841"
+timeout 120 "$ARMVMI" --vm "$NAME" dump -o "$HYP_TMP/hyp.elf" >/dev/null 2>&1
+check "a dump of the VM keeps the carve-out (info on the dump: $(timeout 30 "$ARMVMI" --vm "$HYP_TMP/hyp.elf" info --json 2>&1 | jq -c .hyp_carveout 2>&1))" \
+	test "$(timeout 30 "$ARMVMI" --vm "$HYP_TMP/hyp.elf" info --json | jq -r '"\(.hyp_carveout.base) \(.hyp_carveout.size)"')" = "$((CB)) $((CS))"
+rm -f "$HYP_TMP/hyp.elf"
 check "vm stop ends the VM" bash -c "timeout 60 '$ARMVMI' vm stop '$NAME' >/dev/null"
 exit $T_FAIL

@@ -22,6 +22,10 @@ struct eg_opts {
     bool sysregs; /* add an ARMVMI note per vCPU */
     unsigned nsegs;
     struct eg_seg segs[EG_MAX_SEGS];
+    /* an ARMVMI hypervisor note (carve-out); hyp_size 0 means the full struct */
+    bool hyp;
+    uint32_t hyp_version, hyp_size;
+    uint64_t carve_base, carve_size;
 };
 
 /* Where things are in a built image, so tests can corrupt them. */
@@ -71,8 +75,10 @@ static inline uint8_t *eg_build(const struct eg_opts *o, struct eg_layout *lay)
     size_t syssz = sizeof(struct elfcore_armvmi_hdr) + nsys * sizeof(struct elfcore_armvmi_entry);
     size_t nph = 1 + o->nsegs;
     size_t notes_off = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
+    size_t hypsz = o->hyp_size ? o->hyp_size : sizeof(struct elfcore_hyp);
     size_t notes_len = o->nvcpus * (eg_note_size(5, ELFCORE_PRSTATUS_SIZE) +
-                                    (o->sysregs ? eg_note_size(7, syssz) : 0));
+                                    (o->sysregs ? eg_note_size(7, syssz) : 0)) +
+                       (o->hyp ? eg_note_size(7, hypsz) : 0);
     size_t off = notes_off + notes_len;
     memset(lay, 0, sizeof(*lay));
     for (unsigned i = 0; i < o->nsegs; i++) {
@@ -143,6 +149,12 @@ static inline uint8_t *eg_build(const struct eg_opts *o, struct eg_layout *lay)
             lay->armvmi_off[v] = (size_t)(p - b);
         p = eg_note(p, ELFCORE_ARMVMI_NAME, NT_ARMVMI_SYSREGS, desc, syssz);
         free(desc);
+    }
+    if (o->hyp) {
+        struct elfcore_hyp h = {o->hyp_version, 0, o->carve_base, o->carve_size};
+        uint8_t desc[64] = {0};
+        memcpy(desc, &h, sizeof(h) < hypsz ? sizeof(h) : hypsz);
+        p = eg_note(p, ELFCORE_ARMVMI_NAME, NT_ARMVMI_HYP, desc, hypsz);
     }
     return b;
 }

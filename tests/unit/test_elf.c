@@ -595,6 +595,72 @@ static void test_cancel(void **state)
     unlink(out);
 }
 
+/* The ARMVMI hypervisor note: the carve-out is reported, survives a dump of the dump, and a
+ * note that is short or puts the carve-out outside RAM makes the dump invalid; a later
+ * version is skipped. */
+static void test_hyp_note(void **state)
+{
+    (void)state;
+    char in[300], out[300];
+    struct eg_opts o = {.nvcpus = 1,
+                        .nsegs = 1,
+                        .segs = {{0x40000000, 0x40000, 0x40000}},
+                        .hyp = true,
+                        .hyp_version = ELFCORE_HYP_VERSION,
+                        .carve_base = 0x40000000,
+                        .carve_size = 0x12000};
+    struct eg_layout lay;
+    uint8_t *b = eg_build(&o, &lay);
+    path_in(in, sizeof(in), "hyp.elf");
+    path_in(out, sizeof(out), "hyp2.elf");
+    eg_write(in, b, lay.size);
+    free(b);
+    armvmi_t *h, *h2;
+    struct armvmi_info info;
+    assert_int_equal(armvmi_open(&h, in), 0);
+    armvmi_get_info(h, &info);
+    assert_int_equal(info.hyp_carve_base, 0x40000000);
+    assert_int_equal(info.hyp_carve_size, 0x12000);
+    assert_int_equal(armvmi_dump(h, out, NULL, NULL), 0);
+    armvmi_close(h);
+    assert_int_equal(armvmi_open(&h2, out), 0);
+    armvmi_get_info(h2, &info);
+    assert_int_equal(info.hyp_carve_base, 0x40000000);
+    assert_int_equal(info.hyp_carve_size, 0x12000);
+    armvmi_close(h2);
+
+    static const struct {
+        uint32_t version, size;
+        uint64_t base, len;
+        const char *expect; /* NULL: opens, with no carve-out */
+    } cases[] = {
+        {ELFCORE_HYP_VERSION, 16, 0x40000000, 0x1000, "shorter than its"},
+        {ELFCORE_HYP_VERSION, 0, 0x3ffff000, 0x2000, "not inside the dump's RAM"},
+        {ELFCORE_HYP_VERSION, 0, 0x40030000, 0x20000, "not inside the dump's RAM"},
+        {ELFCORE_HYP_VERSION, 0, 0xffffffffffff0000ull, 0x20000, "not inside the dump's RAM"},
+        {2, 0, 0x10, 0x10, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        o.hyp_version = cases[i].version;
+        o.hyp_size = cases[i].size;
+        o.carve_base = cases[i].base;
+        o.carve_size = cases[i].len;
+        b = eg_build(&o, &lay);
+        eg_write(in, b, lay.size);
+        free(b);
+        int rc = armvmi_open(&h, in);
+        if (!cases[i].expect) {
+            assert_int_equal(rc, 0);
+            armvmi_get_info(h, &info);
+            assert_int_equal(info.hyp_carve_size, 0);
+            armvmi_close(h);
+            continue;
+        }
+        if (rc != -ARMVMI_EFORMAT || !strstr(armvmi_errmsg(), cases[i].expect))
+            fail_msg("case %zu: rc %d, message: %s", i, rc, armvmi_errmsg());
+    }
+}
+
 static void test_dump_errors(void **state)
 {
     armvmi_t *h = open_small_raw("err.img", 8192);
@@ -640,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_open_missing),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_dump_errors),
+        cmocka_unit_test(test_hyp_note),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
