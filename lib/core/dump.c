@@ -111,6 +111,13 @@ static int write_all(int fd, const char *tmp, const void *data, size_t len, uint
         ssize_t n = pwrite(fd, p, len, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
+        /* The kernel could not read the source: a mapped file cut short under us (the copy in
+         * the kernel gets EFAULT where a user-space read would get SIGBUS). */
+        if (n < 0 && errno == EFAULT)
+            return armvmi_fail(ARMVMI_EIO,
+                               "the file behind the target was truncated while open: guest "
+                               "memory could not be copied into %s, which was removed.",
+                               tmp);
         if (n <= 0)
             return armvmi_fail(ARMVMI_EIO, "cannot write %s: %s.", tmp,
                                n < 0 ? strerror(errno) : "nothing written");

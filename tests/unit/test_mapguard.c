@@ -77,6 +77,17 @@ static void raw_truncated_while_open(void **state)
     assert_int_equal(armvmi_write_pa(h, BASE + 0xc000, buf, sizeof(buf)), -ARMVMI_EIO);
     armvmi_close(h);
 
+    /* A dump of a target whose file shrank fails cleanly and leaves no partial file. */
+    char out[128];
+    snprintf(out, sizeof(out), "%s.dump", img);
+    write_file(img, SIZE);
+    assert_int_equal(armvmi_open(&h, spec), 0);
+    assert_int_equal(truncate(img, 8192), 0);
+    assert_int_equal(armvmi_dump(h, out, NULL, NULL), -ARMVMI_EIO);
+    assert_non_null(strstr(armvmi_errmsg(), "truncated"));
+    assert_int_equal(access(out, F_OK), -1);
+    armvmi_close(h);
+
     /* Reopened, it is the shorter image, and reads work again. */
     assert_int_equal(armvmi_open(&h, spec), 0);
     struct armvmi_info in;
