@@ -30,6 +30,10 @@ $A --vm $vm write --pa "$pa" "$new" >/dev/null; ok $? "write --pa succeeds"
 newle=$(echo "$new" | sed 's/../& /g' | awk '{for (i = NF; i > 0; i--) printf "%s", $i}')
 seen=$(console $vm "" "ARMVMI-MAGIC-SEEN" 30 | tr -d '\r' | grep -o 'ARMVMI-MAGIC-SEEN [0-9a-f]*' | tail -n 1)
 is "$seen" "ARMVMI-MAGIC-SEEN $newle" "the guest program sees the bytes armvmi wrote"
+# Let the program exit and the shell settle: the register checks below pause an idle guest,
+# which must then be in the kernel (pausing while the shell prints its prompt would catch EL0).
+console $vm 'echo "@@IDLE""@@"' "@@IDLE@@" 30 >/dev/null
+sleep 1
 
 # Registers of the paused guest against GDB's own reading of the gdbstub.
 $A vm pause $vm >/dev/null
