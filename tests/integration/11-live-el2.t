@@ -8,9 +8,15 @@ A=$ARMVMI
 vm=it-el2
 vm_start $vm --el2 --smp 2; ok $? "vm start --el2 --smp 2 boots the default guest"
 is "$($A --vm $vm info --json | jq -r .vcpus)" 2 "info reports 2 vCPUs"
-$A vm pause $vm >/dev/null
-regs=$($A --vm $vm regs --vcpu all --json)
-is "$(echo "$regs" | jq -r '[.[].el] | map(tostring) | join(",")')" "2,2" "both vCPUs run the kernel at EL2 (VHE)"
+# Pause with both vCPUs in the kernel: right after boot the shell may still be at EL0.
+els=; for i in $(seq 50); do
+    $A vm pause $vm >/dev/null
+    regs=$($A --vm $vm regs --vcpu all --json)
+    els=$(echo "$regs" | jq -r '[.[].el] | map(tostring) | join(",")')
+    [ "$els" = "2,2" ] && break
+    $A vm resume $vm >/dev/null; sleep 0.05
+done
+is "$els" "2,2" "both vCPUs run the kernel at EL2 (VHE)"
 pc=$(echo "$regs" | jq -r '.[0].regs.PC')
 case "$pc" in 0xffff*) r=0 ;; *) r=1 ;; esac; ok $r "PC is a kernel address ($pc)"
 ttbr1=$(echo "$regs" | jq -r '.[0].regs.TTBR1_EL2 // "missing"')
