@@ -182,19 +182,14 @@ static int check_carveout(struct elf_reader *r, struct armvmi *h)
 {
     if (!r->have_hyp || r->carve_size == 0)
         return 0;
-    for (unsigned i = 0; i < h->nregions; i++) {
-        const struct armvmi_region *g = &h->regions[i];
-        if (r->carve_base >= g->base && r->carve_size <= g->size &&
-            r->carve_base - g->base <= g->size - r->carve_size) {
-            h->carve_base = r->carve_base;
-            h->carve_size = r->carve_size;
-            return 0;
-        }
-    }
-    return armvmi_fail(ARMVMI_EFORMAT,
-                       "%s: the hypervisor carve-out 0x%" PRIx64 "+0x%" PRIx64
-                       " is not inside the dump's RAM: corrupt dump.",
-                       r->path, r->carve_base, r->carve_size);
+    if (r->carve_size > SIZE_MAX || !armvmi_region_find(h, r->carve_base, (size_t)r->carve_size))
+        return armvmi_fail(ARMVMI_EFORMAT,
+                           "%s: the hypervisor carve-out 0x%" PRIx64 "+0x%" PRIx64
+                           " is not inside the dump's RAM: corrupt dump.",
+                           r->path, r->carve_base, r->carve_size);
+    h->carve_base = r->carve_base;
+    h->carve_size = r->carve_size;
+    return 0;
 }
 
 /* An "ARMVMI" note: system registers of one vCPU (docs/dump-format.md). */
