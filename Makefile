@@ -94,12 +94,13 @@ $(BUILD)/tests/unit-san/%: tests/unit/%.c $(LIBSAN)
 
 unit-tests: $(UNIT_BINS)
 
-# Every test is an executable that prints TAP; prove runs them and prints the summary.
+# Every test is an executable that prints TAP; prove runs them and prints the summary, with
+# failing checks and every test's comments (diagnostics) so that a CI log says why.
 # TESTS=... narrows the run (e.g. make test TESTS=tests/integration/10-vm.t).
 TESTS ?= $(UNIT_BINS) $(TEST_PROGS) $(INTEG_TESTS)
 test: build-all $(ARMVMI_SAN) unit-tests $(TEST_PROGS)
 	ARMVMI=$(abspath $(ARMVMI)) ARMVMI_SAN=$(abspath $(ARMVMI_SAN)) ARMVMI_BUILD=$(abspath $(BUILD)) \
-	CMOCKA_MESSAGE_OUTPUT=TAP prove --exec '' --timer $(TESTS)
+	CMOCKA_MESSAGE_OUTPUT=TAP prove --exec '' --timer --failures --comments $(TESTS)
 
 install: build-all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/armvmi
