@@ -6,7 +6,7 @@ HYP_SRCS := $(sort $(wildcard hyp/arch/*.c hyp/arch/*.S hyp/core/*.c hyp/drivers
 HYP_OBJS := $(patsubst %,$(BUILD)/hyp/obj/%.o,$(HYP_SRCS))
 HYP_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -O2 -g -ffreestanding \
 	-nostdlib -fno-builtin -fno-stack-protector -fno-pic -fno-pie -mgeneral-regs-only \
-	-mstrict-align -mno-outline-atomics -march=armv8.1-a -Ihyp/include -MMD -MP
+	-mstrict-align -mno-outline-atomics -march=armv8.1-a -Ihyp/include -Iinclude -MMD -MP
 HYP_ELF := $(BUILD)/hyp/armvmi-hyp.elf
 
 ifneq ($(shell command -v $(HYP_CC) 2>/dev/null),)
@@ -35,9 +35,9 @@ hyp: $(HYP_ELF)
 # Host-side test harness: boots a kernel under the hypervisor with tools/armvmi/hyp_host.c.
 HYP_BOOT := $(BUILD)/hyp/armvmi-hyp-boot
 ALL_TARGETS += $(HYP_BOOT)
-$(HYP_BOOT): hyp/tools/hyp-boot.c tools/armvmi/hyp_host.c tools/armvmi/hyp_host.h hyp/include/hyp/bootinfo.h
+$(HYP_BOOT): hyp/tools/hyp-boot.c tools/armvmi/hyp_host.c tools/armvmi/hyp_host.h include/armvmi/abi.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -g -o $@ hyp/tools/hyp-boot.c tools/armvmi/hyp_host.c -lfdt
+	$(CC) -std=gnu11 -Wall -Wextra -Werror -O2 -g -Iinclude -o $@ hyp/tools/hyp-boot.c tools/armvmi/hyp_host.c -lfdt
 
 # Bare-metal EL1 test guest (tests/integration/50-hyp-traps.t): a raw Image loaded like a kernel.
 HYP_TG := $(BUILD)/hyp/trapguest.img

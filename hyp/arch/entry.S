@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* EL2 entry for the boot CPU (from QEMU) and secondaries (from PSCI CPU_ON): stack, vectors, C. */
-#include <hyp/bootinfo.h>
+#include <armvmi/abi.h>
 
 #define STACK_SIZE 0x4000
 #define REGS_SIZE 272
@@ -53,4 +53,4 @@ not_el2:
 	.balign 4096
 	.global hyp_stacks
 hyp_stacks:
-	.space STACK_SIZE * HYP_MAX_CPUS
+	.space STACK_SIZE * ARMVMI_MAX_VCPUS

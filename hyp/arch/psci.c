@@ -6,7 +6,6 @@
 #include <hyp/vcpu.h>
 
 /* Vendor-specific hypervisor service (SMCCC owner 6): armvmi calls. */
-#define ARMVMI_HVC_EXITS 0xc6000001UL /* x1 = ESR_EL2.EC: this vCPU's exits of that class */
 
 #define PSCI_SUCCESS 0
 #define PSCI_NOT_SUPPORTED (-1L)
@@ -24,7 +23,7 @@ extern char secondary_entry[];
 
 struct vcpu *vcpu_by_mpidr(u64 mpidr)
 {
-    for (unsigned i = 0; i < bootinfo->ncpus && i < HYP_MAX_CPUS; i++)
+    for (unsigned i = 0; i < bootinfo->ncpus && i < ARMVMI_MAX_VCPUS; i++)
         if (vcpus[i].mpidr == (mpidr & MPIDR_AFF_MASK))
             return &vcpus[i];
     return NULL;

@@ -259,7 +259,7 @@ u64 vcpu_exit_count(unsigned ec)
 /* One line per vCPU: exits by cause, printed when the guest powers off or resets. */
 void vcpu_print_stats(void)
 {
-    for (unsigned i = 0; i < bootinfo->ncpus && i < HYP_MAX_CPUS; i++) {
+    for (unsigned i = 0; i < bootinfo->ncpus && i < ARMVMI_MAX_VCPUS; i++) {
         char line[400];
         int n = hyp_snprintf(line, sizeof(line), "cpu%u: %lu exits: irq %lu", i, vcpus[i].exits,
                              vcpus[i].irq_exits);

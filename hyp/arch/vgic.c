@@ -11,7 +11,7 @@
 
 bool vgic_enabled;
 u8 vgic_spi_prio[1024];
-u8 vgic_ppi_prio[HYP_MAX_CPUS][32];
+u8 vgic_ppi_prio[ARMVMI_MAX_VCPUS][32];
 
 /* Interrupts waiting for a free list register, one bit per INTID, so that no guest behaviour
  * (e.g. setting every SPI pending) can overflow it; 'hw' marks hardware-linked ones. */
@@ -21,7 +21,7 @@ struct vgic_cpu {
     unsigned queued;
     unsigned nlr;
 };
-static struct vgic_cpu vgic_cpus[HYP_MAX_CPUS];
+static struct vgic_cpu vgic_cpus[ARMVMI_MAX_VCPUS];
 
 static u64 lr_read(unsigned i)
 {

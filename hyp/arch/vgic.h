@@ -5,10 +5,10 @@
 #define HYP_ARCH_VGIC_H
 
 #include <hyp/types.h>
-#include <hyp/bootinfo.h>
+#include <armvmi/abi.h>
 
 extern u8 vgic_spi_prio[1024];
-extern u8 vgic_ppi_prio[HYP_MAX_CPUS][32];
+extern u8 vgic_ppi_prio[ARMVMI_MAX_VCPUS][32];
 unsigned vgic_nr_irqs(void);
 
 #endif

@@ -8,8 +8,8 @@
 
 extern char secondary_entry[];
 
-struct vcpu vcpus[HYP_MAX_CPUS];
-const struct hyp_bootinfo *bootinfo = (const struct hyp_bootinfo *)HYP_BOOTINFO_ADDR;
+struct vcpu vcpus[ARMVMI_MAX_VCPUS];
+const struct armvmi_abi_bootinfo *bootinfo = (const struct armvmi_abi_bootinfo *)ARMVMI_BOOTINFO_ADDR;
 
 struct vcpu *vcpu_current(void)
 {
@@ -114,29 +114,29 @@ void hyp_main(u64 cpu, struct regs *frame)
 {
     struct vcpu *v;
 
-    if (cpu >= HYP_MAX_CPUS)
+    if (cpu >= ARMVMI_MAX_VCPUS)
         for (;;)
             wfi();
     v = &vcpus[cpu];
     write_tpidr_el2((u64)v);
     if (cpu == 0) {
         hyp_printf("armvmi hypervisor: EL%lu, hyp at 0x%lx\n", read_currentel() >> 2,
-                   (u64)HYP_LOAD_ADDR);
-        if (bootinfo->magic != HYP_BOOTINFO_MAGIC || bootinfo->version != HYP_BOOTINFO_VERSION)
+                   (u64)ARMVMI_HYP_LOAD_ADDR);
+        if (bootinfo->magic != ARMVMI_BOOTINFO_MAGIC || bootinfo->version != ARMVMI_ABI_VERSION)
             hyp_panic("no boot information at 0x%lx (magic 0x%lx): start through armvmi",
-                      (u64)HYP_BOOTINFO_ADDR, (u64)bootinfo->magic);
-        if (bootinfo->ncpus == 0 || bootinfo->ncpus > HYP_MAX_CPUS)
-            hyp_panic("%u CPUs requested, 1 to %u supported", bootinfo->ncpus, HYP_MAX_CPUS);
+                      (u64)ARMVMI_BOOTINFO_ADDR, (u64)bootinfo->magic);
+        if (bootinfo->ncpus == 0 || bootinfo->ncpus > ARMVMI_MAX_VCPUS)
+            hyp_panic("%u CPUs requested, 1 to %u supported", bootinfo->ncpus, ARMVMI_MAX_VCPUS);
         hyp_printf("RAM 0x%lx+0x%lx, carve-out 0x%lx+0x%lx, %u vCPUs, %s GIC\n",
                    (u64)bootinfo->ram_base, (u64)bootinfo->ram_size, (u64)bootinfo->carve_base,
                    (u64)bootinfo->carve_size, bootinfo->ncpus,
-                   (bootinfo->flags & HYP_BOOT_VGIC) ? "virtual" : "passed-through");
-        for (unsigned i = 0; i < HYP_MAX_CPUS; i++) {
+                   (bootinfo->flags & ARMVMI_BOOT_VGIC) ? "virtual" : "passed-through");
+        for (unsigned i = 0; i < ARMVMI_MAX_VCPUS; i++) {
             vcpus[i].id = i;
             vcpus[i].mpidr = i; /* QEMU virt: Aff0 = CPU index for up to 8 CPUs */
             vcpus[i].power = VCPU_OFF;
         }
-        vgic_enabled = bootinfo->flags & HYP_BOOT_VGIC;
+        vgic_enabled = bootinfo->flags & ARMVMI_BOOT_VGIC;
         stage2_build();
         vgic_init_global();
         v->entry = bootinfo->kernel_entry;

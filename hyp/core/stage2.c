@@ -114,13 +114,13 @@ void stage2_build(void)
     u64 cb = bootinfo->carve_base, ce = cb + bootinfo->carve_size;
 
     s2_parange();
-    s2_pool = (u64(*)[PT_ENTRIES])(HYP_S2_POOL_BASE);
-    s2_pool_pages = (cb + bootinfo->carve_size - HYP_S2_POOL_BASE) / sizeof(s2_pool[0]);
+    s2_pool = (u64(*)[PT_ENTRIES])(ARMVMI_S2_POOL_BASE);
+    s2_pool_pages = (cb + bootinfo->carve_size - ARMVMI_S2_POOL_BASE) / sizeof(s2_pool[0]);
     s2_pool_used = 0;
-    if (cb != HYP_CARVE_BASE || bootinfo->carve_size < HYP_CARVE_SIZE(bootinfo->ram_size))
+    if (cb != ARMVMI_CARVE_BASE || bootinfo->carve_size < ARMVMI_CARVE_SIZE(bootinfo->ram_size))
         hyp_panic("carve-out 0x%lx+0x%lx: expected 0x%lx+0x%lx for 0x%lx of RAM", cb,
-                  (u64)bootinfo->carve_size, (u64)HYP_CARVE_BASE,
-                  (u64)HYP_CARVE_SIZE(bootinfo->ram_size), (u64)bootinfo->ram_size);
+                  (u64)bootinfo->carve_size, (u64)ARMVMI_CARVE_BASE,
+                  (u64)ARMVMI_CARVE_SIZE(bootinfo->ram_size), (u64)bootinfo->ram_size);
     memset(s2_root_tables, 0, sizeof(s2_root_tables));
     s2_root = &s2_root_tables[0][0];
     /* Low I/O: everything below RAM except fw_cfg and, with the virtual GIC, the GIC's 16MB

@@ -81,7 +81,11 @@ int main(int argc, char **argv)
                           smp,
                           "-m",
                           mem,
-                          "-nographic",
+                          "-nodefaults",
+                          "-display",
+                          "none",
+                          "-serial",
+                          "mon:stdio",
                           NULL};
     for (int k = 0; base[k]; k++) {
         v = realloc(v, (n + 2) * sizeof(char *));

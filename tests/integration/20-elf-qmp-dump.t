@@ -43,7 +43,7 @@ trap cleanup EXIT
 
 head -c $((1 << 20)) /dev/urandom >"$T/payload.bin"
 timeout 120 qemu-system-aarch64 -M virt -cpu max -smp $VCPUS -m $RAM_MIB \
-    -nographic -S -monitor none -serial none -display none \
+    -nodefaults -S -monitor none -serial none -display none \
     -qmp "unix:$T/qmp.sock,server=on,wait=off" \
     -device "loader,file=$T/payload.bin,addr=$PAYLOAD_ADDR,force-raw=on" \
     -device "loader,addr=$PC0,cpu-num=0" >"$T/qemu.log" 2>&1 &

@@ -39,7 +39,7 @@ done
 # Panic path: the hypervisor without its boot information must say so and power off.
 LOG=$HYP_TMP/panic.log
 timeout -k 5 30 qemu-system-aarch64 -machine virt,virtualization=on,gic-version=3 -cpu max -m 256 \
-	-nographic -kernel "$HYP_ELF" </dev/null >"$LOG" 2>&1
+	-nodefaults -display none -serial stdio -kernel "$HYP_ELF" </dev/null >"$LOG" 2>&1
 rc=$?
 check "no boot information: the hypervisor panics with a clear message" \
 	grep -q '^\[hyp\] PANIC on cpu0: no boot information at 0x40f00000' "$LOG"

@@ -214,7 +214,7 @@ int main(int argc, char **argv)
     char mem[512];
     snprintf(mem, sizeof(mem), "memory-backend-file,id=m,size=%llu,mem-path=%s,share=on",
              (unsigned long long)ORACLE_RAM_SIZE, g.path);
-    const char *qargv[] = {qemu,       "-M",         "virt,virtualization=on,memory-backend=m",
+    const char *qargv[] = {qemu,       "-nodefaults", "-M",         "virt,virtualization=on,memory-backend=m",
                            "-cpu",     "cortex-a15", "-m",
                            "512M",     "-object",    mem,
                            "-display", "none",       "-monitor",

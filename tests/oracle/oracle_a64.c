@@ -240,7 +240,7 @@ int main(int argc, char **argv)
              (unsigned long long)ORACLE_RAM_SIZE, g.path);
     snprintf(kern, sizeof(kern), "%s", guest);
     const char *qargv[] = {
-        qemu,       "-M",      "virt,virtualization=on,gic-version=3,memory-backend=m",
+        qemu,       "-nodefaults", "-M",      "virt,virtualization=on,gic-version=3,memory-backend=m",
         "-cpu",     "max",     "-m",
         "512M",     "-object", mem,
         "-display", "none",    "-monitor",

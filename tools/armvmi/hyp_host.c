@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../hyp/include/hyp/bootinfo.h"
+#include <armvmi/abi.h>
 
 #define RAM_BASE 0x40000000ULL
 #define SZ_2M 0x200000ULL
@@ -32,8 +32,8 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 void hyp_carveout(unsigned mem_mib, unsigned long long *base, unsigned long long *size)
 {
-    *base = HYP_CARVE_BASE;
-    *size = HYP_CARVE_SIZE((unsigned long long)mem_mib << 20);
+    *base = ARMVMI_CARVE_BASE;
+    *size = ARMVMI_CARVE_SIZE((unsigned long long)mem_mib << 20);
 }
 
 static int push(char ***argv, size_t *argc, const char *s)
@@ -264,11 +264,11 @@ int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *er
     unsigned long long kaddr, iaddr, iend, daddr;
     long long initrd_len, dtb_len;
     char qdtb[4096], gdtb[4096], binfo[4096];
-    struct hyp_bootinfo bi;
+    struct armvmi_abi_bootinfo bi;
     const char *gic = getenv("ARMVMI_HYP_GIC");
 
-    if (b->smp < 1 || b->smp > HYP_MAX_CPUS)
-        return fail(err, errlen, "the hypervisor runs 1 to %d vCPUs, not %u.", HYP_MAX_CPUS,
+    if (b->smp < 1 || b->smp > ARMVMI_MAX_VCPUS)
+        return fail(err, errlen, "the hypervisor runs 1 to %d vCPUs, not %u.", ARMVMI_MAX_VCPUS,
                     b->smp);
     hyp_carveout(b->mem_mib, &cb, &cs);
     if (mem < cs + (128ULL << 20) || mem > (16ULL << 30))
@@ -305,8 +305,8 @@ int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *er
         return fail(err, errlen, "the guest device tree is larger than 2 MiB.");
 
     memset(&bi, 0, sizeof(bi));
-    bi.magic = HYP_BOOTINFO_MAGIC;
-    bi.version = HYP_BOOTINFO_VERSION;
+    bi.magic = ARMVMI_BOOTINFO_MAGIC;
+    bi.version = ARMVMI_ABI_VERSION;
     bi.ncpus = b->smp;
     bi.ram_base = RAM_BASE;
     bi.ram_size = mem;
@@ -314,13 +314,13 @@ int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *er
     bi.carve_size = cs;
     bi.kernel_entry = kaddr;
     bi.dtb = daddr;
-    bi.flags = (gic && !strcmp(gic, "passthrough")) ? 0 : HYP_BOOT_VGIC;
+    bi.flags = (gic && !strcmp(gic, "passthrough")) ? 0 : ARMVMI_BOOT_VGIC;
     if (write_file(binfo, &bi, sizeof(bi)))
         return fail(err, errlen, "cannot write %s: %s.", binfo, strerror(errno));
 
     if (push(argv, argc, "-kernel") || push(argv, argc, b->hyp_elf) ||
         push_loader(argv, argc, b->kernel, kaddr) || push_loader(argv, argc, b->initrd, iaddr) ||
-        push_loader(argv, argc, gdtb, daddr) || push_loader(argv, argc, binfo, HYP_BOOTINFO_ADDR))
+        push_loader(argv, argc, gdtb, daddr) || push_loader(argv, argc, binfo, ARMVMI_BOOTINFO_ADDR))
         return fail(err, errlen, "out of memory while building the QEMU command line.");
     return 0;
 }

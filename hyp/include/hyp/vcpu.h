@@ -4,7 +4,7 @@
 #define HYP_VCPU_H
 
 #include <hyp/types.h>
-#include <hyp/bootinfo.h>
+#include <armvmi/abi.h>
 
 /* Layout known to arch/vectors.S: x0..x30, ELR_EL2, SPSR_EL2, pad. */
 struct regs {
@@ -30,8 +30,8 @@ struct vcpu {
     u64 irq_exits;
 };
 
-extern struct vcpu vcpus[HYP_MAX_CPUS];
-extern const struct hyp_bootinfo *bootinfo;
+extern struct vcpu vcpus[ARMVMI_MAX_VCPUS];
+extern const struct armvmi_abi_bootinfo *bootinfo;
 
 struct vcpu *vcpu_current(void);
 struct vcpu *vcpu_by_mpidr(u64 mpidr);

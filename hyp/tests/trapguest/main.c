@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Bare-metal EL1 test guest: checks the architected results of HVC/SMC, PSCI, trapped and
 // faulting accesses under the hypervisor, printing "TRAPTEST ok|not ok N - ..." on the PL011.
+#include <armvmi/abi.h>
+
 typedef unsigned long u64;
 typedef unsigned int u32;
 
@@ -301,11 +303,11 @@ void tg_main(void)
     /* Trapped ID registers (HCR_EL2.TID3): each read exits to the hypervisor (EC 0x18) and
      * returns the hardware value; unallocated ID encodings read as zero. */
     {
-        u64 before = hvc_call(0xc6000001, 0x18, 0, 0), pfr0, mmfr0, rsv, after;
+        u64 before = hvc_call(ARMVMI_HVC_EXITS, 0x18, 0, 0), pfr0, mmfr0, rsv, after;
         __asm__ volatile("mrs %0, S3_0_C0_C4_0" : "=r"(pfr0));
         __asm__ volatile("mrs %0, S3_0_C0_C7_0" : "=r"(mmfr0));
         __asm__ volatile("mrs %0, S3_0_C0_C3_3" : "=r"(rsv));
-        after = hvc_call(0xc6000001, 0x18, 0, 0);
+        after = hvc_call(ARMVMI_HVC_EXITS, 0x18, 0, 0);
         t(after - before == 3, "ID register reads trap to the hypervisor (3 system register exits)",
           after - before);
         t(((pfr0 >> 4) & 0xf) >= 1 && (pfr0 & 0xf) >= 1,
@@ -325,12 +327,12 @@ void tg_main(void)
      * trap (HCR_EL2.TLOR) to the hypervisor, which does not handle them, reports the trap and
      * injects UNDEFINED: EC = 0 at EL1, ELR at the instruction. */
     {
-        u64 mmfr1, before = hvc_call(0xc6000001, 0x18, 0, 0), after;
+        u64 mmfr1, before = hvc_call(ARMVMI_HVC_EXITS, 0x18, 0, 0), after;
         __asm__ volatile("mrs %0, S3_0_C0_C7_1" : "=r"(mmfr1));
         t(((mmfr1 >> 16) & 0xf) == 0, "ID_AA64MMFR1_EL1.LO = 0: FEAT_LOR hidden", mmfr1);
         exc_mark();
         __asm__ volatile("adr %0, 1f\n1: mrs x9, S3_0_C10_C4_7" : "=r"(pc)::"x9", "x10", "memory");
-        after = hvc_call(0xc6000001, 0x18, 0, 0);
+        after = hvc_call(ARMVMI_HVC_EXITS, 0x18, 0, 0);
         t(exc_new() && ec() == 0 && tg_exc.elr == pc,
           "LORID_EL1 read (trapped, not handled) is UNDEFINED at EL1", tg_exc.esr);
         t(after - before == 2,
