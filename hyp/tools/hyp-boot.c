@@ -6,7 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../tools/armvmi/hyp_host.h"
+#include "hyp_host.h"
+#include "qemu_cmd.h"
 
 static void usage(void)
 {
@@ -20,10 +21,11 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    struct hyp_boot b = {.qemu = "qemu-system-aarch64", .smp = 1, .mem_mib = 512};
+    struct hyp_boot b = {.smp = 1, .mem_mib = 512};
+    const char *qemu = QEMU_CMD_AARCH64;
     int no_hyp = 0, print = 0, i;
-    char **v = NULL, err[512], smp[16], mem[16];
-    size_t n = 0;
+    char err[512];
+    struct qemu_cmd v = {0};
 
     for (i = 1; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -59,7 +61,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--hyp"))
             b.hyp_elf = val;
         else if (!strcmp(a, "--qemu"))
-            b.qemu = val;
+            qemu = val;
         else if (!strcmp(a, "--smp"))
             b.smp = (unsigned)atoi(val);
         else if (!strcmp(a, "--mem"))
@@ -69,56 +71,36 @@ int main(int argc, char **argv)
     }
     if (!b.kernel || !b.initrd || !b.rundir || (!no_hyp && !b.hyp_elf))
         usage();
-    snprintf(smp, sizeof(smp), "%u", b.smp);
-    snprintf(mem, sizeof(mem), "%u", b.mem_mib);
     /* The reference run (--no-hyp) is plain QEMU: Linux at EL1, no EL2 (as `--el2` off). */
-    const char *base[] = {b.qemu,
-                          "-machine",
-                          no_hyp ? "virt,gic-version=3" : "virt,virtualization=on,gic-version=3",
-                          "-cpu",
-                          "max",
-                          "-smp",
-                          smp,
-                          "-m",
-                          mem,
-                          "-nodefaults",
-                          "-display",
-                          "none",
-                          "-serial",
-                          "mon:stdio",
-                          NULL};
-    for (int k = 0; base[k]; k++) {
-        v = realloc(v, (n + 2) * sizeof(char *));
-        v[n++] = strdup(base[k]);
-        v[n] = NULL;
-    }
-    b.base_argv = v;
+    qemu_cmd_init(&v,
+                  &(struct qemu_machine){.binary = qemu,
+                                         .machine = no_hyp ? "virt,gic-version=3"
+                                                           : "virt,virtualization=on,gic-version=3",
+                                         .cpu = "max",
+                                         .smp = b.smp,
+                                         .mem_mib = b.mem_mib});
+    qemu_cmd_add(&v, "-serial");
+    qemu_cmd_add(&v, "mon:stdio");
     if (no_hyp) {
         char app[4096];
         snprintf(app, sizeof(app), "console=ttyAMA0 panic=-1%s%s", b.append ? " " : "",
                  b.append ? b.append : "");
         const char *extra[] = {"-kernel", b.kernel, "-initrd", b.initrd, "-append", app, NULL};
-        for (int k = 0; extra[k]; k++) {
-            v = realloc(v, (n + 2) * sizeof(char *));
-            v[n++] = strdup(extra[k]);
-            v[n] = NULL;
-        }
-    } else if (hyp_qemu_args(&b, &v, &n, err, sizeof(err))) {
+        for (int k = 0; extra[k]; k++)
+            qemu_cmd_add(&v, "%s", extra[k]);
+    } else if (hyp_qemu_args(&b, &v, err, sizeof(err))) {
         fprintf(stderr, "armvmi-hyp-boot: %s\n", err);
         return 1;
     }
-    for (; i < argc; i++) {
-        v = realloc(v, (n + 2) * sizeof(char *));
-        v[n++] = strdup(argv[i]);
-        v[n] = NULL;
-    }
+    for (; i < argc; i++)
+        qemu_cmd_add(&v, "%s", argv[i]);
     if (print) {
-        for (size_t k = 0; k < n; k++)
-            printf("%s%s", k ? " " : "", v[k]);
+        for (size_t k = 0; k < v.n; k++)
+            printf("%s%s", k ? " " : "", v.v[k]);
         printf("\n");
         return 0;
     }
-    execvp(v[0], v);
-    perror(v[0]);
+    execvp(v.v[0], v.v);
+    perror(v.v[0]);
     return 127;
 }

@@ -8,6 +8,7 @@
 set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/tests/lib/qemu.sh"
 BUILD=${ARMVMI_BUILD:-$ROOT/build}
 CHECK=$BUILD/tests/unit-san/test_elf_qmp
 [ -x "$CHECK" ] || CHECK=$BUILD/tests/unit/test_elf_qmp
@@ -42,8 +43,8 @@ cleanup() {
 trap cleanup EXIT
 
 head -c $((1 << 20)) /dev/urandom >"$T/payload.bin"
-timeout 120 qemu-system-aarch64 -M virt -cpu max -smp $VCPUS -m $RAM_MIB \
-    -nodefaults -S -monitor none -serial none -display none \
+qemu_cmd aarch64 virt -cpu max -smp "$VCPUS" -m "$RAM_MIB" -S -monitor none -serial none
+timeout 120 "${QEMU_CMD[@]}" \
     -qmp "unix:$T/qmp.sock,server=on,wait=off" \
     -device "loader,file=$T/payload.bin,addr=$PAYLOAD_ADDR,force-raw=on" \
     -device "loader,addr=$PC0,cpu-num=0" >"$T/qemu.log" 2>&1 &

@@ -5,6 +5,7 @@
 # hypervisor does not handle (LORID_EL1: FEAT_LOR hidden) is reported and UNDEFINED, carve-out accesses and
 # undefined encodings raise the architected exception at EL1, and the hypervisor survives.
 source "$(dirname "$0")/../../hyp/tests/lib.sh"
+source "$(dirname "$0")/../lib/qemu.sh"
 hyp_require
 TG=$HYP_BUILD/hyp/trapguest.img
 KERNEL=$TG
@@ -38,8 +39,8 @@ for smp in 1 2; do
 done
 # Panic path: the hypervisor without its boot information must say so and power off.
 LOG=$HYP_TMP/panic.log
-timeout -k 5 30 qemu-system-aarch64 -machine virt,virtualization=on,gic-version=3 -cpu max -m 256 \
-	-nodefaults -display none -serial stdio -kernel "$HYP_ELF" </dev/null >"$LOG" 2>&1
+qemu_cmd aarch64 virt,virtualization=on,gic-version=3 -cpu max -m 256 -serial stdio -kernel "$HYP_ELF"
+timeout -k 5 30 "${QEMU_CMD[@]}" </dev/null >"$LOG" 2>&1
 rc=$?
 check "no boot information: the hypervisor panics with a clear message" \
 	grep -q '^\[hyp\] PANIC on cpu0: no boot information at 0x40f00000' "$LOG"

@@ -138,29 +138,37 @@ uint64_t *og_job_res(struct ogen *g, struct ojob *j)
     return og_ptr(g, j->res_pa);
 }
 
-int og_run_qemu(struct ogen *g, const char *const *argv, unsigned timeout_s)
+int og_run_qemu(struct ogen *g, const struct qemu_machine *m, const char *guest, unsigned timeout_s)
 {
-    char tmo[16];
-    snprintf(tmo, sizeof(tmo), "%u", timeout_s);
-    const char *args[64];
-    int n = 0;
-    args[n++] = "timeout";
-    args[n++] = "-k";
-    args[n++] = "5";
-    args[n++] = tmo;
-    for (int i = 0; argv[i] && n < 62; i++)
-        args[n++] = argv[i];
-    args[n] = NULL;
+    char machine[256];
+    snprintf(machine, sizeof(machine), "%s,memory-backend=og", m->machine);
+    struct qemu_machine mm = *m;
+    mm.machine = machine;
+    struct qemu_cmd q = {0};
+    qemu_cmd_add(&q, "timeout");
+    qemu_cmd_add(&q, "-k");
+    qemu_cmd_add(&q, "5");
+    qemu_cmd_add(&q, "%u", timeout_s);
+    struct qemu_cmd qemu = {0};
+    qemu_cmd_init(&qemu, &mm);
+    for (size_t i = 0; i < qemu.n; i++)
+        qemu_cmd_add(&q, "%s", qemu.v[i]);
+    qemu_cmd_free(&qemu);
+    qemu_cmd_add(&q, "-object");
+    qemu_cmd_add(&q, "memory-backend-file,id=og,size=%llu,mem-path=%s,share=on",
+                 (unsigned long long)ORACLE_RAM_SIZE, g->path);
+    const char *rest[] = {"-monitor", "none", "-serial", "none", "-kernel", guest, NULL};
+    for (int i = 0; rest[i]; i++)
+        qemu_cmd_add(&q, "%s", rest[i]);
     msync(g->ram, ORACLE_RAM_SIZE, MS_SYNC);
     pid_t pid = fork();
-    if (pid < 0)
-        return -1;
     if (pid == 0) {
-        execvp("timeout", (char *const *)args);
+        execvp(q.v[0], q.v);
         _exit(127);
     }
+    qemu_cmd_free(&q);
     int st = 0;
-    if (waitpid(pid, &st, 0) < 0)
+    if (pid < 0 || waitpid(pid, &st, 0) < 0)
         return -1;
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
         fprintf(stderr, "oracle: QEMU failed (status %d)\n", st);

@@ -10,6 +10,7 @@
 #include <armvmi/arch.h>
 
 #include "mbox.h"
+#include "qemu_cmd.h"
 
 struct ogen {
     uint8_t *ram; /* mapping of the whole RAM image file */
@@ -56,9 +57,10 @@ struct ojob *og_job(struct ogen *g, uint32_t mode, uint32_t nva);
 uint64_t *og_job_vas(struct ogen *g, struct ojob *j);
 uint64_t *og_job_res(struct ogen *g, struct ojob *j);
 
-/* Run QEMU (argv NULL-terminated, guest RAM from g's file) under timeout; 0 if the guest
- * reported OMBOX_DONE. */
-int og_run_qemu(struct ogen *g, const char *const *argv, unsigned timeout_s);
+/* Run QEMU for machine m (its -machine options without the memory backend, which is g's
+ * file) with the guest program as -kernel, under timeout; 0 if the guest reported OMBOX_DONE. */
+int og_run_qemu(struct ogen *g, const struct qemu_machine *m, const char *guest,
+                unsigned timeout_s);
 
 /* The read callback over the image, for armvmi_translate. */
 int og_read_phys(void *ctx, uint64_t pa, void *buf, size_t len);

@@ -183,7 +183,7 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, int kind)
 
 int main(int argc, char **argv)
 {
-    const char *qemu = "qemu-system-arm";
+    const char *qemu = QEMU_CMD_ARM;
     const char *guest = argc > 1 ? argv[1] : GUEST_A32;
     struct ogen g;
     unsigned scale;
@@ -211,17 +211,10 @@ int main(int argc, char **argv)
         }
         jkind[nj++] = kind;
     }
-    char mem[512];
-    snprintf(mem, sizeof(mem), "memory-backend-file,id=m,size=%llu,mem-path=%s,share=on",
-             (unsigned long long)ORACLE_RAM_SIZE, g.path);
-    const char *qargv[] = {qemu,       "-nodefaults", "-M",         "virt,virtualization=on,memory-backend=m",
-                           "-cpu",     "cortex-a15", "-m",
-                           "512M",     "-object",    mem,
-                           "-display", "none",       "-monitor",
-                           "none",     "-serial",    "none",
-                           "-kernel",  guest,        NULL};
     time_t t0 = time(NULL);
-    if (og_run_qemu(&g, qargv, 600) != 0) {
+    const struct qemu_machine m = {
+        .binary = qemu, .machine = "virt,virtualization=on", .cpu = "cortex-a15", .mem_mib = 512};
+    if (og_run_qemu(&g, &m, guest, 600) != 0) {
         printf("# QEMU did not finish the jobs (%u of %u done, CPSR %#llx, exception %llu: "
                "HSR %#llx ELR %#llx HDFAR %#llx)\n",
                g.mb->jobs_done, g.mb->njobs, (unsigned long long)g.mb->current_el,

@@ -182,7 +182,7 @@ static void check_job(struct ogen *g, unsigned jn, struct ojob *j, const struct 
 
 int main(int argc, char **argv)
 {
-    const char *qemu = "qemu-system-aarch64";
+    const char *qemu = QEMU_CMD_AARCH64;
     const char *guest = argc > 1 ? argv[1] : GUEST_A64;
     struct ogen g;
     unsigned scale;
@@ -235,20 +235,13 @@ int main(int argc, char **argv)
         }
         nj++;
     }
-    char mem[512], kern[512];
-    snprintf(mem, sizeof(mem), "memory-backend-file,id=m,size=%llu,mem-path=%s,share=on",
-             (unsigned long long)ORACLE_RAM_SIZE, g.path);
-    snprintf(kern, sizeof(kern), "%s", guest);
-    const char *qargv[] = {
-        qemu,       "-nodefaults", "-M",      "virt,virtualization=on,gic-version=3,memory-backend=m",
-        "-cpu",     "max",     "-m",
-        "512M",     "-object", mem,
-        "-display", "none",    "-monitor",
-        "none",     "-serial", "none",
-        "-kernel",  kern,      NULL};
     time_t t0 = time(NULL);
     unsigned tmo = getenv("ORACLE_TIMEOUT") ? (unsigned)atoi(getenv("ORACLE_TIMEOUT")) : 600;
-    if (og_run_qemu(&g, qargv, tmo) != 0) {
+    const struct qemu_machine m = {.binary = qemu,
+                                   .machine = "virt,virtualization=on,gic-version=3",
+                                   .cpu = "max",
+                                   .mem_mib = 512};
+    if (og_run_qemu(&g, &m, guest, tmo) != 0) {
         printf("# QEMU did not finish the jobs (%u of %u done, CurrentEL %#llx, exception %llu: "
                "ESR %#llx ELR %#llx FAR %#llx)\n",
                g.mb->jobs_done, g.mb->njobs, (unsigned long long)g.mb->current_el,

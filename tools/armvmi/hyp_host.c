@@ -36,26 +36,6 @@ void hyp_carveout(unsigned mem_mib, unsigned long long *base, unsigned long long
     *size = ARMVMI_CARVE_SIZE((unsigned long long)mem_mib << 20);
 }
 
-static int push(char ***argv, size_t *argc, const char *s)
-{
-    char **n = realloc(*argv, (*argc + 2) * sizeof(char *));
-
-    if (!n)
-        return -1;
-    *argv = n;
-    if (!(n[*argc] = strdup(s)))
-        return -1;
-    n[++*argc] = NULL;
-    return 0;
-}
-
-static void free_argv(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 static int read_file(const char *path, void **buf, size_t *len, size_t extra)
 {
     struct stat st;
@@ -86,48 +66,31 @@ static int write_file(const char *path, const void *buf, size_t len)
     return ok ? 0 : -1;
 }
 
-/* Options of the launcher's command line that shape the machine (and so its DTB); the
- * others (chardevs, monitors, displays) are left out of the dump run. */
-static int shapes_machine(const char *o)
+static int dump_qemu_dtb(const struct qemu_cmd *base, const char *out, char *err, size_t errlen)
 {
-    static const char *const keep[] = {"-machine", "-M",    "-cpu",   "-smp", "-m",
-                                       "-object",  "-numa", "-accel", NULL};
-    for (int i = 0; keep[i]; i++)
-        if (!strcmp(o, keep[i]))
-            return 1;
-    return 0;
-}
-
-static int dump_qemu_dtb(const struct hyp_boot *b, const char *out, char *err, size_t errlen)
-{
-    char **v = NULL, opt[4200];
-    size_t n = 0;
+    const char *qemu = base->v[0];
+    struct qemu_cmd v = {0};
     int status, rc = -1;
     pid_t pid;
 
-    if (push(&v, &n, b->qemu))
-        goto oom;
-    for (size_t i = 0; b->base_argv && b->base_argv[i]; i++) {
-        const char *a = b->base_argv[i], *next = b->base_argv[i + 1];
+    qemu_cmd_init(&v, &(struct qemu_machine){.binary = qemu});
+    for (size_t i = 1; i < base->n; i++) {
+        const char *a = base->v[i], *next = base->v[i + 1];
         int has_arg = next && next[0] != '-';
 
-        if (i == 0 && a[0] != '-')
-            continue; /* argv[0] */
-        if (a[0] == '-' && shapes_machine(a) && has_arg) {
-            if (push(&v, &n, a) || push(&v, &n, next))
-                goto oom;
+        if (a[0] == '-' && qemu_cmd_shapes_machine(a) && has_arg) {
+            qemu_cmd_add(&v, "%s", a);
+            qemu_cmd_add(&v, "%s", next);
         }
         if (a[0] == '-' && has_arg)
             i++;
     }
-    snprintf(opt, sizeof(opt), "dumpdtb=%s", out);
-    if (push(&v, &n, "-machine") || push(&v, &n, opt) || push(&v, &n, "-nodefaults") ||
-        push(&v, &n, "-display") || push(&v, &n, "none"))
-        goto oom;
+    qemu_cmd_add(&v, "-machine");
+    qemu_cmd_add(&v, "dumpdtb=%s", out);
     unlink(out);
     pid = fork();
     if (pid < 0) {
-        rc = fail(err, errlen, "cannot fork to run %s: %s.", b->qemu, strerror(errno));
+        rc = fail(err, errlen, "cannot fork to run %s: %s.", qemu, strerror(errno));
         goto out;
     }
     if (pid == 0) {
@@ -136,7 +99,7 @@ static int dump_qemu_dtb(const struct hyp_boot *b, const char *out, char *err, s
             dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
         }
         alarm(30);
-        execvp(v[0], v);
+        execvp(v.v[0], v.v);
         _exit(127);
     }
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -144,14 +107,11 @@ static int dump_qemu_dtb(const struct hyp_boot *b, const char *out, char *err, s
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || access(out, R_OK))
         rc = fail(err, errlen,
                   "%s could not dump its device tree (-machine dumpdtb): check the QEMU options.",
-                  b->qemu);
+                  qemu);
     else
         rc = 0;
-    goto out;
-oom:
-    rc = fail(err, errlen, "out of memory while building the QEMU command line.");
 out:
-    free_argv(v, n);
+    qemu_cmd_free(&v);
     return rc;
 }
 
@@ -250,15 +210,13 @@ static int image_layout(const char *kernel, unsigned long long *text_offset,
     return 0;
 }
 
-static int push_loader(char ***argv, size_t *argc, const char *file, unsigned long long addr)
+static void add_loader(struct qemu_cmd *cmd, const char *file, unsigned long long addr)
 {
-    char buf[4400];
-
-    snprintf(buf, sizeof(buf), "loader,file=%s,addr=0x%llx,force-raw=on", file, addr);
-    return push(argv, argc, "-device") || push(argv, argc, buf);
+    qemu_cmd_add(cmd, "-device");
+    qemu_cmd_add(cmd, "loader,file=%s,addr=0x%llx,force-raw=on", file, addr);
 }
 
-int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *err, size_t errlen)
+int hyp_qemu_args(const struct hyp_boot *b, struct qemu_cmd *cmd, char *err, size_t errlen)
 {
     unsigned long long cb, cs, mem = (unsigned long long)b->mem_mib << 20, toff, isz;
     unsigned long long kaddr, iaddr, iend, daddr;
@@ -297,7 +255,7 @@ int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *er
     snprintf(qdtb, sizeof(qdtb), "%s/qemu.dtb", b->rundir);
     snprintf(gdtb, sizeof(gdtb), "%s/guest.dtb", b->rundir);
     snprintf(binfo, sizeof(binfo), "%s/hyp-bootinfo.bin", b->rundir);
-    if (dump_qemu_dtb(b, qdtb, err, errlen) ||
+    if (dump_qemu_dtb(cmd, qdtb, err, errlen) ||
         make_guest_dtb(b, qdtb, gdtb, iaddr, iend, err, errlen))
         return -1;
     dtb_len = file_size(gdtb);
@@ -318,9 +276,11 @@ int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *er
     if (write_file(binfo, &bi, sizeof(bi)))
         return fail(err, errlen, "cannot write %s: %s.", binfo, strerror(errno));
 
-    if (push(argv, argc, "-kernel") || push(argv, argc, b->hyp_elf) ||
-        push_loader(argv, argc, b->kernel, kaddr) || push_loader(argv, argc, b->initrd, iaddr) ||
-        push_loader(argv, argc, gdtb, daddr) || push_loader(argv, argc, binfo, ARMVMI_BOOTINFO_ADDR))
-        return fail(err, errlen, "out of memory while building the QEMU command line.");
+    qemu_cmd_add(cmd, "-kernel");
+    qemu_cmd_add(cmd, "%s", b->hyp_elf);
+    add_loader(cmd, b->kernel, kaddr);
+    add_loader(cmd, b->initrd, iaddr);
+    add_loader(cmd, gdtb, daddr);
+    add_loader(cmd, binfo, ARMVMI_BOOTINFO_ADDR);
     return 0;
 }

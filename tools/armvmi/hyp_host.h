@@ -5,11 +5,11 @@
 
 #include <stddef.h>
 
+#include "qemu_cmd.h"
+
 struct hyp_boot {
-    const char *rundir;     /* VM runtime directory: write generated files (guest DTB...) here */
-    const char *qemu;       /* qemu-system-aarch64 path */
-    char *const *base_argv; /* NULL-terminated QEMU args the launcher already chose */
-    const char *hyp_elf;    /* path of armvmi-hyp.elf */
+    const char *rundir;  /* VM runtime directory: write generated files (guest DTB...) here */
+    const char *hyp_elf; /* path of armvmi-hyp.elf */
     const char *kernel, *initrd, *append;
     unsigned smp, mem_mib;
 };
@@ -17,12 +17,13 @@ struct hyp_boot {
 /* Prepare everything to boot under the hypervisor (dump QEMU's DTB, derive the guest DTB with
  * libfdt: carve-out removed from /memory, hyp-only devices hidden, /chosen bootargs and initrd
  * range set, psci method) and append the boot arguments (-kernel hyp.elf, -device loader,...)
- * to *argv (a malloc'd NULL-terminated array of malloc'd strings of length *argc, grown with
- * realloc). Returns 0, or -1 with one clear sentence in err. The environment variable
+ * to cmd, which holds the QEMU command line chosen so far (from qemu_cmd_init; its options that
+ * shape the machine are reused to dump QEMU's device tree). Returns 0, or -1 with one clear
+ * sentence in err. The environment variable
  * ARMVMI_HYP_PSCI=hvc makes the guest DTB's PSCI method "hvc" (default "smc").
  * ARMVMI_HYP_GIC=passthrough hands the physical GIC to the guest (debugging only); the
  * default is the virtual GIC. */
-int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *err, size_t errlen);
+int hyp_qemu_args(const struct hyp_boot *b, struct qemu_cmd *cmd, char *err, size_t errlen);
 
 /* The carve-out the guest must never see, for tests: fills base/size. */
 void hyp_carveout(unsigned mem_mib, unsigned long long *base, unsigned long long *size);

@@ -19,33 +19,6 @@
 
 #define INIT_MARKER "ARMVMI-INIT-READY"
 
-/* ---- argv building ---- */
-
-void argv_add(struct argvec *a, const char *fmt, ...)
-{
-    if (a->n + 2 > a->cap) {
-        a->cap = a->cap ? a->cap * 2 : 64;
-        a->v = realloc(a->v, a->cap * sizeof(char *));
-        if (!a->v)
-            abort();
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    if (vasprintf(&a->v[a->n], fmt, ap) < 0)
-        abort();
-    va_end(ap);
-    a->v[++a->n] = NULL;
-}
-
-void argv_free(struct argvec *a)
-{
-    for (size_t i = 0; i < a->n; i++)
-        free(a->v[i]);
-    free(a->v);
-    a->v = NULL;
-    a->n = a->cap = 0;
-}
-
 /* ---- VM runtime directories ---- */
 
 static pid_t read_pid(const char *dir)
@@ -306,61 +279,53 @@ static int vm_start(struct cli *c, struct start_opts *o)
     if (armvmi_runtime_root(root, sizeof(root)) || armvmi_mkdirs(root) || mkdir(dir, 0700))
         return cli_err("cannot create the VM directory %s: %s.", dir, strerror(errno));
 
-    struct argvec a = {0};
-    argv_add(&a, "qemu-system-aarch64");
-    argv_add(&a, "-nodefaults");
-    argv_add(&a, "-machine");
-    argv_add(&a, "virt,gic-version=3%s,memory-backend=ram0",
-             (o->el2 || o->hyp) ? ",virtualization=on" : "");
-    argv_add(&a, "-cpu");
-    argv_add(&a, "max");
-    argv_add(&a, "-smp");
-    argv_add(&a, "%u", o->smp);
-    argv_add(&a, "-m");
-    argv_add(&a, "%uM", o->mem_mib);
-    argv_add(&a, "-object");
-    argv_add(&a, "memory-backend-file,id=ram0,size=%uM,mem-path=%s/ram,share=on", o->mem_mib, dir);
-    struct argvec base = {0};
-    for (size_t i = 0; i < a.n; i++)
-        argv_add(&base, "%s", a.v[i]);
-    argv_add(&a, "-display");
-    argv_add(&a, "none");
-    argv_add(&a, "-chardev");
-    argv_add(&a, "socket,id=con0,path=%s/console.sock,server=on,wait=off,logfile=%s/console.log",
-             dir, dir);
-    argv_add(&a, "-serial");
-    argv_add(&a, "chardev:con0");
-    argv_add(&a, "-chardev");
-    argv_add(&a, "socket,id=gdb0,path=%s/gdb.sock,server=on,wait=off", dir);
-    argv_add(&a, "-gdb");
-    argv_add(&a, "chardev:gdb0");
-    argv_add(&a, "-qmp");
-    argv_add(&a, "unix:%s/qmp.sock,server=on,wait=off", dir);
-    argv_add(&a, "-pidfile");
-    argv_add(&a, "%s/qemu.pid", dir);
-    argv_add(&a, "-daemonize");
+    struct qemu_cmd a = {0};
+    qemu_cmd_init(&a,
+                  &(struct qemu_machine){
+                      .machine = (o->el2 || o->hyp)
+                                     ? "virt,gic-version=3,virtualization=on,memory-backend=ram0"
+                                     : "virt,gic-version=3,memory-backend=ram0",
+                      .cpu = "max",
+                      .smp = o->smp,
+                      .mem_mib = o->mem_mib});
+    qemu_cmd_add(&a, "-object");
+    qemu_cmd_add(&a, "memory-backend-file,id=ram0,size=%uM,mem-path=%s/ram,share=on", o->mem_mib,
+                 dir);
+    qemu_cmd_add(&a, "-chardev");
+    qemu_cmd_add(&a,
+                 "socket,id=con0,path=%s/console.sock,server=on,wait=off,logfile=%s/console.log",
+                 dir, dir);
+    qemu_cmd_add(&a, "-serial");
+    qemu_cmd_add(&a, "chardev:con0");
+    qemu_cmd_add(&a, "-chardev");
+    qemu_cmd_add(&a, "socket,id=gdb0,path=%s/gdb.sock,server=on,wait=off", dir);
+    qemu_cmd_add(&a, "-gdb");
+    qemu_cmd_add(&a, "chardev:gdb0");
+    qemu_cmd_add(&a, "-qmp");
+    qemu_cmd_add(&a, "unix:%s/qmp.sock,server=on,wait=off", dir);
+    qemu_cmd_add(&a, "-pidfile");
+    qemu_cmd_add(&a, "%s/qemu.pid", dir);
+    qemu_cmd_add(&a, "-daemonize");
     char append[4096];
     snprintf(append, sizeof(append), "console=ttyAMA0%s%s", o->append ? " " : "",
              o->append ? o->append : "");
     if (o->hyp) {
-        if (vm_hyp_boot_args(&a, &base, dir, o->smp, o->mem_mib, kernel, initrd, append)) {
-            argv_free(&a);
-            argv_free(&base);
+        if (vm_hyp_boot_args(&a, dir, o->smp, o->mem_mib, kernel, initrd, append)) {
+            qemu_cmd_free(&a);
             remove_dir(dir);
             return 1;
         }
     } else {
-        argv_add(&a, "-kernel");
-        argv_add(&a, "%s", kernel);
+        qemu_cmd_add(&a, "-kernel");
+        qemu_cmd_add(&a, "%s", kernel);
         if (initrd) {
-            argv_add(&a, "-initrd");
-            argv_add(&a, "%s", initrd);
+            qemu_cmd_add(&a, "-initrd");
+            qemu_cmd_add(&a, "%s", initrd);
         }
-        argv_add(&a, "-append");
-        argv_add(&a, "%s", append);
+        qemu_cmd_add(&a, "-append");
+        qemu_cmd_add(&a, "%s", append);
     }
 
-    argv_free(&base);
     char qlog[4200];
     snprintf(qlog, sizeof(qlog), "%s/qemu.log", dir);
     int lfd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -372,7 +337,7 @@ static int vm_start(struct cli *c, struct start_opts *o)
     int rc = cli_spawn(a.v, NULL, lfd, lfd);
     if (lfd >= 0)
         close(lfd);
-    argv_free(&a);
+    qemu_cmd_free(&a);
     pid_t pid = read_pid(dir);
     if (rc != 0 || !pid) {
         cli_err("qemu-system-aarch64 failed to start VM '%s'.", o->name);

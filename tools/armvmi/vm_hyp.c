@@ -6,8 +6,8 @@
 #include "hyp_host.h"
 #include "vm.h"
 
-int vm_hyp_boot_args(struct argvec *a, const struct argvec *base, const char *dir, unsigned smp,
-                     unsigned mem_mib, const char *kernel, const char *initrd, const char *append)
+int vm_hyp_boot_args(struct qemu_cmd *a, const char *dir, unsigned smp, unsigned mem_mib,
+                     const char *kernel, const char *initrd, const char *append)
 {
     static const char *const rel[] = {"../hyp/armvmi-hyp.elf", "../libexec/armvmi/armvmi-hyp.elf",
                                       NULL};
@@ -19,8 +19,6 @@ int vm_hyp_boot_args(struct argvec *a, const struct argvec *base, const char *di
                        cli_exe_dir());
     struct hyp_boot b = {
         .rundir = dir,
-        .qemu = base->v[0],
-        .base_argv = base->v,
         .hyp_elf = elf,
         .kernel = kernel,
         .initrd = initrd,
@@ -29,10 +27,7 @@ int vm_hyp_boot_args(struct argvec *a, const struct argvec *base, const char *di
         .mem_mib = mem_mib,
     };
     char err[512] = "";
-    size_t n = a->n;
-    int rc = hyp_qemu_args(&b, &a->v, &n, err, sizeof(err));
-    a->n = n;
-    a->cap = n + 1; /* hyp_qemu_args grows the array with realloc to exactly what it needs */
+    int rc = hyp_qemu_args(&b, a, err, sizeof(err));
     free(elf);
     if (rc)
         return cli_err("cannot prepare the hypervisor boot: %s", err);
