@@ -15,6 +15,9 @@ VERSION    := 0.1.0
 PKGS       := libelf jansson expat
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Libraries only the armvmi command and host tools use (libfdt: the hypervisor's guest DTB);
+# libarmvmi itself does not link them.
+TOOL_LIBS  := -lfdt
 
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
 CFLAGS     ?= -O2 -g
@@ -74,11 +77,11 @@ $(LIBSO): $(LIB_OBJS)
 
 $(ARMVMI): $(TOOL_OBJS) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) -o $@ $(TOOL_OBJS) $(LIBA) $(PKG_LIBS) -lm
+	$(CC) -o $@ $(TOOL_OBJS) $(LIBA) $(PKG_LIBS) $(TOOL_LIBS) -lm
 
 $(ARMVMI_SAN): $(TOOL_SOBJS) $(LIBSAN)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_FLAGS) -o $@ $(TOOL_SOBJS) $(LIBSAN) $(PKG_LIBS) -lm
+	$(CC) $(SAN_FLAGS) -o $@ $(TOOL_SOBJS) $(LIBSAN) $(PKG_LIBS) $(TOOL_LIBS) -lm
 
 $(BUILD)/lib/pkgconfig/armvmi.pc: armvmi.pc.in Makefile
 	@mkdir -p $(dir $@)

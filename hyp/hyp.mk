@@ -13,7 +13,6 @@ ifneq ($(shell command -v $(HYP_CC) 2>/dev/null),)
 ALL_TARGETS += $(HYP_ELF)
 INSTALL_LIBEXEC += $(HYP_ELF)
 endif
-PKG_LIBS += -lfdt
 
 $(BUILD)/hyp/obj/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -31,15 +30,6 @@ $(HYP_ELF): $(HYP_OBJS) hyp/hyp.lds
 hyp: $(HYP_ELF)
 
 -include $(HYP_OBJS:.o=.d)
-
-# Host-side test harness: boots a kernel under the hypervisor with tools/armvmi/hyp_host.c.
-HYP_BOOT := $(BUILD)/hyp/armvmi-hyp-boot
-ALL_TARGETS += $(HYP_BOOT)
-HYP_BOOT_SRCS := hyp/tools/hyp-boot.c tools/armvmi/hyp_host.c tools/armvmi/qemu_cmd.c
-$(HYP_BOOT): $(HYP_BOOT_SRCS) tools/armvmi/hyp_host.h tools/armvmi/qemu_cmd.h include/armvmi/abi.h
-	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -Itools/armvmi -o $@ \
-		$(HYP_BOOT_SRCS) -lfdt
 
 # Bare-metal EL1 test guest (tests/integration/50-hyp-traps.t): a raw Image loaded like a kernel.
 HYP_TG := $(BUILD)/hyp/trapguest.img

@@ -5,7 +5,7 @@
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/armvmi-t-work.XXXXXX)
 trap 'tap_cleanup; rm -rf "$work"' EXIT
-plan 6
+plan 7
 env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$root" install PREFIX="$work/prefix" >"$work/log" 2>&1
 ok $? "make install PREFIX=... succeeds"
 r=0
@@ -13,6 +13,11 @@ for f in bin/armvmi lib/libarmvmi.a lib/libarmvmi.so include/armvmi/armvmi.h lib
     [ -e "$work/prefix/$f" ] || { r=1; diag "missing: $f"; }
 done
 ok $r "it installs the command, both libraries, the headers and armvmi.pc"
+needed=$(readelf -d "$work/prefix/lib/libarmvmi.so" 2>&1 | grep NEEDED)
+[ -n "$needed" ] && ! grep -q libfdt <<<"$needed"
+r=$?
+ok $r "readelf: libarmvmi.so does not link libfdt (only the armvmi command uses it)"
+[ $r -eq 0 ] || diag "$needed"
 export PKG_CONFIG_PATH=$work/prefix/lib/pkgconfig
 is "$(pkg-config --modversion armvmi)" "$("$work/prefix/bin/armvmi" --version | awk '{print $2}')" "pkg-config knows the installed version"
 # shellcheck disable=SC2046

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Test harness: boot a kernel+initrd under the hypervisor (or directly, --no-hyp) in QEMU on stdio.
- */
+/* Test harness: boot a kernel+initrd under the hypervisor (or directly, --no-hyp) on stdio. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

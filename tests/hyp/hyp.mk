@@ -1,0 +1,12 @@
+# SPDX-License-Identifier: MIT
+# tests/hyp/hyp.mk — the host-side boot harness of the hypervisor tests (armvmi-hyp-boot).
+
+# Boots a kernel under the hypervisor (or directly) on stdio, with the launcher's host glue
+# (tools/armvmi/hyp_host.c); tests and bench/hyp.sh find it through hyp/tests/lib.sh.
+HYP_BOOT := $(BUILD)/hyp/armvmi-hyp-boot
+HYP_BOOT_SRCS := tests/hyp/hyp-boot.c tools/armvmi/hyp_host.c tools/armvmi/qemu_cmd.c
+ALL_TARGETS += $(HYP_BOOT)
+$(HYP_BOOT): $(HYP_BOOT_SRCS) tools/armvmi/hyp_host.h tools/armvmi/qemu_cmd.h include/armvmi/abi.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -Itools/armvmi -o $@ \
+		$(HYP_BOOT_SRCS) $(TOOL_LIBS)
