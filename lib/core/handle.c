@@ -1,69 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* handle.c — opening targets, and physical memory access shared by every driver. */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "core/paths.h"
 #include "drivers/driver.h"
-
-static int parse_raw_spec(const char *s, char **path, uint64_t *base)
-{
-    const char *at = strrchr(s, '@');
-    *base = ARMVMI_VIRT_RAM_BASE;
-    if (at) {
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(at + 1, &end, 0);
-        if (errno || end == at + 1 || *end)
-            return armvmi_fail(ARMVMI_EINVAL,
-                               "'%s': the base after '@' must be a number such as 0x40000000.", s);
-        *base = v;
-    }
-    size_t n = at ? (size_t)(at - s) : strlen(s);
-    if (n == 0)
-        return armvmi_fail(ARMVMI_EINVAL, "raw: needs a file name, as in raw:FILE@BASE.");
-    *path = strndup(s, n);
-    return *path ? 0 : armvmi_fail(ARMVMI_ENOMEM, "out of memory.");
-}
-
-static int open_spec(struct armvmi *h, const char *spec)
-{
-    struct stat st;
-    char dir[4096];
-
-    if (strncmp(spec, "raw:", 4) == 0) {
-        char *path;
-        uint64_t base;
-        int rc = parse_raw_spec(spec + 4, &path, &base);
-        if (rc)
-            return rc;
-        rc = armvmi_raw_open(h, path, base);
-        free(path);
-        return rc;
-    }
-    if (strncmp(spec, "vm:", 3) == 0) {
-        int rc = armvmi_vm_dir(spec + 3, dir, sizeof(dir));
-        return rc ? rc : armvmi_qemu_open(h, dir);
-    }
-    if (stat(spec, &st) == 0) {
-        if (S_ISDIR(st.st_mode))
-            return armvmi_qemu_open(h, spec);
-        return armvmi_elf_open(h, spec);
-    }
-    if (armvmi_valid_vm_name(spec) && armvmi_vm_dir(spec, dir, sizeof(dir)) == 0 &&
-        stat(dir, &st) == 0)
-        return armvmi_qemu_open(h, dir);
-    if (strchr(spec, '/') || strchr(spec, '.'))
-        return armvmi_fail(ARMVMI_ENOENT, "%s: no such file.", spec);
-    return armvmi_fail(ARMVMI_ENOENT,
-                       "no running VM named '%s' (see `armvmi vm list`, or give a dump path or "
-                       "raw:FILE@BASE).",
-                       spec);
-}
 
 int armvmi_open(armvmi_t **out, const char *spec)
 {
@@ -78,7 +20,7 @@ int armvmi_open(armvmi_t **out, const char *spec)
         free(h);
         return armvmi_fail(ARMVMI_ENOMEM, "out of memory.");
     }
-    int rc = open_spec(h, spec);
+    int rc = armvmi_driver_open(h, spec);
     if (rc) {
         if (h->ops && h->ops->close)
             h->ops->close(h);

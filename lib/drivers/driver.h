@@ -61,6 +61,9 @@ int armvmi_qemu_open(struct armvmi *h, const char *rundir);
 int armvmi_elf_open(struct armvmi *h, const char *path);
 int armvmi_raw_open(struct armvmi *h, const char *path, uint64_t base);
 
+/* lib/drivers/registry.c: open spec with the driver that recognises it (fills h). */
+int armvmi_driver_open(struct armvmi *h, const char *spec);
+
 /* Record a message for armvmi_errmsg() and return -code. printf-style. */
 int armvmi_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
