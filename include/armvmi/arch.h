@@ -100,6 +100,46 @@ enum armvmi_fault {
 #define ARMVMI_ACC_EXEC 4u  /**< check execute permission */
 #define ARMVMI_ACC_EL0 8u   /**< the access is unprivileged (EL0/PL0); else EL1/EL2/PL1 */
 
+/**
+ * VMSAv8-64 and AArch32 LPAE (long-descriptor) translation table descriptor bits (Arm ARM,
+ * "VMSAv8-64 translation table format descriptors"), for decoding armvmi_walk_step.desc.
+ * Stage 1 and stage 2 share the low bits; the stage-2 ones are named DESC_S2_*.
+ */
+#define ARMVMI_DESC_VALID (1ull << 0)
+#define ARMVMI_DESC_TABLE (1ull << 1) /**< table at levels < 3, page at level 3; else block */
+#define ARMVMI_DESC_ATTRINDX_SHIFT 2  /**< AttrIndx[2:0], an index into MAIR */
+#define ARMVMI_DESC_NS (1ull << 5)
+#define ARMVMI_DESC_AP_SHIFT 6         /**< AP[2:1] */
+#define ARMVMI_DESC_AP_EL0 (1ull << 6) /**< AP[1]: EL0 access */
+#define ARMVMI_DESC_AP_RO (1ull << 7)  /**< AP[2]: read-only */
+#define ARMVMI_DESC_SH_SHIFT 8         /**< SH[1:0]: 0 non-shareable, 2 outer, 3 inner */
+#define ARMVMI_DESC_AF (1ull << 10)
+#define ARMVMI_DESC_NG (1ull << 11)
+#define ARMVMI_DESC_OA_MASK 0x0000fffffffff000ull /**< OA[47:12] (4K granule, 48-bit OA) */
+#define ARMVMI_DESC_DBM (1ull << 51)
+#define ARMVMI_DESC_CONTIG (1ull << 52)
+#define ARMVMI_DESC_PXN (1ull << 53)
+#define ARMVMI_DESC_UXN (1ull << 54) /**< UXN (two-EL regimes) or XN; stage 2: XN */
+#define ARMVMI_DESC_PXNTABLE (1ull << 59)
+#define ARMVMI_DESC_XNTABLE (1ull << 60) /**< UXNTable (two-EL regimes) or XNTable */
+#define ARMVMI_DESC_APTABLE_SHIFT 61     /**< APTable[1:0] */
+#define ARMVMI_DESC_APTABLE_NOEL0 (1ull << 61)
+#define ARMVMI_DESC_APTABLE_RO (1ull << 62)
+#define ARMVMI_DESC_NSTABLE (1ull << 63)
+#define ARMVMI_DESC_S2_MEMATTR_SHIFT 2 /**< stage 2: MemAttr[3:0] */
+#define ARMVMI_DESC_S2AP_SHIFT 6       /**< stage 2: S2AP[1:0] */
+#define ARMVMI_DESC_S2AP_R (1ull << 6)
+#define ARMVMI_DESC_S2AP_W (1ull << 7)
+
+/**
+ * Register bits that choose the translation regime of a vCPU (armvmi_vactx_from_vcpu):
+ * HCR_EL2 (Arm ARM D13.2.46) and SPSR/PSTATE.M[4] (C5.2.18).
+ */
+#define ARMVMI_HCR_VM (1ull << 0)     /**< stage 2 enabled */
+#define ARMVMI_HCR_TGE (1ull << 27)   /**< with E2H: EL0 runs in the EL2&0 regime */
+#define ARMVMI_HCR_E2H (1ull << 34)   /**< EL2 host (VHE): the EL2&0 regime */
+#define ARMVMI_PSTATE_NRW (1ull << 4) /**< M[4]: the vCPU is in AArch32 */
+
 /** One descriptor read during a walk, for tracing. */
 struct armvmi_walk_step {
     uint64_t table; /**< base of the table (IPA for stage 1 under stage 2) */

@@ -62,29 +62,7 @@
 #define SCTLR_TRE BIT64(28)  /* AArch32 */
 #define SCTLR_AFE BIT64(29)  /* AArch32 */
 
-/* VMSAv8-64 / LPAE descriptors (Arm ARM, VMSAv8-64 translation table descriptor formats). */
-#define DESC_VALID BIT64(0)
-#define DESC_TABLE BIT64(1) /* table at levels < 3, page at level 3 */
-#define DESC_ATTRINDX_SHIFT 2
-#define DESC_NS BIT64(5)
-#define DESC_AP_SHIFT 6
-#define DESC_AP_EL0 BIT64(6) /* AP[1] */
-#define DESC_AP_RO BIT64(7)  /* AP[2] */
-#define DESC_SH_SHIFT 8
-#define DESC_AF BIT64(10)
-#define DESC_NG BIT64(11)
-#define DESC_DBM BIT64(51)
-#define DESC_CONTIG BIT64(52)
-#define DESC_PXN BIT64(53)
-#define DESC_UXN BIT64(54) /* UXN/XN; stage 2: XN */
-#define DESC_PXNTABLE BIT64(59)
-#define DESC_XNTABLE BIT64(60)
-#define DESC_APTABLE_NOEL0 BIT64(61)
-#define DESC_APTABLE_RO BIT64(62)
-#define DESC_NSTABLE BIT64(63)
-#define DESC_S2AP_R BIT64(6)
-#define DESC_S2AP_W BIT64(7)
-#define DESC_S2_MEMATTR_SHIFT 2
+/* VMSAv8-64 / LPAE descriptor bits are ARMVMI_DESC_* in <armvmi/arch.h>. */
 
 /* AArch32 TTBCR. */
 #define TTBCR_N_MASK 7u
@@ -210,12 +188,12 @@ static inline void ld_table_bits(const struct ld_params *p, uint64_t d, struct l
         return;
     /* Arm ARM, hierarchical attributes (APTable, XNTable, PXNTable; HPD disables all
      * but NSTable). */
-    leaf->ns_table |= (d & DESC_NSTABLE) != 0;
+    leaf->ns_table |= (d & ARMVMI_DESC_NSTABLE) != 0;
     if (!p->hpd) {
-        leaf->ro_table |= (d & DESC_APTABLE_RO) != 0;
-        leaf->noel0_table |= p->two_el && (d & DESC_APTABLE_NOEL0);
-        leaf->xn_table |= (d & DESC_XNTABLE) != 0;
-        leaf->pxn_table |= p->two_el && (d & DESC_PXNTABLE);
+        leaf->ro_table |= (d & ARMVMI_DESC_APTABLE_RO) != 0;
+        leaf->noel0_table |= p->two_el && (d & ARMVMI_DESC_APTABLE_NOEL0);
+        leaf->xn_table |= (d & ARMVMI_DESC_XNTABLE) != 0;
+        leaf->pxn_table |= p->two_el && (d & ARMVMI_DESC_PXNTABLE);
     }
 }
 /* Fill the attributes of o from a long-descriptor leaf. */

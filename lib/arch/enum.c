@@ -197,9 +197,9 @@ static void ld_enum(struct ectx *e, const struct ld_params *p, uint64_t table, i
     for (uint32_t i = 0; i < n && !e->stopped; i++) {
         const uint64_t d = le64(buf + 8ull * i);
         const uint64_t va = va_base | ((uint64_t)i << shift);
-        if (!(d & DESC_VALID) || va + (span - 1) < e->lo || va > e->hi)
+        if (!(d & ARMVMI_DESC_VALID) || va + (span - 1) < e->lo || va > e->hi)
             continue;
-        if (level < 3 && (d & DESC_TABLE)) {
+        if (level < 3 && (d & ARMVMI_DESC_TABLE)) {
             uint64_t next = ld_desc_addr(p, d, p->gran);
             if (p->oabits < 64 && (next >> p->oabits) != 0) {
                 e->st->bad++;
@@ -210,10 +210,10 @@ static void ld_enum(struct ectx *e, const struct ld_params *p, uint64_t table, i
             ld_enum(e, p, next, level + 1, va, &sub);
             continue;
         }
-        if ((level == 3 && !(d & DESC_TABLE)) || (level < 3 && !ld_block_allowed(p, level)))
+        if ((level == 3 && !(d & ARMVMI_DESC_TABLE)) || (level < 3 && !ld_block_allowed(p, level)))
             continue;
         const uint64_t oa = ld_desc_addr(p, d, shift);
-        if ((p->oabits < 64 && (oa >> p->oabits) != 0) || (!(d & DESC_AF) && !p->ha))
+        if ((p->oabits < 64 && (oa >> p->oabits) != 0) || (!(d & ARMVMI_DESC_AF) && !p->ha))
             continue;
         e->st->leaves++;
         struct ld_leaf l = *acc;

@@ -13,7 +13,7 @@ struct walk_fault arch_s1ptw(struct walk_ctx *w, int level, uint64_t addr, uint6
     struct walk_fault f = a64_s2_setup(w->cfg, addr, &p2);
     if (f.kind == ARMVMI_FAULT_NONE)
         f = ld_walk(w, &p2, addr, &l2);
-    if (f.kind == ARMVMI_FAULT_NONE && !(l2.desc & DESC_S2AP_R))
+    if (f.kind == ARMVMI_FAULT_NONE && !(l2.desc & ARMVMI_DESC_S2AP_R))
         f = arch_fault(ARMVMI_FAULT_PERMISSION, l2.level, 2);
     if (f.kind != ARMVMI_FAULT_NONE) {
         f.stage = 2;
@@ -62,10 +62,10 @@ struct walk_fault ld_walk(struct walk_ctx *w, const struct ld_params *p, uint64_
 
         /* Arm ARM, VMSAv8-64 descriptors: bit 0 clear is invalid; 0b01 at level 3 is
          * reserved. */
-        if (!(d & DESC_VALID) || (level == 3 && !(d & DESC_TABLE)))
+        if (!(d & ARMVMI_DESC_VALID) || (level == 3 && !(d & ARMVMI_DESC_TABLE)))
             return arch_fault(ARMVMI_FAULT_TRANSLATION, level, stage);
 
-        if (level < 3 && (d & DESC_TABLE)) {
+        if (level < 3 && (d & ARMVMI_DESC_TABLE)) {
             uint64_t next = ld_desc_addr(p, d, p->gran);
             /* Arm ARM, Address size fault: a table address above the PA size. */
             if (p->oabits < 64 && (next >> p->oabits) != 0)
@@ -81,7 +81,7 @@ struct walk_fault ld_walk(struct walk_ctx *w, const struct ld_params *p, uint64_
         if (p->oabits < 64 && (oa >> p->oabits) != 0)
             return arch_fault(ARMVMI_FAULT_ADDR_SIZE, level, stage);
         /* Arm ARM, Access flag: AF=0 faults unless hardware manages the flag (TCR.HA). */
-        if (!(d & DESC_AF) && !p->ha)
+        if (!(d & ARMVMI_DESC_AF) && !p->ha)
             return arch_fault(ARMVMI_FAULT_ACCESS_FLAG, level, stage);
         leaf->oa = oa | (ia & ((1ull << shift) - 1));
         leaf->desc = d;
@@ -96,16 +96,16 @@ void ld_s1_perms(const struct ld_params *p, const struct ld_leaf *l, uint64_t sc
                  uint8_t *el0)
 {
     const uint64_t d = l->desc;
-    bool ro = (d & DESC_AP_RO) != 0;
+    bool ro = (d & ARMVMI_DESC_AP_RO) != 0;
     /* Arm ARM, dirty state (TCR.HD): DBM=1 makes a read-only page writable-clean. */
-    if (ro && p->hd && (d & DESC_DBM))
+    if (ro && p->hd && (d & ARMVMI_DESC_DBM))
         ro = false;
     ro |= l->ro_table;
     const bool wxn = (sctlr & SCTLR_WXN) != 0;
 
     if (!p->two_el) {
         /* Arm ARM, EL2/EL3 regimes: one privilege level; AP[1] is ignored, XN is bit 54. */
-        bool x = !(d & DESC_UXN) && !l->xn_table;
+        bool x = !(d & ARMVMI_DESC_UXN) && !l->xn_table;
         if (wxn && !ro)
             x = false;
         *el1 = (uint8_t)(ARMVMI_PERM_R | (ro ? 0 : ARMVMI_PERM_W) | (x ? ARMVMI_PERM_X : 0));
@@ -113,21 +113,21 @@ void ld_s1_perms(const struct ld_params *p, const struct ld_leaf *l, uint64_t sc
         return;
     }
     /* Arm ARM, stage-1 data access permissions AP[2:1]. */
-    bool u_r = (d & DESC_AP_EL0) && !l->noel0_table;
+    bool u_r = (d & ARMVMI_DESC_AP_EL0) && !l->noel0_table;
     bool u_w = u_r && !ro;
     bool p_w = !ro;
     bool u_x, p_x;
     if (p->aarch32) {
         /* Arm ARM, AArch32 long-descriptor: XN applies to PL0 and PL1, PXN to PL1; SCTLR.UWXN. */
-        u_x = !(d & DESC_UXN) && !l->xn_table;
-        p_x = u_x && !(d & DESC_PXN) && !l->pxn_table;
+        u_x = !(d & ARMVMI_DESC_UXN) && !l->xn_table;
+        p_x = u_x && !(d & ARMVMI_DESC_PXN) && !l->pxn_table;
         if ((sctlr & SCTLR_UWXN) && u_w)
             p_x = false;
     } else {
         /* Arm ARM, stage-1 execute permissions: UXN/PXN; memory writable at EL0 is never
          * executable at EL1. */
-        u_x = !(d & DESC_UXN) && !l->xn_table;
-        p_x = !(d & DESC_PXN) && !l->pxn_table && !u_w;
+        u_x = !(d & ARMVMI_DESC_UXN) && !l->xn_table;
+        p_x = !(d & ARMVMI_DESC_PXN) && !l->pxn_table && !u_w;
     }
     if (wxn) {
         u_x = u_x && !u_w;

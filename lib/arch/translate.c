@@ -46,10 +46,10 @@ static bool access_allowed(uint8_t perm, unsigned access)
 
 uint8_t arch_s2_perms(uint64_t d, const struct ld_params *p)
 {
-    bool w = (d & DESC_S2AP_W) || (p->hd && (d & DESC_DBM));
+    bool w = (d & ARMVMI_DESC_S2AP_W) || (p->hd && (d & ARMVMI_DESC_DBM));
     /* Arm ARM, stage-2 permissions: S2AP[0] read, S2AP[1] write; XN[1] (bit 54). */
-    return (uint8_t)(((d & DESC_S2AP_R) ? ARMVMI_PERM_R : 0) | (w ? ARMVMI_PERM_W : 0) |
-                     ((d & DESC_UXN) ? 0 : ARMVMI_PERM_X));
+    return (uint8_t)(((d & ARMVMI_DESC_S2AP_R) ? ARMVMI_PERM_R : 0) | (w ? ARMVMI_PERM_W : 0) |
+                     ((d & ARMVMI_DESC_UXN) ? 0 : ARMVMI_PERM_X));
 }
 
 /* Translate an IPA through stage 2 for an access; fills pa, s2_level, s2_perm. */
@@ -85,18 +85,18 @@ void arch_ld_fill(struct armvmi_translation *o, const struct ld_params *p, const
     o->pa = o->ipa = l->oa;
     o->size = l->size;
     o->level = (int8_t)l->level;
-    o->sh = (uint8_t)(p->ds ? p->ds_sh : FIELD(d, DESC_SH_SHIFT, 2));
-    o->af = (d & DESC_AF) != 0;
-    o->dbm = (d & DESC_DBM) != 0;
-    o->contiguous = (d & DESC_CONTIG) != 0;
+    o->sh = (uint8_t)(p->ds ? p->ds_sh : FIELD(d, ARMVMI_DESC_SH_SHIFT, 2));
+    o->af = (d & ARMVMI_DESC_AF) != 0;
+    o->dbm = (d & ARMVMI_DESC_DBM) != 0;
+    o->contiguous = (d & ARMVMI_DESC_CONTIG) != 0;
     if (p->stage2) {
-        o->attr = (uint8_t)FIELD(d, DESC_S2_MEMATTR_SHIFT, 4);
+        o->attr = (uint8_t)FIELD(d, ARMVMI_DESC_S2_MEMATTR_SHIFT, 4);
         return;
     }
-    o->attrindx = (uint8_t)FIELD(d, DESC_ATTRINDX_SHIFT, 3);
+    o->attrindx = (uint8_t)FIELD(d, ARMVMI_DESC_ATTRINDX_SHIFT, 3);
     o->attr = (uint8_t)FIELD(mair, 8 * o->attrindx, 8); /* Arm ARM, MAIR_ELx.Attr<n> */
-    o->ns = (d & DESC_NS) || l->ns_table;
-    o->ng = p->two_el && (d & DESC_NG);
+    o->ns = (d & ARMVMI_DESC_NS) || l->ns_table;
+    o->ng = p->two_el && (d & ARMVMI_DESC_NG);
 }
 
 int armvmi_translate(const struct armvmi_tt_config *cfg, armvmi_read_phys_fn read, void *ctx,

@@ -9,12 +9,6 @@
 #define TLB_ENTRIES 4096u /* direct-mapped; a power of two */
 #define PAGE_4K 4096ull
 
-/* Arm ARM D13.2.46 (HCR_EL2): VM is bit 0, E2H bit 34. C5.2.18: PSTATE.M[3:2] = EL; M[4] = AArch32.
- */
-#define HCR_VM (1ull << 0)
-#define HCR_E2H (1ull << 34)
-#define PSTATE_NRW (1ull << 4)
-
 /* A compact entry for the hot lookup; the full translation of the page sits beside it. */
 struct tlb_entry {
     uint64_t vpage;   /* key: 4 KiB page of the VA, with bit 0 set when the entry is valid */
@@ -90,7 +84,7 @@ int armvmi_vactx_from_vcpu(armvmi_t *h, unsigned vcpu, int regime_override,
     if (regime < 0) {
         if ((rc = need(&r, ARMVMI_REG_PSTATE, &pstate)))
             return rc;
-        if (pstate & PSTATE_NRW)
+        if (pstate & ARMVMI_PSTATE_NRW)
             return armvmi_fail(ARMVMI_ENOTSUP,
                                "vCPU %u is in AArch32 state: give the AArch32 "
                                "registers explicitly.",
@@ -102,10 +96,10 @@ int armvmi_vactx_from_vcpu(armvmi_t *h, unsigned vcpu, int regime_override,
                                "translate for.",
                                vcpu);
         if (el == 2)
-            regime = (hcr & HCR_E2H) ? ARMVMI_REGIME_EL20 : ARMVMI_REGIME_EL2;
+            regime = (hcr & ARMVMI_HCR_E2H) ? ARMVMI_REGIME_EL20 : ARMVMI_REGIME_EL2;
         else /* EL0 under VHE (E2H and TGE) uses the EL2&0 regime: Arm ARM D8.1.1 */
-            regime =
-                ((hcr & HCR_E2H) && (hcr & (1ull << 27))) ? ARMVMI_REGIME_EL20 : ARMVMI_REGIME_EL10;
+            regime = ((hcr & ARMVMI_HCR_E2H) && (hcr & ARMVMI_HCR_TGE)) ? ARMVMI_REGIME_EL20
+                                                                        : ARMVMI_REGIME_EL10;
     }
     ctx->regime = (enum armvmi_regime)regime;
     switch (regime) {
@@ -116,7 +110,7 @@ int armvmi_vactx_from_vcpu(armvmi_t *h, unsigned vcpu, int regime_override,
             return rc;
         need(&r, ARMVMI_REG_MAIR_EL1, &ctx->mair);
         need(&r, ARMVMI_REG_SCTLR_EL1, &ctx->sctlr);
-        if (have_hcr && (hcr & HCR_VM) && !(hcr & HCR_E2H)) {
+        if (have_hcr && (hcr & ARMVMI_HCR_VM) && !(hcr & ARMVMI_HCR_E2H)) {
             if ((rc = need(&r, ARMVMI_REG_VTCR_EL2, &ctx->vtcr)) ||
                 (rc = need(&r, ARMVMI_REG_VTTBR_EL2, &ctx->vttbr)))
                 return rc;

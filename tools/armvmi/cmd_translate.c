@@ -7,25 +7,6 @@
 
 #include "cli.h"
 
-/* Arm ARM D8.3 (VMSAv8-64 descriptor formats) */
-#define D_VALID 1ull
-#define D_TABLE 2ull
-#define D_NSTABLE (1ull << 63)
-#define D_APTABLE_SHIFT 61
-#define D_UXNTABLE (1ull << 60)
-#define D_PXNTABLE (1ull << 59)
-#define D_UXN (1ull << 54)
-#define D_PXN (1ull << 53)
-#define D_CONTIG (1ull << 52)
-#define D_DBM (1ull << 51)
-#define D_NG (1ull << 11)
-#define D_AF (1ull << 10)
-#define D_SH_SHIFT 8
-#define D_AP_SHIFT 6
-#define D_NS (1ull << 5)
-#define D_ATTR_SHIFT 2
-#define D_OA_MASK 0x0000fffffffff000ull
-
 static const struct {
     const char *name;
     enum armvmi_regime r;
@@ -99,7 +80,6 @@ int cli_vactx(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *
 
 static const char *const sh_names[4] = {"non-shareable", "reserved", "outer", "inner"};
 
-/* One walk step in words, for someone learning ARM paging. */
 int cli_va_begin(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *ctx)
 {
     if (armvmi_pause(h))
@@ -111,6 +91,7 @@ int cli_va_begin(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_confi
     return 0;
 }
 
+/* One walk step in words, for someone learning ARM paging. */
 static void print_step(const struct armvmi_translation *t, const struct armvmi_tt_config *c,
                        unsigned i)
 {
@@ -135,36 +116,39 @@ static void print_step(const struct armvmi_translation *t, const struct armvmi_t
         return;
     }
     uint64_t d = s->desc;
-    if (!(d & D_VALID)) {
+    if (!(d & ARMVMI_DESC_VALID)) {
         printf("  invalid\n");
         return;
     }
-    if ((d & D_TABLE) && s->level < 3 && !last) {
-        printf("  table -> 0x%llx", (unsigned long long)(d & D_OA_MASK));
+    if ((d & ARMVMI_DESC_TABLE) && s->level < 3 && !last) {
+        printf("  table -> 0x%llx", (unsigned long long)(d & ARMVMI_DESC_OA_MASK));
         if (s->stage == 1) {
-            unsigned apt = (unsigned)(d >> D_APTABLE_SHIFT) & 3;
+            unsigned apt = (unsigned)(d >> ARMVMI_DESC_APTABLE_SHIFT) & 3;
             if (apt)
                 printf(" APTable=%u", apt);
-            if (d & D_UXNTABLE)
+            if (d & ARMVMI_DESC_XNTABLE)
                 printf(" UXNTable");
-            if (d & D_PXNTABLE)
+            if (d & ARMVMI_DESC_PXNTABLE)
                 printf(" PXNTable");
-            if (d & D_NSTABLE)
+            if (d & ARMVMI_DESC_NSTABLE)
                 printf(" NSTable");
         }
         putchar('\n');
         return;
     }
-    printf("  %s -> 0x%llx", (d & D_TABLE) ? "page" : "block", (unsigned long long)(d & D_OA_MASK));
+    printf("  %s -> 0x%llx", (d & ARMVMI_DESC_TABLE) ? "page" : "block",
+           (unsigned long long)(d & ARMVMI_DESC_OA_MASK));
     if (s->stage == 1) {
-        printf(" AttrIndx=%u AP=%u SH=%s%s%s%s%s%s%s%s", (unsigned)(d >> D_ATTR_SHIFT) & 7,
-               (unsigned)(d >> D_AP_SHIFT) & 3, sh_names[(d >> D_SH_SHIFT) & 3],
-               (d & D_AF) ? " AF" : "", (d & D_NG) ? " nG" : "", (d & D_NS) ? " NS" : "",
-               (d & D_UXN) ? " UXN" : "", (d & D_PXN) ? " PXN" : "",
-               (d & D_CONTIG) ? " Contig" : "", (d & D_DBM) ? " DBM" : "");
+        printf(" AttrIndx=%u AP=%u SH=%s%s%s%s%s%s%s%s",
+               (unsigned)(d >> ARMVMI_DESC_ATTRINDX_SHIFT) & 7,
+               (unsigned)(d >> ARMVMI_DESC_AP_SHIFT) & 3, sh_names[(d >> ARMVMI_DESC_SH_SHIFT) & 3],
+               (d & ARMVMI_DESC_AF) ? " AF" : "", (d & ARMVMI_DESC_NG) ? " nG" : "",
+               (d & ARMVMI_DESC_NS) ? " NS" : "", (d & ARMVMI_DESC_UXN) ? " UXN" : "",
+               (d & ARMVMI_DESC_PXN) ? " PXN" : "", (d & ARMVMI_DESC_CONTIG) ? " Contig" : "",
+               (d & ARMVMI_DESC_DBM) ? " DBM" : "");
     } else {
-        printf(" MemAttr=0x%x S2AP=%u%s", (unsigned)(d >> 2) & 0xf, (unsigned)(d >> 6) & 3,
-               (d & D_AF) ? " AF" : "");
+        printf(" MemAttr=0x%x S2AP=%u%s", (unsigned)(d >> ARMVMI_DESC_S2_MEMATTR_SHIFT) & 0xf,
+               (unsigned)(d >> ARMVMI_DESC_S2AP_SHIFT) & 3, (d & ARMVMI_DESC_AF) ? " AF" : "");
     }
     putchar('\n');
 }
