@@ -140,6 +140,14 @@ enum armvmi_fault {
 #define ARMVMI_HCR_E2H (1ull << 34)   /**< EL2 host (VHE): the EL2&0 regime */
 #define ARMVMI_PSTATE_NRW (1ull << 4) /**< M[4]: the vCPU is in AArch32 */
 
+/** What the descriptor of one walk step is, as the walker read it. */
+enum armvmi_step_kind {
+    ARMVMI_STEP_INVALID = 0, /**< invalid or reserved encoding: the walk faults here */
+    ARMVMI_STEP_TABLE,       /**< points to the next level's table */
+    ARMVMI_STEP_BLOCK,       /**< a leaf above the last level (AArch32: section) */
+    ARMVMI_STEP_PAGE,        /**< a leaf at the last level */
+};
+
 /** One descriptor read during a walk, for tracing. */
 struct armvmi_walk_step {
     uint64_t table; /**< base of the table (IPA for stage 1 under stage 2) */
@@ -148,6 +156,7 @@ struct armvmi_walk_step {
     uint32_t index; /**< index into the table */
     int8_t level;   /**< lookup level (-1..3; 1..2 for the short-descriptor format) */
     uint8_t stage;  /**< 1 or 2 */
+    uint8_t kind;   /**< enum armvmi_step_kind */
 };
 
 #define ARMVMI_WALK_MAX_STEPS 48

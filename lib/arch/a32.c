@@ -91,11 +91,13 @@ struct walk_fault a32_short_walk(struct walk_ctx *w, uint32_t va)
     struct walk_fault f = arch_read_desc(w, 1, 1, base + idx * 4ull, 4, &d1);
     if (f.kind != ARMVMI_FAULT_NONE)
         return f;
-    arch_add_step(w, 1, 1, base, base + idx * 4ull, idx, d1);
-
     struct sd_leaf l = {0};
     const uint32_t t1 = (uint32_t)d1;
     unsigned type = t1 & SD_TYPE_MASK;
+    arch_add_step(w, 1, 1, base, base + idx * 4ull, idx, d1,
+                  type == 0 || (type == 3 && !pxn_ok) ? ARMVMI_STEP_INVALID
+                  : type == SD_L1_PAGETABLE           ? ARMVMI_STEP_TABLE
+                                                      : ARMVMI_STEP_BLOCK);
     if (type == 0 || (type == 3 && !pxn_ok))
         return arch_fault(ARMVMI_FAULT_TRANSLATION, 1, 1);
     if (type == SD_L1_PAGETABLE) {
@@ -104,8 +106,9 @@ struct walk_fault a32_short_walk(struct walk_ctx *w, uint32_t va)
         f = arch_read_desc(w, 1, 2, l2base + i2 * 4ull, 4, &d2);
         if (f.kind != ARMVMI_FAULT_NONE)
             return f;
-        arch_add_step(w, 1, 2, l2base, l2base + i2 * 4ull, i2, d2);
         const uint32_t t2 = (uint32_t)d2;
+        arch_add_step(w, 1, 2, l2base, l2base + i2 * 4ull, i2, d2,
+                      (t2 & SD_TYPE_MASK) == 0 ? ARMVMI_STEP_INVALID : ARMVMI_STEP_PAGE);
         l.pxn = pxn_ok && (t1 & SD_PT_PXN);
         l.ns = (t1 & SD_PT_NS) != 0;
         l.domain = FIELD(t1, SD_DOMAIN_SHIFT, 4);

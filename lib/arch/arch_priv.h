@@ -148,7 +148,8 @@ static inline struct walk_fault arch_read_desc(struct walk_ctx *w, unsigned stag
 
 /* Record one descriptor read in the translation's steps (up to ARMVMI_WALK_MAX_STEPS). */
 static inline void arch_add_step(struct walk_ctx *w, unsigned stage, int level, uint64_t table,
-                                 uint64_t addr, uint32_t index, uint64_t desc)
+                                 uint64_t addr, uint32_t index, uint64_t desc,
+                                 enum armvmi_step_kind kind)
 {
     struct armvmi_translation *o = w->out;
     if (o->nsteps >= ARMVMI_WALK_MAX_STEPS)
@@ -160,6 +161,7 @@ static inline void arch_add_step(struct walk_ctx *w, unsigned stage, int level, 
     s->index = index;
     s->level = (int8_t)level;
     s->stage = (uint8_t)stage;
+    s->kind = (uint8_t)kind;
 }
 
 /* Walk the long-descriptor tables of p for input address ia. */

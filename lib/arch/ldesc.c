@@ -58,11 +58,16 @@ struct walk_fault ld_walk(struct walk_ctx *w, const struct ld_params *p, uint64_
         struct walk_fault f = arch_read_desc(w, stage, level, addr, 8, &d);
         if (f.kind != ARMVMI_FAULT_NONE)
             return f;
-        arch_add_step(w, stage, level, table, addr, idx, d);
-
         /* Arm ARM, VMSAv8-64 descriptors: bit 0 clear is invalid; 0b01 at level 3 is
          * reserved. */
-        if (!(d & ARMVMI_DESC_VALID) || (level == 3 && !(d & ARMVMI_DESC_TABLE)))
+        const bool invalid = !(d & ARMVMI_DESC_VALID) || (level == 3 && !(d & ARMVMI_DESC_TABLE));
+        arch_add_step(w, stage, level, table, addr, idx, d,
+                      invalid                   ? ARMVMI_STEP_INVALID
+                      : level == 3              ? ARMVMI_STEP_PAGE
+                      : (d & ARMVMI_DESC_TABLE) ? ARMVMI_STEP_TABLE
+                                                : ARMVMI_STEP_BLOCK);
+
+        if (invalid)
             return arch_fault(ARMVMI_FAULT_TRANSLATION, level, stage);
 
         if (level < 3 && (d & ARMVMI_DESC_TABLE)) {

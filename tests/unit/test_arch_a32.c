@@ -55,6 +55,8 @@ static void test_section_and_split(void **state)
     assert_int_equal(T.pa, 0x87645678u);
     assert_int_equal(T.size, 1 << 20);
     assert_int_equal(T.level, 1);
+    assert_int_equal(T.nsteps, 1);
+    assert_int_equal(T.steps[0].kind, ARMVMI_STEP_BLOCK);
     assert_int_equal(T.domain, 3);
     assert_true(T.ns);
     assert_true(T.ng);
@@ -105,6 +107,9 @@ static void test_pages(void **state)
     assert_int_equal(T.level, 2);
     assert_int_equal(T.size, 4096);
     assert_int_equal(T.domain, 2);
+    assert_int_equal(T.nsteps, 2);
+    assert_int_equal(T.steps[0].kind, ARMVMI_STEP_TABLE);
+    assert_int_equal(T.steps[1].kind, ARMVMI_STEP_PAGE);
     assert_int_equal(T.perm_el1, ARMVMI_PERM_R | ARMVMI_PERM_W); /* PXN */
     xlate(0x00145678u, ARMVMI_ACC_WRITE | ARMVMI_ACC_EL0);
     assert_int_equal(T.fault, ARMVMI_FAULT_PERMISSION); /* AP=010: PL0 read-only */

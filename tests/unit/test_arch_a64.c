@@ -71,6 +71,15 @@ static void test_4k_4level_page(void **state)
     assert_true(T.contiguous);
     assert_int_equal(T.perm_el1, ARMVMI_PERM_R | ARMVMI_PERM_W | ARMVMI_PERM_X);
     assert_int_equal(T.perm_el0, ARMVMI_PERM_X); /* EL0 execute-only */
+    for (unsigned i = 0; i < 3; i++)
+        assert_int_equal(T.steps[i].kind, ARMVMI_STEP_TABLE);
+    assert_int_equal(T.steps[3].kind, ARMVMI_STEP_PAGE);
+    /* 0b01 at level 3 is reserved: the walk faults there and the step says so. */
+    ld_map(&M, root, &g, va, 3, BLOCK(0x87654000ull));
+    xlate(va, 0);
+    assert_int_equal(T.fault, ARMVMI_FAULT_TRANSLATION);
+    assert_int_equal(T.nsteps, 4);
+    assert_int_equal(T.steps[3].kind, ARMVMI_STEP_INVALID);
 }
 
 static void test_4k_ttbr1_blocks(void **state)
@@ -87,6 +96,7 @@ static void test_4k_ttbr1_blocks(void **state)
     assert_int_equal(T.pa, 0x80000000ull + 0x12345678);
     assert_int_equal(T.size, 1ull << 30);
     assert_int_equal(T.level, 1);
+    assert_int_equal(T.steps[T.nsteps - 1].kind, ARMVMI_STEP_BLOCK);
     uint64_t va2 = 0xffffffc000200000ull + 0x1abcd;
     ld_map(&M, root, &g, va2, 2, BLOCK(0x1200000ull));
     xlate(va2, 0);

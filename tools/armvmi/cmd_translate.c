@@ -92,21 +92,8 @@ int cli_va_begin(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_confi
 }
 
 /* One walk step in words, for someone learning ARM paging. */
-static void print_step(const struct armvmi_translation *t, const struct armvmi_tt_config *c,
-                       unsigned i)
+static void print_step(const struct armvmi_walk_step *s, const struct armvmi_tt_config *c)
 {
-    const struct armvmi_walk_step *s = &t->steps[i];
-    /* The leaf of stage 1 is its last step; in a combined walk each stage-1 table read is
-     * followed by the stage-2 walk of the next table's IPA, whose leaf precedes stage 1's
-     * next step (or the end). */
-    bool last = true;
-    if (s->stage == 1) {
-        for (unsigned j = i + 1; j < t->nsteps; j++)
-            if (t->steps[j].stage == 1)
-                last = false;
-    } else {
-        last = i + 1 == t->nsteps || t->steps[i + 1].stage == 1;
-    }
     bool long_fmt = c->regime != ARMVMI_REGIME_A32_SHORT || s->stage == 2;
     printf("  %s L%-2d table 0x%010llx [%4u] @0x%010llx = 0x%016llx", s->stage == 2 ? "s2" : "s1",
            s->level, (unsigned long long)s->table, s->index, (unsigned long long)s->addr,
@@ -116,11 +103,11 @@ static void print_step(const struct armvmi_translation *t, const struct armvmi_t
         return;
     }
     uint64_t d = s->desc;
-    if (!(d & ARMVMI_DESC_VALID)) {
+    if (s->kind == ARMVMI_STEP_INVALID) {
         printf("  invalid\n");
         return;
     }
-    if ((d & ARMVMI_DESC_TABLE) && s->level < 3 && !last) {
+    if (s->kind == ARMVMI_STEP_TABLE) {
         printf("  table -> 0x%llx", (unsigned long long)(d & ARMVMI_DESC_OA_MASK));
         if (s->stage == 1) {
             unsigned apt = (unsigned)(d >> ARMVMI_DESC_APTABLE_SHIFT) & 3;
@@ -136,7 +123,7 @@ static void print_step(const struct armvmi_translation *t, const struct armvmi_t
         putchar('\n');
         return;
     }
-    printf("  %s -> 0x%llx", (d & ARMVMI_DESC_TABLE) ? "page" : "block",
+    printf("  %s -> 0x%llx", s->kind == ARMVMI_STEP_PAGE ? "page" : "block",
            (unsigned long long)(d & ARMVMI_DESC_OA_MASK));
     if (s->stage == 1) {
         printf(" AttrIndx=%u AP=%u SH=%s%s%s%s%s%s%s%s",
@@ -164,7 +151,7 @@ static void print_text(const struct armvmi_translation *t, const struct armvmi_t
     printf(", TCR 0x%llx\n", (unsigned long long)c->tcr);
     if (trace)
         for (unsigned i = 0; i < t->nsteps; i++)
-            print_step(t, c, i);
+            print_step(&t->steps[i], c);
     if (t->fault != ARMVMI_FAULT_NONE) {
         printf("=> %s%s fault at level %d", t->fault_stage == 2 ? "stage-2 " : "",
                armvmi_fault_name(t->fault), t->fault_level);
