@@ -7,8 +7,7 @@
 
 /*
  * Runtime root: $ARMVMI_RUNTIME_DIR, else $XDG_RUNTIME_DIR/armvmi, else /tmp/armvmi-UID.
- * Each VM has a directory <root>/<name> holding vm.json, ram, qmp.sock, gdb.sock,
- * console.sock, console.log and qemu.pid.
+ * Each VM has a directory <root>/<name>; its files are named in drivers/qemu_rundir.h.
  */
 int armvmi_runtime_root(char *out, size_t len);
 int armvmi_vm_dir(const char *name, char *out, size_t len);

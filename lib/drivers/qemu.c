@@ -14,7 +14,7 @@
 
 #include "drivers/driver.h"
 #include "drivers/gdbrsp.h"
-#include "drivers/qmp.h"
+#include "drivers/qemu_rundir.h"
 
 struct qemu_priv {
     char dir[4096];
@@ -35,19 +35,7 @@ static struct qemu_priv *P(struct armvmi *h)
  * must not keep the monitor busy between operations (other tools need it too). */
 static int qemu_qmp(struct armvmi *h, const char *cmd, json_t **ret)
 {
-    struct qemu_priv *p = P(h);
-    char path[4200];
-    struct qmp q;
-    snprintf(path, sizeof(path), "%s/qmp.sock", p->dir);
-    int rc = qmp_connect(&q, path);
-    if (rc)
-        return armvmi_fail(-rc,
-                           "VM '%s' does not answer on QMP (%s). Is it still running? "
-                           "See `armvmi vm list`.",
-                           p->name, armvmi_errmsg());
-    rc = qmp_exec(&q, cmd, NULL, ret, 5000);
-    qmp_close(&q);
-    return rc;
+    return rundir_qmp(P(h)->dir, cmd, ret, 5000);
 }
 
 static int qemu_is_paused(struct armvmi *h, bool *paused)
@@ -111,8 +99,9 @@ static int gdb_up(struct armvmi *h)
     if (p->gdb_up)
         return 0;
     char path[4200];
-    snprintf(path, sizeof(path), "%s/gdb.sock", p->dir);
-    int rc = gdbrsp_connect(&p->gdb, path);
+    int rc = rundir_path(p->dir, RUNDIR_GDB_SOCK, path, sizeof(path));
+    if (!rc)
+        rc = gdbrsp_connect(&p->gdb, path);
     if (!rc)
         rc = gdbrsp_load_target(&p->gdb);
     if (rc) {
@@ -249,7 +238,9 @@ int armvmi_qemu_open(struct armvmi *h, const char *rundir)
     const char *slash = strrchr(rundir, '/');
     snprintf(p->name, sizeof(p->name), "%s", slash ? slash + 1 : rundir);
 
-    snprintf(path, sizeof(path), "%s/vm.json", rundir);
+    int rc = rundir_path(rundir, RUNDIR_VM_JSON, path, sizeof(path));
+    if (rc)
+        return rc;
     json_t *cfg = json_load_file(path, 0, &jerr);
     if (!cfg)
         return armvmi_fail(ARMVMI_ENOENT, "%s is not a VM runtime directory (%s).", rundir,
@@ -275,8 +266,9 @@ int armvmi_qemu_open(struct armvmi *h, const char *rundir)
                            "VM '%s' is not running (its QEMU, pid %lld, is "
                            "gone); `armvmi vm stop %s` cleans it up.",
                            p->name, (long long)pid, p->name);
-    snprintf(path, sizeof(path), "%s/ram", rundir);
-    int rc = map_ram(h, path, (uint64_t)base, (uint64_t)size);
+    rc = rundir_path(rundir, RUNDIR_RAM, path, sizeof(path));
+    if (!rc)
+        rc = map_ram(h, path, (uint64_t)base, (uint64_t)size);
     if (rc)
         return rc;
     h->vcpus = (unsigned)smp;

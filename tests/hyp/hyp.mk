@@ -6,7 +6,8 @@
 HYP_BOOT := $(BUILD)/hyp/armvmi-hyp-boot
 HYP_BOOT_SRCS := tests/hyp/hyp-boot.c tools/armvmi/hyp_host.c tools/armvmi/qemu_cmd.c
 ALL_TARGETS += $(HYP_BOOT)
-$(HYP_BOOT): $(HYP_BOOT_SRCS) tools/armvmi/hyp_host.h tools/armvmi/qemu_cmd.h include/armvmi/abi.h
+$(HYP_BOOT): $(HYP_BOOT_SRCS) tools/armvmi/hyp_host.h tools/armvmi/qemu_cmd.h include/armvmi/abi.h \
+             lib/drivers/qemu_rundir.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -Itools/armvmi -o $@ \
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -Ilib -Itools/armvmi -o $@ \
 		$(HYP_BOOT_SRCS) $(TOOL_LIBS)

@@ -118,7 +118,4 @@ struct guest_kit {
 };
 int guestkit_get(struct guest_kit *k, bool verbose, bool refresh);
 
-/* Running VMs (vm.c) */
-int vm_list_names(char names[][64], int max);
-
 #endif

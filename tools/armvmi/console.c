@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/paths.h"
+#include "drivers/qemu_rundir.h"
 #include "vm.h"
 
 static const char help[] =
@@ -28,9 +29,10 @@ static const char help[] =
 static int connect_console(const char *dir)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/console.sock", dir) >=
-        (int)sizeof(sa.sun_path))
+    if (rundir_path(dir, RUNDIR_CONSOLE_SOCK, sa.sun_path, sizeof(sa.sun_path))) {
+        errno = ENAMETOOLONG;
         return -1;
+    }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
@@ -80,7 +82,8 @@ static int send_line(struct cli *c, const char *dir, const char *name, const cha
                      const char *expect, unsigned timeout_s)
 {
     char log[4200];
-    snprintf(log, sizeof(log), "%s/console.log", dir);
+    if (rundir_path(dir, RUNDIR_CONSOLE_LOG, log, sizeof(log)))
+        return cli_lib_err(NULL);
     off_t start = file_size(log);
     int fd = connect_console(dir);
     if (fd < 0)
@@ -101,7 +104,7 @@ static int send_line(struct cli *c, const char *dir, const char *name, const cha
     close(fd);
     if (w != (ssize_t)n)
         return cli_err("could not send to the console of VM '%s'.", name);
-    if (strcmp(vm_state(dir), "paused") == 0)
+    if (rundir_state(dir) == RUNDIR_PAUSED)
         fprintf(stderr, "armvmi: note: VM '%s' is paused; the line waits until it resumes.\n",
                 name);
     if (!expect) {
@@ -153,7 +156,7 @@ static int attach(const char *dir, const char *name)
         tcsetattr(STDIN_FILENO, TCSANOW, &raw);
     }
     fprintf(stderr, "[connected to the console of VM '%s'; Ctrl-] detaches]\r\n", name);
-    if (strcmp(vm_state(dir), "paused") == 0)
+    if (rundir_state(dir) == RUNDIR_PAUSED)
         fprintf(stderr, "[VM '%s' is paused: it will not answer until `armvmi vm resume %s`]\r\n",
                 name, name);
     char buf[4096];

@@ -16,6 +16,8 @@
 
 #include <armvmi/abi.h>
 
+#include "drivers/qemu_rundir.h"
+
 #define RAM_BASE 0x40000000ULL
 #define SZ_2M 0x200000ULL
 #define ALIGN2M(x) (((x) + SZ_2M - 1) & ~(SZ_2M - 1))
@@ -252,9 +254,9 @@ int hyp_qemu_args(const struct hyp_boot *b, struct qemu_cmd *cmd, char *err, siz
         return fail(err, errlen, "kernel and initrd do not fit in %u MiB of guest memory.",
                     b->mem_mib);
 
-    snprintf(qdtb, sizeof(qdtb), "%s/qemu.dtb", b->rundir);
-    snprintf(gdtb, sizeof(gdtb), "%s/guest.dtb", b->rundir);
-    snprintf(binfo, sizeof(binfo), "%s/hyp-bootinfo.bin", b->rundir);
+    snprintf(qdtb, sizeof(qdtb), "%s/" RUNDIR_QEMU_DTB, b->rundir);
+    snprintf(gdtb, sizeof(gdtb), "%s/" RUNDIR_GUEST_DTB, b->rundir);
+    snprintf(binfo, sizeof(binfo), "%s/" RUNDIR_HYP_BOOTINFO, b->rundir);
     if (dump_qemu_dtb(cmd, qdtb, err, errlen) ||
         make_guest_dtb(b, qdtb, gdtb, iaddr, iend, err, errlen))
         return -1;

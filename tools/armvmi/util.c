@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "drivers/qemu_rundir.h"
 
 extern char **environ;
 
@@ -79,7 +80,7 @@ int cli_open(struct cli *c, armvmi_t **h)
     const char *spec = c->vm ? c->vm : getenv("ARMVMI_VM");
     if (!spec || !*spec) {
         char names[2][64];
-        int n = vm_list_names(names, 2);
+        int n = rundir_list_running(names, 2);
         if (n == 1)
             spec = names[0];
         else if (n == 0)

@@ -13,52 +13,13 @@
 
 #include "cli.h"
 #include "core/paths.h"
-#include "drivers/qmp.h"
+#include "drivers/qemu_rundir.h"
 #include "hyp_host.h"
 #include "vm.h"
 
 #define INIT_MARKER "ARMVMI-INIT-READY"
 
 /* ---- VM runtime directories ---- */
-
-static pid_t read_pid(const char *dir)
-{
-    char path[4200], buf[32] = {0};
-    snprintf(path, sizeof(path), "%s/qemu.pid", dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    long v = strtol(buf, NULL, 10);
-    return v > 0 ? (pid_t)v : 0;
-}
-
-static bool pid_alive(pid_t pid)
-{
-    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
-/* "running", "paused" (vCPUs stopped), "stale" (QEMU gone) or "unknown" (QMP busy). */
-const char *vm_state(const char *dir)
-{
-    if (!pid_alive(read_pid(dir)))
-        return "stale";
-    char sock[4200];
-    snprintf(sock, sizeof(sock), "%s/qmp.sock", dir);
-    struct qmp q;
-    json_t *ret = NULL;
-    if (qmp_connect(&q, sock))
-        return "unknown";
-    const char *st = "unknown";
-    if (qmp_exec(&q, "query-status", NULL, &ret, 2000) == 0)
-        st = json_is_true(json_object_get(ret, "running")) ? "running" : "paused";
-    json_decref(ret);
-    qmp_close(&q);
-    return st;
-}
 
 static void remove_dir(const char *dir)
 {
@@ -75,31 +36,6 @@ static void remove_dir(const char *dir)
         closedir(d);
     }
     rmdir(dir);
-}
-
-int vm_list_names(char names[][64], int max)
-{
-    char root[4096];
-    if (armvmi_runtime_root(root, sizeof(root)))
-        return 0;
-    DIR *d = opendir(root);
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        char dir[4400];
-        if (!armvmi_valid_vm_name(e->d_name))
-            continue;
-        snprintf(dir, sizeof(dir), "%s/%s", root, e->d_name);
-        if (!pid_alive(read_pid(dir)))
-            continue;
-        if (n < max)
-            snprintf(names[n], 64, "%s", e->d_name);
-        n++;
-    }
-    closedir(d);
-    return n;
 }
 
 /* ---- vm start ---- */
@@ -130,7 +66,8 @@ struct start_opts {
 static int wait_for_init(const char *dir, pid_t pid, const char *marker, unsigned timeout_s)
 {
     char path[4200];
-    snprintf(path, sizeof(path), "%s/console.log", dir);
+    if (rundir_path(dir, RUNDIR_CONSOLE_LOG, path, sizeof(path)))
+        return -2;
     long long deadline = cli_now_ms() + timeout_s * 1000LL;
     static char buf[1 << 16];
     off_t pos = 0;
@@ -159,7 +96,7 @@ static int wait_for_init(const char *dir, pid_t pid, const char *marker, unsigne
             }
             close(fd);
         }
-        if (!pid_alive(pid))
+        if (!rundir_pid_alive(pid))
             return -1;
         usleep(100 * 1000);
     }
@@ -169,7 +106,8 @@ static int wait_for_init(const char *dir, pid_t pid, const char *marker, unsigne
 static void print_log_tail(const char *dir, const char *file, int lines)
 {
     char path[4200];
-    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    if (rundir_path(dir, file, path, sizeof(path)))
+        return;
     FILE *f = fopen(path, "r");
     if (!f)
         return;
@@ -181,7 +119,7 @@ static void print_log_tail(const char *dir, const char *file, int lines)
     int from = n > lines ? n - lines : 0;
     if (n > 0)
         fprintf(stderr, "--- last lines of %s ---\n", path);
-    else if (strcmp(file, "console.log") == 0)
+    else if (strcmp(file, RUNDIR_CONSOLE_LOG) == 0)
         fprintf(stderr, "(the guest printed nothing on its console)\n");
     for (int i = from; i < n; i++)
         fputs(ring[i % 64], stderr);
@@ -189,24 +127,25 @@ static void print_log_tail(const char *dir, const char *file, int lines)
 
 static int kill_qemu(pid_t pid)
 {
-    if (!pid_alive(pid))
+    if (!rundir_pid_alive(pid))
         return 0;
     kill(pid, SIGTERM);
-    for (int i = 0; i < 100 && pid_alive(pid); i++)
+    for (int i = 0; i < 100 && rundir_pid_alive(pid); i++)
         usleep(50 * 1000);
-    if (pid_alive(pid))
+    if (rundir_pid_alive(pid))
         kill(pid, SIGKILL);
-    for (int i = 0; i < 100 && pid_alive(pid); i++)
+    for (int i = 0; i < 100 && rundir_pid_alive(pid); i++)
         usleep(20 * 1000);
-    return pid_alive(pid) ? -1 : 0;
+    return rundir_pid_alive(pid) ? -1 : 0;
 }
 
 static int write_vm_json(const char *dir, const struct start_opts *o, pid_t pid, const char *kernel,
                          const char *initrd)
 {
     char path[4200], tmp[4300];
-    snprintf(path, sizeof(path), "%s/vm.json", dir);
-    snprintf(tmp, sizeof(tmp), "%s/vm.json.tmp", dir);
+    if (rundir_path(dir, RUNDIR_VM_JSON, path, sizeof(path)) ||
+        rundir_path(dir, RUNDIR_VM_JSON ".tmp", tmp, sizeof(tmp)))
+        return -1;
     json_t *j = json_pack("{s:s,s:i,s:I,s:I,s:i,s:b,s:b,s:s,s:s,s:s}", "name", o->name, "pid",
                           (int)pid, "ram_base", (json_int_t)ARMVMI_VIRT_RAM_BASE, "ram_size",
                           (json_int_t)o->mem_mib << 20, "smp", (int)o->smp, "el2", o->el2, "hyp",
@@ -257,7 +196,7 @@ static int vm_start(struct cli *c, struct start_opts *o)
         return cli_lib_err(NULL);
     struct stat st;
     if (stat(dir, &st) == 0) {
-        if (pid_alive(read_pid(dir)))
+        if (rundir_pid_alive(rundir_qemu_pid(dir)))
             return cli_err("a VM named '%s' is already running (stop it with `armvmi vm stop "
                            "%s`, or choose another --name).",
                            o->name, o->name);
@@ -289,22 +228,21 @@ static int vm_start(struct cli *c, struct start_opts *o)
                       .smp = o->smp,
                       .mem_mib = o->mem_mib});
     qemu_cmd_add(&a, "-object");
-    qemu_cmd_add(&a, "memory-backend-file,id=ram0,size=%uM,mem-path=%s/ram,share=on", o->mem_mib,
-                 dir);
+    qemu_cmd_add(&a, "memory-backend-file,id=ram0,size=%uM,mem-path=%s/" RUNDIR_RAM ",share=on",
+                 o->mem_mib, dir);
     qemu_cmd_add(&a, "-chardev");
-    qemu_cmd_add(&a,
-                 "socket,id=con0,path=%s/console.sock,server=on,wait=off,logfile=%s/console.log",
-                 dir, dir);
+    qemu_cmd_add(&a, "socket,id=con0,path=%s/%s,server=on,wait=off,logfile=%s/%s", dir,
+                 RUNDIR_CONSOLE_SOCK, dir, RUNDIR_CONSOLE_LOG);
     qemu_cmd_add(&a, "-serial");
     qemu_cmd_add(&a, "chardev:con0");
     qemu_cmd_add(&a, "-chardev");
-    qemu_cmd_add(&a, "socket,id=gdb0,path=%s/gdb.sock,server=on,wait=off", dir);
+    qemu_cmd_add(&a, "socket,id=gdb0,path=%s/" RUNDIR_GDB_SOCK ",server=on,wait=off", dir);
     qemu_cmd_add(&a, "-gdb");
     qemu_cmd_add(&a, "chardev:gdb0");
     qemu_cmd_add(&a, "-qmp");
-    qemu_cmd_add(&a, "unix:%s/qmp.sock,server=on,wait=off", dir);
+    qemu_cmd_add(&a, "unix:%s/" RUNDIR_QMP_SOCK ",server=on,wait=off", dir);
     qemu_cmd_add(&a, "-pidfile");
-    qemu_cmd_add(&a, "%s/qemu.pid", dir);
+    qemu_cmd_add(&a, "%s/" RUNDIR_QEMU_PID, dir);
     qemu_cmd_add(&a, "-daemonize");
     char append[4096];
     snprintf(append, sizeof(append), "console=ttyAMA0%s%s", o->append ? " " : "",
@@ -327,8 +265,9 @@ static int vm_start(struct cli *c, struct start_opts *o)
     }
 
     char qlog[4200];
-    snprintf(qlog, sizeof(qlog), "%s/qemu.log", dir);
-    int lfd = open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int lfd = rundir_path(dir, RUNDIR_QEMU_LOG, qlog, sizeof(qlog))
+                  ? -1
+                  : open(qlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (!c->quiet && !c->json)
         fprintf(stderr, "starting VM '%s' (%u vCPU, %u MiB%s)...\n", o->name, o->smp, o->mem_mib,
                 o->hyp   ? ", under the armvmi hypervisor"
@@ -338,17 +277,17 @@ static int vm_start(struct cli *c, struct start_opts *o)
     if (lfd >= 0)
         close(lfd);
     qemu_cmd_free(&a);
-    pid_t pid = read_pid(dir);
+    pid_t pid = rundir_qemu_pid(dir);
     if (rc != 0 || !pid) {
         cli_err("qemu-system-aarch64 failed to start VM '%s'.", o->name);
-        print_log_tail(dir, "qemu.log", 20);
+        print_log_tail(dir, RUNDIR_QEMU_LOG, 20);
         remove_dir(dir);
         return 1;
     }
     if (write_vm_json(dir, o, pid, kernel, initrd)) {
         kill_qemu(pid);
         remove_dir(dir);
-        return cli_err("cannot write %s/vm.json.", dir);
+        return cli_err("cannot write %s/" RUNDIR_VM_JSON ".", dir);
     }
     const char *marker = default_guest ? INIT_MARKER : "as init process";
     long long t0 = cli_now_ms();
@@ -357,8 +296,8 @@ static int vm_start(struct cli *c, struct start_opts *o)
         cli_err(w == -1 ? "VM '%s' stopped before its init started."
                         : "VM '%s' did not reach its init within %u s.",
                 o->name, o->timeout_s);
-        print_log_tail(dir, "console.log", 25);
-        print_log_tail(dir, "qemu.log", 10);
+        print_log_tail(dir, RUNDIR_CONSOLE_LOG, 25);
+        print_log_tail(dir, RUNDIR_QEMU_LOG, 10);
         kill_qemu(pid);
         remove_dir(dir);
         return 1;
@@ -469,12 +408,13 @@ static int cmd_vm_list(struct cli *c, int argc, char **argv)
         if (!armvmi_valid_vm_name(e->d_name))
             continue;
         snprintf(dir, sizeof(dir), "%s/%s", root, e->d_name);
-        snprintf(path, sizeof(path), "%s/vm.json", dir);
-        json_t *j = json_load_file(path, 0, NULL);
+        json_t *j = rundir_path(dir, RUNDIR_VM_JSON, path, sizeof(path))
+                        ? NULL
+                        : json_load_file(path, 0, NULL);
         if (!j)
             j = json_pack("{s:s}", "name", e->d_name);
         json_object_set_new(j, "dir", json_string(dir));
-        json_object_set_new(j, "state", json_string(vm_state(dir)));
+        json_object_set_new(j, "state", json_string(rundir_state_name(rundir_state(dir))));
         json_array_append_new(arr, j);
     }
     if (d)
@@ -517,16 +457,10 @@ static int cmd_vm_stop(struct cli *c, int argc, char **argv)
     struct stat st;
     if (stat(dir, &st) != 0)
         return cli_err("no VM named '%s' (see `armvmi vm list`).", argv[1]);
-    pid_t pid = read_pid(dir);
-    if (pid_alive(pid)) {
-        struct qmp q;
-        char sock[4200];
-        snprintf(sock, sizeof(sock), "%s/qmp.sock", dir);
-        if (qmp_connect(&q, sock) == 0) {
-            qmp_exec(&q, "quit", NULL, NULL, 2000);
-            qmp_close(&q);
-        }
-        for (int i = 0; i < 100 && pid_alive(pid); i++)
+    pid_t pid = rundir_qemu_pid(dir);
+    if (rundir_pid_alive(pid)) {
+        rundir_qmp(dir, "quit", NULL, 2000);
+        for (int i = 0; i < 100 && rundir_pid_alive(pid); i++)
             usleep(20 * 1000);
         if (kill_qemu(pid))
             return cli_err("QEMU (pid %d) of VM '%s' does not die.", (int)pid, argv[1]);
@@ -546,18 +480,12 @@ static int cmd_vm_runstate(struct cli *c, int argc, char **argv, bool pause)
                 pause ? "pause" : "resume", pause ? "Stops" : "Restarts");
         return argc == 2 ? 0 : 2;
     }
-    char dir[4096], sock[4200];
+    char dir[4096];
     if (armvmi_vm_dir(argv[1], dir, sizeof(dir)))
         return cli_lib_err(NULL);
-    if (!pid_alive(read_pid(dir)))
+    if (!rundir_pid_alive(rundir_qemu_pid(dir)))
         return cli_err("no running VM named '%s' (see `armvmi vm list`).", argv[1]);
-    snprintf(sock, sizeof(sock), "%s/qmp.sock", dir);
-    struct qmp q;
-    if (qmp_connect(&q, sock))
-        return cli_lib_err(NULL);
-    int rc = qmp_exec(&q, pause ? "stop" : "cont", NULL, NULL, 5000);
-    qmp_close(&q);
-    if (rc)
+    if (rundir_qmp(dir, pause ? "stop" : "cont", NULL, 5000))
         return cli_lib_err(NULL);
     if (c->json)
         return cli_json_out(json_pack("{s:s,s:b}", "name", argv[1], "paused", pause));

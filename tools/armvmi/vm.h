@@ -14,9 +14,6 @@
 int vm_hyp_boot_args(struct qemu_cmd *a, const char *dir, unsigned smp, unsigned mem_mib,
                      const char *kernel, const char *initrd, const char *append);
 
-/* "running", "paused", "stale" or "unknown", for the VM in runtime directory dir */
-const char *vm_state(const char *dir);
-
 /* `armvmi vm console` (console.c) */
 int cmd_vm_console(struct cli *c, int argc, char **argv);
 

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* qemu_rundir.h — a VM's runtime directory: its files, its QEMU's pid and state, one QMP command.
+ */
+#ifndef ARMVMI_QEMU_RUNDIR_H
+#define ARMVMI_QEMU_RUNDIR_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * The files of a VM runtime directory (<runtime root>/<name>, see core/paths.h), written by
+ * `armvmi vm start` and its QEMU, read by the qemu driver and the `armvmi vm` commands.
+ */
+#define RUNDIR_RAM "ram"                       /* guest RAM, memory-backend-file share=on */
+#define RUNDIR_VM_JSON "vm.json"               /* the VM's facts (pid, RAM, vCPUs, carve-out) */
+#define RUNDIR_QMP_SOCK "qmp.sock"             /* QMP, one client at a time */
+#define RUNDIR_GDB_SOCK "gdb.sock"             /* QEMU's gdbstub */
+#define RUNDIR_CONSOLE_SOCK "console.sock"     /* the serial console */
+#define RUNDIR_CONSOLE_LOG "console.log"       /* everything the console printed */
+#define RUNDIR_QEMU_LOG "qemu.log"             /* QEMU's own stdout and stderr */
+#define RUNDIR_QEMU_PID "qemu.pid"             /* QEMU's -pidfile */
+#define RUNDIR_QEMU_DTB "qemu.dtb"             /* --hyp: QEMU's device tree (dumpdtb) */
+#define RUNDIR_GUEST_DTB "guest.dtb"           /* --hyp: the device tree the guest sees */
+#define RUNDIR_HYP_BOOTINFO "hyp-bootinfo.bin" /* --hyp: the hypervisor's boot information */
+
+/* out = "dir/file"; 0, or -ARMVMI_EINVAL (with a message) if it does not fit in len. */
+int rundir_path(const char *dir, const char *file, char *out, size_t len);
+
+/* The pid in dir's qemu.pid, or 0 if there is none. */
+pid_t rundir_qemu_pid(const char *dir);
+
+/* Whether process pid exists (pid > 0). */
+bool rundir_pid_alive(pid_t pid);
+
+/*
+ * Run one QMP command on a fresh connection to dir's QEMU and close it: QEMU serves one QMP
+ * client at a time, so no one keeps the monitor busy. *ret (if not NULL) receives the
+ * "return" member (new reference). Errors: ARMVMI_E* (negative) with a message that names
+ * the VM when it does not answer.
+ */
+int rundir_qmp(const char *dir, const char *cmd, json_t **ret, int timeout_ms);
+
+enum rundir_state {
+    RUNDIR_RUNNING, /* QEMU alive, vCPUs running */
+    RUNDIR_PAUSED,  /* QEMU alive, vCPUs stopped */
+    RUNDIR_STALE,   /* QEMU gone; the directory is left over */
+    RUNDIR_UNKNOWN, /* QEMU alive but QMP busy or not answering */
+};
+
+/* The state of the VM in dir (asks QMP when QEMU is alive). */
+enum rundir_state rundir_state(const char *dir);
+
+/* "running", "paused", "stale" or "unknown". */
+const char *rundir_state_name(enum rundir_state s);
+
+/* Names of the VMs in the runtime root whose QEMU is alive: the first max into names,
+ * returns how many there are. */
+int rundir_list_running(char names[][64], int max);
+
+#endif

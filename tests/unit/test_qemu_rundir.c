@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* test_qemu_rundir.c — VM runtime directories: paths, QEMU's pid, state over QMP, the list. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "drivers/driver.h"
+#include "drivers/qemu_rundir.h"
+#include "fakesrv.h"
+
+static char root[64];
+
+static void make_vm(const char *name, pid_t pid)
+{
+    char dir[128], path[160];
+    snprintf(dir, sizeof(dir), "%s/%s", root, name);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    if (pid) {
+        assert_int_equal(rundir_path(dir, RUNDIR_QEMU_PID, path, sizeof(path)), 0);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fprintf(f, "%d\n", (int)pid);
+        fclose(f);
+    }
+}
+
+static pid_t dead_pid(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(0);
+    waitpid(pid, NULL, 0);
+    return pid;
+}
+
+static void paths(void **state)
+{
+    (void)state;
+    char out[16];
+    assert_int_equal(rundir_path("/d", RUNDIR_QMP_SOCK, out, sizeof(out)), 0);
+    assert_string_equal(out, "/d/qmp.sock");
+    assert_int_equal(rundir_path("/a/long/dir", RUNDIR_CONSOLE_SOCK, out, sizeof(out)),
+                     -ARMVMI_EINVAL);
+    assert_non_null(strstr(armvmi_errmsg(), "path too long"));
+}
+
+static void state_and_list(void **state)
+{
+    (void)state;
+    snprintf(root, sizeof(root), "/tmp/armvmi-rundir-%d", (int)getpid());
+    assert_int_equal(mkdir(root, 0700), 0);
+    setenv("ARMVMI_RUNTIME_DIR", root, 1);
+    make_vm("alive", getpid());
+    make_vm("dead", dead_pid());
+    make_vm("nopid", 0);
+
+    char dir[128], sock[160];
+    snprintf(dir, sizeof(dir), "%s/alive", root);
+    struct fake_step steps[] = {
+        {NULL, "{\"QMP\": {\"version\": {}, \"capabilities\": []}}\r\n", 0},
+        {"qmp_capabilities", "{\"return\": {}}\r\n", 0},
+        {"query-status", "{\"return\": {\"running\": false, \"status\": \"paused\"}}\r\n", 0},
+    };
+    struct fakesrv srv;
+    fakesrv_start(&srv, steps, 3);
+    assert_int_equal(rundir_path(dir, RUNDIR_QMP_SOCK, sock, sizeof(sock)), 0);
+    assert_int_equal(symlink(srv.path, sock), 0);
+    assert_int_equal(rundir_state(dir), RUNDIR_PAUSED);
+    fakesrv_stop(&srv);
+    /* alive but no one answers on QMP */
+    unlink(sock);
+    assert_int_equal(rundir_state(dir), RUNDIR_UNKNOWN);
+    assert_true(rundir_qmp(dir, "stop", NULL, 1000) < 0);
+    assert_non_null(strstr(armvmi_errmsg(), "VM 'alive' does not answer on QMP"));
+    snprintf(dir, sizeof(dir), "%s/dead", root);
+    assert_int_equal(rundir_state(dir), RUNDIR_STALE);
+    assert_string_equal(rundir_state_name(RUNDIR_STALE), "stale");
+
+    char names[2][64];
+    assert_int_equal(rundir_list_running(names, 2), 1);
+    assert_string_equal(names[0], "alive");
+
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(paths),
+        cmocka_unit_test(state_and_list),
+    };
+    return cmocka_run_group_tests_name("qemu_rundir", tests, NULL, NULL);
+}
