@@ -228,7 +228,6 @@ static int map_ram(struct armvmi *h, const char *path, uint64_t base, uint64_t s
 int armvmi_qemu_open(struct armvmi *h, const char *rundir)
 {
     char path[4200];
-    json_error_t jerr;
     struct qemu_priv *p = calloc(1, sizeof(*p));
     if (!p)
         return armvmi_fail(ARMVMI_ENOMEM, "out of memory.");
@@ -238,40 +237,23 @@ int armvmi_qemu_open(struct armvmi *h, const char *rundir)
     const char *slash = strrchr(rundir, '/');
     snprintf(p->name, sizeof(p->name), "%s", slash ? slash + 1 : rundir);
 
-    int rc = rundir_path(rundir, RUNDIR_VM_JSON, path, sizeof(path));
+    struct rundir_vm vm;
+    int rc = rundir_read_vm(rundir, &vm);
     if (rc)
         return rc;
-    json_t *cfg = json_load_file(path, 0, &jerr);
-    if (!cfg)
-        return armvmi_fail(ARMVMI_ENOENT, "%s is not a VM runtime directory (%s).", rundir,
-                           jerr.text);
-    json_int_t pid = json_integer_value(json_object_get(cfg, "pid"));
-    json_int_t base = json_integer_value(json_object_get(cfg, "ram_base"));
-    json_int_t size = json_integer_value(json_object_get(cfg, "ram_size"));
-    json_int_t smp = json_integer_value(json_object_get(cfg, "smp"));
-    json_t *carve = json_object_get(cfg, "hyp_carveout");
-    json_int_t cbase = json_integer_value(json_object_get(carve, "base"));
-    json_int_t csize = json_integer_value(json_object_get(carve, "size"));
-    json_decref(cfg);
-    if (pid <= 0 || size <= 0 || base < 0 || smp <= 0 || smp > 512)
-        return armvmi_fail(ARMVMI_EFORMAT, "%s is incomplete or corrupt.", path);
-    /* The carve-out, if any, must lie inside RAM. */
-    if (csize < 0 || cbase < 0 ||
-        (csize > 0 && (cbase < base || csize > size || cbase - base > size - csize)))
-        return armvmi_fail(ARMVMI_EFORMAT, "%s: the hypervisor carve-out is not inside RAM.", path);
-    h->carve_base = (uint64_t)cbase;
-    h->carve_size = (uint64_t)csize;
-    if (kill((pid_t)pid, 0) && errno == ESRCH)
+    h->carve_base = vm.carve_base;
+    h->carve_size = vm.carve_size;
+    if (kill(vm.pid, 0) && errno == ESRCH)
         return armvmi_fail(ARMVMI_ENOENT,
                            "VM '%s' is not running (its QEMU, pid %lld, is "
                            "gone); `armvmi vm stop %s` cleans it up.",
-                           p->name, (long long)pid, p->name);
+                           p->name, (long long)vm.pid, p->name);
     rc = rundir_path(rundir, RUNDIR_RAM, path, sizeof(path));
     if (!rc)
-        rc = map_ram(h, path, (uint64_t)base, (uint64_t)size);
+        rc = map_ram(h, path, vm.ram_base, vm.ram_size);
     if (rc)
         return rc;
-    h->vcpus = (unsigned)smp;
+    h->vcpus = vm.smp;
     h->caps = ARMVMI_CAP_READ | ARMVMI_CAP_WRITE | ARMVMI_CAP_MAP | ARMVMI_CAP_REGS |
               ARMVMI_CAP_SYSREGS | ARMVMI_CAP_SET_REGS | ARMVMI_CAP_PAUSE | ARMVMI_CAP_LIVE;
     return 0;

@@ -22,6 +22,64 @@ int rundir_path(const char *dir, const char *file, char *out, size_t len)
     return 0;
 }
 
+int rundir_read_vm(const char *dir, struct rundir_vm *vm)
+{
+    char path[4200];
+    json_error_t jerr;
+    int rc = rundir_path(dir, RUNDIR_VM_JSON, path, sizeof(path));
+    if (rc)
+        return rc;
+    json_t *cfg = json_load_file(path, 0, &jerr);
+    if (!cfg)
+        return armvmi_fail(ARMVMI_ENOENT, "%s is not a VM runtime directory (%s).", dir, jerr.text);
+    json_int_t pid = json_integer_value(json_object_get(cfg, "pid"));
+    json_int_t base = json_integer_value(json_object_get(cfg, "ram_base"));
+    json_int_t size = json_integer_value(json_object_get(cfg, "ram_size"));
+    json_int_t smp = json_integer_value(json_object_get(cfg, "smp"));
+    json_t *carve = json_object_get(cfg, "hyp_carveout");
+    json_int_t cbase = json_integer_value(json_object_get(carve, "base"));
+    json_int_t csize = json_integer_value(json_object_get(carve, "size"));
+    json_decref(cfg);
+    if (pid <= 0 || size <= 0 || base < 0 || smp <= 0 || smp > 512)
+        return armvmi_fail(ARMVMI_EFORMAT, "%s is incomplete or corrupt.", path);
+    /* The carve-out, if any, must lie inside RAM. */
+    if (csize < 0 || cbase < 0 ||
+        (csize > 0 && (cbase < base || csize > size || cbase - base > size - csize)))
+        return armvmi_fail(ARMVMI_EFORMAT, "%s: the hypervisor carve-out is not inside RAM.", path);
+    *vm = (struct rundir_vm){.pid = (pid_t)pid,
+                             .ram_base = (uint64_t)base,
+                             .ram_size = (uint64_t)size,
+                             .smp = (unsigned)smp,
+                             .carve_base = (uint64_t)cbase,
+                             .carve_size = (uint64_t)csize};
+    return 0;
+}
+
+int rundir_write_vm(const char *dir, const struct rundir_vm *vm, json_t *extra)
+{
+    char path[4200], tmp[4300];
+    if (rundir_path(dir, RUNDIR_VM_JSON, path, sizeof(path)) ||
+        rundir_path(dir, RUNDIR_VM_JSON ".tmp", tmp, sizeof(tmp))) {
+        json_decref(extra);
+        return -1;
+    }
+    json_t *j =
+        json_pack("{s:i,s:I,s:I,s:i}", "pid", (int)vm->pid, "ram_base", (json_int_t)vm->ram_base,
+                  "ram_size", (json_int_t)vm->ram_size, "smp", (int)vm->smp);
+    if (vm->carve_size)
+        json_object_set_new(j, "hyp_carveout",
+                            json_pack("{s:I,s:I}", "base", (json_int_t)vm->carve_base, "size",
+                                      (json_int_t)vm->carve_size));
+    if (extra)
+        json_object_update(j, extra);
+    json_decref(extra);
+    int rc = json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (rc || rename(tmp, path))
+        return -1;
+    return 0;
+}
+
 pid_t rundir_qemu_pid(const char *dir)
 {
     char path[4200], buf[32] = {0};

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -27,6 +28,24 @@
 
 /* out = "dir/file"; 0, or -ARMVMI_EINVAL (with a message) if it does not fit in len. */
 int rundir_path(const char *dir, const char *file, char *out, size_t len);
+
+/* The facts vm.json holds for the library (the launcher adds more members for people). */
+struct rundir_vm {
+    pid_t pid;                       /* QEMU's */
+    uint64_t ram_base, ram_size;     /* guest RAM, backed by the file "ram" */
+    unsigned smp;                    /* vCPUs */
+    uint64_t carve_base, carve_size; /* the hypervisor's carve-out inside RAM; size 0: none */
+};
+
+/*
+ * Read and check dir's vm.json. Errors: ARMVMI_ENOENT (no readable vm.json: not a runtime
+ * directory), ARMVMI_EFORMAT (incomplete or corrupt, or the carve-out is not inside RAM).
+ */
+int rundir_read_vm(const char *dir, struct rundir_vm *vm);
+
+/* Write dir's vm.json (atomically, by rename): the facts of vm, then the members of extra
+ * (may be NULL; the reference is stolen). Returns 0 or -1. */
+int rundir_write_vm(const char *dir, const struct rundir_vm *vm, json_t *extra);
 
 /* The pid in dir's qemu.pid, or 0 if there is none. */
 pid_t rundir_qemu_pid(const char *dir);

@@ -49,6 +49,38 @@ static void paths(void **state)
     assert_non_null(strstr(armvmi_errmsg(), "path too long"));
 }
 
+static void vm_json(void **state)
+{
+    (void)state;
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/tmp/armvmi-rundir-json-%d", (int)getpid());
+    assert_int_equal(mkdir(dir, 0700), 0);
+    struct rundir_vm vm = {.pid = 42,
+                           .ram_base = 0x40000000,
+                           .ram_size = 512 << 20,
+                           .smp = 2,
+                           .carve_base = 0x40000000,
+                           .carve_size = 32 << 20},
+                     got;
+    assert_int_equal(rundir_write_vm(dir, &vm, json_pack("{s:s}", "name", "x")), 0);
+    assert_int_equal(rundir_read_vm(dir, &got), 0);
+    assert_true(got.pid == vm.pid && got.ram_base == vm.ram_base && got.ram_size == vm.ram_size &&
+                got.smp == vm.smp && got.carve_base == vm.carve_base &&
+                got.carve_size == vm.carve_size);
+    vm.carve_base = 0x1000; /* outside RAM */
+    assert_int_equal(rundir_write_vm(dir, &vm, NULL), 0);
+    assert_int_equal(rundir_read_vm(dir, &got), -ARMVMI_EFORMAT);
+    assert_non_null(strstr(armvmi_errmsg(), "carve-out is not inside RAM"));
+    vm.smp = 0;
+    assert_int_equal(rundir_write_vm(dir, &vm, NULL), 0);
+    assert_int_equal(rundir_read_vm(dir, &got), -ARMVMI_EFORMAT);
+    assert_non_null(strstr(armvmi_errmsg(), "incomplete or corrupt"));
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(rundir_read_vm(dir, &got), -ARMVMI_ENOENT);
+}
+
 static void state_and_list(void **state)
 {
     (void)state;
@@ -94,6 +126,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(paths),
+        cmocka_unit_test(vm_json),
         cmocka_unit_test(state_and_list),
     };
     return cmocka_run_group_tests_name("qemu_rundir", tests, NULL, NULL);

@@ -142,26 +142,20 @@ static int kill_qemu(pid_t pid)
 static int write_vm_json(const char *dir, const struct start_opts *o, pid_t pid, const char *kernel,
                          const char *initrd)
 {
-    char path[4200], tmp[4300];
-    if (rundir_path(dir, RUNDIR_VM_JSON, path, sizeof(path)) ||
-        rundir_path(dir, RUNDIR_VM_JSON ".tmp", tmp, sizeof(tmp)))
-        return -1;
-    json_t *j = json_pack("{s:s,s:i,s:I,s:I,s:i,s:b,s:b,s:s,s:s,s:s}", "name", o->name, "pid",
-                          (int)pid, "ram_base", (json_int_t)ARMVMI_VIRT_RAM_BASE, "ram_size",
-                          (json_int_t)o->mem_mib << 20, "smp", (int)o->smp, "el2", o->el2, "hyp",
-                          o->hyp, "kernel", kernel, "initrd", initrd ? initrd : "", "append",
-                          o->append ? o->append : "");
+    struct rundir_vm vm = {.pid = pid,
+                           .ram_base = ARMVMI_VIRT_RAM_BASE,
+                           .ram_size = (uint64_t)o->mem_mib << 20,
+                           .smp = o->smp};
     if (o->hyp) {
         unsigned long long cb, cs;
         hyp_carveout(o->mem_mib, &cb, &cs);
-        json_object_set_new(j, "hyp_carveout",
-                            json_pack("{s:I,s:I}", "base", (json_int_t)cb, "size", (json_int_t)cs));
+        vm.carve_base = cb;
+        vm.carve_size = cs;
     }
-    int rc = json_dump_file(j, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(j);
-    if (rc || rename(tmp, path))
-        return -1;
-    return 0;
+    return rundir_write_vm(dir, &vm,
+                           json_pack("{s:s,s:b,s:b,s:s,s:s,s:s}", "name", o->name, "el2", o->el2,
+                                     "hyp", o->hyp, "kernel", kernel, "initrd",
+                                     initrd ? initrd : "", "append", o->append ? o->append : ""));
 }
 
 static int pick_name(struct start_opts *o)
