@@ -28,7 +28,14 @@ is "$($A --vm $vm read --pa "$pa" 16 --json | jq -r .hex)" "$le$le" "read --pa r
 new=$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')
 $A --vm $vm write --pa "$pa" "$new" >/dev/null; ok $? "write --pa succeeds"
 newle=$(echo "$new" | sed 's/../& /g' | awk '{for (i = NF; i > 0; i--) printf "%s", $i}')
-seen=$(console $vm "" "ARMVMI-MAGIC-SEEN" 30 | tr -d '\r' | grep -o 'ARMVMI-MAGIC-SEEN [0-9a-f]*' | tail -n 1)
+# The program polls every 50 ms and may print before a `console --expect` (which reads only what
+# comes after it starts) would begin: wait in the console log itself.
+seen=
+for _ in $(seq 300); do
+    seen=$(tr -d '\r' <"$ARMVMI_RUNTIME_DIR/$vm/console.log" | grep -o 'ARMVMI-MAGIC-SEEN [0-9a-f]*' | tail -n 1)
+    [ -n "$seen" ] && break
+    sleep 0.1
+done
 is "$seen" "ARMVMI-MAGIC-SEEN $newle" "the guest program sees the bytes armvmi wrote"
 # Let the program exit and the shell settle: the register checks below pause an idle guest,
 # which must then be in the kernel (pausing while the shell prints its prompt would catch EL0).
