@@ -20,7 +20,7 @@
 #
 # Usage: bench/hyp.sh [SMP] [REPEATS]     (defaults: 1 vCPU, 5 pairs)
 # HYP_BENCH_CPU=max,pauth-impdef=on (say) runs both sides with that -cpu instead of `max`.
-source "$(dirname "$0")/../hyp/tests/lib.sh"
+source "$(dirname "$0")/../tests/lib/hyp.sh"
 SMP=${1:-1}
 REP=${2:-5}
 hyp_guest_kit || { echo "guest kit unavailable: run armvmi guest fetch" >&2; exit 1; }

@@ -2,7 +2,7 @@
 # tests/hyp/hyp.mk — the host-side boot harness of the hypervisor tests (armvmi-hyp-boot).
 
 # Boots a kernel under the hypervisor (or directly) on stdio, with the launcher's host glue
-# (tools/armvmi/hyp_host.c); tests and bench/hyp.sh find it through hyp/tests/lib.sh.
+# (tools/armvmi/hyp_host.c); tests and bench/hyp.sh find it through tests/lib/hyp.sh.
 HYP_BOOT := $(BUILD)/hyp/armvmi-hyp-boot
 HYP_BOOT_SRCS := tests/hyp/hyp-boot.c tools/armvmi/hyp_host.c tools/armvmi/qemu_cmd.c
 ALL_TARGETS += $(HYP_BOOT)

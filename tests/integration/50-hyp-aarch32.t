@@ -3,7 +3,7 @@
 # AArch32 EL0 under the hypervisor: interrupts and traps taken to EL2 from AArch32 state (the
 # "lower EL, AArch32" vectors) are handled, and a 32-bit program gives the same result as
 # without the hypervisor.
-source "$(dirname "$0")/../../hyp/tests/lib.sh"
+source "$(dirname "$0")/../lib/hyp.sh"
 hyp_require
 CC32=${CROSS32:-arm-linux-gnueabihf-}gcc
 command -v "$CC32" >/dev/null || { echo "1..0 # SKIP $CC32 not installed"; exit 0; }

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The Debian guest kernel boots to the busybox shell under the armvmi hypervisor with 1 and 2
 # vCPUs; /proc/cpuinfo shows every vCPU; poweroff ends QEMU; reboot reboots.
-source "$(dirname "$0")/../../hyp/tests/lib.sh"
+source "$(dirname "$0")/../lib/hyp.sh"
 hyp_require
 echo "1..27"
 

@@ -3,7 +3,7 @@
 # Guest programs under the hypervisor: a multi-vCPU workload (fork, syscalls, timers, page
 # faults, IPIs) gives the same checksum as without the hypervisor; the carve-out cannot be read
 # through /dev/mem (the guest gets a fault, the hypervisor reports it and keeps running).
-source "$(dirname "$0")/../../hyp/tests/lib.sh"
+source "$(dirname "$0")/../lib/hyp.sh"
 hyp_require
 echo "1..18"
 

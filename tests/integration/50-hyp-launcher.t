@@ -3,7 +3,7 @@
 # `armvmi vm start --hyp` boots the default guest under the hypervisor: the guest DTB hides the
 # carve-out, the guest's shell works over the console socket, the carve-out faults in the guest
 # while the library still reads all of machine RAM, and `vm stop` ends it.
-source "$(dirname "$0")/../../hyp/tests/lib.sh"
+source "$(dirname "$0")/../lib/hyp.sh"
 hyp_require
 command -v socat >/dev/null || { echo "1..0 # SKIP socat not installed"; exit 0; }
 echo "1..12"

@@ -4,7 +4,7 @@
 # NOT_SUPPORTED, PSCI answers, trapped ID registers are emulated, a trapped register the
 # hypervisor does not handle (LORID_EL1: FEAT_LOR hidden) is reported and UNDEFINED, carve-out accesses and
 # undefined encodings raise the architected exception at EL1, and the hypervisor survives.
-source "$(dirname "$0")/../../hyp/tests/lib.sh"
+source "$(dirname "$0")/../lib/hyp.sh"
 source "$(dirname "$0")/../lib/qemu.sh"
 hyp_require
 TG=$HYP_BUILD/hyp/trapguest.img
