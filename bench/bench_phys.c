@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "core/paths.h"
+#include "drivers/qemu_rundir.h"
 #include "bench_util.h"
 
 #define PAGE 4096u
@@ -31,14 +32,12 @@ static const char *const mname[M_COUNT] = {"armvmi_read_pa", "memcpy(mapping)", 
 static int qemu_ram_va(const char *dir, pid_t *pid, uint64_t *va)
 {
     char path[4200], line[8192], ram[4200];
-    snprintf(path, sizeof(path), "%s/qemu.pid", dir);
-    FILE *f = fopen(path, "r");
-    if (!f || fscanf(f, "%d", pid) != 1)
+    *pid = rundir_qemu_pid(dir);
+    if (!*pid || rundir_path(dir, RUNDIR_RAM, ram, sizeof(ram)))
         return -1;
-    fclose(f);
-    snprintf(ram, sizeof(ram), "%s/ram", dir);
     snprintf(path, sizeof(path), "/proc/%d/maps", *pid);
-    if (!(f = fopen(path, "r")))
+    FILE *f = fopen(path, "r");
+    if (!f)
         return -1;
     int rc = -1;
     while (fgets(line, sizeof(line), f)) {
