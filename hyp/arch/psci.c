@@ -121,6 +121,7 @@ void smccc_handle(struct regs *r)
         break;
     case PSCI_CPU_OFF:
         v->power = VCPU_OFF;
+        vcpu_record_off(v);
         dsb_sy();
         hyp_printf("cpu%u: guest CPU_OFF\n", v->id);
         ret = (s64)smc_call(PSCI_CPU_OFF, 0, 0, 0);

@@ -278,6 +278,7 @@ void hyp_trap(struct regs *r, u64 kind)
 
     v->regs = r;
     v->exits++;
+    vcpu_record_exit(v, r);
     switch (kind) {
     case TRAP_SYNC:
         esr = read_esr_el2();
@@ -295,6 +296,7 @@ void hyp_trap(struct regs *r, u64 kind)
         write_hcr_el2(read_hcr_el2() | HCR_VSE);
         break;
     }
+    vcpu_record_enter(v);
 }
 
 void hyp_self_trap(struct regs *r, u64 kind)

@@ -9,7 +9,8 @@
 extern char secondary_entry[];
 
 struct vcpu vcpus[ARMVMI_MAX_VCPUS];
-const struct armvmi_abi_bootinfo *bootinfo = (const struct armvmi_abi_bootinfo *)ARMVMI_BOOTINFO_ADDR;
+const struct armvmi_abi_bootinfo *bootinfo =
+    (const struct armvmi_abi_bootinfo *)ARMVMI_BOOTINFO_ADDR;
 
 struct vcpu *vcpu_current(void)
 {
@@ -37,8 +38,8 @@ static void cpu_init_el2(struct vcpu *v)
     u64 pfr0 = read_id_aa64pfr0_el1(), pfr1 = read_id_aa64pfr1_el1();
     /* TLOR: FEAT_LOR is hidden from the guest (idregs.c), so its registers trap and are
      * UNDEFINED for it, as for any feature the ID registers do not show. */
-    u64 hcr = HCR_VM | HCR_SWIO | HCR_RW | HCR_TSC | HCR_TIDCP | HCR_TID3 | HCR_TLOR | HCR_API |
-              HCR_APK;
+    u64 hcr =
+        HCR_VM | HCR_SWIO | HCR_RW | HCR_TSC | HCR_TIDCP | HCR_TID3 | HCR_TLOR | HCR_API | HCR_APK;
 
     if (FIELD(pfr0, 56, 4) >= 2)
         hcr |= HCR_ENSCXT; /* FEAT_CSV2_2: SCXTNUM_ELx not trapped */
@@ -137,6 +138,7 @@ void hyp_main(u64 cpu, struct regs *frame)
             vcpus[i].power = VCPU_OFF;
         }
         vgic_enabled = bootinfo->flags & ARMVMI_BOOT_VGIC;
+        vcpu_record_init_all();
         stage2_build();
         vgic_init_global();
         v->entry = bootinfo->kernel_entry;
@@ -159,5 +161,6 @@ void hyp_main(u64 cpu, struct regs *frame)
     v->regs = frame;
     v->power = VCPU_ON;
     hyp_printf("cpu%u: entering guest at 0x%lx (x0=0x%lx)\n", v->id, v->entry, v->context);
+    vcpu_record_enter(v);
     guest_enter(frame);
 }

@@ -214,12 +214,12 @@ int main(int argc, char **argv)
     char mem[512];
     snprintf(mem, sizeof(mem), "memory-backend-file,id=m,size=%llu,mem-path=%s,share=on",
              (unsigned long long)ORACLE_RAM_SIZE, g.path);
-    const char *qargv[] = {qemu,       "-nodefaults", "-M",         "virt,virtualization=on,memory-backend=m",
-                           "-cpu",     "cortex-a15", "-m",
-                           "512M",     "-object",    mem,
-                           "-display", "none",       "-monitor",
-                           "none",     "-serial",    "none",
-                           "-kernel",  guest,        NULL};
+    const char *qargv[] = {
+        qemu,       "-nodefaults", "-M",       "virt,virtualization=on,memory-backend=m",
+        "-cpu",     "cortex-a15",  "-m",       "512M",
+        "-object",  mem,           "-display", "none",
+        "-monitor", "none",        "-serial",  "none",
+        "-kernel",  guest,         NULL};
     time_t t0 = time(NULL);
     if (og_run_qemu(&g, qargv, 600) != 0) {
         printf("# QEMU did not finish the jobs (%u of %u done, CPSR %#llx, exception %llu: "

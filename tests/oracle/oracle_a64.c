@@ -239,13 +239,16 @@ int main(int argc, char **argv)
     snprintf(mem, sizeof(mem), "memory-backend-file,id=m,size=%llu,mem-path=%s,share=on",
              (unsigned long long)ORACLE_RAM_SIZE, g.path);
     snprintf(kern, sizeof(kern), "%s", guest);
-    const char *qargv[] = {
-        qemu,       "-nodefaults", "-M",      "virt,virtualization=on,gic-version=3,memory-backend=m",
-        "-cpu",     "max",     "-m",
-        "512M",     "-object", mem,
-        "-display", "none",    "-monitor",
-        "none",     "-serial", "none",
-        "-kernel",  kern,      NULL};
+    const char *qargv[] = {qemu,       "-nodefaults",
+                           "-M",       "virt,virtualization=on,gic-version=3,memory-backend=m",
+                           "-cpu",     "max",
+                           "-m",       "512M",
+                           "-object",  mem,
+                           "-display", "none",
+                           "-monitor", "none",
+                           "-serial",  "none",
+                           "-kernel",  kern,
+                           NULL};
     time_t t0 = time(NULL);
     unsigned tmo = getenv("ORACLE_TIMEOUT") ? (unsigned)atoi(getenv("ORACLE_TIMEOUT")) : 600;
     if (og_run_qemu(&g, qargv, tmo) != 0) {

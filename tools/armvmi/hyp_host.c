@@ -320,7 +320,8 @@ int hyp_qemu_args(const struct hyp_boot *b, char ***argv, size_t *argc, char *er
 
     if (push(argv, argc, "-kernel") || push(argv, argc, b->hyp_elf) ||
         push_loader(argv, argc, b->kernel, kaddr) || push_loader(argv, argc, b->initrd, iaddr) ||
-        push_loader(argv, argc, gdtb, daddr) || push_loader(argv, argc, binfo, ARMVMI_BOOTINFO_ADDR))
+        push_loader(argv, argc, gdtb, daddr) ||
+        push_loader(argv, argc, binfo, ARMVMI_BOOTINFO_ADDR))
         return fail(err, errlen, "out of memory while building the QEMU command line.");
     return 0;
 }

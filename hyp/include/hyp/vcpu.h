@@ -34,6 +34,12 @@ extern struct vcpu vcpus[ARMVMI_MAX_VCPUS];
 extern const struct armvmi_abi_bootinfo *bootinfo;
 
 struct vcpu *vcpu_current(void);
+
+/* core/vcpu.c: the per-vCPU record of include/armvmi/abi.h */
+void vcpu_record_init_all(void);
+void vcpu_record_exit(struct vcpu *v, const struct regs *r);
+void vcpu_record_enter(struct vcpu *v);
+void vcpu_record_off(struct vcpu *v);
 struct vcpu *vcpu_by_mpidr(u64 mpidr);
 void vcpu_kick(struct vcpu *v);
 
