@@ -11,10 +11,9 @@ static int read_record(struct armvmi *h, unsigned vcpu, struct armvmi_abi_vcpu *
     uint64_t pa = ARMVMI_VCPU_REC(vcpu);
     if (vcpu >= ARMVMI_MAX_VCPUS || pa < h->carve_base ||
         pa + sizeof(*rec) > h->carve_base + h->carve_size)
-        return armvmi_fail(ARMVMI_EFORMAT,
-                           "vCPU %u has no record in the hypervisor's carve-out (0x%llx+0x%llx).",
-                           vcpu, (unsigned long long)h->carve_base,
-                           (unsigned long long)h->carve_size);
+        return armvmi_fail(
+            ARMVMI_EFORMAT, "vCPU %u has no record in the hypervisor's carve-out (0x%llx+0x%llx).",
+            vcpu, (unsigned long long)h->carve_base, (unsigned long long)h->carve_size);
     int rc = armvmi_read_pa(h, pa, rec, sizeof(*rec));
     if (rc)
         return rc;
@@ -36,14 +35,22 @@ static void regs_from_record(struct armvmi_regs *r, const struct armvmi_abi_vcpu
         size_t off;
     } sys[] = {
 #define REC(reg, field) {ARMVMI_REG_##reg, offsetof(struct armvmi_abi_vcpu, field)}
-        REC(SP_EL0, sp_el0),       REC(SP_EL1, sp_el1),
-        REC(ELR_EL1, elr_el1),     REC(SPSR_EL1, spsr_el1),
-        REC(SCTLR_EL1, sctlr_el1), REC(TCR_EL1, tcr_el1),
-        REC(TTBR0_EL1, ttbr0_el1), REC(TTBR1_EL1, ttbr1_el1),
-        REC(MAIR_EL1, mair_el1),   REC(VBAR_EL1, vbar_el1),
-        REC(CONTEXTIDR_EL1, contextidr_el1), REC(TPIDR_EL1, tpidr_el1),
-        REC(ESR_EL1, esr_el1),     REC(FAR_EL1, far_el1),
-        REC(ESR_EL2, esr_el2),     REC(FAR_EL2, far_el2),
+        REC(SP_EL0, sp_el0),
+        REC(SP_EL1, sp_el1),
+        REC(ELR_EL1, elr_el1),
+        REC(SPSR_EL1, spsr_el1),
+        REC(SCTLR_EL1, sctlr_el1),
+        REC(TCR_EL1, tcr_el1),
+        REC(TTBR0_EL1, ttbr0_el1),
+        REC(TTBR1_EL1, ttbr1_el1),
+        REC(MAIR_EL1, mair_el1),
+        REC(VBAR_EL1, vbar_el1),
+        REC(CONTEXTIDR_EL1, contextidr_el1),
+        REC(TPIDR_EL1, tpidr_el1),
+        REC(ESR_EL1, esr_el1),
+        REC(FAR_EL1, far_el1),
+        REC(ESR_EL2, esr_el2),
+        REC(FAR_EL2, far_el2),
         REC(HPFAR_EL2, hpfar_el2),
 #undef REC
     };

@@ -11,7 +11,7 @@ command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is no
 [ -r "${ARMVMI_BUILD:-build}/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
 A=$ARMVMI
 PAUSES=${HYP_VCPU_PAUSES:-200}
-plan 10
+plan 18
 
 for smp in 1 2; do
     vm=it-hv$smp
@@ -68,11 +68,20 @@ for smp in 1 2; do
     [ $inhyp -gt 0 ]; ok $? "smp=$smp: some pauses landed inside the hypervisor ($inhyp of $seen)"
     # A register write while the CPU is inside the hypervisor would change the hypervisor's
     # registers, not the guest's: it is refused with a clear message, never done.
-    refused=skip
+    refused=skip where= va_ok= npages= gpc= dpc=
     for ((i = 0; i < 200; i++)); do
         $A vm pause $vm >/dev/null
         src=$($A --vm $vm regs --json | jq -r .source)
         if [ "$src" = hyp-record ]; then
+            where=$($A --vm $vm info --json | jq -r '.hyp_vcpus[0].where')
+            # the commands that use "the vCPU" use the guest's at this pause too
+            gpc=$($A --vm $vm regs --json | jq -r .regs.PC)
+            $A --vm $vm read --va "$gpc" 4 >/dev/null && va_ok=yes || va_ok=no
+            npages=$($A --vm $vm pages --kernel --json | jq 'if type == "array" then length else (.ranges | length) end')
+            rm -f "$ARMVMI_RUNTIME_DIR/d.elf"
+            $A --vm $vm dump -o "$ARMVMI_RUNTIME_DIR/d.elf" >/dev/null 2>&1
+            dpc=$($A --vm "$ARMVMI_RUNTIME_DIR/d.elf" regs --json 2>/dev/null | jq -r .regs.PC)
+            rm -f "$ARMVMI_RUNTIME_DIR/d.elf"
             out=$($A --vm $vm regs --set X9=0x1234 2>&1) && refused=no
             [ $refused = skip ] && { grep -q "inside the armvmi hypervisor" <<<"$out" && refused=yes || refused=no; }
             [ $refused = no ] && diag "$out"
@@ -83,6 +92,10 @@ for smp in 1 2; do
         sleep "0.0$((RANDOM % 10))"
     done
     [ "$refused" != no ]; ok $? "smp=$smp: writing a register while the CPU is in the hypervisor is refused clearly ($refused)"
+    is "${where:-}" hypervisor "smp=$smp: info says so for that pause (vCPU 0 in the hypervisor)"
+    is "${va_ok:-}" yes "smp=$smp: read --va of the guest PC at that pause"
+    [ "${npages:-0}" -gt 0 ]; ok $? "smp=$smp: pages --kernel walks the guest's kernel tables at that pause (${npages:-0} ranges)"
+    is "${dpc:-}" "${gpc:-x}" "smp=$smp: a dump taken at that pause holds the guest's PC"
     $A vm stop $vm >/dev/null
 done
 exit 0
