@@ -94,15 +94,15 @@ static s64 psci_features(u64 fid)
     return PSCI_NOT_SUPPORTED;
 }
 
-void smccc_handle(struct regs *r)
+void smccc_handle(struct trap_frame *f)
 {
-    u64 fid = r->x[0] & 0xffffffffUL;
+    u64 fid = f->x[0] & 0xffffffffUL;
     struct vcpu *v = vcpu_current();
     s64 ret;
 
     /* SMCCC: SMC32/HVC32 calls pass 32-bit arguments; the upper halves are ignored. */
     u64 mask = (fid & PSCI_FN64) ? ~0UL : 0xffffffffUL;
-    u64 a1 = r->x[1] & mask, a2 = r->x[2] & mask, a3 = r->x[3] & mask;
+    u64 a1 = f->x[1] & mask, a2 = f->x[2] & mask, a3 = f->x[3] & mask;
 
     switch (fid) {
     case SMCCC_VERSION:
@@ -154,11 +154,11 @@ void smccc_handle(struct regs *r)
         ret = (s64)vcpu_exit_count((unsigned)a1);
         break;
     default:
-        if (report_allowed())
+        if (trap_report_allowed())
             hyp_printf("cpu%u: unknown SMCCC function 0x%lx from 0x%lx: NOT_SUPPORTED\n", v->id,
-                       fid, r->elr);
+                       fid, f->elr);
         ret = SMCCC_NOT_SUPPORTED;
         break;
     }
-    r->x[0] = (u64)ret;
+    f->x[0] = (u64)ret;
 }

@@ -12,7 +12,7 @@
 #define TRAP_FIQ 2
 #define TRAP_SERROR 3
 
-typedef void (*exit_handler_t)(struct regs *r, u64 esr);
+typedef void (*exit_handler_t)(struct trap_frame *f, u64 esr);
 
 static const char *const ec_names[ESR_EC_MAX + 1] = {
     [ESR_EC_UNKNOWN] = "unknown reason",
@@ -82,31 +82,31 @@ static const char *mode_name(u64 spsr)
 }
 
 /* Reports a guest can trigger at will are capped, so it cannot flood the console. */
-#define REPORT_BUDGET 200
+#define TRAP_REPORT_BUDGET 200
 static u32 reports;
 
-bool report_allowed(void)
+bool trap_report_allowed(void)
 {
     u32 n = __atomic_add_fetch(&reports, 1, __ATOMIC_RELAXED);
 
-    if (n == REPORT_BUDGET + 1)
-        hyp_printf("further trap reports suppressed (%u printed)\n", REPORT_BUDGET);
-    return n <= REPORT_BUDGET;
+    if (n == TRAP_REPORT_BUDGET + 1)
+        hyp_printf("further trap reports suppressed (%u printed)\n", TRAP_REPORT_BUDGET);
+    return n <= TRAP_REPORT_BUDGET;
 }
 
 /* Print ESR, FAR, HPFAR and ELR decoded (issue 4: never hang or fail silently). */
-void trap_report(const char *why, struct regs *r, u64 esr)
+void trap_report(const char *why, struct trap_frame *f, u64 esr)
 {
     u64 ec = ESR_EC(esr), far = read_far_el2(), hpfar = read_hpfar_el2();
     const char *name = ec_names[ec] ? ec_names[ec] : "reserved/unhandled class";
 
-    if ((r->spsr & PSR_MODE_MASK) != PSR_MODE_EL2h && !report_allowed())
+    if ((f->spsr & PSR_MODE_MASK) != PSR_MODE_EL2h && !trap_report_allowed())
         return;
     hyp_printf("cpu%u: %s: ESR_EL2=0x%lx EC=0x%02lx (%s) IL=%u ISS=0x%lx\n", vcpu_current()->id,
                why, esr, ec, name, (esr & ESR_IL) ? 1 : 0, ESR_ISS(esr));
     hyp_printf("cpu%u:   ELR_EL2=0x%lx SPSR_EL2=0x%lx (%s) FAR_EL2=0x%lx HPFAR_EL2=0x%lx (IPA page "
                "0x%lx)\n",
-               vcpu_current()->id, r->elr, r->spsr, mode_name(r->spsr), far, hpfar,
+               vcpu_current()->id, f->elr, f->spsr, mode_name(f->spsr), far, hpfar,
                (hpfar >> 4) << 12);
     if (ec == ESR_EC_DABT_LOW || ec == ESR_EC_IABT_LOW || ec == ESR_EC_DABT_CUR ||
         ec == ESR_EC_IABT_CUR)
@@ -125,9 +125,9 @@ void trap_report(const char *why, struct regs *r, u64 esr)
  * ELR_EL1/SPSR_EL1, pick the vector by source EL and SP, mask DAIF, set PAN when SCTLR_EL1.SPAN
  * is 0 (D5.4.2), SSBS from SCTLR_EL1.DSSBS, clear BTYPE/SS/IL/UAO.
  */
-static void enter_el1(struct regs *r, u64 esr, bool set_far, u64 far)
+static void enter_el1(struct trap_frame *f, u64 esr, bool set_far, u64 far)
 {
-    u64 spsr = r->spsr, off, sctlr = read_sctlr_el1(), n;
+    u64 spsr = f->spsr, off, sctlr = read_sctlr_el1(), n;
 
     if (spsr & PSR_nRW)
         off = VECTOR_LOWER_A32;
@@ -137,7 +137,7 @@ static void enter_el1(struct regs *r, u64 esr, bool set_far, u64 far)
         off = VECTOR_CUR_SP0;
     else
         off = VECTOR_CUR_SPX;
-    write_elr_el1(r->elr);
+    write_elr_el1(f->elr);
     write_spsr_el1(spsr);
     write_esr_el1(esr);
     if (set_far)
@@ -149,98 +149,98 @@ static void enter_el1(struct regs *r, u64 esr, bool set_far, u64 far)
         n |= PSR_SSBS;
     if (FIELD(read_id_aa64pfr1_el1(), 8, 4) >= 2)
         n |= PSR_TCO; /* FEAT_MTE2: TCO set on exception entry */
-    r->spsr = n;
-    r->elr = read_vbar_el1() + off;
+    f->spsr = n;
+    f->elr = read_vbar_el1() + off;
 }
 
 /* UNDEFINED instruction at EL1: ESR_EL1.EC = 0 (unknown reason), IL = 1. */
-void inject_undef(struct regs *r)
+void inject_undef(struct trap_frame *f)
 {
-    enter_el1(r, ((u64)ESR_EC_UNKNOWN << ESR_EC_SHIFT) | ESR_IL, false, 0);
+    enter_el1(f, ((u64)ESR_EC_UNKNOWN << ESR_EC_SHIFT) | ESR_IL, false, 0);
 }
 
-static bool from_el0(struct regs *r)
+static bool from_el0(struct trap_frame *f)
 {
-    return (r->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t;
+    return (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t;
 }
 
 /* Synchronous external abort on a data access (DFSC 0x10), FAR valid. */
-void inject_dabt(struct regs *r, u64 far)
+void inject_dabt(struct trap_frame *f, u64 far)
 {
-    u64 ec = from_el0(r) ? ESR_EC_DABT_LOW : ESR_EC_DABT_CUR;
+    u64 ec = from_el0(f) ? ESR_EC_DABT_LOW : ESR_EC_DABT_CUR;
     u64 wnr = read_esr_el2() & ESR_DABT_WNR;
 
-    enter_el1(r, (ec << ESR_EC_SHIFT) | ESR_IL | wnr | FSC_SEA, true, far);
+    enter_el1(f, (ec << ESR_EC_SHIFT) | ESR_IL | wnr | FSC_SEA, true, far);
 }
 
-void inject_iabt(struct regs *r, u64 far)
+void inject_iabt(struct trap_frame *f, u64 far)
 {
-    u64 ec = from_el0(r) ? ESR_EC_IABT_LOW : ESR_EC_IABT_CUR;
+    u64 ec = from_el0(f) ? ESR_EC_IABT_LOW : ESR_EC_IABT_CUR;
 
-    enter_el1(r, (ec << ESR_EC_SHIFT) | ESR_IL | FSC_SEA, true, far);
+    enter_el1(f, (ec << ESR_EC_SHIFT) | ESR_IL | FSC_SEA, true, far);
 }
 
-static void handle_unhandled(struct regs *r, u64 esr)
+static void handle_unhandled(struct trap_frame *f, u64 esr)
 {
-    trap_report("unhandled trap, injecting UNDEFINED", r, esr);
-    inject_undef(r);
+    trap_report("unhandled trap, injecting UNDEFINED", f, esr);
+    inject_undef(f);
 }
 
 /* HVC: ELR_EL2 already points after the instruction (Arm ARM D1.10.1). */
-static void handle_hvc(struct regs *r, u64 esr)
+static void handle_hvc(struct trap_frame *f, u64 esr)
 {
     if (FIELD(esr, 0, 16) != 0) {
-        r->x[0] = (u64)-1; /* SMCCC: immediate must be 0 */
+        f->x[0] = (u64)-1; /* SMCCC: immediate must be 0 */
         return;
     }
-    smccc_handle(r);
+    smccc_handle(f);
 }
 
 /* SMC trapped by HCR_EL2.TSC: ELR_EL2 points at the SMC itself (Arm ARM D1.10.1). */
-static void handle_smc(struct regs *r, u64 esr)
+static void handle_smc(struct trap_frame *f, u64 esr)
 {
-    skip_insn(r, esr);
+    inject_skip_insn(f, esr);
     if (FIELD(esr, 0, 16) != 0) {
-        r->x[0] = (u64)-1;
+        f->x[0] = (u64)-1;
         return;
     }
-    smccc_handle(r);
+    smccc_handle(f);
 }
 
-static void handle_sysreg(struct regs *r, u64 esr)
+static void handle_sysreg(struct trap_frame *f, u64 esr)
 {
-    if (vgic_sysreg(r, esr) || idregs_sysreg(r, esr)) {
-        skip_insn(r, esr);
+    if (vgic_sysreg(f, esr) || idregs_sysreg(f, esr)) {
+        inject_skip_insn(f, esr);
         return;
     }
-    trap_report("unhandled system register access, injecting UNDEFINED", r, esr);
-    inject_undef(r);
+    trap_report("unhandled system register access, injecting UNDEFINED", f, esr);
+    inject_undef(f);
 }
 
-static void handle_wfx(struct regs *r, u64 esr)
+static void handle_wfx(struct trap_frame *f, u64 esr)
 {
-    skip_insn(r, esr);
+    inject_skip_insn(f, esr);
 }
 
-static void handle_dabt(struct regs *r, u64 esr)
+static void handle_dabt(struct trap_frame *f, u64 esr)
 {
     u64 ipa = ((read_hpfar_el2() >> 4) << 12) | (read_far_el2() & 0xfff);
 
-    if (vgic_mmio(r, ipa, esr)) {
-        skip_insn(r, esr);
+    if (vgic_mmio(f, ipa, esr)) {
+        inject_skip_insn(f, esr);
         return;
     }
     trap_report(stage2_ipa_is_carveout(ipa)
                     ? "guest touched the hypervisor carve-out, injecting external abort"
                     : "data abort outside guest memory, injecting external abort",
-                r, esr);
-    inject_dabt(r, read_far_el2());
+                f, esr);
+    inject_dabt(f, read_far_el2());
 }
 
-static void handle_iabt(struct regs *r, u64 esr)
+static void handle_iabt(struct trap_frame *f, u64 esr)
 {
-    trap_report("instruction fetch outside guest memory, injecting external abort", r, esr);
-    inject_iabt(r, read_far_el2());
+    trap_report("instruction fetch outside guest memory, injecting external abort", f, esr);
+    inject_iabt(f, read_far_el2());
 }
 
 /* One handler per exception class, as KVM's arm_exit_handlers[] / Bao's handler table. */
@@ -271,35 +271,35 @@ void vcpu_print_stats(void)
     }
 }
 
-void hyp_trap(struct regs *r, u64 kind)
+void hyp_trap(struct trap_frame *f, u64 kind)
 {
     struct vcpu *v = vcpu_current();
     u64 esr;
 
-    v->regs = r;
+    v->frame = f;
     v->exits++;
-    vcpu_record_exit(v, r);
+    vcpu_record_exit(v, f);
     switch (kind) {
     case TRAP_SYNC:
         esr = read_esr_el2();
         v->exits_by_ec[ESR_EC(esr)]++;
-        (exit_handlers[ESR_EC(esr)] ? exit_handlers[ESR_EC(esr)] : handle_unhandled)(r, esr);
+        (exit_handlers[ESR_EC(esr)] ? exit_handlers[ESR_EC(esr)] : handle_unhandled)(f, esr);
         break;
     case TRAP_IRQ:
     case TRAP_FIQ:
         v->irq_exits++;
-        vgic_handle_irq(r);
+        vgic_handle_irq(f);
         break;
     default:
         /* Physical SError taken to EL2 (HCR_EL2.AMO): report, hand a virtual SError on. */
-        trap_report("SError from guest, injecting virtual SError", r, read_esr_el2());
+        trap_report("SError from guest, injecting virtual SError", f, read_esr_el2());
         write_hcr_el2(read_hcr_el2() | HCR_VSE);
         break;
     }
     vcpu_record_enter(v);
 }
 
-void hyp_self_trap(struct regs *r, u64 kind)
+void hyp_self_trap(struct trap_frame *f, u64 kind)
 {
     static const char *const kinds[] = {"synchronous", "IRQ", "FIQ", "SError"};
     static u32 nested;
@@ -307,6 +307,6 @@ void hyp_self_trap(struct regs *r, u64 kind)
     /* A fault while reporting a fault: skip the report, just stop the machine. */
     if (__atomic_fetch_add(&nested, 1, __ATOMIC_RELAXED) > 4)
         smc_call(PSCI_SYSTEM_OFF, 0, 0, 0);
-    trap_report("exception taken at EL2", r, read_esr_el2());
-    hyp_panic("%s exception in the hypervisor at 0x%lx", kinds[kind & 3], r->elr);
+    trap_report("exception taken at EL2", f, read_esr_el2());
+    hyp_panic("%s exception in the hypervisor at 0x%lx", kinds[kind & 3], f->elr);
 }

@@ -111,7 +111,7 @@ static void start_secondaries(void)
             hyp_printf("cpu%u: did not come up within 2 s\n", i);
 }
 
-void hyp_main(u64 cpu, struct regs *frame)
+void hyp_main(u64 cpu, struct trap_frame *frame)
 {
     struct vcpu *v;
 
@@ -158,7 +158,7 @@ void hyp_main(u64 cpu, struct regs *frame)
     frame->x[0] = v->context;
     frame->elr = v->entry;
     frame->spsr = PSR_MODE_EL1h | PSR_DAIF;
-    v->regs = frame;
+    v->frame = frame;
     v->power = VCPU_ON;
     hyp_printf("cpu%u: entering guest at 0x%lx (x0=0x%lx)\n", v->id, v->entry, v->context);
     vcpu_record_enter(v);

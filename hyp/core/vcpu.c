@@ -35,14 +35,14 @@ void vcpu_record_init_all(void)
 }
 
 /* An exit from the guest: the guest's state as the exception left it, then IN_HYP. */
-void vcpu_record_exit(struct vcpu *v, const struct regs *r)
+void vcpu_record_exit(struct vcpu *v, const struct trap_frame *f)
 {
     struct armvmi_abi_vcpu *rec = vcpu_record(v);
 
     for (unsigned i = 0; i < 31; i++)
-        rec->x[i] = r->x[i];
-    rec->pc = r->elr;
-    rec->pstate = r->spsr;
+        rec->x[i] = f->x[i];
+    rec->pc = f->elr;
+    rec->pstate = f->spsr;
     rec->sp_el0 = read_sp_el0();
     rec->sp_el1 = read_sp_el1();
     rec->elr_el1 = read_elr_el1();
