@@ -3,14 +3,10 @@
  */
 #include <hyp/arch.h>
 #include <hyp/console.h>
+#include <hyp/frame.h>
 #include <hyp/psci.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
-
-#define TRAP_SYNC 0
-#define TRAP_IRQ 1
-#define TRAP_FIQ 2
-#define TRAP_SERROR 3
 
 typedef void (*exit_handler_t)(struct trap_frame *f, u64 esr);
 

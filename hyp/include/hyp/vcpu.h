@@ -4,16 +4,8 @@
 #define HYP_VCPU_H
 
 #include <hyp/types.h>
+#include <hyp/frame.h>
 #include <armvmi/abi.h>
-
-/* Layout known to arch/vectors.S: x0..x30, ELR_EL2, SPSR_EL2, pad. */
-struct trap_frame {
-    u64 x[31];
-    u64 elr;
-    u64 spsr;
-    u64 pad;
-};
-#define REGS_SIZE 272
 
 enum vcpu_power { VCPU_OFF = 0, VCPU_ON_PENDING, VCPU_ON };
 
