@@ -5,9 +5,9 @@
 #include <hyp/console.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
-#include "../drivers/gicv3.h"
-#include "../platform/qemu-virt.h"
-#include "vgic.h"
+#include <hyp/gicv3.h>
+#include <hyp/platform.h>
+#include <hyp/vgic.h>
 
 bool vgic_enabled;
 u8 vgic_spi_prio[1024];

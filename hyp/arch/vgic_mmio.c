@@ -4,9 +4,9 @@
 #include <hyp/console.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
-#include "../drivers/gicv3.h"
-#include "../platform/qemu-virt.h"
-#include "vgic.h"
+#include <hyp/gicv3.h>
+#include <hyp/platform.h>
+#include <hyp/vgic.h>
 
 /* INTIDs the hypervisor keeps for itself: the guest can neither see nor change them. */
 #define HYP_PPI_MASK                                                                               \

@@ -5,7 +5,7 @@
 #include <hyp/console.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
-#include "../platform/qemu-virt.h"
+#include <hyp/platform.h>
 
 #define PT_ENTRIES 512
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Shared state of the virtual GIC (vgic.c) and its distributor/redistributor emulation
  * (vgic_mmio.c). */
-#ifndef HYP_ARCH_VGIC_H
-#define HYP_ARCH_VGIC_H
+#ifndef HYP_VGIC_H
+#define HYP_VGIC_H
 
 #include <hyp/types.h>
 #include <armvmi/abi.h>
