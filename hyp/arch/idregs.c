@@ -2,9 +2,7 @@
 /* Trapped ID register reads (HCR_EL2.TID3): the guest sees the hardware's feature registers through
  * us. */
 #include <hyp/arch.h>
-#include <hyp/console.h>
-#include <hyp/sysreg.h>
-#include <hyp/vcpu.h>
+#include <hyp/idregs.h>
 
 #define ID_READ(crm, op2)                                                                          \
     case ((crm) << 3 | (op2)):                                                                     \

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* SMCCC and PSCI for the guest (Arm DEN0022 PSCI 1.1, DEN0028 SMCCC), over SMC or HVC. */
+#include <hyp/boot.h>
 #include <hyp/console.h>
-#include <hyp/sysreg.h>
+#include <hyp/entry.h>
 #include <hyp/psci.h>
+#include <hyp/stage2.h>
+#include <hyp/sysreg.h>
+#include <hyp/trap.h>
 #include <hyp/vcpu.h>
 
 /* Vendor-specific hypervisor service (SMCCC owner 6): armvmi calls. */
@@ -18,8 +22,6 @@
 #define SMCCC_NOT_SUPPORTED (-1L)
 
 #define MPIDR_AFF_MASK 0xff00ffffffUL
-
-extern char secondary_entry[];
 
 struct vcpu *vcpu_by_mpidr(u64 mpidr)
 {

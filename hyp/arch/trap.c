@@ -2,11 +2,18 @@
 /* Guest exits: the handler table indexed by ESR_EL2.EC, trap reports, exception injection at EL1.
  */
 #include <hyp/arch.h>
+#include <hyp/boot.h>
 #include <hyp/console.h>
+#include <hyp/entry.h>
 #include <hyp/frame.h>
+#include <hyp/idregs.h>
+#include <hyp/inject.h>
 #include <hyp/psci.h>
+#include <hyp/stage2.h>
 #include <hyp/sysreg.h>
+#include <hyp/trap.h>
 #include <hyp/vcpu.h>
+#include <hyp/vgic.h>
 
 typedef void (*exit_handler_t)(struct trap_frame *f, u64 esr);
 

@@ -3,10 +3,10 @@
  * registers. */
 #include <hyp/arch.h>
 #include <hyp/console.h>
-#include <hyp/sysreg.h>
-#include <hyp/vcpu.h>
 #include <hyp/gicv3.h>
 #include <hyp/platform.h>
+#include <hyp/sysreg.h>
+#include <hyp/vcpu.h>
 #include <hyp/vgic.h>
 
 bool vgic_enabled;

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Trapped GICv3 distributor and redistributor accesses: filtered forwarding to the physical GIC. */
 #include <hyp/arch.h>
-#include <hyp/console.h>
-#include <hyp/sysreg.h>
-#include <hyp/vcpu.h>
+#include <hyp/boot.h>
 #include <hyp/gicv3.h>
 #include <hyp/platform.h>
+#include <hyp/trap.h>
 #include <hyp/vgic.h>
 
 /* INTIDs the hypervisor keeps for itself: the guest can neither see nor change them. */

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Hypervisor main: per-CPU EL2 setup, the boot information check, and entry of each vCPU at EL1. */
 #include <hyp/arch.h>
+#include <hyp/boot.h>
 #include <hyp/console.h>
+#include <hyp/entry.h>
 #include <hyp/psci.h>
+#include <hyp/stage2.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
-
-extern char secondary_entry[];
+#include <hyp/vgic.h>
 
 struct vcpu vcpus[ARMVMI_MAX_VCPUS];
 const struct armvmi_abi_bootinfo *bootinfo =

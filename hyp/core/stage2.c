@@ -2,10 +2,12 @@
 /* Stage-2 translation (IPA = PA, 4K granule; guest RAM in 4K pages, device regions in blocks) and
  * the EL2 stage-1 identity map. */
 #include <hyp/arch.h>
+#include <hyp/boot.h>
 #include <hyp/console.h>
-#include <hyp/sysreg.h>
-#include <hyp/vcpu.h>
 #include <hyp/platform.h>
+#include <hyp/stage2.h>
+#include <hyp/sysreg.h>
+#include <hyp/vgic.h>
 
 #define PT_ENTRIES 512
 
