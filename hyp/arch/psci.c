@@ -21,16 +21,6 @@
 #define PSCI_INVALID_ADDRESS (-9L)
 #define SMCCC_NOT_SUPPORTED (-1L)
 
-#define MPIDR_AFF_MASK 0xff00ffffffUL
-
-struct vcpu *vcpu_by_mpidr(u64 mpidr)
-{
-    for (unsigned i = 0; i < bootinfo->ncpus && i < ARMVMI_MAX_VCPUS; i++)
-        if (vcpus[i].mpidr == (mpidr & MPIDR_AFF_MASK))
-            return &vcpus[i];
-    return NULL;
-}
-
 /* CPU_ON: the vCPU is pinned to the physical CPU of the same MPIDR: wake it if it is parked in
  * the hypervisor since boot, else start it through firmware (after a CPU_OFF). */
 static s64 psci_cpu_on(u64 mpidr, u64 entry, u64 context)

@@ -2,7 +2,6 @@
 /* Guest exits: the handler table indexed by ESR_EL2.EC, trap reports, exception injection at EL1.
  */
 #include <hyp/arch.h>
-#include <hyp/boot.h>
 #include <hyp/console.h>
 #include <hyp/entry.h>
 #include <hyp/frame.h>
@@ -252,27 +251,6 @@ static const exit_handler_t exit_handlers[ESR_EC_MAX + 1] = {
     [ESR_EC_SMC64] = handle_smc,     [ESR_EC_SYS64] = handle_sysreg,
     [ESR_EC_DABT_LOW] = handle_dabt, [ESR_EC_IABT_LOW] = handle_iabt,
 };
-
-/* Per-vCPU exit counts by exception class, readable by the guest through ARMVMI_HVC_EXITS. */
-u64 vcpu_exit_count(unsigned ec)
-{
-    return ec <= ESR_EC_MAX ? vcpu_current()->exits_by_ec[ec] : 0;
-}
-
-/* One line per vCPU: exits by cause, printed when the guest powers off or resets. */
-void vcpu_print_stats(void)
-{
-    for (unsigned i = 0; i < bootinfo->ncpus && i < ARMVMI_MAX_VCPUS; i++) {
-        char line[400];
-        int n = hyp_snprintf(line, sizeof(line), "cpu%u: %lu exits: irq %lu", i, vcpus[i].exits,
-                             vcpus[i].irq_exits);
-        for (unsigned ec = 0; ec <= ESR_EC_MAX && n < (int)sizeof(line) - 24; ec++)
-            if (vcpus[i].exits_by_ec[ec])
-                n += hyp_snprintf(line + n, sizeof(line) - (size_t)n, ", ec%02x %lu", ec,
-                                  vcpus[i].exits_by_ec[ec]);
-        hyp_printf("%s\n", line);
-    }
-}
 
 void hyp_trap(struct trap_frame *f, u64 kind)
 {

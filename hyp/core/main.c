@@ -10,29 +10,8 @@
 #include <hyp/vcpu.h>
 #include <hyp/vgic.h>
 
-struct vcpu vcpus[ARMVMI_MAX_VCPUS];
 const struct armvmi_abi_bootinfo *bootinfo =
     (const struct armvmi_abi_bootinfo *)ARMVMI_BOOTINFO_ADDR;
-
-struct vcpu *vcpu_current(void)
-{
-    return (struct vcpu *)read_tpidr_el2();
-}
-
-void hyp_panic(const char *fmt, ...)
-{
-    va_list ap;
-
-    daif_mask_all();
-    hyp_printf("PANIC on cpu%u: ", vcpu_current() ? vcpu_current()->id : 99);
-    va_start(ap, fmt);
-    hyp_vprintf(fmt, ap);
-    va_end(ap);
-    hyp_printf("\nsystem halted (powering off)\n");
-    smc_call(PSCI_SYSTEM_OFF, 0, 0, 0); /* so the host sees the end */
-    for (;;)
-        wfi();
-}
 
 /* EL2 controls for a guest at EL1 (Arm ARM D17.2: HCR_EL2, CPTR_EL2, MDCR_EL2, CNTHCTL_EL2). */
 static void cpu_init_el2(struct vcpu *v)
@@ -66,14 +45,6 @@ static void cpu_init_el2(struct vcpu *v)
     write_hcr_el2(hcr);
     isb();
     (void)v;
-}
-
-void vcpu_kick(struct vcpu *v)
-{
-    if (vgic_enabled)
-        vgic_send_kick(v->id);
-    else
-        sev();
 }
 
 /* Boot-time secondaries wait here, owned by the hypervisor, until the guest's CPU_ON. */
