@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Guest exits: the handler table indexed by ESR_EL2.EC, trap reports, exception injection at EL1.
- */
+/* Guest exits: the handler table indexed by ESR_EL2.EC, trap reports. */
+#include <hyp/abort.h>
 #include <hyp/arch.h>
 #include <hyp/console.h>
 #include <hyp/entry.h>
@@ -8,7 +8,6 @@
 #include <hyp/idregs.h>
 #include <hyp/inject.h>
 #include <hyp/psci.h>
-#include <hyp/stage2.h>
 #include <hyp/sysreg.h>
 #include <hyp/trap.h>
 #include <hyp/vcpu.h>
@@ -122,66 +121,6 @@ void trap_report(const char *why, struct trap_frame *f, u64 esr)
                    FIELD(esr, 10, 4), FIELD(esr, 1, 4), FIELD(esr, 17, 3), ESR_SYS_RT(esr));
 }
 
-/*
- * Emulate exception entry to EL1 (Arm ARM D1.10 "Exception entry"): save PC and PSTATE in
- * ELR_EL1/SPSR_EL1, pick the vector by source EL and SP, mask DAIF, set PAN when SCTLR_EL1.SPAN
- * is 0 (D5.4.2), SSBS from SCTLR_EL1.DSSBS, clear BTYPE/SS/IL/UAO.
- */
-static void enter_el1(struct trap_frame *f, u64 esr, bool set_far, u64 far)
-{
-    u64 spsr = f->spsr, off, sctlr = read_sctlr_el1(), n;
-
-    if (spsr & PSR_nRW)
-        off = VECTOR_LOWER_A32;
-    else if ((spsr & PSR_MODE_MASK) == PSR_MODE_EL0t)
-        off = VECTOR_LOWER_A64;
-    else if ((spsr & PSR_MODE_MASK) == PSR_MODE_EL1t)
-        off = VECTOR_CUR_SP0;
-    else
-        off = VECTOR_CUR_SPX;
-    write_elr_el1(f->elr);
-    write_spsr_el1(spsr);
-    write_esr_el1(esr);
-    if (set_far)
-        write_far_el1(far);
-    n = PSR_MODE_EL1h | PSR_DAIF | (spsr & (PSR_NZCV | PSR_DIT | PSR_PAN));
-    if (!(sctlr & SCTLR_EL1_SPAN))
-        n |= PSR_PAN;
-    if (sctlr & SCTLR_EL1_DSSBS)
-        n |= PSR_SSBS;
-    if (FIELD(read_id_aa64pfr1_el1(), 8, 4) >= 2)
-        n |= PSR_TCO; /* FEAT_MTE2: TCO set on exception entry */
-    f->spsr = n;
-    f->elr = read_vbar_el1() + off;
-}
-
-/* UNDEFINED instruction at EL1: ESR_EL1.EC = 0 (unknown reason), IL = 1. */
-void inject_undef(struct trap_frame *f)
-{
-    enter_el1(f, ((u64)ESR_EC_UNKNOWN << ESR_EC_SHIFT) | ESR_IL, false, 0);
-}
-
-static bool from_el0(struct trap_frame *f)
-{
-    return (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t;
-}
-
-/* Synchronous external abort on a data access (DFSC 0x10), FAR valid. */
-void inject_dabt(struct trap_frame *f, u64 far)
-{
-    u64 ec = from_el0(f) ? ESR_EC_DABT_LOW : ESR_EC_DABT_CUR;
-    u64 wnr = read_esr_el2() & ESR_DABT_WNR;
-
-    enter_el1(f, (ec << ESR_EC_SHIFT) | ESR_IL | wnr | FSC_SEA, true, far);
-}
-
-void inject_iabt(struct trap_frame *f, u64 far)
-{
-    u64 ec = from_el0(f) ? ESR_EC_IABT_LOW : ESR_EC_IABT_CUR;
-
-    enter_el1(f, (ec << ESR_EC_SHIFT) | ESR_IL | FSC_SEA, true, far);
-}
-
 static void handle_unhandled(struct trap_frame *f, u64 esr)
 {
     trap_report("unhandled trap, injecting UNDEFINED", f, esr);
@@ -224,32 +163,10 @@ static void handle_wfx(struct trap_frame *f, u64 esr)
     inject_skip_insn(f, esr);
 }
 
-static void handle_dabt(struct trap_frame *f, u64 esr)
-{
-    u64 ipa = ((read_hpfar_el2() >> 4) << 12) | (read_far_el2() & 0xfff);
-
-    if (vgic_mmio(f, ipa, esr)) {
-        inject_skip_insn(f, esr);
-        return;
-    }
-    trap_report(stage2_ipa_is_carveout(ipa)
-                    ? "guest touched the hypervisor carve-out, injecting external abort"
-                    : "data abort outside guest memory, injecting external abort",
-                f, esr);
-    inject_dabt(f, read_far_el2());
-}
-
-static void handle_iabt(struct trap_frame *f, u64 esr)
-{
-    trap_report("instruction fetch outside guest memory, injecting external abort", f, esr);
-    inject_iabt(f, read_far_el2());
-}
-
 /* One handler per exception class, as KVM's arm_exit_handlers[] / Bao's handler table. */
 static const exit_handler_t exit_handlers[ESR_EC_MAX + 1] = {
-    [ESR_EC_WFX] = handle_wfx,       [ESR_EC_HVC64] = handle_hvc,
-    [ESR_EC_SMC64] = handle_smc,     [ESR_EC_SYS64] = handle_sysreg,
-    [ESR_EC_DABT_LOW] = handle_dabt, [ESR_EC_IABT_LOW] = handle_iabt,
+    [ESR_EC_WFX] = handle_wfx,      [ESR_EC_HVC64] = handle_hvc,    [ESR_EC_SMC64] = handle_smc,
+    [ESR_EC_SYS64] = handle_sysreg, [ESR_EC_DABT_LOW] = abort_dabt, [ESR_EC_IABT_LOW] = abort_iabt,
 };
 
 void hyp_trap(struct trap_frame *f, u64 kind)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Exceptions injected into the guest at EL1 (arch/trap.c), and stepping over a trapped
+/* Exceptions injected into the guest at EL1 (arch/inject.c), and stepping over a trapped
  * instruction. */
 #ifndef HYP_INJECT_H
 #define HYP_INJECT_H
