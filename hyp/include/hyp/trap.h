@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Exits to EL2: dispatch by exception class and decoded trap reports (arch/trap.c). */
+/* Exits to EL2: dispatch by exception class (arch/trap.c) and decoded trap reports
+ * (arch/trap_report.c). */
 #ifndef HYP_TRAP_H
 #define HYP_TRAP_H
 
