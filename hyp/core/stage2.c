@@ -15,7 +15,7 @@
  * two lookups for RAM (L1, L2 block) instead of three (Arm ARM D8.2.7, Table D8-14). */
 static u64 s2_root_tables[2][PT_ENTRIES] __attribute__((aligned(8192)));
 #define S2_IPA_BITS 40
-/* Table pages come from the carve-out after its fixed part (hyp/include/hyp/bootinfo.h). */
+/* Table pages come from the carve-out after its fixed part (ARMVMI_S2_POOL_BASE, abi.h). */
 static u64 (*s2_pool)[PT_ENTRIES];
 static u64 s2_pool_pages, s2_pool_used;
 static u64 *s2_root;
