@@ -1,36 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Hypervisor main: per-CPU EL2 setup, the boot information check, and entry of each vCPU at EL1. */
 #include <hyp/arch.h>
+#include <hyp/boot.h>
 #include <hyp/console.h>
+#include <hyp/entry.h>
 #include <hyp/psci.h>
+#include <hyp/stage2.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
+#include <hyp/vgic.h>
 
-extern char secondary_entry[];
-
-struct vcpu vcpus[ARMVMI_MAX_VCPUS];
 const struct armvmi_abi_bootinfo *bootinfo =
     (const struct armvmi_abi_bootinfo *)ARMVMI_BOOTINFO_ADDR;
-
-struct vcpu *vcpu_current(void)
-{
-    return (struct vcpu *)read_tpidr_el2();
-}
-
-void hyp_panic(const char *fmt, ...)
-{
-    va_list ap;
-
-    daif_mask_all();
-    hyp_printf("PANIC on cpu%u: ", vcpu_current() ? vcpu_current()->id : 99);
-    va_start(ap, fmt);
-    hyp_vprintf(fmt, ap);
-    va_end(ap);
-    hyp_printf("\nsystem halted (powering off)\n");
-    smc_call(PSCI_SYSTEM_OFF, 0, 0, 0); /* so the host sees the end */
-    for (;;)
-        wfi();
-}
 
 /* EL2 controls for a guest at EL1 (Arm ARM D17.2: HCR_EL2, CPTR_EL2, MDCR_EL2, CNTHCTL_EL2). */
 static void cpu_init_el2(struct vcpu *v)
@@ -64,14 +45,6 @@ static void cpu_init_el2(struct vcpu *v)
     write_hcr_el2(hcr);
     isb();
     (void)v;
-}
-
-void vcpu_kick(struct vcpu *v)
-{
-    if (vgic_enabled)
-        vgic_send_kick(v->id);
-    else
-        sev();
 }
 
 /* Boot-time secondaries wait here, owned by the hypervisor, until the guest's CPU_ON. */
@@ -111,7 +84,7 @@ static void start_secondaries(void)
             hyp_printf("cpu%u: did not come up within 2 s\n", i);
 }
 
-void hyp_main(u64 cpu, struct regs *frame)
+void hyp_main(u64 cpu, struct trap_frame *frame)
 {
     struct vcpu *v;
 
@@ -158,7 +131,7 @@ void hyp_main(u64 cpu, struct regs *frame)
     frame->x[0] = v->context;
     frame->elr = v->entry;
     frame->spsr = PSR_MODE_EL1h | PSR_DAIF;
-    v->regs = frame;
+    v->frame = frame;
     v->power = VCPU_ON;
     hyp_printf("cpu%u: entering guest at 0x%lx (x0=0x%lx)\n", v->id, v->entry, v->context);
     vcpu_record_enter(v);

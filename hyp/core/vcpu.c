@@ -1,7 +1,62 @@
 /* SPDX-License-Identifier: MIT */
-/* The per-vCPU record in the carve-out: the guest's vCPU while its CPU is in the hypervisor. */
+/* The vCPUs, pinned 1:1 to physical CPUs: lookup, wake-up, exit counts, and the per-vCPU record in
+ * the carve-out (the guest's vCPU while its CPU is in the hypervisor). */
+#include <hyp/arch.h>
+#include <hyp/boot.h>
+#include <hyp/console.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
+#include <hyp/vgic.h>
+
+#define MPIDR_AFF_MASK 0xff00ffffffUL
+
+struct vcpu vcpus[ARMVMI_MAX_VCPUS];
+
+/* TPIDR_EL2 holds this CPU's vCPU (core/main.c sets it). */
+struct vcpu *vcpu_current(void)
+{
+    return (struct vcpu *)read_tpidr_el2();
+}
+
+/* The vCPU with this MPIDR (affinity fields only), NULL if the guest has none. */
+struct vcpu *vcpu_by_mpidr(u64 mpidr)
+{
+    for (unsigned i = 0; i < bootinfo->ncpus && i < ARMVMI_MAX_VCPUS; i++)
+        if (vcpus[i].mpidr == (mpidr & MPIDR_AFF_MASK))
+            return &vcpus[i];
+    return NULL;
+}
+
+/* Wake a parked CPU or force an exit from a running vCPU: the hypervisor's SGI, or SEV without
+ * the virtual GIC. */
+void vcpu_kick(struct vcpu *v)
+{
+    if (vgic_enabled)
+        vgic_send_kick(v->id);
+    else
+        sev();
+}
+
+/* Per-vCPU exit counts by exception class, readable by the guest through ARMVMI_HVC_EXITS. */
+u64 vcpu_exit_count(unsigned ec)
+{
+    return ec <= ESR_EC_MAX ? vcpu_current()->exits_by_ec[ec] : 0;
+}
+
+/* One line per vCPU: exits by cause, printed when the guest powers off or resets. */
+void vcpu_print_stats(void)
+{
+    for (unsigned i = 0; i < bootinfo->ncpus && i < ARMVMI_MAX_VCPUS; i++) {
+        char line[400];
+        int n = hyp_snprintf(line, sizeof(line), "cpu%u: %lu exits: irq %lu", i, vcpus[i].exits,
+                             vcpus[i].irq_exits);
+        for (unsigned ec = 0; ec <= ESR_EC_MAX && n < (int)sizeof(line) - 24; ec++)
+            if (vcpus[i].exits_by_ec[ec])
+                n += hyp_snprintf(line + n, sizeof(line) - (size_t)n, ", ec%02x %lu", ec,
+                                  vcpus[i].exits_by_ec[ec]);
+        hyp_printf("%s\n", line);
+    }
+}
 
 /*
  * include/armvmi/abi.h states the protocol the library relies on: on an exit every field is
@@ -35,14 +90,14 @@ void vcpu_record_init_all(void)
 }
 
 /* An exit from the guest: the guest's state as the exception left it, then IN_HYP. */
-void vcpu_record_exit(struct vcpu *v, const struct regs *r)
+void vcpu_record_exit(struct vcpu *v, const struct trap_frame *f)
 {
     struct armvmi_abi_vcpu *rec = vcpu_record(v);
 
     for (unsigned i = 0; i < 31; i++)
-        rec->x[i] = r->x[i];
-    rec->pc = r->elr;
-    rec->pstate = r->spsr;
+        rec->x[i] = f->x[i];
+    rec->pc = f->elr;
+    rec->pstate = f->spsr;
     rec->sp_el0 = read_sp_el0();
     rec->sp_el1 = read_sp_el1();
     rec->elr_el1 = read_elr_el1();
