@@ -2,11 +2,14 @@
 # Build fragment for the freestanding EL2 hypervisor (hyp/), cross-compiled with $(CROSS64)gcc.
 
 HYP_CC := $(CROSS64)gcc
+# The board: hyp/platform/$(HYP_PLATFORM)/include/hyp/platform.h is <hyp/platform.h>.
+HYP_PLATFORM := qemu-virt
 HYP_SRCS := $(sort $(wildcard hyp/arch/*.c hyp/arch/*.S hyp/core/*.c hyp/drivers/*.c))
 HYP_OBJS := $(patsubst %,$(BUILD)/hyp/obj/%.o,$(HYP_SRCS))
 HYP_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -O2 -g -ffreestanding \
 	-nostdlib -fno-builtin -fno-stack-protector -fno-pic -fno-pie -mgeneral-regs-only \
-	-mstrict-align -mno-outline-atomics -march=armv8.1-a -Ihyp/include -Iinclude -MMD -MP
+	-mstrict-align -mno-outline-atomics -march=armv8.1-a -Ihyp/include \
+	-Ihyp/platform/$(HYP_PLATFORM)/include -Iinclude -MMD -MP
 HYP_ELF := $(BUILD)/hyp/armvmi-hyp.elf
 
 ifneq ($(shell command -v $(HYP_CC) 2>/dev/null),)

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* EL2 entry for the boot CPU (from QEMU) and secondaries (from PSCI CPU_ON): stack, vectors, C. */
 #include <armvmi/abi.h>
+#include <hyp/frame.h>
 
 #define STACK_SIZE 0x4000
-#define REGS_SIZE 272
 
 	.section .text.boot, "ax"
 	.global _start
@@ -37,7 +37,7 @@ cpu_common:
 	mov	x2, #STACK_SIZE
 	madd	x1, x0, x2, x2
 	add	x1, x1, x3
-	sub	x1, x1, #REGS_SIZE
+	sub	x1, x1, #FRAME_SIZE
 	mov	sp, x1
 	adrp	x2, hyp_vectors
 	add	x2, x2, :lo12:hyp_vectors

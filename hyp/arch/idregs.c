@@ -2,9 +2,7 @@
 /* Trapped ID register reads (HCR_EL2.TID3): the guest sees the hardware's feature registers through
  * us. */
 #include <hyp/arch.h>
-#include <hyp/console.h>
-#include <hyp/sysreg.h>
-#include <hyp/vcpu.h>
+#include <hyp/idregs.h>
 
 #define ID_READ(crm, op2)                                                                          \
     case ((crm) << 3 | (op2)):                                                                     \
@@ -38,7 +36,7 @@ static u64 id_read(unsigned crm, unsigned op2)
 }
 
 /* Returns true when the trapped access was an ID register read and has been emulated. */
-bool idregs_sysreg(struct regs *r, u64 esr)
+bool idregs_sysreg(struct trap_frame *f, u64 esr)
 {
     unsigned op0 = FIELD(esr, 20, 2), op1 = FIELD(esr, 14, 3), crn = FIELD(esr, 10, 4);
     unsigned crm = FIELD(esr, 1, 4), op2 = FIELD(esr, 17, 3), rt = ESR_SYS_RT(esr);
@@ -46,6 +44,6 @@ bool idregs_sysreg(struct regs *r, u64 esr)
     if (op0 != 3 || op1 != 0 || crn != 0 || crm < 1 || crm > 7 || !(esr & ESR_SYS_READ))
         return false;
     if (rt != 31)
-        r->x[rt] = id_read(crm, op2);
+        f->x[rt] = id_read(crm, op2);
     return true;
 }

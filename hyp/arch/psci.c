@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* SMCCC and PSCI for the guest (Arm DEN0022 PSCI 1.1, DEN0028 SMCCC), over SMC or HVC. */
+#include <hyp/boot.h>
 #include <hyp/console.h>
-#include <hyp/sysreg.h>
+#include <hyp/entry.h>
 #include <hyp/psci.h>
+#include <hyp/stage2.h>
+#include <hyp/sysreg.h>
+#include <hyp/trap.h>
 #include <hyp/vcpu.h>
 
 /* Vendor-specific hypervisor service (SMCCC owner 6): armvmi calls. */
@@ -16,18 +20,6 @@
 #define PSCI_INTERNAL_FAILURE (-6L)
 #define PSCI_INVALID_ADDRESS (-9L)
 #define SMCCC_NOT_SUPPORTED (-1L)
-
-#define MPIDR_AFF_MASK 0xff00ffffffUL
-
-extern char secondary_entry[];
-
-struct vcpu *vcpu_by_mpidr(u64 mpidr)
-{
-    for (unsigned i = 0; i < bootinfo->ncpus && i < ARMVMI_MAX_VCPUS; i++)
-        if (vcpus[i].mpidr == (mpidr & MPIDR_AFF_MASK))
-            return &vcpus[i];
-    return NULL;
-}
 
 /* CPU_ON: the vCPU is pinned to the physical CPU of the same MPIDR: wake it if it is parked in
  * the hypervisor since boot, else start it through firmware (after a CPU_OFF). */
@@ -94,15 +86,15 @@ static s64 psci_features(u64 fid)
     return PSCI_NOT_SUPPORTED;
 }
 
-void smccc_handle(struct regs *r)
+void smccc_handle(struct trap_frame *f)
 {
-    u64 fid = r->x[0] & 0xffffffffUL;
+    u64 fid = f->x[0] & 0xffffffffUL;
     struct vcpu *v = vcpu_current();
     s64 ret;
 
     /* SMCCC: SMC32/HVC32 calls pass 32-bit arguments; the upper halves are ignored. */
     u64 mask = (fid & PSCI_FN64) ? ~0UL : 0xffffffffUL;
-    u64 a1 = r->x[1] & mask, a2 = r->x[2] & mask, a3 = r->x[3] & mask;
+    u64 a1 = f->x[1] & mask, a2 = f->x[2] & mask, a3 = f->x[3] & mask;
 
     switch (fid) {
     case SMCCC_VERSION:
@@ -121,6 +113,7 @@ void smccc_handle(struct regs *r)
         break;
     case PSCI_CPU_OFF:
         v->power = VCPU_OFF;
+        vcpu_record_off(v);
         dsb_sy();
         hyp_printf("cpu%u: guest CPU_OFF\n", v->id);
         ret = (s64)smc_call(PSCI_CPU_OFF, 0, 0, 0);
@@ -153,11 +146,11 @@ void smccc_handle(struct regs *r)
         ret = (s64)vcpu_exit_count((unsigned)a1);
         break;
     default:
-        if (report_allowed())
+        if (trap_report_allowed())
             hyp_printf("cpu%u: unknown SMCCC function 0x%lx from 0x%lx: NOT_SUPPORTED\n", v->id,
-                       fid, r->elr);
+                       fid, f->elr);
         ret = SMCCC_NOT_SUPPORTED;
         break;
     }
-    r->x[0] = (u64)ret;
+    f->x[0] = (u64)ret;
 }

@@ -1,303 +1,97 @@
 /* SPDX-License-Identifier: MIT */
-/* Guest exits: the handler table indexed by ESR_EL2.EC, trap reports, exception injection at EL1.
- */
+/* Exits to EL2: the C side of the vectors, and the guest-exit handler table by ESR_EL2.EC. */
+#include <hyp/abort.h>
 #include <hyp/arch.h>
 #include <hyp/console.h>
+#include <hyp/entry.h>
+#include <hyp/frame.h>
+#include <hyp/idregs.h>
+#include <hyp/inject.h>
 #include <hyp/psci.h>
 #include <hyp/sysreg.h>
+#include <hyp/trap.h>
 #include <hyp/vcpu.h>
+#include <hyp/vgic.h>
 
-#define TRAP_SYNC 0
-#define TRAP_IRQ 1
-#define TRAP_FIQ 2
-#define TRAP_SERROR 3
+typedef void (*exit_handler_t)(struct trap_frame *f, u64 esr);
 
-typedef void (*exit_handler_t)(struct regs *r, u64 esr);
-
-static const char *const ec_names[ESR_EC_MAX + 1] = {
-    [ESR_EC_UNKNOWN] = "unknown reason",
-    [ESR_EC_WFX] = "WFI/WFE",
-    [ESR_EC_CP15_32] = "AArch32 MCR/MRC cp15",
-    [ESR_EC_CP15_64] = "AArch32 MCRR/MRRC cp15",
-    [ESR_EC_FP_ASIMD] = "FP/SIMD access",
-    [ESR_EC_PAC] = "pointer authentication",
-    [ESR_EC_BTI] = "branch target",
-    [ESR_EC_ILL] = "illegal execution state",
-    [ESR_EC_SVC64] = "SVC (AArch64)",
-    [ESR_EC_HVC64] = "HVC (AArch64)",
-    [ESR_EC_SMC64] = "SMC (AArch64)",
-    [ESR_EC_SYS64] = "MSR/MRS/system instruction",
-    [ESR_EC_SVE] = "SVE access",
-    [ESR_EC_ERET] = "ERET",
-    [ESR_EC_FPAC] = "FPAC",
-    [ESR_EC_SME] = "SME access",
-    [ESR_EC_IABT_LOW] = "instruction abort from lower EL",
-    [ESR_EC_IABT_CUR] = "instruction abort at EL2",
-    [ESR_EC_PC_ALIGN] = "PC alignment",
-    [ESR_EC_DABT_LOW] = "data abort from lower EL",
-    [ESR_EC_DABT_CUR] = "data abort at EL2",
-    [ESR_EC_SP_ALIGN] = "SP alignment",
-    [ESR_EC_FP_EXC64] = "FP exception",
-    [ESR_EC_SERROR] = "SError",
-    [ESR_EC_BREAKPT_LOW] = "breakpoint",
-    [ESR_EC_SOFTSTP_LOW] = "software step",
-    [ESR_EC_WATCHPT_LOW] = "watchpoint",
-    [ESR_EC_BRK64] = "BRK",
-};
-
-static const char *fsc_name(u64 fsc)
+static void handle_unhandled(struct trap_frame *f, u64 esr)
 {
-    switch (fsc & 0x3c) {
-    case 0x04:
-        return "translation fault";
-    case 0x08:
-        return "access flag fault";
-    case 0x0c:
-        return "permission fault";
-    case 0x00:
-        return "address size fault";
-    }
-    if (fsc == FSC_SEA)
-        return "synchronous external abort";
-    if (fsc == 0x21)
-        return "alignment fault";
-    return "other fault";
-}
-
-static const char *mode_name(u64 spsr)
-{
-    if (spsr & PSR_nRW)
-        return "AArch32";
-    switch (spsr & PSR_MODE_MASK) {
-    case PSR_MODE_EL0t:
-        return "EL0t";
-    case PSR_MODE_EL1t:
-        return "EL1t";
-    case PSR_MODE_EL1h:
-        return "EL1h";
-    case PSR_MODE_EL2h:
-        return "EL2h";
-    }
-    return "?";
-}
-
-/* Reports a guest can trigger at will are capped, so it cannot flood the console. */
-#define REPORT_BUDGET 200
-static u32 reports;
-
-bool report_allowed(void)
-{
-    u32 n = __atomic_add_fetch(&reports, 1, __ATOMIC_RELAXED);
-
-    if (n == REPORT_BUDGET + 1)
-        hyp_printf("further trap reports suppressed (%u printed)\n", REPORT_BUDGET);
-    return n <= REPORT_BUDGET;
-}
-
-/* Print ESR, FAR, HPFAR and ELR decoded (issue 4: never hang or fail silently). */
-void trap_report(const char *why, struct regs *r, u64 esr)
-{
-    u64 ec = ESR_EC(esr), far = read_far_el2(), hpfar = read_hpfar_el2();
-    const char *name = ec_names[ec] ? ec_names[ec] : "reserved/unhandled class";
-
-    if ((r->spsr & PSR_MODE_MASK) != PSR_MODE_EL2h && !report_allowed())
-        return;
-    hyp_printf("cpu%u: %s: ESR_EL2=0x%lx EC=0x%02lx (%s) IL=%u ISS=0x%lx\n", vcpu_current()->id,
-               why, esr, ec, name, (esr & ESR_IL) ? 1 : 0, ESR_ISS(esr));
-    hyp_printf("cpu%u:   ELR_EL2=0x%lx SPSR_EL2=0x%lx (%s) FAR_EL2=0x%lx HPFAR_EL2=0x%lx (IPA page "
-               "0x%lx)\n",
-               vcpu_current()->id, r->elr, r->spsr, mode_name(r->spsr), far, hpfar,
-               (hpfar >> 4) << 12);
-    if (ec == ESR_EC_DABT_LOW || ec == ESR_EC_IABT_LOW || ec == ESR_EC_DABT_CUR ||
-        ec == ESR_EC_IABT_CUR)
-        hyp_printf("cpu%u:   %s at level %lu (FSC=0x%02lx) %s ISV=%u SAS=%lu SRT=x%lu S1PTW=%u\n",
-                   vcpu_current()->id, fsc_name(ESR_xABT_FSC(esr)), esr & 3, ESR_xABT_FSC(esr),
-                   (esr & ESR_DABT_WNR) ? "write" : "read", (esr & ESR_DABT_ISV) ? 1 : 0,
-                   ESR_DABT_SAS(esr), ESR_DABT_SRT(esr), (esr & ESR_DABT_S1PTW) ? 1 : 0);
-    if (ec == ESR_EC_SYS64)
-        hyp_printf("cpu%u:   %s S%lu_%lu_C%lu_C%lu_%lu with x%lu\n", vcpu_current()->id,
-                   (esr & ESR_SYS_READ) ? "mrs" : "msr", FIELD(esr, 20, 2), FIELD(esr, 14, 3),
-                   FIELD(esr, 10, 4), FIELD(esr, 1, 4), FIELD(esr, 17, 3), ESR_SYS_RT(esr));
-}
-
-/*
- * Emulate exception entry to EL1 (Arm ARM D1.10 "Exception entry"): save PC and PSTATE in
- * ELR_EL1/SPSR_EL1, pick the vector by source EL and SP, mask DAIF, set PAN when SCTLR_EL1.SPAN
- * is 0 (D5.4.2), SSBS from SCTLR_EL1.DSSBS, clear BTYPE/SS/IL/UAO.
- */
-static void enter_el1(struct regs *r, u64 esr, bool set_far, u64 far)
-{
-    u64 spsr = r->spsr, off, sctlr = read_sctlr_el1(), n;
-
-    if (spsr & PSR_nRW)
-        off = VECTOR_LOWER_A32;
-    else if ((spsr & PSR_MODE_MASK) == PSR_MODE_EL0t)
-        off = VECTOR_LOWER_A64;
-    else if ((spsr & PSR_MODE_MASK) == PSR_MODE_EL1t)
-        off = VECTOR_CUR_SP0;
-    else
-        off = VECTOR_CUR_SPX;
-    write_elr_el1(r->elr);
-    write_spsr_el1(spsr);
-    write_esr_el1(esr);
-    if (set_far)
-        write_far_el1(far);
-    n = PSR_MODE_EL1h | PSR_DAIF | (spsr & (PSR_NZCV | PSR_DIT | PSR_PAN));
-    if (!(sctlr & SCTLR_EL1_SPAN))
-        n |= PSR_PAN;
-    if (sctlr & SCTLR_EL1_DSSBS)
-        n |= PSR_SSBS;
-    if (FIELD(read_id_aa64pfr1_el1(), 8, 4) >= 2)
-        n |= PSR_TCO; /* FEAT_MTE2: TCO set on exception entry */
-    r->spsr = n;
-    r->elr = read_vbar_el1() + off;
-}
-
-/* UNDEFINED instruction at EL1: ESR_EL1.EC = 0 (unknown reason), IL = 1. */
-void inject_undef(struct regs *r)
-{
-    enter_el1(r, ((u64)ESR_EC_UNKNOWN << ESR_EC_SHIFT) | ESR_IL, false, 0);
-}
-
-static bool from_el0(struct regs *r)
-{
-    return (r->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t;
-}
-
-/* Synchronous external abort on a data access (DFSC 0x10), FAR valid. */
-void inject_dabt(struct regs *r, u64 far)
-{
-    u64 ec = from_el0(r) ? ESR_EC_DABT_LOW : ESR_EC_DABT_CUR;
-    u64 wnr = read_esr_el2() & ESR_DABT_WNR;
-
-    enter_el1(r, (ec << ESR_EC_SHIFT) | ESR_IL | wnr | FSC_SEA, true, far);
-}
-
-void inject_iabt(struct regs *r, u64 far)
-{
-    u64 ec = from_el0(r) ? ESR_EC_IABT_LOW : ESR_EC_IABT_CUR;
-
-    enter_el1(r, (ec << ESR_EC_SHIFT) | ESR_IL | FSC_SEA, true, far);
-}
-
-static void handle_unhandled(struct regs *r, u64 esr)
-{
-    trap_report("unhandled trap, injecting UNDEFINED", r, esr);
-    inject_undef(r);
+    trap_report("unhandled trap, injecting UNDEFINED", f, esr);
+    inject_undef(f);
 }
 
 /* HVC: ELR_EL2 already points after the instruction (Arm ARM D1.10.1). */
-static void handle_hvc(struct regs *r, u64 esr)
+static void handle_hvc(struct trap_frame *f, u64 esr)
 {
     if (FIELD(esr, 0, 16) != 0) {
-        r->x[0] = (u64)-1; /* SMCCC: immediate must be 0 */
+        f->x[0] = (u64)-1; /* SMCCC: immediate must be 0 */
         return;
     }
-    smccc_handle(r);
+    smccc_handle(f);
 }
 
 /* SMC trapped by HCR_EL2.TSC: ELR_EL2 points at the SMC itself (Arm ARM D1.10.1). */
-static void handle_smc(struct regs *r, u64 esr)
+static void handle_smc(struct trap_frame *f, u64 esr)
 {
-    skip_insn(r, esr);
+    inject_skip_insn(f, esr);
     if (FIELD(esr, 0, 16) != 0) {
-        r->x[0] = (u64)-1;
+        f->x[0] = (u64)-1;
         return;
     }
-    smccc_handle(r);
+    smccc_handle(f);
 }
 
-static void handle_sysreg(struct regs *r, u64 esr)
+static void handle_sysreg(struct trap_frame *f, u64 esr)
 {
-    if (vgic_sysreg(r, esr) || idregs_sysreg(r, esr)) {
-        skip_insn(r, esr);
+    if (vgic_sysreg(f, esr) || idregs_sysreg(f, esr)) {
+        inject_skip_insn(f, esr);
         return;
     }
-    trap_report("unhandled system register access, injecting UNDEFINED", r, esr);
-    inject_undef(r);
+    trap_report("unhandled system register access, injecting UNDEFINED", f, esr);
+    inject_undef(f);
 }
 
-static void handle_wfx(struct regs *r, u64 esr)
+static void handle_wfx(struct trap_frame *f, u64 esr)
 {
-    skip_insn(r, esr);
-}
-
-static void handle_dabt(struct regs *r, u64 esr)
-{
-    u64 ipa = ((read_hpfar_el2() >> 4) << 12) | (read_far_el2() & 0xfff);
-
-    if (vgic_mmio(r, ipa, esr)) {
-        skip_insn(r, esr);
-        return;
-    }
-    trap_report(stage2_ipa_is_carveout(ipa)
-                    ? "guest touched the hypervisor carve-out, injecting external abort"
-                    : "data abort outside guest memory, injecting external abort",
-                r, esr);
-    inject_dabt(r, read_far_el2());
-}
-
-static void handle_iabt(struct regs *r, u64 esr)
-{
-    trap_report("instruction fetch outside guest memory, injecting external abort", r, esr);
-    inject_iabt(r, read_far_el2());
+    inject_skip_insn(f, esr);
 }
 
 /* One handler per exception class, as KVM's arm_exit_handlers[] / Bao's handler table. */
 static const exit_handler_t exit_handlers[ESR_EC_MAX + 1] = {
-    [ESR_EC_WFX] = handle_wfx,       [ESR_EC_HVC64] = handle_hvc,
-    [ESR_EC_SMC64] = handle_smc,     [ESR_EC_SYS64] = handle_sysreg,
-    [ESR_EC_DABT_LOW] = handle_dabt, [ESR_EC_IABT_LOW] = handle_iabt,
+    [ESR_EC_WFX] = handle_wfx,      [ESR_EC_HVC64] = handle_hvc,    [ESR_EC_SMC64] = handle_smc,
+    [ESR_EC_SYS64] = handle_sysreg, [ESR_EC_DABT_LOW] = abort_dabt, [ESR_EC_IABT_LOW] = abort_iabt,
 };
 
-/* Per-vCPU exit counts by exception class, readable by the guest through ARMVMI_HVC_EXITS. */
-u64 vcpu_exit_count(unsigned ec)
-{
-    return ec <= ESR_EC_MAX ? vcpu_current()->exits_by_ec[ec] : 0;
-}
-
-/* One line per vCPU: exits by cause, printed when the guest powers off or resets. */
-void vcpu_print_stats(void)
-{
-    for (unsigned i = 0; i < bootinfo->ncpus && i < ARMVMI_MAX_VCPUS; i++) {
-        char line[400];
-        int n = hyp_snprintf(line, sizeof(line), "cpu%u: %lu exits: irq %lu", i, vcpus[i].exits,
-                             vcpus[i].irq_exits);
-        for (unsigned ec = 0; ec <= ESR_EC_MAX && n < (int)sizeof(line) - 24; ec++)
-            if (vcpus[i].exits_by_ec[ec])
-                n += hyp_snprintf(line + n, sizeof(line) - (size_t)n, ", ec%02x %lu", ec,
-                                  vcpus[i].exits_by_ec[ec]);
-        hyp_printf("%s\n", line);
-    }
-}
-
-void hyp_trap(struct regs *r, u64 kind)
+void hyp_trap(struct trap_frame *f, u64 kind)
 {
     struct vcpu *v = vcpu_current();
     u64 esr;
 
-    v->regs = r;
+    v->frame = f;
     v->exits++;
+    vcpu_record_exit(v, f);
     switch (kind) {
     case TRAP_SYNC:
         esr = read_esr_el2();
         v->exits_by_ec[ESR_EC(esr)]++;
-        (exit_handlers[ESR_EC(esr)] ? exit_handlers[ESR_EC(esr)] : handle_unhandled)(r, esr);
+        (exit_handlers[ESR_EC(esr)] ? exit_handlers[ESR_EC(esr)] : handle_unhandled)(f, esr);
         break;
     case TRAP_IRQ:
     case TRAP_FIQ:
         v->irq_exits++;
-        vgic_handle_irq(r);
+        vgic_handle_irq(f);
         break;
     default:
         /* Physical SError taken to EL2 (HCR_EL2.AMO): report, hand a virtual SError on. */
-        trap_report("SError from guest, injecting virtual SError", r, read_esr_el2());
+        trap_report("SError from guest, injecting virtual SError", f, read_esr_el2());
         write_hcr_el2(read_hcr_el2() | HCR_VSE);
         break;
     }
+    vcpu_record_enter(v);
 }
 
-void hyp_self_trap(struct regs *r, u64 kind)
+void hyp_self_trap(struct trap_frame *f, u64 kind)
 {
     static const char *const kinds[] = {"synchronous", "IRQ", "FIQ", "SError"};
     static u32 nested;
@@ -305,6 +99,6 @@ void hyp_self_trap(struct regs *r, u64 kind)
     /* A fault while reporting a fault: skip the report, just stop the machine. */
     if (__atomic_fetch_add(&nested, 1, __ATOMIC_RELAXED) > 4)
         smc_call(PSCI_SYSTEM_OFF, 0, 0, 0);
-    trap_report("exception taken at EL2", r, read_esr_el2());
-    hyp_panic("%s exception in the hypervisor at 0x%lx", kinds[kind & 3], r->elr);
+    trap_report("exception taken at EL2", f, read_esr_el2());
+    hyp_panic("%s exception in the hypervisor at 0x%lx", kinds[kind & 3], f->elr);
 }

@@ -3,11 +3,11 @@
  * registers. */
 #include <hyp/arch.h>
 #include <hyp/console.h>
+#include <hyp/gicv3.h>
+#include <hyp/platform.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
-#include "../drivers/gicv3.h"
-#include "../platform/qemu-virt.h"
-#include "vgic.h"
+#include <hyp/vgic.h>
 
 bool vgic_enabled;
 u8 vgic_spi_prio[1024];
@@ -220,10 +220,10 @@ static void vgic_refill(void)
 }
 
 /* Physical IRQ at EL2: acknowledge, drop priority, and hand it to this CPU's vCPU. */
-void vgic_handle_irq(struct regs *r)
+void vgic_handle_irq(struct trap_frame *f)
 {
     if (!vgic_enabled)
-        hyp_panic("physical interrupt at EL2 with the GIC passed through (ELR 0x%lx)", r->elr);
+        hyp_panic("physical interrupt at EL2 with the GIC passed through (ELR 0x%lx)", f->elr);
     for (int n = 0; n < 16; n++) {
         u32 intid = (u32)read_icc_iar1_el1() & 0xffffff;
 
@@ -251,10 +251,10 @@ void vgic_handle_irq(struct regs *r)
 #define SYSREG_ICC_ASGI1R ESR_SYS_REG(3, 0, 12, 11, 6)
 #define SYSREG_ICC_SGI0R ESR_SYS_REG(3, 0, 12, 11, 7)
 
-bool vgic_sysreg(struct regs *r, u64 esr)
+bool vgic_sysreg(struct trap_frame *f, u64 esr)
 {
     u64 reg = esr & ESR_SYS_REG_MASK, rt = ESR_SYS_RT(esr);
-    u64 val = rt == 31 ? 0 : r->x[rt];
+    u64 val = rt == 31 ? 0 : f->x[rt];
 
     if (!vgic_enabled || (esr & ESR_SYS_READ))
         return false;

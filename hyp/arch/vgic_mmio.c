@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Trapped GICv3 distributor and redistributor accesses: filtered forwarding to the physical GIC. */
 #include <hyp/arch.h>
-#include <hyp/console.h>
-#include <hyp/sysreg.h>
-#include <hyp/vcpu.h>
-#include "../drivers/gicv3.h"
-#include "../platform/qemu-virt.h"
-#include "vgic.h"
+#include <hyp/boot.h>
+#include <hyp/gicv3.h>
+#include <hyp/platform.h>
+#include <hyp/trap.h>
+#include <hyp/vgic.h>
 
 /* INTIDs the hypervisor keeps for itself: the guest can neither see nor change them. */
 #define HYP_PPI_MASK                                                                               \
@@ -177,7 +176,7 @@ static u64 gicr_access(struct access *a, unsigned cpu)
 }
 
 /* Stage-2 data abort in the GIC region: decode (Arm ARM ISS: ISV, SAS, SRT, WnR) and emulate. */
-bool vgic_mmio(struct regs *r, u64 ipa, u64 esr)
+bool vgic_mmio(struct trap_frame *f, u64 ipa, u64 esr)
 {
     struct access a;
     unsigned rt = (unsigned)ESR_DABT_SRT(esr);
@@ -188,13 +187,13 @@ bool vgic_mmio(struct regs *r, u64 ipa, u64 esr)
     if (esr & ESR_DABT_S1PTW)
         return false; /* a stage-1 table walk into the GIC: not an MMIO access */
     if (!(esr & ESR_DABT_ISV)) {
-        trap_report("GIC access without syndrome (ISV=0), cannot emulate", r, esr);
+        trap_report("GIC access without syndrome (ISV=0), cannot emulate", f, esr);
         return false;
     }
     a.pa = ipa;
     a.size = 1u << ESR_DABT_SAS(esr);
     a.write = esr & ESR_DABT_WNR;
-    a.val = a.write && rt != 31 ? r->x[rt] : 0;
+    a.val = a.write && rt != 31 ? f->x[rt] : 0;
     if (a.size < 8)
         a.val &= (1UL << (8 * a.size)) - 1;
     if ((ipa & (a.size - 1)) != 0)
@@ -215,7 +214,7 @@ bool vgic_mmio(struct regs *r, u64 ipa, u64 esr)
             v |= ~((1UL << (8 * a.size)) - 1);
         if (!(esr & ESR_DABT_SF))
             v &= 0xffffffffUL;
-        r->x[rt] = v;
+        f->x[rt] = v;
     }
     return true;
 }

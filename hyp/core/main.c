@@ -1,35 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Hypervisor main: per-CPU EL2 setup, the boot information check, and entry of each vCPU at EL1. */
 #include <hyp/arch.h>
+#include <hyp/boot.h>
 #include <hyp/console.h>
+#include <hyp/entry.h>
 #include <hyp/psci.h>
+#include <hyp/stage2.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
+#include <hyp/vgic.h>
 
-extern char secondary_entry[];
-
-struct vcpu vcpus[ARMVMI_MAX_VCPUS];
-const struct armvmi_abi_bootinfo *bootinfo = (const struct armvmi_abi_bootinfo *)ARMVMI_BOOTINFO_ADDR;
-
-struct vcpu *vcpu_current(void)
-{
-    return (struct vcpu *)read_tpidr_el2();
-}
-
-void hyp_panic(const char *fmt, ...)
-{
-    va_list ap;
-
-    daif_mask_all();
-    hyp_printf("PANIC on cpu%u: ", vcpu_current() ? vcpu_current()->id : 99);
-    va_start(ap, fmt);
-    hyp_vprintf(fmt, ap);
-    va_end(ap);
-    hyp_printf("\nsystem halted (powering off)\n");
-    smc_call(PSCI_SYSTEM_OFF, 0, 0, 0); /* so the host sees the end */
-    for (;;)
-        wfi();
-}
+const struct armvmi_abi_bootinfo *bootinfo =
+    (const struct armvmi_abi_bootinfo *)ARMVMI_BOOTINFO_ADDR;
 
 /* EL2 controls for a guest at EL1 (Arm ARM D17.2: HCR_EL2, CPTR_EL2, MDCR_EL2, CNTHCTL_EL2). */
 static void cpu_init_el2(struct vcpu *v)
@@ -37,8 +19,8 @@ static void cpu_init_el2(struct vcpu *v)
     u64 pfr0 = read_id_aa64pfr0_el1(), pfr1 = read_id_aa64pfr1_el1();
     /* TLOR: FEAT_LOR is hidden from the guest (idregs.c), so its registers trap and are
      * UNDEFINED for it, as for any feature the ID registers do not show. */
-    u64 hcr = HCR_VM | HCR_SWIO | HCR_RW | HCR_TSC | HCR_TIDCP | HCR_TID3 | HCR_TLOR | HCR_API |
-              HCR_APK;
+    u64 hcr =
+        HCR_VM | HCR_SWIO | HCR_RW | HCR_TSC | HCR_TIDCP | HCR_TID3 | HCR_TLOR | HCR_API | HCR_APK;
 
     if (FIELD(pfr0, 56, 4) >= 2)
         hcr |= HCR_ENSCXT; /* FEAT_CSV2_2: SCXTNUM_ELx not trapped */
@@ -63,14 +45,6 @@ static void cpu_init_el2(struct vcpu *v)
     write_hcr_el2(hcr);
     isb();
     (void)v;
-}
-
-void vcpu_kick(struct vcpu *v)
-{
-    if (vgic_enabled)
-        vgic_send_kick(v->id);
-    else
-        sev();
 }
 
 /* Boot-time secondaries wait here, owned by the hypervisor, until the guest's CPU_ON. */
@@ -110,7 +84,7 @@ static void start_secondaries(void)
             hyp_printf("cpu%u: did not come up within 2 s\n", i);
 }
 
-void hyp_main(u64 cpu, struct regs *frame)
+void hyp_main(u64 cpu, struct trap_frame *frame)
 {
     struct vcpu *v;
 
@@ -137,6 +111,7 @@ void hyp_main(u64 cpu, struct regs *frame)
             vcpus[i].power = VCPU_OFF;
         }
         vgic_enabled = bootinfo->flags & ARMVMI_BOOT_VGIC;
+        vcpu_record_init_all();
         stage2_build();
         vgic_init_global();
         v->entry = bootinfo->kernel_entry;
@@ -156,8 +131,9 @@ void hyp_main(u64 cpu, struct regs *frame)
     frame->x[0] = v->context;
     frame->elr = v->entry;
     frame->spsr = PSR_MODE_EL1h | PSR_DAIF;
-    v->regs = frame;
+    v->frame = frame;
     v->power = VCPU_ON;
     hyp_printf("cpu%u: entering guest at 0x%lx (x0=0x%lx)\n", v->id, v->entry, v->context);
+    vcpu_record_enter(v);
     guest_enter(frame);
 }

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Minimal printf for the hypervisor console; every line carries the "[hyp] " prefix. */
 #include <hyp/console.h>
-#include <hyp/sysreg.h>
-#include <hyp/vcpu.h>
 
 struct out {
     char *buf;

@@ -2,10 +2,12 @@
 /* Stage-2 translation (IPA = PA, 4K granule; guest RAM in 4K pages, device regions in blocks) and
  * the EL2 stage-1 identity map. */
 #include <hyp/arch.h>
+#include <hyp/boot.h>
 #include <hyp/console.h>
+#include <hyp/platform.h>
+#include <hyp/stage2.h>
 #include <hyp/sysreg.h>
-#include <hyp/vcpu.h>
-#include "../platform/qemu-virt.h"
+#include <hyp/vgic.h>
 
 #define PT_ENTRIES 512
 
@@ -13,7 +15,7 @@
  * two lookups for RAM (L1, L2 block) instead of three (Arm ARM D8.2.7, Table D8-14). */
 static u64 s2_root_tables[2][PT_ENTRIES] __attribute__((aligned(8192)));
 #define S2_IPA_BITS 40
-/* Table pages come from the carve-out after its fixed part (hyp/include/hyp/bootinfo.h). */
+/* Table pages come from the carve-out after its fixed part (ARMVMI_S2_POOL_BASE, abi.h). */
 static u64 (*s2_pool)[PT_ENTRIES];
 static u64 s2_pool_pages, s2_pool_used;
 static u64 *s2_root;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* PL011 UART output (ARM DDI 0183): the hypervisor shares the guest's console. */
 #include <hyp/console.h>
-#include "../platform/qemu-virt.h"
+#include <hyp/platform.h>
 
 #define UART_DR 0x00
 #define UART_FR 0x18

@@ -46,14 +46,14 @@
 
 #ifndef __ASSEMBLER__
 struct armvmi_abi_bootinfo {
-    uint64_t magic;                /* ARMVMI_BOOTINFO_MAGIC */
-    uint32_t version;              /* ARMVMI_ABI_VERSION */
-    uint32_t ncpus;                /* 1..ARMVMI_MAX_VCPUS */
-    uint64_t ram_base, ram_size;   /* all of machine RAM */
+    uint64_t magic;                  /* ARMVMI_BOOTINFO_MAGIC */
+    uint32_t version;                /* ARMVMI_ABI_VERSION */
+    uint32_t ncpus;                  /* 1..ARMVMI_MAX_VCPUS */
+    uint64_t ram_base, ram_size;     /* all of machine RAM */
     uint64_t carve_base, carve_size; /* never mapped at stage 2 */
-    uint64_t kernel_entry;         /* guest Image load address */
-    uint64_t dtb;                  /* guest DTB (x0 at entry) */
-    uint64_t flags;                /* ARMVMI_BOOT_* */
+    uint64_t kernel_entry;           /* guest Image load address */
+    uint64_t dtb;                    /* guest DTB (x0 at entry) */
+    uint64_t flags;                  /* ARMVMI_BOOT_* */
 };
 #endif
 

@@ -198,10 +198,29 @@ enum armvmi_reg {
     ARMVMI_REG_COUNT
 };
 
+/** Where a snapshot's guest state came from (struct armvmi_regs.source). */
+enum armvmi_regs_source {
+    /** The vCPU itself: it was running guest code (or the target has only one view). */
+    ARMVMI_REGS_LIVE = 0,
+    /**
+     * Under the armvmi hypervisor, the physical CPU was inside the hypervisor: X0-X30, SP, PC,
+     * PSTATE and the EL1 registers are the guest's as the hypervisor saved them at the exit
+     * (its per-vCPU record); the EL2 registers are the hypervisor's own.
+     */
+    ARMVMI_REGS_HYP_RECORD = 1,
+};
+
 /** A snapshot of one vCPU's registers. armvmi_reg_valid() tells which were read. */
 struct armvmi_regs {
     uint64_t regs[ARMVMI_REG_COUNT];
     uint64_t valid[(ARMVMI_REG_COUNT + 63) / 64];
+    uint32_t source; /**< enum armvmi_regs_source */
+    /**
+     * Instructions the CPU was single-stepped, inside the hypervisor's exception entry or
+     * return, to reach a point where the guest's state is whole (0 almost always).
+     */
+    uint32_t settle_steps;
+    uint64_t hyp_pc; /**< with ARMVMI_REGS_HYP_RECORD: the hypervisor's own PC at the pause */
 };
 
 /** True if register r is present in a snapshot. */
@@ -227,8 +246,11 @@ int armvmi_reg_from_name(const char *name);
 
 /**
  * Read the registers of vCPU vcpu (0-based) into *out. A live VM must be paused (see
- * armvmi_pause); registers the target does not expose are left invalid.
- * Errors: ARMVMI_EINVAL (no such vCPU), ARMVMI_ENOTSUP, ARMVMI_ESTATE (VM running), ARMVMI_EIO.
+ * armvmi_pause); registers the target does not expose are left invalid. Under the armvmi
+ * hypervisor these are always the guest's vCPU, wherever the physical CPU was paused (see
+ * out->source).
+ * Errors: ARMVMI_EINVAL (no such vCPU), ARMVMI_ENOTSUP, ARMVMI_ESTATE (VM running, or a vCPU
+ * the guest has not started or has turned off), ARMVMI_EIO.
  */
 int armvmi_get_regs(armvmi_t *h, unsigned vcpu, struct armvmi_regs *out);
 

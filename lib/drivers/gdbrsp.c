@@ -388,3 +388,24 @@ int gdbrsp_write_reg(struct gdbrsp *g, const struct gdbrsp_reg *r, uint64_t valu
         return armvmi_fail(ARMVMI_ENOTSUP, "gdbstub refused to write %s (%s).", r->name, buf);
     return 0;
 }
+
+int gdbrsp_step(struct gdbrsp *g, unsigned tid)
+{
+    char cmd[32], buf[256];
+    snprintf(cmd, sizeof(cmd), "vCont;s:%x", tid);
+    int rc = gdbrsp_send(g, cmd);
+    if (rc)
+        return rc;
+    /* The answer is a stop reply with SIGTRAP (05); an older, unsolicited stop reply (e.g.
+     * SIGINT from the pause at connect) may come first. */
+    for (int tries = 0; tries < 8; tries++) {
+        if ((rc = gdbrsp_recv(g, buf, sizeof(buf), NULL)))
+            return rc;
+        if ((buf[0] == 'T' || buf[0] == 'S') && buf[1] == '0' && buf[2] == '5')
+            return 0;
+        if (buf[0] == 'E' || buf[0] == 0)
+            return armvmi_fail(ARMVMI_EIO, "the gdbstub refused to step thread %u (%s).", tid,
+                               buf[0] ? buf : "not supported");
+    }
+    return rsp_fail(g, "no stop reply after a single step");
+}

@@ -38,5 +38,8 @@ const struct gdbrsp_reg *gdbrsp_find_reg(const struct gdbrsp *g, const char *nam
 int gdbrsp_select_thread(struct gdbrsp *g, unsigned tid);
 int gdbrsp_read_reg(struct gdbrsp *g, const struct gdbrsp_reg *r, uint64_t *value);
 int gdbrsp_write_reg(struct gdbrsp *g, const struct gdbrsp_reg *r, uint64_t value);
+/* Execute one instruction on thread tid only (vCont;s), the others staying stopped; returns
+ * when the target reports the step done. */
+int gdbrsp_step(struct gdbrsp *g, unsigned tid);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "drivers/driver.h"
 #include "drivers/gdbrsp.h"
+#include "drivers/hypvcpu.h"
 #include "drivers/qemu_rundir.h"
 
 struct qemu_priv {
@@ -145,11 +146,12 @@ static int require_paused(struct armvmi *h)
     return 0;
 }
 
-static int qemu_get_regs(struct armvmi *h, unsigned vcpu, struct armvmi_regs *out)
+/* The physical CPU's registers, as the gdbstub has them. */
+static int qemu_cpu_regs(struct armvmi *h, unsigned vcpu, struct armvmi_regs *out)
 {
     struct qemu_priv *p = P(h);
-    int rc = require_paused(h);
-    if (rc || (rc = gdb_up(h)) || (rc = gdbrsp_select_thread(&p->gdb, vcpu + 1)))
+    int rc = gdb_up(h);
+    if (rc || (rc = gdbrsp_select_thread(&p->gdb, vcpu + 1)))
         return rc;
     for (int r = 0; r < ARMVMI_REG_COUNT; r++) {
         uint64_t v;
@@ -160,6 +162,23 @@ static int qemu_get_regs(struct armvmi *h, unsigned vcpu, struct armvmi_regs *ou
         armvmi_reg_set(out, r, v);
     }
     return 0;
+}
+
+static int qemu_cpu_step(struct armvmi *h, unsigned vcpu)
+{
+    int rc = gdb_up(h);
+    return rc ? rc : gdbrsp_step(&P(h)->gdb, vcpu + 1);
+}
+
+static const struct hypvcpu_cpu_ops qemu_cpu_ops = {.read = qemu_cpu_regs, .step = qemu_cpu_step};
+
+static int qemu_get_regs(struct armvmi *h, unsigned vcpu, struct armvmi_regs *out)
+{
+    int rc = require_paused(h);
+    if (rc || (rc = qemu_cpu_regs(h, vcpu, out)))
+        return rc;
+    /* Under the armvmi hypervisor "the vCPU" is the guest's, wherever the CPU was paused. */
+    return h->carve_size ? hypvcpu_guest_regs(h, vcpu, &qemu_cpu_ops, out) : 0;
 }
 
 static int qemu_set_reg(struct armvmi *h, unsigned vcpu, enum armvmi_reg r, uint64_t value)
@@ -173,6 +192,18 @@ static int qemu_set_reg(struct armvmi *h, unsigned vcpu, enum armvmi_reg r, uint
     int rc = require_paused(h);
     if (rc || (rc = gdb_up(h)) || (rc = gdbrsp_select_thread(&p->gdb, vcpu + 1)))
         return rc;
+    if (h->carve_size) {
+        /* The physical registers are the guest's only while the CPU runs guest code. */
+        struct armvmi_regs cur = {0};
+        if ((rc = qemu_cpu_regs(h, vcpu, &cur)))
+            return rc;
+        if (hypvcpu_at_el2(&cur))
+            return armvmi_fail(ARMVMI_ESTATE,
+                               "vCPU %u is inside the armvmi hypervisor at this pause, which "
+                               "holds the guest's registers: resume and pause again to write "
+                               "%s.",
+                               vcpu, armvmi_reg_name(r));
+    }
     return gdbrsp_write_reg(&p->gdb, p->gregs[r], value);
 }
 

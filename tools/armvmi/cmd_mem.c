@@ -21,6 +21,28 @@ static bool want_help(int argc, char **argv, const char *text)
     return false;
 }
 
+/* Under the armvmi hypervisor, a paused VM's vCPUs: where each physical CPU was paused. */
+static json_t *info_hyp_vcpus(armvmi_t *h, unsigned n)
+{
+    json_t *arr = json_array();
+    for (unsigned v = 0; v < n; v++) {
+        struct armvmi_regs r;
+        const char *where;
+        json_t *o = json_pack("{s:i}", "vcpu", (int)v);
+        int rc = armvmi_get_regs(h, v, &r);
+        if (rc) {
+            where = rc == -ARMVMI_ESTATE ? "off" : "unknown";
+            json_object_set_new(o, "error", json_string(armvmi_errmsg()));
+        } else {
+            where = r.source == ARMVMI_REGS_HYP_RECORD ? "hypervisor" : "guest";
+            json_object_set_new(o, "el", json_integer((r.regs[ARMVMI_REG_PSTATE] >> 2) & 3));
+        }
+        json_object_set_new(o, "where", json_string(where));
+        json_array_append_new(arr, o);
+    }
+    return arr;
+}
+
 int cmd_info(struct cli *c, int argc, char **argv)
 {
     static const char help[] =
@@ -37,6 +59,9 @@ int cmd_info(struct cli *c, int argc, char **argv)
     armvmi_get_info(h, &in);
     bool paused = false;
     bool have_state = armvmi_is_paused(h, &paused) == 0;
+    json_t *hv = in.hyp_carve_size && have_state && paused && (in.caps & ARMVMI_CAP_REGS)
+                     ? info_hyp_vcpus(h, in.vcpus)
+                     : NULL;
     if (c->json) {
         json_t *caps = json_array(), *ram = json_array();
         for (unsigned b = 0; b < 32; b++)
@@ -54,6 +79,8 @@ int cmd_info(struct cli *c, int argc, char **argv)
             json_object_set_new(o, "hyp_carveout",
                                 json_pack("{s:I,s:I}", "base", (json_int_t)in.hyp_carve_base,
                                           "size", (json_int_t)in.hyp_carve_size));
+        if (hv)
+            json_object_set_new(o, "hyp_vcpus", hv);
         armvmi_close(h);
         return cli_json_out(o);
     }
@@ -75,6 +102,20 @@ int cmd_info(struct cli *c, int argc, char **argv)
                (unsigned long long)in.hyp_carve_base,
                (unsigned long long)(in.hyp_carve_base + in.hyp_carve_size - 1),
                (unsigned long long)(in.hyp_carve_size >> 20));
+    for (size_t i = 0; hv && i < json_array_size(hv); i++) {
+        json_t *o = json_array_get(hv, i);
+        const char *where = json_string_value(json_object_get(o, "where"));
+        printf("vCPU %d:   ", (int)json_integer_value(json_object_get(o, "vcpu")));
+        if (!strcmp(where, "guest"))
+            printf("running guest code at EL%d\n",
+                   (int)json_integer_value(json_object_get(o, "el")));
+        else if (!strcmp(where, "hypervisor"))
+            printf("paused inside the hypervisor; the guest (EL%d) as the hypervisor saved it\n",
+                   (int)json_integer_value(json_object_get(o, "el")));
+        else
+            printf("%s\n", json_string_value(json_object_get(o, "error")));
+    }
+    json_decref(hv);
     printf("\nNext: `armvmi regs` (vCPU registers), `armvmi read --pa 0x%llx 256` (memory), "
            "`armvmi dump -o guest.elf` (core dump).\n",
            in.nranges ? (unsigned long long)in.ranges[0].base : 0ull);

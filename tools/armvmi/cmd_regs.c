@@ -10,7 +10,11 @@ static const char help[] =
     "usage: armvmi [--vm SPEC] regs [--vcpu N|all] [--set REG=VALUE]... [--json]\n"
     "Prints the registers of vCPU N (default 0), general and system. A running VM is paused\n"
     "while they are read and then resumed. With --json, values are \"0x...\" strings keyed by\n"
-    "register name, plus \"el\" (the exception level from PSTATE).\n"
+    "register name, plus \"el\" (the exception level from PSTATE) and \"source\".\n"
+    "Under the armvmi hypervisor (`vm start --hyp`) these are always the guest's vCPU: when the\n"
+    "pause finds the CPU inside the hypervisor, the guest's registers come from the record the\n"
+    "hypervisor keeps (\"source\": \"hyp-record\", with the hypervisor's own \"hyp_pc\"); else\n"
+    "\"source\" is \"live\".\n"
     "--set REG=VALUE writes a register first (QEMU: X0-X30, SP, PC, PSTATE only; its gdbstub\n"
     "cannot write system registers), then prints the registers as read back.\n";
 
@@ -18,6 +22,13 @@ static const char help[] =
 static int pstate_el(uint64_t pstate)
 {
     return (pstate & 0x10) ? -1 : (int)((pstate >> 2) & 3);
+}
+
+/* "live": the vCPU was running guest code; "hyp-record": the physical CPU was inside the armvmi
+ * hypervisor and the guest's state is the one the hypervisor saved at the exit. */
+static const char *regs_source_name(const struct armvmi_regs *r)
+{
+    return r->source == ARMVMI_REGS_HYP_RECORD ? "hyp-record" : "live";
 }
 
 static json_t *regs_json(unsigned vcpu, const struct armvmi_regs *r)
@@ -33,6 +44,13 @@ static json_t *regs_json(unsigned vcpu, const struct armvmi_regs *r)
     json_t *o = json_pack("{s:i,s:o}", "vcpu", (int)vcpu, "regs", regs);
     if (armvmi_reg_valid(r, ARMVMI_REG_PSTATE))
         json_object_set_new(o, "el", json_integer(pstate_el(r->regs[ARMVMI_REG_PSTATE])));
+    json_object_set_new(o, "source", json_string(regs_source_name(r)));
+    if (r->source == ARMVMI_REGS_HYP_RECORD) {
+        char v[24];
+        snprintf(v, sizeof(v), "0x%016llx", (unsigned long long)r->hyp_pc);
+        json_object_set_new(o, "hyp_pc", json_string(v));
+    }
+    json_object_set_new(o, "settle_steps", json_integer(r->settle_steps));
     return o;
 }
 
@@ -46,6 +64,13 @@ static void regs_text(unsigned vcpu, const struct armvmi_regs *r)
         else
             printf(" (AArch32)");
     }
+    if (r->source == ARMVMI_REGS_HYP_RECORD)
+        printf(" - paused inside the armvmi hypervisor (its PC 0x%llx): the guest's registers as "
+               "it saved them at the exit",
+               (unsigned long long)r->hyp_pc);
+    if (r->settle_steps)
+        printf(" [stepped %u instructions out of the hypervisor's entry/exit path]",
+               r->settle_steps);
     putchar('\n');
     int col = 0;
     for (int i = 0; i <= ARMVMI_REG_X30; i++) {

@@ -234,8 +234,8 @@ static const char help[] =
     "HCR_EL2.E2H; registers given on the command line replace the vCPU's (e.g. --ttbr0 of\n"
     "another process), and are all it needs on a target without registers. Under a\n"
     "hypervisor with stage 2 on (HCR_EL2.VM), a vCPU at EL0/EL1 gives the combined regime\n"
-    "(stage-1 table reads and the output go through stage 2); --regime el10 asks for the\n"
-    "guest's regime when the vCPU was paused inside the hypervisor.\n"
+    "(stage-1 table reads and the output go through stage 2). Under the armvmi hypervisor\n"
+    "the vCPU is always the guest's, also when the pause lands inside the hypervisor.\n"
     "--trace prints every table, index and descriptor of the walk, decoded. --access checks a\n"
     "read, write or execute (add u for an unprivileged access). --json prints one object whose\n"
     "\"pa\" is the output address, or whose \"fault\" says why there is none.\n";

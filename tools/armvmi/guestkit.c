@@ -55,10 +55,10 @@ static int rm_rf(const char *path)
  */
 static void apt_stamp(char *out, size_t len)
 {
-    static const char *const files[] = {
-        "/var/lib/apt/lists",    "/var/cache/apt/pkgcache.bin", "/var/lib/dpkg/arch",
-        "/etc/apt/sources.list", "/etc/apt/sources.list.d",     "/etc/apt/preferences",
-        "/etc/apt/preferences.d"};
+    static const char *const files[] = {"/var/lib/apt/lists",      "/var/cache/apt/pkgcache.bin",
+                                        "/var/lib/dpkg/arch",      "/etc/apt/sources.list",
+                                        "/etc/apt/sources.list.d", "/etc/apt/preferences",
+                                        "/etc/apt/preferences.d"};
     size_t n = 0;
     out[0] = 0;
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && n < len; i++) {
@@ -72,8 +72,8 @@ static void apt_stamp(char *out, size_t len)
 }
 
 /* The remembered answer for meta in dir/.apt-resolved, if apt's state is what it was then. */
-static int memo_get(const char *dir, const char *meta, const char *stamp, char *pkg,
-                    size_t pkglen, char *ver, size_t verlen)
+static int memo_get(const char *dir, const char *meta, const char *stamp, char *pkg, size_t pkglen,
+                    char *ver, size_t verlen)
 {
     char path[4300], line[1024];
     snprintf(path, sizeof(path), "%s/.apt-resolved", dir);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* SMCCC and PSCI function identifiers (Arm DEN0028 SMCCC, DEN0022 PSCI 1.1). */
+/* SMCCC and PSCI for the guest (arch/psci.c): function identifiers (Arm DEN0028 SMCCC, DEN0022
+ * PSCI 1.1) and the call handler. */
 #ifndef HYP_PSCI_H
 #define HYP_PSCI_H
 
@@ -17,5 +18,10 @@
 #define PSCI_SYSTEM_RESET 0x84000009UL
 #define PSCI_FEATURES 0x8400000aUL
 #define PSCI_FN64 0x40000000UL /* SMC64 variants: 0xc4... */
+
+#include <hyp/frame.h>
+
+/* An SMCCC call from the guest (HVC, or SMC trapped by HCR_EL2.TSC): x0..x3 in, x0 out. */
+void smccc_handle(struct trap_frame *f);
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* GICv3 register offsets and bits (Arm IHI 0069: chapters 12 distributor/redistributor, 12.5 ICH).
  */
-#ifndef HYP_DRIVERS_GICV3_H
-#define HYP_DRIVERS_GICV3_H
+#ifndef HYP_GICV3_H
+#define HYP_GICV3_H
 
 #define GICD_CTLR 0x0000
 #define GICD_TYPER 0x0004

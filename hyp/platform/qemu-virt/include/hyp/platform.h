@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Physical memory map of QEMU's arm "virt" machine (hw/arm/virt.c memmap, gic-version=3). */
-#ifndef HYP_PLATFORM_QEMU_VIRT_H
-#define HYP_PLATFORM_QEMU_VIRT_H
+#ifndef HYP_PLATFORM_H
+#define HYP_PLATFORM_H
 
 #define PLAT_UART_BASE 0x09000000UL
 #define PLAT_GICD_BASE 0x08000000UL
