@@ -20,12 +20,21 @@
 #
 # Usage: bench/hyp.sh [SMP] [REPEATS]     (defaults: 1 vCPU, 5 pairs)
 # HYP_BENCH_CPU=max,pauth-impdef=on (say) runs both sides with that -cpu instead of `max`.
+# HYP_BENCH_BASE_ELF=FILE runs the reference side ("direct" in the output) under that hypervisor
+# ELF instead of without a hypervisor: an A/B of two hypervisor builds (same boot information
+# ABI), e.g. to measure what a change to the exit path costs.
 source "$(dirname "$0")/../tests/lib/hyp.sh"
 SMP=${1:-1}
 REP=${2:-5}
 hyp_guest_kit || { echo "guest kit unavailable: run armvmi guest fetch" >&2; exit 1; }
 
-declare -a PID CMDN MODE=("--no-hyp" "")
+declare -a PID CMDN MODE=("--no-hyp" "") ELF=("$HYP_ELF" "$HYP_ELF")
+if [ -n "${HYP_BENCH_BASE_ELF:-}" ]; then
+	[ -r "$HYP_BENCH_BASE_ELF" ] || { echo "hyp-bench: cannot read $HYP_BENCH_BASE_ELF" >&2; exit 1; }
+	MODE[0]=""
+	ELF[0]=$HYP_BENCH_BASE_ELF
+	echo "reference side (\"direct\" below): the hypervisor $HYP_BENCH_BASE_ELF" >&2
+fi
 NAME=("direct" "hypervisor")
 now() { date +%s.%N; }
 log_of() { echo "$HYP_TMP/vm$1.log"; }
@@ -39,7 +48,7 @@ start_slot() {
 	mkdir -p "$HYP_TMP/run$k"
 	# shellcheck disable=SC2086
 	timeout -k 5 3600 "$HYP_BOOT" --kernel "$KERNEL" --initrd "$INITRD" --rundir "$HYP_TMP/run$k" \
-		--hyp "$HYP_ELF" --smp "$SMP" --mem 512 ${MODE[$k]} ${HYP_BENCH_CPU:+-- -cpu "$HYP_BENCH_CPU"} \
+		--hyp "${ELF[$k]}" --smp "$SMP" --mem 512 ${MODE[$k]} ${HYP_BENCH_CPU:+-- -cpu "$HYP_BENCH_CPU"} \
 		<"$HYP_TMP/in$k" >"$(log_of "$k")" 2>&1 &
 	PID[$k]=$!
 	CMDN[$k]=0
