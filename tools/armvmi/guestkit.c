@@ -335,10 +335,13 @@ static int apt_update(const struct apt_src *src, bool verbose)
     say(verbose, "updating the package lists of Debian %s from %s", src->release, src->mirror);
     char *argv[64];
     apt_argv(src, "apt-get", (const char *const[]){"update", "-q", NULL}, argv);
-    if (cli_run(argv, true) != 0)
+    if (cli_run(argv, true) != 0) {
+        if (lists_missing(src)) /* never worked: leave nothing of a mistyped release behind */
+            rm_rf(src->dir);
         return cli_err("apt-get update for Debian '%s' from %s failed: check the release name "
                        "and that the mirror can be reached (see apt's message above).",
                        src->release, src->mirror);
+    }
     return 0;
 }
 
