@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Debian 13's arm64 kernels use 52-bit VAs with LPA2 (TCR_EL1.DS=1): 5 levels with 4K pages, 4
-# with the arm64-16k flavour. Booted with the guest kit's initramfs, their kernel and user
-# addresses must translate with the vCPU's own registers as the guest itself sees them, at the
-# same paused moment: /proc/kallsyms, /proc/iomem, /proc/self/pagemap. QEMU 7.2's gva2gpa
-# cannot translate LPA2, so it is no oracle here. A kernel that cannot be fetched skips its
-# tests, saying why.
+# Debian 13's arm64 kernels use 52-bit VAs with LPA2 (TCR_ELx.DS=1): 5 levels with 4K pages, 4
+# with the arm64-16k flavour. Booted with the guest kit's initramfs (at EL1, and at EL2 with
+# VHE), their kernel and user addresses must translate with the vCPU's own registers as the
+# guest itself sees them, at the same paused moment: /proc/kallsyms, /proc/iomem,
+# /proc/self/pagemap; and with the registers given by hand on the bare RAM file. QEMU 7.2's
+# gva2gpa cannot translate LPA2, so it is no oracle here. A kernel that cannot be fetched skips
+# its tests, saying why.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 command -v apt-get >/dev/null || skip_all "no apt-get on this machine: cannot fetch Debian kernels"
 A=$ARMVMI
 REL=${ARMVMI_LPA2_RELEASE:-trixie}
-FLAVOURS="arm64 arm64-16k"
-PER=11
-plan $((PER * 2))
+RUNS="arm64:1 arm64-16k:1 arm64:2" # flavour:EL the kernel runs at
+PER=12
+plan $((PER * 3))
 
 hex() { printf '0x%x' "$1"; }
 pa_of() { # pa_of VM VA [translate options]: armvmi's answer as 0x..., or "fault"
@@ -24,8 +25,8 @@ pa_of() { # pa_of VM VA [translate options]: armvmi's answer as 0x..., or "fault
 # pause_at VM EL PATTERN: pause until the vCPU is at EL with SP_EL0 matching PATTERN; prints
 # the registers as JSON (the VM stays paused)
 pause_at() {
-    local vm=$1 want=$2 pat=$3 regs el i
-    for i in $(seq 100); do
+    local vm=$1 want=$2 pat=$3 regs el
+    for _ in $(seq 100); do
         "$A" vm pause "$vm" >/dev/null
         regs=$("$A" --vm "$vm" regs --json); el=$(echo "$regs" | jq -r .el)
         # shellcheck disable=SC2254
@@ -35,7 +36,8 @@ pause_at() {
     echo "$regs"
 }
 
-for flavour in $FLAVOURS; do
+for run in $RUNS; do
+    flavour=${run%:*}; kel=${run#*:}
     what="Debian $REL linux-image-$flavour"
     out=$("$A" -q guest fetch --kernel-release "$REL" --flavour "$flavour" --json 2>"$ARMVMI_RUNTIME_DIR/fetch.err")
     kernel=$(echo "$out" | jq -r '.kernel // empty' 2>/dev/null)
@@ -45,8 +47,10 @@ for flavour in $FLAVOURS; do
         continue
     fi
     pkg=$(echo "$out" | jq -r .kernel_package)
-    vm=it-lpa2-$flavour
-    vm_start "$vm" --kernel "$kernel"; ok $? "$flavour: vm start boots $pkg with the guest kit's initramfs"
+    vm=it-lpa2-$flavour-el$kel
+    el2=(); [ "$kel" = 2 ] && el2=(--el2)
+    flavour="$flavour at EL$kel" # in the test names from here
+    vm_start "$vm" --kernel "$kernel" "${el2[@]}"; ok $? "$flavour: vm start boots $pkg with the guest kit's initramfs"
 
     # The guest's own view: symbols, where the kernel image and RAM are.
     g=$(console "$vm" 'grep -E " (_text|_stext|_etext)$" /proc/kallsyms; grep -E "Kernel code|System RAM" /proc/iomem; printf "G-%s\n" END' G-END 60 | tr -d '\r')
@@ -59,11 +63,11 @@ for flavour in $FLAVOURS; do
     ok $? "$flavour: the guest shows _text $text, _stext $stext, _etext $etext, Kernel code $cstart-$cend, RAM from $ram" ||
         diag "$g"
 
-    # Idle in the kernel: at EL1 with SP_EL0 holding the current task (a linear-map address).
-    regs=$(pause_at "$vm" 1 '0xfff*')
-    tcr=$(echo "$regs" | jq -r .regs.TCR_EL1)
-    [ "$(echo "$regs" | jq -r .el)" = 1 ] && [ $(((tcr >> 59) & 1)) = 1 ] && [ $(((tcr >> 16) & 63)) = 12 ]
-    ok $? "$flavour: paused at EL1; the kernel runs with TCR_EL1.DS=1 and T1SZ=12 (TCR $tcr)"
+    # Idle in the kernel: at its EL with SP_EL0 holding the current task (a linear-map address).
+    regs=$(pause_at "$vm" "$kel" '0xfff*')
+    tcr=$(echo "$regs" | jq -r ".regs.TCR_EL$kel"); ttbr1=$(echo "$regs" | jq -r ".regs.TTBR1_EL$kel")
+    [ "$(echo "$regs" | jq -r .el)" = "$kel" ] && [ $(((tcr >> 59) & 1)) = 1 ] && [ $(((tcr >> 16) & 63)) = 12 ]
+    ok $? "$flavour: paused in the kernel; it runs with TCR_EL$kel.DS=1 and T1SZ=12 (TCR $tcr)"
 
     p_text=$(pa_of "$vm" "$text"); p_stext=$(pa_of "$vm" "$stext"); p_etext=$(pa_of "$vm" "$etext")
     is "$p_text" "$(hex "$cstart")" "$flavour: _text translates to the start of the guest's Kernel code"
@@ -76,13 +80,20 @@ for flavour in $FLAVOURS; do
     trace=$("$A" --vm "$vm" translate "$stext" --trace 2>&1)
     first=$(echo "$trace" | sed -n 's/^  s1 L\(-\{0,1\}[0-9]\) .*/\1/p' | head -n 1)
     nlev=$(echo "$trace" | grep -c '^  s1 L')
-    if [ "$flavour" = arm64 ]; then want="-1 5"; else want="0 4"; fi
+    if [ "${run%:*}" = arm64 ]; then want="-1 5"; else want="0 4"; fi
     is "$first $nlev" "$want" "$flavour: the walk of _stext starts at level ${want% *} and reads ${want#* } levels" ||
         diag "$trace"
 
     va_hex=$("$A" --vm "$vm" read --va "$stext" 64 --json | jq -r .hex)
     pa_hex=$("$A" --vm "$vm" read --pa "$p_stext" 64 --json | jq -r .hex)
     [ -n "$va_hex" ] && [ "$va_hex" = "$pa_hex" ]; ok $? "$flavour: read --va _stext gives the bytes of read --pa $p_stext"
+
+    # The same registers given by hand on the bare RAM file (no vCPU, no ID registers): a TCR
+    # with DS=1 means a CPU with LPA2.
+    raw=raw:$ARMVMI_RUNTIME_DIR/$vm/ram@$ram
+    regime=el10; [ "$kel" = 2 ] && regime=el20
+    is "$(pa_of "$raw" "$stext" --regime $regime --ttbr1 "$ttbr1" --tcr "$tcr")" "$p_stext" \
+        "$flavour: --ttbr1/--tcr given on the raw RAM file translate _stext the same"
 
     # The linear map starts at PAGE_OFFSET = -(1 << 52) with the start of RAM.
     pj=$("$A" --vm "$vm" pages --kernel --json)
@@ -96,7 +107,7 @@ for flavour in $FLAVOURS; do
     out=$(console "$vm" 'pages 60 >/tmp/p.out & for i in $(seq 300); do grep -q SPIN /tmp/p.out && break; sleep 0.1; done; cat /tmp/p.out; printf "P-%s\n" END' P-END 90 | tr -d '\r')
     pages=$(echo "$out" | grep -o 'ARMVMI-PAGE va=0x[0-9a-f]* pa=0x[0-9a-f]* what=[a-z]* word=[0-9a-f]*')
     regs=$(pause_at "$vm" 0 '*')
-    ttbr0=$(echo "$regs" | jq -r .regs.TTBR0_EL1)
+    ttbr0=$(echo "$regs" | jq -r ".regs.TTBR0_EL$kel") # EL0 under VHE: the EL2&0 regime
     r=0; r2=0; n=0
     while read -r line; do
         [ -n "$line" ] || continue
