@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Debian 13's arm64 kernels use 52-bit VAs with LPA2 (TCR_ELx.DS=1): 5 levels with 4K pages, 4
-# with the arm64-16k flavour. Booted with the guest kit's initramfs (at EL1, and at EL2 with
-# VHE), their kernel and user addresses must translate with the vCPU's own registers as the
+# with the arm64-16k flavour. Booted with the guest kit's initramfs (at EL1, at EL2 with VHE,
+# and at EL1 under the armvmi hypervisor: stage 1 with LPA2 through its stage 2), their kernel and user addresses must translate with the vCPU's own registers as the
 # guest itself sees them, at the same paused moment: /proc/kallsyms, /proc/iomem,
 # /proc/self/pagemap; and with the registers given by hand on the bare RAM file. QEMU 7.2's
 # gva2gpa cannot translate LPA2, so it is no oracle here. A kernel that cannot be fetched skips
@@ -12,9 +12,9 @@ command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is no
 command -v apt-get >/dev/null || skip_all "no apt-get on this machine: cannot fetch Debian kernels"
 A=$ARMVMI
 REL=${ARMVMI_LPA2_RELEASE:-trixie}
-RUNS="arm64:1 arm64-16k:1 arm64:2" # flavour:EL the kernel runs at
+RUNS="arm64:1 arm64-16k:1 arm64:2 arm64:hyp" # flavour:EL the kernel runs at, or under our hypervisor
 PER=12
-plan $((PER * 3))
+plan $((PER * 4))
 
 hex() { printf '0x%x' "$1"; }
 pa_of() { # pa_of VM VA [translate options]: armvmi's answer as 0x..., or "fault"
@@ -48,9 +48,9 @@ for run in $RUNS; do
     fi
     pkg=$(echo "$out" | jq -r .kernel_package)
     vm=it-lpa2-$flavour-el$kel
-    el2=(); [ "$kel" = 2 ] && el2=(--el2)
-    flavour="$flavour at EL$kel" # in the test names from here
-    vm_start "$vm" --kernel "$kernel" "${el2[@]}"; ok $? "$flavour: vm start boots $pkg with the guest kit's initramfs"
+    opt=(); [ "$kel" = 2 ] && opt=(--el2)
+    if [ "$kel" = hyp ]; then opt=(--hyp); kel=1; flavour="$flavour under the armvmi hypervisor"; else flavour="$flavour at EL$kel"; fi
+    vm_start "$vm" --kernel "$kernel" "${opt[@]}"; ok $? "$flavour: vm start boots $pkg with the guest kit's initramfs"
 
     # The guest's own view: symbols, where the kernel image and RAM are.
     g=$(console "$vm" 'grep -E " (_text|_stext|_etext)$" /proc/kallsyms; grep -E "Kernel code|System RAM" /proc/iomem; printf "G-%s\n" END' G-END 60 | tr -d '\r')
@@ -90,16 +90,19 @@ for run in $RUNS; do
 
     # The same registers given by hand on the bare RAM file (no vCPU, no ID registers): a TCR
     # with DS=1 means a CPU with LPA2.
-    raw=raw:$ARMVMI_RUNTIME_DIR/$vm/ram@$ram
+    base=$("$A" --vm "$vm" info --json | jq -r '.ram[0].base')
+    raw=raw:$ARMVMI_RUNTIME_DIR/$vm/ram@$(hex "$base") # all of the machine's RAM (identity stage 2)
     regime=el10; [ "$kel" = 2 ] && regime=el20
     is "$(pa_of "$raw" "$stext" --regime $regime --ttbr1 "$ttbr1" --tcr "$tcr")" "$p_stext" \
         "$flavour: --ttbr1/--tcr given on the raw RAM file translate _stext the same"
 
-    # The linear map starts at PAGE_OFFSET = -(1 << 52) with the start of RAM.
+    # The linear map: PAGE_OFFSET = -(1 << 52) is PHYS_OFFSET, the start of RAM rounded down to
+    # 1 GiB (ARM64_MEMSTART_ALIGN; RAM starts above 0x40000000 under our hypervisor).
     pj=$("$A" --vm "$vm" pages --kernel --json)
     first=$(echo "$pj" | jq -r '.ranges[0] | .va + " " + (.pa | tostring)')
-    is "$first" "0xfff0000000000000 $((ram))" "$flavour: pages --kernel starts with the linear map at PAGE_OFFSET 0xfff0000000000000 -> RAM"
-    lin=$(hex $((0xfff0000000000000 + cstart - ram)))
+    phys=$((ram & ~0x3fffffff))
+    is "$first" "$(hex $((0xfff0000000000000 + ram - phys))) $((ram))" "$flavour: pages --kernel starts with the linear map of RAM at PAGE_OFFSET 0xfff0000000000000 + (RAM - PHYS_OFFSET)"
+    lin=$(hex $((0xfff0000000000000 + cstart - phys)))
     is "$(pa_of "$vm" "$lin")" "$(hex "$cstart")" "$flavour: the linear-map alias $lin of Kernel code translates to it"
     "$A" vm resume "$vm" >/dev/null
 
