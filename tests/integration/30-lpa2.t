@@ -15,7 +15,7 @@ A=$ARMVMI
 REL=${ARMVMI_LPA2_RELEASE:-trixie}
 # flavour:EL the kernel runs at, or "hyp": at EL1 under our hypervisor
 RUNS="arm64:1 arm64-16k:1 arm64:2 arm64:hyp"
-PER=13
+PER=14
 plan $((PER * 4))
 
 hex() { printf '0x%x' "$1"; }
@@ -123,6 +123,12 @@ for run in $RUNS; do
     phys=$((ram & ~0x3fffffff))
     is "$first" "$(hex $((0xfff0000000000000 + ram - phys))) $((ram))" \
         "$flavour: pages --kernel starts with RAM's linear map, at PAGE_OFFSET + RAM - PHYS_OFFSET"
+    hit=$(echo "$pj" | jq -r '.ranges[] | .va + " " + .va_last + " " + (.pa | tostring)' |
+        while read -r lo hi pa; do # bash compares upper-half VAs as negatives, in order
+            [ $((lo)) -le $((stext)) ] && [ $((stext)) -le $((hi)) ] &&
+                { hex $((pa + stext - lo)); break; }
+        done)
+    is "${hit:-none}" "$p_stext" "$flavour: pages --kernel lists the kernel image, _stext at its PA"
     lin=$(hex $((0xfff0000000000000 + cstart - phys)))
     is "$(pa_of "$vm" "$lin")" "$(hex "$cstart")" \
         "$flavour: the linear-map alias $lin of Kernel code translates to it"
