@@ -252,6 +252,24 @@ int armvmi_enum_ranges(const struct armvmi_tt_config *cfg, armvmi_read_phys_fn r
                        uint64_t max_tables, armvmi_range_fn cb, void *arg,
                        struct armvmi_enum_stats *stats);
 
+/**
+ * The ARMVMI_FEAT_* bits that ID_AA64MMFR0_EL1 (mmfr0) and ID_AA64MMFR2_EL1 (mmfr2, or 0 if
+ * unknown) of a CPU declare (Arm ARM D19.2.64, D19.2.66): FEAT_LPA2 from TGran4 = 0b0001 or
+ * TGran16 = 0b0010 (or their stage-2 fields = 0b0011), FEAT_LPA from PARange = 52 bits with
+ * the 64K granule, FEAT_LVA from VARange, FEAT_TTST from ST. If pa_bits is not NULL it gets
+ * the implemented PA size (PARange), for armvmi_tt_config.pa_bits.
+ */
+uint32_t armvmi_features_from_id(uint64_t mmfr0, uint64_t mmfr2, unsigned *pa_bits);
+
+/**
+ * The ARMVMI_FEAT_* bits that the translation control registers of cfg prove the CPU to have,
+ * for register values read from a CPU (or given by someone describing one) whose ID registers
+ * are not known: TCR_ELx.DS (bit 59; bit 32 in TCR_EL2's EL2 layout) and VTCR_EL2.DS (with a
+ * stage-2 walk) are RES0 on a CPU without FEAT_LPA2, so DS=1 means ARMVMI_FEAT_LPA2. Only the
+ * registers cfg's regime uses are looked at; AArch32 regimes give 0.
+ */
+uint32_t armvmi_features_from_tcr(const struct armvmi_tt_config *cfg);
+
 /** A short name of a fault kind ("translation", "access flag", ...). Never NULL. */
 const char *armvmi_fault_name(enum armvmi_fault f);
 

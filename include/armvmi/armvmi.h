@@ -195,6 +195,10 @@ enum armvmi_reg {
     ARMVMI_REG_VTTBR_EL2,
     ARMVMI_REG_TPIDR_EL0,
     ARMVMI_REG_TPIDRRO_EL0,
+    /** ID registers (read-only): what the CPU implements; armvmi_vactx_from_vcpu() reads the
+     *  translation features from them. Under the armvmi hypervisor, the physical CPU's. */
+    ARMVMI_REG_ID_AA64MMFR0_EL1,
+    ARMVMI_REG_ID_AA64MMFR2_EL1,
     ARMVMI_REG_COUNT
 };
 
@@ -288,6 +292,10 @@ int armvmi_is_paused(armvmi_t *h, bool *paused);
  * stage 2 on (HCR_EL2.VM), the context is the combined regime (VTCR_EL2, VTTBR_EL2).
  * regime_override, if not negative, picks the regime instead of PSTATE.EL (e.g. the guest's
  * EL1&0 tables while the vCPU is paused in the hypervisor).
+ * ctx->features and ctx->pa_bits describe the vCPU's CPU: from ID_AA64MMFR0/2_EL1 where the
+ * target gives them (armvmi_features_from_id), else from the TCR/VTCR in use
+ * (armvmi_features_from_tcr: DS=1 means FEAT_LPA2), so that a kernel using 52-bit VAs with
+ * LPA2 is walked as its CPU walks it.
  * A live VM must be paused. Errors: those of armvmi_get_regs, ARMVMI_ENOTSUP (registers needed
  * for the regime are not available, e.g. a dump without system registers).
  */

@@ -190,3 +190,52 @@ struct walk_fault a64_s2_setup(const struct armvmi_tt_config *c, uint64_t ipa, s
         return arch_fault(ARMVMI_FAULT_ADDR_SIZE, 0, 2);
     return arch_fault(ARMVMI_FAULT_NONE, 0, 0);
 }
+
+/* Arm ARM D19.2.64 ID_AA64MMFR0_EL1 and D19.2.66 ID_AA64MMFR2_EL1 fields. */
+#define MMFR0_PARANGE_SHIFT 0
+#define MMFR0_TGRAN16_SHIFT 20   /* 0b0010: 16K with 52-bit VA/OA (FEAT_LPA2) */
+#define MMFR0_TGRAN64_SHIFT 24   /* 0b1111: 64K not supported */
+#define MMFR0_TGRAN4_SHIFT 28    /* 0b0001: 4K with 52-bit VA/OA (FEAT_LPA2) */
+#define MMFR0_TGRAN16_2_SHIFT 32 /* stage 2; 0b0011: 52-bit */
+#define MMFR0_TGRAN4_2_SHIFT 40  /* stage 2; 0b0011: 52-bit */
+#define MMFR2_ST_SHIFT 28
+#define MMFR2_VARANGE_SHIFT 16
+
+uint32_t armvmi_features_from_id(uint64_t mmfr0, uint64_t mmfr2, unsigned *pa_bits)
+{
+    uint32_t f = 0;
+    const unsigned parange = (unsigned)FIELD(mmfr0, MMFR0_PARANGE_SHIFT, 4);
+    if (FIELD(mmfr0, MMFR0_TGRAN4_SHIFT, 4) == 1 || FIELD(mmfr0, MMFR0_TGRAN16_SHIFT, 4) == 2 ||
+        FIELD(mmfr0, MMFR0_TGRAN4_2_SHIFT, 4) == 3 || FIELD(mmfr0, MMFR0_TGRAN16_2_SHIFT, 4) == 3)
+        f |= ARMVMI_FEAT_LPA2;
+    if (parange == 6 && FIELD(mmfr0, MMFR0_TGRAN64_SHIFT, 4) != 0xf)
+        f |= ARMVMI_FEAT_LPA;
+    if (FIELD(mmfr2, MMFR2_VARANGE_SHIFT, 4) == 1)
+        f |= ARMVMI_FEAT_LVA;
+    if (FIELD(mmfr2, MMFR2_ST_SHIFT, 4) == 1)
+        f |= ARMVMI_FEAT_TTST;
+    if (pa_bits)
+        *pa_bits = parange <= 6 ? ps_bits(parange) : 52; /* reserved values: the largest */
+    return f;
+}
+
+uint32_t armvmi_features_from_tcr(const struct armvmi_tt_config *c)
+{
+    if (!c)
+        return 0;
+    bool ds = false;
+    switch (c->regime) {
+    case ARMVMI_REGIME_EL10:
+    case ARMVMI_REGIME_EL20:
+        ds = (c->tcr & TCR_DS) != 0;
+        break;
+    case ARMVMI_REGIME_EL2:
+        ds = (c->tcr & TCR2_DS) != 0;
+        break;
+    default:
+        break;
+    }
+    if ((c->regime == ARMVMI_REGIME_STAGE2 || c->stage2) && (c->vtcr & VTCR_DS))
+        ds = true;
+    return ds ? ARMVMI_FEAT_LPA2 : 0;
+}

@@ -73,6 +73,8 @@ static const char *const reg_names[ARMVMI_REG_COUNT] = {
     [ARMVMI_REG_VTTBR_EL2] = "VTTBR_EL2",
     [ARMVMI_REG_TPIDR_EL0] = "TPIDR_EL0",
     [ARMVMI_REG_TPIDRRO_EL0] = "TPIDRRO_EL0",
+    [ARMVMI_REG_ID_AA64MMFR0_EL1] = "ID_AA64MMFR0_EL1",
+    [ARMVMI_REG_ID_AA64MMFR2_EL1] = "ID_AA64MMFR2_EL1",
 };
 
 const char *armvmi_reg_name(enum armvmi_reg r)

@@ -135,6 +135,17 @@ int armvmi_vactx_from_vcpu(armvmi_t *h, unsigned vcpu, int regime_override,
     default:
         return armvmi_fail(ARMVMI_EINVAL, "regime %d cannot be read from an AArch64 vCPU.", regime);
     }
+    /* The walk must be the one this CPU's MMU does: its ID registers say which translation
+     * features it has. Without them, DS=1 in the TCR/VTCR in use is the evidence (RES0 on a
+     * CPU without FEAT_LPA2). */
+    if (armvmi_reg_valid(&r, ARMVMI_REG_ID_AA64MMFR0_EL1))
+        ctx->features = armvmi_features_from_id(r.regs[ARMVMI_REG_ID_AA64MMFR0_EL1],
+                                                armvmi_reg_valid(&r, ARMVMI_REG_ID_AA64MMFR2_EL1)
+                                                    ? r.regs[ARMVMI_REG_ID_AA64MMFR2_EL1]
+                                                    : 0,
+                                                &ctx->pa_bits);
+    else
+        ctx->features = armvmi_features_from_tcr(ctx);
     return 0;
 }
 

@@ -83,6 +83,8 @@ static const uint32_t elfcore_sysreg_ids[ARMVMI_REG_COUNT] = {
     [ARMVMI_REG_VTTBR_EL2] = ELFCORE_SYSREG(3, 4, 2, 1, 0),
     [ARMVMI_REG_TPIDR_EL0] = ELFCORE_SYSREG(3, 3, 13, 0, 2),
     [ARMVMI_REG_TPIDRRO_EL0] = ELFCORE_SYSREG(3, 3, 13, 0, 3),
+    [ARMVMI_REG_ID_AA64MMFR0_EL1] = ELFCORE_SYSREG(3, 0, 0, 7, 0),
+    [ARMVMI_REG_ID_AA64MMFR2_EL1] = ELFCORE_SYSREG(3, 0, 0, 7, 2),
 };
 
 /* The stable ID of a register, or 0 if it is not a system register. */

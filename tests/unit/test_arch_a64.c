@@ -310,6 +310,64 @@ static void test_lpa2_4k_level_minus1(void **state)
     assert_int_equal(T.size, 1ull << 39);
 }
 
+/* A context taken from a CPU must declare the LPA2 it has: a Linux-like 52-bit TTBR1 walk. */
+static void test_lpa2_features_from_cpu(void **state)
+{
+    struct ldgeo g = {12, -1, 52, 0};
+    uint64_t root = tmem_alloc(&M, 4096);
+    C.tcr = 12 | (12 << 16) | TG1_4K | (5ull << 32) | (1ull << 59); /* T0SZ=T1SZ=12, DS */
+    C.ttbr1 = root;
+    uint64_t va = 0xfffd2c4012345000ull; /* in the upper half of a 52-bit VA space */
+    ld_map(&M, root, &g, va, 3, PAGE(0x41234000ull));
+    C.features = 0; /* DS ignored: a 48-bit walk, which fails */
+    xlate(va, 0);
+    assert_int_not_equal(T.fault, ARMVMI_FAULT_NONE);
+    C.features = armvmi_features_from_tcr(&C);
+    assert_int_equal(C.features, ARMVMI_FEAT_LPA2);
+    xlate(va + 8, 0);
+    assert_int_equal(T.fault, ARMVMI_FAULT_NONE);
+    assert_int_equal(T.steps[0].level, -1);
+    assert_int_equal(T.steps[0].index, (va >> 48) & 15);
+    assert_int_equal(T.steps[1].index, (va >> 39) & 511);
+    assert_int_equal(T.pa, 0x41234008ull);
+    /* QEMU's -cpu max: TGran4=1, TGran16=2, TGran4_2=TGran16_2=3, PARange=52 bits */
+    unsigned pa_bits = 0;
+    C.features = armvmi_features_from_id(0x0000032310201126ull, 0x1021011010011011ull, &pa_bits);
+    assert_true(C.features & ARMVMI_FEAT_LPA2);
+    assert_true(C.features & ARMVMI_FEAT_LPA);
+    assert_true(C.features & ARMVMI_FEAT_LVA);
+    assert_true(C.features & ARMVMI_FEAT_TTST);
+    assert_int_equal(pa_bits, 52);
+    C.pa_bits = pa_bits;
+    xlate(va, 0);
+    assert_int_equal(T.fault, ARMVMI_FAULT_NONE);
+    /* Cortex-A72: 44-bit PAs, no LPA2; stage-2 fields 0 ("as stage 1") */
+    assert_int_equal(armvmi_features_from_id(0x1124ull, 0, &pa_bits), 0);
+    assert_int_equal(pa_bits, 44);
+    /* a 16K-only LPA2 CPU; and TGran4_2 = 3 alone */
+    assert_int_equal(armvmi_features_from_id(0xf0200005ull, 0, NULL), ARMVMI_FEAT_LPA2);
+    assert_int_equal(armvmi_features_from_id(0x30000000005ull, 0, NULL), ARMVMI_FEAT_LPA2);
+    /* DS lives at bit 32 in TCR_EL2's EL2 layout, and in VTCR_EL2 for stage 2 */
+    C.regime = ARMVMI_REGIME_EL2;
+    C.tcr = 1ull << 59;
+    assert_int_equal(armvmi_features_from_tcr(&C), 0);
+    C.tcr = 1ull << 32;
+    assert_int_equal(armvmi_features_from_tcr(&C), ARMVMI_FEAT_LPA2);
+    C.regime = ARMVMI_REGIME_STAGE2;
+    C.tcr = 0;
+    C.vtcr = 1ull << 32;
+    assert_int_equal(armvmi_features_from_tcr(&C), ARMVMI_FEAT_LPA2);
+    C.regime = ARMVMI_REGIME_EL10;
+    assert_int_equal(armvmi_features_from_tcr(&C), 0); /* no stage 2 in use */
+    C.stage2 = true;
+    assert_int_equal(armvmi_features_from_tcr(&C), ARMVMI_FEAT_LPA2);
+    C.regime = ARMVMI_REGIME_A32_LPAE;
+    C.stage2 = false;
+    C.tcr = ~0ull;
+    assert_int_equal(armvmi_features_from_tcr(&C), 0);
+    assert_int_equal(armvmi_features_from_tcr(NULL), 0);
+}
+
 static void test_lpa_64k_52bit(void **state)
 {
     struct ldgeo g = {16, 1, 52, 0};
@@ -384,6 +442,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fault_external, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tbi_and_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lpa2_4k_level_minus1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lpa2_features_from_cpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lpa_64k_52bit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_el2_regimes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),

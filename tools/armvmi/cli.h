@@ -116,6 +116,13 @@ struct guest_kit {
     char kernel_version[128];
     char busybox_version[128];
 };
-int guestkit_get(struct guest_kit *k, bool verbose, bool refresh);
+/* What to fetch; all zero is the default guest. */
+struct guest_kit_opts {
+    const char *release; /* the kernel of this Debian release (NULL: the host's) */
+    const char *flavour; /* linux-image-<flavour> (NULL: arm64) */
+    bool refresh;        /* ask apt and download again */
+};
+/* The guest kit (kernel, initramfs), fetched and cached on first use; o may be NULL. */
+int guestkit_get(struct guest_kit *k, const struct guest_kit_opts *o, bool verbose);
 
 #endif

@@ -84,7 +84,7 @@ static void regs_text(unsigned vcpu, const struct armvmi_regs *r)
         putchar('\n');
     for (int i = ARMVMI_REG_X30 + 1; i < ARMVMI_REG_COUNT; i++)
         if (armvmi_reg_valid(r, i))
-            printf("  %-15s %016llx\n", armvmi_reg_name(i), (unsigned long long)r->regs[i]);
+            printf("  %-16s %016llx\n", armvmi_reg_name(i), (unsigned long long)r->regs[i]);
 }
 
 int cmd_regs(struct cli *c, int argc, char **argv)

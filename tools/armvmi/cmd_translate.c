@@ -75,6 +75,10 @@ int cli_vactx(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *
         }
     if (o->set[VAOPT_VTTBR - VAOPT_TTBR0])
         ctx->stage2 = ctx->regime != ARMVMI_REGIME_STAGE2;
+    /* A TCR/VTCR given with DS=1 describes a CPU with FEAT_LPA2 (DS is RES0 without it): walk
+     * as that CPU would, even where the vCPU's ID registers are unknown. */
+    if (o->set[VAOPT_TCR - VAOPT_TTBR0] || o->set[VAOPT_VTCR - VAOPT_TTBR0])
+        ctx->features |= armvmi_features_from_tcr(ctx);
     return 0;
 }
 
@@ -232,7 +236,9 @@ static const char help[] =
     "Translates a virtual address the way the MMU would. Without registers it uses the\n"
     "vCPU's own (a running VM is paused meanwhile), choosing the regime from PSTATE.EL and\n"
     "HCR_EL2.E2H; registers given on the command line replace the vCPU's (e.g. --ttbr0 of\n"
-    "another process), and are all it needs on a target without registers. Under a\n"
+    "another process), and are all it needs on a target without registers. The CPU's\n"
+    "translation features (52-bit VAs/PAs with LPA2) come from its ID registers, or from\n"
+    "TCR.DS: a --tcr or --vtcr with DS=1 always gets LPA2 walks. Under a\n"
     "hypervisor with stage 2 on (HCR_EL2.VM), a vCPU at EL0/EL1 gives the combined regime\n"
     "(stage-1 table reads and the output go through stage 2). Under the armvmi hypervisor\n"
     "the vCPU is always the guest's, also when the pause lands inside the hypervisor.\n"

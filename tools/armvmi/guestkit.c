@@ -49,21 +49,54 @@ static int rm_rf(const char *path)
 }
 
 /*
+ * Where apt looks: the host's own configuration (release NULL), or a private one for another
+ * Debian release: its own sources list (the host's Debian mirror, arm64 only), package lists
+ * and cache under the guest cache, so the host's apt is neither used nor changed.
+ */
+struct apt_src {
+    const char *release;
+    char dir[4300];
+    char mirror[1024];
+    char opt[12][4400];
+    char *argv[24]; /* "-o", opt[i], ... */
+    int nargv;
+};
+
+/* prog, then the options of src, then args (NULL-terminated), into argv (64 entries). */
+static void apt_argv(const struct apt_src *src, const char *prog, const char *const *args,
+                     char **argv)
+{
+    int n = 0;
+    argv[n++] = (char *)prog;
+    for (int i = 0; i < src->nargv; i++)
+        argv[n++] = src->argv[i];
+    for (; *args && n < 63; args++)
+        argv[n++] = (char *)*args;
+    argv[n] = NULL;
+}
+
+/*
  * What apt's answers depend on, as a string of file identities (mtime, size): its package
  * lists, its binary cache, the architectures and sources and pinning. While it is unchanged,
  * an earlier answer stands and apt-cache (about 2 s per call) is not asked again.
  */
-static void apt_stamp(char *out, size_t len)
+static void apt_stamp(const struct apt_src *src, char *out, size_t len)
 {
-    static const char *const files[] = {"/var/lib/apt/lists",      "/var/cache/apt/pkgcache.bin",
-                                        "/var/lib/dpkg/arch",      "/etc/apt/sources.list",
-                                        "/etc/apt/sources.list.d", "/etc/apt/preferences",
-                                        "/etc/apt/preferences.d"};
+    static const char *const host[] = {"/var/lib/apt/lists",      "/var/cache/apt/pkgcache.bin",
+                                       "/var/lib/dpkg/arch",      "/etc/apt/sources.list",
+                                       "/etc/apt/sources.list.d", "/etc/apt/preferences",
+                                       "/etc/apt/preferences.d"};
+    static const char *const own[] = {"lists", "cache/pkgcache.bin", "sources.list"};
+    const char *const *files = src->release ? own : host;
+    size_t nfiles = src->release ? 3 : sizeof(host) / sizeof(host[0]);
     size_t n = 0;
     out[0] = 0;
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && n < len; i++) {
+    for (size_t i = 0; i < nfiles && n < len; i++) {
         struct stat st;
-        int w = stat(files[i], &st) == 0
+        char path[4400];
+        snprintf(path, sizeof(path), "%s%s%s", src->release ? src->dir : "",
+                 src->release ? "/" : "", files[i]);
+        int w = stat(path, &st) == 0
                     ? snprintf(out + n, len - n, "%lld.%09ld:%lld;", (long long)st.st_mtim.tv_sec,
                                st.st_mtim.tv_nsec, (long long)st.st_size)
                     : snprintf(out + n, len - n, "-;");
@@ -111,14 +144,15 @@ static void memo_put(const char *dir, const char *meta, const char *stamp, const
 }
 
 /* Ask apt which package and version provide name:arm64 (local lookups only). */
-static int apt_resolve(const char *meta, char *pkg, size_t pkglen, char *ver, size_t verlen)
+static int apt_resolve(const struct apt_src *src, const char *meta, char *pkg, size_t pkglen,
+                       char *ver, size_t verlen)
 {
     static char out[1 << 16];
-    char spec[256];
+    char spec[256], *argv[64];
     snprintf(spec, sizeof(spec), "%s:arm64", meta);
-    if (!strcmp(meta, "linux-image-arm64")) {
-        char *dep[] = {"apt-cache", "depends", spec, NULL};
-        if (cli_capture(dep, out, sizeof(out)) != 0)
+    if (!strncmp(meta, "linux-image-", 12)) { /* a flavour's meta package */
+        apt_argv(src, "apt-cache", (const char *const[]){"depends", spec, NULL}, argv);
+        if (cli_capture(argv, out, sizeof(out)) != 0)
             return -1;
         char *d = strstr(out, "Depends: linux-image-");
         if (!d)
@@ -133,8 +167,9 @@ static int apt_resolve(const char *meta, char *pkg, size_t pkglen, char *ver, si
         snprintf(pkg, pkglen, "%s", meta);
     }
     snprintf(spec, sizeof(spec), "%s:arm64", pkg);
-    char *show[] = {"apt-cache", "show", "--no-all-versions", spec, NULL};
-    if (cli_capture(show, out, sizeof(out)) != 0)
+    apt_argv(src, "apt-cache", (const char *const[]){"show", "--no-all-versions", spec, NULL},
+             argv);
+    if (cli_capture(argv, out, sizeof(out)) != 0)
         return -1;
     char *v = strstr(out, "\nVersion: ");
     if (!v)
@@ -146,6 +181,11 @@ static int apt_resolve(const char *meta, char *pkg, size_t pkglen, char *ver, si
     memcpy(ver, v, n);
     ver[n] = 0;
     return 0;
+}
+
+static bool exists(const char *path)
+{
+    return access(path, R_OK) == 0;
 }
 
 /* Make apt able to see arm64 packages, as root; otherwise say what to run. */
@@ -170,6 +210,141 @@ static int apt_enable_arm64(bool verbose)
     return 0;
 }
 
+/* The host's Debian mirror for release: the URI its apt uses for a suite of the same kind
+ * (security or not), or $ARMVMI_DEBIAN_MIRROR, or deb.debian.org. */
+static void apt_mirror(const char *release, char *out, size_t len)
+{
+    static char buf[1 << 16];
+    const char *env = getenv("ARMVMI_DEBIAN_MIRROR");
+    const size_t rl = strlen(release);
+    const bool sec = rl > 9 && !strcmp(release + rl - 9, "-security");
+    snprintf(out, len, "http://deb.debian.org/%s/", sec ? "debian-security" : "debian");
+    if (env && *env) {
+        snprintf(out, len, "%s", env);
+        return;
+    }
+    char *argv[] = {"apt-get", "indextargets", "--format", "$(REPO_URI) $(RELEASE)", NULL};
+    if (cli_capture(argv, buf, sizeof(buf)) != 0)
+        return;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        char *sp = strchr(line, ' ');
+        if (!sp || (size_t)(sp - line) >= len || !strstr(line, "/debian"))
+            continue;
+        *sp = 0;
+        size_t n = strlen(sp + 1);
+        bool line_sec = n > 9 && !strcmp(sp + 1 + n - 9, "-security");
+        if (line_sec == sec && !strpbrk(line, " []\t")) {
+            snprintf(out, len, "%s", line);
+            return;
+        }
+    }
+}
+
+static int apt_options(struct apt_src *src);
+
+/* A private apt configuration for another Debian release, under gcache/apt/<release>. */
+static int apt_private(struct apt_src *src, const char *gcache, const char *release, bool refresh)
+{
+    size_t rl = strlen(release);
+    if (rl == 0 || rl > 40 || strspn(release, "abcdefghijklmnopqrstuvwxyz0123456789-") != rl)
+        return cli_err("--kernel-release takes a Debian suite or codename such as trixie, "
+                       "stable or bookworm-backports (got '%s').",
+                       release);
+    src->release = release;
+    snprintf(src->dir, sizeof(src->dir), "%s/apt/%s", gcache, release);
+    static const char *const sub[] = {"lists/partial", "cache/archives/partial", "empty"};
+    char p[4400];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p, sizeof(p), "%s/%s", src->dir, sub[i]);
+        if (armvmi_mkdirs(p))
+            return cli_lib_err(NULL);
+    }
+    FILE *f;
+    snprintf(p, sizeof(p), "%s/status", src->dir); /* no packages installed */
+    if (!exists(p) && (!(f = fopen(p, "w")) || fclose(f)))
+        return cli_err("cannot write %s: %s.", p, strerror(errno));
+    /* The sources list names the mirror; it is chosen again (asking apt) only on --refresh. */
+    snprintf(p, sizeof(p), "%s/sources.list", src->dir);
+    char cur[2200] = "";
+    f = fopen(p, "r");
+    if (f) {
+        if (!fgets(cur, sizeof(cur), f))
+            cur[0] = 0;
+        fclose(f);
+    }
+    char *uri = strstr(cur, "] ");
+    if (!refresh && uri && sscanf(uri + 2, "%1023s", src->mirror) == 1)
+        return apt_options(src);
+    apt_mirror(release, src->mirror, sizeof(src->mirror));
+    static const char keyring[] = "/usr/share/keyrings/debian-archive-keyring.gpg";
+    char line[2200];
+    snprintf(line, sizeof(line), "deb [arch=arm64%s%s] %s %s main\n",
+             access(keyring, R_OK) ? "" : " signed-by=", access(keyring, R_OK) ? "" : keyring,
+             src->mirror, release);
+    if (strcmp(cur, line)) { /* rewrite only a changed one: its identity is in the stamp */
+        f = fopen(p, "w");
+        if (!f || fputs(line, f) < 0 || fclose(f))
+            return cli_err("cannot write %s: %s.", p, strerror(errno));
+    }
+    return apt_options(src);
+}
+
+/* The apt options that make apt use the private state of src->dir, nothing of the host's. */
+static int apt_options(struct apt_src *src)
+{
+    const char *d = src->dir;
+    int n = 0;
+    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::Etc::sourcelist=%s/sources.list", d);
+    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::Etc::sourceparts=%s/empty", d);
+    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::Etc::preferences=%s/empty/none", d);
+    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::Etc::preferencesparts=%s/empty", d);
+    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::State::lists=%s/lists", d);
+    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::State::status=%s/status", d);
+    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::Cache=%s/cache", d);
+    snprintf(src->opt[n++], sizeof(src->opt[0]), "APT::Architecture=arm64");
+    snprintf(src->opt[n++], sizeof(src->opt[0]), "APT::Architectures=arm64");
+    if (geteuid() == 0) /* the cache is the user's, which apt's _apt user cannot write */
+        snprintf(src->opt[n++], sizeof(src->opt[0]), "APT::Sandbox::User=root");
+    src->nargv = 0;
+    for (int i = 0; i < n; i++) {
+        src->argv[src->nargv++] = "-o";
+        src->argv[src->nargv++] = src->opt[i];
+    }
+    return 0;
+}
+
+/* True if the private lists of src have never been fetched (no Packages index yet). */
+static bool lists_missing(const struct apt_src *src)
+{
+    char p[4400];
+    snprintf(p, sizeof(p), "%s/lists", src->dir);
+    DIR *d = opendir(p);
+    bool missing = true;
+    for (struct dirent *e; d && missing && (e = readdir(d));)
+        missing = !strstr(e->d_name, "_Packages");
+    if (d)
+        closedir(d);
+    return missing;
+}
+
+/* Fetch the package lists: the host's (adding arm64 if needed) or the private ones. */
+static int apt_update(const struct apt_src *src, bool verbose)
+{
+    if (!src->release)
+        return apt_enable_arm64(verbose);
+    say(verbose, "updating the package lists of Debian %s from %s", src->release, src->mirror);
+    char *argv[64];
+    apt_argv(src, "apt-get", (const char *const[]){"update", "-q", NULL}, argv);
+    if (cli_run(argv, true) != 0) {
+        if (lists_missing(src)) /* never worked: leave nothing of a mistyped release behind */
+            rm_rf(src->dir);
+        return cli_err("apt-get update for Debian '%s' from %s failed: check the release name "
+                       "and that the mirror can be reached (see apt's message above).",
+                       src->release, src->mirror);
+    }
+    return 0;
+}
+
 static void sanitize(char *s)
 {
     for (; *s; s++)
@@ -179,7 +354,8 @@ static void sanitize(char *s)
 
 /* Download pkg:arm64 into a fresh temporary directory under tmpbase and unpack it there.
  * Returns the malloc'd directory holding the unpacked tree ("<tmp>/x"), or NULL. */
-static char *fetch_deb(const char *tmpbase, const char *pkg, bool verbose)
+static char *fetch_deb(const struct apt_src *src, const char *tmpbase, const char *pkg,
+                       bool verbose)
 {
     char tmpl[4200], spec[256], cmd[9000];
     snprintf(tmpl, sizeof(tmpl), "%s/tmp-XXXXXX", tmpbase);
@@ -190,7 +366,8 @@ static char *fetch_deb(const char *tmpbase, const char *pkg, bool verbose)
     chmod(tmpl, 0755); /* apt's _apt user writes downloads here */
     snprintf(spec, sizeof(spec), "%s:arm64", pkg);
     say(verbose, "downloading %s%s", spec, "");
-    char *dl[] = {"apt-get", "download", "-q", spec, NULL};
+    char *dl[64];
+    apt_argv(src, "apt-get", (const char *const[]){"download", "-q", spec, NULL}, dl);
     int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
     int rc = cli_spawn(dl, tmpl, devnull, devnull);
     if (devnull >= 0)
@@ -213,11 +390,6 @@ static char *fetch_deb(const char *tmpbase, const char *pkg, bool verbose)
     if (x)
         snprintf(x, n, "%s/x", tmpl);
     return x;
-}
-
-static bool exists(const char *path)
-{
-    return access(path, R_OK) == 0;
 }
 
 /* Install the kernel Image from an unpacked linux-image package into final. */
@@ -355,28 +527,36 @@ static int newest_cached(const char *dir, const char *subpath, char *out, size_t
 }
 
 /* One Debian package in the cache: dir/<pkg>_<ver>/<file>. */
-static int cached_package(const char *cache, const char *kind, const char *meta, const char *file,
-                          char *out, size_t outlen, char *ver_out, size_t verlen, bool verbose,
-                          bool refresh)
+static int cached_package(const struct apt_src *src, const char *cache, const char *kind,
+                          const char *meta, const char *file, char *out, size_t outlen,
+                          char *ver_out, size_t verlen, bool verbose, bool refresh)
 {
     char dir[4200], pkg[128], ver[128];
     snprintf(dir, sizeof(dir), "%s/%s", cache, kind);
     if (armvmi_mkdirs(dir))
         return cli_lib_err(NULL);
     char stamp[512];
-    apt_stamp(stamp, sizeof(stamp));
+    apt_stamp(src, stamp, sizeof(stamp));
     /* While apt's state is what it was when it last named the package, that answer stands. */
     if (refresh || memo_get(dir, meta, stamp, pkg, sizeof(pkg), ver, sizeof(ver))) {
-        if (apt_resolve(meta, pkg, sizeof(pkg), ver, sizeof(ver))) {
+        /* a private release's lists are ours to fetch: on first use and on --refresh */
+        bool updated = src->release && (refresh || lists_missing(src));
+        if (updated && apt_update(src, verbose))
+            return 1;
+        if (apt_resolve(src, meta, pkg, sizeof(pkg), ver, sizeof(ver))) {
             if (!refresh && newest_cached(dir, file, out, outlen) == 0) {
                 snprintf(ver_out, verlen, "cached");
                 return 0;
             }
-            if (apt_enable_arm64(verbose))
-                return 1;
-            if (apt_resolve(meta, pkg, sizeof(pkg), ver, sizeof(ver)))
+            if ((!updated && apt_update(src, verbose)) ||
+                apt_resolve(src, meta, pkg, sizeof(pkg), ver, sizeof(ver))) {
+                if (src->release)
+                    return cli_err("Debian '%s' (%s) has no package %s:arm64: check the "
+                                   "release and --flavour.",
+                                   src->release, src->mirror, meta);
                 return cli_err("apt does not know %s:arm64 even after apt-get update.", meta);
-            apt_stamp(stamp, sizeof(stamp)); /* apt-get update changed it */
+            }
+            apt_stamp(src, stamp, sizeof(stamp)); /* apt-get update changed it */
         }
         memo_put(dir, meta, stamp, pkg, ver);
     }
@@ -388,11 +568,11 @@ static int cached_package(const char *cache, const char *kind, const char *meta,
     snprintf(ver_out, verlen, "%s %s", pkg, ver);
     if (exists(out) && !refresh)
         return 0;
-    char *x = fetch_deb(dir, pkg, verbose);
+    char *x = fetch_deb(src, dir, pkg, verbose);
     if (!x)
         return 1;
     int rc;
-    if (strcmp(kind, "kernel") == 0) {
+    if (strncmp(kind, "kernel", 6) == 0) {
         rm_rf(entry);
         rc = install_kernel(x, entry);
     } else {
@@ -416,17 +596,26 @@ static int cached_package(const char *cache, const char *kind, const char *meta,
  * the cache lock held, so no other fetch is using them. */
 static void clean_leftovers(const char *gcache)
 {
-    char cmd[] = "for d in kernel busybox initrd; do [ -d \"$1/$d\" ] || continue; "
-                 "rm -rf \"$1/$d\"/tmp-* \"$1/$d\"/*.staging \"$1/$d\"/stage-* "
-                 "\"$1/$d\"/*.tmp; done";
+    char cmd[] = "cd \"$1\" && for d in kernel kernel-* busybox initrd; do [ -d \"$d\" ] || "
+                 "continue; "
+                 "rm -rf \"$d\"/tmp-* \"$d\"/*.staging \"$d\"/stage-* \"$d\"/*.tmp; done";
     char *sh[] = {"sh", "-c", cmd, "sh", (char *)gcache, NULL};
     cli_run(sh, true);
 }
 
-int guestkit_get(struct guest_kit *k, bool verbose, bool refresh)
+int guestkit_get(struct guest_kit *k, const struct guest_kit_opts *o, bool verbose)
 {
+    static const struct guest_kit_opts defaults = {0};
     char cache[4096], gcache[4200], lockpath[4300];
     memset(k, 0, sizeof(*k));
+    if (!o)
+        o = &defaults;
+    const char *flavour = o->flavour ? o->flavour : "arm64";
+    size_t fl = strlen(flavour);
+    if (fl == 0 || fl > 60 || strspn(flavour, "abcdefghijklmnopqrstuvwxyz0123456789-.+") != fl)
+        return cli_err("--flavour takes a Debian kernel flavour such as arm64 or arm64-16k "
+                       "(got '%s').",
+                       flavour);
     if (armvmi_cache_root(cache, sizeof(cache)))
         return cli_lib_err(NULL);
     snprintf(gcache, sizeof(gcache), "%s/guest", cache);
@@ -452,14 +641,27 @@ int guestkit_get(struct guest_kit *k, bool verbose, bool refresh)
                        "run `make` first.",
                        cli_exe_dir());
     }
-    char busybox[4600];
-    int rc =
-        cached_package(gcache, "kernel", "linux-image-arm64", "Image", k->kernel, sizeof(k->kernel),
-                       k->kernel_version, sizeof(k->kernel_version), verbose, refresh);
+    /* The kernel may come from another release or flavour (its own cache entry); busybox and
+     * the initramfs are always the host release's, and serve every kernel. */
+    struct apt_src host = {0}, *rel = calloc(1, sizeof(*rel));
+    char busybox[4600], meta[128], kind[160];
+    snprintf(meta, sizeof(meta), "linux-image-%s", flavour);
+    if (!o->release && !strcmp(flavour, "arm64"))
+        snprintf(kind, sizeof(kind), "kernel");
+    else
+        snprintf(kind, sizeof(kind), "kernel-%s-%s", o->release ? o->release : "host", flavour);
+    int rc = rel ? 0 : cli_err("out of memory.");
+    if (!rc && o->release)
+        rc = apt_private(rel, gcache, o->release, o->refresh);
     if (!rc)
-        rc =
-            cached_package(gcache, "busybox", "busybox-static", "busybox", busybox, sizeof(busybox),
-                           k->busybox_version, sizeof(k->busybox_version), verbose, refresh);
+        rc = cached_package(o->release ? rel : &host, gcache, kind, meta, "Image", k->kernel,
+                            sizeof(k->kernel), k->kernel_version, sizeof(k->kernel_version),
+                            verbose, o->refresh);
+    free(rel);
+    if (!rc)
+        rc = cached_package(&host, gcache, "busybox", "busybox-static", "busybox", busybox,
+                            sizeof(busybox), k->busybox_version, sizeof(k->busybox_version),
+                            verbose, o->refresh);
     if (!rc)
         rc = build_initrd(gcache, busybox, guestdir, k->initrd, sizeof(k->initrd), verbose);
     free(guestdir);
@@ -471,14 +673,20 @@ int guestkit_get(struct guest_kit *k, bool verbose, bool refresh)
 int cmd_guest(struct cli *c, int argc, char **argv)
 {
     static const char help[] =
-        "usage: armvmi guest fetch [--refresh] [--json]\n"
+        "usage: armvmi guest fetch [--kernel-release SUITE] [--flavour F] [--refresh] [--json]\n"
         "Gets the default guest: Debian's arm64 kernel (what linux-image-arm64:arm64 depends\n"
         "on) and busybox-static:arm64 through apt, and an initramfs with busybox and armvmi's\n"
         "guest test programs. Everything is cached under ~/.cache/armvmi/guest (or\n"
         "$ARMVMI_CACHE_DIR); a second run downloads nothing, and while apt's package lists\n"
         "are unchanged it does not ask apt again. --refresh asks apt and downloads again.\n"
-        "Prints the kernel and initramfs paths.\n";
-    bool refresh = false;
+        "Prints the kernel and initramfs paths.\n"
+        "  --kernel-release SUITE  the kernel of another Debian release (trixie, stable,\n"
+        "                   bookworm-backports, ...), from the mirror the host's apt uses (or\n"
+        "                   $ARMVMI_DEBIAN_MIRROR) through package lists of its own, kept in the\n"
+        "                   cache: the host's apt is not changed\n"
+        "  --flavour F      the kernel flavour: linux-image-F (default arm64; arm64-16k, ...)\n"
+        "The initramfs serves every kernel: boot one with `armvmi vm start --kernel PATH`.\n";
+    struct guest_kit_opts go = {0};
     if (argc < 2 || strcmp(argv[1], "fetch") != 0) {
         bool h = argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"));
         fputs(help, h ? stdout : stderr);
@@ -486,15 +694,19 @@ int cmd_guest(struct cli *c, int argc, char **argv)
     }
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--refresh"))
-            refresh = true;
-        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            go.refresh = true;
+        else if ((!strcmp(argv[i], "--kernel-release") || !strcmp(argv[i], "--flavour")) &&
+                 i + 1 < argc) {
+            *(argv[i][2] == 'k' ? &go.release : &go.flavour) = argv[i + 1];
+            i++;
+        } else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(help, stdout);
             return 0;
         } else
             return cli_err("guest fetch: unknown argument '%s'.", argv[i]);
     }
     struct guest_kit k;
-    if (guestkit_get(&k, !c->quiet && !c->json, refresh))
+    if (guestkit_get(&k, &go, !c->quiet && !c->json))
         return 1;
     if (c->json)
         return cli_json_out(json_pack("{s:s,s:s,s:s,s:s}", "kernel", k.kernel, "initrd", k.initrd,

@@ -47,7 +47,8 @@ static const char start_help[] =
     "guest RAM in a shared file, the gdbstub and QMP on unix sockets and the serial console\n"
     "logged, all in the VM's runtime directory, and returns once the guest has reached its\n"
     "init. Without --kernel/--initrd it boots the default guest (Debian's arm64 kernel and a\n"
-    "busybox initramfs, fetched on first use; see `armvmi guest fetch`).\n"
+    "busybox initramfs, fetched on first use; see `armvmi guest fetch`); --kernel alone boots\n"
+    "that kernel with the same initramfs (e.g. one from `guest fetch --kernel-release`).\n"
     "  --name N     VM name (default: vm0, vm1, ... the first free)\n"
     "  --smp N      vCPUs, 1 to 4 (default 1)\n"
     "  --mem MiB    guest RAM in MiB, 64 to 16384 (default 512)\n"
@@ -182,7 +183,7 @@ static int vm_start(struct cli *c, struct start_opts *o)
     char dir[4096];
     struct guest_kit kit;
     const char *kernel = o->kernel, *initrd = o->initrd;
-    bool default_guest = !o->kernel && !o->initrd;
+    bool kit_initrd = !o->initrd; /* a kernel alone boots with the guest kit's initramfs */
 
     if (pick_name(o))
         return cli_err("cannot choose a VM name: give one with --name.");
@@ -196,16 +197,16 @@ static int vm_start(struct cli *c, struct start_opts *o)
                            o->name, o->name);
         remove_dir(dir); /* left over from a VM that died */
     }
-    if (!kernel || (default_guest && !initrd)) {
-        if (guestkit_get(&kit, !c->quiet, false))
+    if (kernel && access(kernel, R_OK))
+        return cli_err("cannot read kernel %s: %s.", kernel, strerror(errno));
+    if (!kernel || kit_initrd) {
+        if (guestkit_get(&kit, NULL, !c->quiet))
             return 1;
         if (!kernel)
             kernel = kit.kernel;
-        if (default_guest)
+        if (kit_initrd)
             initrd = kit.initrd;
     }
-    if (access(kernel, R_OK))
-        return cli_err("cannot read kernel %s: %s.", kernel, strerror(errno));
     if (initrd && access(initrd, R_OK))
         return cli_err("cannot read initrd %s: %s.", initrd, strerror(errno));
     char root[4096];
@@ -283,7 +284,7 @@ static int vm_start(struct cli *c, struct start_opts *o)
         remove_dir(dir);
         return cli_err("cannot write %s/" RUNDIR_VM_JSON ".", dir);
     }
-    const char *marker = default_guest ? INIT_MARKER : "as init process";
+    const char *marker = kit_initrd ? INIT_MARKER : "as init process";
     long long t0 = cli_now_ms();
     int w = wait_for_init(dir, pid, marker, o->timeout_s);
     if (w) {
