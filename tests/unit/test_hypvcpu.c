@@ -89,8 +89,7 @@ static armvmi_t *open_img(void)
     return h;
 }
 
-static int run(armvmi_t *h, unsigned vcpu, const struct hypvcpu_cpu_ops *o,
-               struct armvmi_regs *r)
+static int run(armvmi_t *h, unsigned vcpu, const struct hypvcpu_cpu_ops *o, struct armvmi_regs *r)
 {
     memset(r, 0, sizeof(*r));
     fake_read(h, vcpu, r);

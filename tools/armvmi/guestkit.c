@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "guestapt.h"
 #include "core/paths.h"
 
 /* The initramfs's /init: busybox init with an inittab that prints the marker the launcher
@@ -33,363 +34,11 @@ static const char init_sh[] =
     "/bin/busybox --install -s\n"
     "exec /bin/busybox init\n";
 
-static void say(bool verbose, const char *fmt, const char *a, const char *b)
-{
-    if (!verbose)
-        return;
-    fputs("guest kit: ", stderr);
-    fprintf(stderr, fmt, a, b);
-    fputc('\n', stderr);
-}
-
-static int rm_rf(const char *path)
-{
-    char *argv[] = {"rm", "-rf", (char *)path, NULL};
-    return cli_run(argv, true);
-}
-
-/*
- * Where apt looks: the host's own configuration (release NULL), or a private one for another
- * Debian release: its own sources list (the host's Debian mirror, arm64 only), package lists
- * and cache under the guest cache, so the host's apt is neither used nor changed.
- */
-struct apt_src {
-    const char *release;
-    char dir[4300];
-    char mirror[1024];
-    char opt[12][4400];
-    char *argv[24]; /* "-o", opt[i], ... */
-    int nargv;
-};
-
-/* prog, then the options of src, then args (NULL-terminated), into argv (64 entries). */
-static void apt_argv(const struct apt_src *src, const char *prog, const char *const *args,
-                     char **argv)
-{
-    int n = 0;
-    argv[n++] = (char *)prog;
-    for (int i = 0; i < src->nargv; i++)
-        argv[n++] = src->argv[i];
-    for (; *args && n < 63; args++)
-        argv[n++] = (char *)*args;
-    argv[n] = NULL;
-}
-
-/*
- * What apt's answers depend on, as a string of file identities (mtime, size): its package
- * lists, its binary cache, the architectures and sources and pinning. While it is unchanged,
- * an earlier answer stands and apt-cache (about 2 s per call) is not asked again.
- */
-static void apt_stamp(const struct apt_src *src, char *out, size_t len)
-{
-    static const char *const host[] = {"/var/lib/apt/lists",      "/var/cache/apt/pkgcache.bin",
-                                       "/var/lib/dpkg/arch",      "/etc/apt/sources.list",
-                                       "/etc/apt/sources.list.d", "/etc/apt/preferences",
-                                       "/etc/apt/preferences.d"};
-    static const char *const own[] = {"lists", "cache/pkgcache.bin", "sources.list"};
-    const char *const *files = src->release ? own : host;
-    size_t nfiles = src->release ? 3 : sizeof(host) / sizeof(host[0]);
-    size_t n = 0;
-    out[0] = 0;
-    for (size_t i = 0; i < nfiles && n < len; i++) {
-        struct stat st;
-        char path[4400];
-        snprintf(path, sizeof(path), "%s%s%s", src->release ? src->dir : "",
-                 src->release ? "/" : "", files[i]);
-        int w = stat(path, &st) == 0
-                    ? snprintf(out + n, len - n, "%lld.%09ld:%lld;", (long long)st.st_mtim.tv_sec,
-                               st.st_mtim.tv_nsec, (long long)st.st_size)
-                    : snprintf(out + n, len - n, "-;");
-        n += w > 0 ? (size_t)w : 0;
-    }
-}
-
-/* The remembered answer for meta in dir/.apt-resolved, if apt's state is what it was then. */
-static int memo_get(const char *dir, const char *meta, const char *stamp, char *pkg, size_t pkglen,
-                    char *ver, size_t verlen)
-{
-    char path[4300], line[1024];
-    snprintf(path, sizeof(path), "%s/.apt-resolved", dir);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    int rc = -1;
-    if (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = 0;
-        char *st = strtok(line, "\t"), *m = strtok(NULL, "\t"), *p = strtok(NULL, "\t"),
-             *v = strtok(NULL, "\t");
-        if (st && m && p && v && !strcmp(st, stamp) && !strcmp(m, meta) && strlen(p) < pkglen &&
-            strlen(v) < verlen) {
-            snprintf(pkg, pkglen, "%s", p);
-            snprintf(ver, verlen, "%s", v);
-            rc = 0;
-        }
-    }
-    fclose(f);
-    return rc;
-}
-
-static void memo_put(const char *dir, const char *meta, const char *stamp, const char *pkg,
-                     const char *ver)
-{
-    char path[4300], tmp[4400];
-    snprintf(path, sizeof(path), "%s/.apt-resolved", dir);
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return;
-    int bad = fprintf(f, "%s\t%s\t%s\t%s\n", stamp, meta, pkg, ver) < 0;
-    if (fclose(f) || bad || rename(tmp, path))
-        unlink(tmp);
-}
-
-/* Ask apt which package and version provide name:arm64 (local lookups only). */
-static int apt_resolve(const struct apt_src *src, const char *meta, char *pkg, size_t pkglen,
-                       char *ver, size_t verlen)
-{
-    static char out[1 << 16];
-    char spec[256], *argv[64];
-    snprintf(spec, sizeof(spec), "%s:arm64", meta);
-    if (!strncmp(meta, "linux-image-", 12)) { /* a flavour's meta package */
-        apt_argv(src, "apt-cache", (const char *const[]){"depends", spec, NULL}, argv);
-        if (cli_capture(argv, out, sizeof(out)) != 0)
-            return -1;
-        char *d = strstr(out, "Depends: linux-image-");
-        if (!d)
-            return -1;
-        d += strlen("Depends: ");
-        size_t n = strcspn(d, " \n:<>");
-        if (n == 0 || n >= pkglen)
-            return -1;
-        memcpy(pkg, d, n);
-        pkg[n] = 0;
-    } else {
-        snprintf(pkg, pkglen, "%s", meta);
-    }
-    snprintf(spec, sizeof(spec), "%s:arm64", pkg);
-    apt_argv(src, "apt-cache", (const char *const[]){"show", "--no-all-versions", spec, NULL},
-             argv);
-    if (cli_capture(argv, out, sizeof(out)) != 0)
-        return -1;
-    char *v = strstr(out, "\nVersion: ");
-    if (!v)
-        return -1;
-    v += strlen("\nVersion: ");
-    size_t n = strcspn(v, "\n");
-    if (n == 0 || n >= verlen)
-        return -1;
-    memcpy(ver, v, n);
-    ver[n] = 0;
-    return 0;
-}
-
-static bool exists(const char *path)
-{
-    return access(path, R_OK) == 0;
-}
-
-/* Make apt able to see arm64 packages, as root; otherwise say what to run. */
-static int apt_enable_arm64(bool verbose)
-{
-    static char out[4096];
-    char *arch[] = {"dpkg", "--print-foreign-architectures", NULL};
-    bool have = cli_capture(arch, out, sizeof(out)) == 0 && strstr(out, "arm64");
-    if (geteuid() != 0)
-        return cli_err("apt cannot see Debian's arm64 packages. As root run: dpkg "
-                       "--add-architecture arm64 && apt-get update");
-    if (!have) {
-        say(verbose, "adding the arm64 architecture to dpkg%s%s", "", "");
-        char *add[] = {"dpkg", "--add-architecture", "arm64", NULL};
-        if (cli_run(add, true) != 0)
-            return cli_err("dpkg --add-architecture arm64 failed.");
-    }
-    say(verbose, "updating apt's package lists%s%s", "", "");
-    char *upd[] = {"apt-get", "update", "-q", NULL};
-    if (cli_run(upd, true) != 0)
-        return cli_err("apt-get update failed: check the machine's apt sources.");
-    return 0;
-}
-
-/* The host's Debian mirror for release: the URI its apt uses for a suite of the same kind
- * (security or not), or $ARMVMI_DEBIAN_MIRROR, or deb.debian.org. */
-static void apt_mirror(const char *release, char *out, size_t len)
-{
-    static char buf[1 << 16];
-    const char *env = getenv("ARMVMI_DEBIAN_MIRROR");
-    const size_t rl = strlen(release);
-    const bool sec = rl > 9 && !strcmp(release + rl - 9, "-security");
-    snprintf(out, len, "http://deb.debian.org/%s/", sec ? "debian-security" : "debian");
-    if (env && *env) {
-        snprintf(out, len, "%s", env);
-        return;
-    }
-    char *argv[] = {"apt-get", "indextargets", "--format", "$(REPO_URI) $(RELEASE)", NULL};
-    if (cli_capture(argv, buf, sizeof(buf)) != 0)
-        return;
-    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-        char *sp = strchr(line, ' ');
-        if (!sp || (size_t)(sp - line) >= len || !strstr(line, "/debian"))
-            continue;
-        *sp = 0;
-        size_t n = strlen(sp + 1);
-        bool line_sec = n > 9 && !strcmp(sp + 1 + n - 9, "-security");
-        if (line_sec == sec && !strpbrk(line, " []\t")) {
-            snprintf(out, len, "%s", line);
-            return;
-        }
-    }
-}
-
-static int apt_options(struct apt_src *src);
-
-/* A private apt configuration for another Debian release, under gcache/apt/<release>. */
-static int apt_private(struct apt_src *src, const char *gcache, const char *release, bool refresh)
-{
-    size_t rl = strlen(release);
-    if (rl == 0 || rl > 40 || strspn(release, "abcdefghijklmnopqrstuvwxyz0123456789-") != rl)
-        return cli_err("--kernel-release takes a Debian suite or codename such as trixie, "
-                       "stable or bookworm-backports (got '%s').",
-                       release);
-    src->release = release;
-    snprintf(src->dir, sizeof(src->dir), "%s/apt/%s", gcache, release);
-    static const char *const sub[] = {"lists/partial", "cache/archives/partial", "empty"};
-    char p[4400];
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s/%s", src->dir, sub[i]);
-        if (armvmi_mkdirs(p))
-            return cli_lib_err(NULL);
-    }
-    FILE *f;
-    snprintf(p, sizeof(p), "%s/status", src->dir); /* no packages installed */
-    if (!exists(p) && (!(f = fopen(p, "w")) || fclose(f)))
-        return cli_err("cannot write %s: %s.", p, strerror(errno));
-    /* The sources list names the mirror; it is chosen again (asking apt) only on --refresh. */
-    snprintf(p, sizeof(p), "%s/sources.list", src->dir);
-    char cur[2200] = "";
-    f = fopen(p, "r");
-    if (f) {
-        if (!fgets(cur, sizeof(cur), f))
-            cur[0] = 0;
-        fclose(f);
-    }
-    char *uri = strstr(cur, "] ");
-    if (!refresh && uri && sscanf(uri + 2, "%1023s", src->mirror) == 1)
-        return apt_options(src);
-    apt_mirror(release, src->mirror, sizeof(src->mirror));
-    static const char keyring[] = "/usr/share/keyrings/debian-archive-keyring.gpg";
-    char line[2200];
-    snprintf(line, sizeof(line), "deb [arch=arm64%s%s] %s %s main\n",
-             access(keyring, R_OK) ? "" : " signed-by=", access(keyring, R_OK) ? "" : keyring,
-             src->mirror, release);
-    if (strcmp(cur, line)) { /* rewrite only a changed one: its identity is in the stamp */
-        f = fopen(p, "w");
-        if (!f || fputs(line, f) < 0 || fclose(f))
-            return cli_err("cannot write %s: %s.", p, strerror(errno));
-    }
-    return apt_options(src);
-}
-
-/* The apt options that make apt use the private state of src->dir, nothing of the host's. */
-static int apt_options(struct apt_src *src)
-{
-    const char *d = src->dir;
-    int n = 0;
-    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::Etc::sourcelist=%s/sources.list", d);
-    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::Etc::sourceparts=%s/empty", d);
-    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::Etc::preferences=%s/empty/none", d);
-    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::Etc::preferencesparts=%s/empty", d);
-    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::State::lists=%s/lists", d);
-    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::State::status=%s/status", d);
-    snprintf(src->opt[n++], sizeof(src->opt[0]), "Dir::Cache=%s/cache", d);
-    snprintf(src->opt[n++], sizeof(src->opt[0]), "APT::Architecture=arm64");
-    snprintf(src->opt[n++], sizeof(src->opt[0]), "APT::Architectures=arm64");
-    if (geteuid() == 0) /* the cache is the user's, which apt's _apt user cannot write */
-        snprintf(src->opt[n++], sizeof(src->opt[0]), "APT::Sandbox::User=root");
-    src->nargv = 0;
-    for (int i = 0; i < n; i++) {
-        src->argv[src->nargv++] = "-o";
-        src->argv[src->nargv++] = src->opt[i];
-    }
-    return 0;
-}
-
-/* True if the private lists of src have never been fetched (no Packages index yet). */
-static bool lists_missing(const struct apt_src *src)
-{
-    char p[4400];
-    snprintf(p, sizeof(p), "%s/lists", src->dir);
-    DIR *d = opendir(p);
-    bool missing = true;
-    for (struct dirent *e; d && missing && (e = readdir(d));)
-        missing = !strstr(e->d_name, "_Packages");
-    if (d)
-        closedir(d);
-    return missing;
-}
-
-/* Fetch the package lists: the host's (adding arm64 if needed) or the private ones. */
-static int apt_update(const struct apt_src *src, bool verbose)
-{
-    if (!src->release)
-        return apt_enable_arm64(verbose);
-    say(verbose, "updating the package lists of Debian %s from %s", src->release, src->mirror);
-    char *argv[64];
-    apt_argv(src, "apt-get", (const char *const[]){"update", "-q", NULL}, argv);
-    if (cli_run(argv, true) != 0) {
-        if (lists_missing(src)) /* never worked: leave nothing of a mistyped release behind */
-            rm_rf(src->dir);
-        return cli_err("apt-get update for Debian '%s' from %s failed: check the release name "
-                       "and that the mirror can be reached (see apt's message above).",
-                       src->release, src->mirror);
-    }
-    return 0;
-}
-
 static void sanitize(char *s)
 {
     for (; *s; s++)
         if (*s == ':' || *s == '/' || *s == ' ')
             *s = '_';
-}
-
-/* Download pkg:arm64 into a fresh temporary directory under tmpbase and unpack it there.
- * Returns the malloc'd directory holding the unpacked tree ("<tmp>/x"), or NULL. */
-static char *fetch_deb(const struct apt_src *src, const char *tmpbase, const char *pkg,
-                       bool verbose)
-{
-    char tmpl[4200], spec[256], cmd[9000];
-    snprintf(tmpl, sizeof(tmpl), "%s/tmp-XXXXXX", tmpbase);
-    if (!mkdtemp(tmpl)) {
-        cli_err("cannot create a temporary directory in %s: %s.", tmpbase, strerror(errno));
-        return NULL;
-    }
-    chmod(tmpl, 0755); /* apt's _apt user writes downloads here */
-    snprintf(spec, sizeof(spec), "%s:arm64", pkg);
-    say(verbose, "downloading %s%s", spec, "");
-    char *dl[64];
-    apt_argv(src, "apt-get", (const char *const[]){"download", "-q", spec, NULL}, dl);
-    int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-    int rc = cli_spawn(dl, tmpl, devnull, devnull);
-    if (devnull >= 0)
-        close(devnull);
-    if (rc != 0) {
-        cli_err("apt-get download %s failed (run it by hand to see why).", spec);
-        rm_rf(tmpl);
-        return NULL;
-    }
-    snprintf(cmd, sizeof(cmd), "mkdir x && dpkg-deb --fsys-tarfile ./*.deb | tar -x -C x %s",
-             strncmp(pkg, "linux-image", 11) == 0 ? "./boot" : "");
-    char *sh[] = {"sh", "-c", cmd, NULL};
-    if (cli_spawn(sh, tmpl, -1, -1) != 0) {
-        cli_err("cannot unpack the %s package.", spec);
-        rm_rf(tmpl);
-        return NULL;
-    }
-    size_t n = strlen(tmpl) + 3;
-    char *x = malloc(n);
-    if (x)
-        snprintf(x, n, "%s/x", tmpl);
-    return x;
 }
 
 /* Install the kernel Image from an unpacked linux-image package into final. */
@@ -450,13 +99,13 @@ static int build_initrd(const char *cache, const char *busybox, const char *gues
         return cli_lib_err(NULL);
     }
     snprintf(out, outlen, "%s/initrd-%016llx.cpio.gz", dir, (unsigned long long)h);
-    if (exists(out)) {
+    if (guestkit_exists(out)) {
         for (int i = 0; i < n; i++)
             free(ents[i]);
         free(ents);
         return 0;
     }
-    say(verbose, "building the initramfs %s%s", out, "");
+    guestkit_say(verbose, "building the initramfs %s%s", out, "");
     char stage[4300];
     snprintf(stage, sizeof(stage), "%s/stage-XXXXXX", dir);
     if (!mkdtemp(stage))
@@ -493,7 +142,7 @@ static int build_initrd(const char *cache, const char *busybox, const char *gues
     char *sh[] = {"sh", "-c", cmd, "sh", out, (char *)busybox, (char *)guestdir, NULL};
     if (!rc && cli_spawn(sh, stage, -1, -1) != 0)
         rc = -1;
-    rm_rf(stage);
+    guestkit_rm_rf(stage);
     for (int i = 0; i < n; i++)
         free(ents[i]);
     free(ents);
@@ -515,7 +164,7 @@ static int newest_cached(const char *dir, const char *subpath, char *out, size_t
         char p[4600];
         snprintf(p, sizeof(p), "%s/%s/%s", dir, ents[i]->d_name, subpath);
         if (found < 0 && ents[i]->d_name[0] != '.' && strncmp(ents[i]->d_name, "tmp-", 4) &&
-            exists(p)) {
+            guestkit_exists(p)) {
             snprintf(out, len, "%s", p);
             found = 0;
         }
@@ -538,9 +187,9 @@ static int cached_package(const struct apt_src *src, const char *cache, const ch
     char stamp[512];
     apt_stamp(src, stamp, sizeof(stamp));
     /* While apt's state is what it was when it last named the package, that answer stands. */
-    if (refresh || memo_get(dir, meta, stamp, pkg, sizeof(pkg), ver, sizeof(ver))) {
+    if (refresh || apt_memo_get(dir, meta, stamp, pkg, sizeof(pkg), ver, sizeof(ver))) {
         /* a private release's lists are ours to fetch: on first use and on --refresh */
-        bool updated = src->release && (refresh || lists_missing(src));
+        bool updated = src->release && (refresh || apt_lists_missing(src));
         if (updated && apt_update(src, verbose))
             return 1;
         if (apt_resolve(src, meta, pkg, sizeof(pkg), ver, sizeof(ver))) {
@@ -558,7 +207,7 @@ static int cached_package(const struct apt_src *src, const char *cache, const ch
             }
             apt_stamp(src, stamp, sizeof(stamp)); /* apt-get update changed it */
         }
-        memo_put(dir, meta, stamp, pkg, ver);
+        apt_memo_put(dir, meta, stamp, pkg, ver);
     }
     char entry[4500], name[300];
     snprintf(name, sizeof(name), "%s_%s", pkg, ver);
@@ -566,14 +215,14 @@ static int cached_package(const struct apt_src *src, const char *cache, const ch
     snprintf(entry, sizeof(entry), "%s/%s", dir, name);
     snprintf(out, outlen, "%s/%s", entry, file);
     snprintf(ver_out, verlen, "%s %s", pkg, ver);
-    if (exists(out) && !refresh)
+    if (guestkit_exists(out) && !refresh)
         return 0;
-    char *x = fetch_deb(src, dir, pkg, verbose);
+    char *x = apt_fetch_deb(src, dir, pkg, verbose);
     if (!x)
         return 1;
     int rc;
     if (strncmp(kind, "kernel", 6) == 0) {
-        rm_rf(entry);
+        guestkit_rm_rf(entry);
         rc = install_kernel(x, entry);
     } else {
         char cmd[9000];
@@ -585,9 +234,9 @@ static int cached_package(const struct apt_src *src, const char *cache, const ch
     }
     char *slash = strrchr(x, '/');
     *slash = 0;
-    rm_rf(x);
+    guestkit_rm_rf(x);
     free(x);
-    if (rc || !exists(out))
+    if (rc || !guestkit_exists(out))
         return cli_err("the %s package did not contain what armvmi needs (%s).", pkg, file);
     return 0;
 }
@@ -626,7 +275,7 @@ int guestkit_get(struct guest_kit *k, const struct guest_kit_opts *o, bool verbo
     int lock = open(lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB)) {
         if (lock >= 0) {
-            say(verbose, "waiting for another armvmi fetching the guest kit%s%s", "", "");
+            guestkit_say(verbose, "waiting for another armvmi fetching the guest kit%s%s", "", "");
             flock(lock, LOCK_EX);
         }
     }
