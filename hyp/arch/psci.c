@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* SMCCC and PSCI for the guest (Arm DEN0022 PSCI 1.1, DEN0028 SMCCC), over SMC or HVC. */
+/* PSCI for the guest (Arm DEN0022 PSCI 1.1), reached through arch/smccc.c over SMC or HVC. */
 #include <hyp/boot.h>
 #include <hyp/console.h>
 #include <hyp/entry.h>
 #include <hyp/psci.h>
 #include <hyp/stage2.h>
 #include <hyp/sysreg.h>
-#include <hyp/trap.h>
 #include <hyp/vcpu.h>
-
-/* Vendor-specific hypervisor service (SMCCC owner 6): armvmi calls. */
 
 #define PSCI_SUCCESS 0
 #define PSCI_NOT_SUPPORTED (-1L)
@@ -19,7 +16,6 @@
 #define PSCI_ON_PENDING (-5L)
 #define PSCI_INTERNAL_FAILURE (-6L)
 #define PSCI_INVALID_ADDRESS (-9L)
-#define SMCCC_NOT_SUPPORTED (-1L)
 
 /* CPU_ON: the vCPU is pinned to the physical CPU of the same MPIDR: wake it if it is parked in
  * the hypervisor since boot, else start it through firmware (after a CPU_OFF). */
@@ -86,49 +82,37 @@ static s64 psci_features(u64 fid)
     return PSCI_NOT_SUPPORTED;
 }
 
-void smccc_handle(struct trap_frame *f)
+/* A PSCI call (SMCCC owner 4) with its arguments already narrowed to the call's width; false
+ * if fid is not a PSCI function this hypervisor serves. */
+bool psci_handle(struct vcpu *v, u64 fid, u64 a1, u64 a2, u64 a3, s64 *ret)
 {
-    u64 fid = f->x[0] & 0xffffffffUL;
-    struct vcpu *v = vcpu_current();
-    s64 ret;
-
-    /* SMCCC: SMC32/HVC32 calls pass 32-bit arguments; the upper halves are ignored. */
-    u64 mask = (fid & PSCI_FN64) ? ~0UL : 0xffffffffUL;
-    u64 a1 = f->x[1] & mask, a2 = f->x[2] & mask, a3 = f->x[3] & mask;
-
     switch (fid) {
-    case SMCCC_VERSION:
-        ret = 0x10001; /* SMCCC 1.1 */
-        break;
-    case SMCCC_ARCH_FEATURES:
-        ret = a1 == SMCCC_VERSION ? PSCI_SUCCESS : SMCCC_NOT_SUPPORTED;
-        break;
     case PSCI_VERSION:
-        ret = 0x10001; /* PSCI 1.1 */
-        break;
+        *ret = 0x10001; /* PSCI 1.1 */
+        return true;
     case PSCI_CPU_SUSPEND:
     case PSCI_CPU_SUSPEND | PSCI_FN64:
         wfi(); /* standby: a pending interrupt is a valid wake-up */
-        ret = PSCI_SUCCESS;
-        break;
+        *ret = PSCI_SUCCESS;
+        return true;
     case PSCI_CPU_OFF:
         v->power = VCPU_OFF;
         vcpu_record_off(v);
         dsb_sy();
         hyp_printf("cpu%u: guest CPU_OFF\n", v->id);
-        ret = (s64)smc_call(PSCI_CPU_OFF, 0, 0, 0);
-        hyp_panic("firmware CPU_OFF returned %ld", ret);
+        *ret = (s64)smc_call(PSCI_CPU_OFF, 0, 0, 0);
+        hyp_panic("firmware CPU_OFF returned %ld", *ret);
     case PSCI_CPU_ON:
     case PSCI_CPU_ON | PSCI_FN64:
-        ret = psci_cpu_on(a1, a2, a3);
-        break;
+        *ret = psci_cpu_on(a1, a2, a3);
+        return true;
     case PSCI_AFFINITY_INFO:
     case PSCI_AFFINITY_INFO | PSCI_FN64:
-        ret = psci_affinity_info(a1, a2);
-        break;
+        *ret = psci_affinity_info(a1, a2);
+        return true;
     case PSCI_MIGRATE_INFO_TYPE:
-        ret = 2; /* Trusted OS not present, no migration needed */
-        break;
+        *ret = 2; /* Trusted OS not present, no migration needed */
+        return true;
     case PSCI_SYSTEM_OFF:
         vcpu_print_stats();
         hyp_printf("cpu%u: guest SYSTEM_OFF\n", v->id);
@@ -140,17 +124,8 @@ void smccc_handle(struct trap_frame *f)
         smc_call(PSCI_SYSTEM_RESET, 0, 0, 0);
         hyp_panic("firmware SYSTEM_RESET returned");
     case PSCI_FEATURES:
-        ret = psci_features(a1 & 0xffffffffUL);
-        break;
-    case ARMVMI_HVC_EXITS:
-        ret = (s64)vcpu_exit_count((unsigned)a1);
-        break;
-    default:
-        if (trap_report_allowed())
-            hyp_printf("cpu%u: unknown SMCCC function 0x%lx from 0x%lx: NOT_SUPPORTED\n", v->id,
-                       fid, f->elr);
-        ret = SMCCC_NOT_SUPPORTED;
-        break;
+        *ret = psci_features(a1 & 0xffffffffUL);
+        return true;
     }
-    f->x[0] = (u64)ret;
+    return false;
 }

@@ -76,7 +76,7 @@ void apt_stamp(const struct apt_src *src, char *out, size_t len)
 
 /* The remembered answer for meta in dir/.apt-resolved, if apt's state is what it was then. */
 int apt_memo_get(const char *dir, const char *meta, const char *stamp, char *pkg, size_t pkglen,
-                    char *ver, size_t verlen)
+                 char *ver, size_t verlen)
 {
     char path[4300], line[1024];
     snprintf(path, sizeof(path), "%s/.apt-resolved", dir);
@@ -100,7 +100,7 @@ int apt_memo_get(const char *dir, const char *meta, const char *stamp, char *pkg
 }
 
 void apt_memo_put(const char *dir, const char *meta, const char *stamp, const char *pkg,
-                     const char *ver)
+                  const char *ver)
 {
     char path[4300], tmp[4400];
     snprintf(path, sizeof(path), "%s/.apt-resolved", dir);
@@ -114,8 +114,8 @@ void apt_memo_put(const char *dir, const char *meta, const char *stamp, const ch
 }
 
 /* Ask apt which package and version provide name:arm64 (local lookups only). */
-int apt_resolve(const struct apt_src *src, const char *meta, char *pkg, size_t pkglen,
-                       char *ver, size_t verlen)
+int apt_resolve(const struct apt_src *src, const char *meta, char *pkg, size_t pkglen, char *ver,
+                size_t verlen)
 {
     static char out[1 << 16];
     char spec[256], *argv[64];
@@ -297,7 +297,8 @@ int apt_update(const struct apt_src *src, bool verbose)
 {
     if (!src->release)
         return apt_enable_arm64(verbose);
-    guestkit_say(verbose, "updating the package lists of Debian %s from %s", src->release, src->mirror);
+    guestkit_say(verbose, "updating the package lists of Debian %s from %s", src->release,
+                 src->mirror);
     char *argv[64];
     apt_argv(src, "apt-get", (const char *const[]){"update", "-q", NULL}, argv);
     if (cli_run(argv, true) != 0) {
@@ -312,8 +313,7 @@ int apt_update(const struct apt_src *src, bool verbose)
 
 /* Download pkg:arm64 into a fresh temporary directory under tmpbase and unpack it there.
  * Returns the malloc'd directory holding the unpacked tree ("<tmp>/x"), or NULL. */
-char *apt_fetch_deb(const struct apt_src *src, const char *tmpbase, const char *pkg,
-                       bool verbose)
+char *apt_fetch_deb(const struct apt_src *src, const char *tmpbase, const char *pkg, bool verbose)
 {
     char tmpl[4200], spec[256], cmd[9000];
     snprintf(tmpl, sizeof(tmpl), "%s/tmp-XXXXXX", tmpbase);
@@ -349,4 +349,3 @@ char *apt_fetch_deb(const struct apt_src *src, const char *tmpbase, const char *
         snprintf(x, n, "%s/x", tmpl);
     return x;
 }
-
