@@ -13,7 +13,8 @@ static const char help[] =
     "Finds the Linux kernel in guest RAM from its VMCOREINFO (no profile, no registers\n"
     "needed: raw images work) and prints its release, KASLR offset, kimage_voffset,\n"
     "PHYS_OFFSET, VA bits, page size, swapper_pg_dir, address ranges and where each fact came\n"
-    "from. A running VM is paused while RAM is scanned and then resumed; where the target has\n"
+    "from. A running VM is paused while RAM is scanned and then resumed (a paused one stays\n"
+    "paused); where the target has\n"
     "registers, TTBR1_EL1 of vCPU 0 is compared with swapper_pg_dir.\n";
 
 struct row {
@@ -53,12 +54,14 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
         return 1;
     struct armvmi_info in;
     armvmi_get_info(h, &in);
-    bool paused = false;
-    if ((in.caps & ARMVMI_CAP_PAUSE) && armvmi_pause(h)) {
+    /* pause a running VM for the scan; one paused already stays paused */
+    bool was_paused = true;
+    if ((in.caps & ARMVMI_CAP_PAUSE) && armvmi_is_paused(h, &was_paused) == 0 && !was_paused &&
+        armvmi_pause(h)) {
         armvmi_close(h);
         return cli_lib_err("cannot pause the VM");
     }
-    paused = (in.caps & ARMVMI_CAP_PAUSE) != 0;
+    bool paused = (in.caps & ARMVMI_CAP_PAUSE) && !was_paused;
     struct armvmi_linux_kernel *k = calloc(1, sizeof(*k));
     int rc = k ? armvmi_linux_discover(h, k) : -ARMVMI_ENOMEM;
     if (paused && armvmi_resume(h) && !rc)
