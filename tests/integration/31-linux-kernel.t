@@ -24,12 +24,7 @@ r=0; [ -n "$release" ] && [ -n "$stext" ] && [ -n "$code" ] || { r=1; diag "$out
 ok $r "the guest's uname -r ($release), _stext and Kernel code ($code)"
 
 # pause with the vCPU in the kernel: with KPTI, TTBR1 at EL0 holds the trampoline tables
-el=; for i in $(seq 50); do
-    $A vm pause $vm >/dev/null
-    regs=$($A --vm $vm regs --json); el=$(echo "$regs" | jq -r .el)
-    case "$(echo "$regs" | jq -r .regs.SP_EL0)" in 0xffff*) [ "$el" = 1 ] && break ;; esac
-    $A vm resume $vm >/dev/null; sleep 0.05
-done
+pause_in_kernel $vm
 is "$el" 1 "paused with the vCPU at EL1 in the kernel"
 
 j=$("$S" --vm $vm kernel --json); r=$?
