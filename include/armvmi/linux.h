@@ -109,7 +109,10 @@ struct armvmi_linux_kernel {
     struct armvmi_linux_fact modules_start, modules_end;
     struct armvmi_linux_fact vmalloc_start, vmalloc_end;
     struct armvmi_linux_fact vmemmap_start, vmemmap_end;
-    /** Register evidence: TTBR1_EL1 (ASID and CnP masked) of vCPU 0, if read. */
+    /**
+     * Register evidence: TTBR1_EL1 of vCPU 0 (TTBR1_EL2 for a VHE kernel at EL2), ASID and CnP
+     * masked, if the target has registers and is paused.
+     */
     struct armvmi_linux_fact ttbr1;
     /** "agrees", "trampoline (vCPU at EL0 with KPTI)", "differs", or "" if not checked. */
     const char *ttbr1_check;
@@ -129,7 +132,8 @@ struct armvmi_linux_kernel {
  * (or, without init_uts_ns, maps SYMBOL(_stext) to _stext - kimage_voffset). With no
  * validating copy, the first parsed one is used and release_source says "unvalidated".
  * When the target has system registers (a live VM must then be paused, or it is skipped),
- * TTBR1_EL1 of vCPU 0 is compared with the swapper_pg_dir PA (extra evidence only).
+ * TTBR1_EL1 of vCPU 0 (TTBR1_EL2 for a VHE kernel at EL2) is compared with the swapper_pg_dir
+ * PA (extra evidence only).
  * Works on any target with physical reads, including raw images without registers.
  * Errors: ARMVMI_ENOENT (no usable VMCOREINFO: the message says how much RAM was scanned),
  * ARMVMI_EINVAL, ARMVMI_ENOMEM, the read errors of armvmi_read_pa.

@@ -10,7 +10,7 @@ A=$ARMVMI
 S=$ARMVMI_SAN
 hex() { printf '0x%x' "$1"; }
 
-plan 12
+plan 16
 vm=it-kern
 vm_start $vm; ok $? "vm start"
 
@@ -60,4 +60,18 @@ is "$(hex "${pa:-0}")" "$(hex "$code")" "_stext translates on the raw image to K
 # header itself is gone by now: the head before _stext is neither mapped nor kept.)
 tpa=$(hex $((text - $(echo "$jr" | jq -r .kimage_voffset))))
 is "$(hex $((tpa & 0x1fffff)))" 0x0 "_text = MODULES_END + kaslr has a 2 MiB aligned PA ($tpa)"
+$A vm resume $vm >/dev/null
+$A vm stop $vm >/dev/null
+
+# --el2: the kernel runs with VHE at EL2, its tables in TTBR1_EL2
+vm=it-kern-el2
+vm_start $vm --el2; ok $? "vm start --el2"
+pause_in_kernel $vm 2
+is "$el" 2 "paused with the VHE kernel at EL2"
+j=$("$S" --vm $vm kernel --json)
+is "$(echo "$j" | jq -r .release)" "$release" "--el2: the same release"
+ttbr1=$(hex $(($(echo "$regs" | jq -r .regs.TTBR1_EL2) & 0x0000fffffffffffe)))
+got=$(echo "$j" | jq -r '[.ttbr1_check, .sources.ttbr1] | join(", ")')
+is "$got, $(hex "$(echo "$j" | jq -r .swapper_pg_dir_pa)")" \
+    "agrees, TTBR1_EL2 of vCPU 0 (VHE), $ttbr1" "--el2: swapper_pg_dir PA equals TTBR1_EL2's base"
 $A vm resume $vm >/dev/null

@@ -22,6 +22,7 @@
 #define TCR_DS (1ull << 59)
 #define TTBR_BADDR_MASK 0x0000fffffffffffeull /* ASID [63:48] and CnP [0] off */
 #define PSTATE_EL(p) (((p) >> 2) & 3)
+#define HCR_E2H (1ull << 34) /* Arm ARM D19.2.48 */
 
 /* struct new_utsname: six fields of __NEW_UTS_LEN + 1 bytes; release is the third. */
 #define UTS_FIELD 65
@@ -208,10 +209,17 @@ static void check_regs(armvmi_t *h, const struct armvmi_info *in, struct armvmi_
             return;
     }
     struct armvmi_regs r;
-    if (armvmi_get_regs(h, 0, &r) || !armvmi_reg_valid(&r, ARMVMI_REG_TTBR1_EL1))
+    if (armvmi_get_regs(h, 0, &r))
         return;
-    uint64_t ttbr1 = r.regs[ARMVMI_REG_TTBR1_EL1] & TTBR_BADDR_MASK;
-    fact(&k->ttbr1, ttbr1, "TTBR1_EL1 of vCPU 0");
+    /* a kernel with VHE runs at EL2 on the EL2&0 regime: its tables are in TTBR1_EL2 */
+    bool vhe = armvmi_reg_valid(&r, ARMVMI_REG_PSTATE) &&
+               PSTATE_EL(r.regs[ARMVMI_REG_PSTATE]) == 2 &&
+               armvmi_reg_valid(&r, ARMVMI_REG_HCR_EL2) && (r.regs[ARMVMI_REG_HCR_EL2] & HCR_E2H);
+    enum armvmi_reg reg = vhe ? ARMVMI_REG_TTBR1_EL2 : ARMVMI_REG_TTBR1_EL1;
+    if (!armvmi_reg_valid(&r, reg))
+        return;
+    uint64_t ttbr1 = r.regs[reg] & TTBR_BADDR_MASK;
+    fact(&k->ttbr1, ttbr1, vhe ? "TTBR1_EL2 of vCPU 0 (VHE)" : "TTBR1_EL1 of vCPU 0");
     if (!k->swapper_pg_dir_pa.known)
         k->ttbr1_check = "not compared";
     else if (ttbr1 == k->swapper_pg_dir_pa.value)
