@@ -303,6 +303,41 @@ static void discover_raw(void **state)
     free(k);
 }
 
+/* The kernel context from discovery alone: Arm ARM D19.2.139 TCR_EL1 fields. */
+static void ttconfig(void **state)
+{
+    struct armvmi_linux_kernel k = {0};
+    struct armvmi_tt_config c;
+    assert_int_equal(armvmi_linux_kernel_ttconfig(&k, &c), -ARMVMI_EINVAL);
+    k.swapper_pg_dir_pa = (struct armvmi_linux_fact){0x41858000, true, "t"};
+    k.page_size = (struct armvmi_linux_fact){4096, true, "t"};
+    k.t1sz = (struct armvmi_linux_fact){16, true, "t"};
+    assert_int_equal(armvmi_linux_kernel_ttconfig(&k, &c), 0);
+    /* T1SZ 16, TG1 4K (0b10), EPD0, IPS 48 bits */
+    assert_int_equal(c.tcr, 0x580100080ull);
+    assert_int_equal(c.ttbr1, 0x41858000);
+    assert_int_equal(c.regime, ARMVMI_REGIME_EL10);
+    assert_int_equal(c.features, 0);
+    k.page_size.value = 16384;
+    k.t1sz.value = 17; /* 47-bit VAs, the arm64-16k flavour's 48-bit build minus one */
+    assert_int_equal(armvmi_linux_kernel_ttconfig(&k, &c), 0);
+    assert_int_equal(c.tcr, 0x540110080ull);
+    k.t1sz.value = 12; /* 52-bit with 16K: LPA2, DS=1, IPS 52 bits */
+    assert_int_equal(armvmi_linux_kernel_ttconfig(&k, &c), 0);
+    assert_int_equal(c.tcr, (1ull << 59) | 0x6400c0080ull);
+    assert_int_equal(c.features, ARMVMI_FEAT_LPA2);
+    assert_int_equal(c.pa_bits, 52);
+    k.page_size.value = 65536; /* 52-bit with 64K: FEAT_LVA, no DS */
+    assert_int_equal(armvmi_linux_kernel_ttconfig(&k, &c), 0);
+    assert_int_equal(c.tcr, 0x5c00c0080ull);
+    assert_int_equal(c.features, ARMVMI_FEAT_LVA);
+    k.page_size.value = 8192;
+    assert_int_equal(armvmi_linux_kernel_ttconfig(&k, &c), -ARMVMI_EINVAL);
+    k.page_size.value = 4096;
+    k.t1sz.value = 40;
+    assert_int_equal(armvmi_linux_kernel_ttconfig(&k, &c), -ARMVMI_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +348,7 @@ int main(void)
         cmocka_unit_test(garbage),
         cmocka_unit_test(notes),
         cmocka_unit_test(discover_raw),
+        cmocka_unit_test(ttconfig),
     };
     return cmocka_run_group_tests_name("linux_vmcoreinfo", tests, NULL, NULL);
 }

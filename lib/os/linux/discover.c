@@ -49,17 +49,19 @@ static int tt_from(uint64_t root_pa, unsigned t1sz, uint64_t page_size,
     if (t1sz < 12 || t1sz > 28)
         return -1;
     cfg->regime = ARMVMI_REGIME_EL10;
-    cfg->tcr = (uint64_t)t1sz << TCR_T1SZ_SHIFT | tg1 | TCR_EPD0 | TCR_IPS_48 << TCR_IPS_SHIFT;
+    uint64_t ips = TCR_IPS_48;
     cfg->pa_bits = 48;
     if (t1sz < 16) { /* 52-bit VAs: LPA2 (DS) with 4K/16K, FEAT_LVA with 64K */
         if (page_size == 65536) {
             cfg->features = ARMVMI_FEAT_LVA;
         } else {
-            cfg->tcr |= TCR_DS | TCR_IPS_52 << TCR_IPS_SHIFT;
+            tg1 |= TCR_DS;
+            ips = TCR_IPS_52;
             cfg->features = ARMVMI_FEAT_LPA2;
             cfg->pa_bits = 52;
         }
     }
+    cfg->tcr = (uint64_t)t1sz << TCR_T1SZ_SHIFT | tg1 | TCR_EPD0 | ips << TCR_IPS_SHIFT;
     cfg->ttbr1 = root_pa;
     return 0;
 }
