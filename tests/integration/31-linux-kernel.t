@@ -10,7 +10,7 @@ A=$ARMVMI
 S=$ARMVMI_SAN
 hex() { printf '0x%x' "$1"; }
 
-plan 16
+plan 18
 vm=it-kern
 vm_start $vm; ok $? "vm start"
 
@@ -60,6 +60,14 @@ is "$(hex "${pa:-0}")" "$(hex "$code")" "_stext translates on the raw image to K
 # header itself is gone by now: the head before _stext is neither mapped nor kept.)
 tpa=$(hex $((text - $(echo "$jr" | jq -r .kimage_voffset))))
 is "$(hex $((tpa & 0x1fffff)))" 0x0 "_text = MODULES_END + kaslr has a 2 MiB aligned PA ($tpa)"
+# an ELF dump of the same moment (with its system-register note)
+dump=$ARMVMI_RUNTIME_DIR/kern.elf
+$A --vm $vm dump -o "$dump" --quiet; ok $? "dump of the paused VM"
+jd=$("$S" --vm "$dump" kernel --json)
+is "$(echo "$jd" | jq -c '[.release, .kaslr, .swapper_pg_dir_pa, .ttbr1_check]')" \
+    "$(echo "$j" | jq -c '[.release, .kaslr, .swapper_pg_dir_pa, .ttbr1_check]')" \
+    "the ELF dump gives the same release, kaslr, swapper_pg_dir and TTBR1 agreement"
+rm -f "$dump"
 $A vm resume $vm >/dev/null
 $A vm stop $vm >/dev/null
 
