@@ -10,7 +10,7 @@ A=$ARMVMI
 S=$ARMVMI_SAN
 hex() { printf '0x%x' "$1"; }
 
-plan 18
+plan 20
 vm=it-kern
 vm_start $vm; ok $? "vm start"
 
@@ -82,4 +82,16 @@ ttbr1=$(hex $(($(echo "$regs" | jq -r .regs.TTBR1_EL2) & 0x0000fffffffffffe)))
 got=$(echo "$j" | jq -r '[.ttbr1_check, .sources.ttbr1] | join(", ")')
 is "$got, $(hex "$(echo "$j" | jq -r .swapper_pg_dir_pa)")" \
     "agrees, TTBR1_EL2 of vCPU 0 (VHE), $ttbr1" "--el2: swapper_pg_dir PA equals TTBR1_EL2's base"
+$A vm resume $vm >/dev/null
+$A vm stop $vm >/dev/null
+
+# --hyp: under the armvmi hypervisor (its carve-out is RAM too), the guest's TTBR1_EL1
+vm=it-kern-hyp
+vm_start $vm --hyp; ok $? "vm start --hyp"
+pause_in_kernel $vm
+j=$("$S" --vm $vm kernel --json)
+ttbr1=$(hex $(($(echo "$regs" | jq -r .regs.TTBR1_EL1) & 0x0000fffffffffffe)))
+got=$(echo "$j" | jq -r '[.release, .ttbr1_check] | join(", ")')
+is "$got, $(hex "$(echo "$j" | jq -r .swapper_pg_dir_pa)")" "$release, agrees, $ttbr1" \
+    "--hyp: the same release; swapper_pg_dir PA equals TTBR1_EL1's base"
 $A vm resume $vm >/dev/null
