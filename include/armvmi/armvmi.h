@@ -41,6 +41,13 @@ enum armvmi_error {
  */
 const char *armvmi_errmsg(void);
 
+/**
+ * Record message (printf-style) as this thread's last error, for layers and programs built
+ * on this API (the Linux layer, the events layer) so that their failures read the same way.
+ * Returns -code, so that `return armvmi_set_error(ARMVMI_EFORMAT, "...");` works.
+ */
+int armvmi_set_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /** A short name for an error code ("no such VM, file or register", ...). */
 const char *armvmi_strerror(int err);
 

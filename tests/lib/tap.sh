@@ -47,3 +47,20 @@ qmp() {
     printf '{"execute":"qmp_capabilities"}\n%s\n' "$2" |
         timeout 120 socat -t 110 - "UNIX-CONNECT:$ARMVMI_RUNTIME_DIR/$1/qmp.sock" | tail -n 1
 }
+# pause_in_kernel NAME [EL]: pause the VM with vCPU 0 idle in the kernel (at EL, default 1 (2
+# for a VHE kernel), with SP_EL0
+# holding the current task, a kernel address; on entry from EL0 it still holds the user stack
+# for a few instructions). Sets $regs (armvmi regs --json) and $el; 50 tries.
+pause_in_kernel() {
+    local i
+    el=
+    for i in $(seq 50); do
+        "$ARMVMI" vm pause "$1" >/dev/null
+        regs=$("$ARMVMI" --vm "$1" regs --json); el=$(echo "$regs" | jq -r .el)
+        case "$(echo "$regs" | jq -r .regs.SP_EL0)" in
+        0xffff*) [ "$el" = "${2:-1}" ] && return 0 ;;
+        esac
+        "$ARMVMI" vm resume "$1" >/dev/null; sleep 0.05
+    done
+    return 1
+}

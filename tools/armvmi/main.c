@@ -100,9 +100,10 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(struct cli *, int, char **);
     } cmds[] = {
-        {"info", cmd_info},   {"regs", cmd_regs},           {"read", cmd_read},
-        {"write", cmd_write}, {"dump", cmd_dump},           {"vm", cmd_vm},
-        {"guest", cmd_guest}, {"translate", cmd_translate}, {"pages", cmd_pages},
+        {"info", cmd_info},     {"regs", cmd_regs},           {"read", cmd_read},
+        {"write", cmd_write},   {"dump", cmd_dump},           {"vm", cmd_vm},
+        {"guest", cmd_guest},   {"translate", cmd_translate}, {"pages", cmd_pages},
+        {"kernel", cmd_kernel},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

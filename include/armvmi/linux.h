@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/* linux.h — public API of the Linux layer: an arm64 kernel found in guest memory, no profile. */
+#ifndef ARMVMI_LINUX_H
+#define ARMVMI_LINUX_H
+
+/*
+ * Not part of the armvmi.h umbrella: the OS layer sits above the core library and a program
+ * that only reads memory does not need it. Include <armvmi/linux.h> (it includes armvmi.h).
+ * Conventions are armvmi.h's: int status (0 or a negative ARMVMI_E*), armvmi_errmsg().
+ */
+#include <armvmi/armvmi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Longest OSRELEASE kept (the kernel's __NEW_UTS_LEN is 64). */
+#define ARMVMI_LINUX_RELEASE_MAX 65
+/** VMCOREINFO text longer than this is not parsed (the kernel's is one page). */
+#define ARMVMI_LINUX_VMCOREINFO_MAX 65536
+
+/** Keys of a parsed VMCOREINFO (bits of armvmi_linux_vmcoreinfo.present). */
+enum armvmi_linux_vmci_key {
+    ARMVMI_VMCI_OSRELEASE = 0,
+    ARMVMI_VMCI_PAGESIZE,
+    ARMVMI_VMCI_KERNELOFFSET,
+    ARMVMI_VMCI_KIMAGE_VOFFSET,
+    ARMVMI_VMCI_PHYS_OFFSET,
+    ARMVMI_VMCI_VA_BITS,
+    ARMVMI_VMCI_TCR_EL1_T1SZ,
+    ARMVMI_VMCI_MODULES_VADDR,
+    ARMVMI_VMCI_MODULES_END,
+    ARMVMI_VMCI_VMALLOC_START,
+    ARMVMI_VMCI_VMALLOC_END,
+    ARMVMI_VMCI_VMEMMAP_START,
+    ARMVMI_VMCI_VMEMMAP_END,
+    ARMVMI_VMCI_KERNELPACMASK,
+    ARMVMI_VMCI_SYM_SWAPPER_PG_DIR,
+    ARMVMI_VMCI_SYM_STEXT,
+    ARMVMI_VMCI_SYM_INIT_UTS_NS,
+    ARMVMI_VMCI_NKEYS
+};
+
+/** The facts of one VMCOREINFO text that armvmi uses, as the text states them. */
+struct armvmi_linux_vmcoreinfo {
+    char osrelease[ARMVMI_LINUX_RELEASE_MAX]; /**< NUL-terminated, printable ASCII only */
+    uint64_t val[ARMVMI_VMCI_NKEYS];          /**< value of each numeric key (index: key) */
+    uint32_t present;                         /**< bit (1 << key) for each key found */
+    unsigned lines;                           /**< complete KEY=VALUE lines seen */
+    unsigned bad_lines; /**< lines ignored: no '=', too long, bad number, unprintable, cut */
+};
+
+/**
+ * Parse VMCOREINFO text (KEY=VALUE lines; the text of the page or of the note's descriptor)
+ * of at most len bytes; it ends at the first NUL or at len. Input is untrusted: a line longer
+ * than 256 bytes, a number that does not fit 64 bits, a line cut by the end of the buffer or
+ * an unprintable byte makes that line ignored (counted in bad_lines); a key that appears twice
+ * with different values makes the whole text rejected.
+ * Succeeds only if the text has OSRELEASE, a PAGESIZE of 4K/16K/64K, NUMBER(kimage_voffset),
+ * NUMBER(VA_BITS) in 36..52 and SYMBOL(swapper_pg_dir) (the facts discovery needs).
+ * Errors: ARMVMI_EINVAL (NULL argument), ARMVMI_EFORMAT (not usable VMCOREINFO; the message
+ * says why). *out is filled as far as parsed even on failure.
+ */
+int armvmi_linux_vmcoreinfo_parse(const void *text, size_t len,
+                                  struct armvmi_linux_vmcoreinfo *out);
+
+/**
+ * If buf (len bytes) starts with an ELF note named "VMCOREINFO" (namesz 11, type 0), set *desc
+ * and *desc_len to its descriptor (inside buf, bounded by len) and return 0; else
+ * ARMVMI_ENOENT.
+ */
+int armvmi_linux_vmcoreinfo_note(const void *buf, size_t len, const void **desc, size_t *desc_len);
+
+/** One discovered fact and where it came from. */
+struct armvmi_linux_fact {
+    uint64_t value;
+    bool known;
+    const char *source; /**< static string, e.g. "VMCOREINFO NUMBER(kimage_voffset)"; "" if
+                             not known */
+};
+
+/** Maximum VMCOREINFO copies recorded by a scan. */
+#define ARMVMI_LINUX_MAX_HITS 16
+
+/** One VMCOREINFO copy found in physical memory. */
+struct armvmi_linux_hit {
+    uint64_t pa;    /**< physical address of the page (or the note header) */
+    bool note;      /**< the ELF note form (else the plain page) */
+    bool parsed;    /**< armvmi_linux_vmcoreinfo_parse accepted it */
+    bool validated; /**< its swapper_pg_dir walk confirmed its release or _stext */
+};
+
+/** What armvmi knows about the running kernel. */
+struct armvmi_linux_kernel {
+    char release[ARMVMI_LINUX_RELEASE_MAX];
+    const char *release_source;
+    struct armvmi_linux_fact kaslr_offset;   /**< KERNELOFFSET (0 with KASLR off) */
+    struct armvmi_linux_fact kimage_voffset; /**< kernel-image VA - PA */
+    struct armvmi_linux_fact phys_offset;    /**< PA of the start of the linear map */
+    struct armvmi_linux_fact page_offset;    /**< VA of the start of the linear map */
+    struct armvmi_linux_fact va_bits;
+    struct armvmi_linux_fact page_size;
+    struct armvmi_linux_fact t1sz;           /**< TCR_EL1.T1SZ the kernel uses */
+    struct armvmi_linux_fact swapper_pg_dir; /**< VA */
+    struct armvmi_linux_fact swapper_pg_dir_pa;
+    struct armvmi_linux_fact stext; /**< VA of _stext */
+    struct armvmi_linux_fact stext_pa;
+    struct armvmi_linux_fact init_uts_ns; /**< VA */
+    struct armvmi_linux_fact modules_start, modules_end;
+    struct armvmi_linux_fact vmalloc_start, vmalloc_end;
+    struct armvmi_linux_fact vmemmap_start, vmemmap_end;
+    /**
+     * Register evidence: TTBR1_EL1 of vCPU 0 (TTBR1_EL2 for a VHE kernel at EL2), ASID and CnP
+     * masked, if the target has registers and is paused.
+     */
+    struct armvmi_linux_fact ttbr1;
+    /** "agrees", "trampoline (vCPU at EL0 with KPTI)", "differs", or "" if not checked. */
+    const char *ttbr1_check;
+    struct armvmi_linux_vmcoreinfo vmcoreinfo; /**< the copy chosen */
+    unsigned nhits;                            /**< copies found (at most MAX_HITS kept) */
+    struct armvmi_linux_hit hits[ARMVMI_LINUX_MAX_HITS];
+    int chosen;       /**< index in hits of the copy used */
+    uint64_t scanned; /**< bytes of RAM scanned */
+    unsigned scanned_ranges;
+};
+
+/**
+ * Find the kernel of target h: scan guest RAM (every RAM range of armvmi_get_info, at 4 KiB
+ * steps) for VMCOREINFO copies (a page starting "OSRELEASE=" or the ELF note "VMCOREINFO"),
+ * parse each, and prefer a copy whose facts validate: SYMBOL(swapper_pg_dir) - kimage_voffset
+ * is RAM, and a walk of those tables maps SYMBOL(init_uts_ns) to a string equal to OSRELEASE
+ * (or, without init_uts_ns, maps SYMBOL(_stext) to _stext - kimage_voffset). With no
+ * validating copy, the first parsed one is used and release_source says "unvalidated".
+ * When the target has system registers (a live VM must then be paused, or it is skipped),
+ * TTBR1_EL1 of vCPU 0 (TTBR1_EL2 for a VHE kernel at EL2) is compared with the swapper_pg_dir
+ * PA (extra evidence only).
+ * Works on any target with physical reads, including raw images without registers.
+ * Errors: ARMVMI_ENOENT (no usable VMCOREINFO: the message says how much RAM was scanned),
+ * ARMVMI_EINVAL, ARMVMI_ENOMEM, the read errors of armvmi_read_pa.
+ */
+int armvmi_linux_discover(armvmi_t *h, struct armvmi_linux_kernel *out);
+
+/**
+ * Fill *cfg with the EL1&0 translation configuration of the kernel's address space from k
+ * alone (no registers needed): TTBR1 = swapper_pg_dir PA, TCR_EL1 with T1SZ, TG1 from the
+ * page size, DS (and ARMVMI_FEAT_LPA2) for 52-bit VAs with 4K/16K pages, EPD0 set.
+ * Errors: ARMVMI_EINVAL (k lacks swapper_pg_dir PA, page size or VA bits).
+ */
+int armvmi_linux_kernel_ttconfig(const struct armvmi_linux_kernel *k, struct armvmi_tt_config *cfg);
+
+/** The key's name as it appears in VMCOREINFO ("NUMBER(VA_BITS)", ...), or NULL. */
+const char *armvmi_linux_vmci_key_name(int key);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
