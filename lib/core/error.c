@@ -12,29 +12,13 @@ const char *armvmi_errmsg(void)
     return last_error;
 }
 
-static int vfail(int code, const char *fmt, va_list ap)
-{
-    vsnprintf(last_error, sizeof(last_error), fmt, ap);
-    return -code;
-}
-
-int armvmi_fail(int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int rc = vfail(code, fmt, ap);
-    va_end(ap);
-    return rc;
-}
-
-/* The public name of armvmi_fail, for the layers built on the API. */
 int armvmi_set_error(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int rc = vfail(code, fmt, ap);
+    vsnprintf(last_error, sizeof(last_error), fmt, ap);
     va_end(ap);
-    return rc;
+    return -code;
 }
 
 const char *armvmi_strerror(int err)

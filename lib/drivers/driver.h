@@ -65,7 +65,7 @@ int armvmi_raw_open(struct armvmi *h, const char *path, uint64_t base);
 int armvmi_driver_open(struct armvmi *h, const char *spec);
 
 /* Record a message for armvmi_errmsg() and return -code. printf-style. */
-int armvmi_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define armvmi_fail armvmi_set_error /* the library's own short name for the public call */
 
 /* Find the region holding [pa, pa+len) entirely, or NULL. */
 /*
