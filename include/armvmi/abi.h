@@ -16,6 +16,7 @@
  *   0x40200000  the hypervisor ELF (text, data, stacks, page tables)
  *   0x40f00000  struct armvmi_abi_bootinfo, written by the host launcher
  *   0x40f01000  struct armvmi_abi_vcpu[ARMVMI_MAX_VCPUS], kept current by the hypervisor
+ *   0x40f10000  the monitor channel (VMI events): header, per-vCPU slots, commands, async ring
  *   0x41000000  the stage-2 table pool (ARMVMI_S2_POOL_PAGES(RAM) pages, rounded up to 2 MiB)
  *   carve end   guest RAM starts here (0x41200000 for 512 MiB of RAM)
  * Guest RAM is mapped at stage 2 with 4K pages (see hyp/core/stage2.c for why), so the pool
@@ -27,7 +28,7 @@
 #include <stdint.h>
 #endif
 
-#define ARMVMI_ABI_VERSION 3
+#define ARMVMI_ABI_VERSION 4
 
 #define ARMVMI_CARVE_BASE 0x40000000ULL
 #define ARMVMI_CARVE_FIXED 0x01000000ULL
@@ -111,5 +112,210 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
 /* ---- Vendor hypercalls (SMCCC vendor-specific hypervisor service range, fast, 64-bit). ---- */
 /* x1 = an ESR_EL2.EC: returns in x0 this vCPU's exits of that class so far. */
 #define ARMVMI_HVC_EXITS 0xc6000001UL
+
+/*
+ * ---- VMI events: the monitor channel. ----
+ *
+ * One monitor at a time (a host process that maps guest RAM, the carve-out included, through
+ * the shared RAM file) talks to the hypervisor here. Every field has one writer: the header's
+ * first half is the hypervisor's, its second half the monitor's; a slot's event is the
+ * hypervisor's, its response the monitor's; a command entry's op/args are the monitor's, its
+ * status/result the hypervisor's. The hypervisor copies whatever the monitor wrote once, then
+ * checks the copy before using it (the monitor is not trusted); bad input is counted in
+ * `errors`/`last_error` and reported on the console, never acted on.
+ *
+ * Parts (offsets from ARMVMI_CHAN_ADDR):
+ *   0x00000  struct armvmi_abi_chan            header
+ *   0x01000  struct armvmi_abi_slot[MAX_VCPUS] one synchronous event per vCPU, stride 0x800
+ *   0x04000  struct armvmi_abi_cmd[CMD_RING]   commands, monitor -> hypervisor
+ *   0x08000  struct armvmi_abi_event[ASYNC]    asynchronous events, stride 0x200
+ *
+ * Synchronous events: the vCPU fills its slot (event, then state POSTED, release) and waits in
+ * the hypervisor (only that vCPU) until the monitor writes the response and then state
+ * ANSWERED (release). The hypervisor applies the response and sets the slot FREE.
+ * Asynchronous events (n2rwx) do not wait: entry (async_head % ASYNC) is written, then
+ * async_head is incremented; the monitor consumes up to async_head and sets async_tail. A full
+ * ring drops the event and counts it in async_dropped (the access itself was already allowed).
+ * Sequence numbers: one counter per attach over both kinds, starting at 1, no gaps.
+ * Commands: the monitor fills entry (cmd_head % CMD_RING) with status PENDING, then increments
+ * cmd_head; the hypervisor executes them in order, writes status (and result), then increments
+ * cmd_done. Long commands (SET_ACCESS on a large range) run in chunks between guest
+ * instructions, with result[0] showing progress; they never hold a vCPU for long.
+ * Wake-ups: with ARMVMI_CHAN_F_DOORBELL the hypervisor has a doorbell device to the host (the
+ * run directory's doorbell socket, a byte means "look at the channel"): it rings after posting
+ * an event when the monitor has set ARMVMI_MON_F_SLEEPING, and the monitor sends a byte after
+ * answering or posting a command. The bytes carry no data. With ARMVMI_MON_F_BUSY_POLL both
+ * sides spin on the shared fields instead (lowest latency, a host CPU per waiting side).
+ * Liveness: the monitor increments mon_heartbeat at least every mon_timeout_ms / 4. If it does
+ * not change for mon_timeout_ms of the hypervisor's time, the monitor is gone: fail-open (the
+ * default) removes every restriction, answers pending events with CONTINUE and detaches;
+ * with ARMVMI_MON_F_FAIL_CLOSED the waiting vCPUs stay paused until a monitor attaches again
+ * (a new ATTACH command; pending slots stay POSTED for it to answer).
+ */
+#define ARMVMI_CHAN_ADDR 0x40f10000ULL
+#define ARMVMI_CHAN_SIZE 0x000f0000ULL
+#define ARMVMI_CHAN_MAGIC 0x4e414843494d5641ULL /* "AVMICHAN" */
+#define ARMVMI_MON_MAGIC 0x004e4f4d494d5641ULL  /* "AVMIMON" */
+#define ARMVMI_CHAN_SLOTS_OFF 0x1000ULL
+#define ARMVMI_CHAN_SLOT_STRIDE 0x800ULL
+#define ARMVMI_CHAN_CMDS_OFF 0x4000ULL
+#define ARMVMI_CHAN_CMD_RING 64
+#define ARMVMI_CHAN_ASYNC_OFF 0x8000ULL
+#define ARMVMI_CHAN_ASYNC_STRIDE 0x200ULL
+#define ARMVMI_CHAN_ASYNC 256
+
+/* hyp_flags */
+#define ARMVMI_CHAN_F_DOORBELL 0x1u /* the doorbell device exists (else the monitor polls) */
+/* mon_flags */
+#define ARMVMI_MON_F_FAIL_CLOSED 0x1u /* monitor gone: keep waiting vCPUs paused */
+#define ARMVMI_MON_F_BUSY_POLL 0x2u   /* both sides spin: no doorbells, no WFI */
+#define ARMVMI_MON_F_SLEEPING 0x4u    /* the monitor blocks on the doorbell: ring it */
+
+/* Access a guest frame allows (the permission store's values); anything else is invalid. */
+#define ARMVMI_ACC_N 0x0u
+#define ARMVMI_ACC_R 0x1u
+#define ARMVMI_ACC_W 0x2u
+#define ARMVMI_ACC_X 0x4u
+#define ARMVMI_ACC_RWX 0x7u   /* unrestricted: the default */
+#define ARMVMI_ACC_RX2RW 0x8u /* rx; a write makes it rw, with no event */
+#define ARMVMI_ACC_N2RWX 0x9u /* none; the first access makes it rwx, with an async event */
+
+/* event types */
+#define ARMVMI_EV_MEM 1
+/* memory event flags */
+#define ARMVMI_EVF_S1PTW 0x1u    /* the guest's own stage-1 table walk touched the frame */
+#define ARMVMI_EVF_GVA 0x2u      /* gva is valid (FAR was valid) */
+#define ARMVMI_EVF_SYNDROME 0x4u /* size, reg, sign_extend valid (data abort with ESR.ISV) */
+#define ARMVMI_EVF_VALUE 0x8u    /* value is the value being written */
+#define ARMVMI_EVF_ASYNC 0x10u   /* asynchronous: the vCPU did not wait (n2rwx) */
+
+#ifndef __ASSEMBLER__
+/* The guest's vCPU at an event: the same registers as struct armvmi_abi_vcpu. */
+struct armvmi_abi_regs {
+    uint64_t x[31];
+    uint64_t pc, pstate;
+    uint64_t sp_el0, sp_el1, elr_el1, spsr_el1;
+    uint64_t sctlr_el1, tcr_el1, ttbr0_el1, ttbr1_el1, mair_el1, vbar_el1;
+    uint64_t contextidr_el1, tpidr_el1, esr_el1, far_el1;
+    uint64_t esr_el2, far_el2, hpfar_el2;
+};
+
+struct armvmi_abi_event {
+    uint64_t seq;  /* 1, 2, 3, ... per attach, sync and async together */
+    uint64_t time; /* CNTVCT_EL0 when the event arose */
+    uint32_t vcpu;
+    uint32_t type;        /* ARMVMI_EV_* */
+    uint64_t gpa;         /* the guest-physical address accessed */
+    uint64_t gva;         /* the virtual address (ARMVMI_EVF_GVA) */
+    uint32_t access;      /* ARMVMI_ACC_R, _W or _X: what the guest tried */
+    uint32_t flags;       /* ARMVMI_EVF_* */
+    uint32_t size;        /* access size in bytes (ARMVMI_EVF_SYNDROME) */
+    uint32_t reg;         /* Xt (31: XZR) (ARMVMI_EVF_SYNDROME) */
+    uint64_t value;       /* the value written (ARMVMI_EVF_VALUE) */
+    uint32_t page_access; /* the frame's access in the store at the fault */
+    uint32_t sign_extend; /* a load sign-extends (ESR.SSE), to 64 bits if sf else 32 */
+    struct armvmi_abi_regs regs;
+};
+
+/* response actions */
+#define ARMVMI_RSP_CONTINUE 0 /* retry the access as the store now allows (it may fault again) */
+#define ARMVMI_RSP_STEP 1     /* run exactly this instruction with the frame unrestricted */
+#define ARMVMI_RSP_SKIP 2     /* do not run the instruction: PC += 4 */
+#define ARMVMI_RSP_EMULATE 3  /* a read returns `value` in Xt; a write is suppressed; PC += 4 */
+/* response flags */
+#define ARMVMI_RSPF_SET_REGS 0x1u   /* apply the registers selected by reg_mask first */
+#define ARMVMI_RSPF_SET_ACCESS 0x2u /* set the frame's access to new_access first */
+/* reg_mask bits: 0-30 x0-x30, then: */
+#define ARMVMI_RSP_REG_PC 31
+#define ARMVMI_RSP_REG_PSTATE 32
+#define ARMVMI_RSP_REG_SP_EL0 33
+#define ARMVMI_RSP_REG_SP_EL1 34
+
+struct armvmi_abi_response {
+    uint64_t seq; /* the event's seq; anything else is rejected */
+    uint32_t action;
+    uint32_t flags;
+    uint64_t value; /* ARMVMI_RSP_EMULATE of a read */
+    uint32_t new_access;
+    uint32_t pad;
+    uint64_t reg_mask;
+    uint64_t x[31];
+    uint64_t pc, pstate, sp_el0, sp_el1;
+};
+
+/* slot states */
+#define ARMVMI_SLOT_FREE 0
+#define ARMVMI_SLOT_POSTED 1   /* hypervisor: an event waits for its response */
+#define ARMVMI_SLOT_ANSWERED 2 /* monitor: the response is complete */
+
+struct armvmi_abi_slot {
+    uint32_t state;
+    uint32_t pad;
+    struct armvmi_abi_event ev;
+    struct armvmi_abi_response rsp;
+};
+
+/* commands */
+#define ARMVMI_CMD_ATTACH 1     /* arg0 mon_flags, arg1 timeout ms: start a session (seq from 1) */
+#define ARMVMI_CMD_DETACH 2     /* remove every restriction, answer pending events, end it */
+#define ARMVMI_CMD_SET_ACCESS 3 /* arg0 first frame (PA >> 12), arg1 frames, arg2 ARMVMI_ACC_* */
+#define ARMVMI_CMD_PAUSE 4      /* arg0 vCPU mask: stop them in the hypervisor (records IN_HYP) */
+#define ARMVMI_CMD_RESUME 5     /* arg0 vCPU mask */
+#define ARMVMI_CMD_GET_ACCESS 6 /* arg0 frame: result[0] its ARMVMI_ACC_* */
+/* command status (written by the hypervisor) */
+#define ARMVMI_CMDS_PENDING 0
+#define ARMVMI_CMDS_OK 1
+#define ARMVMI_CMDS_EINVAL 2 /* unknown op or bad arguments */
+#define ARMVMI_CMDS_ERANGE 3 /* frames outside guest RAM (the carve-out included) */
+#define ARMVMI_CMDS_ESTATE 4 /* not attached, or already attached */
+
+struct armvmi_abi_cmd {
+    uint64_t id; /* the monitor's, echoed in nothing: for its own bookkeeping */
+    uint32_t op;
+    uint32_t status;
+    uint64_t arg[4];
+    uint64_t result[2];
+};
+
+struct armvmi_abi_chan {
+    /* written by the hypervisor */
+    uint64_t magic;   /* ARMVMI_CHAN_MAGIC once the channel is set up */
+    uint32_t version; /* ARMVMI_ABI_VERSION */
+    uint32_t ncpus;
+    uint32_t hyp_flags; /* ARMVMI_CHAN_F_* */
+    uint32_t attached;  /* 1 while a monitor session is on */
+    uint64_t cntfrq;
+    uint64_t session;       /* incremented on every ATTACH */
+    uint64_t seq;           /* last sequence number given out */
+    uint64_t async_head;    /* asynchronous events written (monotonic) */
+    uint64_t async_dropped; /* asynchronous events lost to a full ring */
+    uint64_t cmd_done;      /* commands executed (monotonic) */
+    uint64_t errors;        /* rejected monitor input */
+    uint64_t last_error;    /* what the last rejection was (a short code, see the docs) */
+    uint64_t mon_timeouts;  /* monitors declared gone */
+    uint8_t hyp_pad[256 - 96];
+    /* written by the monitor */
+    uint64_t mon_magic;      /* ARMVMI_MON_MAGIC while it is there */
+    uint64_t mon_heartbeat;  /* incremented at least every mon_timeout_ms / 4 */
+    uint32_t mon_timeout_ms; /* 0: 2000 */
+    uint32_t mon_flags;      /* ARMVMI_MON_F_* */
+    uint64_t async_tail;     /* asynchronous events consumed (monotonic) */
+    uint64_t cmd_head;       /* commands posted (monotonic) */
+};
+
+ARMVMI_ABI_CHECK(sizeof(struct armvmi_abi_regs) == 50 * 8);
+ARMVMI_ABI_CHECK(sizeof(struct armvmi_abi_regs) ==
+                 sizeof(struct armvmi_abi_vcpu) - __builtin_offsetof(struct armvmi_abi_vcpu, x));
+ARMVMI_ABI_CHECK(sizeof(struct armvmi_abi_event) <= ARMVMI_CHAN_ASYNC_STRIDE);
+ARMVMI_ABI_CHECK(sizeof(struct armvmi_abi_slot) <= ARMVMI_CHAN_SLOT_STRIDE);
+ARMVMI_ABI_CHECK(__builtin_offsetof(struct armvmi_abi_chan, mon_magic) == 256);
+ARMVMI_ABI_CHECK(ARMVMI_CHAN_SLOTS_OFF + ARMVMI_MAX_VCPUS * ARMVMI_CHAN_SLOT_STRIDE <=
+                 ARMVMI_CHAN_CMDS_OFF);
+ARMVMI_ABI_CHECK(ARMVMI_CHAN_CMDS_OFF + ARMVMI_CHAN_CMD_RING * sizeof(struct armvmi_abi_cmd) <=
+                 ARMVMI_CHAN_ASYNC_OFF);
+ARMVMI_ABI_CHECK(ARMVMI_CHAN_ASYNC_OFF + ARMVMI_CHAN_ASYNC * ARMVMI_CHAN_ASYNC_STRIDE <=
+                 ARMVMI_CHAN_SIZE);
+ARMVMI_ABI_CHECK(ARMVMI_CHAN_ADDR + ARMVMI_CHAN_SIZE <= ARMVMI_CARVE_BASE + ARMVMI_CARVE_FIXED);
+#endif
 
 #endif
