@@ -109,6 +109,13 @@ int cmd_dump(struct cli *c, int argc, char **argv);
 int cmd_vm(struct cli *c, int argc, char **argv);
 int cmd_guest(struct cli *c, int argc, char **argv);
 int cmd_kernel(struct cli *c, int argc, char **argv);
+/* cmd_linux.c: processes, maps, files and modules of a Linux guest */
+int cmd_ps(struct cli *c, int argc, char **argv);
+int cmd_pstree(struct cli *c, int argc, char **argv);
+int cmd_cmdline(struct cli *c, int argc, char **argv);
+int cmd_maps(struct cli *c, int argc, char **argv);
+int cmd_lsof(struct cli *c, int argc, char **argv);
+int cmd_lsmod(struct cli *c, int argc, char **argv);
 
 /* The guest kit (guestkit.c): paths of the default guest, fetched/built on first use. */
 struct guest_kit {

@@ -32,6 +32,14 @@ static const char usage[] =
     "  pages [--user|--kernel] every mapped range of an address space\n"
     "  dump -o FILE.elf       write an ELF core dump of the target\n"
     "\n"
+    "Linux (no profile: the kernel's own VMCOREINFO and BTF, found in memory):\n"
+    "  ps [--threads]         processes (pid, ppid, uid, state, start, name)\n"
+    "  pstree                 the process tree\n"
+    "  cmdline PID [--env]    a process's command line (or environment) from its memory\n"
+    "  maps PID               a process's memory maps, as /proc/PID/maps\n"
+    "  lsof PID               a process's open files\n"
+    "  lsmod                  loaded kernel modules\n"
+    "\n"
     "Options:\n"
     "  --vm SPEC   target (see above)\n"
     "  --json      machine-readable output (also accepted after the command)\n"
@@ -100,10 +108,14 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(struct cli *, int, char **);
     } cmds[] = {
-        {"info", cmd_info},     {"regs", cmd_regs},           {"read", cmd_read},
-        {"write", cmd_write},   {"dump", cmd_dump},           {"vm", cmd_vm},
-        {"guest", cmd_guest},   {"translate", cmd_translate}, {"pages", cmd_pages},
-        {"kernel", cmd_kernel},
+        {"info", cmd_info},       {"regs", cmd_regs},
+        {"read", cmd_read},       {"write", cmd_write},
+        {"dump", cmd_dump},       {"vm", cmd_vm},
+        {"guest", cmd_guest},     {"translate", cmd_translate},
+        {"pages", cmd_pages},     {"kernel", cmd_kernel},
+        {"ps", cmd_ps},           {"pstree", cmd_pstree},
+        {"cmdline", cmd_cmdline}, {"maps", cmd_maps},
+        {"lsof", cmd_lsof},       {"lsmod", cmd_lsmod},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

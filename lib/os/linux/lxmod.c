@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/* lxmod.c — loaded kernel modules from the `modules` list, found without symbols. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lxpriv.h"
+
+#define IMAGE_SCAN_MAX (128ull << 20)
+#define SCAN_CHUNK (1ull << 20)
+#define MODULE_NAME_LEN 56 /* include/linux/module.h: MAX_PARAM_PREFIX_LEN */
+#define MODULE_STATE_MAX 3 /* LIVE, COMING, GOING, UNFORMED */
+#define MOD_TEXT 0         /* enum mod_mem_type (6.4+) */
+#define MOD_CORE_TYPES 4   /* TEXT, DATA, RODATA, RO_AFTER_INIT: what /proc/modules sums */
+
+/* Module memory lies in the module region (or vmalloc space as the fallback of module_alloc). */
+static bool in_modspace(const armvmi_linux_t *lx, uint64_t va)
+{
+    const struct armvmi_linux_kernel *k = &lx->k;
+    if (k->modules_start.known && k->modules_end.known && va >= k->modules_start.value &&
+        va < k->modules_end.value)
+        return true;
+    return k->vmalloc_start.known && k->vmalloc_end.known && va >= k->vmalloc_start.value &&
+           va < k->vmalloc_end.value;
+}
+
+/* Is the struct module at mod plausible: a printable NUL-terminated name, a known state. */
+static bool module_ok(armvmi_linux_t *lx, uint64_t mod, char name[MODULE_NAME_LEN])
+{
+    uint64_t st;
+    if (lx_kread(lx, mod + (uint64_t)lx->f[F_MOD_NAME].off, name, MODULE_NAME_LEN) ||
+        lx_rd_field(lx, mod, F_MOD_STATE, &st) || st > MODULE_STATE_MAX)
+        return false;
+    size_t n = strnlen(name, MODULE_NAME_LEN);
+    if (n == 0 || n == MODULE_NAME_LEN)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (name[i] <= ' ' || name[i] > '~')
+            return false;
+    return true;
+}
+
+struct mcheck {
+    armvmi_linux_t *lx;
+    unsigned n;
+};
+
+static int check_one(void *arg, uint64_t node)
+{
+    struct mcheck *c = arg;
+    char name[MODULE_NAME_LEN];
+    c->n++;
+    if (!in_modspace(c->lx, node) ||
+        !module_ok(c->lx, node - (uint64_t)c->lx->f[F_MOD_LIST].off, name))
+        return 1;
+    return 0;
+}
+
+/*
+ * The `modules` list head is a static variable of the kernel's data (not in kallsyms without
+ * KALLSYMS_ALL): a list_head in the image whose next and prev both point into module space,
+ * and whose ring is made of struct modules with valid names and states only.
+ */
+int lx_find_modules(armvmi_linux_t *lx)
+{
+    if (lx->modules_head)
+        return 0;
+    if (!lx_need(lx, F_MOD_LIST) || !lx_need(lx, F_MOD_NAME) || !lx_need(lx, F_MOD_STATE))
+        return -ARMVMI_ENOTSUP;
+    const struct armvmi_linux_kernel *k = &lx->k;
+    if (!k->stext_pa.known || !k->kimage_voffset.known ||
+        !(k->modules_start.known || k->vmalloc_start.known))
+        return armvmi_set_error(ARMVMI_ENOENT, "the module list cannot be searched: discovery "
+                                "found no _stext or module address range.");
+    uint64_t start, len;
+    lx_image_range(lx, IMAGE_SCAN_MAX, &start, &len);
+    uint64_t *buf = malloc(SCAN_CHUNK);
+    if (!buf)
+        return armvmi_set_error(ARMVMI_ENOMEM, "out of memory.");
+    for (uint64_t pos = 0; pos < len && !lx->modules_head; pos += SCAN_CHUNK - 16) {
+        size_t n = len - pos < SCAN_CHUNK ? (size_t)(len - pos) : (size_t)SCAN_CHUNK;
+        if (armvmi_read_pa(lx->h, start + pos, buf, n))
+            continue;
+        for (size_t i = 0; i + 1 < n / 8; i++) {
+            if (!in_modspace(lx, buf[i]) || !in_modspace(lx, buf[i + 1]) || (buf[i] & 7))
+                continue;
+            uint64_t head = start + pos + 8 * i + k->kimage_voffset.value;
+            struct mcheck c = {lx, 0};
+            struct lx_err e = {0};
+            if (lx_list_walk(lx_kread, lx, head, ARMVMI_LINUX_MAX_MODULES, check_one, &c, &e) ==
+                    0 &&
+                c.n > 0 && e.broken == 0) {
+                lx->modules_head = head;
+                break;
+            }
+        }
+    }
+    free(buf);
+    if (!lx->modules_head)
+        return armvmi_set_error(ARMVMI_ENOENT,
+                                "no module list found in the kernel image (no module loaded?).");
+    return 0;
+}
+
+struct mlist {
+    armvmi_linux_t *lx;
+    struct armvmi_linux_module *v;
+    size_t n, cap;
+    struct lx_err *e;
+};
+
+/* Base and size of memory region idx of the module (mem[idx] from 6.4, else core_layout). */
+static void mod_region(armvmi_linux_t *lx, uint64_t mod, unsigned idx, uint64_t *base,
+                       uint64_t *size)
+{
+    *base = *size = 0;
+    if (lx->f[F_MOD_MEM].off >= 0 && lx->modmem_size) {
+        uint64_t m = mod + (uint64_t)lx->f[F_MOD_MEM].off + idx * lx->modmem_size;
+        lx_rd_ptr(lx, m, F_MODMEM_BASE, base);
+        lx_rd_field(lx, m, F_MODMEM_SIZE, size);
+    } else if (lx->f[F_MOD_CORE].off >= 0 && idx == MOD_TEXT) {
+        uint64_t m = mod + (uint64_t)lx->f[F_MOD_CORE].off;
+        lx_rd_ptr(lx, m, F_MODLAYOUT_BASE, base);
+        lx_rd_field(lx, m, F_MODLAYOUT_SIZE, size);
+    }
+}
+
+static int on_module(void *arg, uint64_t node)
+{
+    struct mlist *L = arg;
+    armvmi_linux_t *lx = L->lx;
+    struct armvmi_linux_module m = {.va = node - (uint64_t)lx->f[F_MOD_LIST].off};
+    uint64_t st;
+    if (!module_ok(lx, m.va, m.name) || lx_rd_field(lx, m.va, F_MOD_STATE, &st)) {
+        lx_err_add(L->e, "module 0x%llx cannot be read: skipped.", (unsigned long long)m.va);
+        return 0;
+    }
+    m.state = (int32_t)st;
+    mod_region(lx, m.va, MOD_TEXT, &m.base, &m.size);
+    if (lx->f[F_MOD_MEM].off >= 0) {
+        for (unsigned i = 0; i < MOD_CORE_TYPES; i++) {
+            uint64_t b, s;
+            mod_region(lx, m.va, i, &b, &s);
+            m.core_size += s;
+        }
+    } else {
+        m.core_size = m.size;
+    }
+    if (lx_grow(&L->v, L->n, &L->cap, sizeof(*L->v)))
+        return -ARMVMI_ENOMEM;
+    L->v[L->n++] = m;
+    return 0;
+}
+
+int armvmi_linux_modules(armvmi_linux_t *lx, struct armvmi_linux_module **out, size_t *n,
+                         struct armvmi_linux_walk *w)
+{
+    if (!lx || !out || !n)
+        return armvmi_set_error(ARMVMI_EINVAL, "armvmi_linux_modules: NULL argument.");
+    int rc = lx_find_modules(lx);
+    if (rc)
+        return rc;
+    struct lx_err e = {0};
+    struct mlist L = {.lx = lx, .e = &e};
+    rc = lx_list_walk(lx_kread, lx, lx->modules_head, ARMVMI_LINUX_MAX_MODULES, on_module, &L, &e);
+    if (rc < 0 && rc != -ARMVMI_EFORMAT) {
+        free(L.v);
+        return rc;
+    }
+    *out = L.v;
+    *n = L.n;
+    lx_walk_out(&e, w);
+    return 0;
+}
