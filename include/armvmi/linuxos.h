@@ -48,12 +48,12 @@ const struct armvmi_linux_kernel *armvmi_linux_get_kernel(const armvmi_linux_t *
 
 /** Where the handle's facts came from. */
 struct armvmi_linux_handle_info {
-    uint64_t init_task;             /**< VA of init_task */
-    const char *init_task_source;   /**< static: how it was found */
-    uint64_t btf_pa;                /**< physical address of the BTF used */
-    unsigned offsets;               /**< members resolved at open */
-    bool thread_head;               /**< threads via signal->thread_head (6.7+) */
-    bool module_mem;                /**< modules via mem[MOD_TEXT] (6.4+), else core_layout */
+    uint64_t init_task;           /**< VA of init_task */
+    const char *init_task_source; /**< static: how it was found */
+    uint64_t btf_pa;              /**< physical address of the BTF used */
+    unsigned offsets;             /**< members resolved at open */
+    bool thread_head;             /**< threads via signal->thread_head (6.7+) */
+    bool module_mem;              /**< modules via mem[MOD_TEXT] (6.4+), else core_layout */
 };
 int armvmi_linux_handle_info(const armvmi_linux_t *lx, struct armvmi_linux_handle_info *info);
 
@@ -65,10 +65,10 @@ struct armvmi_linux_walk {
 
 /** One task (a thread; a process is its thread-group leader). */
 struct armvmi_linux_task {
-    uint64_t va;   /**< the task_struct */
-    int32_t pid;   /**< the thread's id */
-    int32_t tgid;  /**< the process id */
-    int32_t ppid;  /**< real_parent's tgid (0 for pid 0 and for the parent of kthreadd, init) */
+    uint64_t va;  /**< the task_struct */
+    int32_t pid;  /**< the thread's id */
+    int32_t tgid; /**< the process id */
+    int32_t ppid; /**< real_parent's tgid (0 for pid 0 and for the parent of kthreadd, init) */
     uint32_t uid, gid, euid, egid; /**< from real_cred */
     uint32_t flags;                /**< PF_* */
     uint64_t state;                /**< __state (or state before 5.14) | exit_state */
@@ -91,8 +91,8 @@ struct armvmi_linux_task {
  * A task that cannot be read is skipped and counted in *w (may be NULL).
  * Errors: ARMVMI_EFORMAT (init_task unreadable), ARMVMI_ENOMEM.
  */
-int armvmi_linux_tasks(armvmi_linux_t *lx, bool threads, struct armvmi_linux_task **out,
-                       size_t *n, struct armvmi_linux_walk *w);
+int armvmi_linux_tasks(armvmi_linux_t *lx, bool threads, struct armvmi_linux_task **out, size_t *n,
+                       struct armvmi_linux_walk *w);
 
 /** Find the task of pid (a thread or a process). Errors: ARMVMI_ENOENT ("no task with pid N"). */
 int armvmi_linux_find_task(armvmi_linux_t *lx, int32_t pid, struct armvmi_linux_task *out);

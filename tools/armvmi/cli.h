@@ -65,12 +65,15 @@ enum {
     VAOPT_VTCR,
     VAOPT_VTTBR,
     VAOPT_DACR,
+    VAOPT_PID, /* --pid P: the address space of a Linux process (cmd_linux.c) */
 };
 #define VAOPT_NREGS (VAOPT_DACR - VAOPT_TTBR0 + 1)
 struct cli_vaopts {
     unsigned vcpu;
     int regime; /* -1: from the vCPU */
     bool explicit_regs;
+    bool has_pid;
+    int32_t pid;
     bool set[VAOPT_NREGS];
     uint64_t val[VAOPT_NREGS];
 };
@@ -84,13 +87,16 @@ struct cli_vaopts {
         {"ttbr1", required_argument, 0, VAOPT_TTBR1}, {"tcr", required_argument, 0, VAOPT_TCR},    \
         {"mair", required_argument, 0, VAOPT_MAIR}, {"sctlr", required_argument, 0, VAOPT_SCTLR},  \
         {"vtcr", required_argument, 0, VAOPT_VTCR}, {"vttbr", required_argument, 0, VAOPT_VTTBR},  \
+        {"dacr", required_argument, 0, VAOPT_DACR},                                                \
     {                                                                                              \
-        "dacr", required_argument, 0, VAOPT_DACR                                                   \
+        "pid", required_argument, 0, VAOPT_PID                                                     \
     }
 /* Record one VA option; prints its own error. */
 int cli_vaopt(struct cli_vaopts *o, int opt, const char *arg);
 /* The context those options describe on target h (a live VM must be paused). */
 int cli_vactx(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *ctx);
+/* The address space of Linux process pid on h (paused): its mm->pgd and the kernel's TCR. */
+int cli_pid_ctx(armvmi_t *h, int32_t pid, struct armvmi_tt_config *ctx);
 /* Pause h and build the context; on success end with armvmi_resume(h). Prints its errors. */
 int cli_va_begin(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *ctx);
 

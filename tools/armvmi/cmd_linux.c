@@ -111,8 +111,7 @@ static char state_char(uint64_t s)
 }
 
 /* Parse the options of a command: only --help and the flags in extra (NULL-terminated). */
-static int parse_opts(int argc, char **argv, const char *help, const char *const *flags,
-                      bool *set)
+static int parse_opts(int argc, char **argv, const char *help, const char *const *flags, bool *set)
 {
     struct option opts[8] = {{"help", no_argument, 0, 'h'}};
     int k = 1;
@@ -378,11 +377,11 @@ int cmd_maps(struct cli *c, int argc, char **argv)
         uint64_t off = v[i].file ? v[i].pgoff * page : 0;
         snprintf(dev, sizeof(dev), "%02x:%02x", v[i].dev >> 20, v[i].dev & 0xfffff);
         if (arr) {
-            json_array_append_new(
-                arr, json_pack("{s:o,s:o,s:s,s:o,s:s,s:I,s:s,s:o}", "start", hexj(v[i].start),
-                               "end", hexj(v[i].end), "perms", perms, "offset", hexj(off), "dev",
-                               dev, "inode", (json_int_t)v[i].inode, "path", v[i].path, "vma",
-                               hexj(v[i].va)));
+            json_array_append_new(arr, json_pack("{s:o,s:o,s:s,s:o,s:s,s:I,s:s,s:o}", "start",
+                                                 hexj(v[i].start), "end", hexj(v[i].end), "perms",
+                                                 perms, "offset", hexj(off), "dev", dev, "inode",
+                                                 (json_int_t)v[i].inode, "path", v[i].path, "vma",
+                                                 hexj(v[i].va)));
             continue;
         }
         /* fs/proc/task_mmu.c: the name starts at column 73 (25 + 6 * sizeof(void *)) */
@@ -465,4 +464,17 @@ int cmd_lsmod(struct cli *c, int argc, char **argv)
     }
     walk_report(&w, NULL);
     return 0;
+}
+
+int cli_pid_ctx(armvmi_t *h, int32_t pid, struct armvmi_tt_config *ctx)
+{
+    armvmi_linux_t *lx;
+    struct armvmi_linux_task t;
+    if (armvmi_linux_open(h, &lx))
+        return cli_lib_err("--pid needs the guest's Linux kernel");
+    int r = armvmi_linux_find_task(lx, pid, &t);
+    if (!r)
+        r = armvmi_linux_task_ctx(lx, &t, ctx);
+    armvmi_linux_close(lx);
+    return r ? cli_lib_err(NULL) : 0;
 }

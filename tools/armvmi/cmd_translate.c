@@ -29,6 +29,13 @@ int cli_vaopt(struct cli_vaopts *o, int opt, const char *arg)
     }
     if (cli_u64(arg, &v, false))
         return cli_err("'%s' is not a number (decimal or 0x hex).", arg);
+    if (opt == VAOPT_PID) {
+        if (v > 0x7fffffff)
+            return cli_err("--pid %s is not a PID.", arg);
+        o->has_pid = true;
+        o->pid = (int32_t)v;
+        return 0;
+    }
     if (opt == VAOPT_VCPU) {
         if (v > 4096)
             return cli_err("--vcpu %s is out of range.", arg);
@@ -46,6 +53,11 @@ int cli_vaopt(struct cli_vaopts *o, int opt, const char *arg)
 
 int cli_vactx(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *ctx)
 {
+    if (o->has_pid) {
+        if (o->explicit_regs || o->regime >= 0)
+            return cli_err("--pid chooses the address space: give no registers or --regime.");
+        return cli_pid_ctx(h, o->pid, ctx);
+    }
     struct armvmi_info in;
     armvmi_get_info(h, &in);
     memset(ctx, 0, sizeof(*ctx));
@@ -232,7 +244,7 @@ static const char help[] =
     "usage: armvmi [--vm SPEC] translate VA [--trace] [--access r|w|x[u]] [--json]\n"
     "                 [--vcpu N] [--regime el10|el20|el2|stage2|a32|lpae]\n"
     "                 [--ttbr0 X] [--ttbr1 Y] [--tcr Z] [--mair M] [--sctlr S]\n"
-    "                 [--vtcr V --vttbr W] [--dacr D]\n"
+    "                 [--vtcr V --vttbr W] [--dacr D] | [--pid P]\n"
     "Translates a virtual address the way the MMU would. Without registers it uses the\n"
     "vCPU's own (a running VM is paused meanwhile), choosing the regime from PSTATE.EL and\n"
     "HCR_EL2.E2H; registers given on the command line replace the vCPU's (e.g. --ttbr0 of\n"
@@ -244,7 +256,10 @@ static const char help[] =
     "the vCPU is always the guest's, also when the pause lands inside the hypervisor.\n"
     "--trace prints every table, index and descriptor of the walk, decoded. --access checks a\n"
     "read, write or execute (add u for an unprivileged access). --json prints one object whose\n"
-    "\"pa\" is the output address, or whose \"fault\" says why there is none.\n";
+    "\"pa\" is the output address, or whose \"fault\" says why there is none.\n"
+    "--pid P uses the address space of Linux process P (its mm->pgd and the kernel's TCR,\n"
+    "found in memory: works on dumps and raw images too); the same option serves read and\n"
+    "write --va.\n";
 
 int cmd_translate(struct cli *c, int argc, char **argv)
 {
@@ -281,7 +296,7 @@ int cmd_translate(struct cli *c, int argc, char **argv)
             fputs(help, stdout);
             return 0;
         default:
-            if (ch >= VAOPT_VCPU && ch <= VAOPT_DACR) {
+            if (ch >= VAOPT_VCPU && ch <= VAOPT_PID) {
                 if (cli_vaopt(&vo, ch, optarg))
                     return 1;
                 break;

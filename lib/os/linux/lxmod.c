@@ -71,7 +71,7 @@ int lx_find_modules(armvmi_linux_t *lx)
     if (!k->stext_pa.known || !k->kimage_voffset.known ||
         !(k->modules_start.known || k->vmalloc_start.known))
         return armvmi_set_error(ARMVMI_ENOENT, "the module list cannot be searched: discovery "
-                                "found no _stext or module address range.");
+                                               "found no _stext or module address range.");
     uint64_t start, len;
     lx_image_range(lx, IMAGE_SCAN_MAX, &start, &len);
     uint64_t *buf = malloc(SCAN_CHUNK);

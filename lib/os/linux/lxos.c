@@ -193,13 +193,10 @@ static int resolve(armvmi_linux_t *lx)
         f[F_MA_PIVOT].off >= 0 && f[F_MA_SLOT].off >= 0 &&
         armvmi_types_size(lx->types, "maple_node", &node_size) == 0 &&
         node_size <= LX_MAPLE_NODE_MAX) {
-        lx->maple = (struct lx_maple_layout){(uint32_t)node_size,
-                                             (uint32_t)f[F_MR_PIVOT].off,
-                                             (uint32_t)f[F_MR_SLOT].off,
-                                             (uint32_t)f[F_MR_SLOT].nelems,
-                                             (uint32_t)f[F_MA_PIVOT].off,
-                                             (uint32_t)f[F_MA_SLOT].off,
-                                             (uint32_t)f[F_MA_SLOT].nelems};
+        lx->maple = (struct lx_maple_layout){
+            (uint32_t)node_size,           (uint32_t)f[F_MR_PIVOT].off, (uint32_t)f[F_MR_SLOT].off,
+            (uint32_t)f[F_MR_SLOT].nelems, (uint32_t)f[F_MA_PIVOT].off, (uint32_t)f[F_MA_SLOT].off,
+            (uint32_t)f[F_MA_SLOT].nelems};
         lx->have_maple = true;
     }
     if (armvmi_types_size(lx->types, "module_memory", &lx->modmem_size))
@@ -282,9 +279,8 @@ int armvmi_linux_open(armvmi_t *h, armvmi_linux_t **out)
     if (!rc) {
         rc = armvmi_linux_btf_find(h, &lx->k, &lx->types);
         if (rc == -ARMVMI_ENOENT)
-            armvmi_set_error(ARMVMI_ENOENT,
-                             "no BTF in the kernel's memory (a kernel built without "
-                             "CONFIG_DEBUG_INFO_BTF): processes cannot be listed.");
+            armvmi_set_error(ARMVMI_ENOENT, "no BTF in the kernel's memory (a kernel built without "
+                                            "CONFIG_DEBUG_INFO_BTF): processes cannot be listed.");
     }
     if (!rc)
         rc = resolve(lx);

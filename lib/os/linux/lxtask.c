@@ -146,9 +146,9 @@ static int on_thread(void *arg, uint64_t node)
         return 0;
     if (!L->threads && L->find < 0)
         return 0;
-    int64_t off = L->lx->f[L->lx->f[F_TASK_THREAD_GROUP].off >= 0 ? F_TASK_THREAD_GROUP
-                                                                  : F_TASK_THREAD_NODE]
-                      .off;
+    int64_t off =
+        L->lx->f[L->lx->f[F_TASK_THREAD_GROUP].off >= 0 ? F_TASK_THREAD_GROUP : F_TASK_THREAD_NODE]
+            .off;
     return push(L, node - (uint64_t)off);
 }
 
@@ -212,8 +212,8 @@ static int list_tasks(armvmi_linux_t *lx, bool threads, int32_t find, struct tli
     return r == -ARMVMI_EFORMAT ? 0 : r; /* a cut list: what was read is kept, e says why */
 }
 
-int armvmi_linux_tasks(armvmi_linux_t *lx, bool threads, struct armvmi_linux_task **out,
-                       size_t *n, struct armvmi_linux_walk *w)
+int armvmi_linux_tasks(armvmi_linux_t *lx, bool threads, struct armvmi_linux_task **out, size_t *n,
+                       struct armvmi_linux_walk *w)
 {
     if (!lx || !out || !n)
         return armvmi_set_error(ARMVMI_EINVAL, "armvmi_linux_tasks: NULL argument.");
@@ -275,7 +275,8 @@ int armvmi_linux_task_ctx(armvmi_linux_t *lx, const struct armvmi_linux_task *t,
 int armvmi_linux_task_strings(armvmi_linux_t *lx, const struct armvmi_linux_task *t, int which,
                               size_t max, char **buf, size_t *len)
 {
-    if (!lx || !t || !buf || !len || (which != ARMVMI_LINUX_CMDLINE && which != ARMVMI_LINUX_ENVIRON))
+    if (!lx || !t || !buf || !len ||
+        (which != ARMVMI_LINUX_CMDLINE && which != ARMVMI_LINUX_ENVIRON))
         return armvmi_set_error(ARMVMI_EINVAL, "armvmi_linux_task_strings: bad argument.");
     const char *what = which == ARMVMI_LINUX_CMDLINE ? "command line" : "environment";
     struct armvmi_tt_config ctx;

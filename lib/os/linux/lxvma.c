@@ -6,8 +6,8 @@
 
 #include "lxpriv.h"
 
-#define PATH_DEPTH_MAX 256 /* dentries and mounts followed for one path */
-#define NAME_MAX_LEN 255   /* a dentry name longer than this is garbage */
+#define PATH_DEPTH_MAX 256  /* dentries and mounts followed for one path */
+#define NAME_MAX_LEN 255    /* a dentry name longer than this is garbage */
 #define VM_MAYSHARE 0x80ull /* include/linux/mm.h */
 
 void armvmi_linux_vma_perms(uint64_t flags, char out[5])
@@ -31,8 +31,7 @@ static void prepend(char *buf, size_t *pos, const char *name, size_t n)
 
 /* The name of a pseudo file system's file, as its d_dname gives it (fs/pipe.c, net/socket.c,
  * fs/anon_inodes.c); "" if the file system is not one of those. */
-static void pseudo_name(armvmi_linux_t *lx, uint64_t file, const char *dname, char *out,
-                        size_t len)
+static void pseudo_name(armvmi_linux_t *lx, uint64_t file, const char *dname, char *out, size_t len)
 {
     uint64_t inode, sb, type, tname, ino;
     char fs[32];
@@ -56,9 +55,9 @@ int armvmi_linux_file_path(armvmi_linux_t *lx, uint64_t file, char *out, size_t 
     if (!lx || !out || len < 2)
         return armvmi_set_error(ARMVMI_EINVAL, "armvmi_linux_file_path: bad argument.");
     out[0] = 0;
-    static const enum lx_field need[] = {F_FILE_MNT,      F_FILE_DENTRY,   F_DENTRY_PARENT,
-                                         F_DENTRY_NAME,   F_DENTRY_LEN,    F_VFSMNT_ROOT,
-                                         F_MOUNT_MNT,     F_MOUNT_PARENT,  F_MOUNT_MOUNTPOINT};
+    static const enum lx_field need[] = {F_FILE_MNT,    F_FILE_DENTRY,  F_DENTRY_PARENT,
+                                         F_DENTRY_NAME, F_DENTRY_LEN,   F_VFSMNT_ROOT,
+                                         F_MOUNT_MNT,   F_MOUNT_PARENT, F_MOUNT_MOUNTPOINT};
     for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
         if (!lx_need(lx, need[i]))
             return -ARMVMI_ENOTSUP;
@@ -74,7 +73,8 @@ int armvmi_linux_file_path(armvmi_linux_t *lx, uint64_t file, char *out, size_t 
     uint64_t mount = vmnt - (uint64_t)lx->f[F_MOUNT_MNT].off;
     for (int step = 0;; step++) {
         if (step >= PATH_DEPTH_MAX)
-            return armvmi_set_error(ARMVMI_EFORMAT, "file 0x%llx: its path has more than %d "
+            return armvmi_set_error(ARMVMI_EFORMAT,
+                                    "file 0x%llx: its path has more than %d "
                                     "components (a cycle?).",
                                     (unsigned long long)file, PATH_DEPTH_MAX);
         uint64_t root, parent, nameva, n;
@@ -167,17 +167,16 @@ static int on_vma(void *arg, uint64_t va, uint64_t first, uint64_t last)
     /* the tree's range and the VMA's own must agree, and VMAs do not overlap */
     if (mm != L->t->mm || m.start >= m.end || m.start != first || m.end - 1 != last ||
         m.start < L->prev_end) {
-        lx_err_add(L->e, "VMA 0x%llx (0x%llx-0x%llx) does not fit its mm or its place in the "
+        lx_err_add(L->e,
+                   "VMA 0x%llx (0x%llx-0x%llx) does not fit its mm or its place in the "
                    "tree: skipped.",
-                   (unsigned long long)va, (unsigned long long)m.start,
-                   (unsigned long long)m.end);
+                   (unsigned long long)va, (unsigned long long)m.start, (unsigned long long)m.end);
         return 0;
     }
     L->prev_end = m.end;
     if (m.file) {
         uint64_t inode, sb, v;
-        if (!lx_is_kva(lx, m.file) ||
-            armvmi_linux_file_path(lx, m.file, m.path, sizeof(m.path)))
+        if (!lx_is_kva(lx, m.file) || armvmi_linux_file_path(lx, m.file, m.path, sizeof(m.path)))
             snprintf(m.path, sizeof(m.path), "?");
         if (lx_rd_ptr(lx, m.file, F_FILE_INODE, &inode) == 0 && lx_is_kva(lx, inode)) {
             if (lx_rd_field(lx, inode, F_INODE_INO, &v) == 0)
@@ -201,11 +200,13 @@ int armvmi_linux_vmas(armvmi_linux_t *lx, const struct armvmi_linux_task *t,
     if (!lx || !t || !out || !n)
         return armvmi_set_error(ARMVMI_EINVAL, "armvmi_linux_vmas: NULL argument.");
     if (!t->mm)
-        return armvmi_set_error(ARMVMI_ENOENT, "pid %d (%s) is a kernel thread: it has no memory "
-                                "maps.", (int)t->pid, t->comm);
+        return armvmi_set_error(ARMVMI_ENOENT,
+                                "pid %d (%s) is a kernel thread: it has no memory "
+                                "maps.",
+                                (int)t->pid, t->comm);
     if (!lx->have_maple || lx->f[F_MM_MT].off < 0)
         return armvmi_set_error(ARMVMI_ENOTSUP, "memory maps need the maple tree (mm->mm_mt, "
-                                "Linux 6.1+); this kernel's BTF has none.");
+                                                "Linux 6.1+); this kernel's BTF has none.");
     static const enum lx_field need[] = {F_VMA_START, F_VMA_END,   F_VMA_MM,
                                          F_VMA_FLAGS, F_VMA_PGOFF, F_VMA_FILE};
     for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
@@ -259,8 +260,8 @@ int armvmi_linux_fds(armvmi_linux_t *lx, const struct armvmi_linux_task *t,
         return armvmi_set_error(ARMVMI_EFORMAT, "pid %d: its file table cannot be read.",
                                 (int)t->pid);
     if (max > ARMVMI_LINUX_MAX_FDS) {
-        lx_err_add(&e, "pid %d: max_fds %llu is implausible: only the first %u read.",
-                   (int)t->pid, (unsigned long long)max, ARMVMI_LINUX_MAX_FDS);
+        lx_err_add(&e, "pid %d: max_fds %llu is implausible: only the first %u read.", (int)t->pid,
+                   (unsigned long long)max, ARMVMI_LINUX_MAX_FDS);
         max = ARMVMI_LINUX_MAX_FDS;
     }
     struct armvmi_linux_fd *v = NULL;

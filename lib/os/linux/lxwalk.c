@@ -127,7 +127,8 @@ static int maple_node(struct mwalk *w, uint64_t enode, uint64_t min, uint64_t ma
         /* a zero pivot after the first slot means the node's max (mas_logical_pivot) */
         uint64_t last = have_piv && !(i > 0 && piv == 0) ? piv : max;
         if (last < first || last > max) {
-            lx_err_add(w->e, "maple node 0x%llx: pivot %u (0x%llx) outside 0x%llx..0x%llx: rest "
+            lx_err_add(w->e,
+                       "maple node 0x%llx: pivot %u (0x%llx) outside 0x%llx..0x%llx: rest "
                        "of the node skipped.",
                        (unsigned long long)node, i, (unsigned long long)last,
                        (unsigned long long)first, (unsigned long long)max);

@@ -47,7 +47,7 @@ enum lx_maple_type { LX_MAPLE_DENSE = 0, LX_MAPLE_LEAF_64, LX_MAPLE_RANGE_64, LX
 
 /** Where the pivots and slots are in the node types (from BTF). */
 struct lx_maple_layout {
-    uint32_t node_size;               /* sizeof(struct maple_node) */
+    uint32_t node_size;                 /* sizeof(struct maple_node) */
     uint32_t r_pivot, r_slot, r_nslots; /* maple_range_64 (and maple_leaf_64) */
     uint32_t a_pivot, a_slot, a_nslots; /* maple_arange_64 */
 };
