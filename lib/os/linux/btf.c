@@ -15,8 +15,8 @@
 #define BTF_HDR_MIN 24u
 #define BTF_HDR_MAX 256u
 
-#define MAX_CANDIDATES 256     /* BTF-looking headers parsed before giving up */
-#define MAX_VISITS (1u << 20)  /* member visits of one query (hostile BTF may nest) */
+#define MAX_CANDIDATES 256        /* BTF-looking headers parsed before giving up */
+#define MAX_VISITS (1u << 20)     /* member visits of one query (hostile BTF may nest) */
 #define SCAN_LIMIT (256ull << 20) /* bytes of kernel image scanned after _stext */
 #define SCAN_CHUNK (4ull << 20)
 #define SCAN_OVERLAP BTF_HDR_MAX
@@ -697,8 +697,9 @@ static int find_in(struct walk *w, uint32_t sid, uint64_t base, int depth, struc
 
 static const char *kind_word(enum armvmi_type_kind k)
 {
-    static const char *const w[] = {"void",   "an integer", "a pointer", "an array", "a struct",
-                                    "a union", "an enum",   "a function", "not a struct"};
+    static const char *const w[] = {"void",     "an integer", "a pointer",
+                                    "an array", "a struct",   "a union",
+                                    "an enum",  "a function", "not a struct"};
     return w[k <= ARMVMI_TYPE_OTHER ? k : ARMVMI_TYPE_OTHER];
 }
 
@@ -709,9 +710,8 @@ int armvmi_types_member(const armvmi_types_t *t, const char *path, struct armvmi
     const char *dot = strchr(path, '.');
     size_t tl = dot ? (size_t)(dot - path) : strlen(path);
     if (tl == 0 || tl > PATH_COMPONENT_MAX)
-        return armvmi_set_error(ARMVMI_EINVAL,
-                                "'%s' is not TYPE.member[.member...] (empty or long type name).",
-                                path);
+        return armvmi_set_error(
+            ARMVMI_EINVAL, "'%s' is not TYPE.member[.member...] (empty or long type name).", path);
     char tname[PATH_COMPONENT_MAX + 1];
     memcpy(tname, path, tl);
     tname[tl] = 0;
@@ -729,9 +729,8 @@ int armvmi_types_member(const armvmi_types_t *t, const char *path, struct armvmi
         const char *next = strchr(comp, '.');
         size_t cl = next ? (size_t)(next - comp) : strlen(comp);
         if (cl == 0 || cl > PATH_COMPONENT_MAX)
-            return armvmi_set_error(ARMVMI_EINVAL,
-                                    "'%s' is not TYPE.member[.member...] (an empty member name).",
-                                    path);
+            return armvmi_set_error(
+                ARMVMI_EINVAL, "'%s' is not TYPE.member[.member...] (an empty member name).", path);
         uint32_t sid;
         const struct btf_type *st = skip_mods(t->btf, m->type_id, &sid);
         if (!st || !btf_is_composite(st))
