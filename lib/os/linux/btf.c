@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* btf.c — the kernel's own BTF found in guest memory, parsed with libbpf, queried by name. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
