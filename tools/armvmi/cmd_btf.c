@@ -48,9 +48,8 @@ static const char *kind_name(enum armvmi_type_kind k)
 
 static json_t *member_json(const struct armvmi_member *m)
 {
-    json_t *j = json_pack("{s:s,s:I,s:I,s:s,s:s}", "name", m->name, "offset",
-                          (json_int_t)m->offset, "size", (json_int_t)m->size, "type", m->type,
-                          "kind", kind_name(m->kind));
+    json_t *j = json_pack("{s:s,s:I,s:I,s:s,s:s}", "name", m->name, "offset", (json_int_t)m->offset,
+                          "size", (json_int_t)m->size, "type", m->type, "kind", kind_name(m->kind));
     if (m->bit_size) {
         json_object_set_new(j, "bit_offset", json_integer((json_int_t)m->bit_offset));
         json_object_set_new(j, "bit_size", json_integer(m->bit_size));
@@ -214,8 +213,7 @@ int cmd_btf(struct cli *c, int argc, char **argv)
         }
     }
     if (optind != argc)
-        return cli_err("btf takes no arguments (got '%s'); see `armvmi btf --help`.",
-                       argv[optind]);
+        return cli_err("btf takes no arguments (got '%s'); see `armvmi btf --help`.", argv[optind]);
     if (dump && strcmp(dump, "-") == 0 && (c->json || ntypes || noffs))
         return cli_err("btf --dump - writes binary to stdout: it cannot be combined with "
                        "--json, --type or --offset.");
@@ -230,26 +228,26 @@ int cmd_btf(struct cli *c, int argc, char **argv)
     json_t *j = NULL, *jt = NULL, *jo = NULL;
     if (c->json) {
         j = json_object();
-        json_t *b = json_pack("{s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:s,s:o,s:I,s:I}", "source", I.source,
-                              "pa", hexj(I.pa), "va", I.va ? hexj(I.va) : json_null(), "size",
-                              (json_int_t)I.size, "types", (json_int_t)I.ntypes, "names",
-                              (json_int_t)I.nnames, "strings", (json_int_t)I.str_len, "scanned",
-                              I.scan_source, "scan_pa", hexj(I.scan_pa), "scan_len",
-                              (json_int_t)I.scan_len, "candidates", (json_int_t)I.candidates);
+        json_t *b =
+            json_pack("{s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:s,s:o,s:I,s:I}", "source", I.source, "pa",
+                      hexj(I.pa), "va", I.va ? hexj(I.va) : json_null(), "size", (json_int_t)I.size,
+                      "types", (json_int_t)I.ntypes, "names", (json_int_t)I.nnames, "strings",
+                      (json_int_t)I.str_len, "scanned", I.scan_source, "scan_pa", hexj(I.scan_pa),
+                      "scan_len", (json_int_t)I.scan_len, "candidates", (json_int_t)I.candidates);
         json_object_set_new(j, "btf", b);
         if (ntypes)
             json_object_set_new(j, "types", jt = json_object());
         if (noffs)
             json_object_set_new(j, "offsets", jo = json_object());
-    } else if (!ntypes && !noffs && !(dump && strcmp(dump, "-") == 0)) {
+    } else if (!ntypes && !noffs && !dump) {
         printf("%-10s %s at PA 0x%llx", "btf", I.source, (unsigned long long)I.pa);
         if (I.va)
             printf(", VA 0x%llx", (unsigned long long)I.va);
-        printf("\n%-10s %llu bytes, %u types (%u named in the index), %u bytes of strings\n",
-               "", (unsigned long long)I.size, I.ntypes, I.nnames, I.str_len);
+        printf("\n%-10s %llu bytes, %u types (%u named in the index), %u bytes of strings\n", "",
+               (unsigned long long)I.size, I.ntypes, I.nnames, I.str_len);
         printf("%-10s found in %s: PA 0x%llx + %llu MiB, %u BTF-looking header(s)\n", "",
-               I.scan_source, (unsigned long long)I.scan_pa,
-               (unsigned long long)(I.scan_len >> 20), I.candidates);
+               I.scan_source, (unsigned long long)I.scan_pa, (unsigned long long)(I.scan_len >> 20),
+               I.candidates);
     }
     for (unsigned i = 0; i < ntypes && !rc; i++)
         rc = show_type(t, types[i], jt);
