@@ -154,6 +154,13 @@ int armvmi_types_size(const armvmi_types_t *t, const char *name, uint64_t *size)
  */
 int armvmi_types_member(const armvmi_types_t *t, const char *path, struct armvmi_member *m);
 
+/**
+ * The byte offset of the member reached by path (armvmi_types_member's rules), for walkers
+ * that need only that (look offsets up once, then read guest memory with them).
+ * Errors: those of armvmi_types_member, ARMVMI_EINVAL (a bitfield: it has no byte offset).
+ */
+int armvmi_types_offset(const armvmi_types_t *t, const char *path, uint64_t *offset);
+
 /** Called for each member; return non-zero to stop (that value is returned). */
 typedef int (*armvmi_member_fn)(void *arg, const struct armvmi_member *m);
 

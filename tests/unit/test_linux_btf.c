@@ -176,6 +176,11 @@ static void member_paths(void **state)
     assert_int_equal(armvmi_types_member(t, "mm_struct.mm_mt", &m), 0);
     assert_int_equal(m.offset, 0);
     assert_int_equal(m.size, 16);
+    uint64_t off;
+    assert_int_equal(armvmi_types_offset(t, "task_struct.tasks", &off), 0);
+    assert_int_equal(off, 56);
+    assert_int_equal(armvmi_types_offset(t, "task_struct.in_iowait", &off), -ARMVMI_EINVAL);
+    assert_non_null(strstr(armvmi_errmsg(), "bitfield"));
     /* errors, each with a message that names the problem */
     assert_int_equal(armvmi_types_member(t, "task_struct.nosuch", &m), -ARMVMI_ENOENT);
     assert_non_null(strstr(armvmi_errmsg(), "no member 'nosuch'"));
@@ -215,9 +220,9 @@ static void foreach_members(void **state)
     armvmi_types_t *t = open_test();
     struct seen s = {0};
     assert_int_equal(armvmi_types_foreach_member(t, "task_struct", collect, &s), 0);
-    static const char *const want[] = {"__state@0", "-@8",         "rcu_node@8",  "-@8",
-                                       "pid@8",     "tgid@12",     "in_execve@24", "in_iowait@24",
-                                       "comm@32",   "mm@48",       "tasks@56",    "sig@72"};
+    static const char *const want[] = {"__state@0", "-@8",     "rcu_node@8",   "-@8",
+                                       "pid@8",     "tgid@12", "in_execve@24", "in_iowait@24",
+                                       "comm@32",   "mm@48",   "tasks@56",     "sig@72"};
     static const unsigned wdepth[] = {0, 0, 1, 1, 2, 2, 0, 0, 0, 0, 0, 0};
     assert_int_equal(s.n, 12);
     for (unsigned i = 0; i < 12; i++) {
@@ -357,9 +362,8 @@ static void bad_headers(void **state)
         uint32_t v;
         const char *why;
     } cases[] = {
-        {0, 0x0001eb9f ^ 1, "magic"},  {4, 1000, "header length"},
-        {8, 2, "misaligned"},          {12, 0x7fffffff, "overlapping"},
-        {20, 0, "empty string"},       {20, 0x10000000, "64 MiB"},
+        {0, 0x0001eb9f ^ 1, "magic"},    {4, 1000, "header length"}, {8, 2, "misaligned"},
+        {12, 0x7fffffff, "overlapping"}, {20, 0, "empty string"},    {20, 0x10000000, "64 MiB"},
         {20, (uint32_t)len, "run past"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -446,10 +450,10 @@ static void hostile_nesting(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sizes_and_names), cmocka_unit_test(member_paths),
-        cmocka_unit_test(foreach_members), cmocka_unit_test(find_in_buffer),
+        cmocka_unit_test(sizes_and_names),   cmocka_unit_test(member_paths),
+        cmocka_unit_test(foreach_members),   cmocka_unit_test(find_in_buffer),
         cmocka_unit_test(find_in_raw_image), cmocka_unit_test(bad_headers),
-        cmocka_unit_test(corrupted_types), cmocka_unit_test(hostile_nesting),
+        cmocka_unit_test(corrupted_types),   cmocka_unit_test(hostile_nesting),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -132,15 +132,16 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
         }
         json_object_set_new(j, "vmcoreinfo", hits);
         json_object_set_new(j, "scanned_bytes", json_integer((json_int_t)k->scanned));
-        json_object_set_new(
-            j, "btf",
-            btf_err[0]
-                ? json_null()
-                : json_pack("{s:o,s:o,s:I,s:I}", "pa",
-                            fact_json(&(struct armvmi_linux_fact){bi.pa, true, ""}, false), "va",
-                            bi.va ? fact_json(&(struct armvmi_linux_fact){bi.va, true, ""}, false)
-                                  : json_null(),
-                            "size", (json_int_t)bi.size, "types", (json_int_t)bi.ntypes));
+        if (btf_err[0]) {
+            json_object_set_new(j, "btf", json_null());
+        } else {
+            char pa[32], va[32];
+            snprintf(pa, sizeof(pa), "0x%llx", (unsigned long long)bi.pa);
+            snprintf(va, sizeof(va), "0x%llx", (unsigned long long)bi.va);
+            json_object_set_new(j, "btf",
+                                json_pack("{s:s,s:s,s:I,s:I}", "pa", pa, "va", va, "size",
+                                          (json_int_t)bi.size, "types", (json_int_t)bi.ntypes));
+        }
         if (btf_err[0])
             json_object_set_new(j, "btf_error", json_string(btf_err));
         free(k);

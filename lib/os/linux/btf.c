@@ -764,6 +764,22 @@ int armvmi_types_member(const armvmi_types_t *t, const char *path, struct armvmi
     return 0;
 }
 
+int armvmi_types_offset(const armvmi_types_t *t, const char *path, uint64_t *offset)
+{
+    struct armvmi_member m;
+    int rc = armvmi_types_member(t, path, &m);
+    if (rc)
+        return rc;
+    if (!offset)
+        return armvmi_set_error(ARMVMI_EINVAL, "member offset: NULL argument.");
+    if (m.bit_size)
+        return armvmi_set_error(ARMVMI_EINVAL,
+                                "%s is a bitfield (bit %llu, %u bits): it has no byte offset.",
+                                path, (unsigned long long)m.bit_offset, m.bit_size);
+    *offset = m.offset;
+    return 0;
+}
+
 static int walk_members(struct walk *w, uint32_t sid, uint64_t base, unsigned depth)
 {
     const struct btf_type *t = btf__type_by_id(w->btf, sid);
