@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_btf.c — fuzz target: the BTF search, libbpf parsing and the type queries on hostile bytes. */
+/* fuzz_btf.c — fuzz target: the BTF search, libbpf parsing and the type queries on hostile bytes.
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,15 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const paths[] = {
-    "task_struct.pid", "task_struct.comm", "task_struct.sig.pids.prev", "task_t.tgid",
-    "task_struct.mm.pgd", "list_head.next", "task_struct", "pid_t", "nosuch.x",
+    "task_struct.pid",
+    "task_struct.comm",
+    "task_struct.sig.pids.prev",
+    "task_t.tgid",
+    "task_struct.mm.pgd",
+    "list_head.next",
+    "task_struct",
+    "pid_t",
+    "nosuch.x",
 };
 
 static int count(void *arg, const struct armvmi_member *m)
