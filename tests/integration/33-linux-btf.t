@@ -17,7 +17,7 @@ S=$ARMVMI_SAN
 REL=${ARMVMI_LPA2_RELEASE:-trixie}
 hex() { printf '0x%x' "$1"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
-plan 20
+plan 24
 
 # guest_facts VM: sets $gsha, $gsize (of /sys/kernel/btf/vmlinux) and $gps ("pid comm" lines)
 guest_facts() {
@@ -168,6 +168,15 @@ e=$("$A" --vm $vm btf --offset task_struct.nosuch 2>&1); r=$?
 [ $r -ne 0 ] && echo "$e" | grep -q "has no member 'nosuch'"
 ok $? "an unknown member is a clear error: $e"
 "$A" vm stop $vm >/dev/null
+
+# --el2 (a VHE kernel at EL2) and --hyp (under the armvmi hypervisor): the same bytes, live
+for mode in --el2 --hyp; do
+    vm=it-btf${mode#-}
+    vm_start $vm $mode; ok $? "vm start $mode"
+    guest_facts $vm && "$S" --vm $vm btf --dump $d$mode && [ "$(sha $d$mode)" = "$gsha" ]
+    ok $? "$mode: btf --dump (live) has the sha256 of the guest's /sys/kernel/btf/vmlinux"
+    "$A" vm stop $vm >/dev/null
+done
 
 # --- Debian 13's 6.12 kernel (52-bit VAs with LPA2) ---
 what="Debian $REL linux-image-arm64"
