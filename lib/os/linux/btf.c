@@ -336,6 +336,21 @@ int armvmi_types_find_btf(const void *buf, size_t len, armvmi_types_t **out, siz
 static int scan_phys(armvmi_t *h, uint64_t start, uint64_t len, struct cand *c,
                      armvmi_types_t **out, uint64_t *found_pa)
 {
+    /* zero-copy where the target can map its RAM: the candidate is parsed from a copy */
+    const uint8_t *map = len <= SIZE_MAX ? armvmi_map_pa(h, start, (size_t)len) : NULL;
+    if (map) {
+        int r = 0;
+        for (size_t off = 0; off + 4 <= len && r == 0; off++) {
+            const uint8_t *p = memmem(map + off, (size_t)len - off, BTF_MAGIC_LE, 4);
+            if (!p)
+                break;
+            off = (size_t)(p - map);
+            r = try_candidate(c, p, len - off, out);
+            if (r == 1)
+                *found_pa = start + off;
+        }
+        return r;
+    }
     uint8_t *chunk = malloc(SCAN_CHUNK);
     if (!chunk)
         return armvmi_set_error(ARMVMI_ENOMEM, "BTF search: out of memory.");
