@@ -7,7 +7,7 @@
 # list from the current task (SP_EL0) and must find exactly the guest's `ps -o pid,comm`; with
 # task_struct.mm and mm_struct.pgd, the page-table root of a process spinning at EL0 must be
 # the CPU's own TTBR0_EL1. On the default Debian 6.1 guest, then on Debian 13's 6.12 kernel
-# (52-bit LPA2); a kernel that cannot be fetched skips its tests, saying why.
+# (52-bit LPA2, 4K and 16K pages); a kernel that cannot be fetched skips its tests, saying why.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 command -v jq >/dev/null || skip_all "jq is not installed"
@@ -17,7 +17,7 @@ S=$ARMVMI_SAN
 REL=${ARMVMI_LPA2_RELEASE:-trixie}
 hex() { printf '0x%x' "$1"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
-plan 24
+plan 29
 
 # guest_facts VM: sets $gsha, $gsize (of /sys/kernel/btf/vmlinux) and $gps ("pid comm" lines)
 guest_facts() {
@@ -178,25 +178,28 @@ for mode in --el2 --hyp; do
     "$A" vm stop $vm >/dev/null
 done
 
-# --- Debian 13's 6.12 kernel (52-bit VAs with LPA2) ---
-what="Debian $REL linux-image-arm64"
-out=$("$A" -q guest fetch --kernel-release "$REL" --json 2>"$ARMVMI_RUNTIME_DIR/fetch.err")
-kernel=$(echo "$out" | jq -r '.kernel // empty' 2>/dev/null)
-if [ -z "$kernel" ]; then
-    why=$(grep -v '^guest kit:' "$ARMVMI_RUNTIME_DIR/fetch.err" | tail -n 1)
-    for _ in $(seq 5); do skip "$what cannot be fetched: ${why:-no reason given}"; done
-    exit 0
-fi
-vm=it-btf-612
-vm_start $vm --kernel "$kernel"; ok $? "$what: vm start"
-guest_facts $vm; ok $? "$what: /sys/kernel/btf/vmlinux is $gsize bytes"
-pause_in_kernel $vm
-cur=$(echo "$regs" | jq -r .regs.SP_EL0)
-"$S" --vm $vm btf --dump $d.612
-is "$(sha $d.612)" "$gsha" "$what: btf --dump (live) has the sha256 of /sys/kernel/btf/vmlinux"
-base=$("$A" --vm $vm info --json | jq -r '.ram[0].base')
-raw=raw:$ARMVMI_RUNTIME_DIR/$vm/ram@$(hex "$base")
-offsets "$raw" && kctx "$raw" && w=$(walk "$raw" "$cur")
-ok $? "$what: task_struct.tasks leads from the current task back to it"
-ps_check "$w"; ok $? "$what: pid and comm of every task equal the guest's ps -o pid,comm"
-"$A" vm resume $vm >/dev/null
+# --- Debian 13's 6.12 kernels (52-bit VAs with LPA2; 4K and 16K pages) ---
+for flavour in arm64 arm64-16k; do
+    what="Debian $REL linux-image-$flavour"
+    out=$("$A" -q guest fetch --kernel-release "$REL" --flavour $flavour --json \
+        2>"$ARMVMI_RUNTIME_DIR/fetch.err")
+    kernel=$(echo "$out" | jq -r '.kernel // empty' 2>/dev/null)
+    if [ -z "$kernel" ]; then
+        why=$(grep -v '^guest kit:' "$ARMVMI_RUNTIME_DIR/fetch.err" | tail -n 1)
+        for _ in $(seq 5); do skip "$what cannot be fetched: ${why:-no reason given}"; done
+        continue
+    fi
+    vm=it-btf-$flavour
+    vm_start $vm --kernel "$kernel"; ok $? "$what: vm start"
+    guest_facts $vm; ok $? "$what: /sys/kernel/btf/vmlinux is $gsize bytes"
+    pause_in_kernel $vm
+    cur=$(echo "$regs" | jq -r .regs.SP_EL0)
+    "$S" --vm $vm btf --dump $d.612
+    is "$(sha $d.612)" "$gsha" "$what: btf --dump (live) has the sha256 of /sys/kernel/btf/vmlinux"
+    base=$("$A" --vm $vm info --json | jq -r '.ram[0].base')
+    raw=raw:$ARMVMI_RUNTIME_DIR/$vm/ram@$(hex "$base")
+    offsets "$raw" && kctx "$raw" && w=$(walk "$raw" "$cur")
+    ok $? "$what: task_struct.tasks leads from the current task back to it"
+    ps_check "$w"; ok $? "$what: pid and comm of every task equal the guest's ps -o pid,comm"
+    "$A" vm stop $vm >/dev/null
+done
