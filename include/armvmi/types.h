@@ -41,36 +41,36 @@ enum armvmi_type_kind {
 
 /** A member found by armvmi_types_member, or listed by armvmi_types_foreach_member. */
 struct armvmi_member {
-    const char *name;     /**< the member's own name ("" for an anonymous struct/union);
-                               valid while the handle is open */
-    uint64_t offset;      /**< bytes from the start of the outermost type (for a bitfield:
-                               the byte holding its first bit) */
-    uint64_t bit_offset;  /**< bits from the start of the outermost type */
-    uint32_t bit_size;    /**< width of a bitfield, 0 if the member is not one */
-    uint64_t size;        /**< bytes of the member's type (a bitfield: of its integer type) */
+    const char *name;           /**< the member's own name ("" for an anonymous struct/union);
+                                     valid while the handle is open */
+    uint64_t offset;            /**< bytes from the start of the outermost type (for a bitfield:
+                                     the byte holding its first bit) */
+    uint64_t bit_offset;        /**< bits from the start of the outermost type */
+    uint32_t bit_size;          /**< width of a bitfield, 0 if the member is not one */
+    uint64_t size;              /**< bytes of the member's type (a bitfield: of its integer type) */
     enum armvmi_type_kind kind; /**< the member's type, typedefs and qualifiers looked through */
-    uint64_t nelems;      /**< ARRAY: number of elements; else 0 */
-    uint32_t type_id;     /**< the source's id of the member's type (for armvmi_types_*_id) */
-    uint32_t target_id;   /**< PTR: the pointed-to type's id; ARRAY: the element type's id */
-    unsigned depth;       /**< foreach only: 0 for a direct member, +1 per anonymous level */
+    uint64_t nelems;            /**< ARRAY: number of elements; else 0 */
+    uint32_t type_id;           /**< the source's id of the member's type (for armvmi_types_*_id) */
+    uint32_t target_id;         /**< PTR: the pointed-to type's id; ARRAY: the element type's id */
+    unsigned depth;             /**< foreach only: 0 for a direct member, +1 per anonymous level */
     char type[ARMVMI_TYPE_NAME_MAX]; /**< C spelling: "pid_t", "struct list_head",
                                           "char[16]", "struct mm_struct *" */
 };
 
 /** Where a set of types came from. */
 struct armvmi_types_info {
-    const char *source;  /**< static: "BTF in guest memory", "BTF bytes" */
-    bool in_memory;      /**< found in guest memory: pa, va and the scan fields are valid */
-    uint64_t pa;         /**< physical address of the BTF header (__start_BTF) */
-    uint64_t va;         /**< its kernel-image VA (pa + kimage_voffset), 0 if unknown */
-    uint64_t size;       /**< bytes of BTF (__stop_BTF - __start_BTF) */
-    uint32_t ntypes;     /**< types, not counting void */
-    uint32_t nnames;     /**< named types in the name index */
-    uint32_t str_len;    /**< bytes of the string section */
-    uint64_t scan_pa;    /**< physical range scanned for it */
+    const char *source; /**< static: "BTF in guest memory", "BTF bytes" */
+    bool in_memory;     /**< found in guest memory: pa, va and the scan fields are valid */
+    uint64_t pa;        /**< physical address of the BTF header (__start_BTF) */
+    uint64_t va;        /**< its kernel-image VA (pa + kimage_voffset), 0 if unknown */
+    uint64_t size;      /**< bytes of BTF (__stop_BTF - __start_BTF) */
+    uint32_t ntypes;    /**< types, not counting void */
+    uint32_t nnames;    /**< named types in the name index */
+    uint32_t str_len;   /**< bytes of the string section */
+    uint64_t scan_pa;   /**< physical range scanned for it */
     uint64_t scan_len;
     const char *scan_source; /**< static: why that range */
-    unsigned candidates; /**< BTF-looking headers seen in that range */
+    unsigned candidates;     /**< BTF-looking headers seen in that range */
 };
 
 /**
@@ -112,8 +112,7 @@ int armvmi_types_find_btf(const void *buf, size_t len, armvmi_types_t **out, siz
  * Errors: ARMVMI_ENOENT (no BTF: kernel without CONFIG_DEBUG_INFO_BTF, or not in this
  * target), ARMVMI_EINVAL, ARMVMI_ENOMEM, the errors of armvmi_linux_discover.
  */
-int armvmi_linux_btf_find(armvmi_t *h, const struct armvmi_linux_kernel *k,
-                          armvmi_types_t **out);
+int armvmi_linux_btf_find(armvmi_t *h, const struct armvmi_linux_kernel *k, armvmi_types_t **out);
 
 /** Release a handle and everything it owns. NULL is allowed. */
 void armvmi_types_close(armvmi_types_t *t);
@@ -154,6 +153,13 @@ int armvmi_types_size(const armvmi_types_t *t, const char *name, uint64_t *size)
  * member; the message names it and the type searched), ARMVMI_EFORMAT (broken BTF).
  */
 int armvmi_types_member(const armvmi_types_t *t, const char *path, struct armvmi_member *m);
+
+/**
+ * The byte offset of the member reached by path (armvmi_types_member's rules), for walkers
+ * that need only that (look offsets up once, then read guest memory with them).
+ * Errors: those of armvmi_types_member, ARMVMI_EINVAL (a bitfield: it has no byte offset).
+ */
+int armvmi_types_offset(const armvmi_types_t *t, const char *path, uint64_t *offset);
 
 /** Called for each member; return non-zero to stop (that value is returned). */
 typedef int (*armvmi_member_fn)(void *arg, const struct armvmi_member *m);

@@ -115,6 +115,7 @@ int cmd_dump(struct cli *c, int argc, char **argv);
 int cmd_vm(struct cli *c, int argc, char **argv);
 int cmd_guest(struct cli *c, int argc, char **argv);
 int cmd_kernel(struct cli *c, int argc, char **argv);
+int cmd_btf(struct cli *c, int argc, char **argv);
 /* cmd_linux.c: processes, maps, files and modules of a Linux guest */
 int cmd_ps(struct cli *c, int argc, char **argv);
 int cmd_pstree(struct cli *c, int argc, char **argv);

@@ -31,6 +31,7 @@ static const char usage[] =
     "  translate VA [--trace] walk the page tables for a virtual address\n"
     "  pages [--user|--kernel] every mapped range of an address space\n"
     "  dump -o FILE.elf       write an ELF core dump of the target\n"
+    "  btf [--type T] [--offset T.M]  the kernel's own BTF found in memory: types, offsets\n"
     "\n"
     "Linux (no profile: the kernel's own VMCOREINFO and BTF, found in memory):\n"
     "  ps [--threads]         processes (pid, ppid, uid, state, start, name)\n"
@@ -108,14 +109,15 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(struct cli *, int, char **);
     } cmds[] = {
-        {"info", cmd_info},       {"regs", cmd_regs},
-        {"read", cmd_read},       {"write", cmd_write},
-        {"dump", cmd_dump},       {"vm", cmd_vm},
-        {"guest", cmd_guest},     {"translate", cmd_translate},
-        {"pages", cmd_pages},     {"kernel", cmd_kernel},
-        {"ps", cmd_ps},           {"pstree", cmd_pstree},
-        {"cmdline", cmd_cmdline}, {"maps", cmd_maps},
-        {"lsof", cmd_lsof},       {"lsmod", cmd_lsmod},
+        {"info", cmd_info},   {"regs", cmd_regs},
+        {"read", cmd_read},   {"write", cmd_write},
+        {"dump", cmd_dump},   {"vm", cmd_vm},
+        {"guest", cmd_guest}, {"translate", cmd_translate},
+        {"pages", cmd_pages}, {"kernel", cmd_kernel},
+        {"btf", cmd_btf},     {"ps", cmd_ps},
+        {"pstree", cmd_pstree}, {"cmdline", cmd_cmdline},
+        {"maps", cmd_maps},   {"lsof", cmd_lsof},
+        {"lsmod", cmd_lsmod},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* btf.c — the kernel's own BTF found in guest memory, parsed with libbpf, queried by name. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* memmem */
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +18,8 @@
 #define BTF_HDR_MIN 24u
 #define BTF_HDR_MAX 256u
 
-#define MAX_CANDIDATES 256     /* BTF-looking headers parsed before giving up */
-#define MAX_VISITS (1u << 20)  /* member visits of one query (hostile BTF may nest) */
+#define MAX_CANDIDATES 256        /* BTF-looking headers parsed before giving up */
+#define MAX_VISITS (1u << 20)     /* member visits of one query (hostile BTF may nest) */
 #define SCAN_LIMIT (256ull << 20) /* bytes of kernel image scanned after _stext */
 #define SCAN_CHUNK (4ull << 20)
 #define SCAN_OVERLAP BTF_HDR_MAX
@@ -333,6 +336,21 @@ int armvmi_types_find_btf(const void *buf, size_t len, armvmi_types_t **out, siz
 static int scan_phys(armvmi_t *h, uint64_t start, uint64_t len, struct cand *c,
                      armvmi_types_t **out, uint64_t *found_pa)
 {
+    /* zero-copy where the target can map its RAM: the candidate is parsed from a copy */
+    const uint8_t *map = len <= SIZE_MAX ? armvmi_map_pa(h, start, (size_t)len) : NULL;
+    if (map) {
+        int r = 0;
+        for (size_t off = 0; off + 4 <= len && r == 0; off++) {
+            const uint8_t *p = memmem(map + off, (size_t)len - off, BTF_MAGIC_LE, 4);
+            if (!p)
+                break;
+            off = (size_t)(p - map);
+            r = try_candidate(c, p, len - off, out);
+            if (r == 1)
+                *found_pa = start + off;
+        }
+        return r;
+    }
     uint8_t *chunk = malloc(SCAN_CHUNK);
     if (!chunk)
         return armvmi_set_error(ARMVMI_ENOMEM, "BTF search: out of memory.");
@@ -697,8 +715,9 @@ static int find_in(struct walk *w, uint32_t sid, uint64_t base, int depth, struc
 
 static const char *kind_word(enum armvmi_type_kind k)
 {
-    static const char *const w[] = {"void",   "an integer", "a pointer", "an array", "a struct",
-                                    "a union", "an enum",   "a function", "not a struct"};
+    static const char *const w[] = {"void",     "an integer", "a pointer",
+                                    "an array", "a struct",   "a union",
+                                    "an enum",  "a function", "not a struct"};
     return w[k <= ARMVMI_TYPE_OTHER ? k : ARMVMI_TYPE_OTHER];
 }
 
@@ -709,9 +728,8 @@ int armvmi_types_member(const armvmi_types_t *t, const char *path, struct armvmi
     const char *dot = strchr(path, '.');
     size_t tl = dot ? (size_t)(dot - path) : strlen(path);
     if (tl == 0 || tl > PATH_COMPONENT_MAX)
-        return armvmi_set_error(ARMVMI_EINVAL,
-                                "'%s' is not TYPE.member[.member...] (empty or long type name).",
-                                path);
+        return armvmi_set_error(
+            ARMVMI_EINVAL, "'%s' is not TYPE.member[.member...] (empty or long type name).", path);
     char tname[PATH_COMPONENT_MAX + 1];
     memcpy(tname, path, tl);
     tname[tl] = 0;
@@ -729,9 +747,8 @@ int armvmi_types_member(const armvmi_types_t *t, const char *path, struct armvmi
         const char *next = strchr(comp, '.');
         size_t cl = next ? (size_t)(next - comp) : strlen(comp);
         if (cl == 0 || cl > PATH_COMPONENT_MAX)
-            return armvmi_set_error(ARMVMI_EINVAL,
-                                    "'%s' is not TYPE.member[.member...] (an empty member name).",
-                                    path);
+            return armvmi_set_error(
+                ARMVMI_EINVAL, "'%s' is not TYPE.member[.member...] (an empty member name).", path);
         uint32_t sid;
         const struct btf_type *st = skip_mods(t->btf, m->type_id, &sid);
         if (!st || !btf_is_composite(st))
@@ -759,6 +776,22 @@ int armvmi_types_member(const armvmi_types_t *t, const char *path, struct armvmi
     }
     if (!dot)
         m->name = name_of(t->btf, btf__type_by_id(t->btf, id));
+    return 0;
+}
+
+int armvmi_types_offset(const armvmi_types_t *t, const char *path, uint64_t *offset)
+{
+    struct armvmi_member m;
+    int rc = armvmi_types_member(t, path, &m);
+    if (rc)
+        return rc;
+    if (!offset)
+        return armvmi_set_error(ARMVMI_EINVAL, "member offset: NULL argument.");
+    if (m.bit_size)
+        return armvmi_set_error(ARMVMI_EINVAL,
+                                "%s is a bitfield (bit %llu, %u bits): it has no byte offset.",
+                                path, (unsigned long long)m.bit_offset, m.bit_size);
+    *offset = m.offset;
     return 0;
 }
 
