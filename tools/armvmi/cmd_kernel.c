@@ -15,7 +15,8 @@ static const char help[] =
     "PHYS_OFFSET, VA bits, page size, swapper_pg_dir, address ranges and where each fact came\n"
     "from. A running VM is paused while RAM is scanned and then resumed (a paused one stays\n"
     "paused); where the target has\n"
-    "registers, TTBR1_EL1 of vCPU 0 is compared with swapper_pg_dir.\n";
+    "registers, TTBR1_EL1 of vCPU 0 is compared with swapper_pg_dir. The kallsyms line says\n"
+    "how many symbols the kernel's own table holds and how it was found (see `armvmi syms`).\n";
 
 struct row {
     const char *name;
@@ -49,28 +50,19 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
     }
     if (optind != argc)
         return cli_err("kernel takes no arguments (got '%s').", argv[optind]);
-    armvmi_t *h;
-    if (cli_open(c, &h))
-        return 1;
-    struct armvmi_info in;
-    armvmi_get_info(h, &in);
-    /* pause a running VM for the scan; one paused already stays paused */
-    bool was_paused = true;
-    if ((in.caps & ARMVMI_CAP_PAUSE) && armvmi_is_paused(h, &was_paused) == 0 && !was_paused &&
-        armvmi_pause(h)) {
-        armvmi_close(h);
-        return cli_lib_err("cannot pause the VM");
-    }
-    bool paused = (in.caps & ARMVMI_CAP_PAUSE) && !was_paused;
     struct armvmi_linux_kernel *k = calloc(1, sizeof(*k));
-    int rc = k ? armvmi_linux_discover(h, k) : -ARMVMI_ENOMEM;
-    if (paused && armvmi_resume(h) && !rc)
-        rc = -ARMVMI_EIO;
-    armvmi_close(h);
-    if (rc) {
+    if (!k)
+        return cli_err("out of memory.");
+    armvmi_linux_syms_t *syms = NULL;
+    char serr[512];
+    if (cli_linux_load(c, k, 0, &syms, serr, sizeof(serr))) {
         free(k);
-        return cli_lib_err("kernel discovery");
+        return 1;
     }
+    struct armvmi_linux_syms_info si;
+    memset(&si, 0, sizeof(si));
+    armvmi_linux_syms_get_info(syms, &si);
+    armvmi_linux_syms_free(syms);
     const struct row rows[] = {
         {"kaslr", &k->kaslr_offset, false},
         {"kimage_voffset", &k->kimage_voffset, false},
@@ -122,6 +114,14 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
         }
         json_object_set_new(j, "vmcoreinfo", hits);
         json_object_set_new(j, "scanned_bytes", json_integer((json_int_t)k->scanned));
+        char nb[32];
+        snprintf(nb, sizeof(nb), "0x%llx", (unsigned long long)si.loc.names);
+        json_object_set_new(j, "kallsyms",
+                            serr[0] ? json_pack("{s:s}", "error", serr)
+                                    : json_pack("{s:i,s:s,s:s,s:s,s:i}", "count",
+                                                (json_int_t)si.kallsyms, "found_by", si.kallsyms_at,
+                                                "layout", si.layout, "names", nb, "ksymtab",
+                                                (json_int_t)si.ksymtab));
         free(k);
         return cli_json_out(j);
     }
@@ -150,6 +150,12 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
                                     : ", rejected",
                (int)i == k->chosen ? ", used" : "");
     printf("\n");
+    if (serr[0])
+        printf("%-18s not decoded: %s\n", "kallsyms", serr);
+    else
+        printf("%-18s %zu symbols at 0x%llx (%s; layout %s), %zu exported\n", "kallsyms",
+               si.kallsyms, (unsigned long long)si.loc.names, si.kallsyms_at, si.layout,
+               si.ksymtab);
     free(k);
     return 0;
 }
