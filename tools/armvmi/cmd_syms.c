@@ -134,9 +134,9 @@ int cmd_syms(struct cli *c, int argc, char **argv)
             json_object_set_new(j, "offset", json_integer((json_int_t)off));
             cli_json_out(j);
         } else {
-            printf("0x%016llx %s+0x%llx (%s, %c at 0x%016llx)\n", (unsigned long long)va,
-                   sym.name, (unsigned long long)off, armvmi_linux_sym_source_name(sym.source),
-                   sym.type, (unsigned long long)sym.addr);
+            printf("0x%016llx %s+0x%llx (%s, %c at 0x%016llx)\n", (unsigned long long)va, sym.name,
+                   (unsigned long long)off, armvmi_linux_sym_source_name(sym.source), sym.type,
+                   (unsigned long long)sym.addr);
         }
         armvmi_linux_syms_free(s);
         return rc;
@@ -174,10 +174,10 @@ int cmd_syms(struct cli *c, int argc, char **argv)
     }
     if (arr) {
         char b[32];
-        json_t *j = json_pack("{s:i,s:s,s:s,s:b,s:i}", "kallsyms", (json_int_t)info.kallsyms,
-                              "kallsyms_at", info.kallsyms_at, "layout", info.layout,
-                              "seqs_of_names", info.seqs_of_names, "ksymtab",
-                              (json_int_t)info.ksymtab);
+        json_t *j =
+            json_pack("{s:i,s:s,s:s,s:b,s:i}", "kallsyms", (json_int_t)info.kallsyms, "kallsyms_at",
+                      info.kallsyms_at, "layout", info.layout, "seqs_of_names", info.seqs_of_names,
+                      "ksymtab", (json_int_t)info.ksymtab);
         hex(b, sizeof(b), info.loc.names);
         json_object_set_new(j, "kallsyms_names", json_string(b));
         json_object_set_new(j, "symbols", arr);

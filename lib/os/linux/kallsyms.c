@@ -6,15 +6,15 @@
 #include <armvmi/linux.h>
 
 /* Bounds on hostile tables. */
-#define MAX_SYMS (1u << 22)       /* kallsyms_num_syms; the kernel's index is 3 bytes since 6.2 */
-#define MAX_NAME 1024             /* expanded name incl. type (KSYM_NAME_LEN is 512 since 6.1) */
-#define MAX_TOKEN 256             /* one token of kallsyms_token_table */
-#define MIN_MARK_STEP (256u * 2)  /* 256 names of at least a length byte and one token */
+#define MAX_SYMS (1u << 22)        /* kallsyms_num_syms; the kernel's index is 3 bytes since 6.2 */
+#define MAX_NAME 1024              /* expanded name incl. type (KSYM_NAME_LEN is 512 since 6.1) */
+#define MAX_TOKEN 256              /* one token of kallsyms_token_table */
+#define MIN_MARK_STEP (256u * 2)   /* 256 names of at least a length byte and one token */
 #define MAX_MARK_STEP (256u * 514) /* 256 names of a 2-byte length and 512 tokens */
-#define KSYMTAB_ENTRY 12          /* PREL32 {value, name, namespace} (arm64, 5.4+) */
-#define KSYMTAB_MIN_RUN 16        /* entries in a row before a run is believed */
+#define KSYMTAB_ENTRY 12           /* PREL32 {value, name, namespace} (arm64, 5.4+) */
+#define KSYMTAB_MIN_RUN 16         /* entries in a row before a run is believed */
 #define KSYMTAB_NAME_MAX 511
-#define IMG_MAX (128ull << 20)    /* bytes of the kernel image read from _stext on */
+#define IMG_MAX (128ull << 20) /* bytes of the kernel image read from _stext on */
 #define READ_CHUNK (1ull << 20)
 #define NONE UINT64_MAX
 
@@ -127,7 +127,8 @@ static long hash_find(const struct armvmi_linux_syms *s, const char *name)
 {
     if (!s->hcap)
         return -1;
-    for (size_t i = fnv1a(name) & (s->hcap - 1), k = 0; k < s->hcap; k++, i = (i + 1) & (s->hcap - 1)) {
+    for (size_t i = fnv1a(name) & (s->hcap - 1), k = 0; k < s->hcap;
+         k++, i = (i + 1) & (s->hcap - 1)) {
         uint32_t v = s->hash[i];
         if (!v)
             return -1;
@@ -542,8 +543,8 @@ static const char *decode_kallsyms(const struct img *m, const struct armvmi_linu
 
 static bool is_ident(uint8_t c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '$';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '$';
 }
 
 /* The length of the string at o, or -1. ident: identifier chars only. (The linker merges
@@ -746,8 +747,8 @@ int armvmi_linux_syms_at(const armvmi_linux_syms_t *s, size_t i, struct armvmi_l
     if (!s || !out)
         return armvmi_set_error(ARMVMI_EINVAL, "kernel symbols: NULL argument.");
     if (i >= s->n)
-        return armvmi_set_error(ARMVMI_ENOENT, "kernel symbols: no symbol %zu (there are %zu).",
-                                i, s->n);
+        return armvmi_set_error(ARMVMI_ENOENT, "kernel symbols: no symbol %zu (there are %zu).", i,
+                                s->n);
     fill(s, i, out);
     return 0;
 }
@@ -799,11 +800,10 @@ int armvmi_linux_syms_addr(const armvmi_linux_syms_t *s, uint64_t va, struct arm
     if (!s || !out || !offset)
         return armvmi_set_error(ARMVMI_EINVAL, "kernel symbols: NULL argument.");
     if (!s->n || va < s->e[0].addr || va > s->e[s->n - 1].addr)
-        return armvmi_set_error(ARMVMI_ENOENT,
-                                "0x%llx is outside the kernel's symbols (0x%llx..0x%llx).",
-                                (unsigned long long)va,
-                                (unsigned long long)(s->n ? s->e[0].addr : 0),
-                                (unsigned long long)(s->n ? s->e[s->n - 1].addr : 0));
+        return armvmi_set_error(
+            ARMVMI_ENOENT, "0x%llx is outside the kernel's symbols (0x%llx..0x%llx).",
+            (unsigned long long)va, (unsigned long long)(s->n ? s->e[0].addr : 0),
+            (unsigned long long)(s->n ? s->e[s->n - 1].addr : 0));
     size_t lo = 0, hi = s->n; /* the last entry with addr <= va is lo */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
