@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-# tests/fuzz/fuzz.mk — fuzz targets (the translation walkers, the VMCOREINFO parser): libFuzzer
-# when clang has it, else a random driver.
+# tests/fuzz/fuzz.mk — fuzz targets (the translation walkers, the VMCOREINFO parser, the kallsyms
+# decoder): libFuzzer when clang has it, else a random driver.
 
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 20
@@ -31,3 +31,4 @@ endef
 
 $(eval $(call fuzz_target,fuzz_arch,$(sort $(wildcard lib/arch/*.c)),$(wildcard lib/arch/*.h) include/armvmi/arch.h))
 $(eval $(call fuzz_target,fuzz_vmcoreinfo,lib/os/linux/vmcoreinfo.c lib/core/error.c,include/armvmi/linux.h))
+$(eval $(call fuzz_target,fuzz_kallsyms,lib/os/linux/kallsyms.c lib/core/error.c,include/armvmi/linux.h tests/unit/kallsyms_gen.h))

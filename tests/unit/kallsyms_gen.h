@@ -32,7 +32,7 @@ struct kgen {
     uint64_t va;
     struct armvmi_linux_kallsyms_loc loc;
     uint64_t markers_off, tt_off, ti_off, names_off, offs_off; /* image offsets */
-    struct kgen_sym *syms;                                      /* kallsyms, table order */
+    struct kgen_sym *syms;                                     /* kallsyms, table order */
     unsigned n;
     struct kgen_sym exp[24]; /* exported data symbols (not in kallsyms) */
     unsigned nexp;
@@ -43,7 +43,7 @@ struct kgen {
 
 static char kgen_tok[256][3];
 
-static void kgen_tokens(void)
+static inline void kgen_tokens(void)
 {
     unsigned pair = 0;
     for (unsigned i = 0; i < 256; i++) {
@@ -60,7 +60,7 @@ static void kgen_tokens(void)
 }
 
 /* Compress "type + name" greedily with the tokens; returns the token count. */
-static unsigned kgen_compress(const char *s, uint8_t *out)
+static inline unsigned kgen_compress(const char *s, uint8_t *out)
 {
     unsigned n = 0;
     while (*s) {
@@ -78,25 +78,25 @@ static unsigned kgen_compress(const char *s, uint8_t *out)
     return n;
 }
 
-static void kgen_put(struct kgen *g, size_t *o, const void *p, size_t n)
+static inline void kgen_put(struct kgen *g, size_t *o, const void *p, size_t n)
 {
     memcpy(g->img + *o, p, n);
     *o += n;
 }
 
-static void kgen_put32(struct kgen *g, size_t *o, uint32_t v)
+static inline void kgen_put32(struct kgen *g, size_t *o, uint32_t v)
 {
     uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
     kgen_put(g, o, b, 4);
 }
 
-static void kgen_align(size_t *o, size_t a)
+static inline void kgen_align(size_t *o, size_t a)
 {
     *o = (*o + a - 1) & ~(a - 1);
 }
 
 static const struct kgen_sym *kgen_sorted_names;
-static int kgen_cmp_name(const void *a, const void *b)
+static inline int kgen_cmp_name(const void *a, const void *b)
 {
     const struct kgen_sym *s = kgen_sorted_names;
     return strcmp(s[*(const uint32_t *)a].name, s[*(const uint32_t *)b].name);
@@ -107,7 +107,7 @@ static int kgen_cmp_name(const void *a, const void *b)
  * first 8 symbols are per-CPU (small absolute addresses, offsets >= 0) and the others are
  * stored as negative offsets. Free with kgen_free.
  */
-static void kgen_build(struct kgen *g, enum kgen_layout lay, unsigned n, int abs_percpu)
+static inline void kgen_build(struct kgen *g, enum kgen_layout lay, unsigned n, int abs_percpu)
 {
     kgen_tokens();
     memset(g, 0, sizeof(*g));
@@ -131,8 +131,7 @@ static void kgen_build(struct kgen *g, enum kgen_layout lay, unsigned n, int abs
     }
     g->nexp = 20;
     for (unsigned j = 0; j < g->nexp; j++) {
-        snprintf(g->exp[j].name, sizeof(g->exp[j].name), j == 0 ? "init_task" : "exp_data_%u",
-                 j);
+        snprintf(g->exp[j].name, sizeof(g->exp[j].name), j == 0 ? "init_task" : "exp_data_%u", j);
         g->exp[j].type = '?';
         g->exp[j].addr = KGEN_DATA + 0x100ull * j;
     }
@@ -158,10 +157,10 @@ static void kgen_build(struct kgen *g, enum kgen_layout lay, unsigned n, int abs
         g->offs_off = o;                                                                           \
         g->loc.offsets = g->va + o;                                                                \
         for (unsigned i = 0; i < n; i++) {                                                         \
-            int64_t v = abs_percpu ? (g->syms[i].addr < rb ? (int64_t)g->syms[i].addr              \
-                                                           : (int64_t)rb - 1 -                     \
-                                                                 (int64_t)g->syms[i].addr)         \
-                                   : (int64_t)(g->syms[i].addr - rb);                              \
+            int64_t v = abs_percpu                                                                 \
+                            ? (g->syms[i].addr < rb ? (int64_t)g->syms[i].addr                     \
+                                                    : (int64_t)rb - 1 - (int64_t)g->syms[i].addr)  \
+                            : (int64_t)(g->syms[i].addr - rb);                                     \
             kgen_put32(g, &o, (uint32_t)(int32_t)v);                                               \
         }                                                                                          \
         kgen_align(&o, 8);                                                                         \
@@ -247,7 +246,7 @@ static void kgen_build(struct kgen *g, enum kgen_layout lay, unsigned n, int abs
 #undef KGEN_SEQS
 }
 
-static void kgen_free(struct kgen *g)
+static inline void kgen_free(struct kgen *g)
 {
     free(g->img);
     free(g->syms);

@@ -73,9 +73,8 @@ static void check_all(const struct kgen *g, armvmi_linux_syms_t *s)
     assert_non_null(strstr(armvmi_errmsg(), "no_such_symbol"));
     assert_int_equal(armvmi_linux_syms_addr(s, g->exp[g->nexp - 1].addr + 1, &y, &off),
                      -ARMVMI_ENOENT); /* above the last symbol */
-    if (!in.abs_percpu) /* below the first */
-        assert_int_equal(armvmi_linux_syms_addr(s, g->syms[0].addr - 1, &y, &off),
-                         -ARMVMI_ENOENT);
+    if (!in.abs_percpu)               /* below the first */
+        assert_int_equal(armvmi_linux_syms_addr(s, g->syms[0].addr - 1, &y, &off), -ARMVMI_ENOENT);
     assert_int_equal(armvmi_linux_syms_at(s, armvmi_linux_syms_count(s), &y), -ARMVMI_ENOENT);
 }
 
@@ -85,8 +84,8 @@ static void layout(enum kgen_layout lay, int percpu)
     kgen_build(&g, lay, NSYMS, percpu);
     for (int scan = 0; scan < 2; scan++) {
         armvmi_linux_syms_t *s = NULL;
-        int rc = armvmi_linux_syms_from_image(g.img, g.len, g.va, scan ? NULL : &g.loc, NULL, 0,
-                                              &s);
+        int rc =
+            armvmi_linux_syms_from_image(g.img, g.len, g.va, scan ? NULL : &g.loc, NULL, 0, &s);
         if (rc)
             fail_msg("layout %d percpu %d scan %d: %s", lay, percpu, scan, armvmi_errmsg());
         struct armvmi_linux_syms_info in;
@@ -103,9 +102,9 @@ static void layout(enum kgen_layout lay, int percpu)
     }
     /* the scan flag ignores good locations too */
     armvmi_linux_syms_t *s = NULL;
-    assert_int_equal(armvmi_linux_syms_from_image(g.img, g.len, g.va, &g.loc, NULL,
-                                                  ARMVMI_LINUX_SYMS_SCAN, &s),
-                     0);
+    assert_int_equal(
+        armvmi_linux_syms_from_image(g.img, g.len, g.va, &g.loc, NULL, ARMVMI_LINUX_SYMS_SCAN, &s),
+        0);
     struct armvmi_linux_syms_info in;
     armvmi_linux_syms_get_info(s, &in);
     assert_string_equal(in.kallsyms_at, "scan of the kernel image");
@@ -251,10 +250,10 @@ static void garbage(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(layout_5_4),       cmocka_unit_test(layout_5_4_abs_percpu),
-        cmocka_unit_test(layout_6_1),       cmocka_unit_test(layout_6_2),
-        cmocka_unit_test(layout_6_4),       cmocka_unit_test(vmcoreinfo_first),
-        cmocka_unit_test(truncated),        cmocka_unit_test(garbage),
+        cmocka_unit_test(layout_5_4), cmocka_unit_test(layout_5_4_abs_percpu),
+        cmocka_unit_test(layout_6_1), cmocka_unit_test(layout_6_2),
+        cmocka_unit_test(layout_6_4), cmocka_unit_test(vmcoreinfo_first),
+        cmocka_unit_test(truncated),  cmocka_unit_test(garbage),
     };
     return cmocka_run_group_tests_name("linux_kallsyms", tests, NULL, NULL);
 }
