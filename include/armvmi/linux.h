@@ -38,6 +38,12 @@ enum armvmi_linux_vmci_key {
     ARMVMI_VMCI_SYM_SWAPPER_PG_DIR,
     ARMVMI_VMCI_SYM_STEXT,
     ARMVMI_VMCI_SYM_INIT_UTS_NS,
+    ARMVMI_VMCI_SYM_KALLSYMS_NAMES, /* the kallsyms tables: Linux 6.0+ */
+    ARMVMI_VMCI_SYM_KALLSYMS_NUM_SYMS,
+    ARMVMI_VMCI_SYM_KALLSYMS_TOKEN_TABLE,
+    ARMVMI_VMCI_SYM_KALLSYMS_TOKEN_INDEX,
+    ARMVMI_VMCI_SYM_KALLSYMS_OFFSETS,
+    ARMVMI_VMCI_SYM_KALLSYMS_RELATIVE_BASE,
     ARMVMI_VMCI_NKEYS
 };
 
@@ -150,6 +156,114 @@ int armvmi_linux_kernel_ttconfig(const struct armvmi_linux_kernel *k, struct arm
 
 /** The key's name as it appears in VMCOREINFO ("NUMBER(VA_BITS)", ...), or NULL. */
 const char *armvmi_linux_vmci_key_name(int key);
+
+/* ---- Kernel symbols: kallsyms and the exported-symbol table, decoded from guest memory ---- */
+
+/** Where a symbol's address came from. */
+enum armvmi_linux_sym_source {
+    ARMVMI_SYM_VMCOREINFO = 0, /**< a SYMBOL(name) line of VMCOREINFO */
+    ARMVMI_SYM_KALLSYMS,       /**< the kernel's kallsyms table */
+    ARMVMI_SYM_KSYMTAB,        /**< the exported-symbol table (__ksymtab, __ksymtab_gpl) */
+};
+
+/** One kernel symbol. name points into the symbol table and lives as long as it. */
+struct armvmi_linux_sym {
+    const char *name;
+    uint64_t addr;
+    char type; /**< kallsyms' type letter ('T', 't', 'D', ...); '?' for other sources */
+    enum armvmi_linux_sym_source source;
+};
+
+/** Where the kallsyms tables are (kernel VAs); 0 = not known. */
+struct armvmi_linux_kallsyms_loc {
+    uint64_t names, num_syms, token_table, token_index, offsets, relative_base;
+};
+
+/** What a symbol table holds and where it was found. */
+struct armvmi_linux_syms_info {
+    size_t kallsyms;         /**< symbols decoded from kallsyms */
+    const char *kallsyms_at; /**< static: "VMCOREINFO SYMBOL(kallsyms_*)" or "scan of the
+                                  kernel image" */
+    const char *layout;      /**< static: "6.4+ (num_syms first)" or "before 6.4 (offsets
+                                  first)" */
+    bool seqs_of_names;      /**< a valid kallsyms_seqs_of_names table (6.2+) was found */
+    bool abs_percpu;         /**< offsets use the absolute-per-CPU encoding */
+    bool big_names;          /**< some name length needs the two-byte form (6.1+) */
+    struct armvmi_linux_kallsyms_loc loc; /**< the tables used */
+    uint64_t markers, seqs;               /**< VAs of kallsyms_markers and _seqs_of_names (0
+                                               if none) */
+    size_t ksymtab;                       /**< exported symbols found (0 if the scan found none) */
+    uint64_t ksymtab_va;                  /**< VA of the first run of __ksymtab entries */
+    size_t total; /**< symbols listed: kallsyms + exported ones not in kallsyms */
+};
+
+typedef struct armvmi_linux_syms armvmi_linux_syms_t;
+
+/** Flags of armvmi_linux_syms_open / _from_image. */
+#define ARMVMI_LINUX_SYMS_SCAN 1u /**< ignore VMCOREINFO's kallsyms locations: scan the image */
+
+/**
+ * Decode the kernel's symbols from the memory of h, with k from armvmi_linux_discover (a live
+ * VM should be paused). Up to 128 MiB of physical memory from _stext on (within its RAM range)
+ * is read as the kernel image, then given to armvmi_linux_syms_from_image with the kallsyms
+ * locations of VMCOREINFO (6.0+) unless flags has ARMVMI_LINUX_SYMS_SCAN. k is copied: it need
+ * not outlive *out. Free *out with armvmi_linux_syms_free.
+ * Errors: ARMVMI_EINVAL (NULL argument, k without _stext), ARMVMI_EFORMAT (no kallsyms, or a
+ * truncated or inconsistent table: the message says which check failed), ARMVMI_ENOMEM, the
+ * read errors of armvmi_read_pa.
+ */
+int armvmi_linux_syms_open(armvmi_t *h, const struct armvmi_linux_kernel *k, unsigned flags,
+                           armvmi_linux_syms_t **out);
+
+/**
+ * Decode the symbols of a kernel image held in img (len bytes; img[0] is at kernel VA img_va).
+ * kallsyms: at loc's VAs when loc gives names, num_syms, token_table, token_index and offsets
+ * (relative_base too), else found by a checked scan (a token table of 256 NUL-terminated
+ * tokens whose token_index agrees, kallsyms_markers agreeing with the decoded names, sorted
+ * offsets near a kernel-address relative_base). Handles Linux 5.4..6.12: base-relative offsets
+ * (negative offsets as absolute per-CPU values), the 6.1 two-byte name length, the 6.2
+ * kallsyms_seqs_of_names table and the 6.4 order. The exported-symbol table (PREL32 entries
+ * {value, name, namespace}) is found by a scan: runs of at least 16 entries whose name and
+ * namespace offsets land on strings. img is hostile input and is not kept.
+ * k, if not NULL, adds VMCOREINFO's SYMBOL() lines to name lookups.
+ * Errors: ARMVMI_EINVAL, ARMVMI_EFORMAT (no kallsyms, truncated or garbage tables; one
+ * sentence saying which check failed), ARMVMI_ENOMEM.
+ */
+int armvmi_linux_syms_from_image(const void *img, size_t len, uint64_t img_va,
+                                 const struct armvmi_linux_kallsyms_loc *loc,
+                                 const struct armvmi_linux_kernel *k, unsigned flags,
+                                 armvmi_linux_syms_t **out);
+
+/** Free a symbol table (NULL is fine); every name it gave out becomes invalid. */
+void armvmi_linux_syms_free(armvmi_linux_syms_t *s);
+
+/** Fill *info. */
+void armvmi_linux_syms_get_info(const armvmi_linux_syms_t *s, struct armvmi_linux_syms_info *info);
+
+/** Number of symbols listed: kallsyms, then exported symbols kallsyms does not have. */
+size_t armvmi_linux_syms_count(const armvmi_linux_syms_t *s);
+
+/** The i-th symbol in address order (ties in table order). Errors: ARMVMI_ENOENT (i too big). */
+int armvmi_linux_syms_at(const armvmi_linux_syms_t *s, size_t i, struct armvmi_linux_sym *out);
+
+/**
+ * Resolve name through VMCOREINFO's SYMBOL() lines, then kallsyms, then the exported-symbol
+ * table (a hash index, not a scan); out->source says which answered. A name kallsyms has
+ * more than once (static functions) gives the lowest address.
+ * Errors: ARMVMI_EINVAL, ARMVMI_ENOENT (the message names the sources tried).
+ */
+int armvmi_linux_syms_lookup(const armvmi_linux_syms_t *s, const char *name,
+                             struct armvmi_linux_sym *out);
+
+/**
+ * The symbol at or before va (the last one in address order with addr <= va) and *offset =
+ * va - addr. Errors: ARMVMI_ENOENT (va below the first symbol or above the last one).
+ */
+int armvmi_linux_syms_addr(const armvmi_linux_syms_t *s, uint64_t va, struct armvmi_linux_sym *out,
+                           uint64_t *offset);
+
+/** "VMCOREINFO", "kallsyms" or "ksymtab". */
+const char *armvmi_linux_sym_source_name(enum armvmi_linux_sym_source src);
 
 #ifdef __cplusplus
 }

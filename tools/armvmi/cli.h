@@ -4,6 +4,7 @@
 #define ARMVMI_CLI_H
 
 #include <armvmi/armvmi.h>
+#include <armvmi/linux.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -115,6 +116,7 @@ int cmd_dump(struct cli *c, int argc, char **argv);
 int cmd_vm(struct cli *c, int argc, char **argv);
 int cmd_guest(struct cli *c, int argc, char **argv);
 int cmd_kernel(struct cli *c, int argc, char **argv);
+int cmd_syms(struct cli *c, int argc, char **argv);
 int cmd_btf(struct cli *c, int argc, char **argv);
 /* cmd_linux.c: processes, maps, files and modules of a Linux guest */
 int cmd_ps(struct cli *c, int argc, char **argv);
@@ -123,6 +125,12 @@ int cmd_cmdline(struct cli *c, int argc, char **argv);
 int cmd_maps(struct cli *c, int argc, char **argv);
 int cmd_lsof(struct cli *c, int argc, char **argv);
 int cmd_lsmod(struct cli *c, int argc, char **argv);
+
+/* Pause the target (a running VM; resumed after), find its kernel into *k and, with syms,
+ * decode its symbols: a failure there is fatal unless syms_err (errlen bytes) takes the
+ * message ("" on success). Prints its errors; returns 0 or 1. */
+int cli_linux_load(struct cli *c, struct armvmi_linux_kernel *k, unsigned flags,
+                   armvmi_linux_syms_t **syms, char *syms_err, size_t errlen);
 
 /* The guest kit (guestkit.c): paths of the default guest, fetched/built on first use. */
 struct guest_kit {

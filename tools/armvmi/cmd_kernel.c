@@ -15,8 +15,9 @@ static const char help[] =
     "PHYS_OFFSET, VA bits, page size, swapper_pg_dir, address ranges and where each fact came\n"
     "from. A running VM is paused while RAM is scanned and then resumed (a paused one stays\n"
     "paused); where the target has\n"
-    "registers, TTBR1_EL1 of vCPU 0 is compared with swapper_pg_dir. The kernel's own BTF is\n"
-    "looked for in its image (see `armvmi btf`).\n";
+    "registers, TTBR1_EL1 of vCPU 0 is compared with swapper_pg_dir. The kallsyms line says\n"
+    "how many symbols the kernel's own table holds and how it was found (see `armvmi syms`);\n"
+    "the btf line where the kernel's own BTF is (see `armvmi btf`).\n";
 
 struct row {
     const char *name;
@@ -66,7 +67,7 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
     struct armvmi_linux_kernel *k = calloc(1, sizeof(*k));
     int rc = k ? armvmi_linux_discover(h, k) : -ARMVMI_ENOMEM;
     armvmi_types_t *btf = NULL;
-    char btf_err[256] = "";
+    char btf_err[256] = "", serr[512] = "";
     struct armvmi_types_info bi = {0};
     if (!rc && armvmi_linux_btf_find(h, k, &btf))
         snprintf(btf_err, sizeof(btf_err), "%s", armvmi_errmsg());
@@ -74,6 +75,9 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
         armvmi_types_info(btf, &bi);
         armvmi_types_close(btf);
     }
+    armvmi_linux_syms_t *syms = NULL;
+    if (!rc && armvmi_linux_syms_open(h, k, 0, &syms))
+        snprintf(serr, sizeof(serr), "%s", armvmi_errmsg());
     if (paused && armvmi_resume(h) && !rc)
         rc = -ARMVMI_EIO;
     armvmi_close(h);
@@ -81,6 +85,10 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
         free(k);
         return cli_lib_err("kernel discovery");
     }
+    struct armvmi_linux_syms_info si;
+    memset(&si, 0, sizeof(si));
+    armvmi_linux_syms_get_info(syms, &si);
+    armvmi_linux_syms_free(syms);
     const struct row rows[] = {
         {"kaslr", &k->kaslr_offset, false},
         {"kimage_voffset", &k->kimage_voffset, false},
@@ -144,6 +152,14 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
         }
         if (btf_err[0])
             json_object_set_new(j, "btf_error", json_string(btf_err));
+        char nb[32];
+        snprintf(nb, sizeof(nb), "0x%llx", (unsigned long long)si.loc.names);
+        json_object_set_new(j, "kallsyms",
+                            serr[0] ? json_pack("{s:s}", "error", serr)
+                                    : json_pack("{s:i,s:s,s:s,s:s,s:i}", "count",
+                                                (json_int_t)si.kallsyms, "found_by", si.kallsyms_at,
+                                                "layout", si.layout, "names", nb, "ksymtab",
+                                                (json_int_t)si.ksymtab));
         free(k);
         return cli_json_out(j);
     }
@@ -178,6 +194,12 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
         printf("%-18s PA 0x%llx, VA 0x%llx, %llu bytes, %u types (see `armvmi btf`)\n", "btf",
                (unsigned long long)bi.pa, (unsigned long long)bi.va, (unsigned long long)bi.size,
                bi.ntypes);
+    if (serr[0])
+        printf("%-18s not decoded: %s\n", "kallsyms", serr);
+    else
+        printf("%-18s %zu symbols at 0x%llx (%s; layout %s), %zu exported\n", "kallsyms",
+               si.kallsyms, (unsigned long long)si.loc.names, si.kallsyms_at, si.layout,
+               si.ksymtab);
     free(k);
     return 0;
 }

@@ -32,6 +32,8 @@ static const char usage[] =
     "  pages [--user|--kernel] every mapped range of an address space\n"
     "  dump -o FILE.elf       write an ELF core dump of the target\n"
     "  btf [--type T] [--offset T.M]  the kernel's own BTF found in memory: types, offsets\n"
+    "  kernel                 the Linux kernel in memory: release, KASLR, layout, kallsyms\n"
+    "  syms [PATTERN]         the kernel's symbols (--addr VA: symbol+offset)\n"
     "\n"
     "Linux (no profile: the kernel's own VMCOREINFO and BTF, found in memory):\n"
     "  ps [--threads]         processes (pid, ppid, uid, state, start, name)\n"
@@ -117,7 +119,7 @@ int main(int argc, char **argv)
         {"btf", cmd_btf},     {"ps", cmd_ps},
         {"pstree", cmd_pstree}, {"cmdline", cmd_cmdline},
         {"maps", cmd_maps},   {"lsof", cmd_lsof},
-        {"lsmod", cmd_lsmod},
+        {"lsmod", cmd_lsmod}, {"syms", cmd_syms},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

@@ -35,6 +35,12 @@ static const struct {
     [ARMVMI_VMCI_SYM_SWAPPER_PG_DIR] = {"SYMBOL(swapper_pg_dir)", NUM_HEX},
     [ARMVMI_VMCI_SYM_STEXT] = {"SYMBOL(_stext)", NUM_HEX},
     [ARMVMI_VMCI_SYM_INIT_UTS_NS] = {"SYMBOL(init_uts_ns)", NUM_HEX},
+    [ARMVMI_VMCI_SYM_KALLSYMS_NAMES] = {"SYMBOL(kallsyms_names)", NUM_HEX},
+    [ARMVMI_VMCI_SYM_KALLSYMS_NUM_SYMS] = {"SYMBOL(kallsyms_num_syms)", NUM_HEX},
+    [ARMVMI_VMCI_SYM_KALLSYMS_TOKEN_TABLE] = {"SYMBOL(kallsyms_token_table)", NUM_HEX},
+    [ARMVMI_VMCI_SYM_KALLSYMS_TOKEN_INDEX] = {"SYMBOL(kallsyms_token_index)", NUM_HEX},
+    [ARMVMI_VMCI_SYM_KALLSYMS_OFFSETS] = {"SYMBOL(kallsyms_offsets)", NUM_HEX},
+    [ARMVMI_VMCI_SYM_KALLSYMS_RELATIVE_BASE] = {"SYMBOL(kallsyms_relative_base)", NUM_HEX},
 };
 
 const char *armvmi_linux_vmci_key_name(int key)
