@@ -99,8 +99,9 @@ static int send_line(struct cli *c, const char *dir, const char *name, const cha
     buf[n++] = '\r';
     ssize_t w = write(fd, buf, n);
     free(buf);
-    /* give QEMU a moment to take the bytes before the connection goes */
-    usleep(50 * 1000);
+    /* give QEMU a moment to take the bytes before the connection goes: it reads the socket
+     * only as fast as the UART's FIFO drains, and unread bytes are lost at the close */
+    usleep(50 * 1000 + (useconds_t)n * 500);
     close(fd);
     if (w != (ssize_t)n)
         return cli_err("could not send to the console of VM '%s'.", name);

@@ -111,15 +111,15 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(struct cli *, int, char **);
     } cmds[] = {
-        {"info", cmd_info},   {"regs", cmd_regs},
-        {"read", cmd_read},   {"write", cmd_write},
-        {"dump", cmd_dump},   {"vm", cmd_vm},
-        {"guest", cmd_guest}, {"translate", cmd_translate},
-        {"pages", cmd_pages}, {"kernel", cmd_kernel},
-        {"btf", cmd_btf},     {"ps", cmd_ps},
+        {"info", cmd_info},     {"regs", cmd_regs},
+        {"read", cmd_read},     {"write", cmd_write},
+        {"dump", cmd_dump},     {"vm", cmd_vm},
+        {"guest", cmd_guest},   {"translate", cmd_translate},
+        {"pages", cmd_pages},   {"kernel", cmd_kernel},
+        {"btf", cmd_btf},       {"ps", cmd_ps},
         {"pstree", cmd_pstree}, {"cmdline", cmd_cmdline},
-        {"maps", cmd_maps},   {"lsof", cmd_lsof},
-        {"lsmod", cmd_lsmod}, {"syms", cmd_syms},
+        {"maps", cmd_maps},     {"lsof", cmd_lsof},
+        {"lsmod", cmd_lsmod},   {"syms", cmd_syms},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

@@ -72,6 +72,17 @@ int lx_find_modules(armvmi_linux_t *lx)
         !(k->modules_start.known || k->vmalloc_start.known))
         return armvmi_set_error(ARMVMI_ENOENT, "the module list cannot be searched: discovery "
                                                "found no _stext or module address range.");
+    if (lx->modules_sym) {
+        /* the symbol: an empty list is fine here (no module loaded), a broken one is not */
+        struct mcheck c = {lx, 0};
+        struct lx_err e = {0};
+        if (lx_list_walk(lx_kread, lx, lx->modules_sym, ARMVMI_LINUX_MAX_MODULES, check_one, &c,
+                         &e) == 0 &&
+            e.broken == 0) {
+            lx->modules_head = lx->modules_sym;
+            return 0;
+        }
+    }
     uint64_t start, len;
     lx_image_range(lx, IMAGE_SCAN_MAX, &start, &len);
     uint64_t *buf = malloc(SCAN_CHUNK);

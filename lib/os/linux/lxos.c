@@ -264,6 +264,28 @@ static int find_init_task(armvmi_linux_t *lx)
     return 0;
 }
 
+/*
+ * init_task and the `modules` list head from the kernel's symbols where it has them: init_task
+ * is exported (__ksymtab) even without KALLSYMS_ALL; `modules` is in kallsyms only with
+ * KALLSYMS_ALL. Each is checked before use; without them the image is searched.
+ */
+static void from_symbols(armvmi_linux_t *lx)
+{
+    armvmi_linux_syms_t *syms;
+    if (armvmi_linux_syms_open(lx->h, &lx->k, 0, &syms))
+        return;
+    struct armvmi_linux_sym sym;
+    if (armvmi_linux_syms_lookup(syms, "init_task", &sym) == 0 && check_init_task(lx, sym.addr)) {
+        lx->init_task = sym.addr;
+        lx->init_task_source = sym.source == ARMVMI_SYM_KSYMTAB    ? "exported symbol (__ksymtab)"
+                               : sym.source == ARMVMI_SYM_KALLSYMS ? "kallsyms"
+                                                                   : "VMCOREINFO";
+    }
+    if (armvmi_linux_syms_lookup(syms, "modules", &sym) == 0)
+        lx->modules_sym = sym.addr;
+    armvmi_linux_syms_free(syms);
+}
+
 int armvmi_linux_open(armvmi_t *h, armvmi_linux_t **out)
 {
     if (!h || !out)
@@ -285,6 +307,8 @@ int armvmi_linux_open(armvmi_t *h, armvmi_linux_t **out)
     if (!rc)
         rc = resolve(lx);
     if (!rc)
+        from_symbols(lx);
+    if (!rc && !lx->init_task)
         rc = find_init_task(lx);
     if (rc) {
         armvmi_linux_close(lx);
