@@ -89,8 +89,7 @@ static void list_cyclic(void **state)
     struct seen s = {0};
     struct lx_err e = {0};
     reads = 0;
-    assert_int_equal(lx_list_walk(rd, NULL, node(0), 1u << 20, on_node, &s, &e),
-                     -ARMVMI_EFORMAT);
+    assert_int_equal(lx_list_walk(rd, NULL, node(0), 1u << 20, on_node, &s, &e), -ARMVMI_EFORMAT);
     assert_non_null(strstr(e.msg, "cyclic"));
     assert_true(s.n < 32); /* found within a few laps, not by the count bound */
     assert_true(reads < 40);
@@ -99,8 +98,7 @@ static void list_cyclic(void **state)
     put(node(2), node(2));
     s.n = 0;
     memset(&e, 0, sizeof(e));
-    assert_int_equal(lx_list_walk(rd, NULL, node(0), 1u << 20, on_node, &s, &e),
-                     -ARMVMI_EFORMAT);
+    assert_int_equal(lx_list_walk(rd, NULL, node(0), 1u << 20, on_node, &s, &e), -ARMVMI_EFORMAT);
     assert_true(s.n < 8);
 }
 

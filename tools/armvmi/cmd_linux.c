@@ -183,7 +183,8 @@ static int pid_out(const struct armvmi_linux_task *t, const char *key, json_t *a
  * code (message printed). */
 static int tasks_get(struct cli *c, int argc, char **argv, const char *cmd, const char *help,
                      const char *const *flags, bool *set, bool threads,
-                     struct armvmi_linux_task **t, size_t *n, struct armvmi_linux_walk *w)
+                     struct armvmi_linux_task **t, size_t *n, struct armvmi_linux_walk *w,
+                     json_t **kernel)
 {
     int r = parse_opts(argc, argv, help, flags, set);
     if (r)
@@ -194,6 +195,14 @@ static int tasks_get(struct cli *c, int argc, char **argv, const char *cmd, cons
     if (lx_begin(c, &s))
         return 1;
     r = armvmi_linux_tasks(s.lx, threads || (set && set[0]), t, n, w);
+    if (!r && kernel) {
+        /* where the walk started, for --json */
+        struct armvmi_linux_handle_info hi;
+        armvmi_linux_handle_info(s.lx, &hi);
+        *kernel = json_pack("{s:s,s:o,s:s,s:o}", "release", armvmi_linux_get_kernel(s.lx)->release,
+                            "init_task", hexj(hi.init_task), "init_task_source",
+                            hi.init_task_source, "btf_pa", hexj(hi.btf_pa));
+    }
     lx_end(&s);
     return r ? cli_lib_err("listing processes") : 0;
 }
@@ -205,7 +214,9 @@ int cmd_ps(struct cli *c, int argc, char **argv)
     struct armvmi_linux_task *t;
     size_t n;
     struct armvmi_linux_walk w;
-    int r = tasks_get(c, argc, argv, "ps", ps_help, flags, set, false, &t, &n, &w);
+    json_t *kernel = NULL;
+    int r = tasks_get(c, argc, argv, "ps", ps_help, flags, set, false, &t, &n, &w,
+                      c->json ? &kernel : NULL);
     if (r)
         return r < 0 ? 0 : r;
     json_t *j = c->json ? json_object() : NULL, *arr = c->json ? json_array() : NULL;
@@ -239,6 +250,7 @@ int cmd_ps(struct cli *c, int argc, char **argv)
     free(t);
     if (j) {
         json_object_set_new(j, "processes", arr);
+        json_object_set_new(j, "kernel", kernel);
         walk_report(&w, j);
         return cli_json_out(j);
     }
@@ -271,7 +283,7 @@ int cmd_pstree(struct cli *c, int argc, char **argv)
     struct armvmi_linux_task *t;
     size_t n;
     struct armvmi_linux_walk w;
-    int r = tasks_get(c, argc, argv, "pstree", pstree_help, NULL, NULL, false, &t, &n, &w);
+    int r = tasks_get(c, argc, argv, "pstree", pstree_help, NULL, NULL, false, &t, &n, &w, NULL);
     if (r)
         return r < 0 ? 0 : r;
     /* roots: processes whose parent is pid 0 (init, kthreadd) or is not listed */

@@ -99,12 +99,19 @@ static int send_line(struct cli *c, const char *dir, const char *name, const cha
     buf[n++] = '\r';
     ssize_t w = write(fd, buf, n);
     free(buf);
-    /* give QEMU a moment to take the bytes before the connection goes: it reads the socket
-     * only as fast as the UART's FIFO drains, and unread bytes are lost at the close */
-    usleep(50 * 1000 + (useconds_t)n * 500);
-    close(fd);
-    if (w != (ssize_t)n)
+    if (w != (ssize_t)n) {
+        close(fd);
         return cli_err("could not send to the console of VM '%s'.", name);
+    }
+    /* QEMU reads the socket only as fast as the UART's FIFO drains and drops what is unread
+     * when the connection goes: with --expect it stays open until the answer is there (its
+     * own copy of the output is drained and dropped: the log has it); else a moment per byte */
+    if (!expect) {
+        usleep(50 * 1000 + (useconds_t)n * 500);
+        close(fd);
+    } else {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    }
     if (rundir_state(dir) == RUNDIR_PAUSED)
         fprintf(stderr, "armvmi: note: VM '%s' is paused; the line waits until it resumes.\n",
                 name);
@@ -117,6 +124,9 @@ static int send_line(struct cli *c, const char *dir, const char *name, const cha
     char *out = NULL;
     bool found = false;
     for (;;) {
+        char junk[4096];
+        while (read(fd, junk, sizeof(junk)) > 0)
+            ;
         free(out);
         out = read_from(log, start);
         if (out && strstr(out, expect)) {
@@ -127,6 +137,7 @@ static int send_line(struct cli *c, const char *dir, const char *name, const cha
             break;
         usleep(100 * 1000);
     }
+    close(fd);
     if (c->json) {
         cli_json_out(
             json_pack("{s:s,s:b,s:s}", "sent", line, "found", found, "output", out ? out : ""));
