@@ -1,39 +1,83 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Processes, memory maps and command lines rebuilt from guest memory (armvmi ps, maps,
-# cmdline) against the guest's own view at the same paused moment: busybox's
-# `ps -o pid,ppid,comm`, /proc/PID/maps and /proc/PID/cmdline of a long-running process. Live,
+# Processes, memory maps, command lines, open files and modules rebuilt from guest memory
+# (armvmi ps, pstree, maps, cmdline, lsof, lsmod) against the guest's own view at the same paused moment: busybox's
+# `ps -o pid,ppid,comm`, /proc/PID/maps, cmdline and fd/ of a long-running process. Live,
 # from an ELF dump and from the raw RAM file (no registers), with the kernel at EL1, at EL2
 # (VHE) and under the armvmi hypervisor. No offsets or symbol files are given: the kernel's
 # VMCOREINFO and BTF are found in memory. `read --va --pid` reads the process's own memory:
-# its first page is the start of /bin/busybox (od in the guest).
+# its first page is the start of /bin/busybox (od in the guest). Two small modules of the
+# guest kit's kernel package (sent through the console: busybox's line editor takes at most
+# 1024 bytes a line) are loaded with insmod, and lsmod must agree with /proc/modules.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 S=$ARMVMI_SAN
 
+# same GOT EXPECTED DESCRIPTION: like is, with a diff of long lists
+same() {
+    if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "$(diff <(echo "$2") <(echo "$1"))"; fi
+}
 # the guest's answers, as armvmi's are printed below
 guest_ps() { awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ && NF == 3 && $3 != "ps" {print $1, $2, $3}' "$1"; }
 guest_block() { sed -n "/^$2-BEGIN/,/^$2-END/p" "$1" | sed '1d;$d' | sed 's/ *$//' | tr -s ' '; }
 # busybox ps shows comm as /proc/PID/stat has it, cut to 15 bytes (its COMM_LEN)
 armvmi_ps() { "$S" --vm "$1" ps --json | jq -r '.processes[] | "\(.pid) \(.ppid) \(.name[0:15])"'; }
 armvmi_maps() { "$S" --vm "$1" maps "$2" | sed 's/ *$//' | tr -s ' '; }
+# /proc/modules: name, size, address (as root the real one)
+guest_mods() { guest_block "$1" MODS | awk '{print $1, $2, $6}'; }
+armvmi_mods() { "$S" --vm "$1" lsmod --json | jq -r '.modules[] | "\(.name) \(.size) \(.base)"'; }
+MODS=$(dirname "$("$A" guest fetch --json | jq -r .kernel)")/modules
+# push VM FILE GUESTPATH: copy a file into the guest through its console (gzip, base64)
+push() {
+    local b64 i=0
+    b64=$(gzip -9c "$2" | base64 -w0)
+    console "$1" "rm -f $3.b64; printf 'R-%s\n' 0" R-0 10 >/dev/null || return 1
+    while [ $i -lt ${#b64} ]; do
+        console "$1" "echo ${b64:i:800} >> $3.b64; printf 'C-%s\n' $i" "C-$i" 20 >/dev/null ||
+            return 1
+        i=$((i + 800))
+    done
+    console "$1" "base64 -d $3.b64 | gunzip > $3 && rm $3.b64; printf 'P-%s\n' DONE" P-DONE 20 \
+        >/dev/null
+}
+armvmi_lsof() { "$S" --vm "$1" lsof "$2" --json | jq -r '.files[] | "\(.fd) \(.path)"'; }
+# pstree as "pid parent" pairs (0 for the roots), against ps's pid and ppid
+armvmi_tree() {
+    "$S" --vm "$1" pstree --json |
+        jq -r 'def w(p): "\(.pid) \(p)", (.pid as $x | .children[] | w($x)); .tree[] | w(0)'
+}
 armvmi_cmdline() { "$S" --vm "$1" cmdline "$2" --json | jq -r '.argv[]'; }
 
-# check NAME [vm start options]: 1 + 1 + 3 * 4 + 1 + 1 = 16 tests
+# check NAME [vm start options]: 1 + 1 + 1 + 3 * 7 + 1 + 1 = 26 tests
 check() {
     local vm=$1 mode=$2; shift 2
     vm_start "$vm" "$@"; ok $? "$mode: vm start"
     local out="$ARMVMI_RUNTIME_DIR/$vm.guest" pid try g
     pid=$(console "$vm" 'busybox sleep 1000 & printf "SLEEP=%s SLEEP-%s\n" $! END' SLEEP-END 30 |
         tr -d '\r' | sed -n 's/^SLEEP=\([0-9][0-9]*\) SLEEP-END$/\1/p')
+    local m r=0 have_mods=0
+    if [ -f "$MODS/nls_ascii.ko" ] && [ -f "$MODS/crc32_generic.ko" ]; then
+        have_mods=1
+        for m in nls_ascii crc32_generic; do
+            push "$vm" "$MODS/$m.ko" "/tmp/$m.ko" &&
+                console "$vm" "insmod /tmp/$m.ko; printf 'I-%s\n' $m" "I-$m" 20 >/dev/null || r=1
+        done
+        ok $r "$mode: nls_ascii and crc32_generic from the kernel package loaded with insmod"
+    else
+        skip "the guest kit has no modules ($MODS): run \`armvmi guest fetch --refresh\`"
+    fi
     # the pause cannot be atomic with the guest's ps: a worker may start or change its work
-    # in between; ask again (at most 3 times) until the guest's view is the paused one
-    for try in 1 2 3; do
+    # in between (kworker/0:1-events becomes kworker/0:1-mm_percpu_wq when vmstat runs, every
+    # second); ask again (at most 5 times) until the guest's view is the paused one
+    for try in 1 2 3 4 5; do
         console "$vm" "ps -o pid,ppid,comm; echo MAPS-BEGIN; cat /proc/$pid/maps; echo MAPS-END; \
 echo ARGS-BEGIN; tr '\\000' '\\n' < /proc/$pid/cmdline; echo ARGS-END; \
-echo OD-BEGIN; od -An -tx1 -N32 /bin/busybox; echo OD-END; printf 'VIEW-%s\\n' END" \
+echo OD-BEGIN; od -An -tx1 -N32 /bin/busybox; echo OD-END; \
+echo MODS-BEGIN; cat /proc/modules; echo MODS-END; echo FD-BEGIN; \
+for f in /proc/$pid/fd/*; do echo \${f##*/} \$(readlink \$f); done; echo FD-END; \
+printf 'VIEW-%s\\n' END" \
             VIEW-END 60 | tr -d '\r' >"$out"
         "$A" vm pause "$vm" >/dev/null
         [ "$(armvmi_ps "$vm" | sort)" = "$(guest_ps "$out" | sort)" ] && break
@@ -48,9 +92,9 @@ echo OD-BEGIN; od -An -tx1 -N32 /bin/busybox; echo OD-END; printf 'VIEW-%s\\n' E
         local what=live
         [ "$t" = "$dump" ] && what="ELF dump"
         [ "$t" = "$raw" ] && what="raw RAM file"
-        is "$(armvmi_ps "$t" | sort)" "$(guest_ps "$out" | sort)" \
+        same "$(armvmi_ps "$t" | sort)" "$(guest_ps "$out" | sort)" \
             "$mode, $what: ps has the guest's pids, parents and names"
-        is "$(armvmi_maps "$t" "$pid")" "$(guest_block "$out" MAPS)" \
+        same "$(armvmi_maps "$t" "$pid")" "$(guest_block "$out" MAPS)" \
             "$mode, $what: maps $pid equals /proc/$pid/maps"
         is "$(armvmi_cmdline "$t" "$pid")" "$(guest_block "$out" ARGS)" \
             "$mode, $what: cmdline $pid equals /proc/$pid/cmdline"
@@ -60,6 +104,16 @@ echo OD-BEGIN; od -An -tx1 -N32 /bin/busybox; echo OD-END; printf 'VIEW-%s\\n' E
         is "$("$S" --vm "$t" read --va "$start" 32 --pid "$pid" --json | jq -r .hex)" \
             "$(guest_block "$out" OD | tr -d ' \n')" \
             "$mode, $what: read --va $start --pid $pid gives the start of /bin/busybox"
+        same "$(armvmi_lsof "$t" "$pid" | sort -n)" "$(guest_block "$out" FD | sort -n)" \
+            "$mode, $what: lsof $pid has the fds and paths of /proc/$pid/fd"
+        same "$(armvmi_tree "$t" | sort)" "$(guest_ps "$out" | awk '{print $1, $2}' | sort)" \
+            "$mode, $what: pstree links every process to the parent ps gives"
+        if [ $have_mods = 1 ]; then
+            same "$(armvmi_mods "$t")" "$(guest_mods "$out")" \
+                "$mode, $what: lsmod has /proc/modules' names, sizes and addresses, in order"
+        else
+            skip "no modules to load"
+        fi
     done
     [ -s "$dump" ]; ok $? "$mode: the dump was written"
     local err
@@ -71,7 +125,7 @@ echo OD-BEGIN; od -An -tx1 -N32 /bin/busybox; echo OD-END; printf 'VIEW-%s\\n' E
     "$A" vm stop "$vm" >/dev/null
 }
 
-plan 48
+plan 78
 check it-procs EL1
 check it-procs-el2 "EL2 (VHE)" --el2
 check it-procs-hyp "under the hypervisor" --hyp
