@@ -122,6 +122,7 @@ struct tlist {
     unsigned nthreads; /* of the group being walked */
     int32_t find;      /* armvmi_linux_find_task: the pid looked for, else -1 */
     uint64_t skip;     /* a thread node not to list (the leader's, 6.7+) */
+    unsigned steps;    /* list entries visited, all lists together (bounded) */
 };
 
 static int push(struct tlist *L, uint64_t va)
@@ -138,9 +139,18 @@ static int push(struct tlist *L, uint64_t va)
     return 0;
 }
 
+/* Hostile memory can chain many long thread lists: all walks share one budget. */
+static int stop_walk(struct tlist *L)
+{
+    lx_err_add(L->e, "more than %u task list entries: the walk stopped.", ARMVMI_LINUX_MAX_TASKS);
+    return -ARMVMI_EFORMAT;
+}
+
 static int on_thread(void *arg, uint64_t node)
 {
     struct tlist *L = arg;
+    if (++L->steps > ARMVMI_LINUX_MAX_TASKS)
+        return stop_walk(L);
     L->nthreads++;
     if (node == L->skip)
         return 0;
@@ -178,6 +188,8 @@ static int walk_threads(struct tlist *L, uint64_t leader)
 static int on_process(void *arg, uint64_t node)
 {
     struct tlist *L = arg;
+    if (++L->steps > ARMVMI_LINUX_MAX_TASKS)
+        return stop_walk(L);
     uint64_t va = node - (uint64_t)L->lx->f[F_TASK_TASKS].off;
     size_t at = L->n;
     int r = push(L, va);
@@ -212,6 +224,42 @@ static int list_tasks(armvmi_linux_t *lx, bool threads, int32_t find, struct tli
     return r == -ARMVMI_EFORMAT ? 0 : r; /* a cut list: what was read is kept, e says why */
 }
 
+struct vaidx {
+    uint64_t va;
+    size_t i;
+};
+
+static int vaidx_cmp(const void *a, const void *b)
+{
+    const struct vaidx *x = a, *y = b;
+    if (x->va != y->va)
+        return x->va < y->va ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* A list that loops before its head is seen again lists some tasks twice (cycle detection
+ * needs a lap or two): keep each task's first appearance, in order. */
+static void dedupe(struct tlist *L)
+{
+    struct vaidx *v = malloc(L->n * sizeof(*v) + 1);
+    bool *dup = calloc(L->n + 1, 1);
+    if (v && dup) {
+        for (size_t i = 0; i < L->n; i++)
+            v[i] = (struct vaidx){L->v[i].va, i};
+        qsort(v, L->n, sizeof(*v), vaidx_cmp);
+        for (size_t i = 1; i < L->n; i++)
+            if (v[i].va == v[i - 1].va)
+                dup[v[i].i] = true;
+        size_t k = 0;
+        for (size_t i = 0; i < L->n; i++)
+            if (!dup[i])
+                L->v[k++] = L->v[i];
+        L->n = k;
+    }
+    free(v);
+    free(dup);
+}
+
 int armvmi_linux_tasks(armvmi_linux_t *lx, bool threads, struct armvmi_linux_task **out, size_t *n,
                        struct armvmi_linux_walk *w)
 {
@@ -224,6 +272,8 @@ int armvmi_linux_tasks(armvmi_linux_t *lx, bool threads, struct armvmi_linux_tas
         free(L.v);
         return r;
     }
+    if (e.broken)
+        dedupe(&L);
     *out = L.v;
     *n = L.n;
     lx_walk_out(&e, w);
