@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Processes, memory maps, command lines, open files and modules rebuilt from guest memory
-# (armvmi ps, pstree, maps, cmdline, lsof, lsmod) against the guest's own view at the same paused moment: busybox's
-# `ps -o pid,ppid,comm`, /proc/PID/maps, cmdline and fd/ of a long-running process. Live,
-# from an ELF dump and from the raw RAM file (no registers), with the kernel at EL1, at EL2
-# (VHE) and under the armvmi hypervisor. No offsets or symbol files are given: the kernel's
-# VMCOREINFO and BTF are found in memory. `read --va --pid` reads the process's own memory:
-# its first page is the start of /bin/busybox (od in the guest). Two small modules of the
-# guest kit's kernel package (sent through the console: busybox's line editor takes at most
-# 1024 bytes a line) are loaded with insmod, and lsmod must agree with /proc/modules.
+# (armvmi ps, pstree, maps, cmdline, lsof, lsmod) against the guest's own view at the same
+# paused moment: busybox's `ps -o pid,ppid,comm`, /proc/PID/maps, cmdline and fd/ of a
+# long-running process, /proc/modules. Live, from an ELF dump and from the raw RAM file (no
+# registers), with the kernel at EL1, at EL2 (VHE) and under the armvmi hypervisor, and on
+# Debian 13's 6.12 kernel (LPA2). No offsets or symbol files are given: the kernel's
+# VMCOREINFO, symbols and BTF are found in memory. `read --va --pid` reads the process's own
+# memory: its first page is the start of /bin/busybox (od in the guest). Two small modules of
+# the guest kit's kernel package (sent through the console: busybox's line editor takes at most
+# 1024 bytes a line) are loaded with insmod. Last, the task list is made to loop in the guest's
+# own memory: ps must end with a clear warning.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 S=$ARMVMI_SAN
 
+# like GOT PATTERN DESCRIPTION: GOT contains PATTERN
+like() {
+    case "$1" in *"$2"*) ok 0 "$3" ;; *) ok 1 "$3"; diag "got: $1" "expected to contain: $2" ;; esac
+}
 # same GOT EXPECTED DESCRIPTION: like is, with a diff of long lists
 same() {
     if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "$(diff <(echo "$2") <(echo "$1"))"; fi
@@ -28,7 +34,6 @@ armvmi_maps() { "$S" --vm "$1" maps "$2" | sed 's/ *$//' | tr -s ' '; }
 # /proc/modules: name, size, address (as root the real one)
 guest_mods() { guest_block "$1" MODS | awk '{print $1, $2, $6}'; }
 armvmi_mods() { "$S" --vm "$1" lsmod --json | jq -r '.modules[] | "\(.name) \(.size) \(.base)"'; }
-MODS=$(dirname "$("$A" guest fetch --json | jq -r .kernel)")/modules
 # push VM FILE GUESTPATH: copy a file into the guest through its console (gzip, base64)
 push() {
     local b64 i=0
@@ -50,10 +55,37 @@ armvmi_tree() {
 }
 armvmi_cmdline() { "$S" --vm "$1" cmdline "$2" --json | jq -r '.argv[]'; }
 
-# check NAME [vm start options]: 1 + 1 + 1 + 3 * 7 + 1 + 1 = 26 tests
+# corrupt VM MODE PID (paused): make the task list loop (PID's tasks.next back to kthreadd's)
+# through the guest's own memory, list, and put the link back: 3 tests
+corrupt() {
+    local vm=$1 mode=$2 pid=$3 j off a le orig t0 t1 n
+    j=$("$S" --vm "$vm" ps --json)
+    off=$("$A" --vm "$vm" btf --offset task_struct.tasks --json |
+        jq -r '.offsets["task_struct.tasks"].offset')
+    a=$(printf '0x%x' $(($(echo "$j" | jq -r ".processes[] | select(.pid == $pid) | .task") + off)))
+    le=$(printf '%016x' $(($(echo "$j" | jq -r '.processes[] | select(.pid == 2) | .task') + off)) |
+        sed 's/../& /g' | awk '{for (i = NF; i > 0; i--) printf "%s", $i}')
+    # kernel addresses through any process's context: TTBR1 is swapper_pg_dir
+    orig=$("$A" --vm "$vm" read --va "$a" 8 --pid 1 --json | jq -r .hex)
+    "$A" --vm "$vm" write --va "$a" "$le" --pid 1 >/dev/null
+    t0=$(date +%s)
+    j=$(timeout 120 "$S" --vm "$vm" ps --json 2>/dev/null)
+    r=$?
+    t1=$(date +%s)
+    n=$(echo "$j" | jq '[.processes[].pid] | length == (unique | length)')
+    is "$r $n" "0 true" "$mode: a looping task list: ps ends ($((t1 - t0)) s), each task once"
+    like "$(echo "$j" | jq -r .warning)" "is cyclic" "$mode: ... and says the list is cyclic"
+    "$A" --vm "$vm" write --va "$a" "$orig" --pid 1 >/dev/null
+    is "$("$S" --vm "$vm" ps --json | jq -r '.broken')" 0 "$mode: the link put back, no warning"
+}
+
+# check NAME MODE KERNEL [vm start options]: 1 + 1 + 1 + 3 * 7 + 1 + 1 + 3 = 29 tests
+N_CHECK=29
 check() {
-    local vm=$1 mode=$2; shift 2
-    vm_start "$vm" "$@"; ok $? "$mode: vm start"
+    local vm=$1 mode=$2 kernel=$3; shift 3
+    local MODS
+    MODS=$(dirname "$kernel")/modules # what the guest kit keeps of the kernel's package
+    vm_start "$vm" --kernel "$kernel" "$@"; ok $? "$mode: vm start"
     local out="$ARMVMI_RUNTIME_DIR/$vm.guest" pid try g
     pid=$(console "$vm" 'busybox sleep 1000 & printf "SLEEP=%s SLEEP-%s\n" $! END' SLEEP-END 30 |
         tr -d '\r' | sed -n 's/^SLEEP=\([0-9][0-9]*\) SLEEP-END$/\1/p')
@@ -121,11 +153,23 @@ printf 'VIEW-%s\\n' END" \
     is "$err" "armvmi: pid 2 (kthreadd) is a kernel thread: it has no user address space." \
         "$mode: translate --pid of a kernel thread says it has no address space"
     rm -f "$dump"
+    corrupt "$vm" "$mode" "$pid"
     "$A" vm resume "$vm" >/dev/null
     "$A" vm stop "$vm" >/dev/null
 }
 
-plan 78
-check it-procs EL1
-check it-procs-el2 "EL2 (VHE)" --el2
-check it-procs-hyp "under the hypervisor" --hyp
+plan $((4 * N_CHECK))
+kernel=$("$A" -q guest fetch --json | jq -r .kernel)
+check it-procs EL1 "$kernel"
+check it-procs-el2 "EL2 (VHE)" "$kernel" --el2
+check it-procs-hyp "under the hypervisor" "$kernel" --hyp
+# Debian 13's kernel (6.12: 52-bit VAs with LPA2, signal->thread_head, module mem[]), if it can
+# be fetched
+k13=$("$A" -q guest fetch --kernel-release trixie --json 2>"$ARMVMI_RUNTIME_DIR/fetch.err" |
+    jq -r '.kernel // empty' 2>/dev/null)
+if [ -n "$k13" ]; then
+    check it-procs-13 "Debian 13 kernel" "$k13"
+else
+    why=$(grep -v '^guest kit:' "$ARMVMI_RUNTIME_DIR/fetch.err" | tail -n 1)
+    for _ in $(seq $N_CHECK); do skip "Debian 13's kernel cannot be fetched: ${why:-no reason}"; done
+fi
