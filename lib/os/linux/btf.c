@@ -40,8 +40,7 @@ static __thread char bpf_msg[256];
 
 static int bpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-    if (level != LIBBPF_WARN)
-        return 0;
+    /* keep the last message: libbpf gives the reason for bad BTF at the debug level */
     vsnprintf(bpf_msg, sizeof(bpf_msg), fmt, ap);
     size_t n = strlen(bpf_msg);
     while (n && (bpf_msg[n - 1] == '\n' || bpf_msg[n - 1] == '.'))
@@ -293,6 +292,9 @@ static int try_candidate(struct cand *c, const uint8_t *p, uint64_t avail, armvm
         return rc;
     if (rc) {
         snprintf(c->last, sizeof(c->last), "%s", armvmi_errmsg());
+        size_t n = strlen(c->last);
+        if (n && c->last[n - 1] == '.') /* it ends our sentence */
+            c->last[n - 1] = 0;
         return 0;
     }
     if (is_vmlinux(*out))
