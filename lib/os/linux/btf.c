@@ -424,8 +424,19 @@ int armvmi_linux_btf_find(armvmi_t *h, const struct armvmi_linux_kernel *k, armv
                 continue;
             scan_pa = s;
             scan_len = e - s < SCAN_LIMIT ? e - s : SCAN_LIMIT;
-            src = "the kernel image, from _stext (VMCOREINFO) on";
-            r = scan_phys(h, scan_pa, scan_len, &c, out, &pa);
+            /* arm64's vmlinux.lds.S puts swapper_pg_dir right after the read-only data: look
+             * there first, so that a copy of the BTF in ordinary memory is not taken for it */
+            uint64_t sw = k->swapper_pg_dir_pa.known ? k->swapper_pg_dir_pa.value : 0;
+            uint64_t first = sw > s && sw - s < scan_len ? sw - s : scan_len;
+            src = "the kernel image's text and read-only data (_stext to swapper_pg_dir)";
+            r = scan_phys(h, scan_pa, first, &c, out, &pa);
+            if (r == 0 && first < scan_len) {
+                src = "the kernel image and the RAM after it (_stext + 256 MiB): not in its "
+                      "read-only data";
+                r = scan_phys(h, s + first, scan_len - first, &c, out, &pa);
+            } else {
+                scan_len = first;
+            }
             break;
         }
     }
