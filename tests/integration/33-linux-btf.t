@@ -17,6 +17,7 @@ S=$ARMVMI_SAN
 REL=${ARMVMI_LPA2_RELEASE:-trixie}
 hex() { printf '0x%x' "$1"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+RO="the kernel image's text and read-only data (_stext to swapper_pg_dir)"
 plan 31
 
 # guest_facts VM: sets $gsha, $gsize (of /sys/kernel/btf/vmlinux) and $gps ("pid comm" lines)
@@ -123,7 +124,8 @@ pause_in_kernel $vm; ok $? "paused with the vCPU in the kernel"
 cur=$(echo "$regs" | jq -r .regs.SP_EL0)
 
 j=$("$S" --vm $vm btf --json); r=$?
-is "$r $(echo "$j" | jq -r .btf.size)" "0 $gsize" "btf --json on the live VM: the guest's size"
+is "$r $(echo "$j" | jq -r '"\(.btf.size) in \(.btf.scanned)"')" "0 $gsize in $RO" \
+    "btf --json on the live VM: the guest's size, in the kernel's read-only data"
 d=$ARMVMI_RUNTIME_DIR/btf
 "$S" --vm $vm btf --dump $d.live
 is "$(sha $d.live)" "$gsha" "btf --dump (live) has the sha256 of the guest's /sys/kernel/btf/vmlinux"
@@ -228,7 +230,9 @@ for flavour in arm64 arm64-16k; do
     pause_in_kernel $vm
     cur=$(echo "$regs" | jq -r .regs.SP_EL0)
     "$S" --vm $vm btf --dump $d.612
-    is "$(sha $d.612)" "$gsha" "$what: btf --dump (live) has the sha256 of /sys/kernel/btf/vmlinux"
+    src=$("$A" --vm $vm btf --json | jq -r .btf.scanned)
+    is "$(sha $d.612) in $src" "$gsha in $RO" \
+        "$what: btf --dump (live) has the sha256 of /sys/kernel/btf/vmlinux, from read-only data"
     base=$("$A" --vm $vm info --json | jq -r '.ram[0].base')
     raw=raw:$ARMVMI_RUNTIME_DIR/$vm/ram@$(hex "$base")
     offsets "$raw" && kctx "$raw" && w=$(walk "$raw" "$cur")

@@ -451,7 +451,7 @@ int armvmi_linux_btf_find(armvmi_t *h, const struct armvmi_linux_kernel *k, armv
         }
     }
     uint64_t kv = k->kimage_voffset.known ? k->kimage_voffset.value : 0;
-    bool kv_known = k->kimage_voffset.known;
+    bool kv_known = k->kimage_voffset.known, k_stext = k->stext_pa.known;
     free(own);
     if (rc)
         return rc;
@@ -460,10 +460,10 @@ int armvmi_linux_btf_find(armvmi_t *h, const struct armvmi_linux_kernel *k, armv
     if (r == 0)
         return armvmi_set_error(
             ARMVMI_ENOENT,
-            "no kernel BTF in %llu MiB of %s at PA 0x%llx: %u BTF-looking header(s)%s%s; the "
-            "kernel may be built without CONFIG_DEBUG_INFO_BTF.",
-            (unsigned long long)(scan_len >> 20), src, (unsigned long long)scan_pa, c.seen,
-            c.last[0] ? ", the last one: " : "", c.last);
+            "no kernel BTF in %llu MiB of %s from PA 0x%llx: %u BTF-looking header(s)%s%s; "
+            "the kernel may be built without CONFIG_DEBUG_INFO_BTF.",
+            (unsigned long long)(scan_len >> 20), k_stext ? "the kernel image and RAM" : "RAM",
+            (unsigned long long)scan_pa, c.seen, c.last[0] ? ", the last one: " : "", c.last);
     struct armvmi_types_info *I = &(*out)->info;
     I->source = "BTF in guest memory";
     I->in_memory = true;
