@@ -304,7 +304,7 @@ static char *write_image(const uint8_t *m, size_t size)
 static void find_in_raw_image(void **state)
 {
     /* _stext at +64 KiB; the BTF straddles the scanner's 4 MiB chunk boundary */
-    const size_t size = 8 << 20, stext = 0x10000, off = stext + (4 << 20) - 200;
+    const size_t size = 8 << 20, stext = 0x10000, off = stext + (4 << 20) - 10;
     size_t len;
     uint8_t *m = make_memory(size, off, &len);
     char *path = write_image(m, size);

@@ -338,36 +338,26 @@ int armvmi_types_find_btf(const void *buf, size_t len, armvmi_types_t **out, siz
 static int scan_phys(armvmi_t *h, uint64_t start, uint64_t len, struct cand *c,
                      armvmi_types_t **out, uint64_t *found_pa)
 {
-    /* zero-copy where the target can map its RAM: the candidate is parsed from a copy */
-    const uint8_t *map = len <= SIZE_MAX ? armvmi_map_pa(h, start, (size_t)len) : NULL;
-    if (map) {
-        int r = 0;
-        for (size_t off = 0; off + 4 <= len && r == 0; off++) {
-            const uint8_t *p = memmem(map + off, (size_t)len - off, BTF_MAGIC_LE, 4);
-            if (!p)
-                break;
-            off = (size_t)(p - map);
-            r = try_candidate(c, p, len - off, out);
-            if (r == 1)
-                *found_pa = start + off;
-        }
-        return r;
-    }
     uint8_t *chunk = malloc(SCAN_CHUNK);
     if (!chunk)
         return armvmi_set_error(ARMVMI_ENOMEM, "BTF search: out of memory.");
     int r = 0;
     for (uint64_t pos = 0; pos < len && r == 0; pos += SCAN_CHUNK - SCAN_OVERLAP) {
         size_t n = len - pos < SCAN_CHUNK ? (size_t)(len - pos) : (size_t)SCAN_CHUNK;
-        if (armvmi_read_pa(h, start + pos, chunk, n))
-            continue; /* a hole: the rest may still be RAM */
+        /* zero-copy where the target maps its RAM, else a copy */
+        const uint8_t *m = armvmi_map_pa(h, start + pos, n);
+        if (!m) {
+            if (armvmi_read_pa(h, start + pos, chunk, n))
+                continue; /* a hole: the rest may still be RAM */
+            m = chunk;
+        }
         bool last = pos + n >= len;
         size_t lim = last ? n : n - SCAN_OVERLAP; /* hits past lim are seen by the next chunk */
         for (size_t off = 0; off < lim && r == 0;) {
-            uint8_t *p = memmem(chunk + off, n - off, BTF_MAGIC_LE, 4);
-            if (!p || (size_t)(p - chunk) >= lim)
+            const uint8_t *p = memmem(m + off, n - off, BTF_MAGIC_LE, 4);
+            if (!p || (size_t)(p - m) >= lim)
                 break;
-            off = (size_t)(p - chunk);
+            off = (size_t)(p - m);
             size_t size;
             const char *why;
             /* the header is in the chunk (off < lim leaves SCAN_OVERLAP bytes); the body may
