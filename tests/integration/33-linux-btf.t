@@ -120,7 +120,8 @@ ps_retry() {
 # --- the default Debian guest (6.1) ---
 vm=it-btf
 vm_start $vm; ok $? "vm start"
-guest_facts $vm || guest_facts $vm; ok $? "the guest has busybox sha256sum: /sys/kernel/btf/vmlinux is $gsize bytes"
+guest_facts $vm || guest_facts $vm
+ok $? "the guest has busybox sha256sum: /sys/kernel/btf/vmlinux is $gsize bytes"
 pause_in_kernel $vm; ok $? "paused with the vCPU in the kernel"
 cur=$(echo "$regs" | jq -r .regs.SP_EL0)
 
@@ -209,7 +210,8 @@ ok $? "an unknown member is a clear error: $e"
 for mode in --el2 --hyp; do
     vm=it-btf${mode#-}
     vm_start $vm $mode; ok $? "vm start $mode"
-    { guest_facts $vm || guest_facts $vm; } && "$S" --vm $vm btf --dump $d$mode && [ "$(sha $d$mode)" = "$gsha" ]
+    { guest_facts $vm || guest_facts $vm; } && "$S" --vm $vm btf --dump $d$mode &&
+        [ "$(sha $d$mode)" = "$gsha" ]
     ok $? "$mode: btf --dump (live) has the sha256 of the guest's /sys/kernel/btf/vmlinux"
     "$A" vm stop $vm >/dev/null
 done
