@@ -102,13 +102,13 @@ int armvmi_types_from_btf(const void *data, size_t len, armvmi_types_t **out);
 int armvmi_types_find_btf(const void *buf, size_t len, armvmi_types_t **out, size_t *offset);
 
 /**
- * Find the running kernel's own BTF in the guest memory of h, with no symbols: scan the
- * kernel image from SYMBOL(_stext)'s physical address (a kernel's image is physically
- * contiguous and its .BTF lies in the read-only data after the text) for at most
- * 256 MiB, bounded by the RAM range holding it, through armvmi_read_pa. k is the result of
- * armvmi_linux_discover (NULL: discovery is run here). Without _stext, every RAM range is
- * scanned. A live VM should be paused (the BTF does not change, but its pages could move
- * only in a kernel that is being replaced).
+ * Find the running kernel's own BTF in the guest memory of h, with no symbols. A kernel's
+ * image is physically contiguous and its .BTF lies in the read-only data, which arm64's
+ * linker script ends with swapper_pg_dir: so [_stext, swapper_pg_dir) (physical addresses
+ * from discovery) is scanned first, then on up to 256 MiB after _stext (info.scan_source
+ * says which found it), all through armvmi_read_pa or zero-copy armvmi_map_pa and bounded
+ * by the RAM range holding _stext. k is the result of armvmi_linux_discover (NULL: discovery
+ * is run here). Without _stext, every RAM range is scanned. A live VM should be paused.
  * Errors: ARMVMI_ENOENT (no BTF: kernel without CONFIG_DEBUG_INFO_BTF, or not in this
  * target), ARMVMI_EINVAL, ARMVMI_ENOMEM, the errors of armvmi_linux_discover.
  */

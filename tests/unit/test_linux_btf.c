@@ -304,7 +304,7 @@ static char *write_image(const uint8_t *m, size_t size)
 static void find_in_raw_image(void **state)
 {
     /* _stext at +64 KiB; the BTF straddles the scanner's 4 MiB chunk boundary */
-    const size_t size = 8 << 20, stext = 0x10000, off = stext + (4 << 20) - 200;
+    const size_t size = 8 << 20, stext = 0x10000, off = stext + (4 << 20) - 10;
     size_t len;
     uint8_t *m = make_memory(size, off, &len);
     char *path = write_image(m, size);
@@ -328,6 +328,22 @@ static void find_in_raw_image(void **state)
     assert_int_equal(armvmi_types_member(t, "task_struct.tasks", &mem), 0);
     assert_int_equal(mem.offset, 56);
     armvmi_types_close(t);
+    /* swapper_pg_dir follows the read-only data: the scan ends there first */
+    k.swapper_pg_dir_pa = (struct armvmi_linux_fact){RAM_BASE + off + (1 << 20), true, "test"};
+    assert_int_equal(armvmi_linux_btf_find(h, &k, &t), 0);
+    armvmi_types_info(t, &in);
+    assert_int_equal(in.pa, RAM_BASE + off);
+    assert_int_equal(in.scan_len, off + (1 << 20) - stext);
+    assert_non_null(strstr(in.scan_source, "_stext to swapper_pg_dir"));
+    armvmi_types_close(t);
+    /* a BTF beyond it is still found, and says where */
+    k.swapper_pg_dir_pa.value = RAM_BASE + stext + 4096;
+    assert_int_equal(armvmi_linux_btf_find(h, &k, &t), 0);
+    armvmi_types_info(t, &in);
+    assert_int_equal(in.pa, RAM_BASE + off);
+    assert_non_null(strstr(in.scan_source, "not in its read-only data"));
+    armvmi_types_close(t);
+    k.swapper_pg_dir_pa.known = false;
     /* without _stext: all RAM */
     k.stext_pa.known = false;
     assert_int_equal(armvmi_linux_btf_find(h, &k, &t), 0);
@@ -388,7 +404,7 @@ static void bad_headers(void **state)
     c[hdr_len + str_off] = 'x';
     armvmi_types_t *t;
     assert_int_equal(armvmi_types_from_btf(c, len, &t), -ARMVMI_EFORMAT);
-    assert_non_null(strstr(armvmi_errmsg(), "does not parse"));
+    assert_non_null(strstr(armvmi_errmsg(), "does not parse (libbpf"));
     free(c);
     free(b);
 }

@@ -40,8 +40,7 @@ static __thread char bpf_msg[256];
 
 static int bpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-    if (level != LIBBPF_WARN)
-        return 0;
+    /* keep the last message: libbpf gives the reason for bad BTF at the debug level */
     vsnprintf(bpf_msg, sizeof(bpf_msg), fmt, ap);
     size_t n = strlen(bpf_msg);
     while (n && (bpf_msg[n - 1] == '\n' || bpf_msg[n - 1] == '.'))
@@ -293,6 +292,9 @@ static int try_candidate(struct cand *c, const uint8_t *p, uint64_t avail, armvm
         return rc;
     if (rc) {
         snprintf(c->last, sizeof(c->last), "%s", armvmi_errmsg());
+        size_t n = strlen(c->last);
+        if (n && c->last[n - 1] == '.') /* it ends our sentence */
+            c->last[n - 1] = 0;
         return 0;
     }
     if (is_vmlinux(*out))
@@ -336,36 +338,26 @@ int armvmi_types_find_btf(const void *buf, size_t len, armvmi_types_t **out, siz
 static int scan_phys(armvmi_t *h, uint64_t start, uint64_t len, struct cand *c,
                      armvmi_types_t **out, uint64_t *found_pa)
 {
-    /* zero-copy where the target can map its RAM: the candidate is parsed from a copy */
-    const uint8_t *map = len <= SIZE_MAX ? armvmi_map_pa(h, start, (size_t)len) : NULL;
-    if (map) {
-        int r = 0;
-        for (size_t off = 0; off + 4 <= len && r == 0; off++) {
-            const uint8_t *p = memmem(map + off, (size_t)len - off, BTF_MAGIC_LE, 4);
-            if (!p)
-                break;
-            off = (size_t)(p - map);
-            r = try_candidate(c, p, len - off, out);
-            if (r == 1)
-                *found_pa = start + off;
-        }
-        return r;
-    }
     uint8_t *chunk = malloc(SCAN_CHUNK);
     if (!chunk)
         return armvmi_set_error(ARMVMI_ENOMEM, "BTF search: out of memory.");
     int r = 0;
     for (uint64_t pos = 0; pos < len && r == 0; pos += SCAN_CHUNK - SCAN_OVERLAP) {
         size_t n = len - pos < SCAN_CHUNK ? (size_t)(len - pos) : (size_t)SCAN_CHUNK;
-        if (armvmi_read_pa(h, start + pos, chunk, n))
-            continue; /* a hole: the rest may still be RAM */
+        /* zero-copy where the target maps its RAM, else a copy */
+        const uint8_t *m = armvmi_map_pa(h, start + pos, n);
+        if (!m) {
+            if (armvmi_read_pa(h, start + pos, chunk, n))
+                continue; /* a hole: the rest may still be RAM */
+            m = chunk;
+        }
         bool last = pos + n >= len;
         size_t lim = last ? n : n - SCAN_OVERLAP; /* hits past lim are seen by the next chunk */
         for (size_t off = 0; off < lim && r == 0;) {
-            uint8_t *p = memmem(chunk + off, n - off, BTF_MAGIC_LE, 4);
-            if (!p || (size_t)(p - chunk) >= lim)
+            const uint8_t *p = memmem(m + off, n - off, BTF_MAGIC_LE, 4);
+            if (!p || (size_t)(p - m) >= lim)
                 break;
-            off = (size_t)(p - chunk);
+            off = (size_t)(p - m);
             size_t size;
             const char *why;
             /* the header is in the chunk (off < lim leaves SCAN_OVERLAP bytes); the body may
@@ -422,8 +414,19 @@ int armvmi_linux_btf_find(armvmi_t *h, const struct armvmi_linux_kernel *k, armv
                 continue;
             scan_pa = s;
             scan_len = e - s < SCAN_LIMIT ? e - s : SCAN_LIMIT;
-            src = "the kernel image, from _stext (VMCOREINFO) on";
-            r = scan_phys(h, scan_pa, scan_len, &c, out, &pa);
+            /* arm64's vmlinux.lds.S puts swapper_pg_dir right after the read-only data: look
+             * there first, so that a copy of the BTF in ordinary memory is not taken for it */
+            uint64_t sw = k->swapper_pg_dir_pa.known ? k->swapper_pg_dir_pa.value : 0;
+            uint64_t first = sw > s && sw - s < scan_len ? sw - s : scan_len;
+            src = "the kernel image's text and read-only data (_stext to swapper_pg_dir)";
+            r = scan_phys(h, scan_pa, first, &c, out, &pa);
+            if (r == 0 && first < scan_len) {
+                src = "the kernel image and the RAM after it (_stext + 256 MiB): not in its "
+                      "read-only data";
+                r = scan_phys(h, s + first, scan_len - first, &c, out, &pa);
+            } else {
+                scan_len = first;
+            }
             break;
         }
     }
@@ -438,7 +441,7 @@ int armvmi_linux_btf_find(armvmi_t *h, const struct armvmi_linux_kernel *k, armv
         }
     }
     uint64_t kv = k->kimage_voffset.known ? k->kimage_voffset.value : 0;
-    bool kv_known = k->kimage_voffset.known;
+    bool kv_known = k->kimage_voffset.known, k_stext = k->stext_pa.known;
     free(own);
     if (rc)
         return rc;
@@ -447,10 +450,10 @@ int armvmi_linux_btf_find(armvmi_t *h, const struct armvmi_linux_kernel *k, armv
     if (r == 0)
         return armvmi_set_error(
             ARMVMI_ENOENT,
-            "no kernel BTF in %llu MiB of %s at PA 0x%llx: %u BTF-looking header(s)%s%s; the "
-            "kernel may be built without CONFIG_DEBUG_INFO_BTF.",
-            (unsigned long long)(scan_len >> 20), src, (unsigned long long)scan_pa, c.seen,
-            c.last[0] ? ", the last one: " : "", c.last);
+            "no kernel BTF in %llu MiB of %s from PA 0x%llx: %u BTF-looking header(s)%s%s; "
+            "the kernel may be built without CONFIG_DEBUG_INFO_BTF.",
+            (unsigned long long)(scan_len >> 20), k_stext ? "the kernel image and RAM" : "RAM",
+            (unsigned long long)scan_pa, c.seen, c.last[0] ? ", the last one: " : "", c.last);
     struct armvmi_types_info *I = &(*out)->info;
     I->source = "BTF in guest memory";
     I->in_memory = true;
