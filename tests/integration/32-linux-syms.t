@@ -23,7 +23,11 @@ GCMD='cat /proc/kallsyms >/tmp/a; grep -v "]\$" /tmp/a >/tmp/k; echo "N=$(wc -l 
 GCMD+=' echo "M=$(md5sum </tmp/k | cut -d" " -f1)"; grep -wE "init_task|vfs_read" /tmp/k |'
 GCMD+=' sed "s/^/S=/"; grep -E "Kernel (code|data)" /proc/iomem | sed "s/^ */I=/";'
 GCMD+=' rm /tmp/a /tmp/k; printf "G-%s\n" END'
-guest_syms() { console "$1" "$GCMD" G-END 240 | tr -d '\r'; }
+# A short command first: a line typed while init still starts the shell can be lost.
+guest_syms() {
+    console "$1" 'echo "RDY-$((6 * 7))"' RDY-42 60 >/dev/null
+    console "$1" "$GCMD" G-END 180 | tr -d '\r'
+}
 # values found anywhere in a line (a kernel message may share the console line)
 gval() { echo "$g" | grep -o "$1=$2" | head -n 1 | cut -d= -f2; }
 gsym() { echo "$g" | grep -o "S=[0-9a-f]\{16\} . $1\$" | head -n 1 | sed 's/^S=\([0-9a-f]*\).*/0x\1/'; }
