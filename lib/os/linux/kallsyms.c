@@ -321,7 +321,7 @@ static bool find_names(const struct img *m, struct kt *t, uint64_t mk, uint64_t 
     uint64_t lo = hi > (uint64_t)MAX_MARK_STEP + 16 ? hi - MAX_MARK_STEP - 16 : 0;
     for (uint64_t xo = hi; xo >= lo; xo -= 8) {
         uint32_t n = rd32(m, xo);
-        if (n > (cnt - 1) * 256 && n <= cnt * 256) {
+        if (n > (cnt - 1) * 256 && n <= cnt * 256 && n <= MAX_SYMS) {
             struct kt c = *t;
             c.num = xo;
             c.names = xo + 8;
