@@ -47,6 +47,18 @@ push() {
     console "$1" "base64 -d $3.b64 | gunzip > $3 && rm $3.b64; printf 'P-%s\n' DONE" P-DONE 20 \
         >/dev/null
 }
+# the TIDs of process $2 (ps --threads) and its thread count (ps), as "TID... threads=N"
+armvmi_tids() {
+    local all
+    all=$("$S" --vm "$1" ps --threads --json)
+    echo "$(echo "$all" | jq -r ".processes[] | select(.pid == $2) | .tid" | sort -n |
+        tr '\n' ' ')threads=$(echo "$all" | jq -r ".processes[] | select(.tid == $2) | .threads")"
+}
+guest_tids() {
+    local g
+    g=$(guest_block "$1" TASK | sort -n)
+    echo "$(echo "$g" | tr '\n' ' ')threads=$(echo "$g" | wc -l)"
+}
 armvmi_lsof() { "$S" --vm "$1" lsof "$2" --json | jq -r '.files[] | "\(.fd) \(.path)"'; }
 # pstree as "pid parent" pairs (0 for the roots), against ps's pid and ppid
 armvmi_tree() {
@@ -79,8 +91,8 @@ corrupt() {
     is "$("$S" --vm "$vm" ps --json | jq -r '.broken')" 0 "$mode: the link put back, no warning"
 }
 
-# check NAME MODE KERNEL [vm start options]: 1 + 1 + 1 + 3 * 7 + 1 + 1 + 3 = 29 tests
-N_CHECK=29
+# check NAME MODE KERNEL [vm start options]: 1 + 1 + 1 + 3 * 8 + 1 + 1 + 3 = 32 tests
+N_CHECK=32
 check() {
     local vm=$1 mode=$2 kernel=$3; shift 3
     local MODS
@@ -89,6 +101,10 @@ check() {
     local out="$ARMVMI_RUNTIME_DIR/$vm.guest" pid try g
     pid=$(console "$vm" 'busybox sleep 1000 & printf "SLEEP=%s SLEEP-%s\n" $! END' SLEEP-END 30 |
         tr -d '\r' | sed -n 's/^SLEEP=\([0-9][0-9]*\) SLEEP-END$/\1/p')
+    # a process of 4 threads (guest/threads.c)
+    local tpid
+    tpid=$(console "$vm" 'threads 3 1000 & printf "THR=%s THR-%s\n" $! END' THR-END 30 |
+        tr -d '\r' | sed -n 's/^THR=\([0-9][0-9]*\) THR-END$/\1/p')
     local m r=0 have_mods=0
     if [ -f "$MODS/nls_ascii.ko" ] && [ -f "$MODS/crc32_generic.ko" ]; then
         have_mods=1
@@ -107,7 +123,8 @@ check() {
         console "$vm" "ps -o pid,ppid,comm; echo MAPS-BEGIN; cat /proc/$pid/maps; echo MAPS-END; \
 echo ARGS-BEGIN; tr '\\000' '\\n' < /proc/$pid/cmdline; echo ARGS-END; \
 echo OD-BEGIN; od -An -tx1 -N32 /bin/busybox; echo OD-END; \
-echo MODS-BEGIN; cat /proc/modules; echo MODS-END; echo FD-BEGIN; \
+echo MODS-BEGIN; cat /proc/modules; echo MODS-END; \
+echo TASK-BEGIN; ls -1 /proc/$tpid/task; echo TASK-END; echo FD-BEGIN; \
 for f in /proc/$pid/fd/*; do echo \${f##*/} \$(readlink \$f); done; echo FD-END; \
 printf 'VIEW-%s\\n' END" \
             VIEW-END 60 | tr -d '\r' >"$out"
@@ -140,6 +157,8 @@ printf 'VIEW-%s\\n' END" \
             "$mode, $what: lsof $pid has the fds and paths of /proc/$pid/fd"
         same "$(armvmi_tree "$t" | sort)" "$(guest_ps "$out" | awk '{print $1, $2}' | sort)" \
             "$mode, $what: pstree links every process to the parent ps gives"
+        is "$(armvmi_tids "$t" "$tpid")" "$(guest_tids "$out")" \
+            "$mode, $what: ps --threads has the TIDs of /proc/$tpid/task, THR counts them"
         if [ $have_mods = 1 ]; then
             same "$(armvmi_mods "$t")" "$(guest_mods "$out")" \
                 "$mode, $what: lsmod has /proc/modules' names, sizes and addresses, in order"
