@@ -51,9 +51,12 @@ static int install_kernel(const char *x, const char *final)
              "if [ \"$(head -c 2 \"$f\" | od -An -tx1 | tr -d ' ')\" = 1f8b ]; then "
              "gzip -dc \"$f\" > \"$s/Image\"; else cp \"$f\" \"$s/Image\"; fi; "
              "cp config-* \"$s/config\" 2>/dev/null || true; "
-             /* two small self-contained modules for tests that load some (lsmod) */
-             "mkdir -p \"$s/modules\"; for m in fs/nls/nls_ascii.ko crypto/crc32_generic.ko; do "
-             "cp \"$2\"/lib/modules/*/kernel/$m \"$s/modules/\" 2>/dev/null || true; done; "
+             /* two small self-contained modules for tests that load some (lsmod), as plain
+              * .ko (Debian 13 ships them xz-compressed under /usr/lib) */
+             "mkdir -p \"$s/modules\"; for m in fs/nls/nls_ascii crypto/crc32_generic; do "
+             "for k in \"$2\"/lib/modules/*/kernel/$m.ko* \"$2\"/usr/lib/modules/*/kernel/$m.ko*; "
+             "do case \"$k\" in *.ko) cp \"$k\" \"$s/modules/\";; *.ko.xz) xz -dc \"$k\" > "
+             "\"$s/modules/${m##*/}.ko\";; esac; done; done 2>/dev/null || true; "
              "echo \"${f#vmlinuz-}\" > \"$s/release\"; mv \"$s\" \"$1\"");
     char *sh[] = {"sh", "-c", cmd, "sh", (char *) final, (char *)x, NULL};
     return cli_run(sh, true) == 0 ? 0 : -1;
