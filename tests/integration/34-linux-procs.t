@@ -98,7 +98,7 @@ check() {
     local MODS
     MODS=$(dirname "$kernel")/modules # what the guest kit keeps of the kernel's package
     vm_start "$vm" --kernel "$kernel" "$@"; ok $? "$mode: vm start"
-    local out="$ARMVMI_RUNTIME_DIR/$vm.guest" pid try g
+    local out="$ARMVMI_RUNTIME_DIR/$vm.guest" pid try d
     pid=$(console "$vm" 'busybox sleep 1000 & printf "SLEEP=%s SLEEP-%s\n" $! END' SLEEP-END 30 |
         tr -d '\r' | sed -n 's/^SLEEP=\([0-9][0-9]*\) SLEEP-END$/\1/p')
     # a process of 4 threads (guest/threads.c)
@@ -118,18 +118,20 @@ check() {
     fi
     # the pause cannot be atomic with the guest's ps: a worker may start or change its work
     # in between (kworker/0:1-events becomes kworker/0:1-mm_percpu_wq when vmstat runs, every
-    # second); ask again (at most 5 times) until the guest's view is the paused one
-    for try in 1 2 3 4 5; do
-        console "$vm" "ps -o pid,ppid,comm; echo MAPS-BEGIN; cat /proc/$pid/maps; echo MAPS-END; \
+    # second); ps comes last, and we ask again (at most 8 times) until the guest's view is the
+    # paused one
+    for try in 1 2 3 4 5 6 7 8; do
+        console "$vm" "echo MAPS-BEGIN; cat /proc/$pid/maps; echo MAPS-END; \
 echo ARGS-BEGIN; tr '\\000' '\\n' < /proc/$pid/cmdline; echo ARGS-END; \
 echo OD-BEGIN; od -An -tx1 -N32 /bin/busybox; echo OD-END; \
 echo MODS-BEGIN; cat /proc/modules; echo MODS-END; \
 echo TASK-BEGIN; ls -1 /proc/$tpid/task; echo TASK-END; echo FD-BEGIN; \
 for f in /proc/$pid/fd/*; do echo \${f##*/} \$(readlink \$f); done; echo FD-END; \
-printf 'VIEW-%s\\n' END" \
+ps -o pid,ppid,comm; printf 'VIEW-%s\\n' END" \
             VIEW-END 60 | tr -d '\r' >"$out"
         "$A" vm pause "$vm" >/dev/null
-        [ "$(armvmi_ps "$vm" | sort)" = "$(guest_ps "$out" | sort)" ] && break
+        d=$(diff <(guest_ps "$out" | sort) <(armvmi_ps "$vm" | sort)) && break
+        diag "try $try: the guest's ps (<) and the paused VM (>) differ:" "$d"
         "$A" vm resume "$vm" >/dev/null
     done
     r=0; [ -n "$pid" ] && grep -q busybox "$out" || { r=1; diag "$(cat "$out")"; }
