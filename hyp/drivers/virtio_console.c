@@ -90,9 +90,7 @@ static struct {
 } db;
 
 /* Weak default: the events code (hyp/core/events.c) provides the real one. */
-__attribute__((weak)) void events_doorbell(void)
-{
-}
+__attribute__((weak)) void events_doorbell(void) {}
 
 static void db_lock(void)
 {
