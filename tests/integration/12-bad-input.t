@@ -19,7 +19,7 @@ fails() {
     fi
 }
 
-plan 37
+plan 39
 head -c 1048576 /dev/urandom > "$work/ram.bin"
 raw="raw:$work/ram.bin@0x40000000"
 "$A" --vm "$raw" -q dump -o "$work/small.elf"; ok $? "a dump of a raw image is written"
@@ -92,9 +92,12 @@ fails "carve-out is not inside RAM" "vm.json with the carve-out outside RAM" -- 
 printf '{"pid": %d, "ram_base": 1073741824}\n' $$ >"$work/vmdir/vm.json"
 fails "incomplete or corrupt" "vm.json without RAM size" -- "$A" --vm "$work/vmdir" info
 
+fails "no usable VMCOREINFO" "syms on memory with no kernel" -- "$A" --vm "$raw" syms
+fails "address" "syms --addr with a bad address" -- "$A" --vm "$raw" syms --addr zz
+
 # --help works for every command and prints its usage
 r=0
-for c in info regs read write dump translate pages "vm start" "vm list" "vm stop" "vm console" "vm pause" "guest"; do
+for c in info regs read write dump translate pages kernel syms "vm start" "vm list" "vm stop" "vm console" "vm pause" "guest"; do
     # shellcheck disable=SC2086
     "$A" $c --help 2>&1 | grep -q "usage: armvmi" || { r=1; diag "no usage for: $c"; }
 done

@@ -17,16 +17,18 @@ REL=${ARMVMI_LPA2_RELEASE:-trixie}
 hex() { printf '0x%x' "$1"; }
 
 # The guest's own list: count and md5 of its "address type name" lines (busybox's cut is slow
-# under emulation: whole lines, module ones dropped by grep), a few symbols, /proc/iomem. One
-# line: the shell's line editor may eat typed-ahead lines while a long command runs.
-GCMD='cat /proc/kallsyms >/tmp/a; grep -v "]\$" /tmp/a >/tmp/k; echo "N=$(wc -l </tmp/k)";'
-GCMD+=' echo "M=$(md5sum </tmp/k | cut -d" " -f1)"; grep -wE "init_task|vfs_read" /tmp/k |'
-GCMD+=' sed "s/^/S=/"; grep -E "Kernel (code|data)" /proc/iomem | sed "s/^ */I=/";'
-GCMD+=' rm /tmp/a /tmp/k; printf "G-%s\n" END'
-# A short command first: a line typed while init still starts the shell can be lost.
+# under emulation: whole lines, module ones dropped by grep), a few symbols, /proc/iomem. Short
+# commands, one at a time: a long line wraps, and busybox's line editor then queries the cursor
+# position, which can swallow typed input.
 guest_syms() {
-    console "$1" 'echo "RDY-$((6 * 7))"' RDY-42 60 >/dev/null
-    console "$1" "$GCMD" G-END 180 | tr -d '\r'
+    local c
+    for _ in 1 2 3; do console "$1" 'echo R$((6*7))' R42 30 >/dev/null 2>&1 && break; done
+    for c in 'cat /proc/kallsyms >/tmp/a' 'grep -v "]\$" /tmp/a >/tmp/k' \
+        'echo "N=$(wc -l </tmp/k)"' 'echo "M=$(md5sum </tmp/k)"' \
+        'grep -wE "init_task|vfs_read" /tmp/k | sed "s/^/S=/"' \
+        'grep -E "l (code|data)" /proc/iomem | sed "s/^ */I=/"'; do
+        console "$1" "$c; echo G\$((6*7))-E" G42-E 120 | tr -d '\r'
+    done
 }
 # values found anywhere in a line (a kernel message may share the console line)
 gval() { echo "$g" | grep -o "$1=$2" | head -n 1 | cut -d= -f2; }
