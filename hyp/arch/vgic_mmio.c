@@ -13,38 +13,6 @@
 
 static u32 vgicd_ctlr;
 
-static u64 phys_read(u64 pa, unsigned size)
-{
-    switch (size) {
-    case 1:
-        return *(volatile u8 *)pa;
-    case 2:
-        return *(volatile u16 *)pa;
-    case 4:
-        return *(volatile u32 *)pa;
-    default:
-        return *(volatile u64 *)pa;
-    }
-}
-
-static void phys_write(u64 pa, unsigned size, u64 v)
-{
-    switch (size) {
-    case 1:
-        *(volatile u8 *)pa = (u8)v;
-        break;
-    case 2:
-        *(volatile u16 *)pa = (u16)v;
-        break;
-    case 4:
-        *(volatile u32 *)pa = (u32)v;
-        break;
-    default:
-        *(volatile u64 *)pa = v;
-        break;
-    }
-}
-
 struct access {
     u64 pa, off, val;
     unsigned size;
@@ -58,10 +26,10 @@ static u64 bits32(struct access *a, u32 hidden)
         return 0;
     if (a->write) {
         if ((u32)a->val & ~hidden)
-            phys_write(a->pa, 4, (u32)a->val & ~hidden);
+            phys_write_sized(a->pa, 4, (u32)a->val & ~hidden);
         return 0;
     }
-    return phys_read(a->pa, 4) & ~hidden;
+    return phys_read_sized(a->pa, 4) & ~hidden;
 }
 
 /* IPRIORITYR: byte or word, shadowed for list-register priorities; 'intid' is the first byte's. */
@@ -72,7 +40,7 @@ static u64 prio(struct access *a, unsigned intid, u8 *shadow, unsigned shadow_le
     if (a->size != 1 && a->size != 4)
         return 0;
     if (!a->write) {
-        v = phys_read(a->pa, a->size);
+        v = phys_read_sized(a->pa, a->size);
         for (unsigned i = 0; i < a->size; i++)
             if (intid + i < 32 && (hidden & (1u << (intid + i))))
                 v &= ~(0xffUL << (8 * i));
@@ -81,7 +49,7 @@ static u64 prio(struct access *a, unsigned intid, u8 *shadow, unsigned shadow_le
     for (unsigned i = 0; i < a->size; i++) {
         if ((intid + i < 32 && (hidden & (1u << (intid + i)))) || intid + i >= shadow_len)
             continue;
-        phys_write(a->pa + i, 1, (u8)(a->val >> (8 * i)));
+        phys_write_sized(a->pa + i, 1, (u8)(a->val >> (8 * i)));
         shadow[intid + i] = (u8)(a->val >> (8 * i));
     }
     return 0;
@@ -98,9 +66,9 @@ static u64 gicd_access(struct access *a)
         return vgicd_ctlr | GICD_CTLR_DS;
     }
     if (o == GICD_TYPER && a->size == 4 && !a->write)
-        return phys_read(a->pa, 4) & ~(u64)(GICD_TYPER_LPIS | GICD_TYPER_MBIS);
+        return phys_read_sized(a->pa, 4) & ~(u64)(GICD_TYPER_LPIS | GICD_TYPER_MBIS);
     if ((o == GICD_IIDR || o == GICD_TYPER2 || o >= GICD_IDREGS) && !a->write && a->size == 4)
-        return phys_read(a->pa, 4);
+        return phys_read_sized(a->pa, 4);
     if (o >= GICD_IGROUPR && o < GICD_IGROUPR + 0x80)
         return a->write ? 0 : 0xffffffffUL; /* RAO/WI: every interrupt is group 1 */
     if (o >= GICD_ISENABLER && o < GICD_ICACTIVER + 0x80) {
@@ -115,16 +83,16 @@ static u64 gicd_access(struct access *a)
     }
     if (o >= GICD_ICFGR + 8 && o < GICD_ICFGR + 0x100 && a->size == 4) {
         if (a->write)
-            phys_write(a->pa, 4, a->val);
-        return a->write ? 0 : phys_read(a->pa, 4);
+            phys_write_sized(a->pa, 4, a->val);
+        return a->write ? 0 : phys_read_sized(a->pa, 4);
     }
     if (o >= GICD_IROUTER + 8 * 32 && o < GICD_IROUTER + 8 * 1020) {
         intid = (unsigned)((o - GICD_IROUTER) / 8);
         if (intid >= vgic_nr_irqs() || (a->size != 4 && a->size != 8))
             return 0;
         if (a->write)
-            phys_write(a->pa, a->size, a->val); /* affinities are the physical ones (1:1) */
-        return a->write ? 0 : phys_read(a->pa, a->size);
+            phys_write_sized(a->pa, a->size, a->val); /* affinities are the physical ones (1:1) */
+        return a->write ? 0 : phys_read_sized(a->pa, a->size);
     }
     return 0; /* RAZ/WI: status, message-based SPIs, NSACR, SGIR (ARE = 1), reserved */
 }
@@ -137,17 +105,17 @@ static u64 gicr_access(struct access *a, unsigned cpu)
         return 0;
     if (o < GICR_SGI_OFFSET) {
         if (o == GICR_CTLR && !a->write && a->size == 4)
-            return phys_read(a->pa, 4) & ~1UL; /* EnableLPIs: no LPIs for the guest */
+            return phys_read_sized(a->pa, 4) & ~1UL; /* EnableLPIs: no LPIs for the guest */
         if (o == GICR_TYPER && !a->write && (a->size == 8 || a->size == 4))
-            return phys_read(a->pa, a->size) & ~(GICR_TYPER_PLPIS | GICR_TYPER_DIRECTLPI);
+            return phys_read_sized(a->pa, a->size) & ~(GICR_TYPER_PLPIS | GICR_TYPER_DIRECTLPI);
         if (o == GICR_TYPER + 4 && !a->write && a->size == 4)
-            return phys_read(a->pa, 4);
+            return phys_read_sized(a->pa, 4);
         if ((o == GICR_IIDR || o >= GICR_IDREGS) && !a->write && a->size == 4)
-            return phys_read(a->pa, 4);
+            return phys_read_sized(a->pa, 4);
         if (o == GICR_WAKER && a->size == 4) {
             /* The hypervisor keeps every redistributor awake (it needs its own SGI and the
              * maintenance interrupt): sleep requests are ignored, reads show it awake. */
-            return a->write ? 0 : phys_read(a->pa, 4) & ~(u64)GICR_WAKER_PSLEEP;
+            return a->write ? 0 : phys_read_sized(a->pa, 4) & ~(u64)GICR_WAKER_PSLEEP;
         }
         return 0; /* PROPBASER, PENDBASER, LPI registers: RAZ/WI */
     }
@@ -166,12 +134,12 @@ static u64 gicr_access(struct access *a, unsigned cpu)
             if (HYP_PPI_MASK & (1u << i))
                 keep |= 3u << (2 * (i - 16));
         if (!a->write)
-            return phys_read(a->pa, 4) & ~keep;
-        phys_write(a->pa, 4, (phys_read(a->pa, 4) & keep) | (a->val & ~keep));
+            return phys_read_sized(a->pa, 4) & ~keep;
+        phys_write_sized(a->pa, 4, (phys_read_sized(a->pa, 4) & keep) | (a->val & ~keep));
         return 0;
     }
     if (o == GICD_ICFGR && !a->write && a->size == 4)
-        return phys_read(a->pa, 4);
+        return phys_read_sized(a->pa, 4);
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <hyp/boot.h>
 #include <hyp/console.h>
 #include <hyp/entry.h>
+#include <hyp/events.h>
 #include <hyp/psci.h>
 #include <hyp/stage2.h>
 #include <hyp/sysreg.h>
@@ -113,6 +114,7 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
         vgic_enabled = bootinfo->flags & ARMVMI_BOOT_VGIC;
         vcpu_record_init_all();
         stage2_build();
+        events_init();
         vgic_init_global();
         v->entry = bootinfo->kernel_entry;
         v->context = bootinfo->dtb;
@@ -134,6 +136,7 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
     v->frame = frame;
     v->power = VCPU_ON;
     hyp_printf("cpu%u: entering guest at 0x%lx (x0=0x%lx)\n", v->id, v->entry, v->context);
+    events_enter(v, frame);
     vcpu_record_enter(v);
     guest_enter(frame);
 }
