@@ -25,6 +25,8 @@ static const char *usage_text =
     "  --count N            stop after N events (default 1000000)\n"
     "  --timeout S          stop after S seconds (default 60)\n"
     "  --fail-closed --busy --timeout-ms MS   ATTACH flags and liveness timeout\n"
+    "  --idle S             stop S seconds after the last event (once there was one)\n"
+    "  --get-at-end PA      print the access of PA's frame before detaching\n"
     "  --no-detach          end without DETACH (as if killed)\n"
     "  --hostile MODE       badseq|garbage|badaccess|badregs|emulate-nosyn: answer every event so\n"
     "  --bad-commands       post out-of-range, carve-out and unknown commands first\n"
@@ -56,8 +58,8 @@ static void heartbeat(void)
 
 static int parse_acc(const char *s)
 {
-    static const char *const names[] = {"n",   "r",   "w",   "rw",    "x",
-                                         "rx",  "wx",  "rwx", "rx2rw", "n2rwx"};
+    static const char *const names[] = {"n",  "r",  "w",   "rw",    "x",
+                                        "rx", "wx", "rwx", "rx2rw", "n2rwx"};
     for (int i = 0; i < 10; i++)
         if (!strcmp(s, names[i]))
             return i;
@@ -72,10 +74,9 @@ static const char *acc_name(uint32_t a)
 static void print_event(const struct armvmi_abi_event *ev)
 {
     printf("EV seq=%" PRIu64 " vcpu=%u type=%u gpa=0x%" PRIx64 " gva=0x%" PRIx64
-           " access=%s flags=0x%x size=%u reg=%u value=0x%" PRIx64 " pc=0x%" PRIx64
-           " pageacc=%u\n",
-           ev->seq, ev->vcpu, ev->type, ev->gpa, ev->gva, acc_name(ev->access), ev->flags,
-           ev->size, ev->reg, ev->value, ev->regs.pc, ev->page_access);
+           " access=%s flags=0x%x size=%u reg=%u value=0x%" PRIx64 " pc=0x%" PRIx64 " pageacc=%u\n",
+           ev->seq, ev->vcpu, ev->type, ev->gpa, ev->gva, acc_name(ev->access), ev->flags, ev->size,
+           ev->reg, ev->value, ev->regs.pc, ev->page_access);
     fflush(stdout);
 }
 
@@ -123,7 +124,8 @@ int main(int argc, char **argv)
     } sets[16];
     int nsets = 0, then_acc = -1;
     uint64_t count = 1000000, timeout_ms = 0, emu_value = 0, flags = 0, seen = 0, async_seen = 0;
-    double timeout = 60;
+    double timeout = 60, idle = 0, last_ev = 0;
+    uint64_t get_at_end = 0;
     bool detach = true, bad_commands = false;
 
     for (int i = 1; i < argc; i++) {
@@ -158,6 +160,12 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--timeout") && v) {
             timeout = atof(v);
+            i++;
+        } else if (!strcmp(a, "--idle") && v) {
+            idle = atof(v);
+            i++;
+        } else if (!strcmp(a, "--get-at-end") && v) {
+            get_at_end = strtoull(v, NULL, 0);
             i++;
         } else if (!strcmp(a, "--timeout-ms") && v) {
             timeout_ms = strtoull(v, NULL, 0);
@@ -215,7 +223,8 @@ int main(int argc, char **argv)
     if (s != ARMVMI_CMDS_OK)
         return 1;
     if (bad_commands) {
-        uint64_t carve_frame = ARMVMI_CHAN_ADDR >> 12, ram_end = (ARMVMI_CARVE_BASE + ram_len) >> 12;
+        uint64_t carve_frame = ARMVMI_CHAN_ADDR >> 12,
+                 ram_end = (ARMVMI_CARVE_BASE + ram_len) >> 12;
         printf("EVMON bad set_access carve-out status=%d\n",
                command(ARMVMI_CMD_SET_ACCESS, carve_frame, 1, ARMVMI_ACC_N, NULL));
         printf("EVMON bad set_access beyond-ram status=%d\n",
@@ -249,8 +258,8 @@ int main(int argc, char **argv)
             heartbeat();
         }
         for (unsigned v = 0; v < chan->ncpus && v < ARMVMI_MAX_VCPUS; v++) {
-            volatile struct armvmi_abi_slot *sl = pa_ptr(
-                ARMVMI_CHAN_ADDR + ARMVMI_CHAN_SLOTS_OFF + v * ARMVMI_CHAN_SLOT_STRIDE);
+            volatile struct armvmi_abi_slot *sl =
+                pa_ptr(ARMVMI_CHAN_ADDR + ARMVMI_CHAN_SLOTS_OFF + v * ARMVMI_CHAN_SLOT_STRIDE);
             if (__atomic_load_n(&sl->state, __ATOMIC_ACQUIRE) != ARMVMI_SLOT_POSTED)
                 continue;
             struct armvmi_abi_event ev;
@@ -277,8 +286,8 @@ int main(int argc, char **argv)
                 else if (!strcmp(hostile, "badaccess"))
                     r.flags |= ARMVMI_RSPF_SET_ACCESS, r.new_access = 0x1234;
                 else if (!strcmp(hostile, "badregs"))
-                    r.flags |= ARMVMI_RSPF_SET_REGS,
-                        r.reg_mask = 1ULL << ARMVMI_RSP_REG_PSTATE, r.pstate = 0x9; /* EL2h */
+                    r.flags |= ARMVMI_RSPF_SET_REGS, r.reg_mask = 1ULL << ARMVMI_RSP_REG_PSTATE,
+                                                     r.pstate = 0x9; /* EL2h */
                 else if (!strcmp(hostile, "emulate-nosyn"))
                     r.action = ARMVMI_RSP_EMULATE;
             }
@@ -299,6 +308,10 @@ int main(int argc, char **argv)
             async_seen++;
             any = true;
         }
+        if (any)
+            last_ev = now_s();
+        else if (idle > 0 && last_ev > 0 && now_s() - last_ev > idle)
+            break;
         if (!any && !(flags & ARMVMI_MON_F_BUSY_POLL))
             usleep(100);
     }
@@ -306,6 +319,11 @@ int main(int argc, char **argv)
            " async_dropped=%" PRIu64 " seq=%" PRIu64 "\n",
            seen, async_seen, (uint64_t)chan->errors, (uint64_t)chan->last_error,
            (uint64_t)chan->async_dropped, (uint64_t)chan->seq);
+    if (get_at_end) {
+        uint64_t res = 0;
+        int gs = command(ARMVMI_CMD_GET_ACCESS, get_at_end >> 12, 0, 0, &res);
+        printf("EVMON get-at-end 0x%" PRIx64 " status=%d acc=%" PRIu64 "\n", get_at_end, gs, res);
+    }
     if (detach) {
         s = command(ARMVMI_CMD_DETACH, 0, 0, 0, NULL);
         printf("EVMON detach status=%d attached=%u\n", s, chan->attached);
