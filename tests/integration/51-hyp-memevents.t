@@ -14,7 +14,7 @@ B=${ARMVMI_BUILD:-build}
 [ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
 EVMON=$B/hyp/evmon
 [ -x "$EVMON" ] || skip_all "the test monitor $EVMON is not built"
-plan 62
+plan 80
 T=$(mktemp -d /tmp/armvmi-51.XXXXXX)
 MON=
 
@@ -165,9 +165,44 @@ for smp in 1 2; do
     kill -9 $MON; wait $MON 2>/dev/null; MON=
     got=$(result 8 30)
     is "$got" "EVT-8 $PAT" "smp=$smp: monitor killed: the guest carried on (fail-open), output unchanged"
-    grep -q 'events: monitor gone (no heartbeat): fail-open: 1 restricted frames released' "$ARMVMI_RUNTIME_DIR/$vm/console.log"
-    ok $? "smp=$smp: the hypervisor declared the monitor gone and released its restriction"
-    out=$(console $vm 'echo 1 >/tmp/evt-go-9; printf "ALIVE-%s\n" OK' ALIVE-OK | tr -d '\r' | grep -c '^ALIVE-OK')
+    grep -aq 'events: monitor gone (no heartbeat): fail-open' "$ARMVMI_RUNTIME_DIR/$vm/console.log"
+    rc=$?
+    ok $rc "smp=$smp: the hypervisor declared the monitor gone (fail-open)"
+    [ $rc = 0 ] || diag "$(grep -a 'events:' "$ARMVMI_RUNTIME_DIR/$vm/console.log" | tail -5)"
+
+    # 9. the same write-protection in busy-poll mode (both sides spin)
+    mon_start --set "$DATA=rx" --busy --action step --idle 3 --timeout 120; ok $? "smp=$smp: busy-poll monitor attached"
+    go 9 w
+    got=$(result 9 60); mon_wait
+    is "$got" "EVT-9 $PAT" "smp=$smp: busy-poll: output unchanged"
+    is "$(events | wc -l) $(events | field seq | tr '\n' ' ')" "8 1 2 3 4 5 6 7 8 " "smp=$smp: busy-poll: 8 events, seq 1..8"
+
+    # 10. PAUSE every vCPU for 2 s: records IN_HYP, no guest entry meanwhile; RESUME
+    all=$(seq -s, 1 $smp | sed 's/[0-9]\+/2/g')
+    mon_start --pause-ms 2000 --timeout 0.1 >/dev/null; mon_wait
+    p=$(sed -n 's/^EVMON pause status=\([0-9]*\) vcpus=\([0-9,]*\).*/\1 \2/p' "$T/mon.log")
+    q=$(sed -n 's/^EVMON paused vcpus=\([0-9,]*\) exits-during-pause=\([0-9]*\)/\1 \2/p' "$T/mon.log")
+    is "$p / $q / $(grep -c '^EVMON resume status=1' "$T/mon.log")" "1 $all / $all 0 / 1" \
+        "smp=$smp: PAUSE: every vCPU record IN_HYP, no exit (no guest run) for 2 s, RESUME accepted"
+    out=$(console $vm 'printf "ALIVE-%s\n" AFTER-PAUSE' ALIVE-AFTER-PAUSE | tr -d '\r' | grep -c '^ALIVE-AFTER-PAUSE')
+    is "$out" 1 "smp=$smp: the guest runs again after RESUME"
+
+    # 11. fail-closed: the monitor killed while an event waits; the vCPU stays paused until a
+    # new monitor attaches and answers it
+    mon_start --set "$DATA=rx" --fail-closed --action step --timeout-ms 1000 --timeout 120
+    ok $? "smp=$smp: fail-closed monitor attached"
+    kill -STOP $MON
+    go 10 w
+    sleep 3
+    kill -9 $MON; wait $MON 2>/dev/null; MON=
+    st=$("$EVMON" "$ARMVMI_RUNTIME_DIR/$vm" --status)
+    grep -q 'attached=0 .*slots=[0-9,]*1' <<<"$st" && ! grep -aq '^EVT-10 ' "$ARMVMI_RUNTIME_DIR/$vm/console.log"
+    ok $? "smp=$smp: monitor gone, fail-closed: detached, the event still posted, the program stopped ($st)"
+    mon_start --action step --idle 3 --timeout 120; ok $? "smp=$smp: a new monitor attached"
+    got=$(result 10 60); mon_wait
+    is "$got" "EVT-10 $PAT" "smp=$smp: the new monitor answered the pending event: output unchanged"
+    is "$(events | wc -l)" 8 "smp=$smp: fail-closed: 8 events in all, none lost"
+    out=$(console $vm 'echo 1 >/tmp/evt-go-11; printf "ALIVE-%s\n" OK' ALIVE-OK | tr -d '\r' | grep -c '^ALIVE-OK')
     is "$out" 1 "smp=$smp: guest shell still alive"
     "$ARMVMI" vm stop $vm >/dev/null 2>&1
 done
