@@ -17,6 +17,7 @@
  *   w32  4 stores of 4 bytes (with syndrome), 0xc0de0000 + i at 32-bit words 64-67; prints them
  *   r    one 8-byte load of word 16; prints it
  *   x    calls exec_target(5), 3 instructions alone on their page; prints the result (16)
+ *   spin spins in user space for 15 s (no system calls), so that a paused vCPU is in it
  *   end  prints EVT-END and exits
  */
 #include <fcntl.h>
@@ -132,6 +133,11 @@ int main(int argc, char **argv)
             printf(" 0x%016" PRIx64, do_read(p));
         } else if (!strcmp(op, "x")) {
             printf(" %d", fn(5));
+        } else if (!strcmp(op, "spin")) {
+            time_t t0 = time(NULL);
+            for (volatile unsigned long k = 0; time(NULL) - t0 < 15; k++)
+                ;
+            printf(" spun");
         } else {
             printf(" END\nEVT-END\n");
             return 0;

@@ -14,7 +14,7 @@ B=${ARMVMI_BUILD:-build}
 [ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
 EVMON=$B/hyp/evmon
 [ -x "$EVMON" ] || skip_all "the test monitor $EVMON is not built"
-plan 80
+plan 82
 T=$(mktemp -d /tmp/armvmi-51.XXXXXX)
 MON=
 
@@ -192,8 +192,10 @@ for smp in 1 2; do
     mon_start --set "$DATA=rx" --fail-closed --action step --timeout-ms 1000 --timeout 120
     ok $? "smp=$smp: fail-closed monitor attached"
     kill -STOP $MON
-    go 10 w
-    sleep 3
+    # triggered a second later, once the shell has answered: the stopped vCPU may hold up the
+    # whole guest kernel (its IPIs), the shell included
+    console "$vm" "(sleep 1; echo w >/tmp/evt-t; mv /tmp/evt-t /tmp/evt-go-10) & printf 'GO-%s\n' DONE" GO-DONE >/dev/null
+    sleep 4
     kill -9 $MON; wait $MON 2>/dev/null; MON=
     st=$("$EVMON" "$ARMVMI_RUNTIME_DIR/$vm" --status)
     grep -q 'attached=0 .*slots=[0-9,]*1' <<<"$st" && ! grep -aq '^EVT-10 ' "$ARMVMI_RUNTIME_DIR/$vm/console.log"
