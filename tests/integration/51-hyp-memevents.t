@@ -14,7 +14,7 @@ B=${ARMVMI_BUILD:-build}
 [ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
 EVMON=$B/hyp/evmon
 [ -x "$EVMON" ] || skip_all "the test monitor $EVMON is not built"
-plan 90
+plan 94
 T=$(mktemp -d /tmp/armvmi-51.XXXXXX)
 MON=
 
@@ -236,6 +236,14 @@ for smp in 1 2; do
     is "$(field flags <<<"$line") $(field access <<<"$line") $(field gpa <<<"$line") $(field pc <<<"$line")" \
         "0x3 r $DESC $RD" "smp=$smp: S1PTW event of the load: flags S1PTW+GVA, access r, GPA = its descriptor, PC = do_read"
     [ -n "$line" ] || diag "$(events | head -5)"
+
+    # 13. a large SET_ACCESS (64 MiB, 16384 frames) runs in chunks; DETACH releases all of it
+    mon_start --set "0x48000000+0x4000000=rx2rw" --timeout 0.5 --get-at-end 0x4a000000
+    mon_wait
+    is "$(sed -n 's/^EVMON set 0x48000000+0x4000000 acc=8 status=\([0-9]*\) frames=\([0-9]*\)/\1 \2/p' "$T/mon.log")" "1 16384" \
+        "smp=$smp: SET_ACCESS of 16384 frames completed in chunks (result: frames done)"
+    grep -aq 'events: DETACH: 16384 restricted frames released' "$ARMVMI_RUNTIME_DIR/$vm/console.log"
+    ok $? "smp=$smp: DETACH released all 16384 frames (rx2rw, or rw once written)"
 
     out=$(console $vm 'echo 1 >/tmp/evt-go-13; printf "ALIVE-%s\n" OK' ALIVE-OK | tr -d '\r' | grep -c '^ALIVE-OK')
     is "$out" 1 "smp=$smp: guest shell still alive"
