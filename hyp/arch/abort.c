@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: MIT */
-/* Stage-2 aborts from the guest: MMIO emulation of the GIC, faults outside guest memory. */
+/* Stage-2 aborts from the guest: MMIO emulation (GIC, doorbell page), faults outside guest memory.
+ */
 #include <hyp/abort.h>
 #include <hyp/arch.h>
+#include <hyp/doorbell.h>
 #include <hyp/inject.h>
 #include <hyp/stage2.h>
 #include <hyp/sysreg.h>
 #include <hyp/trap.h>
 #include <hyp/vgic.h>
 
-/* Stage-2 data abort: an MMIO access to the emulated GIC, else an access outside guest memory
+/* Stage-2 data abort: an MMIO access to the emulated GIC or to the virtio-mmio page shared with
+ * the doorbell, else an access outside guest memory
  * (the carve-out included), answered with a synchronous external abort. */
 void abort_dabt(struct trap_frame *f, u64 esr)
 {
     u64 ipa = ((read_hpfar_el2() >> 4) << 12) | (read_far_el2() & 0xfff);
 
-    if (vgic_mmio(f, ipa, esr)) {
+    if (vgic_mmio(f, ipa, esr) || doorbell_mmio(f, ipa, esr)) {
         inject_skip_insn(f, esr);
         return;
     }

@@ -3,6 +3,7 @@
  * registers. */
 #include <hyp/arch.h>
 #include <hyp/console.h>
+#include <hyp/doorbell.h>
 #include <hyp/gicv3.h>
 #include <hyp/platform.h>
 #include <hyp/sysreg.h>
@@ -10,6 +11,7 @@
 #include <hyp/vgic.h>
 
 bool vgic_enabled;
+u32 vgic_hyp_spi;
 u8 vgic_spi_prio[1024];
 u8 vgic_ppi_prio[ARMVMI_MAX_VCPUS][32];
 
@@ -106,6 +108,22 @@ void vgic_init_global(void)
     gicd_wait_rwp();
     hyp_printf("vgic: %u interrupt lines, %lu list registers\n", n,
                (read_ich_vtr_el2() & 0x1f) + 1);
+}
+
+/* Take SPI intid for the hypervisor (the doorbell's): level-sensitive, routed to CPU 0, enabled;
+ * hidden from the guest's distributor (vgic_mmio.c) and never injected. */
+void vgic_claim_spi(u32 intid)
+{
+    u64 cfg = PLAT_GICD_BASE + GICD_ICFGR + (intid / 16) * 4;
+
+    if (!vgic_enabled || intid < 32 || intid >= vgic_nr_irqs())
+        return;
+    vgic_hyp_spi = intid;
+    mmio_write32(cfg, mmio_read32(cfg) & ~(2u << (2 * (intid % 16)))); /* Int_config 0: level */
+    mmio_write64(PLAT_GICD_BASE + GICD_IROUTER + 8 * intid, 0);        /* Aff 0.0.0.0: CPU 0 */
+    mmio_write32(PLAT_GICD_BASE + GICD_ICPENDR + (intid / 32) * 4, 1u << (intid % 32));
+    mmio_write32(PLAT_GICD_BASE + GICD_ISENABLER + (intid / 32) * 4, 1u << (intid % 32));
+    gicd_wait_rwp();
 }
 
 /* This CPU's redistributor awake, SGIs/PPIs group 1 and disabled but for the maintenance
@@ -235,6 +253,9 @@ void vgic_handle_irq(struct trap_frame *f)
             vgic_refill();
         } else if (intid == GIC_INTID_HYP_KICK) {
             write_icc_dir_el1(intid); /* the exit itself was the point */
+        } else if (vgic_hyp_spi && intid == vgic_hyp_spi) {
+            doorbell_irq(); /* quiets the device's level interrupt first */
+            write_icc_dir_el1(intid);
         } else if (intid < 16) {
             write_icc_dir_el1(intid); /* SGIs are not hardware-linked */
             vgic_inject(intid, false);
@@ -276,7 +297,8 @@ void vgic_send_kick(unsigned cpu)
     isb();
 }
 
-/* Acknowledge whatever woke a parked CPU; nothing is injected while it has no vCPU. */
+/* Acknowledge whatever woke a CPU waiting in the hypervisor; nothing is injected while it has no
+ * vCPU, but the doorbell's SPI is served (else its level interrupt would wake WFI forever). */
 bool vgic_ack_kick(void)
 {
     u32 intid = (u32)read_icc_iar1_el1() & 0xffffff;
@@ -284,6 +306,8 @@ bool vgic_ack_kick(void)
     if (intid >= GIC_INTID_SPURIOUS)
         return false;
     write_icc_eoir1_el1(intid);
+    if (vgic_hyp_spi && intid == vgic_hyp_spi)
+        doorbell_irq();
     write_icc_dir_el1(intid);
     return true;
 }

@@ -3,6 +3,7 @@
 #include <hyp/arch.h>
 #include <hyp/boot.h>
 #include <hyp/gicv3.h>
+#include <hyp/mmio.h>
 #include <hyp/platform.h>
 #include <hyp/trap.h>
 #include <hyp/vgic.h>
@@ -13,81 +14,75 @@
 
 static u32 vgicd_ctlr;
 
-static u64 phys_read(u64 pa, unsigned size)
+/* INTIDs the guest can neither see nor change: the hypervisor's PPIs and its own SPI (the
+ * doorbell's, vgic_hyp_spi). */
+static bool hidden(unsigned intid)
 {
-    switch (size) {
-    case 1:
-        return *(volatile u8 *)pa;
-    case 2:
-        return *(volatile u16 *)pa;
-    case 4:
-        return *(volatile u32 *)pa;
-    default:
-        return *(volatile u64 *)pa;
-    }
+    return intid < 32 ? (HYP_PPI_MASK & (1u << intid)) != 0
+                      : (vgic_hyp_spi && intid == vgic_hyp_spi);
 }
 
-static void phys_write(u64 pa, unsigned size, u64 v)
+static u32 hidden_mask(unsigned base)
 {
-    switch (size) {
-    case 1:
-        *(volatile u8 *)pa = (u8)v;
-        break;
-    case 2:
-        *(volatile u16 *)pa = (u16)v;
-        break;
-    case 4:
-        *(volatile u32 *)pa = (u32)v;
-        break;
-    default:
-        *(volatile u64 *)pa = v;
-        break;
-    }
+    u32 m = 0;
+
+    for (unsigned i = 0; i < 32; i++)
+        if (hidden(base + i))
+            m |= 1u << i;
+    return m;
 }
 
-struct access {
-    u64 pa, off, val;
-    unsigned size;
-    bool write;
-};
-
-/* Enable/pending/active bit registers for INTIDs [base, base+32): forward all but 'hidden'. */
-static u64 bits32(struct access *a, u32 hidden)
+/* Enable/pending/active bit registers for INTIDs [base, base+32): forward all but 'hide'. */
+static u64 bits32(struct mmio_access *a, u32 hide)
 {
     if (a->size != 4)
         return 0;
     if (a->write) {
-        if ((u32)a->val & ~hidden)
-            phys_write(a->pa, 4, (u32)a->val & ~hidden);
+        if ((u32)a->val & ~hide)
+            mmio_phys_write(a->pa, 4, (u32)a->val & ~hide);
         return 0;
     }
-    return phys_read(a->pa, 4) & ~hidden;
+    return mmio_phys_read(a->pa, 4) & ~hide;
 }
 
 /* IPRIORITYR: byte or word, shadowed for list-register priorities; 'intid' is the first byte's. */
-static u64 prio(struct access *a, unsigned intid, u8 *shadow, unsigned shadow_len, u32 hidden)
+static u64 prio(struct mmio_access *a, unsigned intid, u8 *shadow, unsigned shadow_len)
 {
     u64 v = 0;
 
     if (a->size != 1 && a->size != 4)
         return 0;
     if (!a->write) {
-        v = phys_read(a->pa, a->size);
+        v = mmio_phys_read(a->pa, a->size);
         for (unsigned i = 0; i < a->size; i++)
-            if (intid + i < 32 && (hidden & (1u << (intid + i))))
+            if (hidden(intid + i))
                 v &= ~(0xffUL << (8 * i));
         return v;
     }
     for (unsigned i = 0; i < a->size; i++) {
-        if ((intid + i < 32 && (hidden & (1u << (intid + i)))) || intid + i >= shadow_len)
+        if (hidden(intid + i) || intid + i >= shadow_len)
             continue;
-        phys_write(a->pa + i, 1, (u8)(a->val >> (8 * i)));
+        mmio_phys_write(a->pa + i, 1, (u8)(a->val >> (8 * i)));
         shadow[intid + i] = (u8)(a->val >> (8 * i));
     }
     return 0;
 }
 
-static u64 gicd_access(struct access *a)
+/* ICFGR word for INTIDs [base, base+16): the hidden ones' two bits stay the hypervisor's. */
+static u64 icfgr(struct mmio_access *a, unsigned base)
+{
+    u32 keep = 0;
+
+    for (unsigned i = 0; i < 16; i++)
+        if (hidden(base + i))
+            keep |= 3u << (2 * i);
+    if (!a->write)
+        return mmio_phys_read(a->pa, 4) & ~keep;
+    mmio_phys_write(a->pa, 4, (mmio_phys_read(a->pa, 4) & keep) | (a->val & ~keep));
+    return 0;
+}
+
+static u64 gicd_access(struct mmio_access *a)
 {
     u64 o = a->off;
     unsigned intid;
@@ -98,38 +93,35 @@ static u64 gicd_access(struct access *a)
         return vgicd_ctlr | GICD_CTLR_DS;
     }
     if (o == GICD_TYPER && a->size == 4 && !a->write)
-        return phys_read(a->pa, 4) & ~(u64)(GICD_TYPER_LPIS | GICD_TYPER_MBIS);
+        return mmio_phys_read(a->pa, 4) & ~(u64)(GICD_TYPER_LPIS | GICD_TYPER_MBIS);
     if ((o == GICD_IIDR || o == GICD_TYPER2 || o >= GICD_IDREGS) && !a->write && a->size == 4)
-        return phys_read(a->pa, 4);
+        return mmio_phys_read(a->pa, 4);
     if (o >= GICD_IGROUPR && o < GICD_IGROUPR + 0x80)
         return a->write ? 0 : 0xffffffffUL; /* RAO/WI: every interrupt is group 1 */
     if (o >= GICD_ISENABLER && o < GICD_ICACTIVER + 0x80) {
         if ((o & 0x7f) == 0)
             return 0; /* INTIDs 0-31 live in the redistributors (ARE = 1) */
-        return bits32(a, 0);
+        return bits32(a, hidden_mask((unsigned)(o & 0x7f) * 8));
     }
     if (o >= GICD_IPRIORITYR && o < GICD_IPRIORITYR + 0x400) {
         if ((o & 0x3ff) < 32)
             return 0;
-        return prio(a, (unsigned)(o - GICD_IPRIORITYR), vgic_spi_prio, vgic_nr_irqs(), 0);
+        return prio(a, (unsigned)(o - GICD_IPRIORITYR), vgic_spi_prio, vgic_nr_irqs());
     }
-    if (o >= GICD_ICFGR + 8 && o < GICD_ICFGR + 0x100 && a->size == 4) {
-        if (a->write)
-            phys_write(a->pa, 4, a->val);
-        return a->write ? 0 : phys_read(a->pa, 4);
-    }
+    if (o >= GICD_ICFGR + 8 && o < GICD_ICFGR + 0x100 && a->size == 4)
+        return icfgr(a, (unsigned)(o - GICD_ICFGR) * 4);
     if (o >= GICD_IROUTER + 8 * 32 && o < GICD_IROUTER + 8 * 1020) {
         intid = (unsigned)((o - GICD_IROUTER) / 8);
-        if (intid >= vgic_nr_irqs() || (a->size != 4 && a->size != 8))
+        if (intid >= vgic_nr_irqs() || (a->size != 4 && a->size != 8) || hidden(intid))
             return 0;
         if (a->write)
-            phys_write(a->pa, a->size, a->val); /* affinities are the physical ones (1:1) */
-        return a->write ? 0 : phys_read(a->pa, a->size);
+            mmio_phys_write(a->pa, a->size, a->val); /* affinities are the physical ones (1:1) */
+        return a->write ? 0 : mmio_phys_read(a->pa, a->size);
     }
     return 0; /* RAZ/WI: status, message-based SPIs, NSACR, SGIR (ARE = 1), reserved */
 }
 
-static u64 gicr_access(struct access *a, unsigned cpu)
+static u64 gicr_access(struct mmio_access *a, unsigned cpu)
 {
     u64 o = a->off & (GICR_FRAME_SIZE - 1);
 
@@ -137,17 +129,17 @@ static u64 gicr_access(struct access *a, unsigned cpu)
         return 0;
     if (o < GICR_SGI_OFFSET) {
         if (o == GICR_CTLR && !a->write && a->size == 4)
-            return phys_read(a->pa, 4) & ~1UL; /* EnableLPIs: no LPIs for the guest */
+            return mmio_phys_read(a->pa, 4) & ~1UL; /* EnableLPIs: no LPIs for the guest */
         if (o == GICR_TYPER && !a->write && (a->size == 8 || a->size == 4))
-            return phys_read(a->pa, a->size) & ~(GICR_TYPER_PLPIS | GICR_TYPER_DIRECTLPI);
+            return mmio_phys_read(a->pa, a->size) & ~(GICR_TYPER_PLPIS | GICR_TYPER_DIRECTLPI);
         if (o == GICR_TYPER + 4 && !a->write && a->size == 4)
-            return phys_read(a->pa, 4);
+            return mmio_phys_read(a->pa, 4);
         if ((o == GICR_IIDR || o >= GICR_IDREGS) && !a->write && a->size == 4)
-            return phys_read(a->pa, 4);
+            return mmio_phys_read(a->pa, 4);
         if (o == GICR_WAKER && a->size == 4) {
             /* The hypervisor keeps every redistributor awake (it needs its own SGI and the
              * maintenance interrupt): sleep requests are ignored, reads show it awake. */
-            return a->write ? 0 : phys_read(a->pa, 4) & ~(u64)GICR_WAKER_PSLEEP;
+            return a->write ? 0 : mmio_phys_read(a->pa, 4) & ~(u64)GICR_WAKER_PSLEEP;
         }
         return 0; /* PROPBASER, PENDBASER, LPI registers: RAZ/WI */
     }
@@ -158,28 +150,19 @@ static u64 gicr_access(struct access *a, unsigned cpu)
         o == GICD_ISACTIVER || o == GICD_ICACTIVER)
         return bits32(a, HYP_PPI_MASK);
     if (o >= GICD_IPRIORITYR && o < GICD_IPRIORITYR + 32) {
-        return prio(a, (unsigned)(o - GICD_IPRIORITYR), vgic_ppi_prio[cpu], 32, HYP_PPI_MASK);
+        return prio(a, (unsigned)(o - GICD_IPRIORITYR), vgic_ppi_prio[cpu], 32);
     }
-    if (o == GICD_ICFGR + 4 && a->size == 4) {
-        u32 keep = 0;
-        for (unsigned i = 16; i < 32; i++)
-            if (HYP_PPI_MASK & (1u << i))
-                keep |= 3u << (2 * (i - 16));
-        if (!a->write)
-            return phys_read(a->pa, 4) & ~keep;
-        phys_write(a->pa, 4, (phys_read(a->pa, 4) & keep) | (a->val & ~keep));
-        return 0;
-    }
+    if (o == GICD_ICFGR + 4 && a->size == 4)
+        return icfgr(a, 16);
     if (o == GICD_ICFGR && !a->write && a->size == 4)
-        return phys_read(a->pa, 4);
+        return mmio_phys_read(a->pa, 4);
     return 0;
 }
 
 /* Stage-2 data abort in the GIC region: decode (Arm ARM ISS: ISV, SAS, SRT, WnR) and emulate. */
 bool vgic_mmio(struct trap_frame *f, u64 ipa, u64 esr)
 {
-    struct access a;
-    unsigned rt = (unsigned)ESR_DABT_SRT(esr);
+    struct mmio_access a;
     u64 v;
 
     if (!vgic_enabled || ipa < PLAT_GICD_BASE || ipa >= PLAT_GIC_END)
@@ -190,13 +173,7 @@ bool vgic_mmio(struct trap_frame *f, u64 ipa, u64 esr)
         trap_report("GIC access without syndrome (ISV=0), cannot emulate", f, esr);
         return false;
     }
-    a.pa = ipa;
-    a.size = 1u << ESR_DABT_SAS(esr);
-    a.write = esr & ESR_DABT_WNR;
-    a.val = a.write && rt != 31 ? f->x[rt] : 0;
-    if (a.size < 8)
-        a.val &= (1UL << (8 * a.size)) - 1;
-    if ((ipa & (a.size - 1)) != 0)
+    if (!mmio_decode(&a, f, ipa, esr))
         return false;
     if (ipa < PLAT_GICD_BASE + PLAT_GICD_SIZE) {
         a.off = ipa - PLAT_GICD_BASE;
@@ -207,14 +184,6 @@ bool vgic_mmio(struct trap_frame *f, u64 ipa, u64 esr)
     } else {
         return false; /* ITS and unused GIC space: not emulated */
     }
-    if (!a.write && rt != 31) {
-        if (a.size < 8)
-            v &= (1UL << (8 * a.size)) - 1;
-        if ((esr & ESR_DABT_SSE) && a.size < 8 && (v & (1UL << (8 * a.size - 1))))
-            v |= ~((1UL << (8 * a.size)) - 1);
-        if (!(esr & ESR_DABT_SF))
-            v &= 0xffffffffUL;
-        f->x[rt] = v;
-    }
+    mmio_complete_read(f, esr, &a, v);
     return true;
 }

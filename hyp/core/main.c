@@ -3,6 +3,7 @@
 #include <hyp/arch.h>
 #include <hyp/boot.h>
 #include <hyp/console.h>
+#include <hyp/doorbell.h>
 #include <hyp/entry.h>
 #include <hyp/psci.h>
 #include <hyp/stage2.h>
@@ -112,6 +113,7 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
         }
         vgic_enabled = bootinfo->flags & ARMVMI_BOOT_VGIC;
         vcpu_record_init_all();
+        doorbell_probe();
         stage2_build();
         vgic_init_global();
         v->entry = bootinfo->kernel_entry;
@@ -120,9 +122,10 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
     hyp_mmu_enable();
     cpu_init_el2(v);
     vgic_init_cpu();
-    if (cpu == 0)
+    if (cpu == 0) {
+        doorbell_init();
         start_secondaries();
-    else if (v->power == VCPU_OFF) {
+    } else if (v->power == VCPU_OFF) {
         hyp_printf("cpu%u: up, waiting for the guest's CPU_ON\n", v->id);
         vcpu_park(v);
     }

@@ -4,6 +4,7 @@
 #include <hyp/arch.h>
 #include <hyp/boot.h>
 #include <hyp/console.h>
+#include <hyp/doorbell.h>
 #include <hyp/platform.h>
 #include <hyp/stage2.h>
 #include <hyp/sysreg.h>
@@ -92,6 +93,22 @@ static void s2_map(u64 base, u64 size, u64 attr, unsigned leaf_min)
 #define RAM_LEAF_LEVEL 3
 #define DEVICE_LEAF_LEVEL 1
 
+/* Device memory less the page the doorbell's virtio-mmio transport shares with the guest's
+ * transports: that page traps, and arch/abort.c emulates it (drivers/virtio_console.c). */
+static void s2_map_device(u64 base, u64 size)
+{
+    u64 hole = doorbell_hidden_page(), end = base + size;
+
+    if (!hole || hole < base || hole >= end) {
+        s2_map(base, size, S2_DEVICE, DEVICE_LEAF_LEVEL);
+        return;
+    }
+    if (hole > base)
+        s2_map(base, hole - base, S2_DEVICE, DEVICE_LEAF_LEVEL);
+    if (hole + SZ_4K < end)
+        s2_map(hole + SZ_4K, end - hole - SZ_4K, S2_DEVICE, DEVICE_LEAF_LEVEL);
+}
+
 bool stage2_ipa_is_carveout(u64 ipa)
 {
     return ipa >= bootinfo->carve_base && ipa - bootinfo->carve_base < bootinfo->carve_size;
@@ -128,15 +145,15 @@ void stage2_build(void)
     /* Low I/O: everything below RAM except fw_cfg and, with the virtual GIC, the GIC's 16MB
      * (distributor, ITS, redistributors), which traps and is emulated. */
     if (vgic_enabled) {
-        s2_map(0, PLAT_GICD_BASE, S2_DEVICE, DEVICE_LEAF_LEVEL);
-        s2_map(PLAT_GIC_END, PLAT_FWCFG_BASE - PLAT_GIC_END, S2_DEVICE, DEVICE_LEAF_LEVEL);
+        s2_map_device(0, PLAT_GICD_BASE);
+        s2_map_device(PLAT_GIC_END, PLAT_FWCFG_BASE - PLAT_GIC_END);
     } else {
-        s2_map(0, PLAT_FWCFG_BASE, S2_DEVICE, DEVICE_LEAF_LEVEL);
+        s2_map_device(0, PLAT_FWCFG_BASE);
     }
     /* fw_cfg is never mapped: its DMA interface writes any physical address, the carve-out
      * included (and the guest DTB does not list it). */
-    s2_map(PLAT_FWCFG_BASE + PLAT_FWCFG_SIZE, PLAT_LOWIO_END - PLAT_FWCFG_BASE - PLAT_FWCFG_SIZE,
-           S2_DEVICE, DEVICE_LEAF_LEVEL);
+    s2_map_device(PLAT_FWCFG_BASE + PLAT_FWCFG_SIZE,
+                  PLAT_LOWIO_END - PLAT_FWCFG_BASE - PLAT_FWCFG_SIZE);
     /* Guest RAM: all of it but the carve-out, which is never mapped. */
     if (cb > bootinfo->ram_base)
         s2_map(bootinfo->ram_base, cb - bootinfo->ram_base, S2_NORMAL, RAM_LEAF_LEVEL);

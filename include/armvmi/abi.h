@@ -113,6 +113,13 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
 /* x1 = an ESR_EL2.EC: returns in x0 this vCPU's exits of that class so far. */
 #define ARMVMI_HVC_EXITS 0xc6000001UL
 
+/* Doorbell bytes (the run directory's doorbell.sock; see "Wake-ups" below). A byte carries no
+ * data but these: the host's PING is answered with PONG by the hypervisor's driver itself
+ * (liveness, round-trip time); every other byte from the host means "look at the channel". */
+#define ARMVMI_DOORBELL_PING 'P'
+#define ARMVMI_DOORBELL_PONG 'p'
+#define ARMVMI_DOORBELL_RING 'd' /* what the hypervisor sends to wake the monitor */
+
 /*
  * ---- VMI events: the monitor channel. ----
  *

@@ -3,11 +3,17 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <armvmi/abi.h>
 
 #include "core/paths.h"
 #include "drivers/driver.h"
@@ -168,4 +174,78 @@ int rundir_list_running(char names[][64], int max)
     }
     closedir(d);
     return n;
+}
+
+int rundir_doorbell_connect(const char *dir)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    char path[4200];
+    int rc = rundir_path(dir, RUNDIR_DOORBELL_SOCK, path, sizeof(path));
+    if (rc)
+        return rc;
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return armvmi_fail(ARMVMI_EINVAL, "socket path %s is too long.", path);
+    if (access(path, F_OK))
+        return armvmi_fail(ARMVMI_ENOENT,
+                           "%s has no doorbell socket: is this VM running under the armvmi "
+                           "hypervisor (vm start --hyp)?",
+                           dir);
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return armvmi_fail(e == ECONNREFUSED ? ARMVMI_ENOENT : ARMVMI_EIO,
+                           "cannot connect to the hypervisor's doorbell at %s: %s.", path,
+                           strerror(e));
+    }
+    return fd;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int rundir_doorbell_ping(int fd, int timeout_ms, uint64_t *rtt_ns)
+{
+    const char ping = ARMVMI_DOORBELL_PING;
+    uint64_t t0 = now_ns(), limit = t0 + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000u;
+    ssize_t n;
+
+    while ((n = write(fd, &ping, 1)) < 0 && errno == EINTR)
+        ;
+    if (n != 1)
+        return armvmi_fail(ARMVMI_EIO, "cannot write to the hypervisor's doorbell: %s.",
+                           n < 0 ? strerror(errno) : "short write");
+    for (;;) {
+        uint64_t t = now_ns();
+        char buf[64];
+        if (t >= limit)
+            return armvmi_fail(ARMVMI_EIO,
+                               "the hypervisor did not answer the doorbell ping within %d ms.",
+                               timeout_ms);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, 1, (int)((limit - t + 999999) / 1000000));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return armvmi_fail(ARMVMI_EIO, "poll on the doorbell: %s.", strerror(errno));
+        if (r == 0)
+            continue;
+        n = read(fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return armvmi_fail(ARMVMI_EIO, "the hypervisor's doorbell closed (%s).",
+                               n < 0 ? strerror(errno) : "QEMU gone?");
+        if (memchr(buf, ARMVMI_DOORBELL_PONG, (size_t)n)) {
+            if (rtt_ns)
+                *rtt_ns = now_ns() - t0;
+            return 0;
+        }
+    }
 }

@@ -25,9 +25,26 @@
 #define RUNDIR_QEMU_DTB "qemu.dtb"             /* --hyp: QEMU's device tree (dumpdtb) */
 #define RUNDIR_GUEST_DTB "guest.dtb"           /* --hyp: the device tree the guest sees */
 #define RUNDIR_HYP_BOOTINFO "hyp-bootinfo.bin" /* --hyp: the hypervisor's boot information */
+#define RUNDIR_DOORBELL_SOCK "doorbell.sock"   /* --hyp: the hypervisor's doorbell (abi.h) */
 
 /* out = "dir/file"; 0, or -ARMVMI_EINVAL (with a message) if it does not fit in len. */
 int rundir_path(const char *dir, const char *file, char *out, size_t len);
+
+/*
+ * Connect to dir's doorbell socket (--hyp VMs): the hypervisor's wake-ups arrive as bytes on the
+ * returned descriptor (blocking, close-on-exec; poll() it), and a byte written to it wakes the
+ * hypervisor (include/armvmi/abi.h, ARMVMI_DOORBELL_*). QEMU serves one client at a time: a
+ * second one waits until the first closes. Returns the descriptor, or ARMVMI_ENOENT (no doorbell:
+ * not a VM under the hypervisor, or QEMU gone) / ARMVMI_EIO with a message.
+ */
+int rundir_doorbell_connect(const char *dir);
+
+/*
+ * Liveness: send ARMVMI_DOORBELL_PING on fd and wait up to timeout_ms for the hypervisor's
+ * ARMVMI_DOORBELL_PONG; other bytes read meanwhile (wake-ups) are discarded. *rtt_ns (if not
+ * NULL) receives the round trip. Returns 0, ARMVMI_ETIMEDOUT or ARMVMI_EIO with a message.
+ */
+int rundir_doorbell_ping(int fd, int timeout_ms, uint64_t *rtt_ns);
 
 /* The facts vm.json holds for the library (the launcher adds more members for people). */
 struct rundir_vm {

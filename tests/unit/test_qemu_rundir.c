@@ -6,8 +6,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <armvmi/abi.h>
 
 #include "drivers/driver.h"
 #include "drivers/qemu_rundir.h"
@@ -122,12 +127,73 @@ static void state_and_list(void **state)
     assert_int_equal(system(cmd), 0);
 }
 
+/* A stand-in for the hypervisor's doorbell: answers the first ping after two wake-up bytes,
+ * ignores the second, then hangs up. */
+static void fake_doorbell(int lfd)
+{
+    int fd = accept(lfd, NULL, NULL);
+    char c;
+    if (fd < 0 || read(fd, &c, 1) != 1 || c != ARMVMI_DOORBELL_PING)
+        _exit(1);
+    if (write(fd, "dd", 2) != 2 || usleep(20000) || write(fd, "p", 1) != 1)
+        _exit(1);
+    if (read(fd, &c, 1) != 1)
+        _exit(1);
+    usleep(300000);
+    _exit(0);
+}
+
+static void doorbell(void **state)
+{
+    (void)state;
+    char dir[64], path[128];
+    snprintf(dir, sizeof(dir), "/tmp/armvmi-rundir-db-%d", (int)getpid());
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(rundir_doorbell_connect(dir), -ARMVMI_ENOENT);
+    assert_non_null(strstr(armvmi_errmsg(), "has no doorbell socket"));
+
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    assert_int_equal(rundir_path(dir, RUNDIR_DOORBELL_SOCK, path, sizeof(path)), 0);
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    pid_t pid = fork();
+    if (pid == 0)
+        fake_doorbell(lfd);
+    close(lfd);
+
+    int fd = rundir_doorbell_connect(dir);
+    assert_true(fd >= 0);
+    uint64_t rtt = 0;
+    assert_int_equal(rundir_doorbell_ping(fd, 2000, &rtt), 0);
+    assert_true(rtt >= 19000000 && rtt < 2000000000ull); /* the "dd" did not end the wait */
+    assert_int_equal(rundir_doorbell_ping(fd, 100, NULL), -ARMVMI_EIO);
+    assert_non_null(strstr(armvmi_errmsg(), "did not answer the doorbell ping within 100 ms"));
+    assert_int_equal(rundir_doorbell_ping(fd, 2000, NULL), -ARMVMI_EIO);
+    assert_non_null(strstr(armvmi_errmsg(), "doorbell closed"));
+    close(fd);
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    unlink(path); /* a socket nobody listens on */
+    lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    close(lfd);
+    assert_int_equal(rundir_doorbell_connect(dir), -ARMVMI_ENOENT);
+    assert_non_null(strstr(armvmi_errmsg(), "cannot connect to the hypervisor's doorbell"));
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(paths),
         cmocka_unit_test(vm_json),
         cmocka_unit_test(state_and_list),
+        cmocka_unit_test(doorbell),
     };
     return cmocka_run_group_tests_name("qemu_rundir", tests, NULL, NULL);
 }

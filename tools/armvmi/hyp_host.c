@@ -122,8 +122,32 @@ static int node_by_compat(void *fdt, const char *compat)
     return fdt_node_offset_by_compatible(fdt, -1, compat);
 }
 
+/* The virtio-mmio transport the doorbell's console is plugged into: the one at the highest
+ * address, which QEMU's virt board gives the first virtio-mmio device of the command line
+ * (hw/arm/virt.c create_virtio_devices); hyp_qemu_args plugs the doorbell first. Returns its
+ * node, or a negative libfdt error. */
+static int doorbell_transport_node(const void *fdt)
+{
+    uint64_t best_addr = 0;
+    int best = -FDT_ERR_NOTFOUND;
+
+    for (int node = node_by_compat((void *)fdt, "virtio,mmio"); node >= 0;
+         node = fdt_node_offset_by_compatible(fdt, node, "virtio,mmio")) {
+        int len;
+        const fdt64_t *reg = fdt_getprop(fdt, node, "reg", &len);
+        if (!reg || len < (int)sizeof(*reg))
+            continue;
+        if (best < 0 || fdt64_to_cpu(reg[0]) > best_addr) {
+            best_addr = fdt64_to_cpu(reg[0]);
+            best = node;
+        }
+    }
+    return best;
+}
+
 /* Guest DTB: QEMU's own with the carve-out removed from /memory, the ITS (which the
- * hypervisor does not virtualize) and fw_cfg (DMA) hidden, /chosen and psci set for this boot. */
+ * hypervisor does not virtualize), fw_cfg (DMA) and the doorbell's virtio-mmio transport hidden,
+ * /chosen and psci set for this boot. */
 static int make_guest_dtb(const struct hyp_boot *b, const char *in, const char *out,
                           unsigned long long initrd_start, unsigned long long initrd_end, char *err,
                           size_t errlen)
@@ -167,6 +191,10 @@ static int make_guest_dtb(const struct hyp_boot *b, const char *in, const char *
             getenv("ARMVMI_HYP_PSCI") && !strcmp(getenv("ARMVMI_HYP_PSCI"), "hvc") ? "hvc" : "smc");
     /* fw_cfg's DMA interface could write the carve-out: the hypervisor does not map it. */
     node = node_by_compat(fdt, "qemu,fw-cfg-mmio");
+    if (node >= 0)
+        r |= fdt_del_node(fdt, node);
+    /* The doorbell's transport belongs to the hypervisor (hyp/drivers/virtio_console.c). */
+    node = doorbell_transport_node(fdt);
     if (node >= 0)
         r |= fdt_del_node(fdt, node);
     node = node_by_compat(fdt, "arm,gic-v3-its");
@@ -216,6 +244,27 @@ static void add_loader(struct qemu_cmd *cmd, const char *file, unsigned long lon
 {
     qemu_cmd_add(cmd, "-device");
     qemu_cmd_add(cmd, "loader,file=%s,addr=0x%llx,force-raw=on", file, addr);
+}
+
+/* The doorbell: a virtio console on the run directory's doorbell socket, owned by the hypervisor
+ * (legacy virtio-mmio, QEMU 7.2's default). It must be the first virtio-mmio device so that
+ * make_guest_dtb hides the right transport. */
+static int add_doorbell(const struct hyp_boot *b, struct qemu_cmd *cmd, char *err, size_t errlen)
+{
+    for (size_t i = 0; i + 1 < cmd->n; i++)
+        if (!strcmp(cmd->v[i], "-device") && !strncmp(cmd->v[i + 1], "virtio-", 7))
+            return fail(err, errlen,
+                        "the hypervisor's doorbell must be the first virtio device: add '%s' "
+                        "after the hypervisor's arguments.",
+                        cmd->v[i + 1]);
+    qemu_cmd_add(cmd, "-chardev");
+    qemu_cmd_add(cmd, "socket,id=doorbell,path=%s/" RUNDIR_DOORBELL_SOCK ",server=on,wait=off",
+                 b->rundir);
+    qemu_cmd_add(cmd, "-device");
+    qemu_cmd_add(cmd, "virtio-serial-device,max_ports=1");
+    qemu_cmd_add(cmd, "-device");
+    qemu_cmd_add(cmd, "virtconsole,chardev=doorbell");
+    return 0;
 }
 
 int hyp_qemu_args(const struct hyp_boot *b, struct qemu_cmd *cmd, char *err, size_t errlen)
@@ -278,6 +327,8 @@ int hyp_qemu_args(const struct hyp_boot *b, struct qemu_cmd *cmd, char *err, siz
     if (write_file(binfo, &bi, sizeof(bi)))
         return fail(err, errlen, "cannot write %s: %s.", binfo, strerror(errno));
 
+    if (add_doorbell(b, cmd, err, errlen))
+        return -1;
     qemu_cmd_add(cmd, "-kernel");
     qemu_cmd_add(cmd, "%s", b->hyp_elf);
     add_loader(cmd, b->kernel, kaddr);

@@ -16,7 +16,9 @@ struct hyp_boot {
 
 /* Prepare everything to boot under the hypervisor (dump QEMU's DTB, derive the guest DTB with
  * libfdt: carve-out removed from /memory, hyp-only devices hidden, /chosen bootargs and initrd
- * range set, psci method) and append the boot arguments (-kernel hyp.elf, -device loader,...)
+ * range set, psci method) and append the boot arguments (-kernel hyp.elf, -device loader,...,
+ * and the doorbell: a virtio console on rundir/doorbell.sock, which must be the command line's
+ * first virtio-mmio device)
  * to cmd, which holds the QEMU command line chosen so far (from qemu_cmd_init; its options that
  * shape the machine are reused to dump QEMU's device tree). Returns 0, or -1 with one clear
  * sentence in err. The environment variable

@@ -490,7 +490,7 @@ static int cmd_vm_runstate(struct cli *c, int argc, char **argv, bool pause)
 
 int cmd_vm(struct cli *c, int argc, char **argv)
 {
-    static const char help[] = "usage: armvmi vm start|list|console|pause|resume|stop ...\n"
+    static const char help[] = "usage: armvmi vm start|list|console|pause|resume|stop|ping ...\n"
                                "  (`armvmi vm SUBCOMMAND --help` for each)\n";
     if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         fputs(help, argc < 2 ? stderr : stdout);
@@ -506,6 +506,8 @@ int cmd_vm(struct cli *c, int argc, char **argv)
         return cmd_vm_runstate(c, argc - 1, argv + 1, !strcmp(argv[1], "pause"));
     if (!strcmp(argv[1], "console"))
         return cmd_vm_console(c, argc - 1, argv + 1);
-    return cli_err("unknown vm subcommand '%s' (start, list, console, pause, resume, stop).",
+    if (!strcmp(argv[1], "ping"))
+        return cmd_vm_ping(c, argc - 1, argv + 1);
+    return cli_err("unknown vm subcommand '%s' (start, list, console, pause, resume, stop, ping).",
                    argv[1]);
 }

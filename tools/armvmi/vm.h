@@ -17,4 +17,7 @@ int vm_hyp_boot_args(struct qemu_cmd *a, const char *dir, unsigned smp, unsigned
 /* `armvmi vm console` (console.c) */
 int cmd_vm_console(struct cli *c, int argc, char **argv);
 
+/* `armvmi vm ping` (vm_ping.c): round trips through the hypervisor's doorbell */
+int cmd_vm_ping(struct cli *c, int argc, char **argv);
+
 #endif

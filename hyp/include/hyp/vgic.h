@@ -9,12 +9,15 @@
 #include <armvmi/abi.h>
 
 extern bool vgic_enabled;
+/* The SPI the hypervisor keeps for itself (the doorbell's), 0 if none. */
+extern u32 vgic_hyp_spi;
 
 void vgic_init_global(void);
 void vgic_init_cpu(void);
 void vgic_handle_irq(struct trap_frame *f);
 bool vgic_sysreg(struct trap_frame *f, u64 esr);
 bool vgic_mmio(struct trap_frame *f, u64 ipa, u64 esr);
+void vgic_claim_spi(u32 intid);
 void vgic_send_kick(unsigned cpu);
 bool vgic_ack_kick(void);
 
