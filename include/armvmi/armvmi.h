@@ -375,8 +375,9 @@ const char *armvmi_regime_name(enum armvmi_regime r);
  * Connect to the doorbell of a VM under the armvmi hypervisor (the run directory's doorbell
  * socket): one byte either way means "look at the monitor channel" (see abi.h). On success *fd
  * is a connected, non-blocking, close-on-exec socket that the caller closes.
- * Errors: ARMVMI_ENOTSUP (the target has no doorbell: not a --hyp VM, or a dump),
- * ARMVMI_EIO (the socket is there but does not accept a connection).
+ * QEMU serves one client at a time: while another holds the socket, bytes wait for it.
+ * Errors: ARMVMI_ENOTSUP (not a VM under the armvmi hypervisor, or a dump), ARMVMI_ENOENT (no
+ * doorbell socket, or QEMU gone), ARMVMI_EIO.
  */
 int armvmi_hyp_doorbell(armvmi_t *h, int *fd);
 

@@ -9,9 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "drivers/driver.h"
@@ -225,30 +223,20 @@ static void qemu_close(struct armvmi *h)
     h->priv = NULL;
 }
 
-#ifndef RUNDIR_DOORBELL_SOCK
-#define RUNDIR_DOORBELL_SOCK "doorbell.sock" /* --hyp: the hypervisor's doorbell device */
-#endif
-
 static int qemu_doorbell(struct armvmi *h, int *fd)
 {
-    struct sockaddr_un a = {.sun_family = AF_UNIX};
-    char path[4200];
-    int rc = rundir_path(P(h)->dir, RUNDIR_DOORBELL_SOCK, path, sizeof(path));
-    if (rc)
-        return rc;
-    if (!h->carve_size || access(path, F_OK))
-        return armvmi_fail(ARMVMI_ENOTSUP, "VM '%s' has no doorbell (%s).", P(h)->name, path);
-    if (strlen(path) >= sizeof(a.sun_path))
-        return armvmi_fail(ARMVMI_EINVAL, "the doorbell socket path %s is too long.", path);
-    memcpy(a.sun_path, path, strlen(path) + 1);
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (!h->carve_size)
+        return armvmi_fail(ARMVMI_ENOTSUP,
+                           "VM '%s' does not run under the armvmi hypervisor: it "
+                           "has no doorbell.",
+                           P(h)->name);
+    int s = rundir_doorbell_connect(P(h)->dir);
     if (s < 0)
-        return armvmi_fail(ARMVMI_EIO, "socket: %s.", strerror(errno));
-    if (connect(s, (struct sockaddr *)&a, sizeof(a))) {
-        int e = errno;
+        return s;
+    int fl = fcntl(s, F_GETFL);
+    if (fl < 0 || fcntl(s, F_SETFL, fl | O_NONBLOCK)) {
         close(s);
-        return armvmi_fail(ARMVMI_EIO, "cannot connect to the doorbell of VM '%s' (%s): %s.",
-                           P(h)->name, path, strerror(e));
+        return armvmi_fail(ARMVMI_EIO, "fcntl on the doorbell socket: %s.", strerror(errno));
     }
     *fd = s;
     return 0;

@@ -39,8 +39,9 @@ void ev_ring(struct armvmi_events *ev)
 {
     if (ev->doorbell_fd < 0)
         return;
-    /* Any byte but 'P' (the doorbell's liveness ping); a full socket already has a byte. */
-    ssize_t r = write(ev->doorbell_fd, "e", 1);
+    /* Any byte but the liveness ping; a full socket already holds a wake-up. */
+    const char b = ARMVMI_DOORBELL_RING;
+    ssize_t r = write(ev->doorbell_fd, &b, 1);
     (void)r;
 }
 
