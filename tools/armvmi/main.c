@@ -31,6 +31,7 @@ static const char usage[] =
     "  translate VA [--trace] walk the page tables for a virtual address\n"
     "  pages [--user|--kernel] every mapped range of an address space\n"
     "  dump -o FILE.elf       write an ELF core dump of the target\n"
+    "  trace mem --pa|--va A  memory events of a --hyp VM (see `armvmi trace --help`)\n"
     "\n"
     "Options:\n"
     "  --vm SPEC   target (see above)\n"
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
         {"info", cmd_info},     {"regs", cmd_regs},           {"read", cmd_read},
         {"write", cmd_write},   {"dump", cmd_dump},           {"vm", cmd_vm},
         {"guest", cmd_guest},   {"translate", cmd_translate}, {"pages", cmd_pages},
-        {"kernel", cmd_kernel},
+        {"kernel", cmd_kernel}, {"trace", cmd_trace},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)
