@@ -5,6 +5,7 @@
 #include <hyp/console.h>
 #include <hyp/doorbell.h>
 #include <hyp/entry.h>
+#include <hyp/events.h>
 #include <hyp/psci.h>
 #include <hyp/stage2.h>
 #include <hyp/sysreg.h>
@@ -115,6 +116,7 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
         vcpu_record_init_all();
         doorbell_probe();
         stage2_build();
+        events_init();
         vgic_init_global();
         v->entry = bootinfo->kernel_entry;
         v->context = bootinfo->dtb;
@@ -137,6 +139,7 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
     v->frame = frame;
     v->power = VCPU_ON;
     hyp_printf("cpu%u: entering guest at 0x%lx (x0=0x%lx)\n", v->id, v->entry, v->context);
+    events_enter(v, frame);
     vcpu_record_enter(v);
     guest_enter(frame);
 }
