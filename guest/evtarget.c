@@ -80,8 +80,8 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : "/tmp";
     int (*volatile fn)(int) = exec_target;
     int fd = open("/proc/self/pagemap", O_RDONLY);
-    volatile uint64_t *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    volatile uint64_t *p =
+        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (fd < 0 || p == MAP_FAILED || mlock((void *)p, 4096)) {

@@ -73,7 +73,8 @@ void events_init(void)
     c->cntfrq = read_cntfrq_el0();
     __atomic_store_n(&c->magic, ARMVMI_CHAN_MAGIC, __ATOMIC_RELEASE);
     hyp_printf("events: monitor channel at 0x%lx (%s)\n", (u64)ARMVMI_CHAN_ADDR,
-               c->hyp_flags & ARMVMI_CHAN_F_DOORBELL ? "doorbell" : "no doorbell: the monitor polls");
+               c->hyp_flags & ARMVMI_CHAN_F_DOORBELL ? "doorbell"
+                                                     : "no doorbell: the monitor polls");
 }
 
 /* Rejected monitor input: counted, the last one kept, reported on the console (capped). */
@@ -219,8 +220,8 @@ static u32 cmd_attach(const struct armvmi_abi_cmd *k)
         return ARMVMI_CMDS_ESTATE;
     if (ms == 0)
         ms = DEFAULT_TIMEOUT_MS;
-    if ((k->arg[0] & ~(u64)(ARMVMI_MON_F_FAIL_CLOSED | ARMVMI_MON_F_BUSY_POLL |
-                            ARMVMI_MON_F_SLEEPING)) ||
+    if ((k->arg[0] &
+         ~(u64)(ARMVMI_MON_F_FAIL_CLOSED | ARMVMI_MON_F_BUSY_POLL | ARMVMI_MON_F_SLEEPING)) ||
         ms < 10 || ms > MAX_TIMEOUT_MS) {
         events_error(ARMVMI_ERR_CMD_ARGS, "ATTACH flags or timeout", k->arg[0]);
         return ARMVMI_CMDS_EINVAL;
@@ -289,8 +290,7 @@ static bool cmd_run(struct armvmi_abi_cmd *e, u32 *status, u64 *result)
             sa_acc = (unsigned)k.arg[2];
         }
         /* later chunks use the copy taken at the start, whatever the entry says now */
-        u64 did = permstore_set(PERM_VIEW_ALL, sa_next, sa_end - sa_next, sa_acc,
-                                SET_ACCESS_CHUNK);
+        u64 did = permstore_set(PERM_VIEW_ALL, sa_next, sa_end - sa_next, sa_acc, SET_ACCESS_CHUNK);
         sa_next += did;
         result[0] = sa_next - sa_start; /* frames done so far */
         if (sa_next >= sa_end || !did) {

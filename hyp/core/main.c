@@ -116,7 +116,6 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
         vcpu_record_init_all();
         doorbell_probe();
         stage2_build();
-        events_init();
         vgic_init_global();
         v->entry = bootinfo->kernel_entry;
         v->context = bootinfo->dtb;
@@ -126,6 +125,7 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
     vgic_init_cpu();
     if (cpu == 0) {
         doorbell_init();
+        events_init(); /* after the doorbell: the channel says whether there is one */
         start_secondaries();
     } else if (v->power == VCPU_OFF) {
         hyp_printf("cpu%u: up, waiting for the guest's CPU_ON\n", v->id);

@@ -56,8 +56,8 @@ static void heartbeat(void)
 
 static int parse_acc(const char *s)
 {
-    static const char *const names[] = {"n",   "r",   "w",   "rw",    "x",
-                                         "rx",  "wx",  "rwx", "rx2rw", "n2rwx"};
+    static const char *const names[] = {"n",  "r",  "w",   "rw",    "x",
+                                        "rx", "wx", "rwx", "rx2rw", "n2rwx"};
     for (int i = 0; i < 10; i++)
         if (!strcmp(s, names[i]))
             return i;
@@ -72,10 +72,9 @@ static const char *acc_name(uint32_t a)
 static void print_event(const struct armvmi_abi_event *ev)
 {
     printf("EV seq=%" PRIu64 " vcpu=%u type=%u gpa=0x%" PRIx64 " gva=0x%" PRIx64
-           " access=%s flags=0x%x size=%u reg=%u value=0x%" PRIx64 " pc=0x%" PRIx64
-           " pageacc=%u\n",
-           ev->seq, ev->vcpu, ev->type, ev->gpa, ev->gva, acc_name(ev->access), ev->flags,
-           ev->size, ev->reg, ev->value, ev->regs.pc, ev->page_access);
+           " access=%s flags=0x%x size=%u reg=%u value=0x%" PRIx64 " pc=0x%" PRIx64 " pageacc=%u\n",
+           ev->seq, ev->vcpu, ev->type, ev->gpa, ev->gva, acc_name(ev->access), ev->flags, ev->size,
+           ev->reg, ev->value, ev->regs.pc, ev->page_access);
     fflush(stdout);
 }
 
@@ -215,7 +214,8 @@ int main(int argc, char **argv)
     if (s != ARMVMI_CMDS_OK)
         return 1;
     if (bad_commands) {
-        uint64_t carve_frame = ARMVMI_CHAN_ADDR >> 12, ram_end = (ARMVMI_CARVE_BASE + ram_len) >> 12;
+        uint64_t carve_frame = ARMVMI_CHAN_ADDR >> 12,
+                 ram_end = (ARMVMI_CARVE_BASE + ram_len) >> 12;
         printf("EVMON bad set_access carve-out status=%d\n",
                command(ARMVMI_CMD_SET_ACCESS, carve_frame, 1, ARMVMI_ACC_N, NULL));
         printf("EVMON bad set_access beyond-ram status=%d\n",
@@ -249,8 +249,8 @@ int main(int argc, char **argv)
             heartbeat();
         }
         for (unsigned v = 0; v < chan->ncpus && v < ARMVMI_MAX_VCPUS; v++) {
-            volatile struct armvmi_abi_slot *sl = pa_ptr(
-                ARMVMI_CHAN_ADDR + ARMVMI_CHAN_SLOTS_OFF + v * ARMVMI_CHAN_SLOT_STRIDE);
+            volatile struct armvmi_abi_slot *sl =
+                pa_ptr(ARMVMI_CHAN_ADDR + ARMVMI_CHAN_SLOTS_OFF + v * ARMVMI_CHAN_SLOT_STRIDE);
             if (__atomic_load_n(&sl->state, __ATOMIC_ACQUIRE) != ARMVMI_SLOT_POSTED)
                 continue;
             struct armvmi_abi_event ev;
@@ -277,8 +277,8 @@ int main(int argc, char **argv)
                 else if (!strcmp(hostile, "badaccess"))
                     r.flags |= ARMVMI_RSPF_SET_ACCESS, r.new_access = 0x1234;
                 else if (!strcmp(hostile, "badregs"))
-                    r.flags |= ARMVMI_RSPF_SET_REGS,
-                        r.reg_mask = 1ULL << ARMVMI_RSP_REG_PSTATE, r.pstate = 0x9; /* EL2h */
+                    r.flags |= ARMVMI_RSPF_SET_REGS, r.reg_mask = 1ULL << ARMVMI_RSP_REG_PSTATE,
+                                                     r.pstate = 0x9; /* EL2h */
                 else if (!strcmp(hostile, "emulate-nosyn"))
                     r.action = ARMVMI_RSP_EMULATE;
             }

@@ -103,9 +103,9 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
     bool syn = e->flags & ARMVMI_MEMF_SYNDROME, val = e->flags & ARMVMI_MEMF_VALUE;
     bool gva = e->flags & ARMVMI_MEMF_GVA;
     if (t->c->json) {
-        json_t *o = json_pack("{s:I,s:i,s:s,s:o,s:I}", "seq", (json_int_t)e->seq, "vcpu",
-                              (int)e->vcpu, "access", acc, "gpa", hex(e->gpa), "time",
-                              (json_int_t)e->time);
+        json_t *o =
+            json_pack("{s:I,s:i,s:s,s:o,s:I}", "seq", (json_int_t)e->seq, "vcpu", (int)e->vcpu,
+                      "access", acc, "gpa", hex(e->gpa), "time", (json_int_t)e->time);
         json_object_set_new(o, "gva", gva ? hex(e->gva) : json_null());
         json_object_set_new(o, "size", syn ? json_integer(e->size) : json_null());
         json_object_set_new(o, "value", val ? hex(e->value) : json_null());
@@ -163,7 +163,10 @@ static int parse_access(const char *s, unsigned *trap)
     if (!*s || strlen(s) > 3)
         return -1;
     for (; *s; s++) {
-        unsigned b = *s == 'r' ? ARMVMI_MEM_R : *s == 'w' ? ARMVMI_MEM_W : *s == 'x' ? ARMVMI_MEM_X : 0;
+        unsigned b = *s == 'r'   ? ARMVMI_MEM_R
+                     : *s == 'w' ? ARMVMI_MEM_W
+                     : *s == 'x' ? ARMVMI_MEM_X
+                                 : 0;
         if (!b || (*trap & b))
             return -1;
         *trap |= b;
@@ -171,8 +174,17 @@ static int parse_access(const char *s, unsigned *trap)
     return 0;
 }
 
-enum { OPT_PA = 2000, OPT_VA, OPT_ACCESS, OPT_PID, OPT_COUNT, OPT_DURATION, OPT_FAILCLOSED,
-       OPT_BUSY, OPT_MONTO };
+enum {
+    OPT_PA = 2000,
+    OPT_VA,
+    OPT_ACCESS,
+    OPT_PID,
+    OPT_COUNT,
+    OPT_DURATION,
+    OPT_FAILCLOSED,
+    OPT_BUSY,
+    OPT_MONTO
+};
 
 static int trace_mem(struct cli *c, int argc, char **argv)
 {
@@ -310,9 +322,12 @@ static int trace_mem(struct cli *c, int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (!c->quiet) {
-        fprintf(stderr, "armvmi: %llu event(s); sequence gaps %llu, duplicates %llu",
-                (unsigned long long)t.seen, (unsigned long long)st.seq_gaps,
-                (unsigned long long)st.seq_dups);
+        fprintf(stderr, "armvmi: %llu event(s) (waiting %s); sequence gaps %llu, duplicates %llu",
+                (unsigned long long)t.seen,
+                eo.busy_poll  ? "busy-polling"
+                : st.doorbell ? "on the doorbell"
+                              : "in short sleeps",
+                (unsigned long long)st.seq_gaps, (unsigned long long)st.seq_dups);
         if (st.bad_events || st.async_dropped)
             fprintf(stderr, ", corrupt %llu, dropped by the hypervisor %llu",
                     (unsigned long long)st.bad_events, (unsigned long long)st.async_dropped);
