@@ -56,6 +56,9 @@ struct armvmi_events_options {
  * Attach to the monitor channel of the VM h is open on and start a session. h must stay open
  * until armvmi_events_close(). On success *out is the session, to end with
  * armvmi_events_close().
+ * A previous monitor whose heartbeat has stopped (killed, stuck) is waited for until the
+ * hypervisor declares it gone (its timeout plus 1 s at most); a fail-closed one's waiting vCPUs
+ * then come to this session, their events marked ARMVMI_MEMF_INHERITED.
  * Errors: ARMVMI_ENOTSUP ("this VM does not run under the armvmi hypervisor": no carve-out, or
  * a target that cannot map RAM, e.g. a dump), ARMVMI_EFORMAT (no channel, a channel of another
  * ABI version, or corrupt), ARMVMI_ESTATE (another monitor is attached), ARMVMI_EIO (the
@@ -184,8 +187,9 @@ int armvmi_mem_unwatch(armvmi_events_t *ev, int id);
 /**
  * Deliver events for up to timeout_ms milliseconds (0: only what is there now; negative: until
  * a callback asks to stop or armvmi_events_interrupt). Synchronous events are answered with
- * their callback's response; an event no registration wants (e.g. posted just before an
- * unwatch took effect) is answered CONTINUE and counted in stats.unclaimed.
+ * their callback's response; an event no registration wants (posted just before an unwatch
+ * took effect, or left by a previous fail-closed monitor) is answered CONTINUE with the frame
+ * set to what the registrations allow, and counted in stats.unclaimed.
  * Returns the number of events delivered (>= 0), or a negative error: ARMVMI_EINTR
  * (armvmi_events_interrupt), ARMVMI_EFORMAT (the channel is corrupt: the message says what),
  * ARMVMI_ESTATE (the hypervisor ended the session, e.g. it declared the monitor gone).

@@ -261,7 +261,11 @@ static void handle_sync(struct armvmi_events *ev, unsigned v, const struct armvm
         me.flags |= ARMVMI_MEMF_INHERITED;
     struct armvmi_mem_response rsp = {.action = ARMVMI_MEM_STEP};
     if (!deliver(ev, &me, &rsp)) {
+        /* A restriction no registration wants (just cleared, or a previous monitor's): the
+         * frame gets what the registrations allow, and the access is retried. */
         ev->st.unclaimed++;
+        out.flags = ARMVMI_RSPF_SET_ACCESS;
+        out.new_access = ev_frame_allowed(ev, e->gpa >> 12);
         answer(ev, v, &out);
         return;
     }

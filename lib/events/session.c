@@ -274,7 +274,11 @@ static int map_channel(struct armvmi_events *ev)
     return 0;
 }
 
-/* Another monitor is there if its heartbeat moves. */
+/*
+ * Another monitor is attached while its heartbeat moves. One whose heartbeat has stopped is
+ * waited for (without touching the monitor's fields, which would revive it) until the
+ * hypervisor declares it gone: its timeout, as it wrote it (bounded), and a margin.
+ */
 static int check_no_monitor(struct armvmi_events *ev)
 {
     if (!EV_LOAD(&ev->chan->attached) || EV_LOAD(&ev->chan->mon_magic) != ARMVMI_MON_MAGIC)
@@ -285,16 +289,23 @@ static int check_no_monitor(struct armvmi_events *ev)
         t = 60000;
     uint64_t hb = EV_LOAD(&ev->chan->mon_heartbeat);
     long long t0 = ev_now_ms();
-    while (ev_now_ms() - t0 < t / 4 + 100) {
+    while (EV_LOAD(&ev->chan->attached)) {
         if (EV_LOAD(&ev->chan->mon_heartbeat) != hb)
             return armvmi_set_error(ARMVMI_ESTATE,
                                     "another monitor is attached to %s (session %llu, its "
                                     "heartbeat is alive): one monitor at a time.",
                                     ev->info.target,
                                     (unsigned long long)EV_LOAD(&ev->chan->session));
+        if (ev_now_ms() - t0 > (long long)t + 1000)
+            return armvmi_set_error(ARMVMI_ESTATE,
+                                    "another monitor is attached to %s (session %llu); its "
+                                    "heartbeat stopped, but the hypervisor has not declared it "
+                                    "gone within its timeout of %u ms.",
+                                    ev->info.target,
+                                    (unsigned long long)EV_LOAD(&ev->chan->session), t);
         sleep_us(2000);
     }
-    return 0; /* a monitor that is gone: ATTACH takes over */
+    return 0;
 }
 
 /* The command ring as the previous monitor left it: wait for its last commands. */

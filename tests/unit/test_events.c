@@ -279,7 +279,10 @@ static void check_monitor(void)
         F.last_hb_ms = now_ms();
     } else if (now_ms() - F.last_hb_ms > LD(&F.chan->mon_timeout_ms)) {
         ST(&F.chan->mon_timeouts, F.chan->mon_timeouts + 1);
-        detach_all(); /* fail-open */
+        if (LD(&F.chan->mon_flags) & ARMVMI_MON_F_FAIL_CLOSED)
+            ST(&F.chan->attached, 0u); /* waiting vCPUs and restrictions stay */
+        else
+            detach_all(); /* fail-open */
     }
 }
 
@@ -1043,16 +1046,93 @@ static void watch_virtual_range(void **state)
     fake_teardown();
 }
 
+/* A fail-closed monitor died with vCPU 0 waiting on a write: a new session attaches once the
+ * hypervisor has declared the old one gone, and gets that event, marked as inherited (its seq
+ * is the old session's and is not checked). */
+static void fail_closed_leftovers(void **state)
+{
+    fake_setup(false, true);
+    pthread_mutex_lock(&F.lock);
+    F.check_hb = true;
+    ST(&F.chan->attached, 1u); /* the old session */
+    ST(&F.chan->session, 7ull);
+    F.chan->mon_timeout_ms = 300;
+    F.chan->mon_flags = ARMVMI_MON_F_FAIL_CLOSED;
+    F.chan->mon_magic = ARMVMI_MON_MAGIC;
+    F.last_hb_ms = now_ms();
+    F.store[(PAGE_A - RAM_BASE) >> 12] = ARMVMI_ACC_R | ARMVMI_ACC_X;
+    F.script[0][F.nscript[0]++] =
+        (struct access){.gpa = PAGE_A, .acc = ARMVMI_ACC_W, .size = 8, .value = 42};
+    ST(&F.chan->seq, 776ull);
+    run_vcpu(0); /* posts seq 777 and waits */
+    pthread_mutex_unlock(&F.lock);
+    assert_int_equal(LD(&slot(0)->state), ARMVMI_SLOT_POSTED);
+    armvmi_t *h;
+    long long t0 = now_ms();
+    armvmi_events_t *ev = attach(&h, NULL);
+    assert_true(now_ms() - t0 >= 100); /* it waited for the old one to be declared gone */
+    assert_int_equal(LD(&F.chan->mon_timeouts), 1);
+    assert_int_equal(LD(&F.chan->session), 8);
+    static struct seen s;
+    seen_init(&s, ARMVMI_MEM_STEP);
+    assert_int_equal(armvmi_mem_watch_pa(ev, PAGE_A, 4096, ARMVMI_MEM_W, record, &s, NULL), 0);
+    listen_until_done(ev);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.e[0].seq, 777);
+    assert_true(s.e[0].flags & ARMVMI_MEMF_INHERITED);
+    assert_int_equal(s.e[0].value, 42);
+    assert_int_equal(F.log[0].seq, 777);
+    assert_int_equal(F.log[0].action, ARMVMI_RSP_STEP);
+    struct armvmi_events_stats st;
+    armvmi_events_stats(ev, &st);
+    assert_int_equal(st.seq_gaps + st.seq_dups + st.bad_events, 0);
+    finish(ev, h);
+}
+
+/* A restriction no registration asked for (left by someone else): its event is answered
+ * CONTINUE with the frame opened to what the registrations allow, and the vCPU goes on. */
+static void unclaimed_restriction(void **state)
+{
+    armvmi_t *h;
+    static struct seen s;
+    armvmi_events_t *ev = start(&h, &s, ARMVMI_MEM_W);
+    pthread_mutex_lock(&F.lock);
+    F.store[(PAGE_B - RAM_BASE) >> 12] = ARMVMI_ACC_R;
+    pthread_mutex_unlock(&F.lock);
+    add_access(1, PAGE_B, ARMVMI_ACC_W, 8, 5);
+    add_access(1, PAGE_B, ARMVMI_ACC_X, 4, 0);
+    listen_until_done(ev);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(F.nlog, 1);
+    assert_int_equal(F.log[0].action, ARMVMI_RSP_CONTINUE);
+    assert_int_equal(F.log[0].flags, ARMVMI_RSPF_SET_ACCESS);
+    assert_int_equal(F.log[0].new_access, ARMVMI_ACC_RWX);
+    assert_int_equal(F.store[(PAGE_B - RAM_BASE) >> 12], ARMVMI_ACC_RWX);
+    struct armvmi_events_stats st;
+    armvmi_events_stats(ev, &st);
+    assert_int_equal(st.unclaimed, 1);
+    finish(ev, h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(not_under_hyp),     cmocka_unit_test(bad_channel_header),
-        cmocka_unit_test(hyp_not_answering), cmocka_unit_test(write_events_in_order),
-        cmocka_unit_test(responses_written), cmocka_unit_test(two_vcpus_two_watches),
-        cmocka_unit_test(async_ring),        cmocka_unit_test(clear_in_flight),
-        cmocka_unit_test(seq_gaps_and_dups), cmocka_unit_test(hostile_channel),
-        cmocka_unit_test(bad_watches),       cmocka_unit_test(heartbeat_and_one_monitor),
-        cmocka_unit_test(doorbell_mode),     cmocka_unit_test(watch_virtual_range),
+        cmocka_unit_test(not_under_hyp),
+        cmocka_unit_test(bad_channel_header),
+        cmocka_unit_test(hyp_not_answering),
+        cmocka_unit_test(write_events_in_order),
+        cmocka_unit_test(responses_written),
+        cmocka_unit_test(two_vcpus_two_watches),
+        cmocka_unit_test(async_ring),
+        cmocka_unit_test(clear_in_flight),
+        cmocka_unit_test(seq_gaps_and_dups),
+        cmocka_unit_test(hostile_channel),
+        cmocka_unit_test(bad_watches),
+        cmocka_unit_test(heartbeat_and_one_monitor),
+        cmocka_unit_test(doorbell_mode),
+        cmocka_unit_test(watch_virtual_range),
+        cmocka_unit_test(fail_closed_leftovers),
+        cmocka_unit_test(unclaimed_restriction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

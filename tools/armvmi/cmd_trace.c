@@ -96,6 +96,9 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
                     struct armvmi_mem_response *rsp, void *arg)
 {
     struct trace *t = arg;
+    rsp->action = ARMVMI_MEM_STEP;
+    if (t->count && t->seen >= t->count)
+        return 1; /* in flight when --count was reached: answered, not shown */
     char acc[4], insn[160];
     access_str(e->access, acc);
     disasm_pc(t, e, insn, sizeof(insn));
@@ -137,7 +140,6 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
         printf("  pc %#llx: %s\n", (unsigned long long)pc, insn);
     }
     fflush(stdout);
-    rsp->action = ARMVMI_MEM_STEP;
     t->seen++;
     return t->count && t->seen >= t->count;
 }
