@@ -12,10 +12,10 @@
 
 /* ---- sequence numbers ---- */
 
-void ev_seq_reset(struct armvmi_events *ev)
+void ev_seq_reset(struct armvmi_events *ev, uint64_t first)
 {
-    ev->seq_low = 1;
-    ev->seq_max = 0;
+    ev->seq_low = first;
+    ev->seq_max = first - 1;
     memset(ev->seen, 0, sizeof(ev->seen));
 }
 

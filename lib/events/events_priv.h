@@ -84,8 +84,8 @@ void ev_problem(struct armvmi_events *ev, const char *fmt, ...)
 int ev_poll(struct armvmi_events *ev);
 /* Whether an event waits (a POSTED slot or an unread async entry). */
 bool ev_pending(struct armvmi_events *ev);
-/* Start sequence checking for a new session. */
-void ev_seq_reset(struct armvmi_events *ev);
+/* Start sequence checking for a session whose first number is first (>= 1). */
+void ev_seq_reset(struct armvmi_events *ev, uint64_t first);
 /* Deliver until every sequence number up to `upto` has been seen, for at most ms. */
 int ev_drain(struct armvmi_events *ev, uint64_t upto, long ms);
 

@@ -378,6 +378,14 @@ int armvmi_events_attach(armvmi_t *h, const struct armvmi_events_options *opt,
         else
             ev_problem(ev, "no doorbell (%s); waiting with short sleeps.", armvmi_errmsg());
     }
+    uint64_t seq_before = EV_LOAD(&c->seq);
+    if (seq_before > (1ull << 62)) {
+        rc = armvmi_set_error(ARMVMI_EFORMAT,
+                              "the monitor channel's sequence number is %llu: the channel is "
+                              "corrupt.",
+                              (unsigned long long)seq_before);
+        goto fail;
+    }
     if ((rc = ev_cmd(ev, ARMVMI_CMD_ATTACH, ev->mon_flags, ev->opt.timeout_ms, 0, NULL)))
         goto fail;
     if (!EV_LOAD(&c->attached)) {
@@ -386,7 +394,9 @@ int armvmi_events_attach(armvmi_t *h, const struct armvmi_events_options *opt,
         goto fail;
     }
     ev->session = EV_LOAD(&c->session);
-    ev_seq_reset(ev);
+    /* A new session numbers from 1; one that takes over from a fail-closed monitor declared
+     * gone goes on from its numbers (the hypervisor did not reset them). */
+    ev_seq_reset(ev, EV_LOAD(&c->seq) < seq_before ? 1 : seq_before + 1);
     /* A fail-closed monitor's vCPUs may still wait: their events are the old session's. */
     for (unsigned v = 0; v < ev->ncpus; v++)
         if (EV_LOAD(&ev_slot(ev, v)->state) == ARMVMI_SLOT_POSTED) {

@@ -75,6 +75,7 @@ static struct fake {
     bool skip_seq_once; /* number the next event one too far */
     bool dup_seq_once;  /* give the next event the previous number */
     bool no_commands;   /* never execute commands */
+    bool orphaned;      /* a fail-closed monitor was declared gone */
 } F;
 
 static long long now_ms(void)
@@ -234,7 +235,9 @@ static void run_commands(void)
                 break;
             }
             ST(&F.chan->session, F.chan->session + 1);
-            ST(&F.chan->seq, 0ull);
+            if (!F.orphaned)
+                ST(&F.chan->seq, 0ull);
+            F.orphaned = false;
             ST(&F.chan->attached, 1u);
             F.last_hb = LD(&F.chan->mon_heartbeat);
             F.last_hb_ms = now_ms();
@@ -279,9 +282,10 @@ static void check_monitor(void)
         F.last_hb_ms = now_ms();
     } else if (now_ms() - F.last_hb_ms > LD(&F.chan->mon_timeout_ms)) {
         ST(&F.chan->mon_timeouts, F.chan->mon_timeouts + 1);
-        if (LD(&F.chan->mon_flags) & ARMVMI_MON_F_FAIL_CLOSED)
+        if (LD(&F.chan->mon_flags) & ARMVMI_MON_F_FAIL_CLOSED) {
             ST(&F.chan->attached, 0u); /* waiting vCPUs and restrictions stay */
-        else
+            F.orphaned = true;         /* and the next session goes on with the numbers */
+        } else
             detach_all(); /* fail-open */
     }
 }
@@ -1061,8 +1065,9 @@ static void fail_closed_leftovers(void **state)
     F.chan->mon_magic = ARMVMI_MON_MAGIC;
     F.last_hb_ms = now_ms();
     F.store[(PAGE_A - RAM_BASE) >> 12] = ARMVMI_ACC_R | ARMVMI_ACC_X;
-    F.script[0][F.nscript[0]++] =
-        (struct access){.gpa = PAGE_A, .acc = ARMVMI_ACC_W, .size = 8, .value = 42};
+    for (int i = 0; i < 2; i++)
+        F.script[0][F.nscript[0]++] =
+            (struct access){.gpa = PAGE_A, .acc = ARMVMI_ACC_W, .size = 8, .value = 42 + i};
     ST(&F.chan->seq, 776ull);
     run_vcpu(0); /* posts seq 777 and waits */
     pthread_mutex_unlock(&F.lock);
@@ -1077,10 +1082,13 @@ static void fail_closed_leftovers(void **state)
     seen_init(&s, ARMVMI_MEM_STEP);
     assert_int_equal(armvmi_mem_watch_pa(ev, PAGE_A, 4096, ARMVMI_MEM_W, record, &s, NULL), 0);
     listen_until_done(ev);
-    assert_int_equal(s.n, 1);
+    assert_int_equal(s.n, 2);
     assert_int_equal(s.e[0].seq, 777);
     assert_true(s.e[0].flags & ARMVMI_MEMF_INHERITED);
     assert_int_equal(s.e[0].value, 42);
+    /* the hypervisor goes on numbering after a fail-closed monitor: not a gap, not a dup */
+    assert_int_equal(s.e[1].seq, 778);
+    assert_false(s.e[1].flags & ARMVMI_MEMF_INHERITED);
     assert_int_equal(F.log[0].seq, 777);
     assert_int_equal(F.log[0].action, ARMVMI_RSP_STEP);
     struct armvmi_events_stats st;

@@ -24,7 +24,9 @@ static const char help[] =
     "--pid P (a process's address space) needs the Linux layer's process list: not yet.\n"
     "Stops after --count events, after --duration seconds, or on Ctrl-C (SIGINT/SIGTERM); in\n"
     "every case every restriction it set is removed before it exits.\n"
-    "--json: one object per line (seq, vcpu, access, gpa, gva, size, value, pc, insn, flags).\n"
+    "--json: one object per line (seq, vcpu, access, gpa, gva, size, value, pc, insn, flags:\n"
+    "s1ptw, async, inherited = posted before this session attached, for a dead --fail-closed "
+    "one).\n"
     "--fail-closed: if this monitor dies, the guest's trapped vCPUs stay paused (default: the\n"
     "hypervisor lifts every restriction after --monitor-timeout ms, 2000 by default).\n"
     "--busy-poll: spin instead of sleeping between events (lowest latency, one host CPU busy).\n";
@@ -119,6 +121,8 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
             json_array_append_new(fl, json_string("s1ptw"));
         if (e->flags & ARMVMI_MEMF_ASYNC)
             json_array_append_new(fl, json_string("async"));
+        if (e->flags & ARMVMI_MEMF_INHERITED)
+            json_array_append_new(fl, json_string("inherited"));
         json_object_set_new(o, "flags", fl);
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         json_decref(o);
@@ -137,6 +141,8 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
             printf(" value %#llx", (unsigned long long)e->value);
         if (e->flags & ARMVMI_MEMF_S1PTW)
             printf(" (stage-1 walk)");
+        if (e->flags & ARMVMI_MEMF_INHERITED)
+            printf(" (left by a previous monitor)");
         printf("  pc %#llx: %s\n", (unsigned long long)pc, insn);
     }
     fflush(stdout);
