@@ -10,14 +10,17 @@
 #   them, the function's result unchanged;
 # - 4 32-bit stores traced until Ctrl-C (SIGINT): the first 4 events are them, with GPA, size 4
 #   and the value written; SIGINT ends the session cleanly (exit 0, the channel detached, no
-#   monitor left).
+#   monitor left);
+# - a --fail-closed tracer killed with SIGKILL in a stream of exec events: declared gone, its
+#   vCPU still waiting; a new tracer gets that event first (inherited), then new ones numbered
+#   on, and the program goes on unchanged.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 B=${ARMVMI_BUILD:-build}
 [ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
-plan 48
+plan 60
 T=$(mktemp -d /tmp/armvmi-53.XXXXXX)
 TR=
 
@@ -127,6 +130,38 @@ for smp in 1 2; do
     hdr=$("$A" --vm $vm read --pa 0x40f10000 0x108 --raw | od -An -tx4 -v | tr -s ' \n' ' ')
     read -ra w <<<"$hdr"
     is "${w[5]} ${w[64]} ${w[65]}" "00000000 00000000 00000000" "smp=$smp: the session is detached and the monitor's magic cleared"
+
+    # 5. --fail-closed tracer killed (SIGKILL) in a stream of exec events: the vCPU stays
+    # paused, a new tracer takes its event over (marked inherited, numbered on), and the program
+    # then goes on unchanged
+    out=$(console $vm 'mkdir -p /tmp/evt2; (evtarget /tmp/evt2 >/tmp/evt2/log 2>&1 &); sleep 1; grep "^EVT code" /tmp/evt2/log; printf "S-%s\n" UP' S-UP | tr -d '\r')
+    CODE2=$(awk '/^EVT code/ {sub("pa=", "", $4); print $4}' <<<"$out")
+    trace_start $vm --pa "$CODE2" --access x --fail-closed --monitor-timeout 500; ok $? "smp=$smp: fail-closed trace attached to a second program's code page ($CODE2)"
+    for ((i = 0; i < 300 && $(wc -l <"$T/out") < 20; i++)); do sleep 0.1; done
+    kill -KILL $TR; wait $TR 2>/dev/null
+    last=$(tail -n 1 "$T/out" | jq -r .seq)
+    for ((i = 0; i < 100; i++)); do # the hypervisor declares it gone after 500 ms of its time
+        hdr=$("$A" --vm $vm read --pa 0x40f10000 0x60 --raw | od -An -tx4 -v | tr -s ' \n' ' ')
+        read -ra w <<<"$hdr"
+        [ "${w[22]}" != 00000000 ] && break
+        sleep 0.1
+    done
+    posted=0
+    for ((v = 0; v < smp; v++)); do
+        st=$("$A" --vm $vm read --pa $((0x40f11000 + v * 0x800)) 4 --raw | od -An -tu4 | tr -d ' ')
+        [ "$st" = 1 ] && posted=$((posted + 1))
+    done
+    is "${w[5]} $((0x${w[22]})) $posted" "00000000 1 1" "smp=$smp: SIGKILL after $last events: declared gone (1 timeout), one vCPU still waits in its slot"
+    "$A" --vm $vm trace mem --pa "$CODE2" --access x --count 3 --json >"$T/out2" 2>"$T/err2"
+    ok $? "smp=$smp: a new trace attaches and takes over"
+    # the waiting event is the last one printed (killed before it answered) or the next
+    f=$(head -n 1 "$T/out2" | jq -r .seq)
+    [ "$f" = "$last" ] || [ "$f" = "$((last + 1))" ]
+    ok $? "smp=$smp: the first event taken over is seq $f (the killed trace printed up to $last)"
+    is "$(jq -r '"\(.seq) \(.flags | join(","))"' "$T/out2" | tr '\n' ' ')" \
+        "$f inherited $((f + 1))  $((f + 2))  " "smp=$smp: it is marked inherited, then new ones are numbered on"
+    got=$(console $vm "touch /tmp/evt2/evt-w; sleep 1; grep '^EVT-W ' /tmp/evt2/log; printf 'G-%s\n' DONE" G-DONE | tr -d '\r' | grep '^EVT-W ')
+    is "$got" "EVT-W $PAT" "smp=$smp: the program goes on, its output unchanged"
 done
 rm -rf "$T"
 exit $((TAP_FAILED > 0))
