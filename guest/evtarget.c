@@ -4,18 +4,21 @@
 /*
  * usage: evtarget [DIR]   (default /tmp)
  * Prints its pages (physical addresses from /proc/self/pagemap):
- *   EVT data va=0x.. pa=0x..      the data page (mlocked)
+ *   EVT data va=0x.. pa=0x..      the data page (mlocked), every word 0x5a5a5a5a5a5a5a5a
  *   EVT code va=0x.. pa=0x..      the page of exec_target (page aligned)
- *   EVT writer va=0x..            do_writes (the stores' PCs are just after it)
- *   EVT reader va=0x..            do_read
+ *   EVT writer va=0x..            do_writes, do_writes32, do_read: the accesses' PCs are in
+ *   EVT writer32 va=0x..          their first 64 bytes
+ *   EVT reader va=0x..
  *   EVT-READY
- * then waits (up to 300 s each) for DIR/evt-PHASE to exist, for PHASE in w, r, x, w2, and does:
- *   w:  8 stores of 8 bytes, word i = 0x1111111111111111 * (i + 1) at offsets 0, 8, ... 56;
- *       prints "EVT-W" and the 8 words read back
- *   r:  one 8-byte load of word 16 (0x5a5a5a5a5a5a5a5a as written at start); "EVT-R 0x..."
- *   x:  calls exec_target(5) (returns 5 * 3 + 1); "EVT-X 16"
- *   w2: 4 stores to word 32..35 (4 bytes each: 0xc0de0000 + i); "EVT-W2" and the words
- * and ends with EVT-END.
+ * then for N = 1, 2, ... waits (up to 300 s) for the file DIR/evt-go-N, whose first word is
+ * the operation, does it, and prints "EVT-N" and its result:
+ *   w    8 stores of 8 bytes (post-indexed: no syndrome), word i = 0x1111111111111111 * (i + 1)
+ *        at words 0-7; prints the 8 words read back
+ *   w32  4 stores of 4 bytes (with syndrome), 0xc0de0000 + i at 32-bit words 64-67; prints them
+ *   r    one 8-byte load of word 16; prints it
+ *   x    calls exec_target(5), 3 instructions alone on their page; prints the result (16)
+ *   spin spins in user space for 15 s (no system calls), so that a paused vCPU is in it
+ *   end  prints EVT-END and exits
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -24,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PM_PRESENT (1ull << 63)
@@ -50,10 +53,19 @@ __attribute__((noinline, aligned(64))) static uint64_t do_read(volatile uint64_t
     return p[16];
 }
 
-__attribute__((noinline, aligned(4096))) int exec_target(int v)
-{
-    return v * 3 + 1;
-}
+/* int exec_target(int v): v * 3 + 1, alone on its page, so that execute-protecting the page
+ * traps exactly its three instructions. */
+int exec_target(int v);
+__asm__(".text\n"
+        ".balign 4096\n"
+        ".global exec_target\n"
+        ".type exec_target, %function\n"
+        "exec_target:\n"
+        "  add w0, w0, w0, lsl #1\n"
+        "  add w0, w0, #1\n"
+        "  ret\n"
+        ".size exec_target, . - exec_target\n"
+        ".balign 4096\n");
 
 __attribute__((noinline, aligned(64))) static void do_writes32(volatile uint32_t *p)
 {
@@ -61,17 +73,23 @@ __attribute__((noinline, aligned(64))) static void do_writes32(volatile uint32_t
         p[64 + i] = 0xc0de0000u + (uint32_t)i;
 }
 
-static int wait_for(const char *dir, const char *phase)
+static int wait_for(const char *dir, int n, char *op, size_t len)
 {
     char path[512];
-    struct stat st;
-    snprintf(path, sizeof(path), "%s/evt-%s", dir, phase);
-    for (int i = 0; i < 30000; i++) {
-        if (!stat(path, &st))
-            return 0;
+    snprintf(path, sizeof(path), "%s/evt-go-%d", dir, n);
+    time_t t0 = time(NULL);
+    while (time(NULL) - t0 < 300) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            int ok = fscanf(f, "%15s", op) == 1;
+            fclose(f);
+            if (ok)
+                return 0;
+        }
         usleep(10000);
     }
-    printf("EVT-TIMEOUT %s\n", phase);
+    (void)len;
+    printf("EVT-TIMEOUT %d\n", n);
     return -1;
 }
 
@@ -95,28 +113,36 @@ int main(int argc, char **argv)
     printf("EVT code va=0x%" PRIxPTR " pa=0x%" PRIx64 "\n", (uintptr_t)exec_target,
            pa_of(fd, (void *)exec_target));
     printf("EVT writer va=0x%" PRIxPTR "\n", (uintptr_t)do_writes);
-    printf("EVT reader va=0x%" PRIxPTR "\n", (uintptr_t)do_read);
     printf("EVT writer32 va=0x%" PRIxPTR "\n", (uintptr_t)do_writes32);
+    printf("EVT reader va=0x%" PRIxPTR "\n", (uintptr_t)do_read);
     printf("EVT-READY\n");
-    if (wait_for(dir, "w"))
-        return 1;
-    do_writes(p);
-    printf("EVT-W");
-    for (int i = 0; i < 8; i++)
-        printf(" %016" PRIx64, p[i]);
-    printf("\n");
-    if (wait_for(dir, "r"))
-        return 1;
-    printf("EVT-R 0x%016" PRIx64 "\n", do_read(p));
-    if (wait_for(dir, "x"))
-        return 1;
-    printf("EVT-X %d\n", fn(5));
-    if (wait_for(dir, "w2"))
-        return 1;
-    do_writes32((volatile uint32_t *)p);
-    printf("EVT-W2");
-    for (int i = 0; i < 4; i++)
-        printf(" %08x", ((volatile uint32_t *)p)[64 + i]);
-    printf("\nEVT-END\n");
+    for (int n = 1; n < 1000; n++) {
+        char op[16];
+        if (wait_for(dir, n, op, sizeof(op)))
+            return 1;
+        printf("EVT-%d", n);
+        if (!strcmp(op, "w")) {
+            do_writes(p);
+            for (int i = 0; i < 8; i++)
+                printf(" %016" PRIx64, p[i]);
+        } else if (!strcmp(op, "w32")) {
+            do_writes32((volatile uint32_t *)p);
+            for (int i = 0; i < 4; i++)
+                printf(" %08x", ((volatile uint32_t *)p)[64 + i]);
+        } else if (!strcmp(op, "r")) {
+            printf(" 0x%016" PRIx64, do_read(p));
+        } else if (!strcmp(op, "x")) {
+            printf(" %d", fn(5));
+        } else if (!strcmp(op, "spin")) {
+            time_t t0 = time(NULL);
+            for (volatile unsigned long k = 0; time(NULL) - t0 < 15; k++)
+                ;
+            printf(" spun");
+        } else {
+            printf(" END\nEVT-END\n");
+            return 0;
+        }
+        printf("\n");
+    }
     return 0;
 }

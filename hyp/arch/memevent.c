@@ -231,7 +231,9 @@ static bool deliver(struct vcpu *v, struct trap_frame *f, struct armvmi_abi_even
 static void respond(struct vcpu *v, struct trap_frame *f, u64 esr,
                     const struct armvmi_abi_event *ev, const struct armvmi_abi_response *p)
 {
-    bool emulable = (ev->flags & ARMVMI_EVF_SYNDROME) && !(ev->flags & ARMVMI_EVF_S1PTW);
+    /* emulated only inside the frame: an access that crosses into the next page is stepped */
+    bool emulable = (ev->flags & ARMVMI_EVF_SYNDROME) && !(ev->flags & ARMVMI_EVF_S1PTW) &&
+                    (ev->gpa & 0xfff) + ev->size <= 0x1000;
 
     if (!rsp_check(ev, p))
         return; /* not applied: as CONTINUE */

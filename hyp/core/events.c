@@ -156,17 +156,19 @@ static void timer_arm(void)
     timer_on[vcpu_current()->id] = true;
 }
 
+static void timer_off(void)
+{
+    write_cnthp_ctl_el2(0);
+    isb();
+    timer_on[vcpu_current()->id] = false;
+}
+
+/* The tick's interrupt: off until the next entry to the guest re-arms it, so that the guest
+ * always gets a whole period to run however long the exit took (a loaded host must not
+ * starve it with ticks). */
 void events_tick(void)
 {
-    struct vcpu *v = vcpu_current();
-
-    if (ev_state != EV_DETACHED || pause_mask || step_owner >= 0) {
-        timer_arm();
-    } else {
-        write_cnthp_ctl_el2(0);
-        isb();
-        timer_on[v->id] = false;
-    }
+    timer_off();
 }
 
 /* End a session: every restriction removed (fail-open), waiting vCPUs continue. ev_lock held. */
@@ -410,16 +412,20 @@ static bool must_hold(const struct vcpu *v)
 void events_enter(struct vcpu *v, struct trap_frame *f)
 {
     events_poll();
-    if (ev_state != EV_DETACHED && !timer_on[v->id])
-        timer_arm();
-    for (;;) {
+    for (bool held = false;; held = true) {
         __atomic_store_n(&running[v->id], 1, __ATOMIC_SEQ_CST);
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (!must_hold(v))
             break;
         __atomic_store_n(&running[v->id], 0, __ATOMIC_SEQ_CST);
+        if (!held)
+            vcpu_record_exit(v, f); /* the record shows the state it will resume with */
         events_wait(f);
     }
+    if (ev_state != EV_DETACHED)
+        timer_arm();
+    else if (timer_on[v->id])
+        timer_off();
 }
 
 /* Single-step of one vCPU: no other may run the guest meanwhile (the frame is unrestricted). */

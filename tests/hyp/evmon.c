@@ -25,6 +25,10 @@ static const char *usage_text =
     "  --count N            stop after N events (default 1000000)\n"
     "  --timeout S          stop after S seconds (default 60)\n"
     "  --fail-closed --busy --timeout-ms MS   ATTACH flags and liveness timeout\n"
+    "  --idle S             stop S seconds after the last event (once there was one)\n"
+    "  --get-at-end PA      print the access of PA's frame before detaching\n"
+    "  --status             print the channel's state and the slots', without attaching\n"
+    "  --pause-ms MS        PAUSE every vCPU for MS ms (records checked), then RESUME\n"
     "  --no-detach          end without DETACH (as if killed)\n"
     "  --hostile MODE       badseq|garbage|badaccess|badregs|emulate-nosyn: answer every event so\n"
     "  --bad-commands       post out-of-range, carve-out and unknown commands first\n"
@@ -78,6 +82,24 @@ static void print_event(const struct armvmi_abi_event *ev)
     fflush(stdout);
 }
 
+static volatile struct armvmi_abi_slot *slot_at(unsigned v)
+{
+    return pa_ptr(ARMVMI_CHAN_ADDR + ARMVMI_CHAN_SLOTS_OFF + v * ARMVMI_CHAN_SLOT_STRIDE);
+}
+
+/* The vCPU records' states, "s0,s1,..." (ARMVMI_VCPU_*). */
+static const char *vcpu_states(unsigned n)
+{
+    static char buf[64];
+    size_t len = 0;
+    buf[0] = 0;
+    for (unsigned v = 0; v < n && v < ARMVMI_MAX_VCPUS; v++) {
+        volatile struct armvmi_abi_vcpu *r = pa_ptr(ARMVMI_VCPU_REC(v));
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%u", v ? "," : "", r->state);
+    }
+    return buf;
+}
+
 /* Post one command and wait for it; returns its status (or -1 on timeout). */
 static int command(uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t *result)
 {
@@ -122,8 +144,10 @@ int main(int argc, char **argv)
     } sets[16];
     int nsets = 0, then_acc = -1;
     uint64_t count = 1000000, timeout_ms = 0, emu_value = 0, flags = 0, seen = 0, async_seen = 0;
-    double timeout = 60;
-    bool detach = true, bad_commands = false;
+    double timeout = 60, idle = 0, last_ev = 0;
+    uint64_t get_at_end = 0;
+    bool detach = true, bad_commands = false, status_only = false;
+    uint64_t pause_ms = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -158,6 +182,12 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--timeout") && v) {
             timeout = atof(v);
             i++;
+        } else if (!strcmp(a, "--idle") && v) {
+            idle = atof(v);
+            i++;
+        } else if (!strcmp(a, "--get-at-end") && v) {
+            get_at_end = strtoull(v, NULL, 0);
+            i++;
         } else if (!strcmp(a, "--timeout-ms") && v) {
             timeout_ms = strtoull(v, NULL, 0);
             i++;
@@ -170,6 +200,11 @@ int main(int argc, char **argv)
             flags |= ARMVMI_MON_F_BUSY_POLL;
         } else if (!strcmp(a, "--no-detach")) {
             detach = false;
+        } else if (!strcmp(a, "--status")) {
+            status_only = true;
+        } else if (!strcmp(a, "--pause-ms") && v) {
+            pause_ms = strtoull(v, NULL, 0);
+            i++;
         } else if (!strcmp(a, "--bad-commands")) {
             bad_commands = true;
         } else if (a[0] != '-' && !rundir) {
@@ -201,6 +236,16 @@ int main(int argc, char **argv)
                 (uint64_t)chan->magic, chan->version);
         return 1;
     }
+    if (status_only) {
+        printf("EVMON status attached=%u session=%" PRIu64 " seq=%" PRIu64 " mon_timeouts=%" PRIu64
+               " errors=%" PRIu64 " slots=",
+               chan->attached, (uint64_t)chan->session, (uint64_t)chan->seq,
+               (uint64_t)chan->mon_timeouts, (uint64_t)chan->errors);
+        for (unsigned v = 0; v < chan->ncpus && v < ARMVMI_MAX_VCPUS; v++)
+            printf("%s%u", v ? "," : "", slot_at(v)->state);
+        printf(" vcpus=%s\n", vcpu_states(chan->ncpus));
+        return 0;
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     chan->mon_magic = ARMVMI_MON_MAGIC;
@@ -228,6 +273,30 @@ int main(int argc, char **argv)
         printf("EVMON bad pause status=%d\n", command(ARMVMI_CMD_PAUSE, 1ULL << 40, 0, 0, NULL));
         printf("EVMON bad attach-again status=%d\n", command(ARMVMI_CMD_ATTACH, 0, 0, 0, NULL));
     }
+    if (pause_ms) {
+        uint64_t all = (1ULL << chan->ncpus) - 1;
+        double tp = now_s();
+        s = command(ARMVMI_CMD_PAUSE, all, 0, 0, NULL);
+        /* every record IN_HYP (the vCPUs stopped), and they stay so */
+        while (strspn(vcpu_states(chan->ncpus), "2,") != strlen(vcpu_states(chan->ncpus)) &&
+               now_s() - tp < 5)
+            heartbeat();
+        printf("EVMON pause status=%d vcpus=%s after=%.0fms\n", s, vcpu_states(chan->ncpus),
+               (now_s() - tp) * 1000);
+        uint64_t exits0 = 0, exits1 = 0;
+        for (unsigned v = 0; v < chan->ncpus; v++)
+            exits0 += ((struct armvmi_abi_vcpu *)pa_ptr(ARMVMI_VCPU_REC(v)))->exits;
+        while (now_s() - tp < pause_ms / 1000.0) {
+            heartbeat();
+            usleep(1000);
+        }
+        for (unsigned v = 0; v < chan->ncpus; v++)
+            exits1 += ((struct armvmi_abi_vcpu *)pa_ptr(ARMVMI_VCPU_REC(v)))->exits;
+        printf("EVMON paused vcpus=%s exits-during-pause=%" PRIu64 "\n", vcpu_states(chan->ncpus),
+               exits1 - exits0);
+        s = command(ARMVMI_CMD_RESUME, all, 0, 0, NULL);
+        printf("EVMON resume status=%d\n", s);
+    }
     for (int i = 0; i < nsets; i++) {
         uint64_t res = 0;
         s = command(ARMVMI_CMD_SET_ACCESS, sets[i].pa >> 12, (sets[i].len + 4095) >> 12,
@@ -249,8 +318,7 @@ int main(int argc, char **argv)
             heartbeat();
         }
         for (unsigned v = 0; v < chan->ncpus && v < ARMVMI_MAX_VCPUS; v++) {
-            volatile struct armvmi_abi_slot *sl =
-                pa_ptr(ARMVMI_CHAN_ADDR + ARMVMI_CHAN_SLOTS_OFF + v * ARMVMI_CHAN_SLOT_STRIDE);
+            volatile struct armvmi_abi_slot *sl = slot_at(v);
             if (__atomic_load_n(&sl->state, __ATOMIC_ACQUIRE) != ARMVMI_SLOT_POSTED)
                 continue;
             struct armvmi_abi_event ev;
@@ -299,6 +367,10 @@ int main(int argc, char **argv)
             async_seen++;
             any = true;
         }
+        if (any)
+            last_ev = now_s();
+        else if (idle > 0 && last_ev > 0 && now_s() - last_ev > idle)
+            break;
         if (!any && !(flags & ARMVMI_MON_F_BUSY_POLL))
             usleep(100);
     }
@@ -306,6 +378,11 @@ int main(int argc, char **argv)
            " async_dropped=%" PRIu64 " seq=%" PRIu64 "\n",
            seen, async_seen, (uint64_t)chan->errors, (uint64_t)chan->last_error,
            (uint64_t)chan->async_dropped, (uint64_t)chan->seq);
+    if (get_at_end) {
+        uint64_t res = 0;
+        int gs = command(ARMVMI_CMD_GET_ACCESS, get_at_end >> 12, 0, 0, &res);
+        printf("EVMON get-at-end 0x%" PRIx64 " status=%d acc=%" PRIu64 "\n", get_at_end, gs, res);
+    }
     if (detach) {
         s = command(ARMVMI_CMD_DETACH, 0, 0, 0, NULL);
         printf("EVMON detach status=%d attached=%u\n", s, chan->attached);
