@@ -4,7 +4,8 @@
 /*
  * usage: evtarget [DIR]   (default /tmp)
  * Prints its pages (physical addresses from /proc/self/pagemap):
- *   EVT data va=0x.. pa=0x..      the data page (mlocked), every word 0x5a5a5a5a5a5a5a5a
+ *   EVT data va=0x.. pa=0x..      the data page (mlocked, alone in its 2 MiB of VA), every
+ *                                 word 0x5a5a5a5a5a5a5a5a
  *   EVT code va=0x.. pa=0x..      the page of exec_target (page aligned)
  *   EVT writer va=0x..            do_writes, do_writes32, do_read: the accesses' PCs are in
  *   EVT writer32 va=0x..          their first 64 bytes
@@ -30,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define DATA_VA 0x5000000000ull
 #define PM_PRESENT (1ull << 63)
 #define PM_PFN_MASK ((1ull << 55) - 1)
 
@@ -98,8 +100,10 @@ int main(int argc, char **argv)
     const char *dir = argc > 1 ? argv[1] : "/tmp";
     int (*volatile fn)(int) = exec_target;
     int fd = open("/proc/self/pagemap", O_RDONLY);
+    /* alone in its 2 MiB of VA, so its last-level table maps nothing else of ours */
     volatile uint64_t *p =
-        mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        mmap((void *)DATA_VA, 4096, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE | MAP_FIXED_NOREPLACE, -1, 0);
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (fd < 0 || p == MAP_FAILED || mlock((void *)p, 4096)) {

@@ -302,9 +302,14 @@ bool events_mem_abort(struct trap_frame *f, u64 esr, bool iabt)
         step_end(v, f); /* the stepped instruction faulted elsewhere: the step is over */
     /* HPFAR_EL2 is valid for a fault on a stage-1 walk (the table page), but may be invalid
      * for a permission fault with S1PTW = 0 (Arm ARM D17.2.56): translate FAR ourselves. */
-    if (s1ptw)
+    if (s1ptw) {
+        /* the table page; the descriptor in it, where our own walk of FAR finds one */
         gpa = hpfar;
-    else if (far_ok && s1walk(far, r->sctlr_el1, r->tcr_el1, r->ttbr0_el1, r->ttbr1_el1, &w))
+        if (far_ok && s1walk(far, r->sctlr_el1, r->tcr_el1, r->ttbr0_el1, r->ttbr1_el1, &w))
+            for (unsigned i = 0; i < w.ndesc; i++)
+                if ((w.desc[i] & ~0xfffUL) == hpfar)
+                    gpa = w.desc[i];
+    } else if (far_ok && s1walk(far, r->sctlr_el1, r->tcr_el1, r->ttbr0_el1, r->ttbr1_el1, &w))
         gpa = w.pa;
     else
         gpa = hpfar | (far & 0xfff);

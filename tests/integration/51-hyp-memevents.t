@@ -14,7 +14,7 @@ B=${ARMVMI_BUILD:-build}
 [ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
 EVMON=$B/hyp/evmon
 [ -x "$EVMON" ] || skip_all "the test monitor $EVMON is not built"
-plan 82
+plan 94
 T=$(mktemp -d /tmp/armvmi-51.XXXXXX)
 MON=
 
@@ -204,7 +204,48 @@ for smp in 1 2; do
     got=$(result 10 60); mon_wait
     is "$got" "EVT-10 $PAT" "smp=$smp: the new monitor answered the pending event: output unchanged"
     is "$(events | wc -l)" 8 "smp=$smp: fail-closed: 8 events in all, none lost"
-    out=$(console $vm 'echo 1 >/tmp/evt-go-11; printf "ALIVE-%s\n" OK' ALIVE-OK | tr -d '\r' | grep -c '^ALIVE-OK')
+    # 12. S1PTW: the page holding the data page's last-level table (found by our walker with
+    # the program's own TTBR0, caught at EL0 while it spins) is made inaccessible: the guest's
+    # stage-1 walks touching it are reported as such
+    go 11 spin
+    TBL=
+    for ((k = 0; k < 30; k++)); do
+        [ -n "$TBL" ] && break
+        "$ARMVMI" vm pause $vm >/dev/null || continue
+        r=$("$ARMVMI" --vm $vm regs --vcpu all --json)
+        for ((c = 0; c < smp; c++)); do
+            [ "$(jq -r ".[$c].el" <<<"$r")" = 0 ] && [ $(($(jq -r ".[$c].regs.PC" <<<"$r"))) -lt $((0x1000000)) ] || continue
+            TBL=$("$ARMVMI" --vm $vm translate "$DATA_VA" --vcpu $c --trace --json |
+                jq -r '[.steps[] | select(.stage == 1 and .level == 3)][0].table // empty')
+            [ -n "$TBL" ] && TBL=$(printf '0x%x' "$TBL") && break
+        done
+        "$ARMVMI" vm resume $vm >/dev/null
+        sleep 0.3
+    done
+    [ -n "$TBL" ]; ok $? "smp=$smp: the data page's level-3 table from our walker with the program's TTBR0: ${TBL:-none}"
+    result 11 60 >/dev/null
+    mon_start --set "${TBL:-0}=n" --action step --idle 3 --timeout 60; ok $? "smp=$smp: table page made inaccessible"
+    go 12 r
+    mon_wait
+    got=$(result 12 60)
+    is "$got" "EVT-12 0x5a5a5a5a5a5a5a5a" "smp=$smp: the program read its data through the protected table"
+    # the program's load of word 16 walks through the table: its descriptor is entry
+    # VA[20:12] of the table; the VA is the load's (the kernel may walk the page too)
+    DESC=$(hexsum $TBL $(((DATA_VA >> 12 & 511) * 8)))
+    line=$(events | grep " gva=$(hexsum $DATA_VA 128) " | head -1)
+    is "$(field flags <<<"$line") $(field access <<<"$line") $(field gpa <<<"$line") $(field pc <<<"$line")" \
+        "0x3 r $DESC $RD" "smp=$smp: S1PTW event of the load: flags S1PTW+GVA, access r, GPA = its descriptor, PC = do_read"
+    [ -n "$line" ] || diag "$(events | head -5)"
+
+    # 13. a large SET_ACCESS (64 MiB, 16384 frames) runs in chunks; DETACH releases all of it
+    mon_start --set "0x48000000+0x4000000=rx2rw" --timeout 0.5 --get-at-end 0x4a000000
+    mon_wait
+    is "$(sed -n 's/^EVMON set 0x48000000+0x4000000 acc=8 status=\([0-9]*\) frames=\([0-9]*\)/\1 \2/p' "$T/mon.log")" "1 16384" \
+        "smp=$smp: SET_ACCESS of 16384 frames completed in chunks (result: frames done)"
+    grep -aq 'events: DETACH: 16384 restricted frames released' "$ARMVMI_RUNTIME_DIR/$vm/console.log"
+    ok $? "smp=$smp: DETACH released all 16384 frames (rx2rw, or rw once written)"
+
+    out=$(console $vm 'echo 1 >/tmp/evt-go-13; printf "ALIVE-%s\n" OK' ALIVE-OK | tr -d '\r' | grep -c '^ALIVE-OK')
     is "$out" 1 "smp=$smp: guest shell still alive"
     "$ARMVMI" vm stop $vm >/dev/null 2>&1
 done
