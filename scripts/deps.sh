@@ -6,7 +6,7 @@ PKGS=(
     make gcc libc6-dev pkg-config perl cpio gzip socat jq procps bc
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
     qemu-system-arm gdb-multiarch
-    libelf-dev libjansson-dev libexpat1-dev libcmocka-dev libfdt-dev device-tree-compiler
+    libelf-dev libjansson-dev libexpat1-dev libbpf-dev libcmocka-dev libfdt-dev device-tree-compiler
     libcapstone-dev
     clang
 )

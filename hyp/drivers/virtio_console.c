@@ -89,7 +89,7 @@ static struct {
     u64 sent, dropped, pings;
 } db;
 
-/* Weak default: the events code (hyp/core/events.c) provides the real one. */
+/* Weak default: the events code provides the real one. */
 __attribute__((weak)) void events_doorbell(void) {}
 
 static void db_lock(void)

@@ -135,7 +135,13 @@ struct armvmi_linux_kernel {
  * TTBR1_EL1 of vCPU 0 (TTBR1_EL2 for a VHE kernel at EL2) is compared with the swapper_pg_dir
  * PA (extra evidence only).
  * Works on any target with physical reads, including raw images without registers.
- * Errors: ARMVMI_ENOENT (no usable VMCOREINFO: the message says how much RAM was scanned),
+ * Without a usable VMCOREINFO (a kernel without crash-dump support), a paused vCPU in the
+ * kernel (EL1, or EL2 with VHE) is used instead: kimage_voffset = VBAR - PA(VBAR), the tables
+ * from TTBR1, page size and VA bits from TCR, PHYS_OFFSET from the linear map's first page, and
+ * the release from the kernel's "Linux version" banner found in the image after its vectors;
+ * each fact's source says so. KASLR offset, _stext and the module/vmalloc ranges stay unknown.
+ * Errors: ARMVMI_ENOENT (no usable VMCOREINFO and no vCPU in the kernel: the message says
+ * which evidence was missing),
  * ARMVMI_EINVAL, ARMVMI_ENOMEM, the read errors of armvmi_read_pa.
  */
 int armvmi_linux_discover(armvmi_t *h, struct armvmi_linux_kernel *out);

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# tests/fuzz/fuzz.mk — fuzz targets (the translation walkers, the VMCOREINFO parser): libFuzzer
+# tests/fuzz/fuzz.mk — fuzz targets (the translation walkers, the VMCOREINFO parser, BTF): libFuzzer
 # when clang has it, else a random driver.
 
 FUZZ_DIR     := $(BUILD)/fuzz
@@ -7,13 +7,13 @@ FUZZ_SECONDS ?= 20
 FUZZ_CLANG   := $(shell echo 'int LLVMFuzzerTestOneInput(const char *d, long n){return 0;}' | \
                   clang -x c -fsanitize=fuzzer -o /dev/null - >/dev/null 2>&1 && echo y)
 
-# fuzz_target NAME, library sources it needs (libFuzzer build), headers it depends on
+# fuzz_target NAME, library sources it needs (libFuzzer build), headers it depends on[, libraries]
 define fuzz_target
 ifeq ($(FUZZ_CLANG),y)
 $(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $(2) $(3)
 	@mkdir -p $$(dir $$@)
 	clang -std=gnu11 -g -O1 -Iinclude -Ilib -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -o $$@ tests/fuzz/$(1).c $(2)
+	    -fno-sanitize-recover=all -o $$@ tests/fuzz/$(1).c $(2) $(4)
 
 # TAP wrapper: a bounded libFuzzer run (FUZZ_SECONDS) from an empty corpus.
 $(FUZZ_DIR)/$(1).t: $(FUZZ_DIR)/$(1) tests/fuzz/fuzz.mk
@@ -23,7 +23,7 @@ $(FUZZ_DIR)/$(1).t: $(FUZZ_DIR)/$(1) tests/fuzz/fuzz.mk
 else
 $(FUZZ_DIR)/$(1).t: tests/fuzz/$(1).c tests/fuzz/fuzz_main.c $$(LIBSAN)
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(ALL_CFLAGS) $$(SAN_FLAGS) -o $$@ tests/fuzz/$(1).c tests/fuzz/fuzz_main.c $$(LIBSAN) -lm
+	$$(CC) $$(ALL_CFLAGS) $$(SAN_FLAGS) -o $$@ tests/fuzz/$(1).c tests/fuzz/fuzz_main.c $$(LIBSAN) -lm $(4)
 endif
 
 TEST_PROGS += $(FUZZ_DIR)/$(1).t
@@ -31,3 +31,4 @@ endef
 
 $(eval $(call fuzz_target,fuzz_arch,$(sort $(wildcard lib/arch/*.c)),$(wildcard lib/arch/*.h) include/armvmi/arch.h))
 $(eval $(call fuzz_target,fuzz_vmcoreinfo,lib/os/linux/vmcoreinfo.c lib/core/error.c,include/armvmi/linux.h))
+$(eval $(call fuzz_target,fuzz_btf,$(LIB_SRCS),include/armvmi/types.h,$(PKG_LIBS)))

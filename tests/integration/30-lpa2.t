@@ -15,7 +15,7 @@ A=$ARMVMI
 REL=${ARMVMI_LPA2_RELEASE:-trixie}
 # flavour:EL the kernel runs at, or "hyp": at EL1 under our hypervisor
 RUNS="arm64:1 arm64-16k:1 arm64:2 arm64:hyp"
-PER=14
+PER=16
 plan $((PER * 4))
 
 hex() { printf '0x%x' "$1"; }
@@ -62,14 +62,15 @@ for run in $RUNS; do
     ok $? "$flavour: vm start boots $pkg with the guest kit's initramfs"
 
     # The guest's own view: symbols, where the kernel image and RAM are.
-    g=$(console "$vm" 'grep -E " (_text|_stext|_etext)$" /proc/kallsyms;
+    g=$(console "$vm" 'echo "R=$(uname -r)"; grep -E " (_text|_stext|_etext)$" /proc/kallsyms;
         grep -E "Kernel code|System RAM" /proc/iomem; printf "G-%s\n" END' G-END 60 | tr -d '\r')
     sym() { echo "$g" | sed -n "s/^\([0-9a-f]\{16\}\) [TtDd] $1\$/0x\1/p" | head -n 1; }
     text=$(sym _text); stext=$(sym _stext); etext=$(sym _etext)
+    release=$(echo "$g" | sed -n 's/^R=\([0-9].*\)/\1/p')
     code=$(echo "$g" | sed -n 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\) : Kernel code$/\1 \2/p' | head -n 1)
     ram=$(echo "$g" | sed -n 's/^\([0-9a-f]*\)-[0-9a-f]* : System RAM$/\1/p' | head -n 1)
     cstart=0x${code% *}; cend=0x${code#* }; ram=0x$ram
-    [ -n "$text" ] && [ -n "$stext" ] && [ -n "$etext" ] && [ -n "$code" ] && [ "$ram" != 0x ]
+    [ -n "$release" ] && [ -n "$text" ] && [ -n "$stext" ] && [ -n "$etext" ] && [ -n "$code" ] && [ "$ram" != 0x ]
     msg="_text $text, _stext $stext, _etext $etext, Kernel code $cstart-$cend, RAM from $ram"
     ok $? "$flavour: the guest shows $msg" || diag "$g"
 
@@ -80,6 +81,16 @@ for run in $RUNS; do
     [ "$(echo "$regs" | jq -r .el)" = "$kel" ] && [ $(((tcr >> 59) & 1)) = 1 ] &&
         [ $(((tcr >> 16) & 63)) = 12 ]
     ok $? "$flavour: paused in the kernel; it runs with TCR_EL$kel.DS=1 and T1SZ=12 (TCR $tcr)"
+
+    # Kernel discovery at the same moment: the kernel's own VMCOREINFO, found in RAM.
+    kj=$("$A" --vm "$vm" kernel --json 2>&1)
+    want_ps=4096; [ "${run%:*}" = arm64-16k ] && want_ps=16384
+    is "$(echo "$kj" | jq -c '[.release, .va_bits, .page_size, .ttbr1_check]' 2>/dev/null)" \
+        "$(jq -cn --arg r "$release" --argjson p $want_ps '[$r, 52, $p, "agrees"]')" \
+        "$flavour: armvmi kernel finds release $release, 52-bit VAs, ${want_ps}-byte pages, TTBR1 agrees" ||
+        diag "$kj"
+    is "$(hex "$(echo "$kj" | jq -r '.stext // 0')")" "$(hex "$stext")" \
+        "$flavour: armvmi kernel's _stext equals /proc/kallsyms ($stext)"
 
     p_text=$(pa_of "$vm" "$text"); p_stext=$(pa_of "$vm" "$stext")
     p_etext=$(pa_of "$vm" "$etext")

@@ -10,7 +10,7 @@ A=$ARMVMI
 S=$ARMVMI_SAN
 hex() { printf '0x%x' "$1"; }
 
-plan 20
+plan 23
 vm=it-kern
 vm_start $vm; ok $? "vm start"
 
@@ -67,7 +67,30 @@ jd=$("$S" --vm "$dump" kernel --json)
 is "$(echo "$jd" | jq -c '[.release, .kaslr, .swapper_pg_dir_pa, .ttbr1_check]')" \
     "$(echo "$j" | jq -c '[.release, .kaslr, .swapper_pg_dir_pa, .ttbr1_check]')" \
     "the ELF dump gives the same release, kaslr, swapper_pg_dir and TTBR1 agreement"
-rm -f "$dump"
+# The same dump with every VMCOREINFO copy erased (as on a kernel without crash-dump support):
+# the vCPU's registers and the kernel's banner still find it.
+nov=$ARMVMI_RUNTIME_DIR/kern-novmci.elf
+cp "$dump" "$nov"
+grep -obUaE 'OSRELEASE=|VMCOREINFO' "$nov" | cut -d: -f1 | while read -r off; do
+    printf 'XXXXXXXXXX' | dd of="$nov" bs=1 seek="$off" conv=notrunc status=none
+done
+left=$(grep -cUaE 'OSRELEASE=|VMCOREINFO' "$nov")
+jn=$("$S" --vm "$nov" kernel --json 2>&1)
+keys='[.release, .kimage_voffset, .swapper_pg_dir_pa, .phys_offset, .page_offset, .va_bits,
+    .page_size]'
+is "$left $(echo "$jn" | jq -c "$keys" 2>/dev/null)" "0 $(echo "$j" | jq -c "$keys")" \
+    "VMCOREINFO erased from the dump: the same release, kimage_voffset, tables, linear map" ||
+    diag "$jn"
+src=$(echo "$jn" | jq -r .release_source)
+case "$src" in *banner*) r=0 ;; *) r=1 ;; esac
+ok $r "... the release read from the kernel's banner ($src)"
+rm -f "$dump" "$nov"
+truncate -s 64M "$ARMVMI_RUNTIME_DIR/empty.raw"
+out=$(timeout 60 "$S" --vm "raw:$ARMVMI_RUNTIME_DIR/empty.raw@0x40000000" kernel 2>&1)
+r=$?
+[ $r -ne 0 ] && [ $r -ne 124 ] && echo "$out" | grep -q "no VMCOREINFO.*no vCPU registers"
+ok $? "a raw image with no kernel in it: a clear error ($out)"
+rm -f "$ARMVMI_RUNTIME_DIR/empty.raw"
 $A vm resume $vm >/dev/null
 $A vm stop $vm >/dev/null
 

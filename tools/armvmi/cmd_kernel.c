@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <armvmi/linux.h>
+#include <armvmi/types.h>
 
 #include "cli.h"
 
@@ -15,7 +15,8 @@ static const char help[] =
     "PHYS_OFFSET, VA bits, page size, swapper_pg_dir, address ranges and where each fact came\n"
     "from. A running VM is paused while RAM is scanned and then resumed (a paused one stays\n"
     "paused); where the target has\n"
-    "registers, TTBR1_EL1 of vCPU 0 is compared with swapper_pg_dir.\n";
+    "registers, TTBR1_EL1 of vCPU 0 is compared with swapper_pg_dir. The kernel's own BTF is\n"
+    "looked for in its image (see `armvmi btf`).\n";
 
 struct row {
     const char *name;
@@ -64,6 +65,15 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
     bool paused = (in.caps & ARMVMI_CAP_PAUSE) && !was_paused;
     struct armvmi_linux_kernel *k = calloc(1, sizeof(*k));
     int rc = k ? armvmi_linux_discover(h, k) : -ARMVMI_ENOMEM;
+    armvmi_types_t *btf = NULL;
+    char btf_err[256] = "";
+    struct armvmi_types_info bi = {0};
+    if (!rc && armvmi_linux_btf_find(h, k, &btf))
+        snprintf(btf_err, sizeof(btf_err), "%s", armvmi_errmsg());
+    if (btf) {
+        armvmi_types_info(btf, &bi);
+        armvmi_types_close(btf);
+    }
     if (paused && armvmi_resume(h) && !rc)
         rc = -ARMVMI_EIO;
     armvmi_close(h);
@@ -122,6 +132,18 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
         }
         json_object_set_new(j, "vmcoreinfo", hits);
         json_object_set_new(j, "scanned_bytes", json_integer((json_int_t)k->scanned));
+        if (btf_err[0]) {
+            json_object_set_new(j, "btf", json_null());
+        } else {
+            char pa[32], va[32];
+            snprintf(pa, sizeof(pa), "0x%llx", (unsigned long long)bi.pa);
+            snprintf(va, sizeof(va), "0x%llx", (unsigned long long)bi.va);
+            json_object_set_new(j, "btf",
+                                json_pack("{s:s,s:s,s:I,s:I}", "pa", pa, "va", va, "size",
+                                          (json_int_t)bi.size, "types", (json_int_t)bi.ntypes));
+        }
+        if (btf_err[0])
+            json_object_set_new(j, "btf_error", json_string(btf_err));
         free(k);
         return cli_json_out(j);
     }
@@ -150,6 +172,12 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
                                     : ", rejected",
                (int)i == k->chosen ? ", used" : "");
     printf("\n");
+    if (btf_err[0])
+        printf("%-18s not found: %s\n", "btf", btf_err);
+    else
+        printf("%-18s PA 0x%llx, VA 0x%llx, %llu bytes, %u types (see `armvmi btf`)\n", "btf",
+               (unsigned long long)bi.pa, (unsigned long long)bi.va, (unsigned long long)bi.size,
+               bi.ntypes);
     free(k);
     return 0;
 }

@@ -31,6 +31,7 @@ static const char usage[] =
     "  translate VA [--trace] walk the page tables for a virtual address\n"
     "  pages [--user|--kernel] every mapped range of an address space\n"
     "  dump -o FILE.elf       write an ELF core dump of the target\n"
+    "  btf [--type T] [--offset T.M]  the kernel's own BTF found in memory: types, offsets\n"
     "  trace mem --pa|--va A  memory events of a --hyp VM (see `armvmi trace --help`)\n"
     "\n"
     "Options:\n"
@@ -101,10 +102,12 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(struct cli *, int, char **);
     } cmds[] = {
-        {"info", cmd_info},     {"regs", cmd_regs},           {"read", cmd_read},
-        {"write", cmd_write},   {"dump", cmd_dump},           {"vm", cmd_vm},
-        {"guest", cmd_guest},   {"translate", cmd_translate}, {"pages", cmd_pages},
-        {"kernel", cmd_kernel}, {"trace", cmd_trace},
+        {"info", cmd_info},   {"regs", cmd_regs},
+        {"read", cmd_read},   {"write", cmd_write},
+        {"dump", cmd_dump},   {"vm", cmd_vm},
+        {"guest", cmd_guest}, {"translate", cmd_translate},
+        {"pages", cmd_pages}, {"kernel", cmd_kernel},
+        {"btf", cmd_btf},     {"trace", cmd_trace},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

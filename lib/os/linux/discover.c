@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <armvmi/linux.h>
+#include "linux_priv.h"
 
 #define SCAN_STEP 4096ull       /* every granule's pages are 4 KiB aligned */
 #define SCAN_CHUNK (1ull << 20) /* bytes read at once when the target cannot map */
@@ -185,18 +185,11 @@ static int scan_range(struct scan *s, uint64_t base, uint64_t size)
     return 0;
 }
 
-static void fact(struct armvmi_linux_fact *f, uint64_t v, const char *src)
-{
-    f->value = v;
-    f->known = true;
-    f->source = src;
-}
-
 static void from_vmci(struct armvmi_linux_fact *f, const struct armvmi_linux_vmcoreinfo *v, int key,
                       const char *src)
 {
     if (has(v, key))
-        fact(f, v->val[key], src);
+        linux_fact(f, v->val[key], src);
 }
 
 /* Compare TTBR1_EL1 of vCPU 0 with the discovered root, when the target has registers. */
@@ -221,7 +214,7 @@ static void check_regs(armvmi_t *h, const struct armvmi_info *in, struct armvmi_
     if (!armvmi_reg_valid(&r, reg))
         return;
     uint64_t ttbr1 = r.regs[reg] & TTBR_BADDR_MASK;
-    fact(&k->ttbr1, ttbr1, vhe ? "TTBR1_EL2 of vCPU 0 (VHE)" : "TTBR1_EL1 of vCPU 0");
+    linux_fact(&k->ttbr1, ttbr1, vhe ? "TTBR1_EL2 of vCPU 0 (VHE)" : "TTBR1_EL1 of vCPU 0");
     if (!k->swapper_pg_dir_pa.known)
         k->ttbr1_check = "not compared";
     else if (ttbr1 == k->swapper_pg_dir_pa.value)
@@ -253,13 +246,15 @@ int armvmi_linux_discover(armvmi_t *h, struct armvmi_linux_kernel *k)
     free(s.buf);
     if (rc)
         return rc;
-    if (s.best_score < 0)
-        return armvmi_set_error(ARMVMI_ENOENT,
-                                "no usable VMCOREINFO in %llu MiB of RAM (%u range(s) scanned at "
-                                "4 KiB steps, %u candidate page(s)): not a Linux kernel with "
-                                "crash-dump support, or its memory is not in this target.",
-                                (unsigned long long)(k->scanned >> 20), k->scanned_ranges,
-                                k->nhits);
+    if (s.best_score < 0) {
+        /* No VMCOREINFO: a vCPU in the kernel and the kernel's banner, if the target has
+         * registers; the message says what was missing. */
+        rc = linux_discover_from_regs(h, &in, k);
+        if (rc && k->nhits)
+            return armvmi_set_error(rc, "%s (%u VMCOREINFO candidate(s) found, none usable)",
+                                    armvmi_errmsg(), k->nhits);
+        return rc;
+    }
     const struct armvmi_linux_vmcoreinfo *v = &s.best;
     k->vmcoreinfo = *v;
     memcpy(k->release, v->osrelease, sizeof(k->release));
@@ -269,26 +264,28 @@ int armvmi_linux_discover(armvmi_t *h, struct armvmi_linux_kernel *k)
     if (s.best_score == 1 && !has(v, ARMVMI_VMCI_SYM_INIT_UTS_NS))
         k->release_source = "VMCOREINFO OSRELEASE (its tables map _stext as it states)";
     if (has(v, ARMVMI_VMCI_KERNELOFFSET))
-        fact(&k->kaslr_offset, v->val[ARMVMI_VMCI_KERNELOFFSET], "VMCOREINFO KERNELOFFSET");
+        linux_fact(&k->kaslr_offset, v->val[ARMVMI_VMCI_KERNELOFFSET], "VMCOREINFO KERNELOFFSET");
     else
-        fact(&k->kaslr_offset, 0, "no KERNELOFFSET in VMCOREINFO (KASLR off or not reported)");
+        linux_fact(&k->kaslr_offset, 0,
+                   "no KERNELOFFSET in VMCOREINFO (KASLR off or not reported)");
     uint64_t kv = v->val[ARMVMI_VMCI_KIMAGE_VOFFSET];
-    fact(&k->kimage_voffset, kv, "VMCOREINFO NUMBER(kimage_voffset)");
+    linux_fact(&k->kimage_voffset, kv, "VMCOREINFO NUMBER(kimage_voffset)");
     from_vmci(&k->phys_offset, v, ARMVMI_VMCI_PHYS_OFFSET, "VMCOREINFO NUMBER(PHYS_OFFSET)");
     unsigned vb = (unsigned)v->val[ARMVMI_VMCI_VA_BITS];
-    fact(&k->va_bits, vb, "VMCOREINFO NUMBER(VA_BITS)");
-    fact(&k->page_offset, (uint64_t)0 - (1ull << vb), "derived: -(1 << VA_BITS) (Linux 5.10+)");
-    fact(&k->page_size, v->val[ARMVMI_VMCI_PAGESIZE], "VMCOREINFO PAGESIZE");
-    fact(&k->t1sz, vmci_t1sz(v),
-         has(v, ARMVMI_VMCI_TCR_EL1_T1SZ) ? "VMCOREINFO NUMBER(TCR_EL1_T1SZ)"
-                                          : "derived: 64 - VA_BITS");
+    linux_fact(&k->va_bits, vb, "VMCOREINFO NUMBER(VA_BITS)");
+    linux_fact(&k->page_offset, (uint64_t)0 - (1ull << vb),
+               "derived: -(1 << VA_BITS) (Linux 5.10+)");
+    linux_fact(&k->page_size, v->val[ARMVMI_VMCI_PAGESIZE], "VMCOREINFO PAGESIZE");
+    linux_fact(&k->t1sz, vmci_t1sz(v),
+               has(v, ARMVMI_VMCI_TCR_EL1_T1SZ) ? "VMCOREINFO NUMBER(TCR_EL1_T1SZ)"
+                                                : "derived: 64 - VA_BITS");
     from_vmci(&k->swapper_pg_dir, v, ARMVMI_VMCI_SYM_SWAPPER_PG_DIR,
               "VMCOREINFO SYMBOL(swapper_pg_dir)");
-    fact(&k->swapper_pg_dir_pa, k->swapper_pg_dir.value - kv,
-         "derived: SYMBOL(swapper_pg_dir) - kimage_voffset");
+    linux_fact(&k->swapper_pg_dir_pa, k->swapper_pg_dir.value - kv,
+               "derived: SYMBOL(swapper_pg_dir) - kimage_voffset");
     from_vmci(&k->stext, v, ARMVMI_VMCI_SYM_STEXT, "VMCOREINFO SYMBOL(_stext)");
     if (k->stext.known)
-        fact(&k->stext_pa, k->stext.value - kv, "derived: SYMBOL(_stext) - kimage_voffset");
+        linux_fact(&k->stext_pa, k->stext.value - kv, "derived: SYMBOL(_stext) - kimage_voffset");
     from_vmci(&k->init_uts_ns, v, ARMVMI_VMCI_SYM_INIT_UTS_NS, "VMCOREINFO SYMBOL(init_uts_ns)");
     from_vmci(&k->modules_start, v, ARMVMI_VMCI_MODULES_VADDR, "VMCOREINFO NUMBER(MODULES_VADDR)");
     from_vmci(&k->modules_end, v, ARMVMI_VMCI_MODULES_END, "VMCOREINFO NUMBER(MODULES_END)");

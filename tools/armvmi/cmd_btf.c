@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_btf.c — `armvmi btf`: the kernel's own BTF found in guest memory, and its types. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <armvmi/types.h>
+
+#include "cli.h"
+
+static const char help[] =
+    "usage: armvmi [--vm SPEC] btf [--type NAME]... [--offset TYPE.MEMBER[.MEMBER...]]...\n"
+    "                             [--dump FILE] [--json]\n"
+    "Finds the running kernel's own BTF (its .BTF section, __start_BTF..__stop_BTF) in guest\n"
+    "memory, with no symbols and no profile: the kernel is found from its VMCOREINFO (as in\n"
+    "`armvmi kernel`), then its image is scanned from _stext on for a BTF header that libbpf\n"
+    "parses and that defines struct task_struct. Without options it prints where the BTF\n"
+    "is (physical and kernel-image virtual address), its size and its number of types.\n"
+    "  --type NAME     the members of a struct or union (\"task_struct\", \"struct file\",\n"
+    "                  a typedef's name, or a dotted path to a member of struct type), with\n"
+    "                  offsets and sizes in bytes, like pahole; anonymous structs and unions\n"
+    "                  are listed with their members indented under them\n"
+    "  --offset PATH   the offset, size and type of a member reached by a dotted path from a\n"
+    "                  type, through anonymous structs and unions (\"task_struct.pid\",\n"
+    "                  \"mm_struct.mm_mt\"); bitfields give their bit offset and width\n"
+    "  --dump FILE     write the raw BTF bytes to FILE (the same bytes as the guest's\n"
+    "                  /sys/kernel/btf/vmlinux; `-` is stdout)\n"
+    "  --json          one JSON document\n"
+    "A running VM is paused while its memory is read and then resumed (a paused one stays\n"
+    "paused). Works on live VMs (--el2, --hyp too), ELF dumps and raw images.\n";
+
+#define MAX_QUERIES 64
+
+static json_t *hexj(uint64_t v)
+{
+    char b[32];
+    snprintf(b, sizeof(b), "0x%llx", (unsigned long long)v);
+    return json_string(b);
+}
+
+static const char *kind_name(enum armvmi_type_kind k)
+{
+    static const char *const n[] = {"void",  "int",  "ptr",  "array", "struct",
+                                    "union", "enum", "func", "other"};
+    return n[k <= ARMVMI_TYPE_OTHER ? k : ARMVMI_TYPE_OTHER];
+}
+
+static json_t *member_json(const struct armvmi_member *m)
+{
+    json_t *j = json_pack("{s:s,s:I,s:I,s:s,s:s}", "name", m->name, "offset", (json_int_t)m->offset,
+                          "size", (json_int_t)m->size, "type", m->type, "kind", kind_name(m->kind));
+    if (m->bit_size) {
+        json_object_set_new(j, "bit_offset", json_integer((json_int_t)m->bit_offset));
+        json_object_set_new(j, "bit_size", json_integer(m->bit_size));
+    }
+    if (m->kind == ARMVMI_TYPE_ARRAY)
+        json_object_set_new(j, "nelems", json_integer((json_int_t)m->nelems));
+    return j;
+}
+
+struct list {
+    json_t *arr; /* JSON output, else text */
+    uint64_t base;
+    unsigned n;
+};
+
+static int list_member(void *arg, const struct armvmi_member *m)
+{
+    struct list *l = arg;
+    l->n++;
+    struct armvmi_member rel = *m;
+    rel.offset -= l->base;
+    rel.bit_offset -= l->base * 8;
+    if (l->arr) {
+        json_t *j = member_json(&rel);
+        json_object_set_new(j, "depth", json_integer(m->depth));
+        json_array_append_new(l->arr, j);
+        return 0;
+    }
+    char bits[48] = "";
+    if (m->bit_size)
+        snprintf(bits, sizeof(bits), "  bits %llu:%u", (unsigned long long)(rel.bit_offset % 8),
+                 m->bit_size);
+    printf("%6llu %6llu  %*s%-32s %s%s\n", (unsigned long long)rel.offset,
+           (unsigned long long)m->size, 2 * (int)m->depth, "", m->type,
+           m->name[0] ? m->name : "(anonymous)", bits);
+    return 0;
+}
+
+static int show_type(armvmi_types_t *t, const char *name, json_t *out)
+{
+    struct armvmi_member top;
+    if (armvmi_types_member(t, name, &top))
+        return cli_lib_err("btf --type");
+    struct list l = {.base = top.offset};
+    if (out)
+        l.arr = json_array();
+    else
+        printf("%s  /* %s, size %llu */\n%6s %6s  %-32s %s\n", name, top.type,
+               (unsigned long long)top.size, "offset", "size", "type", "name");
+    int rc = armvmi_types_foreach_member(t, name, list_member, &l);
+    if (rc) {
+        json_decref(l.arr);
+        return cli_lib_err("btf --type");
+    }
+    if (out) {
+        json_t *j = json_pack("{s:s,s:I,s:o}", "type", top.type, "size", (json_int_t)top.size,
+                              "members", l.arr);
+        json_object_set_new(out, name, j);
+    } else {
+        printf("/* %u member%s */\n", l.n, l.n == 1 ? "" : "s");
+    }
+    return 0;
+}
+
+static int show_offset(armvmi_types_t *t, const char *path, json_t *out)
+{
+    struct armvmi_member m;
+    if (armvmi_types_member(t, path, &m))
+        return cli_lib_err("btf --offset");
+    if (out) {
+        json_object_set_new(out, path, member_json(&m));
+        return 0;
+    }
+    printf("%s: offset %llu (0x%llx), size %llu, type %s", path, (unsigned long long)m.offset,
+           (unsigned long long)m.offset, (unsigned long long)m.size, m.type);
+    if (m.bit_size)
+        printf(", bitfield: bit %llu, %u bit%s", (unsigned long long)m.bit_offset, m.bit_size,
+               m.bit_size == 1 ? "" : "s");
+    printf("\n");
+    return 0;
+}
+
+static int dump_raw(armvmi_types_t *t, const char *file)
+{
+    const void *data;
+    size_t len;
+    if (armvmi_types_raw(t, &data, &len))
+        return cli_lib_err("btf --dump");
+    FILE *f = strcmp(file, "-") == 0 ? stdout : fopen(file, "wb");
+    if (!f)
+        return cli_err("cannot write '%s': %s.", file, strerror(errno));
+    bool bad = fwrite(data, 1, len, f) != len;
+    bad |= f == stdout ? fflush(f) != 0 : fclose(f) != 0;
+    if (bad)
+        return cli_err("cannot write '%s': %s.", file, strerror(errno));
+    return 0;
+}
+
+/* Find the BTF of target h (paused for the search if it runs). */
+static int open_types(struct cli *c, armvmi_types_t **t)
+{
+    armvmi_t *h;
+    if (cli_open(c, &h))
+        return 1;
+    struct armvmi_info in;
+    armvmi_get_info(h, &in);
+    bool was_paused = true;
+    if ((in.caps & ARMVMI_CAP_PAUSE) && armvmi_is_paused(h, &was_paused) == 0 && !was_paused &&
+        armvmi_pause(h)) {
+        armvmi_close(h);
+        return cli_lib_err("cannot pause the VM");
+    }
+    bool paused = (in.caps & ARMVMI_CAP_PAUSE) && !was_paused;
+    int rc = armvmi_linux_btf_find(h, NULL, t);
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s", armvmi_errmsg());
+    if (paused && armvmi_resume(h) && !rc) {
+        armvmi_types_close(*t);
+        armvmi_close(h);
+        return cli_lib_err("cannot resume the VM");
+    }
+    armvmi_close(h);
+    if (rc)
+        return cli_err("btf: %s", msg);
+    return 0;
+}
+
+int cmd_btf(struct cli *c, int argc, char **argv)
+{
+    enum { OPT_TYPE = 1, OPT_OFFSET, OPT_DUMP };
+    static const struct option opts[] = {{"help", no_argument, 0, 'h'},
+                                         {"type", required_argument, 0, OPT_TYPE},
+                                         {"offset", required_argument, 0, OPT_OFFSET},
+                                         {"dump", required_argument, 0, OPT_DUMP},
+                                         {0, 0, 0, 0}};
+    const char *types[MAX_QUERIES], *offs[MAX_QUERIES], *dump = NULL;
+    unsigned ntypes = 0, noffs = 0;
+    int o;
+    optind = 0;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'h':
+            fputs(help, stdout);
+            return 0;
+        case OPT_TYPE:
+            if (ntypes == MAX_QUERIES)
+                return cli_err("btf: at most %d --type options.", MAX_QUERIES);
+            types[ntypes++] = optarg;
+            break;
+        case OPT_OFFSET:
+            if (noffs == MAX_QUERIES)
+                return cli_err("btf: at most %d --offset options.", MAX_QUERIES);
+            offs[noffs++] = optarg;
+            break;
+        case OPT_DUMP:
+            dump = optarg;
+            break;
+        default:
+            fputs(help, stderr);
+            return 2;
+        }
+    }
+    if (optind != argc)
+        return cli_err("btf takes no arguments (got '%s'); see `armvmi btf --help`.", argv[optind]);
+    if (dump && strcmp(dump, "-") == 0 && (c->json || ntypes || noffs))
+        return cli_err("btf --dump - writes binary to stdout: it cannot be combined with "
+                       "--json, --type or --offset.");
+    armvmi_types_t *t;
+    if (open_types(c, &t))
+        return 1;
+    struct armvmi_types_info I;
+    armvmi_types_info(t, &I);
+    int rc = 0;
+    if (dump)
+        rc = dump_raw(t, dump);
+    json_t *j = NULL, *jt = NULL, *jo = NULL;
+    if (c->json) {
+        j = json_object();
+        json_t *b =
+            json_pack("{s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:s,s:o,s:I,s:I}", "source", I.source, "pa",
+                      hexj(I.pa), "va", I.va ? hexj(I.va) : json_null(), "size", (json_int_t)I.size,
+                      "types", (json_int_t)I.ntypes, "names", (json_int_t)I.nnames, "strings",
+                      (json_int_t)I.str_len, "scanned", I.scan_source, "scan_pa", hexj(I.scan_pa),
+                      "scan_len", (json_int_t)I.scan_len, "candidates", (json_int_t)I.candidates);
+        json_object_set_new(j, "btf", b);
+        if (ntypes)
+            json_object_set_new(j, "types", jt = json_object());
+        if (noffs)
+            json_object_set_new(j, "offsets", jo = json_object());
+    } else if (!ntypes && !noffs && !dump) {
+        printf("%-10s %s at PA 0x%llx", "btf", I.source, (unsigned long long)I.pa);
+        if (I.va)
+            printf(", VA 0x%llx", (unsigned long long)I.va);
+        printf("\n%-10s %llu bytes, %u types (%u named in the index), %u bytes of strings\n", "",
+               (unsigned long long)I.size, I.ntypes, I.nnames, I.str_len);
+        printf("%-10s found in %s: PA 0x%llx + %llu MiB, %u BTF-looking header(s)\n", "",
+               I.scan_source, (unsigned long long)I.scan_pa, (unsigned long long)(I.scan_len >> 20),
+               I.candidates);
+    }
+    for (unsigned i = 0; i < ntypes && !rc; i++)
+        rc = show_type(t, types[i], jt);
+    for (unsigned i = 0; i < noffs && !rc; i++)
+        rc = show_offset(t, offs[i], jo);
+    armvmi_types_close(t);
+    if (j) {
+        if (rc) {
+            json_decref(j);
+            return rc;
+        }
+        return cli_json_out(j);
+    }
+    return rc;
+}
