@@ -70,7 +70,8 @@ int armvmi_events_attach(armvmi_t *h, const struct armvmi_events_options *opt,
 /**
  * End the session: clear every registration (as armvmi_mem_unwatch does, draining events in
  * flight), send DETACH, stop the heartbeat, free ev. NULL is allowed. Returns 0 or the first
- * error met on the way (the handle is freed in every case).
+ * error met on the way (the handle is freed in every case, except when called from a callback:
+ * ARMVMI_ESTATE and nothing happens). A session the hypervisor has already ended is only freed.
  */
 int armvmi_events_close(armvmi_events_t *ev);
 
@@ -190,7 +191,8 @@ int armvmi_mem_unwatch(armvmi_events_t *ev, int id);
  * their callback's response; an event no registration wants (posted just before an unwatch
  * took effect, or left by a previous fail-closed monitor) is answered CONTINUE with the frame
  * set to what the registrations allow, and counted in stats.unclaimed.
- * Returns the number of events delivered (>= 0), or a negative error: ARMVMI_EINTR
+ * Returns the number of events taken from the channel (delivered, unclaimed or corrupt; >= 0),
+ * or a negative error: ARMVMI_EINTR
  * (armvmi_events_interrupt), ARMVMI_EFORMAT (the channel is corrupt: the message says what),
  * ARMVMI_ESTATE (the hypervisor ended the session, e.g. it declared the monitor gone).
  */
