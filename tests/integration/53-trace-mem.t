@@ -12,14 +12,16 @@
 #   SIGINT ends the session cleanly (exit 0, the channel detached, no monitor left);
 # - a --fail-closed tracer stopped (SIGSTOP) while the program stores, then killed: declared
 #   gone, the vCPU still waiting; a new tracer gets that event first (inherited), then the
-#   other 7, numbered on, and the program's output is unchanged.
+#   other 7, numbered on, and the program's output is unchanged;
+# - --va of the data page with the program's TTBR0 (from its events): translated by armvmi's
+#   walker to the frame its pagemap gives; 8 events again.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 B=${ARMVMI_BUILD:-build}
 [ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
-plan 60
+plan 68
 T=$(mktemp -d /tmp/armvmi-53.XXXXXX)
 TR=
 
@@ -102,6 +104,7 @@ for smp in 1 2; do
     done
     is "$bad" 0 "smp=$smp: each event: GPA and GVA of its word, access w, PC in do_writes, a store"
     grep -q 'waiting on the doorbell' "$T/err"; ok $? "smp=$smp: the monitor slept on the doorbell"
+    TTBR0=$(jq -r .ttbr0 "$T/out" | sort -u)
 
     # 2. read-protect, busy-poll mode
     trace_start $vm --pa "$(hexsum $DATA 128)" --access r --count 1 --busy-poll; ok $? "smp=$smp: trace attached (busy-poll), data page read-protected"
@@ -169,6 +172,16 @@ for smp in 1 2; do
         "smp=$smp: none lost: the 8 words' GPAs in order"
     got=$(go $vm 5 -)
     is "$got" "EVT-5 $PAT" "smp=$smp: the program's output is unchanged"
+
+    # 6. a virtual range: the program's data page by its VA in its own address space (the
+    # TTBR0 its events carried), translated by armvmi's walker: the frames its pagemap gives
+    trace_start $vm --va "$DATA_VA+4096" --ttbr0 "$TTBR0" --access w --count 8; ok $? "smp=$smp: trace --va $DATA_VA --ttbr0 $TTBR0 attached"
+    got=$(go $vm 6 w)
+    trace_wait; ok $? "smp=$smp: trace --va ends after 8 events"
+    is "$(jq -r '"\(.gpa) \(.gva)"' "$T/out" | tr '\n' ' ')" \
+        "$(for ((k = 0; k < 8; k++)); do printf '%s %s ' "$(hexsum $DATA $((8 * k)))" "$(hexsum $DATA_VA $((8 * k)))"; done)" \
+        "smp=$smp: --va: the 8 stores' GPAs (the program's pagemap) and GVAs"
+    is "$got" "EVT-6 $PAT" "smp=$smp: --va: the program's output is unchanged"
 done
 rm -rf "$T"
 exit $((TAP_FAILED > 0))

@@ -24,7 +24,8 @@ static const char help[] =
     "--pid P (a process's address space) needs the Linux layer's process list: not yet.\n"
     "Stops after --count events, after --duration seconds, or on Ctrl-C (SIGINT/SIGTERM); in\n"
     "every case every restriction it set is removed before it exits.\n"
-    "--json: one object per line (seq, vcpu, access, gpa, gva, size, value, pc, insn, flags:\n"
+    "--json: one object per line (seq, vcpu, access, gpa, gva, size, value, pc, insn, ttbr0, "
+    "flags:\n"
     "s1ptw, async, inherited = posted before this session attached, for a dead --fail-closed "
     "one).\n"
     "--fail-closed: if this monitor dies, the guest's trapped vCPUs stay paused (default: the\n"
@@ -116,6 +117,8 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
         json_object_set_new(o, "value", val ? hex(e->value) : json_null());
         json_object_set_new(o, "pc", hex(pc));
         json_object_set_new(o, "insn", json_string(insn));
+        /* the address space (with its ASID): `--va --ttbr0` of this process */
+        json_object_set_new(o, "ttbr0", hex(e->regs.regs[ARMVMI_REG_TTBR0_EL1]));
         json_t *fl = json_array();
         if (e->flags & ARMVMI_MEMF_S1PTW)
             json_array_append_new(fl, json_string("s1ptw"));
