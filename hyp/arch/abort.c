@@ -3,8 +3,8 @@
  */
 #include <hyp/abort.h>
 #include <hyp/arch.h>
-#include <hyp/doorbell.h>
 #include <hyp/events.h>
+#include <hyp/doorbell.h>
 #include <hyp/inject.h>
 #include <hyp/stage2.h>
 #include <hyp/sysreg.h>

@@ -5,6 +5,7 @@
 #include <hyp/console.h>
 #include <hyp/events.h>
 #include <hyp/inject.h>
+#include <hyp/mmio.h>
 #include <hyp/permstore.h>
 #include <hyp/s1walk.h>
 #include <hyp/stage2.h>
@@ -137,11 +138,11 @@ static void emulate_access(struct trap_frame *f, const struct armvmi_abi_event *
 
     __asm__ volatile("dmb ish" ::: "memory");
     if (ev->access == ARMVMI_ACC_W)
-        phys_write_sized(pa, ev->size, ev->value);
+        mmio_phys_write(pa, ev->size, ev->value);
     else
-        set_xt(f, ev->reg,
-               load_value(phys_read_sized(pa, ev->size), ev->size, ev->sign_extend,
-                          esr & ESR_DABT_SF));
+        set_xt(
+            f, ev->reg,
+            load_value(mmio_phys_read(pa, ev->size), ev->size, ev->sign_extend, esr & ESR_DABT_SF));
     __asm__ volatile("dmb ish" ::: "memory");
     inject_skip_insn(f, esr);
 }

@@ -3,8 +3,8 @@
  * registers. */
 #include <hyp/arch.h>
 #include <hyp/console.h>
-#include <hyp/doorbell.h>
 #include <hyp/events.h>
+#include <hyp/doorbell.h>
 #include <hyp/gicv3.h>
 #include <hyp/platform.h>
 #include <hyp/sysreg.h>

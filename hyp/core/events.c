@@ -4,6 +4,7 @@
 #include <hyp/arch.h>
 #include <hyp/boot.h>
 #include <hyp/console.h>
+#include <hyp/doorbell.h>
 #include <hyp/events.h>
 #include <hyp/gicv3.h>
 #include <hyp/permstore.h>
@@ -11,11 +12,6 @@
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
 #include <hyp/vgic.h>
-
-/* The doorbell device (branch doorbell, hyp/include/hyp/doorbell.h). Weak until it lands: a
- * missing definition reads as NULL, i.e. no doorbell. */
-bool doorbell_present(void) __attribute__((weak));
-void doorbell_ring(void) __attribute__((weak));
 
 #define TICK_US 1000            /* the periodic wake-up: commands reach a running vCPU in 1 ms */
 #define SET_ACCESS_CHUNK 2048   /* frames per step of a long SET_ACCESS (8 MiB) */
@@ -69,7 +65,7 @@ void events_init(void)
     memset(c, 0, ARMVMI_CHAN_SIZE); /* the monitor's half too: no stale session survives boot */
     c->version = ARMVMI_ABI_VERSION;
     c->ncpus = bootinfo->ncpus;
-    c->hyp_flags = (doorbell_present && doorbell_present()) ? ARMVMI_CHAN_F_DOORBELL : 0;
+    c->hyp_flags = doorbell_present() ? ARMVMI_CHAN_F_DOORBELL : 0;
     c->cntfrq = read_cntfrq_el0();
     __atomic_store_n(&c->magic, ARMVMI_CHAN_MAGIC, __ATOMIC_RELEASE);
     hyp_printf("events: monitor channel at 0x%lx (%s)\n", (u64)ARMVMI_CHAN_ADDR,
@@ -102,7 +98,7 @@ u64 events_next_seq(void)
 
 void events_notify(void)
 {
-    if (doorbell_ring && doorbell_present && doorbell_present() &&
+    if (doorbell_present() &&
         (__atomic_load_n(&events_chan()->mon_flags, __ATOMIC_ACQUIRE) & ARMVMI_MON_F_SLEEPING))
         doorbell_ring();
 }

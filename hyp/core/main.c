@@ -125,7 +125,7 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
     vgic_init_cpu();
     if (cpu == 0) {
         doorbell_init();
-        events_init(); /* after the doorbell: the channel says whether there is one */
+        events_init(); /* after doorbell_init: hyp_flags says whether there is a doorbell */
         start_secondaries();
     } else if (v->power == VCPU_OFF) {
         hyp_printf("cpu%u: up, waiting for the guest's CPU_ON\n", v->id);

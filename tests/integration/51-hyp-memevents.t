@@ -46,7 +46,17 @@ mon_wait() {
     done
     kill $MON; wait $MON; MON=; return 1
 }
-go() { console "$vm" "echo $2 >/tmp/evt-t; mv /tmp/evt-t /tmp/evt-go-$1; printf 'GO-%s\n' DONE" GO-DONE >/dev/null; }
+# Trigger step $1 ($2) of the program; checked and resent: after a long hold of a vCPU the
+# guest's console may drop typed characters.
+go() {
+    local k
+    for ((k = 0; k < 3; k++)); do
+        console "$vm" "echo $2 >/tmp/evt-t; mv /tmp/evt-t /tmp/evt-go-$1; printf 'GO-%s\n' DONE" GO-DONE >/dev/null
+        console "$vm" "test -s /tmp/evt-go-$1 && printf 'GO-%s\n' THERE; printf 'GO-%s\n' CHECKED" GO-CHECKED | grep -q '^GO-THERE' && return 0
+        sleep 1
+    done
+    return 1
+}
 events() { grep '^EV ' "$T/mon.log"; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 hexsum() { printf '0x%x' $(($1 + $2)); }
@@ -55,6 +65,10 @@ PAT="1111111111111111 2222222222222222 3333333333333333 4444444444444444 5555555
 for smp in 1 2; do
     vm=it-ev$smp
     vm_start $vm --hyp --smp $smp; ok $? "smp=$smp: vm start --hyp"
+    # the shell reads the console only once it has opened it: until then typed text is lost
+    for ((k = 0; k < 10; k++)); do
+        console $vm 'printf "SH-%s\n" READY' SH-READY 10 >/dev/null 2>&1 && break
+    done
     out=$(console $vm 'evtarget /tmp >/tmp/evt.log 2>&1 & sleep 1; cat /tmp/evt.log; printf "S-%s\n" UP' S-UP | tr -d '\r')
     DATA_VA=$(awk '/^EVT data/ {sub("va=", "", $3); print $3}' <<<"$out")
     DATA=$(awk '/^EVT data/ {sub("pa=", "", $4); print $4}' <<<"$out")

@@ -42,39 +42,6 @@ static inline void mmio_write64(u64 a, u64 v)
     *(volatile u64 *)a = v;
 }
 
-/* One access of 1, 2, 4 or 8 bytes at a physical address (identity-mapped at EL2). */
-static inline u64 phys_read_sized(u64 pa, unsigned size)
-{
-    switch (size) {
-    case 1:
-        return *(volatile u8 *)pa;
-    case 2:
-        return *(volatile u16 *)pa;
-    case 4:
-        return *(volatile u32 *)pa;
-    default:
-        return *(volatile u64 *)pa;
-    }
-}
-
-static inline void phys_write_sized(u64 pa, unsigned size, u64 v)
-{
-    switch (size) {
-    case 1:
-        *(volatile u8 *)pa = (u8)v;
-        break;
-    case 2:
-        *(volatile u16 *)pa = (u16)v;
-        break;
-    case 4:
-        *(volatile u32 *)pa = (u32)v;
-        break;
-    default:
-        *(volatile u64 *)pa = v;
-        break;
-    }
-}
-
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
 
