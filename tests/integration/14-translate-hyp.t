@@ -6,7 +6,7 @@
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 [ -r "${ARMVMI_BUILD:-build}/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
 A=$ARMVMI
-plan 8
+plan 9
 vm=it-trh
 vm_start $vm --hyp; ok $? "vm start --hyp"
 
@@ -15,10 +15,15 @@ el=; for i in $(seq 50); do
     regs=$($A --vm $vm regs --json); el=$(echo "$regs" | jq -r .el)
     # idle in the kernel: at EL1 with SP_EL0 holding the current task (a kernel address);
     # on entry from EL0 it still holds the user stack for a few instructions
-    case "$(echo "$regs" | jq -r .regs.SP_EL0)" in 0xffff*) [ "$el" = 1 ] && break ;; esac
+    # and the CPU itself there, not in the hypervisor (QEMU's gva2gpa uses the CPU's own EL)
+    src=$(echo "$regs" | jq -r .source)
+    case "$(echo "$regs" | jq -r .regs.SP_EL0)" in
+    0xffff*) [ "$el" = 1 ] && [ "$src" != hyp-record ] && break ;;
+    esac
     $A vm resume $vm >/dev/null; sleep 0.05
 done
 is "$el" 1 "paused with the guest kernel at EL1"
+[ "$src" != hyp-record ]; ok $? "... with the CPU in the guest, not in the hypervisor"
 hcr=$(echo "$regs" | jq -r .regs.HCR_EL2)
 [ $(( hcr & 1 )) -eq 1 ]; ok $? "the hypervisor has stage 2 on (HCR_EL2.VM, $hcr)"
 
