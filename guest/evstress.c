@@ -21,7 +21,7 @@
  * reads one word of each page (read faults: the kernel writes their descriptors; a shared
  * page is mapped writable-clean, DBM=1 AP[2]=1), prints EVS-READ, waits for DIR/evs-go2, writes
  * one word into each page (with TCR_EL1.HD the MMU marks each descriptor dirty itself) and
- * prints "EVS-WRITE pages=K sum=0x.." (the words read back).
+ * prints "EVS-WRITE pages=K sum=0x.." (the words read back); exits once DIR/evs-go3 exists.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -98,7 +98,7 @@ static int dirty_mode(int k, const char *dir)
     for (int i = 0; i < k; i++)
         sum += p[i * 512 + 1];
     printf("EVS-WRITE pages=%d sum=0x%" PRIx64 "\n", k, sum);
-    return 0;
+    return wait_file(dir, "evs-go3", 0) ? 1 : 0; /* exit (unmap, free the table) when told */
 }
 
 int main(int argc, char **argv)

@@ -61,7 +61,7 @@ for smp in 1 2; do
     for ((k = 0; k < 10; k++)); do
         console $vm 'printf "SH-%s\n" READY' SH-READY 10 >/dev/null 2>&1 && break
     done
-    sh_until "rm -f /tmp/evs-go1 /tmp/evs-go2 /tmp/d.log; (evstress --dirty $K >/tmp/d.log 2>&1 &)" ST >/dev/null
+    sh_until "rm -f /tmp/evs-go1 /tmp/evs-go2 /tmp/evs-go3 /tmp/d.log; (evstress --dirty $K >/tmp/d.log 2>&1 &)" ST >/dev/null
     PA0=$(wait_prog '^EVS shm' 30 | field pa0)
     # a vCPU whose TTBR0 is the program's: its walk of VA gives the program's own page
     TBL= TTBR0= CPU= TCR=
@@ -108,7 +108,7 @@ for smp in 1 2; do
     mon_start --set "$TBL=rx" --action step --idle 6 --timeout 120; ok $? "smp=$smp: table page write-protected again"
     sh_until "touch /tmp/evs-go2" GO2 >/dev/null
     r=$(wait_prog '^EVS-WRITE' 60)
-    sleep 2
+    sleep 2 # the program waits for evs-go3 before it exits (unmapping: the kernel writes the table)
     kill -TERM $MON 2>/dev/null
     mon_wait
     sum=0
@@ -118,6 +118,7 @@ for smp in 1 2; do
     [ "$(events | wc -l)" = 0 ] || diag "$(events | head -5)"
     after=$(descs)
     is "$(count_ap2 0 <<<"$after")" $K "smp=$smp: and all $K descriptors are dirty (AP[2]=0, DBM=1) afterwards"
+    sh_until "touch /tmp/evs-go3" GO3 >/dev/null
     "$ARMVMI" vm stop $vm >/dev/null 2>&1
 done
 exit $((TAP_FAILED > 0))
