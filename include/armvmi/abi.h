@@ -143,7 +143,8 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
  * Asynchronous events (n2rwx) do not wait: entry (async_head % ASYNC) is written, then
  * async_head is incremented; the monitor consumes up to async_head and sets async_tail. A full
  * ring drops the event and counts it in async_dropped (the access itself was already allowed).
- * Sequence numbers: one counter per attach over both kinds, starting at 1, no gaps.
+ * Sequence numbers: one counter per attach over both kinds, starting at 1, no gaps (an ATTACH
+ * after a fail-closed monitor was declared gone goes on with its numbers: its events still wait).
  * Commands: the monitor fills entry (cmd_head % CMD_RING) with status PENDING, then increments
  * cmd_head; the hypervisor executes them in order, writes status (and result), then increments
  * cmd_done. Long commands (SET_ACCESS on a large range) run in chunks between guest

@@ -110,6 +110,7 @@ int cmd_vm(struct cli *c, int argc, char **argv);
 int cmd_guest(struct cli *c, int argc, char **argv);
 int cmd_kernel(struct cli *c, int argc, char **argv);
 int cmd_btf(struct cli *c, int argc, char **argv);
+int cmd_trace(struct cli *c, int argc, char **argv);
 
 /* The guest kit (guestkit.c): paths of the default guest, fetched/built on first use. */
 struct guest_kit {

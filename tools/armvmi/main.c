@@ -32,6 +32,7 @@ static const char usage[] =
     "  pages [--user|--kernel] every mapped range of an address space\n"
     "  dump -o FILE.elf       write an ELF core dump of the target\n"
     "  btf [--type T] [--offset T.M]  the kernel's own BTF found in memory: types, offsets\n"
+    "  trace mem --pa|--va A  memory events of a --hyp VM (see `armvmi trace --help`)\n"
     "\n"
     "Options:\n"
     "  --vm SPEC   target (see above)\n"
@@ -106,7 +107,7 @@ int main(int argc, char **argv)
         {"dump", cmd_dump},   {"vm", cmd_vm},
         {"guest", cmd_guest}, {"translate", cmd_translate},
         {"pages", cmd_pages}, {"kernel", cmd_kernel},
-        {"btf", cmd_btf},
+        {"btf", cmd_btf},     {"trace", cmd_trace},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)
