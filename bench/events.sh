@@ -16,6 +16,8 @@
 #   median of the pairs' ratios, as bench/hyp.sh does.
 # Usage: bench/events.sh [REPEATS] [STORES]   (defaults: 3 repeats, 20000 stores per run)
 source "$(dirname "$0")/../tests/lib/hyp.sh"
+exec 9>&2
+kill_vm() { vm_kill; exec 2>&9; } # vm_kill leaves stderr on /dev/null
 REP=${1:-3}
 NST=${2:-20000}
 EVMON=$HYP_BUILD/hyp/evmon
@@ -25,6 +27,7 @@ for f in "$EVMON" "$TG" "$HYP_ELF" "$HYP_BOOT"; do
 done
 fail() {
 	echo "events-bench: $1" >&2
+	[ -r "$HYP_TMP/mon.log" ] && sed "s/^/#   monitor: /" "$HYP_TMP/mon.log" >&2
 	vm_tail >&2
 	exit 1
 }
@@ -37,16 +40,31 @@ for ((i = 1; i <= REP; i++)); do
 	KERNEL=$TG INITRD=$TG vm_start "hvc$i" --smp 1 --mem 256
 	wait_log '^TRAPBENCH hvc ' 120 || fail "the trap test guest printed no TRAPBENCH line"
 	line=$(tr -d '\r' <"$VM_LOG" | grep -m1 '^TRAPBENCH hvc ')
-	vm_kill
+	kill_vm
 	HVC+=("$(echo "$(field calls <<<"$line") * $(($(field cntfrq <<<"$line"))) / $(($(field ticks <<<"$line")))" | bc -l)")
 	printf 'null HVC run %d/%d: %.0f calls/s\n' "$i" "$REP" "${HVC[-1]}" >&2
 done
 
 # 2. the Debian guest under the hypervisor
-hyp_guest_kit || fail "guest kit unavailable: run armvmi guest fetch"
-vm_start ev --smp 1 --mem 512
-wait_log '^ARMVMI-INIT-READY' 300 || fail "the guest did not boot"
-sleep 1
+# (`armvmi vm start --hyp`: the monitor needs the shared RAM file, which armvmi-hyp-boot has not)
+export ARMVMI_RUNTIME_DIR=$HYP_TMP/rt
+mkdir -p "$ARMVMI_RUNTIME_DIR"
+trap '"$ARMVMI" vm stop bev >/dev/null 2>&1; hyp_cleanup' EXIT
+"$ARMVMI" -q vm start --name bev --hyp --smp 1 --timeout 300 >&2 || fail "the guest did not boot"
+VM_DIR=$ARMVMI_RUNTIME_DIR/bev
+VM_LOG=$VM_DIR/console.log
+# vm_run CMD SECONDS: OUT = CMD's output in the guest shell
+vm_run() {
+	local o
+	# the markers are printed by printf, so that the echo of the typed line never matches
+	o=$("$ARMVMI" vm console bev --send "printf '%s@@\\n' @@BEGIN; $1; printf '%s@@\\n' @@END" --expect '@@END@@' \
+		--timeout "$2" | tr -d '\r')
+	grep -q '^@@END@@' <<<"$o" || return 1
+	OUT=$(sed -n '/^@@BEGIN@@/,/^@@END@@/p' <<<"$o" | sed '1d;$d')
+}
+for ((k = 0; k < 10; k++)); do
+	"$ARMVMI" vm console bev --send 'printf "SH-%s\n" READY' --expect SH-READY --timeout 10 >/dev/null 2>&1 && break
+done
 
 # stream MODE: one run of NST stores into a write-protected page; R = round trips per second
 stream() {
@@ -117,7 +135,7 @@ for ((i = 1; i <= 2 * REP; i++)); do
 	WR+=("$(echo "${w[1]} / ${w[0]}" | bc -l)")
 	printf 'cpusys pair %d/%d: none %.2f s, kernel text write-protected %.2f s, ratio %.3f\n' "$i" "$((2 * REP))" "${w[0]}" "${w[1]}" "${WR[-1]}" >&2
 done
-vm_kill
+"$ARMVMI" vm stop bev >/dev/null 2>&1
 
 h=$(median "${HVC[@]}")
 d=$(median "${DB[@]}")
