@@ -62,6 +62,15 @@ vm_run() {
 	grep -q '^@@END@@' <<<"$o" || return 1
 	OUT=$(sed -n '/^@@BEGIN@@/,/^@@END@@/p' <<<"$o" | sed '1d;$d')
 }
+# vm_retry CMD SECONDS: vm_run an idempotent CMD up to 3 times (typed text can be lost)
+vm_retry() {
+	local k
+	for ((k = 0; k < 3; k++)); do
+		vm_run "$@" && return 0
+		sleep 1
+	done
+	return 1
+}
 for ((k = 0; k < 10; k++)); do
 	"$ARMVMI" vm console bev --send 'printf "SH-%s\n" READY' --expect SH-READY --timeout 10 >/dev/null 2>&1 && break
 done
@@ -79,9 +88,9 @@ stream() {
 		grep -q '^EVMON ready' "$HYP_TMP/mon.log" && break
 		sleep 0.1
 	done
-	vm_run "touch /tmp/evs-go" 30
+	vm_retry "touch /tmp/evs-go" 30 || { kill $mon; fail "$1: could not start the stores"; }
 	wait $mon
-	vm_run "for k in \$(seq 600); do grep -q EVS-DONE /tmp/e.log && break; sleep 0.5; done; cat /tmp/e.log" 400
+	vm_retry "for k in \$(seq 600); do grep -q EVS-DONE /tmp/e.log && break; sleep 0.5; done; cat /tmp/e.log" 400
 	grep -q "^EVMON track $pa events=$NST runs=1 " "$HYP_TMP/mon.log" ||
 		fail "$1: not one event per store: $(grep '^EVMON track' "$HYP_TMP/mon.log")"
 	R=$(grep '^EVMON rate' "$HYP_TMP/mon.log" | field per_second)
@@ -97,13 +106,13 @@ done
 
 # 3. CPU + system calls with the kernel's text write-protected
 STEXT_PA=$("$ARMVMI" --vm "$VM_DIR" kernel --json | jq -r '.stext_pa // empty')
-vm_run "grep -wE '_stext|_etext' /proc/kallsyms" 30
+vm_retry "grep -wE '_stext|_etext' /proc/kallsyms" 30
 S=$(awk '$3 == "_stext" {print "0x" $1}' <<<"$OUT")
 E=$(awk '$3 == "_etext" {print "0x" $1}' <<<"$OUT")
 [ -n "$STEXT_PA" ] && [ -n "$S" ] && [ -n "$E" ] || fail "no kernel text range (stext_pa '$STEXT_PA', kallsyms '$S'..'$E')"
 TLEN=$(printf '0x%x' $(((E - S + 4095) & ~4095)))
 echo "kernel text: PA $STEXT_PA + $TLEN ($(((TLEN) >> 12)) frames)" >&2
-vm_run "hyp-cpusys >/dev/null" 300 # warm up
+vm_retry "hyp-cpusys >/dev/null" 300 # warm up
 # cpusys_once PROTECT: W = the guest's real seconds for one hyp-cpusys run
 cpusys_once() {
 	local mon=
@@ -116,7 +125,7 @@ cpusys_once() {
 		done
 		grep -q "^EVMON set .* status=1 frames=$(((TLEN) >> 12))" "$HYP_TMP/tmon.log" || fail "kernel text not protected"
 	fi
-	vm_run "time -p hyp-cpusys 2>&1" 600 || fail "hyp-cpusys did not finish"
+	vm_retry "time -p hyp-cpusys 2>&1" 600 || fail "hyp-cpusys did not finish"
 	W=$(awk '/^real/ {print $2}' <<<"$OUT")
 	if [ -n "$mon" ]; then
 		kill -TERM "$mon"
