@@ -31,19 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pagemap.h"
+
 #define DATA_VA 0x5000000000ull
-#define PM_PRESENT (1ull << 63)
-#define PM_PFN_MASK ((1ull << 55) - 1)
-
-static uint64_t pa_of(int fd, const void *va)
-{
-    uint64_t e = 0;
-    off_t off = (off_t)((uintptr_t)va / 4096) * 8;
-    if (pread(fd, &e, sizeof(e), off) != sizeof(e) || !(e & PM_PRESENT) || !(e & PM_PFN_MASK))
-        return 0;
-    return (e & PM_PFN_MASK) * 4096 + ((uintptr_t)va % 4096);
-}
-
 __attribute__((noinline, aligned(64))) static void do_writes(volatile uint64_t *p)
 {
     for (int i = 0; i < 8; i++)

@@ -8,6 +8,6 @@ ALL_TARGETS += $(GUEST_BINS)
 INSTALL_LIBEXEC += $(BUILD)/guest
 endif
 
-$(BUILD)/guest/%: guest/%.c
+$(BUILD)/guest/%: guest/%.c $(wildcard guest/*.h)
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) -static -O2 -Wall -Wextra -Werror -o $@ $<

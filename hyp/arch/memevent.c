@@ -66,12 +66,13 @@ static void set_xt(struct trap_frame *f, unsigned rt, u64 v)
  * repeated fault of a descriptor that already has AF, the dirty update (DBM set: clear AP[2]).
  * Then stage 1 is invalidated, as an entry with AF=0 may be cached while HA=1 (D8.4.6).
  */
-static bool hafdbs_update(const struct armvmi_abi_vcpu *r, u64 far, u64 page)
+static bool hafdbs_update(const struct armvmi_abi_vcpu *r, u64 far, u64 gpa)
 {
     struct s1walk w;
 
+    /* gpa: the faulting table page, or the descriptor in it that our walk found */
     if (!s1walk(far, r->sctlr_el1, r->tcr_el1, r->ttbr0_el1, r->ttbr1_el1, &w) ||
-        (w.leaf_addr & ~0xfffUL) != page)
+        (w.leaf_addr & ~0xfffUL) != (gpa & ~0xfffUL))
         return false;
     u64 *d = (u64 *)w.leaf_addr, old = __atomic_load_n(d, __ATOMIC_RELAXED), nw = old | DESC_AF;
 

@@ -3,6 +3,7 @@
  * and speaks include/armvmi/abi.h directly (also the hostile-monitor tool of the tests). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -11,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,12 +35,106 @@ static const char *usage_text =
     "  --no-detach          end without DETACH (as if killed)\n"
     "  --hostile MODE       badseq|garbage|badaccess|badregs|emulate-nosyn: answer every event so\n"
     "  --bad-commands       post out-of-range, carve-out and unknown commands first\n"
+    "  --doorbell           sleep on RUNDIR/doorbell.sock (ARMVMI_MON_F_SLEEPING) and ring it\n"
+    "                       after every answer and command, instead of polling\n"
+    "  --quiet              no EV line per event (the summaries only)\n"
+    "  --track PA           per-frame summary of the write events' values (repeatable)\n"
+    "  --toggle PA=A1/A2    every --toggle-every N events, SET_ACCESS the frame to A1, then A2,\n"
+    "  --toggle-every N     ... alternately, without stopping to answer events\n"
     "Prints one line per event: EV seq= vcpu= gpa= gva= access= flags= size= reg= value= pc=\n";
 
 static uint8_t *ram;
 static size_t ram_len;
 static volatile struct armvmi_abi_chan *chan;
 static volatile sig_atomic_t stop;
+static int bell = -1; /* the doorbell socket (--doorbell) */
+static uint64_t bell_rx, bell_tx;
+
+/* Sequence numbers seen, one byte each, to find gaps and duplicates (bounded). */
+#define SEQ_MAX (64u << 20)
+static uint8_t *seq_seen;
+static uint64_t seq_cap, seq_max, seq_dup, seq_over;
+
+/* --track: per-frame runs of consecutive written values */
+static struct track {
+    uint64_t frame, events, runs, first, last, backwards;
+} tracks[8];
+static int ntracks;
+
+static void seq_note(uint64_t seq)
+{
+    if (seq == 0 || seq > SEQ_MAX) {
+        seq_over++;
+        return;
+    }
+    if (seq >= seq_cap) {
+        uint64_t cap = seq_cap ? seq_cap : 1 << 16;
+        while (cap <= seq)
+            cap *= 2;
+        uint8_t *n = realloc(seq_seen, cap);
+        if (!n) {
+            seq_over++;
+            return;
+        }
+        memset(n + seq_cap, 0, cap - seq_cap);
+        seq_seen = n, seq_cap = cap;
+    }
+    if (seq_seen[seq]++)
+        seq_dup++;
+    if (seq > seq_max)
+        seq_max = seq;
+}
+
+static void track_note(const struct armvmi_abi_event *ev)
+{
+    for (int i = 0; i < ntracks; i++) {
+        struct track *t = &tracks[i];
+        if (ev->gpa >> 12 != t->frame || ev->access != ARMVMI_ACC_W ||
+            !(ev->flags & ARMVMI_EVF_VALUE))
+            continue;
+        if (!t->events++)
+            t->runs = 1, t->first = ev->value;
+        else if (ev->value > t->last + 1)
+            t->runs++;
+        else if (ev->value != t->last + 1)
+            t->backwards++;
+        t->last = ev->value;
+    }
+}
+
+static void bell_send(void)
+{
+    if (bell >= 0 && write(bell, "w", 1) == 1)
+        bell_tx++;
+}
+
+/* Sleep on the doorbell for up to ms milliseconds; counts the hypervisor's rings. */
+static void bell_wait(int ms)
+{
+    struct pollfd p = {.fd = bell, .events = POLLIN};
+    char buf[256];
+    if (poll(&p, 1, ms) > 0) {
+        ssize_t n = read(bell, buf, sizeof(buf));
+        for (ssize_t i = 0; i < n; i++)
+            bell_rx += buf[i] == ARMVMI_DOORBELL_RING;
+    }
+}
+
+static int bell_connect(const char *rundir)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 ||
+        (size_t)snprintf(a.sun_path, sizeof(a.sun_path), "%s/doorbell.sock", rundir) >=
+            sizeof(a.sun_path) ||
+        connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+        fprintf(stderr, "evmon: cannot connect to %s/doorbell.sock: %s\n", rundir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
 
 static void *pa_ptr(uint64_t pa)
 {
@@ -100,14 +197,17 @@ static const char *vcpu_states(unsigned n)
     return buf;
 }
 
-/* Post one command and wait for it; returns its status (or -1 on timeout). */
-static int command(uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t *result)
+static volatile struct armvmi_abi_cmd *cmd_at(uint64_t i)
+{
+    return (volatile struct armvmi_abi_cmd *)((uint8_t *)chan + ARMVMI_CHAN_CMDS_OFF) +
+           (i % ARMVMI_CHAN_CMD_RING);
+}
+
+/* Post one command without waiting; returns its index (done once cmd_done > index). */
+static uint64_t command_post(uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2)
 {
     uint64_t head = chan->cmd_head;
-    volatile struct armvmi_abi_cmd *c =
-        (volatile struct armvmi_abi_cmd *)((uint8_t *)chan + ARMVMI_CHAN_CMDS_OFF) +
-        (head % ARMVMI_CHAN_CMD_RING);
-    double t0 = now_s();
+    volatile struct armvmi_abi_cmd *c = cmd_at(head);
 
     c->id = head;
     c->op = op;
@@ -118,6 +218,17 @@ static int command(uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t 
     c->result[0] = c->result[1] = 0;
     __atomic_store_n(&c->status, ARMVMI_CMDS_PENDING, __ATOMIC_RELEASE);
     __atomic_store_n(&chan->cmd_head, head + 1, __ATOMIC_RELEASE);
+    bell_send();
+    return head;
+}
+
+/* Post one command and wait for it; returns its status (or -1 on timeout). */
+static int command(uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t *result)
+{
+    double t0 = now_s();
+    uint64_t head = command_post(op, a0, a1, a2);
+    volatile struct armvmi_abi_cmd *c = cmd_at(head);
+
     while (__atomic_load_n(&chan->cmd_done, __ATOMIC_ACQUIRE) <= head) {
         if (now_s() - t0 > 10)
             return -1;
@@ -146,7 +257,14 @@ int main(int argc, char **argv)
     uint64_t count = 1000000, timeout_ms = 0, emu_value = 0, flags = 0, seen = 0, async_seen = 0;
     double timeout = 60, idle = 0, last_ev = 0;
     uint64_t get_at_end = 0;
-    bool detach = true, bad_commands = false, status_only = false;
+    bool detach = true, bad_commands = false, status_only = false, quiet = false, use_bell = false;
+    struct {
+        uint64_t frame;
+        int acc[2];
+    } toggles[8];
+    int ntoggles = 0;
+    uint64_t toggle_every = 0, toggles_done = 0, toggle_head = 0, toggle_bad = 0;
+    bool toggle_out = false;
     uint64_t pause_ms = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -205,6 +323,29 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--pause-ms") && v) {
             pause_ms = strtoull(v, NULL, 0);
             i++;
+        } else if (!strcmp(a, "--doorbell")) {
+            use_bell = true;
+        } else if (!strcmp(a, "--quiet")) {
+            quiet = true;
+        } else if (!strcmp(a, "--track") && v && ntracks < 8) {
+            tracks[ntracks++].frame = strtoull(v, NULL, 0) >> 12;
+            i++;
+        } else if (!strcmp(a, "--toggle") && v && ntoggles < 8) {
+            char spec[128], *eq, *sl;
+            snprintf(spec, sizeof(spec), "%s", v);
+            if (!(eq = strchr(spec, '=')) || !(sl = strchr(eq, '/')))
+                goto usage;
+            *eq = *sl = 0;
+            toggles[ntoggles].frame = strtoull(spec, NULL, 0) >> 12;
+            toggles[ntoggles].acc[0] = parse_acc(eq + 1);
+            toggles[ntoggles].acc[1] = parse_acc(sl + 1);
+            if (toggles[ntoggles].acc[0] < 0 || toggles[ntoggles].acc[1] < 0)
+                goto usage;
+            ntoggles++;
+            i++;
+        } else if (!strcmp(a, "--toggle-every") && v) {
+            toggle_every = strtoull(v, NULL, 0);
+            i++;
         } else if (!strcmp(a, "--bad-commands")) {
             bad_commands = true;
         } else if (a[0] != '-' && !rundir) {
@@ -248,6 +389,17 @@ int main(int argc, char **argv)
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    if (use_bell) {
+        if (!(chan->hyp_flags & ARMVMI_CHAN_F_DOORBELL)) {
+            fprintf(stderr,
+                    "evmon: the hypervisor has no doorbell device: run without --doorbell\n");
+            return 1;
+        }
+        if ((bell = bell_connect(rundir)) < 0)
+            return 1;
+        flags |= ARMVMI_MON_F_SLEEPING;
+    }
     chan->mon_magic = ARMVMI_MON_MAGIC;
     chan->mon_flags = (uint32_t)flags;
     chan->async_tail = chan->async_head;
@@ -309,7 +461,7 @@ int main(int argc, char **argv)
     printf("EVMON ready\n");
     fflush(stdout);
 
-    double t0 = now_s();
+    double t0 = now_s(), first_ev = 0;
     uint64_t last_hb = 0;
     while (!stop && seen + async_seen < count && now_s() - t0 < timeout) {
         bool any = false;
@@ -323,7 +475,10 @@ int main(int argc, char **argv)
                 continue;
             struct armvmi_abi_event ev;
             memcpy(&ev, (const void *)&sl->ev, sizeof(ev));
-            print_event(&ev);
+            if (!quiet)
+                print_event(&ev);
+            seq_note(ev.seq);
+            track_note(&ev);
             struct armvmi_abi_response r;
             memset(&r, 0, sizeof(r));
             r.seq = ev.seq;
@@ -362,18 +517,58 @@ int main(int argc, char **argv)
                    pa_ptr(ARMVMI_CHAN_ADDR + ARMVMI_CHAN_ASYNC_OFF +
                           (chan->async_tail % ARMVMI_CHAN_ASYNC) * ARMVMI_CHAN_ASYNC_STRIDE),
                    sizeof(ev));
-            print_event(&ev);
+            if (!quiet)
+                print_event(&ev);
+            seq_note(ev.seq);
             __atomic_store_n(&chan->async_tail, chan->async_tail + 1, __ATOMIC_RELEASE);
             async_seen++;
             any = true;
         }
-        if (any)
+        if (any) {
             last_ev = now_s();
-        else if (idle > 0 && last_ev > 0 && now_s() - last_ev > idle)
+            if (first_ev == 0)
+                first_ev = last_ev;
+            bell_send();
+        } else if (idle > 0 && last_ev > 0 && now_s() - last_ev > idle)
             break;
-        if (!any && !(flags & ARMVMI_MON_F_BUSY_POLL))
+        /* --toggle: the next SET_ACCESS round once the previous one is done, never waiting */
+        if (toggle_out && __atomic_load_n(&chan->cmd_done, __ATOMIC_ACQUIRE) >=
+                              toggle_head + (uint64_t)ntoggles) {
+            for (int k = 0; k < ntoggles; k++)
+                toggle_bad += cmd_at(toggle_head + (uint64_t)k)->status != ARMVMI_CMDS_OK;
+            toggle_out = false;
+            toggles_done++;
+        }
+        if (ntoggles && toggle_every && !toggle_out && seen / toggle_every > toggles_done) {
+            for (int k = 0; k < ntoggles; k++) {
+                uint64_t h = command_post(ARMVMI_CMD_SET_ACCESS, toggles[k].frame, 1,
+                                          (uint64_t)toggles[k].acc[toggles_done & 1]);
+                if (!k)
+                    toggle_head = h;
+            }
+            toggle_out = true;
+        }
+        if (!any && bell >= 0)
+            bell_wait(5);
+        else if (!any && !(flags & ARMVMI_MON_F_BUSY_POLL))
             usleep(100);
     }
+    double span = last_ev - first_ev;
+    uint64_t missing = 0;
+    for (uint64_t q = 1; q <= seq_max && q < seq_cap; q++)
+        missing += !seq_seen[q];
+    printf("EVMON seqcheck max=%" PRIu64 " missing=%" PRIu64 " dup=%" PRIu64 " bad=%" PRIu64 "\n",
+           seq_max, missing, seq_dup, seq_over);
+    for (int k = 0; k < ntracks; k++)
+        printf("EVMON track 0x%" PRIx64 " events=%" PRIu64 " runs=%" PRIu64 " first=%" PRIu64
+               " last=%" PRIu64 " backwards=%" PRIu64 "\n",
+               tracks[k].frame << 12, tracks[k].events, tracks[k].runs, tracks[k].first,
+               tracks[k].last, tracks[k].backwards);
+    if (ntoggles)
+        printf("EVMON toggles=%" PRIu64 " failed=%" PRIu64 "\n", toggles_done, toggle_bad);
+    printf("EVMON rate events=%" PRIu64 " seconds=%.3f per_second=%.0f doorbell_rx=%" PRIu64
+           " doorbell_tx=%" PRIu64 "\n",
+           seen + async_seen, span, span > 0 ? (seen + async_seen) / span : 0.0, bell_rx, bell_tx);
     printf("EVMON events=%" PRIu64 " async=%" PRIu64 " errors=%" PRIu64 " last_error=%" PRIu64
            " async_dropped=%" PRIu64 " seq=%" PRIu64 "\n",
            seen, async_seen, (uint64_t)chan->errors, (uint64_t)chan->last_error,

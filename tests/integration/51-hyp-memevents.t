@@ -9,6 +9,7 @@
 # n2rwx; a hostile monitor is reported and the guest keeps running; a monitor killed with
 # SIGKILL -> fail-open within its timeout.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/evmon.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 B=${ARMVMI_BUILD:-build}
 [ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
@@ -25,17 +26,6 @@ result() {
         r=$(console "$vm" "grep '^EVT-$1 ' /tmp/evt.log; printf 'R-%s\n' END" R-END 30 | tr -d '\r' | grep "^EVT-$1 ")
         [ -n "$r" ] && { echo "$r"; return 0; }
         sleep 0.5
-    done
-    return 1
-}
-# Start the monitor with its arguments; wait until it has set its restrictions.
-mon_start() {
-    "$EVMON" "$ARMVMI_RUNTIME_DIR/$vm" "$@" >"$T/mon.log" 2>&1 &
-    MON=$!
-    for ((i = 0; i < 100; i++)); do
-        grep -q '^EVMON ready' "$T/mon.log" && return 0
-        kill -0 $MON 2>/dev/null || break
-        sleep 0.2
     done
     return 1
 }
@@ -57,8 +47,6 @@ go() {
     done
     return 1
 }
-events() { grep '^EV ' "$T/mon.log"; }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 hexsum() { printf '0x%x' $(($1 + $2)); }
 PAT="1111111111111111 2222222222222222 3333333333333333 4444444444444444 5555555555555555 6666666666666666 7777777777777777 8888888888888888"
 
