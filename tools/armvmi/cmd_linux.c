@@ -64,9 +64,10 @@ static int lx_begin(struct cli *c, struct lxs *s)
         snprintf(msg, sizeof(msg), "%s", armvmi_errmsg());
         if (s->paused)
             armvmi_resume(s->h);
-        armvmi_close(s->h);
+        int r = cli_err("cannot read the Linux kernel of %s: %s", in.target, msg);
+        armvmi_close(s->h); /* in.target belongs to the handle */
         cli_profile_free(&s->prof);
-        return cli_err("cannot read the Linux kernel of %s: %s", in.target, msg);
+        return r;
     }
     return 0;
 }
