@@ -12,6 +12,10 @@
 
 #include "types_priv.h"
 
+#ifndef ARMVMI_VERSION
+#define ARMVMI_VERSION "unknown"
+#endif
+
 #define XZ_MAGIC                                                                                   \
     "\xfd"                                                                                         \
     "7zXZ"

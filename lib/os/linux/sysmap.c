@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* sysmap.c — an outside System.map: link-time symbols, slid by the running kernel's KASLR offset.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* qsort_r */
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
