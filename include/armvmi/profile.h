@@ -41,6 +41,18 @@ extern "C" {
  */
 int armvmi_types_from_isf_bytes(const void *data, size_t len, armvmi_types_t **out);
 
+typedef struct armvmi_sysmap armvmi_sysmap_t;
+
+/**
+ * armvmi_types_from_isf_bytes, and the ISF's "symbols" (link-time addresses, unsigned 64-bit
+ * read exactly; address 0 = unknown, skipped) as a System.map in *syms (NULL if the ISF has
+ * no usable symbols; syms may be NULL). Free *syms with armvmi_sysmap_free.
+ */
+int armvmi_profile_from_isf_bytes(const void *data, size_t len, armvmi_types_t **types,
+                                  armvmi_sysmap_t **syms);
+/** The same on a file (.json or .json.xz). Errors: theirs, ARMVMI_EIO. */
+int armvmi_profile_from_isf(const char *path, armvmi_types_t **types, armvmi_sysmap_t **syms);
+
 /**
  * armvmi_types_from_isf_bytes on the file at path (.json, or .json.xz compressed with xz).
  * Errors: theirs, ARMVMI_EIO (cannot read the file).
@@ -51,13 +63,12 @@ int armvmi_types_from_isf(const char *path, armvmi_types_t **out);
  * Write t as an ISF JSON file at path (dwarf2json's conventions, format 6.2.0): every
  * struct, union, enum and base type; typedefs and qualifiers resolved; anonymous types
  * named "unnamed_<hex id>", anonymous members "unnamed_field_<hex offset>" with
- * "anonymous": true. "symbols" is left empty (jansson cannot write kernel addresses, which
- * exceed a signed 64-bit integer): give symbols as a System.map. A reader's "symbols" are not
- * used either. Errors: ARMVMI_EINVAL, ARMVMI_EIO, ARMVMI_ENOMEM.
+ * "anonymous": true. syms (may be NULL) fills "symbols" with link-time addresses (runtime
+ * minus kaslr; unsigned 64-bit decimal as dwarf2json writes them).
+ * Errors: ARMVMI_EINVAL, ARMVMI_EIO, ARMVMI_ENOMEM.
  */
-int armvmi_types_write_isf(const armvmi_types_t *t, const char *path);
-
-typedef struct armvmi_sysmap armvmi_sysmap_t;
+int armvmi_types_write_isf(const armvmi_types_t *t, const armvmi_linux_syms_t *syms, uint64_t kaslr,
+                           const char *path);
 
 /**
  * Parse System.map text ("ADDR TYPE NAME" lines, as nm and /proc/kallsyms print them; lines

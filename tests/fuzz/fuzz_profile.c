@@ -13,6 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static const char seed[] =
     "{\"base_types\": {\"int\": {\"kind\": \"int\", \"size\": 4, \"signed\": true},"
     " \"char\": {\"kind\": \"char\", \"size\": 1}},"
+    " \"symbols\": {\"init_task\": {\"address\": 18446603336385596865}, \"_stext\": "
+    "{\"address\": 18446603336355479552, \"type\": {\"kind\": \"function\"}}},"
     " \"enums\": {\"e\": {\"size\": 4, \"base\": \"int\", \"constants\": {\"A\": 1}}},"
     " \"user_types\": {\"list_head\": {\"kind\": \"struct\", \"size\": 16, \"fields\": {"
     "\"next\": {\"offset\": 0, \"type\": {\"kind\": \"pointer\", \"subtype\": {\"kind\": "
@@ -79,10 +81,12 @@ static void sysmap(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     armvmi_types_t *t;
-    /* the bytes as an ISF and as a System.map */
-    if (armvmi_types_from_isf_bytes(data, size, &t) == 0) {
+    armvmi_sysmap_t *syms;
+    /* the bytes as an ISF (types and symbols) and as a System.map */
+    if (armvmi_profile_from_isf_bytes(data, size, &t, &syms) == 0) {
         query(t);
         armvmi_types_close(t);
+        armvmi_sysmap_free(syms);
     }
     sysmap(data, size);
     /* the bytes as edits (offset, value) of a valid ISF */
@@ -93,9 +97,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(m, seed, n);
     for (size_t i = 0; i + 3 <= size && i < 3 * 8; i += 3)
         m[(data[i] | (size_t)data[i + 1] << 8) % n] = (char)data[i + 2];
-    if (armvmi_types_from_isf_bytes(m, n, &t) == 0) {
+    if (armvmi_profile_from_isf_bytes(m, n, &t, &syms) == 0) {
         query(t);
         armvmi_types_close(t);
+        armvmi_sysmap_free(syms);
     }
     free(m);
     return 0;

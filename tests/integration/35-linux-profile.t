@@ -18,7 +18,7 @@ A=$ARMVMI
 S=$ARMVMI_SAN
 d=$ARMVMI_RUNTIME_DIR
 hex() { printf '0x%x' "$1"; }
-plan 25
+plan 27
 
 # push VM FILE DEST: copy a small host file into the guest through the console (base64 lines)
 push() {
@@ -106,8 +106,15 @@ for target in $vm "$raw"; do
     got=$(listings "$target" "${PB[@]}")
     is "$got" "$want" "$what: the same with the ISF + armvmi's System.map"
     k=$("$S" --vm "$target" "${PB[@]}" ps --json | jq -r '.kernel | "\(.init_task_source) \(.types_source)"')
-    is "$k" "System.map $d/k.isf.json" "$what: init_task from the System.map, types from the ISF"
+    is "$k" "outside profile (System.map or ISF symbols) $d/k.isf.json" \
+        "$what: init_task from the System.map, types from the ISF"
 done
+# the ISF alone: its own symbols (link-time, unsigned decimal as dwarf2json writes them)
+is "$(grep -o '"_stext":{"address":[0-9]*' $d/k.isf.json | grep -o '[0-9]*$')" \
+    "$(perl -e 'printf "%u", hex($ARGV[0])' "$(awk '$3 == "_stext" { print $1 }' $d/guest.map)")" \
+    "the ISF's symbols: _stext is the guest's, minus the KASLR offset, in unsigned decimal"
+is "$(listings $vm --profile $d/k.isf.json)" "$(listings $vm)" \
+    "live: ps, maps, lsmod with the ISF alone (its types and its symbols)"
 xz -T1 -k $d/k.isf.json
 is "$("$S" --vm $vm --profile $d/k.isf.json.xz ps --json | jq -c .processes)" \
     "$(echo "$want" | head -1)" "an xz-compressed ISF (.json.xz) gives the same ps"

@@ -46,8 +46,11 @@ static const char isf[] =
     "  \"pointer\": {\"kind\": \"int\", \"size\": 8, \"signed\": false, \"endian\": \"little\"}},"
     " \"enums\": {\"pid_type\": {\"size\": 4, \"base\": \"unsigned int\", \"constants\": "
     "{\"PIDTYPE_PID\": 0, \"PIDTYPE_TGID\": 1}}},"
-    " \"symbols\": {\"init_task\": {\"address\": 18446603336221196288, \"type\": {\"kind\": "
-    "\"struct\", \"name\": \"task_struct\"}}},"
+    " \"symbols\": {\"init_task\": {\"address\": 18446603336385596865, \"type\": {\"kind\": "
+    "\"struct\", \"name\": \"task_struct\"}}, \"_stext\": {\"address\": 18446603336355479552,"
+    " \"type\": {\"kind\": \"function\"}}, \"unknown\": {\"address\": 0},"
+    " \"tricky\": {\"address\": 5, \"type\": {\"kind\": \"base\", \"name\": "
+    "\"18446603336385596865\"}}},"
     " \"user_types\": {"
     "  \"list_head\": {\"kind\": \"struct\", \"size\": 16, \"fields\": {"
     "    \"next\": {\"offset\": 0, \"type\": {\"kind\": \"pointer\", \"subtype\": {\"kind\": "
@@ -186,7 +189,7 @@ static void isf_write_read_back(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    assert_int_equal(armvmi_types_write_isf(t, path), 0);
+    assert_int_equal(armvmi_types_write_isf(t, NULL, 0, path), 0);
     armvmi_types_t *u = NULL;
     if (armvmi_types_from_isf(path, &u))
         fail_msg("%s", armvmi_errmsg());
@@ -207,6 +210,35 @@ static void isf_write_read_back(void **state)
     }
     armvmi_types_close(t);
     armvmi_types_close(u);
+}
+
+/* The ISF's symbols: unsigned 64-bit addresses read exactly (not through a double). */
+static void isf_symbols(void **state)
+{
+    armvmi_types_t *t = NULL;
+    armvmi_sysmap_t *m = NULL;
+    if (armvmi_profile_from_isf_bytes(isf, strlen(isf), &t, &m))
+        fail_msg("%s", armvmi_errmsg());
+    assert_non_null(m);
+    struct armvmi_linux_sym y;
+    assert_int_equal(armvmi_sysmap_lookup(m, "init_task", &y), 0);
+    assert_int_equal(y.addr, 0xffff800009cc8dc1ull);
+    assert_int_equal(y.type, 'D');
+    assert_int_equal(armvmi_sysmap_lookup(m, "_stext", &y), 0);
+    assert_int_equal(y.type, 'T');
+    assert_int_equal(armvmi_sysmap_lookup(m, "unknown", &y), -ARMVMI_ENOENT); /* address 0 */
+    assert_int_equal(armvmi_sysmap_lookup(m, "tricky", &y), 0); /* a number in a string */
+    assert_int_equal(y.addr, 5);
+    struct armvmi_sysmap_info info;
+    armvmi_sysmap_get_info(m, &info);
+    assert_int_equal(info.stext, 0xffff800008010000ull);
+    armvmi_sysmap_free(m);
+    armvmi_types_close(t);
+    /* an ISF without symbols gives types and no map */
+    const char *bare = "{\"base_types\": {}, \"user_types\": {}}";
+    assert_int_equal(armvmi_profile_from_isf_bytes(bare, strlen(bare), &t, &m), 0);
+    assert_null(m);
+    armvmi_types_close(t);
 }
 
 /* One-sentence errors, no crash, on garbage, truncated and hostile ISF. */
@@ -378,7 +410,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(isf_queries),         cmocka_unit_test(isf_members_in_order),
         cmocka_unit_test(isf_write_read_back), cmocka_unit_test(isf_bad_input),
-        cmocka_unit_test(sysmap_parse_fit),    cmocka_unit_test(sysmap_bad_input),
+        cmocka_unit_test(isf_symbols),         cmocka_unit_test(sysmap_parse_fit),
+        cmocka_unit_test(sysmap_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

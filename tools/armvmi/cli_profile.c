@@ -30,13 +30,15 @@ static bool looks_isf(const char *path)
 int cli_profile_load(const struct cli *c, struct armvmi_linux_profile *p)
 {
     memset(p, 0, sizeof(*p));
+    armvmi_sysmap_t *isf_syms = NULL;
     for (int i = 0; i < c->nprofiles; i++) {
         const char *f = c->profiles[i];
         bool isf = looks_isf(f);
         const char *what = isf ? "ISF files" : "System.map files";
-        int rc = isf ? (p->types ? 1 : armvmi_types_from_isf(f, &p->types))
+        int rc = isf ? (p->types ? 1 : armvmi_profile_from_isf(f, &p->types, &isf_syms))
                      : (p->sysmap ? 1 : armvmi_sysmap_open(f, &p->sysmap));
         if (rc) {
+            armvmi_sysmap_free(isf_syms);
             cli_profile_free(p);
             return rc > 0 ? cli_err("--profile: two %s (%s); give one.", what, f)
                           : cli_err("--profile: %s", armvmi_errmsg());
@@ -45,6 +47,13 @@ int cli_profile_load(const struct cli *c, struct armvmi_linux_profile *p)
             p->types_name = f;
         else
             p->sysmap_name = f;
+    }
+    /* the ISF's own symbols when no System.map is given */
+    if (isf_syms && !p->sysmap) {
+        p->sysmap = isf_syms;
+        p->sysmap_name = p->types_name;
+    } else {
+        armvmi_sysmap_free(isf_syms);
     }
     return 0;
 }

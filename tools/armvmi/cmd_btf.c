@@ -28,7 +28,8 @@ static const char help[] =
     "  --dump FILE     write the raw BTF bytes to FILE (the same bytes as the guest's\n"
     "                  /sys/kernel/btf/vmlinux; `-` is stdout)\n"
     "  --isf FILE      write the types as a Volatility 3 ISF JSON file (every struct, union,\n"
-    "                  enum and base type; typedefs resolved), usable with --profile FILE\n"
+    "                  enum and base type; typedefs resolved) with the kernel's symbols at\n"
+    "                  link-time addresses, usable with --profile FILE (and Volatility 3)\n"
     "  --json          one JSON document\n"
     "With --profile FILE.json (an ISF) the types come from that file instead of the guest.\n"
     "A running VM is paused while its memory is read and then resumed (a paused one stays\n"
@@ -191,6 +192,23 @@ static int open_types(struct cli *c, armvmi_types_t **t)
     return 0;
 }
 
+/* btf --isf: the types, and the kernel's symbols (link-time) when it has kallsyms. */
+static int write_isf(struct cli *c, armvmi_types_t *t, const char *file)
+{
+    armvmi_linux_syms_t *syms = NULL;
+    struct armvmi_linux_kernel *k = calloc(1, sizeof(*k));
+    char err[256] = "";
+    struct armvmi_types_info I;
+    armvmi_types_info(t, &I);
+    if (k && I.in_memory && cli_linux_load(c, k, 0, &syms, err, sizeof(err)) == 0 && err[0])
+        fprintf(stderr, "armvmi: warning: the ISF has no symbols: %s\n", err);
+    uint64_t kaslr = k && k->kaslr_offset.known ? k->kaslr_offset.value : 0;
+    int rc = armvmi_types_write_isf(t, syms, kaslr, file) ? cli_lib_err("btf --isf") : 0;
+    armvmi_linux_syms_free(syms);
+    free(k);
+    return rc;
+}
+
 int cmd_btf(struct cli *c, int argc, char **argv)
 {
     enum { OPT_TYPE = 1, OPT_OFFSET, OPT_DUMP, OPT_ISF };
@@ -243,8 +261,8 @@ int cmd_btf(struct cli *c, int argc, char **argv)
     int rc = 0;
     if (dump)
         rc = dump_raw(t, dump);
-    if (!rc && isf && armvmi_types_write_isf(t, isf))
-        rc = cli_lib_err("btf --isf");
+    if (!rc && isf)
+        rc = write_isf(c, t, isf);
     json_t *j = NULL, *jt = NULL, *jo = NULL;
     if (c->json) {
         j = json_object();

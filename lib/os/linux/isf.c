@@ -421,16 +421,113 @@ static int build(json_t *root, struct isfb *b)
     return emit_pending(b);
 }
 
-int armvmi_types_from_isf_bytes(const void *data, size_t len, armvmi_types_t **out)
+/*
+ * A copy of the JSON in which integers above INT64_MAX (kernel addresses in "symbols", which
+ * dwarf2json writes unsigned) become the negative int64 of the same bits, padded with spaces,
+ * so that jansson (signed 64-bit integers only) reads them exactly. Strings are left alone.
+ */
+static char *fold_u64(const char *in, size_t len)
+{
+    char *t = malloc(len ? len : 1);
+    if (!t)
+        return NULL;
+    memcpy(t, in, len);
+    bool str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = t[i];
+        if (str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                str = false;
+            continue;
+        }
+        if (c == '"') {
+            str = true;
+            continue;
+        }
+        /* the rest of a number already seen (negative, real, or too long) is skipped */
+        if (c < '0' || c > '9' || (i && strchr("-+.eE0123456789", t[i - 1])))
+            continue;
+        size_t j = i;
+        unsigned __int128 v = 0;
+        while (j < len && t[j] >= '0' && t[j] <= '9' && j - i < 21)
+            v = v * 10 + (unsigned)(t[j++] - '0');
+        bool more =
+            j < len && (t[j] == '.' || t[j] == 'e' || t[j] == 'E' || (t[j] >= '0' && t[j] <= '9'));
+        if (!more && v > (unsigned __int128)INT64_MAX && v <= (unsigned __int128)UINT64_MAX) {
+            char b[24];
+            int n = snprintf(b, sizeof(b), "%lld", (long long)(int64_t)(uint64_t)v);
+            if (n > 0 && (size_t)n <= j - i) {
+                memset(t + i, ' ', j - i);
+                memcpy(t + i, b, (size_t)n);
+            }
+        }
+        i = j - 1;
+    }
+    return t;
+}
+
+/* The ISF's "symbols" as a System.map (addresses 0 mean unknown in dwarf2json's output). */
+static int isf_symbols(json_t *root, armvmi_sysmap_t **syms)
+{
+    *syms = NULL;
+    json_t *o = json_object_get(root, "symbols");
+    if (!json_is_object(o) || json_object_size(o) == 0)
+        return 0;
+    size_t cap = json_object_size(o) * 48 + 1, n = 0;
+    if (cap > ARMVMI_PROFILE_MAX_SIZE)
+        return armvmi_set_error(ARMVMI_EFORMAT, "ISF: too many symbols.");
+    char *txt = malloc(cap);
+    if (!txt)
+        return armvmi_set_error(ARMVMI_ENOMEM, "ISF: out of memory.");
+    const char *name;
+    json_t *v;
+    json_object_foreach(o, name, v)
+    {
+        json_t *a = json_object_get(v, "address");
+        size_t nl = strlen(name);
+        if (!json_is_integer(a) || json_integer_value(a) == 0 || nl == 0 || nl > 200 ||
+            strpbrk(name, " \t\n\r"))
+            continue;
+        const char *k = str_of(json_object_get(v, "type"), "kind");
+        while (n + nl + 24 > cap) {
+            char *g = realloc(txt, cap * 2);
+            if (!g) {
+                free(txt);
+                return armvmi_set_error(ARMVMI_ENOMEM, "ISF: out of memory.");
+            }
+            txt = g;
+            cap *= 2;
+        }
+        n += (size_t)snprintf(txt + n, cap - n, "%016llx %c %s\n",
+                              (unsigned long long)(uint64_t)json_integer_value(a),
+                              k && strcmp(k, "function") == 0 ? 'T' : 'D', name);
+    }
+    /* an ISF whose symbols are unusable still gives its types */
+    if (n && armvmi_sysmap_from_bytes(txt, n, syms))
+        *syms = NULL;
+    free(txt);
+    return 0;
+}
+
+int armvmi_profile_from_isf_bytes(const void *data, size_t len, armvmi_types_t **out,
+                                  armvmi_sysmap_t **syms)
 {
     if (!data || !out)
         return armvmi_set_error(ARMVMI_EINVAL, "ISF: NULL argument.");
     *out = NULL;
+    if (syms)
+        *syms = NULL;
     if (len > ARMVMI_PROFILE_MAX_SIZE)
         return armvmi_set_error(ARMVMI_EFORMAT, "ISF: larger than %u MiB.",
                                 ARMVMI_PROFILE_MAX_SIZE >> 20);
+    char *text = fold_u64(data, len);
+    if (!text)
+        return armvmi_set_error(ARMVMI_ENOMEM, "ISF: out of memory.");
     json_error_t jerr;
-    json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &jerr);
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
     if (!root)
         return armvmi_set_error(ARMVMI_EFORMAT, "not an ISF file: JSON error at line %d: %s.",
                                 jerr.line, jerr.text);
@@ -442,6 +539,8 @@ int armvmi_types_from_isf_bytes(const void *data, size_t len, armvmi_types_t **o
         rc = armvmi_set_error(ARMVMI_EFORMAT, "not an ISF file: not a JSON object.");
     if (!rc)
         rc = build(root, &b);
+    if (!rc && syms)
+        rc = isf_symbols(root, syms);
     json_decref(root);
     json_decref(b.ids);
     free(b.pend);
@@ -459,9 +558,18 @@ int armvmi_types_from_isf_bytes(const void *data, size_t len, armvmi_types_t **o
         }
     }
     btf__free(b.btf);
-    if (!rc)
+    if (!rc) {
         types_set_source(*out, "ISF file");
+    } else if (syms) {
+        armvmi_sysmap_free(*syms);
+        *syms = NULL;
+    }
     return rc;
+}
+
+int armvmi_types_from_isf_bytes(const void *data, size_t len, armvmi_types_t **out)
+{
+    return armvmi_profile_from_isf_bytes(data, len, out, NULL);
 }
 
 /* Double *buf (cap bytes) up to ARMVMI_PROFILE_MAX_SIZE; on failure *buf is freed. */
@@ -570,14 +678,26 @@ int profile_load(const char *path, int (*parse)(const void *, size_t, void *), v
     return rc;
 }
 
+struct isf_out {
+    armvmi_types_t **types;
+    armvmi_sysmap_t **syms;
+};
+
 static int isf_parse(const void *d, size_t n, void *out)
 {
-    return armvmi_types_from_isf_bytes(d, n, out);
+    struct isf_out *o = out;
+    return armvmi_profile_from_isf_bytes(d, n, o->types, o->syms);
+}
+
+int armvmi_profile_from_isf(const char *path, armvmi_types_t **types, armvmi_sysmap_t **syms)
+{
+    struct isf_out o = {types, syms};
+    return profile_load(path, isf_parse, &o);
 }
 
 int armvmi_types_from_isf(const char *path, armvmi_types_t **out)
 {
-    return profile_load(path, isf_parse, out);
+    return armvmi_profile_from_isf(path, out, NULL);
 }
 
 /* ---- writing ---- */
@@ -700,7 +820,39 @@ static json_t *base_type(const struct btf *btf, const struct btf_type *t)
                      (enc & BTF_INT_SIGNED) != 0, "kind", kind, "endian", "little");
 }
 
-int armvmi_types_write_isf(const armvmi_types_t *types, const char *path)
+#define ADDR_MARK "@armvmi-addr:" /* a symbol's address until the text is written */
+
+/* Write the JSON text of root to path, each "@armvmi-addr:<16 hex>" string as the unsigned
+ * decimal number it stands for (jansson has no unsigned 64-bit integers). */
+static int write_json(json_t *root, const char *path)
+{
+    char *txt = json_dumps(root, JSON_COMPACT);
+    if (!txt)
+        return armvmi_set_error(ARMVMI_ENOMEM, "ISF export: out of memory.");
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        free(txt);
+        return armvmi_set_error(ARMVMI_EIO, "cannot create %s: %m.", path);
+    }
+    const size_t ml = strlen(ADDR_MARK) + 1; /* with the opening quote */
+    const char *p = txt, *q;
+    while ((q = strstr(p, "\"" ADDR_MARK)) != NULL && strlen(q) >= ml + 17) {
+        fwrite(p, 1, (size_t)(q - p), f);
+        char hexs[17];
+        memcpy(hexs, q + ml, 16);
+        hexs[16] = 0;
+        fprintf(f, "%llu", strtoull(hexs, NULL, 16));
+        p = q + ml + 17; /* the 16 digits and the closing quote */
+    }
+    fputs(p, f);
+    free(txt);
+    if (fclose(f))
+        return armvmi_set_error(ARMVMI_EIO, "cannot write %s.", path);
+    return 0;
+}
+
+int armvmi_types_write_isf(const armvmi_types_t *types, const armvmi_linux_syms_t *syms,
+                           uint64_t kaslr, const char *path)
 {
     if (!types || !path)
         return armvmi_set_error(ARMVMI_EINVAL, "ISF export: NULL argument.");
@@ -739,14 +891,24 @@ int armvmi_types_write_isf(const armvmi_types_t *types, const char *path)
         }
     }
     btf__free(btf);
+    size_t ns = syms ? armvmi_linux_syms_count(syms) : 0;
+    for (size_t i = 0; i < ns; i++) {
+        struct armvmi_linux_sym y;
+        char a[48];
+        if (armvmi_linux_syms_at(syms, i, &y) || json_object_get(symbols, y.name))
+            continue;
+        snprintf(a, sizeof(a), ADDR_MARK "%016llx", (unsigned long long)(y.addr - kaslr));
+        json_t *ty = y.type == 'T' || y.type == 't'
+                         ? json_pack("{s:s}", "kind", "function")
+                         : json_pack("{s:s,s:s}", "kind", "base", "name", "void");
+        json_object_set_new(symbols, y.name, json_pack("{s:s,s:o}", "address", a, "type", ty));
+    }
     json_t *root = json_pack("{s:{s:s,s:{s:s,s:s}},s:o,s:o,s:o,s:o}", "metadata", "format", "6.2.0",
                              "producer", "name", "armvmi", "version", ARMVMI_VERSION, "base_types",
                              bases, "user_types", users, "enums", enums, "symbols", symbols);
     if (!root)
         return armvmi_set_error(ARMVMI_ENOMEM, "ISF export: out of memory.");
-    rc = json_dump_file(root, path, JSON_COMPACT);
+    rc = write_json(root, path);
     json_decref(root);
-    if (rc)
-        return armvmi_set_error(ARMVMI_EIO, "cannot write %s.", path);
-    return 0;
+    return rc;
 }

@@ -298,7 +298,7 @@ static int from_sysmap(armvmi_linux_t *lx, armvmi_sysmap_t *m)
     struct armvmi_linux_sym sym;
     if (armvmi_sysmap_lookup(m, "init_task", &sym) == 0 && check_init_task(lx, sym.addr)) {
         lx->init_task = sym.addr;
-        lx->init_task_source = "System.map";
+        lx->init_task_source = "outside profile (System.map or ISF symbols)";
     }
     if (armvmi_sysmap_lookup(m, "modules", &sym) == 0)
         lx->modules_sym = sym.addr;
