@@ -86,12 +86,13 @@ is "$("$A" --vm $vm "${PA[@]}" kernel --json | jq -r '.profile | "\(.symbols.sli
     "$kaslr ISF file" "kernel --json says where types and symbols come from (slide = KASLR)"
 
 # listings: in-memory BTF and symbols vs. profiles, at the same paused moment
+# (the plain build: the sanitizer build runs the profile readers in the other checks)
 listings() { # TARGET [profile options]: ps, maps of the sleeper and of init, lsmod
     local t=$1; shift
-    "$S" --vm "$t" "$@" ps --json | jq -c .processes
-    "$S" --vm "$t" "$@" maps "$sleeper"
-    "$S" --vm "$t" "$@" maps 1
-    "$S" --vm "$t" "$@" lsmod --json | jq -c .modules
+    "$A" --vm "$t" "$@" ps --json | jq -c .processes
+    "$A" --vm "$t" "$@" maps "$sleeper"
+    "$A" --vm "$t" "$@" maps 1
+    "$A" --vm "$t" "$@" lsmod --json | jq -c .modules
 }
 base=$("$A" --vm $vm info --json | jq -r '.ram[0].base')
 raw=raw:$d/$vm/ram@$(hex "$base")
