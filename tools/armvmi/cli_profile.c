@@ -93,20 +93,21 @@ void cli_profile_report(const struct cli *c, const struct armvmi_linux_kernel *k
         armvmi_sysmap_get_info(p.sysmap, &si);
         char slide[32];
         snprintf(slide, sizeof(slide), "0x%llx", (unsigned long long)si.slide);
+        const char *src = p.sysmap_name == p.types_name ? "ISF symbols" : "System.map";
         if (jp)
             json_object_set_new(jp, "symbols",
-                                rc ? json_pack("{s:s,s:s,s:s}", "source", "System.map", "file",
+                                rc ? json_pack("{s:s,s:s,s:s}", "source", src, "file",
                                                p.sysmap_name, "error", armvmi_errmsg())
-                                   : json_pack("{s:s,s:s,s:I,s:s}", "source", "System.map", "file",
+                                   : json_pack("{s:s,s:s,s:I,s:s}", "source", src, "file",
                                                p.sysmap_name, "count", (json_int_t)si.nsyms,
                                                "slide", slide));
         else if (rc)
-            printf("%-18s System.map %s refused: %s\n", "profile symbols", p.sysmap_name,
+            printf("%-18s %s %s refused: %s\n", "profile symbols", src, p.sysmap_name,
                    armvmi_errmsg());
         else
-            printf("%-18s System.map %s (%zu symbols), slid by %s (the KASLR offset): used "
+            printf("%-18s %s %s (%zu symbols), slid by %s (the KASLR offset): used "
                    "before kallsyms\n",
-                   "profile symbols", p.sysmap_name, si.nsyms, slide);
+                   "profile symbols", src, p.sysmap_name, si.nsyms, slide);
     }
     if (jp)
         json_object_set_new(j, "profile", jp);
