@@ -12,7 +12,7 @@ CROSS64    ?= aarch64-linux-gnu-
 CROSS32    ?= arm-linux-gnueabihf-
 VERSION    := 0.1.0
 
-PKGS       := libelf jansson expat libbpf
+PKGS       := libelf jansson expat libbpf liblzma
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Libraries only the armvmi command and host tools use (libfdt: the hypervisor's guest DTB;

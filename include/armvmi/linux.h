@@ -170,6 +170,7 @@ enum armvmi_linux_sym_source {
     ARMVMI_SYM_VMCOREINFO = 0, /**< a SYMBOL(name) line of VMCOREINFO */
     ARMVMI_SYM_KALLSYMS,       /**< the kernel's kallsyms table */
     ARMVMI_SYM_KSYMTAB,        /**< the exported-symbol table (__ksymtab, __ksymtab_gpl) */
+    ARMVMI_SYM_SYSTEM_MAP,     /**< an outside System.map (profile.h), slid by KASLR */
 };
 
 /** One kernel symbol. name points into the symbol table and lives as long as it. */
@@ -268,7 +269,7 @@ int armvmi_linux_syms_lookup(const armvmi_linux_syms_t *s, const char *name,
 int armvmi_linux_syms_addr(const armvmi_linux_syms_t *s, uint64_t va, struct armvmi_linux_sym *out,
                            uint64_t *offset);
 
-/** "VMCOREINFO", "kallsyms" or "ksymtab". */
+/** "VMCOREINFO", "kallsyms", "ksymtab" or "System.map". */
 const char *armvmi_linux_sym_source_name(enum armvmi_linux_sym_source src);
 
 #ifdef __cplusplus

@@ -54,6 +54,7 @@ struct armvmi_linux_handle_info {
     unsigned offsets;             /**< members resolved at open */
     bool thread_head;             /**< threads via signal->thread_head (6.7+) */
     bool module_mem;              /**< modules via mem[MOD_TEXT] (6.4+), else core_layout */
+    const char *types_source;     /**< "BTF in guest memory" or the outside profile's name */
 };
 int armvmi_linux_handle_info(const armvmi_linux_t *lx, struct armvmi_linux_handle_info *info);
 

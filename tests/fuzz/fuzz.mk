@@ -13,7 +13,7 @@ define fuzz_target
 ifeq ($(FUZZ_CLANG),y)
 $(FUZZ_DIR)/$(1): tests/fuzz/$(1).c $(2) $(3)
 	@mkdir -p $$(dir $$@)
-	clang -std=gnu11 -g -O1 -Iinclude -Ilib -fsanitize=fuzzer,address,undefined \
+	clang -std=gnu11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=all -o $$@ tests/fuzz/$(1).c $(2) $(4)
 
 # TAP wrapper: a bounded libFuzzer run (FUZZ_SECONDS) from an empty corpus.
@@ -35,3 +35,4 @@ $(eval $(call fuzz_target,fuzz_vmcoreinfo,lib/os/linux/vmcoreinfo.c lib/core/err
 $(eval $(call fuzz_target,fuzz_lxwalk,lib/os/linux/lxwalk.c,lib/os/linux/lxwalk.h))
 $(eval $(call fuzz_target,fuzz_btf,$(LIB_SRCS),include/armvmi/types.h,$(PKG_LIBS)))
 $(eval $(call fuzz_target,fuzz_kallsyms,lib/os/linux/kallsyms.c lib/core/error.c,include/armvmi/linux.h tests/unit/kallsyms_gen.h))
+$(eval $(call fuzz_target,fuzz_profile,$(LIB_SRCS),include/armvmi/profile.h,$(PKG_LIBS)))

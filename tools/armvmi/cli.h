@@ -10,11 +10,23 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define CLI_MAX_PROFILES 4
+
 struct cli {
-    const char *vm; /* --vm SPEC, or NULL */
-    bool json;      /* --json */
-    bool quiet;     /* --quiet: no progress output */
+    const char *vm;                         /* --vm SPEC, or NULL */
+    bool json;                              /* --json */
+    bool quiet;                             /* --quiet: no progress output */
+    const char *profiles[CLI_MAX_PROFILES]; /* --profile FILE (ISF JSON or System.map) */
+    int nprofiles;
 };
+
+struct armvmi_linux_profile;
+/* Load the --profile files into *p (an ISF: types; otherwise a System.map). Prints the error
+ * itself and returns 1 on failure. cli_profile_free releases what it loaded. */
+int cli_profile_load(const struct cli *c, struct armvmi_linux_profile *p);
+void cli_profile_free(struct armvmi_linux_profile *p);
+/* `armvmi kernel`: where types and symbols come from with these profiles (text, or into j). */
+void cli_profile_report(const struct cli *c, const struct armvmi_linux_kernel *k, json_t *j);
 
 /* Print "armvmi: <message>" on stderr; returns 1 (the exit code for failures). */
 int cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <armvmi/profile.h>
 #include <armvmi/types.h>
 
 #include "cli.h"
 
 static const char help[] =
     "usage: armvmi [--vm SPEC] btf [--type NAME]... [--offset TYPE.MEMBER[.MEMBER...]]...\n"
-    "                             [--dump FILE] [--json]\n"
+    "                             [--dump FILE] [--isf FILE] [--json]\n"
     "Finds the running kernel's own BTF (its .BTF section, __start_BTF..__stop_BTF) in guest\n"
     "memory, with no symbols and no profile: the kernel is found from its VMCOREINFO (as in\n"
     "`armvmi kernel`), then its image is scanned from _stext on for a BTF header that libbpf\n"
@@ -26,7 +27,11 @@ static const char help[] =
     "                  \"mm_struct.mm_mt\"); bitfields give their bit offset and width\n"
     "  --dump FILE     write the raw BTF bytes to FILE (the same bytes as the guest's\n"
     "                  /sys/kernel/btf/vmlinux; `-` is stdout)\n"
+    "  --isf FILE      write the types as a Volatility 3 ISF JSON file (every struct, union,\n"
+    "                  enum and base type; typedefs resolved) with the kernel's symbols at\n"
+    "                  link-time addresses, usable with --profile FILE (and Volatility 3)\n"
     "  --json          one JSON document\n"
+    "With --profile FILE.json (an ISF) the types come from that file instead of the guest.\n"
     "A running VM is paused while its memory is read and then resumed (a paused one stays\n"
     "paused). Works on live VMs (--el2, --hyp too), ELF dumps and raw images.\n";
 
@@ -151,6 +156,16 @@ static int dump_raw(armvmi_types_t *t, const char *file)
 /* Find the BTF of target h (paused for the search if it runs). */
 static int open_types(struct cli *c, armvmi_types_t **t)
 {
+    struct armvmi_linux_profile p;
+    if (cli_profile_load(c, &p))
+        return 1;
+    if (p.types) {
+        *t = p.types;
+        p.types = NULL;
+        cli_profile_free(&p);
+        return 0;
+    }
+    cli_profile_free(&p);
     armvmi_t *h;
     if (cli_open(c, &h))
         return 1;
@@ -177,15 +192,33 @@ static int open_types(struct cli *c, armvmi_types_t **t)
     return 0;
 }
 
+/* btf --isf: the types, and the kernel's symbols (link-time) when it has kallsyms. */
+static int write_isf(struct cli *c, armvmi_types_t *t, const char *file)
+{
+    armvmi_linux_syms_t *syms = NULL;
+    struct armvmi_linux_kernel *k = calloc(1, sizeof(*k));
+    char err[256] = "";
+    struct armvmi_types_info I;
+    armvmi_types_info(t, &I);
+    if (k && I.in_memory && cli_linux_load(c, k, 0, &syms, err, sizeof(err)) == 0 && err[0])
+        fprintf(stderr, "armvmi: warning: the ISF has no symbols: %s\n", err);
+    uint64_t kaslr = k && k->kaslr_offset.known ? k->kaslr_offset.value : 0;
+    int rc = armvmi_types_write_isf(t, syms, kaslr, file) ? cli_lib_err("btf --isf") : 0;
+    armvmi_linux_syms_free(syms);
+    free(k);
+    return rc;
+}
+
 int cmd_btf(struct cli *c, int argc, char **argv)
 {
-    enum { OPT_TYPE = 1, OPT_OFFSET, OPT_DUMP };
+    enum { OPT_TYPE = 1, OPT_OFFSET, OPT_DUMP, OPT_ISF };
     static const struct option opts[] = {{"help", no_argument, 0, 'h'},
                                          {"type", required_argument, 0, OPT_TYPE},
                                          {"offset", required_argument, 0, OPT_OFFSET},
                                          {"dump", required_argument, 0, OPT_DUMP},
+                                         {"isf", required_argument, 0, OPT_ISF},
                                          {0, 0, 0, 0}};
-    const char *types[MAX_QUERIES], *offs[MAX_QUERIES], *dump = NULL;
+    const char *types[MAX_QUERIES], *offs[MAX_QUERIES], *dump = NULL, *isf = NULL;
     unsigned ntypes = 0, noffs = 0;
     int o;
     optind = 0;
@@ -207,6 +240,9 @@ int cmd_btf(struct cli *c, int argc, char **argv)
         case OPT_DUMP:
             dump = optarg;
             break;
+        case OPT_ISF:
+            isf = optarg;
+            break;
         default:
             fputs(help, stderr);
             return 2;
@@ -225,21 +261,25 @@ int cmd_btf(struct cli *c, int argc, char **argv)
     int rc = 0;
     if (dump)
         rc = dump_raw(t, dump);
+    if (!rc && isf)
+        rc = write_isf(c, t, isf);
     json_t *j = NULL, *jt = NULL, *jo = NULL;
     if (c->json) {
         j = json_object();
-        json_t *b =
-            json_pack("{s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:s,s:o,s:I,s:I}", "source", I.source, "pa",
-                      hexj(I.pa), "va", I.va ? hexj(I.va) : json_null(), "size", (json_int_t)I.size,
-                      "types", (json_int_t)I.ntypes, "names", (json_int_t)I.nnames, "strings",
-                      (json_int_t)I.str_len, "scanned", I.scan_source, "scan_pa", hexj(I.scan_pa),
-                      "scan_len", (json_int_t)I.scan_len, "candidates", (json_int_t)I.candidates);
+        json_t *b = json_pack(
+            "{s:s,s:o,s:o,s:I,s:I,s:I,s:I,s:s,s:o,s:I,s:I}", "source", I.source, "pa", hexj(I.pa),
+            "va", I.va ? hexj(I.va) : json_null(), "size", (json_int_t)I.size, "types",
+            (json_int_t)I.ntypes, "names", (json_int_t)I.nnames, "strings", (json_int_t)I.str_len,
+            "scanned", I.scan_source ? I.scan_source : "", "scan_pa", hexj(I.scan_pa), "scan_len",
+            (json_int_t)I.scan_len, "candidates", (json_int_t)I.candidates);
         json_object_set_new(j, "btf", b);
         if (ntypes)
             json_object_set_new(j, "types", jt = json_object());
         if (noffs)
             json_object_set_new(j, "offsets", jo = json_object());
-    } else if (!ntypes && !noffs && !dump) {
+    } else if (!ntypes && !noffs && !dump && !isf && !I.in_memory) {
+        printf("%-10s %s: %u types (%u named in the index)\n", "btf", I.source, I.ntypes, I.nnames);
+    } else if (!ntypes && !noffs && !dump && !isf) {
         printf("%-10s %s at PA 0x%llx", "btf", I.source, (unsigned long long)I.pa);
         if (I.va)
             printf(", VA 0x%llx", (unsigned long long)I.va);

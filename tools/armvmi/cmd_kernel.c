@@ -17,7 +17,9 @@ static const char help[] =
     "paused); where the target has\n"
     "registers, TTBR1_EL1 of vCPU 0 is compared with swapper_pg_dir. The kallsyms line says\n"
     "how many symbols the kernel's own table holds and how it was found (see `armvmi syms`);\n"
-    "the btf line where the kernel's own BTF is (see `armvmi btf`).\n";
+    "the btf line where the kernel's own BTF is (see `armvmi btf`). With --profile FILE, the\n"
+    "profile lines say which outside types and symbols the Linux commands use instead, and a\n"
+    "System.map that does not fit this kernel (its _stext plus the KASLR offset) is refused.\n";
 
 struct row {
     const char *name;
@@ -160,6 +162,7 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
                                                 (json_int_t)si.kallsyms, "found_by", si.kallsyms_at,
                                                 "layout", si.layout, "names", nb, "ksymtab",
                                                 (json_int_t)si.ksymtab));
+        cli_profile_report(c, k, j);
         free(k);
         return cli_json_out(j);
     }
@@ -200,6 +203,7 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
         printf("%-18s %zu symbols at 0x%llx (%s; layout %s), %zu exported\n", "kallsyms",
                si.kallsyms, (unsigned long long)si.loc.names, si.kallsyms_at, si.layout,
                si.ksymtab);
+    cli_profile_report(c, k, NULL);
     free(k);
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <armvmi/linuxos.h>
+#include <armvmi/profile.h>
 
 #include "cli.h"
 
@@ -36,13 +37,18 @@ struct lxs {
     armvmi_t *h;
     armvmi_linux_t *lx;
     bool paused;
+    struct armvmi_linux_profile prof; /* --profile: outside types and symbols */
 };
 
 static int lx_begin(struct cli *c, struct lxs *s)
 {
     memset(s, 0, sizeof(*s));
-    if (cli_open(c, &s->h))
+    if (cli_profile_load(c, &s->prof))
         return 1;
+    if (cli_open(c, &s->h)) {
+        cli_profile_free(&s->prof);
+        return 1;
+    }
     struct armvmi_info in;
     armvmi_get_info(s->h, &in);
     bool was_paused = true;
@@ -53,13 +59,15 @@ static int lx_begin(struct cli *c, struct lxs *s)
         }
         s->paused = true;
     }
-    if (armvmi_linux_open(s->h, &s->lx)) {
+    if (armvmi_linux_open_profile(s->h, &s->prof, &s->lx)) {
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", armvmi_errmsg());
         if (s->paused)
             armvmi_resume(s->h);
-        armvmi_close(s->h);
-        return cli_err("cannot read the Linux kernel of %s: %s", in.target, msg);
+        int r = cli_err("cannot read the Linux kernel of %s: %s", in.target, msg);
+        armvmi_close(s->h); /* in.target belongs to the handle */
+        cli_profile_free(&s->prof);
+        return r;
     }
     return 0;
 }
@@ -67,6 +75,7 @@ static int lx_begin(struct cli *c, struct lxs *s)
 static void lx_end(struct lxs *s)
 {
     armvmi_linux_close(s->lx);
+    cli_profile_free(&s->prof);
     if (s->paused)
         armvmi_resume(s->h);
     armvmi_close(s->h);
@@ -202,6 +211,8 @@ static int tasks_get(struct cli *c, int argc, char **argv, const char *cmd, cons
         *kernel = json_pack("{s:s,s:o,s:s,s:o}", "release", armvmi_linux_get_kernel(s.lx)->release,
                             "init_task", hexj(hi.init_task), "init_task_source",
                             hi.init_task_source, "btf_pa", hexj(hi.btf_pa));
+        if (*kernel && hi.types_source)
+            json_object_set_new(*kernel, "types_source", json_string(hi.types_source));
     }
     lx_end(&s);
     return r ? cli_lib_err("listing processes") : 0;

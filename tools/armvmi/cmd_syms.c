@@ -6,11 +6,12 @@
 #include <string.h>
 
 #include <armvmi/linux.h>
+#include <armvmi/profile.h>
 
 #include "cli.h"
 
 static const char help[] =
-    "usage: armvmi [--vm SPEC] syms [PATTERN] [--addr VA] [--scan] [--json]\n"
+    "usage: armvmi [--vm SPEC] syms [PATTERN] [--addr VA] [--scan] [--system-map FILE] [--json]\n"
     "Lists the Linux kernel's symbols as /proc/kallsyms does (address, type, name), decoded\n"
     "from the kernel's own kallsyms tables in guest RAM (found through VMCOREINFO on 6.0+, or\n"
     "by scanning the kernel image), plus exported symbols kallsyms lacks (kernels without\n"
@@ -19,6 +20,10 @@ static const char help[] =
     "              kallsyms, then the exported-symbol table, and the answer says which\n"
     "  --addr VA   the symbol at or before VA, as name+offset\n"
     "  --scan      find kallsyms by scanning the image even when VMCOREINFO locates it\n"
+    "  --system-map FILE  write the symbols as a System.map with link-time addresses (minus\n"
+    "              the KASLR offset), usable with --profile FILE\n"
+    "With --profile System.map, the symbols are the map's, slid by the KASLR offset (a map\n"
+    "whose _stext does not fit the running kernel is refused).\n"
     "A running VM is paused while it is read and then resumed. Works on dumps and raw images.\n";
 
 static void hex(char *b, size_t n, uint64_t v)
@@ -79,13 +84,55 @@ int cli_linux_load(struct cli *c, struct armvmi_linux_kernel *k, unsigned flags,
     return 0;
 }
 
+/* The symbols listed: the kernel's own, or a --profile System.map's (fitted). */
+struct symsrc {
+    armvmi_linux_syms_t *k;
+    armvmi_sysmap_t *m;
+};
+
+static size_t src_count(const struct symsrc *s)
+{
+    return s->m ? armvmi_sysmap_count(s->m) : armvmi_linux_syms_count(s->k);
+}
+
+static int src_at(const struct symsrc *s, size_t i, struct armvmi_linux_sym *y)
+{
+    return s->m ? armvmi_sysmap_at(s->m, i, y) : armvmi_linux_syms_at(s->k, i, y);
+}
+
+static int src_lookup(const struct symsrc *s, const char *name, struct armvmi_linux_sym *y)
+{
+    return s->m ? armvmi_sysmap_lookup(s->m, name, y) : armvmi_linux_syms_lookup(s->k, name, y);
+}
+
+static int src_addr(const struct symsrc *s, uint64_t va, struct armvmi_linux_sym *y, uint64_t *off)
+{
+    if (!s->m)
+        return armvmi_linux_syms_addr(s->k, va, y, off);
+    size_t lo = 0, hi = armvmi_sysmap_count(s->m); /* address order: the last <= va */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        struct armvmi_linux_sym t;
+        if (armvmi_sysmap_at(s->m, mid, &t) == 0 && t.addr <= va)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || armvmi_sysmap_at(s->m, lo - 1, y))
+        return armvmi_set_error(ARMVMI_ENOENT, "no System.map symbol at or below 0x%llx.",
+                                (unsigned long long)va);
+    *off = va - y->addr;
+    return 0;
+}
+
 int cmd_syms(struct cli *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, 0, 'h'},
                                          {"addr", required_argument, 0, 'a'},
                                          {"scan", no_argument, 0, 's'},
+                                         {"system-map", required_argument, 0, 'm'},
                                          {0, 0, 0, 0}};
-    const char *addr_s = NULL;
+    const char *addr_s = NULL, *map_out = NULL;
     unsigned flags = 0;
     int o;
     optind = 0;
@@ -97,6 +144,8 @@ int cmd_syms(struct cli *c, int argc, char **argv)
             addr_s = optarg;
         } else if (o == 's') {
             flags |= ARMVMI_LINUX_SYMS_SCAN;
+        } else if (o == 'm') {
+            map_out = optarg;
         } else {
             fputs(help, stderr);
             return 2;
@@ -114,17 +163,42 @@ int cmd_syms(struct cli *c, int argc, char **argv)
     struct armvmi_linux_kernel *k = calloc(1, sizeof(*k));
     if (!k)
         return cli_err("out of memory.");
-    int lrc = cli_linux_load(c, k, flags, &s, NULL, 0);
-    free(k);
-    if (lrc)
+    struct armvmi_linux_profile prof;
+    if (cli_profile_load(c, &prof)) {
+        free(k);
         return 1;
+    }
+    int lrc = cli_linux_load(c, k, flags, &s, NULL, 0);
+    struct symsrc src = {s, prof.sysmap};
+    if (!lrc && prof.sysmap && armvmi_sysmap_fit(prof.sysmap, k))
+        lrc = cli_err("--profile %s: %s", prof.sysmap_name, armvmi_errmsg());
+    if (!lrc && map_out) {
+        if (!k->kaslr_offset.known)
+            fprintf(stderr, "armvmi: warning: the KASLR offset is unknown: the System.map has "
+                            "runtime addresses.\n");
+        if (armvmi_linux_syms_write_sysmap(s, k->kaslr_offset.known ? k->kaslr_offset.value : 0,
+                                           map_out))
+            lrc = cli_lib_err("syms --system-map");
+        else if (!c->json && !pat && !addr_s) {
+            armvmi_linux_syms_free(s);
+            cli_profile_free(&prof);
+            free(k);
+            return 0;
+        }
+    }
+    free(k);
+    if (lrc) {
+        armvmi_linux_syms_free(s);
+        cli_profile_free(&prof);
+        return 1;
+    }
     struct armvmi_linux_syms_info info;
     armvmi_linux_syms_get_info(s, &info);
     struct armvmi_linux_sym sym;
     int rc = 0;
     if (addr_s) {
         uint64_t off;
-        if (armvmi_linux_syms_addr(s, va, &sym, &off)) {
+        if (src_addr(&src, va, &sym, &off)) {
             rc = cli_lib_err("syms --addr");
         } else if (c->json) {
             json_t *j = sym_json(&sym);
@@ -139,16 +213,18 @@ int cmd_syms(struct cli *c, int argc, char **argv)
                    (unsigned long long)sym.addr);
         }
         armvmi_linux_syms_free(s);
+        cli_profile_free(&prof);
         return rc;
     }
     bool glob = pat && strpbrk(pat, "*?[") != NULL;
     json_t *arr = c->json ? json_array() : NULL;
     size_t shown = 0;
     if (pat && !glob) {
-        if (armvmi_linux_syms_lookup(s, pat, &sym)) {
+        if (src_lookup(&src, pat, &sym)) {
             if (arr)
                 json_decref(arr);
             armvmi_linux_syms_free(s);
+            cli_profile_free(&prof);
             return cli_lib_err("syms");
         }
         shown = 1;
@@ -158,9 +234,9 @@ int cmd_syms(struct cli *c, int argc, char **argv)
             printf("%016llx %c %s\t[%s]\n", (unsigned long long)sym.addr, sym.type, sym.name,
                    armvmi_linux_sym_source_name(sym.source));
     } else {
-        size_t n = armvmi_linux_syms_count(s);
+        size_t n = src_count(&src);
         for (size_t i = 0; i < n; i++) {
-            if (armvmi_linux_syms_at(s, i, &sym) || (pat && fnmatch(pat, sym.name, 0)))
+            if (src_at(&src, i, &sym) || (pat && fnmatch(pat, sym.name, 0)))
                 continue;
             shown++;
             if (arr)
@@ -186,5 +262,6 @@ int cmd_syms(struct cli *c, int argc, char **argv)
         rc = cli_err("no kernel symbol matches '%s'.", pat);
     }
     armvmi_linux_syms_free(s);
+    cli_profile_free(&prof);
     return rc;
 }

@@ -47,6 +47,8 @@ static const char usage[] =
     "Options:\n"
     "  --vm SPEC   target (see above)\n"
     "  --json      machine-readable output (also accepted after the command)\n"
+    "  --profile FILE  Linux commands: types from a Volatility 3 ISF JSON file and/or symbols\n"
+    "              from a System.map instead of the kernel's own BTF and kallsyms (repeatable)\n"
     "  --quiet     no progress output\n"
     "  --version   print the version\n"
     "  -h, --help  this help; `armvmi COMMAND --help` for a command\n";
@@ -68,6 +70,10 @@ int main(int argc, char **argv)
             c.vm = argv[i];
         } else if (strncmp(a, "--vm=", 5) == 0) {
             c.vm = a + 5;
+        } else if (strcmp(a, "--profile") == 0) {
+            if (++i == argc || c.nprofiles == CLI_MAX_PROFILES)
+                return cli_err("--profile needs a FILE (at most %d).", CLI_MAX_PROFILES);
+            c.profiles[c.nprofiles++] = argv[i];
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(usage, stdout);
             return 0;
@@ -96,6 +102,13 @@ int main(int argc, char **argv)
             c.quiet = true;
         } else if (strcmp(sargv[j], "--vm") == 0 && j + 1 < sargc && strcmp(cmd, "vm") != 0) {
             c.vm = sargv[j + 1];
+            memmove(&sargv[j], &sargv[j + 2], (size_t)(sargc - j - 2) * sizeof(char *));
+            sargc -= 2;
+            j--;
+            continue;
+        } else if (strcmp(sargv[j], "--profile") == 0 && j + 1 < sargc &&
+                   c.nprofiles < CLI_MAX_PROFILES) {
+            c.profiles[c.nprofiles++] = sargv[j + 1];
             memmove(&sargv[j], &sargv[j + 2], (size_t)(sargc - j - 2) * sizeof(char *));
             sargc -= 2;
             j--;

@@ -13,6 +13,8 @@
 
 #include <armvmi/types.h>
 
+#include "types_priv.h"
+
 /* include/uapi/linux/btf.h: struct btf_header, all little-endian on arm64 */
 #define BTF_MAGIC_LE "\x9f\xeb\x01\x00" /* magic 0xeB9F, version 1, flags 0 */
 #define BTF_HDR_MIN 24u
@@ -250,6 +252,11 @@ int armvmi_types_info(const armvmi_types_t *t, struct armvmi_types_info *info)
         return armvmi_set_error(ARMVMI_EINVAL, "types info: NULL argument.");
     *info = t->info;
     return 0;
+}
+
+void types_set_source(armvmi_types_t *t, const char *source)
+{
+    t->info.source = source;
 }
 
 int armvmi_types_raw(const armvmi_types_t *t, const void **data, size_t *len)

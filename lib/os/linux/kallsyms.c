@@ -765,6 +765,8 @@ const char *armvmi_linux_sym_source_name(enum armvmi_linux_sym_source src)
         return "kallsyms";
     case ARMVMI_SYM_KSYMTAB:
         return "ksymtab";
+    case ARMVMI_SYM_SYSTEM_MAP:
+        return "System.map";
     }
     return "?";
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <armvmi/profile.h>
+
 #include "lxpriv.h"
 
 /* Member paths ('|' separates alternatives across kernel versions); required ones first. */
@@ -275,18 +277,41 @@ static void from_symbols(armvmi_linux_t *lx)
     if (armvmi_linux_syms_open(lx->h, &lx->k, 0, &syms))
         return;
     struct armvmi_linux_sym sym;
-    if (armvmi_linux_syms_lookup(syms, "init_task", &sym) == 0 && check_init_task(lx, sym.addr)) {
+    if (!lx->init_task && armvmi_linux_syms_lookup(syms, "init_task", &sym) == 0 &&
+        check_init_task(lx, sym.addr)) {
         lx->init_task = sym.addr;
         lx->init_task_source = sym.source == ARMVMI_SYM_KSYMTAB    ? "exported symbol (__ksymtab)"
                                : sym.source == ARMVMI_SYM_KALLSYMS ? "kallsyms"
                                                                    : "VMCOREINFO";
     }
-    if (armvmi_linux_syms_lookup(syms, "modules", &sym) == 0)
+    if (!lx->modules_sym && armvmi_linux_syms_lookup(syms, "modules", &sym) == 0)
         lx->modules_sym = sym.addr;
     armvmi_linux_syms_free(syms);
 }
 
+/* init_task and `modules` from an outside System.map fitted to the running kernel. */
+static int from_sysmap(armvmi_linux_t *lx, armvmi_sysmap_t *m)
+{
+    int rc = armvmi_sysmap_fit(m, &lx->k);
+    if (rc)
+        return rc;
+    struct armvmi_linux_sym sym;
+    if (armvmi_sysmap_lookup(m, "init_task", &sym) == 0 && check_init_task(lx, sym.addr)) {
+        lx->init_task = sym.addr;
+        lx->init_task_source = "outside profile (System.map or ISF symbols)";
+    }
+    if (armvmi_sysmap_lookup(m, "modules", &sym) == 0)
+        lx->modules_sym = sym.addr;
+    return 0;
+}
+
 int armvmi_linux_open(armvmi_t *h, armvmi_linux_t **out)
+{
+    return armvmi_linux_open_profile(h, NULL, out);
+}
+
+int armvmi_linux_open_profile(armvmi_t *h, const struct armvmi_linux_profile *p,
+                              armvmi_linux_t **out)
 {
     if (!h || !out)
         return armvmi_set_error(ARMVMI_EINVAL, "armvmi_linux_open: NULL argument.");
@@ -298,15 +323,23 @@ int armvmi_linux_open(armvmi_t *h, armvmi_linux_t **out)
     int rc = armvmi_linux_discover(h, &lx->k);
     if (!rc)
         rc = armvmi_linux_kernel_ttconfig(&lx->k, &lx->kctx);
-    if (!rc) {
+    if (!rc && p && p->types) {
+        lx->types = p->types;
+        lx->types_borrowed = true;
+        lx->types_source = p->types_name ? p->types_name : "an outside profile";
+    } else if (!rc) {
+        lx->types_source = "BTF in guest memory";
         rc = armvmi_linux_btf_find(h, &lx->k, &lx->types);
         if (rc == -ARMVMI_ENOENT)
             armvmi_set_error(ARMVMI_ENOENT, "no BTF in the kernel's memory (a kernel built without "
-                                            "CONFIG_DEBUG_INFO_BTF): processes cannot be listed.");
+                                            "CONFIG_DEBUG_INFO_BTF): processes cannot be listed "
+                                            "(give types with --profile FILE.json).");
     }
     if (!rc)
         rc = resolve(lx);
-    if (!rc)
+    if (!rc && p && p->sysmap)
+        rc = from_sysmap(lx, p->sysmap);
+    if (!rc && (!lx->init_task || !lx->modules_sym))
         from_symbols(lx);
     if (!rc && !lx->init_task)
         rc = find_init_task(lx);
@@ -322,7 +355,8 @@ void armvmi_linux_close(armvmi_linux_t *lx)
 {
     if (!lx)
         return;
-    armvmi_types_close(lx->types);
+    if (!lx->types_borrowed)
+        armvmi_types_close(lx->types);
     free(lx);
 }
 
@@ -338,6 +372,7 @@ int armvmi_linux_handle_info(const armvmi_linux_t *lx, struct armvmi_linux_handl
     memset(info, 0, sizeof(*info));
     info->init_task = lx->init_task;
     info->init_task_source = lx->init_task_source;
+    info->types_source = lx->types_source;
     struct armvmi_types_info ti;
     if (armvmi_types_info(lx->types, &ti) == 0)
         info->btf_pa = ti.pa;

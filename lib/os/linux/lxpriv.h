@@ -98,6 +98,8 @@ struct armvmi_linux {
     struct armvmi_linux_kernel k;
     struct armvmi_tt_config kctx; /* the kernel's address space (swapper_pg_dir) */
     armvmi_types_t *types;
+    bool types_borrowed;      /* an outside profile's (armvmi_linux_open_profile): not closed */
+    const char *types_source; /* "BTF in guest memory" or the profile's name */
     struct lx_off f[F_COUNT];
     struct lx_maple_layout maple;
     bool have_maple;
