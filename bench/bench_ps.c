@@ -29,9 +29,12 @@
 
 /* Phases 0-2 come from the cold runs, 3-5 from separate fresh processes (the steps inside
  * armvmi_linux_open, through the same public calls it makes). */
-static const char *const phase_name[NPHASE] = {
-    "open target (+ pause check)", "armvmi_linux_open, of which:", "first listing",
-    "  discovery (VMCOREINFO scan)", "  BTF search + index", "  symbols (kallsyms + ksymtab)"};
+static const char *const phase_name[NPHASE] = {"open target (+ pause check)",
+                                               "armvmi_linux_open, of which:",
+                                               "first listing",
+                                               "  discovery (VMCOREINFO scan)",
+                                               "  BTF search + index",
+                                               "  symbols (kallsyms + ksymtab)"};
 
 /* Open target as `armvmi ps` does (pausing a running VM); 0 or -1. */
 static int open_target(const char *target, armvmi_t **h, bool *paused)

@@ -15,6 +15,8 @@
 #define KSYMTAB_ENTRY 12           /* PREL32 {value, name, namespace} (arm64, 5.4+) */
 #define KSYMTAB_MIN_RUN 16         /* entries in a row before a run is believed */
 #define KSYMTAB_NAME_MAX 511
+#define KSYMTAB_SORTED_RUN 256 /* entries of a run that may end the scan (see scan_ksymtab) */
+#define KSYMTAB_SECTIONS 5     /* __ksymtab{,_gpl,_unused,_unused_gpl,_gpl_future}, each sorted */
 #define IMG_MAX (128ull << 20) /* bytes of the kernel image read from _stext on */
 #define READ_CHUNK (1ull << 20)
 #define NONE UINT64_MAX
@@ -575,9 +577,17 @@ static bool ksym_ok(const struct img *m, uint64_t o)
            str_at(m, ns, false, 127) >= 0;
 }
 
+/*
+ * The linker script (include/asm-generic/vmlinux.lds.h, RO_DATA) sorts each __ksymtab* section
+ * by name and puts __ksymtab_strings after all of them. So a long run that is sorted (one
+ * descent per section at most) and whose names all lie after it is the real table: the scan
+ * ends at its lowest name, as no table follows its strings (the rest of a 128 MiB image is
+ * not read).
+ */
 static int scan_ksymtab(const struct img *m, struct armvmi_linux_syms *s)
 {
-    for (uint64_t o = (4 - (m->va & 3)) & 3; in(m, o, KSYMTAB_ENTRY);) {
+    uint64_t strings = m->len;
+    for (uint64_t o = (4 - (m->va & 3)) & 3; o < strings && in(m, o, KSYMTAB_ENTRY);) {
         if (!ksym_ok(m, o)) {
             o += 4;
             continue;
@@ -591,9 +601,16 @@ static int scan_ksymtab(const struct img *m, struct armvmi_linux_syms *s)
         }
         if (!s->info.ksymtab_va)
             s->info.ksymtab_va = va_of(m, o);
+        uint64_t lowest = m->len;
+        unsigned descents = 0;
+        const char *prev = "";
         for (uint64_t e = o; e < r; e += KSYMTAB_ENTRY) {
             int64_t name = (int64_t)(e + 4) + (int32_t)rd32(m, e + 4);
             const char *nm = (const char *)m->p + name;
+            if ((uint64_t)name < lowest)
+                lowest = (uint64_t)name;
+            descents += strcmp(nm, prev) < 0;
+            prev = nm;
             uint64_t va = va_of(m, e) + (uint64_t)(int64_t)(int32_t)rd32(m, e);
             s->info.ksymtab++;
             if (hash_find(s, nm) >= 0)
@@ -601,6 +618,9 @@ static int scan_ksymtab(const struct img *m, struct armvmi_linux_syms *s)
             if (add_sym(s, nm, strlen(nm), va, '?', ARMVMI_SYM_KSYMTAB))
                 return -1;
         }
+        if (lowest >= r && (r - o) / KSYMTAB_ENTRY >= KSYMTAB_SORTED_RUN &&
+            descents <= KSYMTAB_SECTIONS && lowest < strings)
+            strings = lowest;
         o = r;
     }
     return 0;
