@@ -107,7 +107,7 @@ static int cold_steps(const char *target, double *out)
     if (!k || open_target(target, &h, &paused))
         return -1;
     double t0 = now();
-    if (armvmi_linux_discover(h, k))
+    if (armvmi_linux_discover_flags(h, k, ARMVMI_LINUX_DISCOVER_FIRST))
         return -1;
     double t1 = now();
     if (armvmi_linux_btf_find(h, k, &ty))

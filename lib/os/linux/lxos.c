@@ -295,7 +295,7 @@ int armvmi_linux_open(armvmi_t *h, armvmi_linux_t **out)
     if (!lx)
         return armvmi_set_error(ARMVMI_ENOMEM, "out of memory.");
     lx->h = h;
-    int rc = armvmi_linux_discover(h, &lx->k);
+    int rc = armvmi_linux_discover_flags(h, &lx->k, ARMVMI_LINUX_DISCOVER_FIRST);
     if (!rc)
         rc = armvmi_linux_kernel_ttconfig(&lx->k, &lx->kctx);
     if (!rc) {
