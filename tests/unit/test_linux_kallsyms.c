@@ -290,8 +290,9 @@ static unsigned ks_unsorted(unsigned i)
     return (i * 37u) % 300;
 }
 
-/* __ksymtab_strings follows the tables (as the kernel's linker script has it): a long sorted
- * table ends the scan at its strings, an unsorted run does not. */
+/* The kernel's linker script: kallsyms (.rodata), then the __ksymtab* tables, then
+ * __ksymtab_strings. The scan starts after kallsyms; a long sorted table ends it at its strings,
+ * an unsorted run does not. */
 static void ksymtab_strings_end_scan(void **state)
 {
     (void)state;
@@ -303,6 +304,8 @@ static void ksymtab_strings_end_scan(void **state)
         assert_non_null(img);
         memset(img + g.len, 0, len - g.len);
         g.img = img;
+        size_t early = 64; /* a table in the text before kallsyms: not a __ksymtab */
+        ks_table(&g, &early, KS_LATE, "early_%02u", ks_same, false);
         kgen_align(&o, 8);
         ks_table(&g, &o, 300, "exp_%03u", sorted ? ks_two_sections : ks_unsorted, true);
         armvmi_linux_syms_t *s = NULL;
@@ -311,6 +314,7 @@ static void ksymtab_strings_end_scan(void **state)
         armvmi_linux_syms_get_info(s, &in);
         assert_int_equal(in.ksymtab, g.nexp + 300 + (sorted ? 0 : KS_LATE));
         struct armvmi_linux_sym y;
+        assert_int_equal(armvmi_linux_syms_lookup(s, "early_05", &y), -ARMVMI_ENOENT);
         assert_int_equal(armvmi_linux_syms_lookup(s, "late_05", &y), sorted ? -ARMVMI_ENOENT : 0);
         assert_int_equal(armvmi_linux_syms_lookup(s, sorted ? "exp_199" : "exp_037", &y), 0);
         assert_int_equal(y.source, ARMVMI_SYM_KSYMTAB);

@@ -578,16 +578,26 @@ static bool ksym_ok(const struct img *m, uint64_t o)
 }
 
 /*
- * The linker script (include/asm-generic/vmlinux.lds.h, RO_DATA) sorts each __ksymtab* section
- * by name and puts __ksymtab_strings after all of them. So a long run that is sorted (one
+ * The linker script (include/asm-generic/vmlinux.lds.h, RO_DATA) puts the __ksymtab* sections
+ * after .rodata (where kallsyms' tables are: the scan starts after the last of them), sorts
+ * each by name and puts __ksymtab_strings after all of them. So a long run that is sorted (one
  * descent per section at most) and whose names all lie after it is the real table: the scan
  * ends at its lowest name, as no table follows its strings (the rest of a 128 MiB image is
  * not read).
  */
 static int scan_ksymtab(const struct img *m, struct armvmi_linux_syms *s)
 {
-    uint64_t strings = m->len;
-    for (uint64_t o = (4 - (m->va & 3)) & 3; o < strings && in(m, o, KSYMTAB_ENTRY);) {
+    uint64_t strings = m->len, o = (4 - (m->va & 3)) & 3;
+    /* kallsyms' tables are in .rodata, which RO_DATA puts before every __ksymtab* section */
+    const struct armvmi_linux_kallsyms_loc *l = &s->info.loc;
+    uint64_t last = l->names, t[] = {l->num_syms,      l->token_table,  l->token_index, l->offsets,
+                                     l->relative_base, s->info.markers, s->info.seqs};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (t[i] > last)
+            last = t[i];
+    if (last > m->va && last - m->va < m->len)
+        o = ((last + 3) & ~3ull) - m->va;
+    for (; o < strings && in(m, o, KSYMTAB_ENTRY);) {
         if (!ksym_ok(m, o)) {
             o += 4;
             continue;
