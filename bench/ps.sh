@@ -3,7 +3,8 @@
 # ps.sh — `armvmi ps` on a guest running >= 500 processes, live and from an ELF dump, cold and
 # warm (bench_ps), beside the guest's own busybox ps timed inside the guest, in the same run.
 # Environment: NPROC (sleeping processes started, default 520), ROUNDS (cold runs, default 7),
-# GUEST_RUNS (guest ps runs timed, default 5), MEM (guest MiB, default 1024).
+# GUEST_RUNS (guest ps runs timed, default 5), MEM (guest MiB, default 1024); BEFORE: another
+# bench_ps binary (built from an older library) run on the same targets, for before/after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 make -s build/bin/armvmi build/bench/bench_ps
@@ -27,8 +28,12 @@ echo "guest: $NPROC sleeping processes started; busybox ps lists $((lines - 1)) 
     "takes $guest_ms ms of guest time (mean of $GUEST_RUNS runs timed together)"
 
 $A vm pause $name >/dev/null
-echo
-build/bench/bench_ps $name "$ROUNDS" "$guest_ms"
 $A --vm $name dump -o "$dump" --quiet
-echo
-build/bench/bench_ps "$dump" "$ROUNDS" "$guest_ms"
+for target in $name "$dump"; do
+    echo
+    build/bench/bench_ps "$target" "$ROUNDS" "$guest_ms"
+    if [ -n "${BEFORE:-}" ]; then
+        echo "before ($BEFORE):"
+        "$BEFORE" "$target" "$ROUNDS" "$guest_ms" | grep -E '^  (cold|warm)'
+    fi
+done

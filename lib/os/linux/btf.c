@@ -363,17 +363,22 @@ static int scan_phys(armvmi_t *h, uint64_t start, uint64_t len, struct cand *c,
             /* the header is in the chunk (off < lim leaves SCAN_OVERLAP bytes); the body may
              * not be: read it whole */
             if (n - off >= BTF_HDR_MIN && hdr_check(p, len - pos - off, &size, &why) == 0) {
-                uint8_t *body = malloc(size);
+                /* zero-copy where the target maps it (armvmi_types_from_btf copies it) */
+                const uint8_t *body = armvmi_map_pa(h, start + pos + off, size);
+                uint8_t *copy = NULL;
                 if (!body) {
-                    r = armvmi_set_error(ARMVMI_ENOMEM, "BTF search: out of memory.");
-                    break;
+                    if (!(copy = malloc(size))) {
+                        r = armvmi_set_error(ARMVMI_ENOMEM, "BTF search: out of memory.");
+                        break;
+                    }
+                    body = armvmi_read_pa(h, start + pos + off, copy, size) == 0 ? copy : NULL;
                 }
-                if (armvmi_read_pa(h, start + pos + off, body, size) == 0) {
+                if (body) {
                     r = try_candidate(c, body, size, out);
                     if (r == 1)
                         *found_pa = start + pos + off;
                 }
-                free(body);
+                free(copy);
             }
             off++;
         }
