@@ -36,16 +36,16 @@ static const char *const phase_name[NPHASE] = {"open target (+ pause check)",
                                                "  BTF search + index",
                                                "  symbols (kallsyms + ksymtab)"};
 
-/* Open target as `armvmi ps` does (pausing a running VM); 0 or -1. */
+/* Open target as `armvmi ps` does (a pause held by the handle, nested if the VM is already
+ * paused: it lets the handle cache translations); 0 or -1. */
 static int open_target(const char *target, armvmi_t **h, bool *paused)
 {
     *paused = false;
     if (armvmi_open(h, target))
         return -1;
     struct armvmi_info in;
-    bool was = true;
     armvmi_get_info(*h, &in);
-    if ((in.caps & ARMVMI_CAP_PAUSE) && armvmi_is_paused(*h, &was) == 0 && !was) {
+    if (in.caps & ARMVMI_CAP_PAUSE) {
         if (armvmi_pause(*h))
             return -1;
         *paused = true;
