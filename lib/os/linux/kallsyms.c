@@ -573,8 +573,11 @@ static bool ksym_ok(const struct img *m, uint64_t o)
         return false;
     int64_t name = (int64_t)(o + 4) + (int32_t)rd32(m, o + 4);
     int64_t ns = (int64_t)(o + 8) + (int32_t)rd32(m, o + 8);
-    return str_at(m, name, true, KSYMTAB_NAME_MAX) > 0 && m->p[name] > '9' &&
-           str_at(m, ns, false, 127) >= 0;
+    /* the first bytes first: most positions of a scan fail there */
+    if (name < 0 || (uint64_t)name >= m->len || m->p[name] <= '9' || !is_ident(m->p[name]) ||
+        ns < 0 || (uint64_t)ns >= m->len || (m->p[ns] && (m->p[ns] < 0x20 || m->p[ns] > 0x7e)))
+        return false;
+    return str_at(m, name, true, KSYMTAB_NAME_MAX) > 0 && str_at(m, ns, false, 127) >= 0;
 }
 
 /*
