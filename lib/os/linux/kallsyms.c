@@ -34,7 +34,7 @@ struct armvmi_linux_syms {
     size_t n, cap;
     char *pool;
     size_t pool_len, pool_cap;
-    uint32_t *hash; /* entry index + 1; 0 is empty */
+    uint64_t *hash; /* the name's hash (high 32 bits) and entry index + 1; 0 is empty */
     size_t hcap;
     struct armvmi_linux_syms_info info;
     bool have_vmci;
@@ -130,13 +130,14 @@ static long hash_find(const struct armvmi_linux_syms *s, const char *name)
 {
     if (!s->hcap)
         return -1;
-    for (size_t i = fnv1a(name) & (s->hcap - 1), k = 0; k < s->hcap;
-         k++, i = (i + 1) & (s->hcap - 1)) {
-        uint32_t v = s->hash[i];
+    uint64_t hv = fnv1a(name);
+    for (size_t i = hv & (s->hcap - 1), k = 0; k < s->hcap; k++, i = (i + 1) & (s->hcap - 1)) {
+        uint64_t v = s->hash[i];
         if (!v)
             return -1;
-        if (strcmp(s->pool + s->e[v - 1].name, name) == 0)
-            return (long)v - 1;
+        uint32_t j = (uint32_t)v;
+        if ((v >> 32) == (hv >> 32) && strcmp(s->pool + s->e[j - 1].name, name) == 0)
+            return (long)j - 1;
     }
     return -1;
 }
@@ -156,11 +157,14 @@ static int hash_build(struct armvmi_linux_syms *s)
     s->hcap = cap;
     for (size_t j = 0; j < s->n; j++) {
         const char *name = s->pool + s->e[j].name;
-        size_t i = fnv1a(name) & (cap - 1);
-        while (s->hash[i] && strcmp(s->pool + s->e[s->hash[i] - 1].name, name) != 0)
+        uint64_t hv = fnv1a(name), v;
+        size_t i = hv & (cap - 1);
+        /* the stored hash spares a strcmp on most occupied slots */
+        while ((v = s->hash[i]) &&
+               ((v >> 32) != (hv >> 32) || strcmp(s->pool + s->e[(uint32_t)v - 1].name, name) != 0))
             i = (i + 1) & (cap - 1);
-        if (!s->hash[i])
-            s->hash[i] = (uint32_t)j + 1;
+        if (!v)
+            s->hash[i] = (hv >> 32 << 32) | ((uint64_t)j + 1);
     }
     return 0;
 }
