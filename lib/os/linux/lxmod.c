@@ -8,10 +8,11 @@
 
 #define IMAGE_SCAN_MAX (128ull << 20)
 #define SCAN_CHUNK (1ull << 20)
-#define MODULE_NAME_LEN 56 /* include/linux/module.h: MAX_PARAM_PREFIX_LEN */
-#define MODULE_STATE_MAX 3 /* LIVE, COMING, GOING, UNFORMED */
-#define MOD_TEXT 0         /* enum mod_mem_type (6.4+) */
-#define MOD_CORE_TYPES 4   /* TEXT, DATA, RODATA, RO_AFTER_INIT: what /proc/modules sums */
+#define MODULE_NAME_LEN 56       /* include/linux/module.h: MAX_PARAM_PREFIX_LEN */
+#define MODULE_STATE_MAX 3       /* LIVE, COMING, GOING, UNFORMED */
+#define MOD_TEXT 0               /* enum mod_mem_type (6.4+) */
+#define MOD_CORE_TYPES 4         /* TEXT, DATA, RODATA, RO_AFTER_INIT: what /proc/modules sums */
+#define SEARCH_BUDGET (1u << 20) /* list entries checked, all candidates together */
 
 /* Module memory lies in the module region (or vmalloc space as the fallback of module_alloc). */
 static bool in_modspace(const armvmi_linux_t *lx, uint64_t va)
@@ -43,6 +44,7 @@ static bool module_ok(armvmi_linux_t *lx, uint64_t mod, char name[MODULE_NAME_LE
 struct mcheck {
     armvmi_linux_t *lx;
     unsigned n;
+    unsigned *budget; /* shared by every candidate of a search */
 };
 
 static int check_one(void *arg, uint64_t node)
@@ -50,6 +52,9 @@ static int check_one(void *arg, uint64_t node)
     struct mcheck *c = arg;
     char name[MODULE_NAME_LEN];
     c->n++;
+    if (*c->budget == 0)
+        return 1;
+    --*c->budget;
     if (!in_modspace(c->lx, node) ||
         !module_ok(c->lx, node - (uint64_t)c->lx->f[F_MOD_LIST].off, name))
         return 1;
@@ -72,9 +77,10 @@ int lx_find_modules(armvmi_linux_t *lx)
         !(k->modules_start.known || k->vmalloc_start.known))
         return armvmi_set_error(ARMVMI_ENOENT, "the module list cannot be searched: discovery "
                                                "found no _stext or module address range.");
+    unsigned budget = SEARCH_BUDGET; /* hostile memory: long fake module chains */
     if (lx->modules_sym) {
         /* the symbol: an empty list is fine here (no module loaded), a broken one is not */
-        struct mcheck c = {lx, 0};
+        struct mcheck c = {lx, 0, &budget};
         struct lx_err e = {0};
         if (lx_list_walk(lx_kread, lx, lx->modules_sym, ARMVMI_LINUX_MAX_MODULES, check_one, &c,
                          &e) == 0 &&
@@ -88,7 +94,7 @@ int lx_find_modules(armvmi_linux_t *lx)
     uint64_t *buf = malloc(SCAN_CHUNK);
     if (!buf)
         return armvmi_set_error(ARMVMI_ENOMEM, "out of memory.");
-    for (uint64_t pos = 0; pos < len && !lx->modules_head; pos += SCAN_CHUNK - 16) {
+    for (uint64_t pos = 0; pos < len && !lx->modules_head && budget; pos += SCAN_CHUNK - 16) {
         size_t n = len - pos < SCAN_CHUNK ? (size_t)(len - pos) : (size_t)SCAN_CHUNK;
         if (armvmi_read_pa(lx->h, start + pos, buf, n))
             continue;
@@ -96,7 +102,7 @@ int lx_find_modules(armvmi_linux_t *lx)
             if (!in_modspace(lx, buf[i]) || !in_modspace(lx, buf[i + 1]) || (buf[i] & 7))
                 continue;
             uint64_t head = start + pos + 8 * i + k->kimage_voffset.value;
-            struct mcheck c = {lx, 0};
+            struct mcheck c = {lx, 0, &budget};
             struct lx_err e = {0};
             if (lx_list_walk(lx_kread, lx, head, ARMVMI_LINUX_MAX_MODULES, check_one, &c, &e) ==
                     0 &&
@@ -107,6 +113,11 @@ int lx_find_modules(armvmi_linux_t *lx)
         }
     }
     free(buf);
+    if (!lx->modules_head && !budget)
+        return armvmi_set_error(ARMVMI_EFORMAT,
+                                "the module list search gave up after %u list "
+                                "entries (damaged memory?).",
+                                SEARCH_BUDGET);
     if (!lx->modules_head)
         return armvmi_set_error(ARMVMI_ENOENT,
                                 "no module list found in the kernel image (no module loaded?).");
