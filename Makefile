@@ -15,9 +15,10 @@ VERSION    := 0.1.0
 PKGS       := libelf jansson expat libbpf
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# Libraries only the armvmi command and host tools use (libfdt: the hypervisor's guest DTB);
+# Libraries only the armvmi command and host tools use (libfdt: the hypervisor's guest DTB;
+# libcapstone: `trace` disassembles the instruction at an event's PC);
 # libarmvmi itself does not link them.
-TOOL_LIBS  := -lfdt
+TOOL_LIBS  := -lfdt -lcapstone
 
 WARN       := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation
 CFLAGS     ?= -O2 -g

@@ -7,6 +7,7 @@ PKGS=(
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
     qemu-system-arm gdb-multiarch
     libelf-dev libjansson-dev libexpat1-dev libbpf-dev libcmocka-dev libfdt-dev device-tree-compiler
+    libcapstone-dev
     clang
 )
 missing=()

@@ -4,6 +4,7 @@
 #include <hyp/arch.h>
 #include <hyp/console.h>
 #include <hyp/entry.h>
+#include <hyp/events.h>
 #include <hyp/frame.h>
 #include <hyp/idregs.h>
 #include <hyp/inject.h>
@@ -57,10 +58,21 @@ static void handle_wfx(struct trap_frame *f, u64 esr)
     inject_skip_insn(f, esr);
 }
 
+/* Software step (MDCR_EL2.TDE): only the hypervisor's own STEP of a memory event. */
+static void handle_softstep(struct trap_frame *f, u64 esr)
+{
+    events_step_done(f, esr);
+}
+
 /* One handler per exception class, as KVM's arm_exit_handlers[] / Bao's handler table. */
 static const exit_handler_t exit_handlers[ESR_EC_MAX + 1] = {
-    [ESR_EC_WFX] = handle_wfx,      [ESR_EC_HVC64] = handle_hvc,    [ESR_EC_SMC64] = handle_smc,
-    [ESR_EC_SYS64] = handle_sysreg, [ESR_EC_DABT_LOW] = abort_dabt, [ESR_EC_IABT_LOW] = abort_iabt,
+    [ESR_EC_WFX] = handle_wfx,
+    [ESR_EC_HVC64] = handle_hvc,
+    [ESR_EC_SMC64] = handle_smc,
+    [ESR_EC_SYS64] = handle_sysreg,
+    [ESR_EC_DABT_LOW] = abort_dabt,
+    [ESR_EC_IABT_LOW] = abort_iabt,
+    [ESR_EC_SOFTSTP_LOW] = handle_softstep,
 };
 
 void hyp_trap(struct trap_frame *f, u64 kind)
@@ -71,6 +83,7 @@ void hyp_trap(struct trap_frame *f, u64 kind)
     v->frame = f;
     v->exits++;
     vcpu_record_exit(v, f);
+    events_exit(v);
     switch (kind) {
     case TRAP_SYNC:
         esr = read_esr_el2();
@@ -88,6 +101,7 @@ void hyp_trap(struct trap_frame *f, u64 kind)
         write_hcr_el2(read_hcr_el2() | HCR_VSE);
         break;
     }
+    events_enter(v, f);
     vcpu_record_enter(v);
 }
 

@@ -3,6 +3,7 @@
  * registers. */
 #include <hyp/arch.h>
 #include <hyp/console.h>
+#include <hyp/events.h>
 #include <hyp/doorbell.h>
 #include <hyp/gicv3.h>
 #include <hyp/platform.h>
@@ -149,7 +150,8 @@ void vgic_init_cpu(void)
         mmio_write32(sgi + GICD_IPRIORITYR + i, 0xa0a0a0a0u);
     for (unsigned i = 0; i < 32; i++)
         vgic_ppi_prio[v->id][i] = 0xa0;
-    mmio_write32(sgi + GICD_ISENABLER, (1u << GIC_INTID_MAINT) | (1u << GIC_INTID_HYP_KICK));
+    mmio_write32(sgi + GICD_ISENABLER, (1u << GIC_INTID_MAINT) | (1u << GIC_INTID_HYP_KICK) |
+                                           (1u << GIC_INTID_HYP_TIMER));
     write_icc_pmr_el1(0xff);
     write_icc_ctlr_el1(ICC_CTLR_EOIMODE);
     write_icc_igrpen1_el1(1);
@@ -251,6 +253,9 @@ void vgic_handle_irq(struct trap_frame *f)
         if (intid == GIC_INTID_MAINT) {
             write_icc_dir_el1(intid);
             vgic_refill();
+        } else if (intid == GIC_INTID_HYP_TIMER) {
+            write_icc_dir_el1(intid);
+            events_tick();
         } else if (intid == GIC_INTID_HYP_KICK) {
             write_icc_dir_el1(intid); /* the exit itself was the point */
         } else if (vgic_hyp_spi && intid == vgic_hyp_spi) {

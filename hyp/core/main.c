@@ -5,6 +5,7 @@
 #include <hyp/console.h>
 #include <hyp/doorbell.h>
 #include <hyp/entry.h>
+#include <hyp/events.h>
 #include <hyp/psci.h>
 #include <hyp/stage2.h>
 #include <hyp/sysreg.h>
@@ -124,6 +125,7 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
     vgic_init_cpu();
     if (cpu == 0) {
         doorbell_init();
+        events_init(); /* after doorbell_init: hyp_flags says whether there is a doorbell */
         start_secondaries();
     } else if (v->power == VCPU_OFF) {
         hyp_printf("cpu%u: up, waiting for the guest's CPU_ON\n", v->id);
@@ -137,6 +139,7 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
     v->frame = frame;
     v->power = VCPU_ON;
     hyp_printf("cpu%u: entering guest at 0x%lx (x0=0x%lx)\n", v->id, v->entry, v->context);
+    events_enter(v, frame);
     vcpu_record_enter(v);
     guest_enter(frame);
 }

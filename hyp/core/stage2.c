@@ -169,6 +169,58 @@ void stage2_build(void)
                s2_ipa_bits, s2_pool_used, s2_pool_pages, cb, ce);
 }
 
+/* The level-3 descriptor of a guest RAM page (RAM is mapped in 4K pages), or NULL. */
+static u64 *s2_ram_pte(u64 ipa)
+{
+    u64 *t, d;
+
+    if (!s2_root || ipa >= (1UL << S2_IPA_BITS) || !stage2_ipa_is_ram(ipa))
+        return NULL;
+    t = s2_root_tables[ipa >> 39];
+    for (unsigned lvl = 1; lvl < 3; lvl++) {
+        d = t[(ipa >> (39 - 9 * lvl)) & (PT_ENTRIES - 1)];
+        if ((d & 3) != 3)
+            return NULL;
+        t = (u64 *)(d & S2_ADDR_MASK);
+    }
+    d = t[(ipa >> 12) & (PT_ENTRIES - 1)];
+    return (d & 3) == 3 ? &t[(ipa >> 12) & (PT_ENTRIES - 1)] : NULL;
+}
+
+bool stage2_ipa_is_ram(u64 ipa)
+{
+    return ipa >= bootinfo->ram_base && ipa - bootinfo->ram_base < bootinfo->ram_size &&
+           !stage2_ipa_is_carveout(ipa);
+}
+
+/*
+ * Stage-2 permissions of one RAM page (Arm ARM D8.5.5): S2AP[0] (bit 6) allows reads, S2AP[1]
+ * (bit 7) writes, XN[1] (bit 54) forbids execution; write-only and execute-only are both
+ * expressible. Only permissions change, so no break-before-make is needed (D8.16.1); the caller
+ * invalidates with stage2_tlb_flush(). Returns false if ipa is not a mapped RAM page.
+ */
+bool stage2_set_perm(u64 ipa, bool r, bool w, bool x)
+{
+    u64 *pte = s2_ram_pte(ipa), d;
+
+    if (!pte)
+        return false;
+    d = *pte & ~(S2_AP_RW | S2_XN);
+    d |= (r ? S2_AP_R : 0) | (w ? S2_AP_W : 0) | (x ? 0 : S2_XN);
+    if (d != *pte) {
+        __atomic_store_n(pte, d, __ATOMIC_RELAXED);
+        dsb_ishst();
+        tlbi_ipas2e1is(ipa);
+    }
+    return true;
+}
+
+/* Completes the invalidations of stage2_set_perm() on every CPU (Arm ARM D8.14.5). */
+void stage2_tlb_flush(void)
+{
+    tlbi_s2_sync();
+}
+
 /* VTCR_EL2: 40-bit IPA starting at level 1 (concatenated root), 4K granule, WBWA inner-shareable
  * walks. */
 void stage2_enable(void)

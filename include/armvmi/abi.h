@@ -143,7 +143,8 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
  * Asynchronous events (n2rwx) do not wait: entry (async_head % ASYNC) is written, then
  * async_head is incremented; the monitor consumes up to async_head and sets async_tail. A full
  * ring drops the event and counts it in async_dropped (the access itself was already allowed).
- * Sequence numbers: one counter per attach over both kinds, starting at 1, no gaps.
+ * Sequence numbers: one counter per attach over both kinds, starting at 1, no gaps (an ATTACH
+ * after a fail-closed monitor was declared gone goes on with its numbers: its events still wait).
  * Commands: the monitor fills entry (cmd_head % CMD_RING) with status PENDING, then increments
  * cmd_head; the hypervisor executes them in order, writes status (and result), then increments
  * cmd_done. Long commands (SET_ACCESS on a large range) run in chunks between guest
@@ -275,6 +276,20 @@ struct armvmi_abi_slot {
 #define ARMVMI_CMDS_EINVAL 2 /* unknown op or bad arguments */
 #define ARMVMI_CMDS_ERANGE 3 /* frames outside guest RAM (the carve-out included) */
 #define ARMVMI_CMDS_ESTATE 4 /* not attached, or already attached */
+
+/* last_error codes: what the hypervisor rejected. A rejected response is not applied at all:
+ * the vCPU goes on as with CONTINUE (the access faults again and raises a new event). */
+#define ARMVMI_ERR_RSP_SEQ 1     /* response seq is not the event's */
+#define ARMVMI_ERR_RSP_ACTION 2  /* unknown action or flags */
+#define ARMVMI_ERR_RSP_ACCESS 3  /* new_access is not an ARMVMI_ACC_* value */
+#define ARMVMI_ERR_RSP_REGS 4    /* reg_mask has unknown bits, or pstate is not EL0/EL1 AArch64 */
+#define ARMVMI_ERR_RSP_EMULATE 5 /* EMULATE of an access without a valid syndrome */
+#define ARMVMI_ERR_CMD_HEAD 6    /* cmd_head is more than CMD_RING ahead of cmd_done, or behind */
+#define ARMVMI_ERR_CMD_OP 7      /* unknown command */
+#define ARMVMI_ERR_CMD_ARGS 8    /* bad command arguments (flags, access value, vCPU mask) */
+#define ARMVMI_ERR_CMD_RANGE 9   /* frames outside guest RAM or inside the carve-out */
+#define ARMVMI_ERR_ASYNC_TAIL 10 /* async_tail is ahead of async_head */
+#define ARMVMI_ERR_SLOT_STATE 11 /* a slot state the monitor may not write */
 
 struct armvmi_abi_cmd {
     uint64_t id; /* the monitor's, echoed in nothing: for its own bookkeeping */

@@ -284,6 +284,16 @@ int armvmi_resume(armvmi_t *h);
 /** *paused is true if the VM's vCPUs are stopped (always true for dumps). */
 int armvmi_is_paused(armvmi_t *h, bool *paused);
 
+struct armvmi_abi_regs; /* <armvmi/abi.h> */
+
+/**
+ * Fill r with the guest registers the armvmi hypervisor saved (abi.h's struct armvmi_abi_regs:
+ * in an event, or the tail of a per-vCPU record): X0-X30, SP (from PSTATE), PC, PSTATE,
+ * SP_EL0/1, the EL1 registers and ESR/FAR/HPFAR_EL2; source = ARMVMI_REGS_HYP_RECORD. Other
+ * registers of r are left as they are.
+ */
+void armvmi_regs_from_hyp(struct armvmi_regs *r, const struct armvmi_abi_regs *a);
+
 /* ---- virtual addresses ---- */
 
 /*
@@ -358,6 +368,18 @@ int armvmi_va_ranges(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t m
 
 /** A name for a regime ("EL1&0", "EL2&0", "EL2", "stage 2", "AArch32 short", "AArch32 LPAE"). */
 const char *armvmi_regime_name(enum armvmi_regime r);
+
+/* ---- the armvmi hypervisor ---- */
+
+/**
+ * Connect to the doorbell of a VM under the armvmi hypervisor (the run directory's doorbell
+ * socket): one byte either way means "look at the monitor channel" (see abi.h). On success *fd
+ * is a connected, non-blocking, close-on-exec socket that the caller closes.
+ * QEMU serves one client at a time: while another holds the socket, bytes wait for it.
+ * Errors: ARMVMI_ENOTSUP (not a VM under the armvmi hypervisor, or a dump), ARMVMI_ENOENT (no
+ * doorbell socket, or QEMU gone), ARMVMI_EIO.
+ */
+int armvmi_hyp_doorbell(armvmi_t *h, int *fd);
 
 /* ---- dumps ---- */
 

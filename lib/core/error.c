@@ -2,6 +2,7 @@
 /* error.c — the per-thread last error message behind armvmi_errmsg(). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "drivers/driver.h"
 
@@ -14,10 +15,13 @@ const char *armvmi_errmsg(void)
 
 int armvmi_set_error(int code, const char *fmt, ...)
 {
+    /* formatted apart first: the arguments may include armvmi_errmsg() itself */
+    char msg[sizeof(last_error)];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof(last_error), fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof(last_error));
     return -code;
 }
 

@@ -232,3 +232,15 @@ int armvmi_is_paused(armvmi_t *h, bool *paused)
     }
     return h->ops->is_paused(h, paused);
 }
+
+int armvmi_hyp_doorbell(armvmi_t *h, int *fd)
+{
+    if (!h || !fd)
+        return armvmi_fail(ARMVMI_EINVAL, "armvmi_hyp_doorbell: NULL argument.");
+    if (!h->ops->doorbell)
+        return armvmi_fail(ARMVMI_ENOTSUP,
+                           "%s has no doorbell (not a VM under the armvmi "
+                           "hypervisor).",
+                           h->target);
+    return h->ops->doorbell(h, fd);
+}

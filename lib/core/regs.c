@@ -3,6 +3,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <armvmi/abi.h>
+
 #include "drivers/driver.h"
 
 static const char *const reg_names[ARMVMI_REG_COUNT] = {
@@ -124,4 +126,45 @@ int armvmi_set_reg(armvmi_t *h, unsigned vcpu, enum armvmi_reg r, uint64_t value
         return armvmi_fail(ARMVMI_EINVAL, "vCPU %u does not exist: %s has %u vCPU(s).", vcpu,
                            h->target, h->vcpus);
     return h->ops->set_reg(h, vcpu, r, value);
+}
+
+void armvmi_regs_from_hyp(struct armvmi_regs *r, const struct armvmi_abi_regs *a)
+{
+    static const struct {
+        enum armvmi_reg reg;
+        size_t off;
+    } sys[] = {
+#define R(reg, field) {ARMVMI_REG_##reg, offsetof(struct armvmi_abi_regs, field)}
+        R(PC, pc),
+        R(PSTATE, pstate),
+        R(SP_EL0, sp_el0),
+        R(SP_EL1, sp_el1),
+        R(ELR_EL1, elr_el1),
+        R(SPSR_EL1, spsr_el1),
+        R(SCTLR_EL1, sctlr_el1),
+        R(TCR_EL1, tcr_el1),
+        R(TTBR0_EL1, ttbr0_el1),
+        R(TTBR1_EL1, ttbr1_el1),
+        R(MAIR_EL1, mair_el1),
+        R(VBAR_EL1, vbar_el1),
+        R(CONTEXTIDR_EL1, contextidr_el1),
+        R(TPIDR_EL1, tpidr_el1),
+        R(ESR_EL1, esr_el1),
+        R(FAR_EL1, far_el1),
+        R(ESR_EL2, esr_el2),
+        R(FAR_EL2, far_el2),
+        R(HPFAR_EL2, hpfar_el2),
+#undef R
+    };
+    for (int i = 0; i < 31; i++)
+        armvmi_reg_set(r, ARMVMI_REG_X0 + i, a->x[i]);
+    for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)a + sys[i].off, sizeof(v));
+        armvmi_reg_set(r, sys[i].reg, v);
+    }
+    /* Arm ARM D1.2.2: SP is SP_EL0 at EL0 or with PSTATE.SP = 0, else SP_ELx of the EL. */
+    bool el0_or_t = ((a->pstate >> 2) & 3) == 0 || !(a->pstate & 1);
+    armvmi_reg_set(r, ARMVMI_REG_SP, el0_or_t ? a->sp_el0 : a->sp_el1);
+    r->source = ARMVMI_REGS_HYP_RECORD;
 }

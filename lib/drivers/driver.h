@@ -33,7 +33,8 @@ struct armvmi_driver_ops {
     int (*pause)(struct armvmi *h); /* stop vCPUs; sets *was_running */
     int (*resume)(struct armvmi *h);
     int (*is_paused)(struct armvmi *h, bool *paused);
-    void (*close)(struct armvmi *h); /* release priv and unmap regions */
+    void (*close)(struct armvmi *h);            /* release priv and unmap regions */
+    int (*doorbell)(struct armvmi *h, int *fd); /* armvmi_hyp_doorbell */
 };
 
 struct armvmi {

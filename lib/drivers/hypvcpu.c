@@ -30,44 +30,10 @@ static int read_record(struct armvmi *h, unsigned vcpu, struct armvmi_abi_vcpu *
 /* The guest's registers from the record; the EL2 ones stay the physical CPU's. */
 static void regs_from_record(struct armvmi_regs *r, const struct armvmi_abi_vcpu *rec)
 {
-    static const struct {
-        enum armvmi_reg reg;
-        size_t off;
-    } sys[] = {
-#define REC(reg, field) {ARMVMI_REG_##reg, offsetof(struct armvmi_abi_vcpu, field)}
-        REC(SP_EL0, sp_el0),
-        REC(SP_EL1, sp_el1),
-        REC(ELR_EL1, elr_el1),
-        REC(SPSR_EL1, spsr_el1),
-        REC(SCTLR_EL1, sctlr_el1),
-        REC(TCR_EL1, tcr_el1),
-        REC(TTBR0_EL1, ttbr0_el1),
-        REC(TTBR1_EL1, ttbr1_el1),
-        REC(MAIR_EL1, mair_el1),
-        REC(VBAR_EL1, vbar_el1),
-        REC(CONTEXTIDR_EL1, contextidr_el1),
-        REC(TPIDR_EL1, tpidr_el1),
-        REC(ESR_EL1, esr_el1),
-        REC(FAR_EL1, far_el1),
-        REC(ESR_EL2, esr_el2),
-        REC(FAR_EL2, far_el2),
-        REC(HPFAR_EL2, hpfar_el2),
-#undef REC
-    };
+    struct armvmi_abi_regs a; /* the record's tail from x[] is this struct (abi.h checks it) */
+    memcpy(&a, rec->x, sizeof(a));
     uint64_t hyp_pc = r->regs[ARMVMI_REG_PC];
-    for (int i = 0; i < 31; i++)
-        armvmi_reg_set(r, ARMVMI_REG_X0 + i, rec->x[i]);
-    armvmi_reg_set(r, ARMVMI_REG_PC, rec->pc);
-    armvmi_reg_set(r, ARMVMI_REG_PSTATE, rec->pstate);
-    for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
-        uint64_t v;
-        memcpy(&v, (const char *)rec + sys[i].off, sizeof(v));
-        armvmi_reg_set(r, sys[i].reg, v);
-    }
-    /* Arm ARM D1.2.2: SP is SP_EL0 at EL0 or with PSTATE.SP = 0, else SP_ELx of the EL. */
-    bool el0_or_t = ((rec->pstate >> 2) & 3) == 0 || !(rec->pstate & 1);
-    armvmi_reg_set(r, ARMVMI_REG_SP, el0_or_t ? rec->sp_el0 : rec->sp_el1);
-    r->source = ARMVMI_REGS_HYP_RECORD;
+    armvmi_regs_from_hyp(r, &a);
     r->hyp_pc = hyp_pc;
 }
 

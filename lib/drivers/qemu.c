@@ -223,6 +223,25 @@ static void qemu_close(struct armvmi *h)
     h->priv = NULL;
 }
 
+static int qemu_doorbell(struct armvmi *h, int *fd)
+{
+    if (!h->carve_size)
+        return armvmi_fail(ARMVMI_ENOTSUP,
+                           "VM '%s' does not run under the armvmi hypervisor: it "
+                           "has no doorbell.",
+                           P(h)->name);
+    int s = rundir_doorbell_connect(P(h)->dir);
+    if (s < 0)
+        return s;
+    int fl = fcntl(s, F_GETFL);
+    if (fl < 0 || fcntl(s, F_SETFL, fl | O_NONBLOCK)) {
+        close(s);
+        return armvmi_fail(ARMVMI_EIO, "fcntl on the doorbell socket: %s.", strerror(errno));
+    }
+    *fd = s;
+    return 0;
+}
+
 static const struct armvmi_driver_ops qemu_ops = {
     .name = "qemu",
     .get_regs = qemu_get_regs,
@@ -231,6 +250,7 @@ static const struct armvmi_driver_ops qemu_ops = {
     .resume = qemu_resume,
     .is_paused = qemu_is_paused,
     .close = qemu_close,
+    .doorbell = qemu_doorbell,
 };
 
 static int map_ram(struct armvmi *h, const char *path, uint64_t base, uint64_t size)

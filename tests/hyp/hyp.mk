@@ -11,3 +11,10 @@ $(HYP_BOOT): $(HYP_BOOT_SRCS) tools/armvmi/hyp_host.h tools/armvmi/qemu_cmd.h in
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -Ilib -Itools/armvmi -o $@ \
 		$(HYP_BOOT_SRCS) $(TOOL_LIBS)
+
+# The raw-ABI test monitor of tests/integration/51-hyp-memevents.t (VMI events).
+HYP_EVMON := $(BUILD)/hyp/evmon
+ALL_TARGETS += $(HYP_EVMON)
+$(HYP_EVMON): tests/hyp/evmon.c include/armvmi/abi.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o $@ tests/hyp/evmon.c

@@ -131,6 +131,7 @@ int cmd_lsmod(struct cli *c, int argc, char **argv);
  * message ("" on success). Prints its errors; returns 0 or 1. */
 int cli_linux_load(struct cli *c, struct armvmi_linux_kernel *k, unsigned flags,
                    armvmi_linux_syms_t **syms, char *syms_err, size_t errlen);
+int cmd_trace(struct cli *c, int argc, char **argv);
 
 /* The guest kit (guestkit.c): paths of the default guest, fetched/built on first use. */
 struct guest_kit {

@@ -34,6 +34,7 @@ static const char usage[] =
     "  btf [--type T] [--offset T.M]  the kernel's own BTF found in memory: types, offsets\n"
     "  kernel                 the Linux kernel in memory: release, KASLR, layout, kallsyms\n"
     "  syms [PATTERN]         the kernel's symbols (--addr VA: symbol+offset)\n"
+    "  trace mem --pa|--va A  memory events of a --hyp VM (see `armvmi trace --help`)\n"
     "\n"
     "Linux (no profile: the kernel's own VMCOREINFO and BTF, found in memory):\n"
     "  ps [--threads]         processes (pid, ppid, uid, state, start, name)\n"
@@ -111,15 +112,16 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(struct cli *, int, char **);
     } cmds[] = {
-        {"info", cmd_info},     {"regs", cmd_regs},
-        {"read", cmd_read},     {"write", cmd_write},
-        {"dump", cmd_dump},     {"vm", cmd_vm},
-        {"guest", cmd_guest},   {"translate", cmd_translate},
-        {"pages", cmd_pages},   {"kernel", cmd_kernel},
-        {"btf", cmd_btf},       {"ps", cmd_ps},
-        {"pstree", cmd_pstree}, {"cmdline", cmd_cmdline},
-        {"maps", cmd_maps},     {"lsof", cmd_lsof},
-        {"lsmod", cmd_lsmod},   {"syms", cmd_syms},
+        {"info", cmd_info},       {"regs", cmd_regs},
+        {"read", cmd_read},       {"write", cmd_write},
+        {"dump", cmd_dump},       {"vm", cmd_vm},
+        {"guest", cmd_guest},     {"translate", cmd_translate},
+        {"pages", cmd_pages},     {"kernel", cmd_kernel},
+        {"btf", cmd_btf},         {"trace", cmd_trace},
+        {"ps", cmd_ps},           {"pstree", cmd_pstree},
+        {"cmdline", cmd_cmdline}, {"maps", cmd_maps},
+        {"lsof", cmd_lsof},       {"lsmod", cmd_lsmod},
+        {"syms", cmd_syms},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

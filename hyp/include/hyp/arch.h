@@ -62,6 +62,10 @@
 #define ESR_DABT_WNR BIT(6)
 #define ESR_xABT_FSC(esr) FIELD(esr, 0, 6)
 #define FSC_SEA 0x10 /* synchronous external abort, not on a walk */
+#define FSC_PERM_MASK 0x3c
+#define FSC_PERM 0x0c        /* permission fault, level in bits 1:0 */
+#define ESR_xABT_FNV BIT(10) /* FAR not valid */
+#define ESR_xABT_S1PTW BIT(7)
 
 /* Trapped MSR/MRS ISS (Arm ARM D17.2.37.24): Op0, Op2, Op1, CRn, Rt, CRm, Direction */
 #define ESR_SYS_READ BIT(0)
@@ -128,7 +132,10 @@
 #define S2_PAGE (BIT(0) | BIT(1))
 #define S2_MEMATTR_DEV_nGnRE (0x1UL << 2)
 #define S2_MEMATTR_NORMAL_WB (0xfUL << 2)
+#define S2_AP_R (1UL << 6)
+#define S2_AP_W (2UL << 6)
 #define S2_AP_RW (3UL << 6)
+#define S2_XN (2UL << 53) /* XN[1:0] = 0b10: no execution at EL1 or EL0 */
 #define S2_SH_INNER (3UL << 8)
 #define S2_AF BIT(10)
 #define S2_ADDR_MASK 0x0000fffffffff000UL

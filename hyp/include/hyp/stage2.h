@@ -8,6 +8,10 @@
 void stage2_build(void);
 void stage2_enable(void);
 bool stage2_ipa_is_carveout(u64 ipa);
+/* Guest RAM outside the carve-out. */
+bool stage2_ipa_is_ram(u64 ipa);
+bool stage2_set_perm(u64 ipa, bool r, bool w, bool x);
+void stage2_tlb_flush(void);
 void hyp_mmu_enable(void);
 
 #endif

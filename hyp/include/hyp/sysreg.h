@@ -65,6 +65,11 @@ SYSREG_RW(zcr_el2, "S3_4_C1_C2_0")
 SYSREG_RW(smcr_el2, "S3_4_C1_C2_6")
 SYSREG_RW(hcrx_el2, "S3_4_C1_C2_2")
 SYSREG_RW(id_aa64mmfr1_el1, "id_aa64mmfr1_el1")
+SYSREG_RW(cntvct_el0, "cntvct_el0")
+SYSREG_RW(mdscr_el1, "mdscr_el1")
+/* EL2 physical timer (Arm ARM D11.2.4): CNTHP_CTL_EL2, CNTHP_TVAL_EL2. */
+SYSREG_RW(cnthp_ctl_el2, "S3_4_C14_C2_1")
+SYSREG_RW(cnthp_tval_el2, "S3_4_C14_C2_0")
 /* GICv3 CPU interface, Arm IHI 0069 chapter 12. */
 SYSREG_RW(icc_sre_el2, "S3_4_C12_C9_5")
 SYSREG_RW(icc_iar1_el1, "S3_0_C12_C12_0")
@@ -115,6 +120,20 @@ static inline void tlbi_alle2(void)
 static inline void tlbi_vmalls12e1is(void)
 {
     __asm__ volatile("tlbi vmalls12e1is\n dsb ish\n isb" ::: "memory");
+}
+static inline void dsb_ishst(void)
+{
+    __asm__ volatile("dsb ishst" ::: "memory");
+}
+/* Stage-2 TLB maintenance by IPA, then stage 1 of the VMID (Arm ARM D8.14.5): the caller has
+ * made the descriptor write visible (dsb ishst) and completes with tlbi_s2_sync(). */
+static inline void tlbi_ipas2e1is(u64 ipa)
+{
+    __asm__ volatile("tlbi ipas2e1is, %0" ::"r"(ipa >> 12) : "memory");
+}
+static inline void tlbi_s2_sync(void)
+{
+    __asm__ volatile("dsb ish\n tlbi vmalle1is\n dsb ish\n isb" ::: "memory");
 }
 static inline void daif_mask_all(void)
 {

@@ -271,10 +271,14 @@ int armvmi_linux_discover_flags(armvmi_t *h, struct armvmi_linux_kernel *k, unsi
     if (s.best_score < 0) {
         /* No VMCOREINFO: a vCPU in the kernel and the kernel's banner, if the target has
          * registers; the message says what was missing. */
+        unsigned nhits = k->nhits;
+        uint64_t scanned = k->scanned;
         rc = linux_discover_from_regs(h, &in, k);
-        if (rc && k->nhits)
-            return armvmi_set_error(rc, "%s (%u VMCOREINFO candidate(s) found, none usable)",
-                                    armvmi_errmsg(), k->nhits);
+        if (rc)
+            return armvmi_set_error(-rc,
+                                    "%s (no usable VMCOREINFO in %llu MiB of RAM: %u candidate "
+                                    "page(s) at 4 KiB steps)",
+                                    armvmi_errmsg(), (unsigned long long)(scanned >> 20), nhits);
         return rc;
     }
     const struct armvmi_linux_vmcoreinfo *v = &s.best;

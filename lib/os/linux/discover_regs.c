@@ -81,8 +81,8 @@ static bool banner_release(const char *p, size_t avail, char *rel)
 /* linux_banner lies in the image's read-only data, after the text (and the vectors); the log
  * buffer, which repeats it, lies further on in .bss. The first banner whose VA (PA +
  * kimage_voffset) maps back to it through the kernel's tables is the kernel's own. */
-static int find_banner(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t from,
-                       uint64_t kv, struct armvmi_linux_kernel *k)
+static int find_banner(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t from, uint64_t kv,
+                       struct armvmi_linux_kernel *k)
 {
     char *buf = malloc(BANNER_CHUNK + 128);
     if (!buf)
@@ -151,8 +151,8 @@ int linux_discover_from_regs(armvmi_t *h, const struct armvmi_info *in,
     unsigned t1sz = (unsigned)TCR_T1SZ(ctx.tcr);
     static const uint64_t tg1_size[4] = {0, 16384, 4096, 65536};
     if (!tg1_size[TCR_TG1(ctx.tcr)] || t1sz < 12 || t1sz > 28)
-        return armvmi_set_error(ARMVMI_EFORMAT, "vCPU %u's TCR 0x%llx is not a Linux kernel's.",
-                                v, (unsigned long long)ctx.tcr);
+        return armvmi_set_error(ARMVMI_EFORMAT, "vCPU %u's TCR 0x%llx is not a Linux kernel's.", v,
+                                (unsigned long long)ctx.tcr);
     linux_fact(&k->page_size, tg1_size[TCR_TG1(ctx.tcr)], "vCPU registers: TCR TG1");
     linux_fact(&k->t1sz, t1sz, "vCPU registers: TCR T1SZ");
     linux_fact(&k->va_bits, 64 - t1sz, "derived: 64 - T1SZ (the VA size in use)");

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* events.h — public API of the events layer: memory events of a VM under the armvmi hypervisor. */
+#ifndef ARMVMI_EVENTS_H
+#define ARMVMI_EVENTS_H
+
+/*
+ * Not part of the armvmi.h umbrella: include <armvmi/events.h> (it includes armvmi.h).
+ * Conventions are armvmi.h's: int status (0 or a negative ARMVMI_E*), armvmi_errmsg().
+ *
+ * A monitor session ("events handle") talks to the armvmi hypervisor through the monitor
+ * channel in its carve-out (include/armvmi/abi.h, "VMI events: the monitor channel"), which the
+ * library maps through the VM's shared RAM file: only VMs started with `armvmi vm start --hyp`.
+ * One monitor per VM at a time.
+ *
+ * Threads: every call on one events handle must come from one thread (the one that listens);
+ * the handle runs one thread of its own, the heartbeat, so that a slow callback does not make
+ * the hypervisor declare the monitor gone. Callbacks run in the listening thread, inside
+ * armvmi_events_listen(). armvmi_events_interrupt() is the one call allowed from anywhere
+ * (another thread, a signal handler).
+ *
+ * Everything read from the channel is checked before use: a corrupt channel gives an error with
+ * a message (ARMVMI_EFORMAT), never a crash or a hang.
+ */
+#include <armvmi/armvmi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct armvmi_events armvmi_events_t;
+
+/** Options of a session (all zero: the defaults). */
+struct armvmi_events_options {
+    /**
+     * Milliseconds without a heartbeat after which the hypervisor declares the monitor gone
+     * (0: 2000). The handle's heartbeat thread beats every timeout_ms / 8.
+     */
+    uint32_t timeout_ms;
+    /**
+     * If the monitor goes away (killed, stuck), the vCPUs waiting for it stay paused until a
+     * monitor attaches again, and the restrictions stay. Default (false): fail-open, the
+     * hypervisor removes every restriction and lets the guest run.
+     */
+    bool fail_closed;
+    /**
+     * Both sides spin on the channel instead of sleeping (lowest latency; a host CPU stays
+     * busy while armvmi_events_listen() waits). Default: doorbell wake-ups when the hypervisor
+     * has the doorbell device, else short sleeps.
+     */
+    bool busy_poll;
+    /** Milliseconds to wait for a command (attach, set access) to complete (0: 5000). */
+    uint32_t cmd_timeout_ms;
+};
+
+/**
+ * Attach to the monitor channel of the VM h is open on and start a session. h must stay open
+ * until armvmi_events_close(). On success *out is the session, to end with
+ * armvmi_events_close().
+ * A previous monitor whose heartbeat has stopped (killed, stuck) is waited for until the
+ * hypervisor declares it gone (its timeout plus 1 s at most); a fail-closed one's waiting vCPUs
+ * then come to this session, their events marked ARMVMI_MEMF_INHERITED.
+ * Errors: ARMVMI_ENOTSUP ("this VM does not run under the armvmi hypervisor": no carve-out, or
+ * a target that cannot map RAM, e.g. a dump), ARMVMI_EFORMAT (no channel, a channel of another
+ * ABI version, or corrupt), ARMVMI_ESTATE (another monitor is attached), ARMVMI_EIO (the
+ * hypervisor does not answer commands), ARMVMI_ENOMEM.
+ */
+int armvmi_events_attach(armvmi_t *h, const struct armvmi_events_options *opt,
+                         armvmi_events_t **out);
+
+/**
+ * End the session: clear every registration (as armvmi_mem_unwatch does, draining events in
+ * flight), send DETACH, stop the heartbeat, free ev. NULL is allowed. Returns 0 or the first
+ * error met on the way (the handle is freed in every case, except when called from a callback:
+ * ARMVMI_ESTATE and nothing happens). A session the hypervisor has already ended is only freed.
+ */
+int armvmi_events_close(armvmi_events_t *ev);
+
+/* ---- memory events ---- */
+
+/** Access kinds (bits): what the guest tried (event) or what a registration traps. */
+#define ARMVMI_MEM_R 0x1u
+#define ARMVMI_MEM_W 0x2u
+#define ARMVMI_MEM_X 0x4u
+
+/** Event flags (armvmi_mem_event.flags). */
+#define ARMVMI_MEMF_S1PTW 0x1u    /**< the guest's own stage-1 table walk touched the frame */
+#define ARMVMI_MEMF_GVA 0x2u      /**< gva is valid */
+#define ARMVMI_MEMF_SYNDROME 0x4u /**< size, reg and sign_extend are valid */
+#define ARMVMI_MEMF_VALUE 0x8u    /**< value is the value being written */
+#define ARMVMI_MEMF_ASYNC 0x10u   /**< asynchronous: the vCPU did not wait; no response */
+#define ARMVMI_MEMF_INHERITED                                                                      \
+    0x100u /**< posted before this session attached (a fail-closed monitor's left-over):           \
+              its seq is the previous session's and is not checked */
+
+/** One memory event, as a callback sees it. Valid only during the callback. */
+struct armvmi_mem_event {
+    uint64_t seq;         /**< 1, 2, 3, ... per session, over all vCPUs, sync and async */
+    uint64_t time;        /**< the guest's CNTVCT when the event arose */
+    unsigned vcpu;        /**< 0-based */
+    unsigned access;      /**< ARMVMI_MEM_R, _W or _X: what the guest tried */
+    uint32_t flags;       /**< ARMVMI_MEMF_* */
+    uint64_t gpa;         /**< guest-physical address accessed */
+    uint64_t gva;         /**< virtual address (ARMVMI_MEMF_GVA) */
+    unsigned size;        /**< access size in bytes (ARMVMI_MEMF_SYNDROME) */
+    unsigned reg;         /**< Xt, 31 = XZR (ARMVMI_MEMF_SYNDROME) */
+    bool sign_extend;     /**< the load sign-extends (ARMVMI_MEMF_SYNDROME) */
+    uint64_t value;       /**< value written (ARMVMI_MEMF_VALUE) */
+    unsigned page_access; /**< what the frame allowed at the fault (ARMVMI_MEM_* bits) */
+    /** The vCPU at the event: X0-X30, SP, PC, PSTATE, the EL1 translation and control
+     *  registers and ESR/FAR/HPFAR_EL2 (source ARMVMI_REGS_HYP_RECORD). */
+    struct armvmi_regs regs;
+    int watch; /**< the registration whose callback runs (its id) */
+};
+
+/** What the vCPU does next. */
+enum armvmi_mem_action {
+    ARMVMI_MEM_CONTINUE = 0, /**< retry the access as the frame now allows (it may trap again) */
+    ARMVMI_MEM_STEP,         /**< run this one instruction with the frame unrestricted */
+    ARMVMI_MEM_SKIP,         /**< do not run the instruction: PC += 4 */
+    ARMVMI_MEM_EMULATE,      /**< a read returns `value`, a write is dropped; PC += 4 */
+};
+
+/**
+ * The response to a synchronous event. The callback gets one set to STEP (the access
+ * happens once, as the guest wanted, and the restriction stays) with nothing else.
+ * - regs: registers to set before the action (armvmi_reg_set()); only X0-X30, PC, PSTATE,
+ *   SP_EL0 and SP_EL1 can be set. Any other valid register makes the response invalid.
+ * - set_access: also change the frame's allowed access to new_access (ARMVMI_MEM_* bits) —
+ *   this changes the frame for every registration on it, until the next watch/unwatch on it.
+ * - EMULATE needs ARMVMI_MEMF_SYNDROME (the hypervisor knows the register and size).
+ * An invalid response is not sent: the library sends STEP instead, counts it in
+ * armvmi_events_stats.bad_responses and records why (armvmi_events_stats.last_problem).
+ */
+struct armvmi_mem_response {
+    enum armvmi_mem_action action;
+    uint64_t value;
+    struct armvmi_regs regs;
+    bool set_access;
+    unsigned new_access;
+};
+
+/**
+ * A callback: e is the event, rsp the response to fill (ignored for ARMVMI_MEMF_ASYNC).
+ * Return 0 to go on listening, non-zero to make armvmi_events_listen() return after this
+ * event (the response is sent first). A callback must not call armvmi_mem_watch_*,
+ * armvmi_mem_unwatch or armvmi_events_close (they fail with ARMVMI_ESTATE).
+ */
+typedef int (*armvmi_mem_cb)(armvmi_events_t *ev, const struct armvmi_mem_event *e,
+                             struct armvmi_mem_response *rsp, void *arg);
+
+/**
+ * Trap the accesses `trap` (ARMVMI_MEM_* bits, not 0) to the guest frames that hold
+ * [pa, pa + len) and call cb for each. Frames are 4 KiB; a range is rounded out to whole
+ * frames. Registrations may overlap: a frame traps the union of theirs, and an event goes to
+ * every registration that covers its address and traps its access, in the order they were
+ * made. On success *id (if not NULL) names the registration for armvmi_mem_unwatch.
+ * Errors: ARMVMI_EINVAL (trap 0 or unknown bits, len 0, NULL cb), ARMVMI_EFAULT (not guest RAM,
+ * or the hypervisor's carve-out), ARMVMI_EIO (the hypervisor did not complete the change),
+ * ARMVMI_ESTATE (called from a callback), ARMVMI_ENOMEM.
+ */
+int armvmi_mem_watch_pa(armvmi_events_t *ev, uint64_t pa, uint64_t len, unsigned trap,
+                        armvmi_mem_cb cb, void *arg, int *id);
+
+/** The same for one guest frame (gfn = PA >> 12). */
+int armvmi_mem_watch_frame(armvmi_events_t *ev, uint64_t gfn, unsigned trap, armvmi_mem_cb cb,
+                           void *arg, int *id);
+
+/**
+ * The same for the virtual range [va, va + len) of the address space ctx: every page is
+ * translated with the library's walker now (armvmi_va_to_pa) and its frame is watched; events
+ * are those of the frames, whatever VA the guest uses for them. A page that is not mapped
+ * fails the whole call (ARMVMI_EFAULT, naming the address); pages mapped later are not
+ * followed.
+ */
+int armvmi_mem_watch_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uint64_t va,
+                        uint64_t len, unsigned trap, armvmi_mem_cb cb, void *arg, int *id);
+
+/**
+ * Remove registration id: its frames get back the access the remaining registrations allow.
+ * Safe while events are in flight: when it returns, the hypervisor has applied the new access
+ * and every event posted before that has been delivered (to this registration's callback too,
+ * if it was for it); no later event reaches this registration's callback.
+ * Errors: ARMVMI_ENOENT (no such registration), ARMVMI_EIO, ARMVMI_ESTATE (from a callback),
+ * and those of armvmi_events_listen while draining.
+ */
+int armvmi_mem_unwatch(armvmi_events_t *ev, int id);
+
+/**
+ * Deliver events for up to timeout_ms milliseconds (0: only what is there now; negative: until
+ * a callback asks to stop or armvmi_events_interrupt). Synchronous events are answered with
+ * their callback's response; an event no registration wants (posted just before an unwatch
+ * took effect, or left by a previous fail-closed monitor) is answered CONTINUE with the frame
+ * set to what the registrations allow, and counted in stats.unclaimed.
+ * Returns the number of events taken from the channel (delivered, unclaimed or corrupt; >= 0),
+ * or a negative error: ARMVMI_EINTR
+ * (armvmi_events_interrupt), ARMVMI_EFORMAT (the channel is corrupt: the message says what),
+ * ARMVMI_ESTATE (the hypervisor ended the session, e.g. it declared the monitor gone).
+ */
+int armvmi_events_listen(armvmi_events_t *ev, int timeout_ms);
+
+/** Make a running or later armvmi_events_listen() return ARMVMI_EINTR (async-signal-safe). */
+void armvmi_events_interrupt(armvmi_events_t *ev);
+
+/** Counters of a session. */
+struct armvmi_events_stats {
+    uint64_t events;        /**< delivered to callbacks (sync + async) */
+    uint64_t async_events;  /**< of which asynchronous */
+    uint64_t unclaimed;     /**< answered CONTINUE: no registration wanted them */
+    uint64_t seq_gaps;      /**< sequence numbers never seen although later ones were */
+    uint64_t seq_dups;      /**< sequence numbers seen twice */
+    uint64_t bad_events;    /**< events rejected as corrupt (answered CONTINUE when possible) */
+    uint64_t bad_responses; /**< invalid responses replaced by STEP */
+    uint64_t last_seq;      /**< highest sequence number seen */
+    uint64_t async_dropped; /**< the hypervisor's count of asynchronous events it dropped */
+    uint64_t hyp_errors;    /**< the hypervisor's count of monitor input it rejected */
+    uint64_t hyp_last_error;
+    bool doorbell;          /**< waiting uses the doorbell device */
+    char last_problem[256]; /**< the last gap, duplicate or bad event/response, in words */
+};
+
+/** Fill *st. */
+int armvmi_events_stats(armvmi_events_t *ev, struct armvmi_events_stats *st);
+
+/** The number of vCPUs the hypervisor reports in the channel. */
+unsigned armvmi_events_vcpus(armvmi_events_t *ev);
+
+/** The frequency of the event time stamps (the guest's CNTFRQ, Hz). */
+uint64_t armvmi_events_cntfrq(armvmi_events_t *ev);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/* cmd_trace.c — `armvmi trace mem`: memory events of a VM under the armvmi hypervisor. */
+#include <capstone/capstone.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <armvmi/events.h>
+
+#include "cli.h"
+
+static const char help[] =
+    "usage: armvmi [--vm SPEC] trace mem --pa|--va ADDR[+LEN] --access r|w|x|rw|rx|wx|rwx\n"
+    "                 [--count N] [--duration SEC] [--json] [--fail-closed] [--busy-poll]\n"
+    "                 [--monitor-timeout MS] [--vcpu N|--ttbr0 ...]\n"
+    "Traps the accesses --access names to the guest frames holding ADDR..ADDR+LEN-1 (LEN 1 by\n"
+    "default; whole 4 KiB frames are trapped) and prints one line per access: sequence number,\n"
+    "vCPU, access, guest-physical and virtual address, size and value (writes), and the\n"
+    "instruction at PC, disassembled. Each access goes on as the guest wanted (stepped over).\n"
+    "Only VMs started with `armvmi vm start --hyp`.\n"
+    "--va translates ADDR..+LEN now, page by page, in the address space of --vcpu (default 0)\n"
+    "or of the registers given (see `armvmi translate --help`); the frames found are trapped.\n"
+    "--pid P (a process's address space) needs the Linux layer's process list: not yet.\n"
+    "Stops after --count events, after --duration seconds, or on Ctrl-C (SIGINT/SIGTERM); in\n"
+    "every case every restriction it set is removed before it exits.\n"
+    "--json: one object per line (seq, vcpu, access, gpa, gva, size, value, pc, insn, ttbr0, "
+    "flags:\n"
+    "s1ptw, async, inherited = posted before this session attached, for a dead --fail-closed "
+    "one).\n"
+    "--fail-closed: if this monitor dies, the guest's trapped vCPUs stay paused (default: the\n"
+    "hypervisor lifts every restriction after --monitor-timeout ms, 2000 by default).\n"
+    "--busy-poll: spin instead of sleeping between events (lowest latency, one host CPU busy).\n";
+
+static armvmi_events_t *volatile trace_ev;
+
+static void on_signal(int sig)
+{
+    armvmi_events_t *ev = trace_ev;
+    if (ev)
+        armvmi_events_interrupt(ev);
+}
+
+struct trace {
+    struct cli *c;
+    armvmi_t *h;
+    csh cs;
+    bool cs_ok;
+    uint64_t count, seen;
+};
+
+static void access_str(unsigned a, char out[4])
+{
+    int n = 0;
+    if (a & ARMVMI_MEM_R)
+        out[n++] = 'r';
+    if (a & ARMVMI_MEM_W)
+        out[n++] = 'w';
+    if (a & ARMVMI_MEM_X)
+        out[n++] = 'x';
+    out[n] = 0;
+}
+
+/* The instruction at the event's PC, read through the vCPU's own EL1&0 tables. */
+static void disasm_pc(struct trace *t, const struct armvmi_mem_event *e, char *out, size_t len)
+{
+    const struct armvmi_regs *r = &e->regs;
+    struct armvmi_tt_config ctx = {.regime = ARMVMI_REGIME_EL10,
+                                   .tcr = r->regs[ARMVMI_REG_TCR_EL1],
+                                   .ttbr0 = r->regs[ARMVMI_REG_TTBR0_EL1],
+                                   .ttbr1 = r->regs[ARMVMI_REG_TTBR1_EL1],
+                                   .mair = r->regs[ARMVMI_REG_MAIR_EL1],
+                                   .sctlr = r->regs[ARMVMI_REG_SCTLR_EL1]};
+    ctx.features = armvmi_features_from_tcr(&ctx);
+    uint64_t pc = r->regs[ARMVMI_REG_PC];
+    uint8_t code[4];
+    snprintf(out, len, "?");
+    if (armvmi_read_va(t->h, &ctx, pc, code, sizeof(code))) {
+        snprintf(out, len, "(PC not readable: %s)", armvmi_errmsg());
+        return;
+    }
+    cs_insn *insn;
+    if (!t->cs_ok || cs_disasm(t->cs, code, sizeof(code), pc, 1, &insn) != 1) {
+        snprintf(out, len, ".inst 0x%02x%02x%02x%02x", code[3], code[2], code[1], code[0]);
+        return;
+    }
+    snprintf(out, len, "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "", insn->op_str);
+    cs_free(insn, 1);
+}
+
+static json_t *hex(uint64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof(b), "0x%llx", (unsigned long long)v);
+    return json_string(b);
+}
+
+static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
+                    struct armvmi_mem_response *rsp, void *arg)
+{
+    struct trace *t = arg;
+    rsp->action = ARMVMI_MEM_STEP;
+    if (t->count && t->seen >= t->count)
+        return 1; /* in flight when --count was reached: answered, not shown */
+    char acc[4], insn[160];
+    access_str(e->access, acc);
+    disasm_pc(t, e, insn, sizeof(insn));
+    uint64_t pc = e->regs.regs[ARMVMI_REG_PC];
+    bool syn = e->flags & ARMVMI_MEMF_SYNDROME, val = e->flags & ARMVMI_MEMF_VALUE;
+    bool gva = e->flags & ARMVMI_MEMF_GVA;
+    if (t->c->json) {
+        json_t *o =
+            json_pack("{s:I,s:i,s:s,s:o,s:I}", "seq", (json_int_t)e->seq, "vcpu", (int)e->vcpu,
+                      "access", acc, "gpa", hex(e->gpa), "time", (json_int_t)e->time);
+        json_object_set_new(o, "gva", gva ? hex(e->gva) : json_null());
+        json_object_set_new(o, "size", syn ? json_integer(e->size) : json_null());
+        json_object_set_new(o, "value", val ? hex(e->value) : json_null());
+        json_object_set_new(o, "pc", hex(pc));
+        json_object_set_new(o, "insn", json_string(insn));
+        /* the address space (with its ASID): `--va --ttbr0` of this process */
+        json_object_set_new(o, "ttbr0", hex(e->regs.regs[ARMVMI_REG_TTBR0_EL1]));
+        json_t *fl = json_array();
+        if (e->flags & ARMVMI_MEMF_S1PTW)
+            json_array_append_new(fl, json_string("s1ptw"));
+        if (e->flags & ARMVMI_MEMF_ASYNC)
+            json_array_append_new(fl, json_string("async"));
+        if (e->flags & ARMVMI_MEMF_INHERITED)
+            json_array_append_new(fl, json_string("inherited"));
+        json_object_set_new(o, "flags", fl);
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        json_decref(o);
+        if (s) {
+            puts(s);
+            free(s);
+        }
+    } else {
+        printf("%6llu cpu%u %-2s gpa %#llx", (unsigned long long)e->seq, e->vcpu, acc,
+               (unsigned long long)e->gpa);
+        if (gva)
+            printf(" gva %#llx", (unsigned long long)e->gva);
+        if (syn)
+            printf(" size %u", e->size);
+        if (val)
+            printf(" value %#llx", (unsigned long long)e->value);
+        if (e->flags & ARMVMI_MEMF_S1PTW)
+            printf(" (stage-1 walk)");
+        if (e->flags & ARMVMI_MEMF_INHERITED)
+            printf(" (left by a previous monitor)");
+        printf("  pc %#llx: %s\n", (unsigned long long)pc, insn);
+    }
+    fflush(stdout);
+    t->seen++;
+    return t->count && t->seen >= t->count;
+}
+
+/* ADDR or ADDR+LEN */
+static int parse_range(const char *s, uint64_t *addr, uint64_t *len)
+{
+    char buf[128];
+    snprintf(buf, sizeof(buf), "%s", s);
+    char *plus = strchr(buf, '+');
+    *len = 1;
+    if (plus) {
+        *plus = 0;
+        if (cli_u64(plus + 1, len, true) || *len == 0)
+            return -1;
+    }
+    return cli_u64(buf, addr, false);
+}
+
+static int parse_access(const char *s, unsigned *trap)
+{
+    *trap = 0;
+    if (!*s || strlen(s) > 3)
+        return -1;
+    for (; *s; s++) {
+        unsigned b = *s == 'r'   ? ARMVMI_MEM_R
+                     : *s == 'w' ? ARMVMI_MEM_W
+                     : *s == 'x' ? ARMVMI_MEM_X
+                                 : 0;
+        if (!b || (*trap & b))
+            return -1;
+        *trap |= b;
+    }
+    return 0;
+}
+
+enum {
+    OPT_PA = 2000,
+    OPT_VA,
+    OPT_ACCESS,
+    OPT_PID,
+    OPT_COUNT,
+    OPT_DURATION,
+    OPT_FAILCLOSED,
+    OPT_BUSY,
+    OPT_MONTO
+};
+
+static int trace_mem(struct cli *c, int argc, char **argv)
+{
+    struct option opts[] = {{"pa", required_argument, 0, OPT_PA},
+                            {"va", required_argument, 0, OPT_VA},
+                            {"access", required_argument, 0, OPT_ACCESS},
+                            {"pid", required_argument, 0, OPT_PID},
+                            {"count", required_argument, 0, OPT_COUNT},
+                            {"duration", required_argument, 0, OPT_DURATION},
+                            {"fail-closed", no_argument, 0, OPT_FAILCLOSED},
+                            {"busy-poll", no_argument, 0, OPT_BUSY},
+                            {"monitor-timeout", required_argument, 0, OPT_MONTO},
+                            {"help", no_argument, 0, 'h'},
+                            CLI_VAOPTS,
+                            {0, 0, 0, 0}};
+    struct cli_vaopts vo = CLI_VAOPTS_INIT;
+    struct armvmi_events_options eo = {0};
+    const char *range = NULL;
+    bool virt = false;
+    unsigned trap = 0;
+    uint64_t count = 0, duration = 0, mto = 0;
+    int ch;
+    optind = 0;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case OPT_PA:
+        case OPT_VA:
+            if (range)
+                return cli_err("give one of --pa and --va, once.");
+            range = optarg;
+            virt = ch == OPT_VA;
+            break;
+        case OPT_ACCESS:
+            if (parse_access(optarg, &trap))
+                return cli_err("--access takes r, w, x or a combination such as rw (got '%s').",
+                               optarg);
+            break;
+        case OPT_PID:
+            return cli_err("--pid is not supported yet (it needs the Linux layer's process "
+                           "list); use --va with --ttbr0 of the process.");
+        case OPT_COUNT:
+            if (cli_u64(optarg, &count, false) || count == 0)
+                return cli_err("--count takes a number above 0 (got '%s').", optarg);
+            break;
+        case OPT_DURATION:
+            if (cli_u64(optarg, &duration, false) || duration == 0 || duration > 86400 * 365)
+                return cli_err("--duration takes seconds above 0 (got '%s').", optarg);
+            break;
+        case OPT_FAILCLOSED:
+            eo.fail_closed = true;
+            break;
+        case OPT_BUSY:
+            eo.busy_poll = true;
+            break;
+        case OPT_MONTO:
+            if (cli_u64(optarg, &mto, false) || mto < 10 || mto > 600000)
+                return cli_err("--monitor-timeout takes 10 to 600000 ms (got '%s').", optarg);
+            eo.timeout_ms = (uint32_t)mto;
+            break;
+        case 'h':
+            fputs(help, stdout);
+            return 0;
+        case '?':
+            fputs(help, stderr);
+            return 2;
+        default:
+            if (cli_vaopt(&vo, ch, optarg))
+                return 1;
+        }
+    }
+    if (optind != argc)
+        return cli_err("trace mem takes no arguments besides its options (got '%s').",
+                       argv[optind]);
+    uint64_t addr, len;
+    if (!range)
+        return cli_err("trace mem needs --pa ADDR[+LEN] or --va ADDR[+LEN].");
+    if (parse_range(range, &addr, &len))
+        return cli_err("'%s' is not ADDR or ADDR+LEN (e.g. 0x41234000+4096).", range);
+    if (!trap)
+        return cli_err("trace mem needs --access (r, w, x or a combination).");
+
+    struct trace t = {.c = c, .count = count};
+    if (cli_open(c, &t.h))
+        return 1;
+    t.cs_ok = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &t.cs) == CS_ERR_OK;
+    struct armvmi_tt_config ctx;
+    if (virt) { /* the address space from a paused moment; the hypervisor needs the VM running */
+        if (cli_va_begin(t.h, &vo, &ctx)) {
+            armvmi_close(t.h);
+            return 1;
+        }
+        armvmi_resume(t.h);
+    }
+    armvmi_events_t *ev;
+    if (armvmi_events_attach(t.h, &eo, &ev)) {
+        int rc = cli_lib_err("cannot attach to the VM's monitor channel");
+        armvmi_close(t.h);
+        return rc;
+    }
+    trace_ev = ev;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_int, old_term;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    int rc = virt ? armvmi_mem_watch_va(ev, &ctx, addr, len, trap, on_event, &t, NULL)
+                  : armvmi_mem_watch_pa(ev, addr, len, trap, on_event, &t, NULL);
+    if (rc) {
+        rc = cli_lib_err("cannot trap that range");
+    } else {
+        if (!c->quiet)
+            fprintf(stderr, "armvmi: tracing; Ctrl-C stops and removes the traps.\n");
+        long long end = duration ? cli_now_ms() + (long long)duration * 1000 : -1;
+        for (;;) {
+            long long left = end < 0 ? 1000 : end - cli_now_ms();
+            if (left <= 0)
+                break;
+            int n = armvmi_events_listen(ev, left > 1000 ? 1000 : (int)left);
+            if (n == -ARMVMI_EINTR)
+                break;
+            if (n < 0) {
+                rc = cli_lib_err("listening for events");
+                break;
+            }
+            if (count && t.seen >= count)
+                break;
+        }
+    }
+    struct armvmi_events_stats st;
+    armvmi_events_stats(ev, &st);
+    trace_ev = NULL;
+    bool removed = armvmi_events_close(ev) == 0;
+    if (!removed && !rc)
+        rc = cli_lib_err("removing the traps");
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    if (!c->quiet) {
+        fprintf(stderr, "armvmi: %llu event(s) (waiting %s); sequence gaps %llu, duplicates %llu",
+                (unsigned long long)t.seen,
+                eo.busy_poll  ? "busy-polling"
+                : st.doorbell ? "on the doorbell"
+                              : "in short sleeps",
+                (unsigned long long)st.seq_gaps, (unsigned long long)st.seq_dups);
+        if (st.bad_events || st.async_dropped)
+            fprintf(stderr, ", corrupt %llu, dropped by the hypervisor %llu",
+                    (unsigned long long)st.bad_events, (unsigned long long)st.async_dropped);
+        fprintf(stderr, "%s\n", removed ? "; traps removed." : ".");
+        if (st.last_problem[0])
+            fprintf(stderr, "armvmi: last problem: %s\n", st.last_problem);
+    }
+    if (t.cs_ok)
+        cs_close(&t.cs);
+    armvmi_close(t.h);
+    return rc;
+}
+
+int cmd_trace(struct cli *c, int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "mem") == 0)
+        return trace_mem(c, argc - 1, argv + 1);
+    return cli_err("unknown trace kind '%s' (only `trace mem` so far).", argv[1]);
+}
