@@ -152,6 +152,17 @@ struct armvmi_linux_kernel {
  */
 int armvmi_linux_discover(armvmi_t *h, struct armvmi_linux_kernel *out);
 
+/** armvmi_linux_discover_flags: stop the scan at the first validated copy. */
+#define ARMVMI_LINUX_DISCOVER_FIRST 1u
+
+/**
+ * armvmi_linux_discover with flags. ARMVMI_LINUX_DISCOVER_FIRST stops the RAM scan at the
+ * first copy that validates: the same copy and facts as the full scan (which keeps the first
+ * validated copy), but hits lists only the copies before it and scanned counts the bytes up to
+ * it (a Linux handle needs no more; `armvmi kernel` lists every copy).
+ */
+int armvmi_linux_discover_flags(armvmi_t *h, struct armvmi_linux_kernel *out, unsigned flags);
+
 /**
  * Fill *cfg with the EL1&0 translation configuration of the kernel's address space from k
  * alone (no registers needed): TTBR1 = swapper_pg_dir PA, TCR_EL1 with T1SZ, TG1 from the

@@ -247,13 +247,94 @@ static void garbage(void **state)
     kgen_free(&g);
 }
 
+static unsigned ks_same(unsigned i);
+
+/* A PREL32 table of n entries at *o in g's image, named fmt(order(i)), strings after the table,
+ * then (late) a 20-entry table after those strings, as a scan must not reach. */
+#define KS_LATE 20
+static void ks_table(struct kgen *g, size_t *o, unsigned n, const char *fmt,
+                     unsigned (*order)(unsigned), bool late)
+{
+    size_t tab = *o, str = tab + (size_t)n * 12;
+    for (unsigned i = 0; i < n; i++) {
+        char nm[32];
+        snprintf(nm, sizeof(nm), fmt, order(i));
+        size_t e = tab + (size_t)i * 12, at = e;
+        kgen_put32(g, &at, (uint32_t)(int32_t)(int64_t)(KGEN_DATA - g->va + 8ull * i - e));
+        kgen_put32(g, &at, (uint32_t)(int32_t)((int64_t)str - (int64_t)at));
+        kgen_put(g, &str, nm, strlen(nm) + 1);
+        kgen_put32(g, &at, (uint32_t)(int32_t)((int64_t)str - (int64_t)at)); /* namespace "" */
+        kgen_put(g, &str, "", 1);
+    }
+    *o = str;
+    kgen_align(o, 8);
+    if (late) {
+        size_t o2 = *o;
+        ks_table(g, &o2, KS_LATE, "late_%02u", ks_same, false);
+        *o = o2;
+    }
+}
+
+static unsigned ks_same(unsigned i)
+{
+    return i;
+}
+
+static unsigned ks_two_sections(unsigned i)
+{
+    return i < 200 ? 2 * i : 2 * (i - 200) + 1; /* __ksymtab then __ksymtab_gpl, each sorted */
+}
+
+static unsigned ks_unsorted(unsigned i)
+{
+    return (i * 37u) % 300;
+}
+
+/* The kernel's linker script: kallsyms (.rodata), then the __ksymtab* tables, then
+ * __ksymtab_strings. The scan starts after kallsyms; a long sorted table ends it at its strings,
+ * an unsorted run does not. */
+static void ksymtab_strings_end_scan(void **state)
+{
+    (void)state;
+    for (int sorted = 1; sorted >= 0; sorted--) {
+        struct kgen g;
+        kgen_build(&g, KGEN_6_1, NSYMS, 0);
+        size_t o = g.len + 64, len = o + 300 * 40 + KS_LATE * 40 + 64;
+        uint8_t *img = realloc(g.img, len);
+        assert_non_null(img);
+        memset(img + g.len, 0, len - g.len);
+        g.img = img;
+        size_t early = 64; /* a table in the text before kallsyms: not a __ksymtab */
+        ks_table(&g, &early, KS_LATE, "early_%02u", ks_same, false);
+        kgen_align(&o, 8);
+        ks_table(&g, &o, 300, "exp_%03u", sorted ? ks_two_sections : ks_unsorted, true);
+        armvmi_linux_syms_t *s = NULL;
+        assert_int_equal(armvmi_linux_syms_from_image(g.img, o, g.va, &g.loc, NULL, 0, &s), 0);
+        struct armvmi_linux_syms_info in;
+        armvmi_linux_syms_get_info(s, &in);
+        assert_int_equal(in.ksymtab, g.nexp + 300 + (sorted ? 0 : KS_LATE));
+        struct armvmi_linux_sym y;
+        assert_int_equal(armvmi_linux_syms_lookup(s, "early_05", &y), -ARMVMI_ENOENT);
+        assert_int_equal(armvmi_linux_syms_lookup(s, "late_05", &y), sorted ? -ARMVMI_ENOENT : 0);
+        assert_int_equal(armvmi_linux_syms_lookup(s, sorted ? "exp_199" : "exp_037", &y), 0);
+        assert_int_equal(y.source, ARMVMI_SYM_KSYMTAB);
+        armvmi_linux_syms_free(s);
+        kgen_free(&g);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(layout_5_4), cmocka_unit_test(layout_5_4_abs_percpu),
-        cmocka_unit_test(layout_6_1), cmocka_unit_test(layout_6_2),
-        cmocka_unit_test(layout_6_4), cmocka_unit_test(vmcoreinfo_first),
-        cmocka_unit_test(truncated),  cmocka_unit_test(garbage),
+        cmocka_unit_test(layout_5_4),
+        cmocka_unit_test(layout_5_4_abs_percpu),
+        cmocka_unit_test(layout_6_1),
+        cmocka_unit_test(layout_6_2),
+        cmocka_unit_test(layout_6_4),
+        cmocka_unit_test(vmcoreinfo_first),
+        cmocka_unit_test(truncated),
+        cmocka_unit_test(garbage),
+        cmocka_unit_test(ksymtab_strings_end_scan),
     };
     return cmocka_run_group_tests_name("linux_kallsyms", tests, NULL, NULL);
 }

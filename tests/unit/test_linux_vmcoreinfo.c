@@ -304,6 +304,37 @@ static void discover_raw(void **state)
 }
 
 /* The kernel context from discovery alone: Arm ARM D19.2.139 TCR_EL1 fields. */
+/* ARMVMI_LINUX_DISCOVER_FIRST: the full scan's copy and facts, RAM scanned only up to it; a copy
+ * that does not validate does not stop the scan. */
+static void discover_first(void **state)
+{
+    (void)state;
+    struct armvmi_linux_kernel *k = calloc(1, sizeof(*k)), *f = calloc(1, sizeof(*f));
+    for (int good = 1; good >= 0; good--) {
+        const char *spec = image(GOOD, true, true, good ? "6.1.0-57-arm64" : "5.10.0-other");
+        char path[128];
+        snprintf(path, sizeof(path), "%s", spec + 4);
+        *strchr(path, '@') = 0;
+        armvmi_t *h;
+        assert_int_equal(armvmi_open(&h, spec), 0);
+        assert_int_equal(armvmi_linux_discover(h, k), 0);
+        assert_int_equal(armvmi_linux_discover_flags(h, f, ARMVMI_LINUX_DISCOVER_FIRST), 0);
+        armvmi_close(h);
+        unlink(path);
+        assert_int_equal(k->scanned, MEM);
+        assert_int_equal(f->scanned, good ? 0x301000 : MEM);
+        assert_int_equal(f->nhits, 1);
+        assert_int_equal(f->hits[0].validated, good);
+        assert_string_equal(f->release, k->release);
+        assert_string_equal(f->release_source, k->release_source);
+        assert_int_equal(f->stext_pa.value, k->stext_pa.value);
+        assert_int_equal(f->swapper_pg_dir_pa.value, k->swapper_pg_dir_pa.value);
+        assert_int_equal(f->kaslr_offset.value, k->kaslr_offset.value);
+    }
+    free(k);
+    free(f);
+}
+
 static void ttconfig(void **state)
 {
     struct armvmi_linux_kernel k = {0};
@@ -348,6 +379,7 @@ int main(void)
         cmocka_unit_test(garbage),
         cmocka_unit_test(notes),
         cmocka_unit_test(discover_raw),
+        cmocka_unit_test(discover_first),
         cmocka_unit_test(ttconfig),
     };
     return cmocka_run_group_tests_name("linux_vmcoreinfo", tests, NULL, NULL);

@@ -51,8 +51,9 @@ static int lx_begin(struct cli *c, struct lxs *s)
     }
     struct armvmi_info in;
     armvmi_get_info(s->h, &in);
-    bool was_paused = true;
-    if ((in.caps & ARMVMI_CAP_PAUSE) && armvmi_is_paused(s->h, &was_paused) == 0 && !was_paused) {
+    /* also when the VM is already paused: a pause held by the handle (nested, resumed only if
+     * it was running) is what lets it cache translations */
+    if (in.caps & ARMVMI_CAP_PAUSE) {
         if (armvmi_pause(s->h)) {
             armvmi_close(s->h);
             return cli_lib_err("cannot pause the VM");

@@ -1,8 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* btf.c — the kernel's own BTF found in guest memory, parsed with libbpf, queried by name. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* memmem */
-#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +310,22 @@ static int try_candidate(struct cand *c, const uint8_t *p, uint64_t avail, armvm
     return 0;
 }
 
+/* The first BTF magic in [p, p + n), or NULL: memchr for its first byte (vectorised, faster
+ * than memmem's general search over a kernel image), then the other three. */
+static const uint8_t *find_magic(const uint8_t *p, size_t n)
+{
+    for (const uint8_t *e = p + n; n >= 4;) {
+        const uint8_t *q = memchr(p, BTF_MAGIC_LE[0], n - 3);
+        if (!q)
+            return NULL;
+        if (memcmp(q + 1, BTF_MAGIC_LE + 1, 3) == 0)
+            return q;
+        p = q + 1;
+        n = (size_t)(e - p);
+    }
+    return NULL;
+}
+
 int armvmi_types_find_btf(const void *buf, size_t len, armvmi_types_t **out, size_t *offset)
 {
     if (!buf || !out)
@@ -321,7 +334,7 @@ int armvmi_types_find_btf(const void *buf, size_t len, armvmi_types_t **out, siz
     struct cand c = {0};
     const uint8_t *b = buf;
     for (size_t off = 0; off + 4 <= len;) {
-        const uint8_t *p = memmem(b + off, len - off, BTF_MAGIC_LE, 4);
+        const uint8_t *p = find_magic(b + off, len - off);
         if (!p)
             break;
         off = (size_t)(p - b);
@@ -361,7 +374,7 @@ static int scan_phys(armvmi_t *h, uint64_t start, uint64_t len, struct cand *c,
         bool last = pos + n >= len;
         size_t lim = last ? n : n - SCAN_OVERLAP; /* hits past lim are seen by the next chunk */
         for (size_t off = 0; off < lim && r == 0;) {
-            const uint8_t *p = memmem(m + off, n - off, BTF_MAGIC_LE, 4);
+            const uint8_t *p = find_magic(m + off, n - off);
             if (!p || (size_t)(p - m) >= lim)
                 break;
             off = (size_t)(p - m);
@@ -370,17 +383,22 @@ static int scan_phys(armvmi_t *h, uint64_t start, uint64_t len, struct cand *c,
             /* the header is in the chunk (off < lim leaves SCAN_OVERLAP bytes); the body may
              * not be: read it whole */
             if (n - off >= BTF_HDR_MIN && hdr_check(p, len - pos - off, &size, &why) == 0) {
-                uint8_t *body = malloc(size);
+                /* zero-copy where the target maps it (armvmi_types_from_btf copies it) */
+                const uint8_t *body = armvmi_map_pa(h, start + pos + off, size);
+                uint8_t *copy = NULL;
                 if (!body) {
-                    r = armvmi_set_error(ARMVMI_ENOMEM, "BTF search: out of memory.");
-                    break;
+                    if (!(copy = malloc(size))) {
+                        r = armvmi_set_error(ARMVMI_ENOMEM, "BTF search: out of memory.");
+                        break;
+                    }
+                    body = armvmi_read_pa(h, start + pos + off, copy, size) == 0 ? copy : NULL;
                 }
-                if (armvmi_read_pa(h, start + pos + off, body, size) == 0) {
+                if (body) {
                     r = try_candidate(c, body, size, out);
                     if (r == 1)
                         *found_pa = start + pos + off;
                 }
-                free(body);
+                free(copy);
             }
             off++;
         }

@@ -116,6 +116,7 @@ struct scan {
     struct armvmi_linux_kernel *k;
     struct armvmi_linux_vmcoreinfo best;
     int best_score; /* -1 none, 0 parsed, 1 validated */
+    bool first;     /* stop at the first validated copy */
     char *buf;
 };
 
@@ -155,6 +156,12 @@ static bool maybe_hit(const unsigned char *p)
             memcmp(p + 12, "VMCOREINFO", 10) == 0);
 }
 
+/* The first validated copy is the one a full scan chooses (a later one never scores higher). */
+static bool done(const struct scan *s)
+{
+    return s->first && s->best_score == 1;
+}
+
 static int scan_range(struct scan *s, uint64_t base, uint64_t size)
 {
     uint64_t start = (base + SCAN_STEP - 1) & ~(SCAN_STEP - 1);
@@ -165,21 +172,27 @@ static int scan_range(struct scan *s, uint64_t base, uint64_t size)
     s->k->scanned_ranges++;
     const unsigned char *m = len <= SIZE_MAX ? armvmi_map_pa(s->h, start, (size_t)len) : NULL;
     if (m) {
-        for (uint64_t off = 0; off < len; off += SCAN_STEP)
-            if (maybe_hit(m + off))
+        for (uint64_t off = 0; off < len && !done(s); off += SCAN_STEP)
+            if (maybe_hit(m + off)) {
                 consider(s, start + off, base + size - (start + off));
+                if (done(s))
+                    s->k->scanned -= len - off - SCAN_STEP;
+            }
         return 0;
     }
     unsigned char *chunk = malloc(SCAN_CHUNK);
     if (!chunk)
         return armvmi_set_error(ARMVMI_ENOMEM, "kernel discovery: out of memory.");
-    for (uint64_t c = 0; c < len; c += SCAN_CHUNK) {
+    for (uint64_t c = 0; c < len && !done(s); c += SCAN_CHUNK) {
         size_t n = len - c < SCAN_CHUNK ? (size_t)(len - c) : (size_t)SCAN_CHUNK;
         if (armvmi_read_pa(s->h, start + c, chunk, n))
             continue; /* a hole or a failing page: scan the rest */
-        for (size_t off = 0; off < n; off += SCAN_STEP)
-            if (maybe_hit(chunk + off))
+        for (size_t off = 0; off < n && !done(s); off += SCAN_STEP)
+            if (maybe_hit(chunk + off)) {
                 consider(s, start + c + off, base + size - (start + c + off));
+                if (done(s))
+                    s->k->scanned -= len - c - off - SCAN_STEP;
+            }
     }
     free(chunk);
     return 0;
@@ -227,6 +240,11 @@ static void check_regs(armvmi_t *h, const struct armvmi_info *in, struct armvmi_
 
 int armvmi_linux_discover(armvmi_t *h, struct armvmi_linux_kernel *k)
 {
+    return armvmi_linux_discover_flags(h, k, 0);
+}
+
+int armvmi_linux_discover_flags(armvmi_t *h, struct armvmi_linux_kernel *k, unsigned flags)
+{
     if (!h || !k)
         return armvmi_set_error(ARMVMI_EINVAL, "kernel discovery: NULL argument.");
     memset(k, 0, sizeof(*k));
@@ -235,10 +253,14 @@ int armvmi_linux_discover(armvmi_t *h, struct armvmi_linux_kernel *k)
     int rc = armvmi_get_info(h, &in);
     if (rc)
         return rc;
-    struct scan s = {.h = h, .k = k, .best_score = -1, .buf = malloc(HIT_READ)};
+    struct scan s = {.h = h,
+                     .k = k,
+                     .best_score = -1,
+                     .first = flags & ARMVMI_LINUX_DISCOVER_FIRST,
+                     .buf = malloc(HIT_READ)};
     if (!s.buf)
         return armvmi_set_error(ARMVMI_ENOMEM, "kernel discovery: out of memory.");
-    for (unsigned i = 0; i < in.nranges && i < ARMVMI_MAX_RAM_RANGES; i++) {
+    for (unsigned i = 0; i < in.nranges && i < ARMVMI_MAX_RAM_RANGES && !done(&s); i++) {
         rc = scan_range(&s, in.ranges[i].base, in.ranges[i].size);
         if (rc)
             break;

@@ -15,6 +15,8 @@
 #define KSYMTAB_ENTRY 12           /* PREL32 {value, name, namespace} (arm64, 5.4+) */
 #define KSYMTAB_MIN_RUN 16         /* entries in a row before a run is believed */
 #define KSYMTAB_NAME_MAX 511
+#define KSYMTAB_SORTED_RUN 256 /* entries of a run that may end the scan (see scan_ksymtab) */
+#define KSYMTAB_SECTIONS 5     /* __ksymtab{,_gpl,_unused,_unused_gpl,_gpl_future}, each sorted */
 #define IMG_MAX (128ull << 20) /* bytes of the kernel image read from _stext on */
 #define READ_CHUNK (1ull << 20)
 #define NONE UINT64_MAX
@@ -32,7 +34,7 @@ struct armvmi_linux_syms {
     size_t n, cap;
     char *pool;
     size_t pool_len, pool_cap;
-    uint32_t *hash; /* entry index + 1; 0 is empty */
+    uint64_t *hash; /* the name's hash (high 32 bits) and entry index + 1; 0 is empty */
     size_t hcap;
     struct armvmi_linux_syms_info info;
     bool have_vmci;
@@ -128,13 +130,14 @@ static long hash_find(const struct armvmi_linux_syms *s, const char *name)
 {
     if (!s->hcap)
         return -1;
-    for (size_t i = fnv1a(name) & (s->hcap - 1), k = 0; k < s->hcap;
-         k++, i = (i + 1) & (s->hcap - 1)) {
-        uint32_t v = s->hash[i];
+    uint64_t hv = fnv1a(name);
+    for (size_t i = hv & (s->hcap - 1), k = 0; k < s->hcap; k++, i = (i + 1) & (s->hcap - 1)) {
+        uint64_t v = s->hash[i];
         if (!v)
             return -1;
-        if (strcmp(s->pool + s->e[v - 1].name, name) == 0)
-            return (long)v - 1;
+        uint32_t j = (uint32_t)v;
+        if ((v >> 32) == (hv >> 32) && strcmp(s->pool + s->e[j - 1].name, name) == 0)
+            return (long)j - 1;
     }
     return -1;
 }
@@ -154,11 +157,14 @@ static int hash_build(struct armvmi_linux_syms *s)
     s->hcap = cap;
     for (size_t j = 0; j < s->n; j++) {
         const char *name = s->pool + s->e[j].name;
-        size_t i = fnv1a(name) & (cap - 1);
-        while (s->hash[i] && strcmp(s->pool + s->e[s->hash[i] - 1].name, name) != 0)
+        uint64_t hv = fnv1a(name), v;
+        size_t i = hv & (cap - 1);
+        /* the stored hash spares a strcmp on most occupied slots */
+        while ((v = s->hash[i]) &&
+               ((v >> 32) != (hv >> 32) || strcmp(s->pool + s->e[(uint32_t)v - 1].name, name) != 0))
             i = (i + 1) & (cap - 1);
-        if (!s->hash[i])
-            s->hash[i] = (uint32_t)j + 1;
+        if (!v)
+            s->hash[i] = (hv >> 32 << 32) | ((uint64_t)j + 1);
     }
     return 0;
 }
@@ -571,13 +577,34 @@ static bool ksym_ok(const struct img *m, uint64_t o)
         return false;
     int64_t name = (int64_t)(o + 4) + (int32_t)rd32(m, o + 4);
     int64_t ns = (int64_t)(o + 8) + (int32_t)rd32(m, o + 8);
-    return str_at(m, name, true, KSYMTAB_NAME_MAX) > 0 && m->p[name] > '9' &&
-           str_at(m, ns, false, 127) >= 0;
+    /* the first bytes first: most positions of a scan fail there */
+    if (name < 0 || (uint64_t)name >= m->len || m->p[name] <= '9' || !is_ident(m->p[name]) ||
+        ns < 0 || (uint64_t)ns >= m->len || (m->p[ns] && (m->p[ns] < 0x20 || m->p[ns] > 0x7e)))
+        return false;
+    return str_at(m, name, true, KSYMTAB_NAME_MAX) > 0 && str_at(m, ns, false, 127) >= 0;
 }
 
+/*
+ * The linker script (include/asm-generic/vmlinux.lds.h, RO_DATA) puts the __ksymtab* sections
+ * after .rodata (where kallsyms' tables are: the scan starts after the last of them), sorts
+ * each by name and puts __ksymtab_strings after all of them. So a long run that is sorted (one
+ * descent per section at most) and whose names all lie after it is the real table: the scan
+ * ends at its lowest name, as no table follows its strings (the rest of a 128 MiB image is
+ * not read).
+ */
 static int scan_ksymtab(const struct img *m, struct armvmi_linux_syms *s)
 {
-    for (uint64_t o = (4 - (m->va & 3)) & 3; in(m, o, KSYMTAB_ENTRY);) {
+    uint64_t strings = m->len, o = (4 - (m->va & 3)) & 3;
+    /* kallsyms' tables are in .rodata, which RO_DATA puts before every __ksymtab* section */
+    const struct armvmi_linux_kallsyms_loc *l = &s->info.loc;
+    uint64_t last = l->names, t[] = {l->num_syms,      l->token_table,  l->token_index, l->offsets,
+                                     l->relative_base, s->info.markers, s->info.seqs};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (t[i] > last)
+            last = t[i];
+    if (last > m->va && last - m->va < m->len)
+        o = ((last + 3) & ~3ull) - m->va;
+    for (; o < strings && in(m, o, KSYMTAB_ENTRY);) {
         if (!ksym_ok(m, o)) {
             o += 4;
             continue;
@@ -591,9 +618,16 @@ static int scan_ksymtab(const struct img *m, struct armvmi_linux_syms *s)
         }
         if (!s->info.ksymtab_va)
             s->info.ksymtab_va = va_of(m, o);
+        uint64_t lowest = m->len;
+        unsigned descents = 0;
+        const char *prev = "";
         for (uint64_t e = o; e < r; e += KSYMTAB_ENTRY) {
             int64_t name = (int64_t)(e + 4) + (int32_t)rd32(m, e + 4);
             const char *nm = (const char *)m->p + name;
+            if ((uint64_t)name < lowest)
+                lowest = (uint64_t)name;
+            descents += strcmp(nm, prev) < 0;
+            prev = nm;
             uint64_t va = va_of(m, e) + (uint64_t)(int64_t)(int32_t)rd32(m, e);
             s->info.ksymtab++;
             if (hash_find(s, nm) >= 0)
@@ -601,6 +635,9 @@ static int scan_ksymtab(const struct img *m, struct armvmi_linux_syms *s)
             if (add_sym(s, nm, strlen(nm), va, '?', ARMVMI_SYM_KSYMTAB))
                 return -1;
         }
+        if (lowest >= r && (r - o) / KSYMTAB_ENTRY >= KSYMTAB_SORTED_RUN &&
+            descents <= KSYMTAB_SECTIONS && lowest < strings)
+            strings = lowest;
         o = r;
     }
     return 0;

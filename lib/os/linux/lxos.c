@@ -320,7 +320,7 @@ int armvmi_linux_open_profile(armvmi_t *h, const struct armvmi_linux_profile *p,
     if (!lx)
         return armvmi_set_error(ARMVMI_ENOMEM, "out of memory.");
     lx->h = h;
-    int rc = armvmi_linux_discover(h, &lx->k);
+    int rc = armvmi_linux_discover_flags(h, &lx->k, ARMVMI_LINUX_DISCOVER_FIRST);
     if (!rc)
         rc = armvmi_linux_kernel_ttconfig(&lx->k, &lx->kctx);
     if (!rc && p && p->types) {
