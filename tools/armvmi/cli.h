@@ -38,6 +38,8 @@ int cli_u64(const char *s, uint64_t *out, bool allow_suffix);
 
 /* Open the target chosen by --vm (or the only running VM). Prints the error itself. */
 int cli_open(struct cli *c, armvmi_t **h);
+/* cli_open, then pause a running VM (*paused: this call paused it, resume it after). */
+int cli_open_paused(struct cli *c, armvmi_t **h, bool *paused);
 
 /* Print a JSON value on stdout (indented) and drop the reference. Returns 0. */
 int cli_json_out(json_t *v);

@@ -167,17 +167,9 @@ static int open_types(struct cli *c, armvmi_types_t **t)
     }
     cli_profile_free(&p);
     armvmi_t *h;
-    if (cli_open(c, &h))
+    bool paused;
+    if (cli_open_paused(c, &h, &paused))
         return 1;
-    struct armvmi_info in;
-    armvmi_get_info(h, &in);
-    bool was_paused = true;
-    if ((in.caps & ARMVMI_CAP_PAUSE) && armvmi_is_paused(h, &was_paused) == 0 && !was_paused &&
-        armvmi_pause(h)) {
-        armvmi_close(h);
-        return cli_lib_err("cannot pause the VM");
-    }
-    bool paused = (in.caps & ARMVMI_CAP_PAUSE) && !was_paused;
     int rc = armvmi_linux_btf_find(h, NULL, t);
     char msg[512];
     snprintf(msg, sizeof(msg), "%s", armvmi_errmsg());

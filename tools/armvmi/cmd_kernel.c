@@ -54,18 +54,9 @@ int cmd_kernel(struct cli *c, int argc, char **argv)
     if (optind != argc)
         return cli_err("kernel takes no arguments (got '%s').", argv[optind]);
     armvmi_t *h;
-    if (cli_open(c, &h))
+    bool paused;
+    if (cli_open_paused(c, &h, &paused))
         return 1;
-    struct armvmi_info in;
-    armvmi_get_info(h, &in);
-    /* pause a running VM for the scan; one paused already stays paused */
-    bool was_paused = true;
-    if ((in.caps & ARMVMI_CAP_PAUSE) && armvmi_is_paused(h, &was_paused) == 0 && !was_paused &&
-        armvmi_pause(h)) {
-        armvmi_close(h);
-        return cli_lib_err("cannot pause the VM");
-    }
-    bool paused = (in.caps & ARMVMI_CAP_PAUSE) && !was_paused;
     struct armvmi_linux_kernel *k = calloc(1, sizeof(*k));
     int rc = k ? armvmi_linux_discover(h, k) : -ARMVMI_ENOMEM;
     armvmi_types_t *btf = NULL;

@@ -43,17 +43,9 @@ int cli_linux_load(struct cli *c, struct armvmi_linux_kernel *k, unsigned flags,
                    armvmi_linux_syms_t **syms, char *syms_err, size_t errlen)
 {
     armvmi_t *h;
-    if (cli_open(c, &h))
+    bool paused;
+    if (cli_open_paused(c, &h, &paused))
         return 1;
-    struct armvmi_info in;
-    armvmi_get_info(h, &in);
-    bool was_paused = true;
-    if ((in.caps & ARMVMI_CAP_PAUSE) && armvmi_is_paused(h, &was_paused) == 0 && !was_paused &&
-        armvmi_pause(h)) {
-        armvmi_close(h);
-        return cli_lib_err("cannot pause the VM");
-    }
-    bool paused = (in.caps & ARMVMI_CAP_PAUSE) && !was_paused;
     int rc = armvmi_linux_discover(h, k);
     const char *what = "kernel discovery";
     char msg[512];

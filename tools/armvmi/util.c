@@ -98,6 +98,24 @@ int cli_open(struct cli *c, armvmi_t **h)
     return 0;
 }
 
+int cli_open_paused(struct cli *c, armvmi_t **h, bool *paused)
+{
+    *paused = false;
+    if (cli_open(c, h))
+        return 1;
+    struct armvmi_info in;
+    armvmi_get_info(*h, &in);
+    /* a running VM is paused for the read; one paused already stays paused */
+    bool was_paused = true;
+    if ((in.caps & ARMVMI_CAP_PAUSE) && armvmi_is_paused(*h, &was_paused) == 0 && !was_paused &&
+        armvmi_pause(*h)) {
+        armvmi_close(*h);
+        return cli_lib_err("cannot pause the VM");
+    }
+    *paused = (in.caps & ARMVMI_CAP_PAUSE) && !was_paused;
+    return 0;
+}
+
 int cli_json_out(json_t *v)
 {
     json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
