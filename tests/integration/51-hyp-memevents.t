@@ -10,11 +10,6 @@
 # SIGKILL -> fail-open within its timeout.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/evmon.sh"
-command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
-B=${ARMVMI_BUILD:-build}
-[ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
-EVMON=$B/hyp/evmon
-[ -x "$EVMON" ] || skip_all "the test monitor $EVMON is not built"
 plan 94
 T=$(mktemp -d /tmp/armvmi-51.XXXXXX)
 MON=

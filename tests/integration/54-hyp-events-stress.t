@@ -19,11 +19,6 @@
 # page in the busy-poll run (default 10000).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/evmon.sh"
-command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
-B=${ARMVMI_BUILD:-build}
-[ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
-EVMON=$B/hyp/evmon
-[ -x "$EVMON" ] || skip_all "the test monitor $EVMON is not built"
 EVENTS=${ARMVMI_EVSTRESS_EVENTS:-75000}
 NB=${ARMVMI_EVSTRESS_BUSY_N:-10000}
 plan 38

@@ -15,11 +15,6 @@
 #   while any store of the guest to that page would have been an event.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/evmon.sh"
-command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
-B=${ARMVMI_BUILD:-build}
-[ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
-EVMON=$B/hyp/evmon
-[ -x "$EVMON" ] || skip_all "the test monitor $EVMON is not built"
 plan 22
 T=$(mktemp -d /tmp/armvmi-55.XXXXXX)
 MON=

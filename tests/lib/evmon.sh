@@ -2,6 +2,14 @@
 # evmon.sh — helpers of the VMI-event tests (tests/integration/5[1-5]-hyp-*events*.t), sourced
 # after tap.sh: the test monitor build/hyp/evmon against VM $vm, its log in $T/mon.log.
 
+# What every event test needs, or it is skipped: QEMU, the hypervisor and the test monitor.
+# Sets B (the build directory) and EVMON.
+command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
+B=${ARMVMI_BUILD:-build}
+[ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
+EVMON=$B/hyp/evmon
+[ -x "$EVMON" ] || skip_all "the test monitor $EVMON is not built"
+
 # mon_start ARGS...: start the monitor; wait until it has set its restrictions (MON = its pid).
 mon_start() {
     "$EVMON" "$ARMVMI_RUNTIME_DIR/$vm" "$@" >"$T/mon.log" 2>&1 &
