@@ -21,7 +21,6 @@
 #define MDCR_TDE BIT(8)
 #define ICH_HCR_EN BIT(0)
 #define HAFDBS_RETRIES 16
-#define RSP_REG_MASK ((1UL << 35) - 1)
 
 /* Per-vCPU single-step in progress (a STEP response that could not be emulated). */
 struct step {
@@ -83,30 +82,16 @@ static bool hafdbs_update(const struct armvmi_abi_vcpu *r, u64 far, u64 gpa)
     return true;
 }
 
+/* The memory event's own checks, after events_rsp_check's common ones. */
 static bool rsp_check(const struct armvmi_abi_event *ev, const struct armvmi_abi_response *p)
 {
-    if (p->seq != ev->seq) {
-        events_error(ARMVMI_ERR_RSP_SEQ, "response seq", p->seq);
+    if (!events_rsp_check(ev, p,
+                          RSP_ACT(CONTINUE) | RSP_ACT(STEP) | RSP_ACT(SKIP) | RSP_ACT(EMULATE),
+                          ARMVMI_RSPF_SET_REGS | ARMVMI_RSPF_SET_ACCESS))
         return false;
-    }
-    if (p->action > ARMVMI_RSP_EMULATE ||
-        (p->flags & ~(u32)(ARMVMI_RSPF_SET_REGS | ARMVMI_RSPF_SET_ACCESS))) {
-        events_error(ARMVMI_ERR_RSP_ACTION, "response action/flags", p->action);
-        return false;
-    }
     if ((p->flags & ARMVMI_RSPF_SET_ACCESS) && !permstore_acc_valid(p->new_access)) {
         events_error(ARMVMI_ERR_RSP_ACCESS, "response new_access", p->new_access);
         return false;
-    }
-    if (p->flags & ARMVMI_RSPF_SET_REGS) {
-        u64 m = p->pstate & PSR_MODE_MASK;
-        bool mode_ok = !(p->pstate & PSR_nRW) &&
-                       (m == PSR_MODE_EL0t || m == PSR_MODE_EL1t || m == PSR_MODE_EL1h);
-        if ((p->reg_mask & ~RSP_REG_MASK) ||
-            ((p->reg_mask >> ARMVMI_RSP_REG_PSTATE & 1) && !mode_ok)) {
-            events_error(ARMVMI_ERR_RSP_REGS, "response reg_mask/pstate", p->reg_mask);
-            return false;
-        }
     }
     if (p->action == ARMVMI_RSP_EMULATE &&
         (!(ev->flags & ARMVMI_EVF_SYNDROME) || (ev->flags & ARMVMI_EVF_S1PTW))) {
@@ -114,21 +99,6 @@ static bool rsp_check(const struct armvmi_abi_event *ev, const struct armvmi_abi
         return false;
     }
     return true;
-}
-
-static void set_regs(struct trap_frame *f, const struct armvmi_abi_response *p)
-{
-    for (unsigned i = 0; i < 31; i++)
-        if (p->reg_mask >> i & 1)
-            f->x[i] = p->x[i];
-    if (p->reg_mask >> ARMVMI_RSP_REG_PC & 1)
-        f->elr = p->pc;
-    if (p->reg_mask >> ARMVMI_RSP_REG_PSTATE & 1)
-        f->spsr = p->pstate & ~(u64)PSR_SS;
-    if (p->reg_mask >> ARMVMI_RSP_REG_SP_EL0 & 1)
-        write_sp_el0(p->sp_el0);
-    if (p->reg_mask >> ARMVMI_RSP_REG_SP_EL1 & 1)
-        write_sp_el1(p->sp_el1);
 }
 
 /* A single load or store with a valid syndrome (ISV: one general register, no write-back,
@@ -199,37 +169,6 @@ void events_step_done(struct trap_frame *f, u64 esr)
     step_end(v, f);
 }
 
-/* Post the synchronous event in the vCPU's slot and wait for the response (only this vCPU). */
-static bool deliver(struct vcpu *v, struct trap_frame *f, struct armvmi_abi_event *ev,
-                    struct armvmi_abi_response *rsp)
-{
-    struct armvmi_abi_slot *slot = events_slot(v->id);
-    u64 gen = __atomic_load_n(&ev_detach_gen, __ATOMIC_ACQUIRE);
-
-    ev->seq = events_next_seq();
-    memcpy(&slot->ev, ev, sizeof(*ev));
-    __atomic_store_n(&slot->state, ARMVMI_SLOT_POSTED, __ATOMIC_RELEASE);
-    events_notify();
-    for (;;) {
-        u32 st = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
-
-        if (__atomic_load_n(&ev_detach_gen, __ATOMIC_ACQUIRE) != gen) {
-            __atomic_store_n(&slot->state, ARMVMI_SLOT_FREE, __ATOMIC_RELEASE);
-            return false; /* detached, or the monitor is gone (fail-open): CONTINUE */
-        }
-        if (st == ARMVMI_SLOT_ANSWERED) {
-            memcpy(rsp, &slot->rsp, sizeof(*rsp)); /* copied once; only the copy is used */
-            __atomic_store_n(&slot->state, ARMVMI_SLOT_FREE, __ATOMIC_RELEASE);
-            return true;
-        }
-        if (st != ARMVMI_SLOT_POSTED) {
-            events_error(ARMVMI_ERR_SLOT_STATE, "slot state", st);
-            __atomic_store_n(&slot->state, ARMVMI_SLOT_POSTED, __ATOMIC_RELEASE);
-        }
-        events_wait(f);
-    }
-}
-
 static void respond(struct vcpu *v, struct trap_frame *f, u64 esr,
                     const struct armvmi_abi_event *ev, const struct armvmi_abi_response *p)
 {
@@ -240,7 +179,7 @@ static void respond(struct vcpu *v, struct trap_frame *f, u64 esr,
     if (!rsp_check(ev, p))
         return; /* not applied: as CONTINUE */
     if (p->flags & ARMVMI_RSPF_SET_REGS)
-        set_regs(f, p);
+        events_set_regs(f, p);
     if (p->flags & ARMVMI_RSPF_SET_ACCESS)
         permstore_set(PERM_VIEW_ALL, ev->gpa >> 12, 1, p->new_access, 1);
     switch (p->action) {
@@ -267,10 +206,7 @@ static void fill_event(struct armvmi_abi_event *ev, const struct vcpu *v,
                        const struct armvmi_abi_vcpu *r, u64 gpa, u64 far, bool far_ok,
                        unsigned access, unsigned acc, u64 esr, bool iabt)
 {
-    memset(ev, 0, sizeof(*ev));
-    ev->time = read_cntvct_el0();
-    ev->vcpu = v->id;
-    ev->type = ARMVMI_EV_MEM;
+    events_fill(ev, v, ARMVMI_EV_MEM);
     ev->gpa = gpa;
     ev->gva = far_ok ? far : 0;
     ev->access = access;
@@ -286,7 +222,6 @@ static void fill_event(struct armvmi_abi_event *ev, const struct vcpu *v,
             ev->value = (ev->reg == 31 ? 0 : r->x[ev->reg]) & size_mask(ev->size);
         }
     }
-    memcpy(&ev->regs, (const void *)r->x, sizeof(ev->regs));
 }
 
 bool events_mem_abort(struct trap_frame *f, u64 esr, bool iabt)
@@ -359,7 +294,7 @@ bool events_mem_abort(struct trap_frame *f, u64 esr, bool iabt)
         events_post_async(&ev);
         return true;
     }
-    if (deliver(v, f, &ev, &rsp))
+    if (events_deliver(v, f, &ev, &rsp))
         respond(v, f, esr, &ev, &rsp);
     return true;
 }

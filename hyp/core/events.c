@@ -467,3 +467,88 @@ void events_doorbell(void)
             &vcpus[i] != vcpu_current())
             vcpu_kick(&vcpus[i]);
 }
+
+/* ---- Synchronous events, shared by every kind (memory, registers, calls, steps, breaks). ---- */
+
+#define RSP_REG_MASK ((1UL << 35) - 1)
+
+void events_fill(struct armvmi_abi_event *ev, const struct vcpu *v, u32 type)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->time = read_cntvct_el0();
+    ev->vcpu = v->id;
+    ev->type = type;
+    memcpy(&ev->regs, (const void *)((const struct armvmi_abi_vcpu *)ARMVMI_VCPU_REC(v->id))->x,
+           sizeof(ev->regs));
+}
+
+bool events_rsp_check(const struct armvmi_abi_event *ev, const struct armvmi_abi_response *p,
+                      u32 actions, u32 flags)
+{
+    if (p->seq != ev->seq) {
+        events_error(ARMVMI_ERR_RSP_SEQ, "response seq", p->seq);
+        return false;
+    }
+    if (p->action >= 32 || !(actions >> p->action & 1) || (p->flags & ~flags) ||
+        ((p->flags & ARMVMI_RSPF_STEP_ON) && (p->flags & ARMVMI_RSPF_STEP_OFF))) {
+        events_error(ARMVMI_ERR_RSP_ACTION, "response action/flags", p->action);
+        return false;
+    }
+    if (p->flags & ARMVMI_RSPF_SET_REGS) {
+        u64 m = p->pstate & PSR_MODE_MASK;
+        bool mode_ok = !(p->pstate & PSR_nRW) &&
+                       (m == PSR_MODE_EL0t || m == PSR_MODE_EL1t || m == PSR_MODE_EL1h);
+        if ((p->reg_mask & ~RSP_REG_MASK) ||
+            ((p->reg_mask >> ARMVMI_RSP_REG_PSTATE & 1) && !mode_ok)) {
+            events_error(ARMVMI_ERR_RSP_REGS, "response reg_mask/pstate", p->reg_mask);
+            return false;
+        }
+    }
+    return true;
+}
+
+void events_set_regs(struct trap_frame *f, const struct armvmi_abi_response *p)
+{
+    for (unsigned i = 0; i < 31; i++)
+        if (p->reg_mask >> i & 1)
+            f->x[i] = p->x[i];
+    if (p->reg_mask >> ARMVMI_RSP_REG_PC & 1)
+        f->elr = p->pc;
+    if (p->reg_mask >> ARMVMI_RSP_REG_PSTATE & 1)
+        f->spsr = p->pstate & ~(u64)PSR_SS;
+    if (p->reg_mask >> ARMVMI_RSP_REG_SP_EL0 & 1)
+        write_sp_el0(p->sp_el0);
+    if (p->reg_mask >> ARMVMI_RSP_REG_SP_EL1 & 1)
+        write_sp_el1(p->sp_el1);
+}
+
+/* Post the synchronous event in the vCPU's slot and wait for the response (only this vCPU). */
+bool events_deliver(struct vcpu *v, struct trap_frame *f, struct armvmi_abi_event *ev,
+                    struct armvmi_abi_response *rsp)
+{
+    struct armvmi_abi_slot *slot = events_slot(v->id);
+    u64 gen = __atomic_load_n(&ev_detach_gen, __ATOMIC_ACQUIRE);
+
+    ev->seq = events_next_seq();
+    memcpy(&slot->ev, ev, sizeof(*ev));
+    __atomic_store_n(&slot->state, ARMVMI_SLOT_POSTED, __ATOMIC_RELEASE);
+    events_notify();
+    for (;;) {
+        u32 st = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
+
+        if (__atomic_load_n(&ev_detach_gen, __ATOMIC_ACQUIRE) != gen) {
+            __atomic_store_n(&slot->state, ARMVMI_SLOT_FREE, __ATOMIC_RELEASE);
+            return false; /* detached, or the monitor is gone (fail-open): CONTINUE */
+        }
+        if (st == ARMVMI_SLOT_ANSWERED) {
+            memcpy(rsp, &slot->rsp, sizeof(*rsp)); /* copied once; only the copy is used */
+            __atomic_store_n(&slot->state, ARMVMI_SLOT_FREE, __ATOMIC_RELEASE);
+            return true;
+        }
+        if (st != ARMVMI_SLOT_POSTED) {
+            events_error(ARMVMI_ERR_SLOT_STATE, "slot state", st);
+            __atomic_store_n(&slot->state, ARMVMI_SLOT_POSTED, __ATOMIC_RELEASE);
+        }
+        events_wait(f);
+    }
+}

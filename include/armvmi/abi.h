@@ -28,7 +28,7 @@
 #include <stdint.h>
 #endif
 
-#define ARMVMI_ABI_VERSION 4
+#define ARMVMI_ABI_VERSION 5
 
 #define ARMVMI_CARVE_BASE 0x40000000ULL
 #define ARMVMI_CARVE_FIXED 0x01000000ULL
@@ -189,7 +189,31 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
 #define ARMVMI_ACC_N2RWX 0x9u /* none; the first access makes it rwx, with an async event */
 
 /* event types */
-#define ARMVMI_EV_MEM 1
+#define ARMVMI_EV_MEM 1   /* a stage-2 permission fault the monitor asked for (gpa, gva, access) */
+#define ARMVMI_EV_REG 2   /* a trapped write to an EL1 system register: u.reg (sync) */
+#define ARMVMI_EV_SMC 3   /* an SMC from the guest (EL1): x0-x7 in regs, u.call (sync) */
+#define ARMVMI_EV_HVC 4   /* an HVC from the guest (EL1): x0-x7 in regs, u.call (sync) */
+#define ARMVMI_EV_STEP 5  /* a stepped vCPU is about to run the instruction at regs.pc: u.step */
+#define ARMVMI_EV_BREAK 6 /* one of our breakpoints: gva = PC, gpa = its address, u.brk (sync) */
+
+/* The system registers of ARMVMI_EV_REG and ARMVMI_CMD_REG_TRAP. Writes to the first six are
+ * trapped by HCR_EL2.TVM (with the rest of its group, which the hypervisor performs silently);
+ * VBAR_EL1 only where the CPU has FEAT_FGT (HFGWTR_EL2): REG_TRAP answers EINVAL elsewhere. */
+#define ARMVMI_SYSREG_SCTLR_EL1 0
+#define ARMVMI_SYSREG_TTBR0_EL1 1
+#define ARMVMI_SYSREG_TTBR1_EL1 2
+#define ARMVMI_SYSREG_TCR_EL1 3
+#define ARMVMI_SYSREG_MAIR_EL1 4
+#define ARMVMI_SYSREG_CONTEXTIDR_EL1 5
+#define ARMVMI_SYSREG_VBAR_EL1 6
+#define ARMVMI_SYSREG_COUNT 7
+/* ARMVMI_CMD_REG_TRAP flags */
+#define ARMVMI_REGT_ALL 0x1u /* every write, also one that leaves the masked bits unchanged */
+/* ARMVMI_CMD_CALL_TRAP: which calls raise events */
+#define ARMVMI_CALLT_SMC 0x1u
+#define ARMVMI_CALLT_HVC 0x2u
+/* ARMVMI_CMD_STEP flags */
+#define ARMVMI_STEPF_IRQS 0x1u /* deliver virtual interrupts between steps (default: held) */
 /* memory event flags */
 #define ARMVMI_EVF_S1PTW 0x1u    /* the guest's own stage-1 table walk touched the frame */
 #define ARMVMI_EVF_GVA 0x2u      /* gva is valid (FAR was valid) */
@@ -223,6 +247,25 @@ struct armvmi_abi_event {
     uint32_t page_access; /* the frame's access in the store at the fault */
     uint32_t sign_extend; /* a load sign-extends (ESR.SSE), to 64 bits if sf else 32 */
     struct armvmi_abi_regs regs;
+    union { /* by type */
+        struct {
+            uint32_t sysreg; /* ARMVMI_SYSREG_* */
+            uint32_t rt;     /* the MSR's source register (31: XZR) */
+            uint64_t old_value, new_value;
+        } reg;
+        struct {
+            uint32_t imm; /* the instruction's 16-bit immediate */
+            uint32_t pad;
+        } call;
+        struct {
+            uint64_t count; /* instructions stepped on this vCPU since stepping was turned on */
+        } step;
+        struct {
+            uint64_t id;   /* the breakpoint's id (ARMVMI_CMD_BREAK_SET's result) */
+            uint64_t hits; /* its hits so far, this one included */
+        } brk;
+        uint64_t raw[3];
+    } u;
 };
 
 /* response actions */
@@ -230,9 +273,21 @@ struct armvmi_abi_event {
 #define ARMVMI_RSP_STEP 1     /* run exactly this instruction with the frame unrestricted */
 #define ARMVMI_RSP_SKIP 2     /* do not run the instruction: PC += 4 */
 #define ARMVMI_RSP_EMULATE 3  /* a read returns `value` in Xt; a write is suppressed; PC += 4 */
+#define ARMVMI_RSP_DENY 4     /* EV_REG: the write is discarded (the register keeps its value) */
+#define ARMVMI_RSP_ANSWER 5   /* EV_SMC/HVC: not handled by the hypervisor; x0-x3 = rsp x[0..3] */
+/* What each event type accepts (anything else is rejected, ARMVMI_ERR_RSP_ACTION):
+ *   MEM    CONTINUE, STEP, SKIP, EMULATE
+ *   REG    CONTINUE (the write takes effect, PC += 4), DENY, SKIP (= DENY)
+ *   SMC    CONTINUE (handled as without a monitor: PSCI, SMCCC...; PC advanced), ANSWER, SKIP
+ *   HVC    as SMC
+ *   STEP   CONTINUE (run the instruction; with stepping still on, the next one is an event)
+ *   BREAK  CONTINUE (run the original instruction, then re-arm), SKIP (PC += 4, not run)
+ * With SET_REGS and a new PC, CONTINUE and SKIP go on at that PC instead. */
 /* response flags */
 #define ARMVMI_RSPF_SET_REGS 0x1u   /* apply the registers selected by reg_mask first */
-#define ARMVMI_RSPF_SET_ACCESS 0x2u /* set the frame's access to new_access first */
+#define ARMVMI_RSPF_SET_ACCESS 0x2u /* set the frame's access to new_access first (MEM only) */
+#define ARMVMI_RSPF_STEP_ON 0x4u    /* single-step this vCPU from here on (events EV_STEP) */
+#define ARMVMI_RSPF_STEP_OFF 0x8u   /* stop single-stepping this vCPU */
 /* reg_mask bits: 0-30 x0-x30, then: */
 #define ARMVMI_RSP_REG_PC 31
 #define ARMVMI_RSP_REG_PSTATE 32
@@ -270,12 +325,23 @@ struct armvmi_abi_slot {
 #define ARMVMI_CMD_PAUSE 4      /* arg0 vCPU mask: stop them in the hypervisor (records IN_HYP) */
 #define ARMVMI_CMD_RESUME 5     /* arg0 vCPU mask */
 #define ARMVMI_CMD_GET_ACCESS 6 /* arg0 frame: result[0] its ARMVMI_ACC_* */
+/* arg0 ARMVMI_SYSREG_*, arg1 the bits that matter (0: no events), arg2 ARMVMI_REGT_*: a write is
+ * an event when (old ^ new) & arg1 != 0, or always with ARMVMI_REGT_ALL (and arg1 != 0) */
+#define ARMVMI_CMD_REG_TRAP 7
+#define ARMVMI_CMD_CALL_TRAP 8 /* arg0 ARMVMI_CALLT_* (0: none): the calls that raise events */
+#define ARMVMI_CMD_STEP 9      /* arg0 vCPU mask, arg1 1 on / 0 off, arg2 ARMVMI_STEPF_* */
+/* arg0 the guest-physical address of an instruction (4-aligned, guest RAM), arg1 the stage-1
+ * table base (TTBR, ASID bits ignored) whose hits count, 0 for any; result[0] the new id (>= 1) */
+#define ARMVMI_CMD_BREAK_SET 10
+#define ARMVMI_CMD_BREAK_CLEAR 11 /* arg0 id: the frame's original bytes are back on return */
 /* command status (written by the hypervisor) */
 #define ARMVMI_CMDS_PENDING 0
 #define ARMVMI_CMDS_OK 1
-#define ARMVMI_CMDS_EINVAL 2 /* unknown op or bad arguments */
-#define ARMVMI_CMDS_ERANGE 3 /* frames outside guest RAM (the carve-out included) */
-#define ARMVMI_CMDS_ESTATE 4 /* not attached, or already attached */
+#define ARMVMI_CMDS_EINVAL 2  /* unknown op or bad arguments */
+#define ARMVMI_CMDS_ERANGE 3  /* frames outside guest RAM (the carve-out included) */
+#define ARMVMI_CMDS_ESTATE 4  /* not attached, or already attached */
+#define ARMVMI_CMDS_ENOSPC 5  /* no room left (breakpoints) */
+#define ARMVMI_CMDS_ENOTSUP 6 /* the CPU cannot do it (e.g. VBAR_EL1 write traps with no FGT) */
 
 /* last_error codes: what the hypervisor rejected. A rejected response is not applied at all:
  * the vCPU goes on as with CONTINUE (the access faults again and raises a new event). */
@@ -315,7 +381,9 @@ struct armvmi_abi_chan {
     uint64_t errors;        /* rejected monitor input */
     uint64_t last_error;    /* what the last rejection was (a short code, see the docs) */
     uint64_t mon_timeouts;  /* monitors declared gone */
-    uint8_t hyp_pad[256 - 96];
+    uint64_t reinjected;    /* the guest's own debug exceptions (BRK, steps...) handed back to it */
+    uint64_t filtered;      /* trapped register writes and calls that raised no event (filters) */
+    uint8_t hyp_pad[256 - 112];
     /* written by the monitor */
     uint64_t mon_magic;      /* ARMVMI_MON_MAGIC while it is there */
     uint64_t mon_heartbeat;  /* incremented at least every mon_timeout_ms / 4 */
@@ -328,6 +396,7 @@ struct armvmi_abi_chan {
 ARMVMI_ABI_CHECK(sizeof(struct armvmi_abi_regs) == 50 * 8);
 ARMVMI_ABI_CHECK(sizeof(struct armvmi_abi_regs) ==
                  sizeof(struct armvmi_abi_vcpu) - __builtin_offsetof(struct armvmi_abi_vcpu, x));
+ARMVMI_ABI_CHECK(sizeof(struct armvmi_abi_event) == 496);
 ARMVMI_ABI_CHECK(sizeof(struct armvmi_abi_event) <= ARMVMI_CHAN_ASYNC_STRIDE);
 ARMVMI_ABI_CHECK(sizeof(struct armvmi_abi_slot) <= ARMVMI_CHAN_SLOT_STRIDE);
 ARMVMI_ABI_CHECK(__builtin_offsetof(struct armvmi_abi_chan, mon_magic) == 256);

@@ -40,6 +40,18 @@ void events_error(u64 code, const char *what, u64 detail);
 void events_wait(struct trap_frame *f);
 /* Ring the host's doorbell if the monitor sleeps on it. */
 void events_notify(void);
+/* Synchronous events of every type: the common part of an event (time, vCPU, type, the
+ * guest's registers from the vCPU record; the rest zero), posting it in the vCPU's slot and
+ * waiting for the response (false: no monitor any more, go on as with CONTINUE), the checks
+ * every response gets (seq; action in `actions`, a mask of RSP_ACT(); flags within `flags`; the
+ * registers of SET_REGS), and applying SET_REGS. */
+#define RSP_ACT(a) (1u << ARMVMI_RSP_##a)
+void events_fill(struct armvmi_abi_event *ev, const struct vcpu *v, u32 type);
+bool events_deliver(struct vcpu *v, struct trap_frame *f, struct armvmi_abi_event *ev,
+                    struct armvmi_abi_response *rsp);
+bool events_rsp_check(const struct armvmi_abi_event *ev, const struct armvmi_abi_response *p,
+                      u32 actions, u32 flags);
+void events_set_regs(struct trap_frame *f, const struct armvmi_abi_response *p);
 /* Hold every other vCPU in the hypervisor (single-step) / release them. */
 void events_stop_others(struct vcpu *v, struct trap_frame *f);
 void events_release_others(struct vcpu *v);
