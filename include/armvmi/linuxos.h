@@ -140,8 +140,8 @@ struct armvmi_linux_vma {
 
 /**
  * The memory maps of task t, in address order, from its mm's maple tree (mm->mm_mt, Linux
- * 6.1+). *out is malloc'd (free() it). Errors: ARMVMI_ENOENT (a kernel thread),
- * ARMVMI_ENOTSUP (a kernel before the maple tree), ARMVMI_ENOMEM.
+ * 6.1+) or, before it, its VMA list (mm->mmap, vm_next). *out is malloc'd (free() it).
+ * Errors: ARMVMI_ENOENT (a kernel thread), ARMVMI_ENOTSUP (BTF with neither), ARMVMI_ENOMEM.
  */
 int armvmi_linux_vmas(armvmi_linux_t *lx, const struct armvmi_linux_task *t,
                       struct armvmi_linux_vma **out, size_t *n, struct armvmi_linux_walk *w);

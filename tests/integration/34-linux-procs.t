@@ -5,7 +5,7 @@
 # paused moment: busybox's `ps -o pid,ppid,comm`, /proc/PID/maps, cmdline and fd/ of a
 # long-running process, /proc/modules. Live, from an ELF dump and from the raw RAM file (no
 # registers), with the kernel at EL1, at EL2 (VHE) and under the armvmi hypervisor, and on
-# Debian 13's 6.12 kernel (LPA2). No offsets or symbol files are given: the kernel's
+# Debian 13's 6.12 kernels (LPA2; 4K and 16K pages) and Debian 11's 5.10. No offsets or symbol files are given: the kernel's
 # VMCOREINFO, symbols and BTF are found in memory. `read --va --pid` reads the process's own
 # memory: its first page is the start of /bin/busybox (od in the guest). Two small modules of
 # the guest kit's kernel package (sent through the console: busybox's line editor takes at most
@@ -179,18 +179,31 @@ ps -o pid,ppid,comm; printf 'VIEW-%s\\n' END" \
     "$A" vm stop "$vm" >/dev/null
 }
 
-plan $((4 * N_CHECK))
+# other Debian kernels, each if it can be fetched (a kernel that cannot skips its checks, saying
+# why): Debian 13's 6.12 (52-bit VAs with LPA2, signal->thread_head, module mem[]) with 4K and
+# 16K pages, and Debian 11's 5.10 (no maple tree: the VMA list; no kallsyms in VMCOREINFO; no
+# module range in VMCOREINFO; task->state). ARMVMI_PROCS_ONLY="16k 5.10" runs only those named
+# (default, el2, hyp, 6.12, 16k, 5.10).
+KERNELS=("6.12|trixie|arm64|Debian 13 kernel" "16k|trixie|arm64-16k|Debian 13 16K kernel"
+    "5.10|bullseye|arm64|Debian 11 kernel (5.10)")
+ONLY=${ARMVMI_PROCS_ONLY:-default el2 hyp 6.12 16k 5.10}
+want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+n=0
+for w in $ONLY; do n=$((n + 1)); done
+plan $((n * N_CHECK))
 kernel=$("$A" -q guest fetch --json | jq -r .kernel)
-check it-procs EL1 "$kernel"
-check it-procs-el2 "EL2 (VHE)" "$kernel" --el2
-check it-procs-hyp "under the hypervisor" "$kernel" --hyp
-# Debian 13's kernel (6.12: 52-bit VAs with LPA2, signal->thread_head, module mem[]), if it can
-# be fetched
-k13=$("$A" -q guest fetch --kernel-release trixie --json 2>"$ARMVMI_RUNTIME_DIR/fetch.err" |
-    jq -r '.kernel // empty' 2>/dev/null)
-if [ -n "$k13" ]; then
-    check it-procs-13 "Debian 13 kernel" "$k13"
-else
-    why=$(grep -v '^guest kit:' "$ARMVMI_RUNTIME_DIR/fetch.err" | tail -n 1)
-    for _ in $(seq $N_CHECK); do skip "Debian 13's kernel cannot be fetched: ${why:-no reason}"; done
-fi
+want default && check it-procs EL1 "$kernel"
+want el2 && check it-procs-el2 "EL2 (VHE)" "$kernel" --el2
+want hyp && check it-procs-hyp "under the hypervisor" "$kernel" --hyp
+for k in "${KERNELS[@]}"; do
+    IFS='|' read -r tag rel flavour what <<<"$k"
+    want "$tag" || continue
+    kk=$("$A" -q guest fetch --kernel-release "$rel" --flavour "$flavour" --json \
+        2>"$ARMVMI_RUNTIME_DIR/fetch.err" | jq -r '.kernel // empty' 2>/dev/null)
+    if [ -n "$kk" ]; then
+        check "it-procs-${tag//./}" "$what" "$kk"
+    else
+        why=$(grep -v '^guest kit:' "$ARMVMI_RUNTIME_DIR/fetch.err" | tail -n 1)
+        for _ in $(seq $N_CHECK); do skip "$what cannot be fetched: ${why:-no reason}"; done
+    fi
+done
