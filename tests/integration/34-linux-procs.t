@@ -5,13 +5,14 @@
 # paused moment: busybox's `ps -o pid,ppid,comm`, /proc/PID/maps, cmdline and fd/ of a
 # long-running process, /proc/modules. Live, from an ELF dump and from the raw RAM file (no
 # registers), with the kernel at EL1, at EL2 (VHE) and under the armvmi hypervisor, and on
-# Debian 13's 6.12 kernels (LPA2; 4K and 16K pages) and Debian 11's 5.10. No offsets or symbol files are given: the kernel's
-# VMCOREINFO, symbols and BTF are found in memory. `read --va --pid` reads the process's own
-# memory: its first page is the start of /bin/busybox (od in the guest). Two small modules of
-# the guest kit's kernel package (sent through the console: busybox's line editor takes at most
-# 1024 bytes a line) are loaded with insmod. Last, the task list is made to loop in the guest's
+# Debian 13's 6.12 kernels (LPA2; 4K and 16K pages) and Debian 11's 5.10. No offsets or symbol
+# files are given: the kernel's VMCOREINFO, symbols and BTF are found in memory. `read --va
+# --pid` reads the process's own memory: its first page is the start of /bin/busybox (od in the
+# guest). Two small modules of the guest kit's kernel package (sent through the console,
+# tests/lib/push.sh) are loaded with insmod. Last, the task list is made to loop in the guest's
 # own memory: ps must end with a clear warning.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/push.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
@@ -34,19 +35,6 @@ armvmi_maps() { "$S" --vm "$1" maps "$2" | sed 's/ *$//' | tr -s ' '; }
 # /proc/modules: name, size, address (as root the real one)
 guest_mods() { guest_block "$1" MODS | awk '{print $1, $2, $6}'; }
 armvmi_mods() { "$S" --vm "$1" lsmod --json | jq -r '.modules[] | "\(.name) \(.size) \(.base)"'; }
-# push VM FILE GUESTPATH: copy a file into the guest through its console (gzip, base64)
-push() {
-    local b64 i=0
-    b64=$(gzip -9c "$2" | base64 -w0)
-    console "$1" "rm -f $3.b64; printf 'R-%s\n' 0" R-0 10 >/dev/null || return 1
-    while [ $i -lt ${#b64} ]; do
-        console "$1" "echo ${b64:i:800} >> $3.b64; printf 'C-%s\n' $i" "C-$i" 20 >/dev/null ||
-            return 1
-        i=$((i + 800))
-    done
-    console "$1" "base64 -d $3.b64 | gunzip > $3 && rm $3.b64; printf 'P-%s\n' DONE" P-DONE 20 \
-        >/dev/null
-}
 # the TIDs of process $2 (ps --threads) and its thread count (ps), as "TID... threads=N"
 armvmi_tids() {
     local all
@@ -105,13 +93,10 @@ check() {
     local tpid
     tpid=$(console "$vm" 'threads 3 1000 & printf "THR=%s THR-%s\n" $! END' THR-END 30 |
         tr -d '\r' | sed -n 's/^THR=\([0-9][0-9]*\) THR-END$/\1/p')
-    local m r=0 have_mods=0
+    local r=0 have_mods=0
     if [ -f "$MODS/nls_ascii.ko" ] && [ -f "$MODS/crc32_generic.ko" ]; then
         have_mods=1
-        for m in nls_ascii crc32_generic; do
-            push "$vm" "$MODS/$m.ko" "/tmp/$m.ko" &&
-                console "$vm" "insmod /tmp/$m.ko; printf 'I-%s\n' $m" "I-$m" 20 >/dev/null || r=1
-        done
+        insmods "$vm" "$kernel" || r=1
         ok $r "$mode: nls_ascii and crc32_generic from the kernel package loaded with insmod"
     else
         skip "the guest kit has no modules ($MODS): run \`armvmi guest fetch --refresh\`"
