@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* lxmodbtf.c — a loaded module's own BTF found in guest memory, parsed as split BTF on vmlinux's. */
+/* lxmodbtf.c — a loaded module's own BTF found in guest memory, parsed as split BTF on vmlinux's.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +16,9 @@
 
 /* Offsets of what the search reads, from the kernel's own BTF; -1 if absent. */
 struct mb_layout {
-    int64_t mod_btf_data, mod_btf_size;      /* struct module (5.11+) */
-    int64_t bm_list, bm_module, bm_btf;      /* struct btf_module (kernel/bpf/btf.c) */
-    int64_t btf_data, btf_size, btf_name;    /* struct btf */
+    int64_t mod_btf_data, mod_btf_size;   /* struct module (5.11+) */
+    int64_t bm_list, bm_module, bm_btf;   /* struct btf_module (kernel/bpf/btf.c) */
+    int64_t btf_data, btf_size, btf_name; /* struct btf */
     uint64_t bm_sizeof, btf_sizeof;
 };
 
@@ -37,8 +38,8 @@ static int layout(armvmi_linux_t *lx, struct mb_layout *L)
     L->btf_data = off_of(lx, "btf.data");
     L->btf_size = off_of(lx, "btf.data_size");
     L->btf_name = off_of(lx, "btf.name");
-    if (L->bm_list < 0 || L->bm_module < 0 || L->bm_btf < 0 || L->btf_data < 0 ||
-        L->btf_size < 0 || armvmi_types_size(lx->types, "struct btf_module", &L->bm_sizeof) ||
+    if (L->bm_list < 0 || L->bm_module < 0 || L->bm_btf < 0 || L->btf_data < 0 || L->btf_size < 0 ||
+        armvmi_types_size(lx->types, "struct btf_module", &L->bm_sizeof) ||
         armvmi_types_size(lx->types, "struct btf", &L->btf_sizeof))
         return armvmi_set_error(ARMVMI_ENOTSUP,
                                 "this kernel keeps no module BTF (its BTF has no struct "
@@ -127,7 +128,8 @@ static int scan_ram(armvmi_linux_t *lx, const struct mb_layout *L, uint64_t mod,
         for (uint64_t pos = 0; pos < R->size && !found && cands < MAX_CANDIDATES;
              pos += SCAN_CHUNK) {
             size_t n = R->size - pos < SCAN_CHUNK ? (size_t)(R->size - pos) : SCAN_CHUNK;
-            if (R->base + pos < k->phys_offset.value || armvmi_read_pa(lx->h, R->base + pos, buf, n))
+            if (R->base + pos < k->phys_offset.value ||
+                armvmi_read_pa(lx->h, R->base + pos, buf, n))
                 continue;
             for (size_t i = 0; i < n / 8 && cands < MAX_CANDIDATES; i++) {
                 if (buf[i] != mod)
@@ -185,8 +187,9 @@ int armvmi_linux_module_btf(armvmi_linux_t *lx, const char *name, armvmi_types_t
     uint64_t va = 0, size = 0, p;
     /* while the module is coming, struct module still points at its .BTF (do_init_module
      * clears btf_data once the init sections are freed); after that only btf_modules has it */
-    if (L.mod_btf_data >= 0 && L.mod_btf_size >= 0 && lx_kread(lx, mod + L.mod_btf_data, &va, 8) == 0 &&
-        va && lx_kread(lx, mod + L.mod_btf_size, &p, 8) == 0)
+    if (L.mod_btf_data >= 0 && L.mod_btf_size >= 0 &&
+        lx_kread(lx, mod + L.mod_btf_data, &va, 8) == 0 && va &&
+        lx_kread(lx, mod + L.mod_btf_size, &p, 8) == 0)
         data = read_btf(lx, va, size = (uint32_t)p);
     if (!data && (rc = scan_ram(lx, &L, mod, name, &data, &va, &size)))
         return rc;
