@@ -28,7 +28,11 @@ same() {
 }
 # the guest's answers, as armvmi's are printed below
 guest_ps() { awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ && NF == 3 && $3 != "ps" {print $1, $2, $3}' "$1"; }
-guest_block() { sed -n "/^$2-BEGIN/,/^$2-END/p" "$1" | sed '1d;$d' | sed 's/ *$//' | tr -s ' '; }
+# (a kernel message on the console, "[   36.61] hrtimer: ...", is not the guest's answer)
+guest_block() {
+    sed -n "/^$2-BEGIN/,/^$2-END/p" "$1" | sed '1d;$d' | grep -v '^\[ *[0-9]*\.[0-9]*\] ' |
+        sed 's/ *$//' | tr -s ' '
+}
 # busybox ps shows comm as /proc/PID/stat has it, cut to 15 bytes (its COMM_LEN)
 armvmi_ps() { "$S" --vm "$1" ps --json | jq -r '.processes[] | "\(.pid) \(.ppid) \(.name[0:15])"'; }
 armvmi_maps() { "$S" --vm "$1" maps "$2" | sed 's/ *$//' | tr -s ' '; }

@@ -46,7 +46,9 @@ static int layout(armvmi_linux_t *lx, struct mb_layout *L)
                                 "btf_module: Linux before 5.11, or no "
                                 "CONFIG_DEBUG_INFO_BTF_MODULES).");
     if (L->bm_sizeof > OBJ_MAX || L->btf_sizeof > OBJ_MAX || L->bm_module % 8 ||
-        (uint64_t)L->bm_module + 8 > L->bm_sizeof || (uint64_t)L->btf_size + 4 > L->btf_sizeof)
+        (uint64_t)L->bm_module + 8 > L->bm_sizeof || (uint64_t)L->bm_list + 16 > L->bm_sizeof ||
+        (uint64_t)L->bm_btf + 8 > L->bm_sizeof || (uint64_t)L->btf_data + 8 > L->btf_sizeof ||
+        (uint64_t)L->btf_size + 4 > L->btf_sizeof)
         return armvmi_set_error(ARMVMI_EFORMAT, "struct btf_module or struct btf in the kernel's "
                                                 "BTF has an implausible layout.");
     return 0;
