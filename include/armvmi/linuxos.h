@@ -12,6 +12,7 @@
  * Conventions are armvmi.h's: int status (0 or a negative ARMVMI_E*), armvmi_errmsg().
  */
 #include <armvmi/linux.h>
+#include <armvmi/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -140,8 +141,8 @@ struct armvmi_linux_vma {
 
 /**
  * The memory maps of task t, in address order, from its mm's maple tree (mm->mm_mt, Linux
- * 6.1+). *out is malloc'd (free() it). Errors: ARMVMI_ENOENT (a kernel thread),
- * ARMVMI_ENOTSUP (a kernel before the maple tree), ARMVMI_ENOMEM.
+ * 6.1+) or, before it, its VMA list (mm->mmap, vm_next). *out is malloc'd (free() it).
+ * Errors: ARMVMI_ENOENT (a kernel thread), ARMVMI_ENOTSUP (BTF with neither), ARMVMI_ENOMEM.
  */
 int armvmi_linux_vmas(armvmi_linux_t *lx, const struct armvmi_linux_task *t,
                       struct armvmi_linux_vma **out, size_t *n, struct armvmi_linux_walk *w);
@@ -179,6 +180,21 @@ struct armvmi_linux_module {
 /** The loaded modules, in the `modules` list's order (/proc/modules' order). */
 int armvmi_linux_modules(armvmi_linux_t *lx, struct armvmi_linux_module **out, size_t *n,
                          struct armvmi_linux_walk *w);
+
+/**
+ * The BTF of the loaded module called name (the bytes of the guest's /sys/kernel/btf/<name>),
+ * found in guest memory and parsed as split BTF on the handle's vmlinux BTF: from struct
+ * module's btf_data while the module is still coming, else from the kernel's btf_modules
+ * entry for it (a struct btf_module, found by a checked search of RAM for pointers to the
+ * module: its list links, its struct btf's name and a BTF header of exactly btf->data_size
+ * bytes must agree). Lookups find the module's own types, then vmlinux's. *out is released
+ * with armvmi_types_close() before lx is closed (lx owns the base types).
+ * Errors: ARMVMI_ENOENT (no such module; no BTF for it), ARMVMI_ENOTSUP (a kernel without
+ * module BTF: before 5.11 or without CONFIG_DEBUG_INFO_BTF_MODULES; types from an outside
+ * profile), ARMVMI_EFORMAT (BTF that does not parse on vmlinux's), ARMVMI_ENOMEM, those of
+ * armvmi_linux_modules.
+ */
+int armvmi_linux_module_btf(armvmi_linux_t *lx, const char *name, armvmi_types_t **out);
 
 #ifdef __cplusplus
 }

@@ -92,6 +92,18 @@ int armvmi_btf_check_header(const void *buf, size_t len, size_t *size);
 int armvmi_types_from_btf(const void *data, size_t len, armvmi_types_t **out);
 
 /**
+ * Parse len bytes of split BTF (a module's: /sys/kernel/btf/<module>, type ids and string
+ * offsets continuing those of base) on top of base, the vmlinux types (from
+ * armvmi_types_from_btf or armvmi_linux_btf_find; not itself split). A copy of the bytes is
+ * kept (armvmi_types_raw gives them back). Name lookups search the module's own types first,
+ * then base's. base must stay open until *out is closed with armvmi_types_close().
+ * Errors: ARMVMI_EINVAL, ARMVMI_EFORMAT (garbage, truncated, or BTF that does not fit base),
+ * ARMVMI_ENOMEM.
+ */
+int armvmi_types_from_btf_split(const void *data, size_t len, const armvmi_types_t *base,
+                                armvmi_types_t **out);
+
+/**
  * Find the kernel's BTF in buf (len bytes of memory, e.g. a kernel image's read-only data):
  * the first offset at which armvmi_btf_check_header accepts a header, libbpf parses the BTF
  * and a struct task_struct exists (so a stray or module BTF is not taken). At most 256
@@ -130,7 +142,8 @@ int armvmi_types_raw(const armvmi_types_t *t, const void **data, size_t *len);
 /**
  * Find a type by name through the name index (not a linear scan): "task_struct" (a struct,
  * else a union, else a typedef, enum or base type of that name), or with a keyword
- * "struct X", "union X", "enum X" for that kind only. *id receives the type's id.
+ * "struct X", "union X", "enum X" for that kind only; "func X" finds a function (its
+ * prototype is armvmi_types_name_of's spelling of the id). *id receives the type's id.
  * Errors: ARMVMI_EINVAL, ARMVMI_ENOENT ("no type named 'X' in the kernel's BTF").
  */
 int armvmi_types_find(const armvmi_types_t *t, const char *name, uint32_t *id);
@@ -173,7 +186,8 @@ typedef int (*armvmi_member_fn)(void *arg, const struct armvmi_member *m);
 int armvmi_types_foreach_member(const armvmi_types_t *t, const char *name, armvmi_member_fn fn,
                                 void *arg);
 
-/** The C spelling of type id ("struct task_struct", "unsigned int *", "char[16]") in out. */
+/** The C spelling of type id ("struct task_struct", "unsigned int *", "char[16]"; of a
+ *  function: its prototype, "int f(struct x *, unsigned int)") in out. */
 int armvmi_types_name_of(const armvmi_types_t *t, uint32_t id, char *out, size_t len);
 
 #ifdef __cplusplus

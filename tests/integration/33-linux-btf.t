@@ -8,7 +8,12 @@
 # task_struct.mm and mm_struct.pgd, the page-table root of a process spinning at EL0 must be
 # the CPU's own TTBR0_EL1. On the default Debian 6.1 guest, then on Debian 13's 6.12 kernel
 # (52-bit LPA2, 4K and 16K pages); a kernel that cannot be fetched skips its tests, saying why.
+# Module BTF: with two modules of the kernel's package loaded (insmod), `btf --module M --dump`
+# must have the sha256 of the guest's /sys/kernel/btf/M (live, ELF dump, raw RAM file), and a
+# function of the module resolves to its prototype in the kernel's source, with the types it
+# takes from vmlinux's BTF (split BTF); the function is one of the module's in /proc/kallsyms.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/push.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 command -v jq >/dev/null || skip_all "jq is not installed"
 command -v perl >/dev/null || skip_all "perl is not installed"
@@ -18,7 +23,7 @@ REL=${ARMVMI_LPA2_RELEASE:-trixie}
 hex() { printf '0x%x' "$1"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 RO="the kernel image's text and read-only data (_stext to swapper_pg_dir)"
-plan 31
+plan 41
 
 # guest_facts VM: sets $gsha, $gsize (of /sys/kernel/btf/vmlinux) and $gps ("pid comm" lines);
 # on a loaded machine a freshly booted guest's shell can miss the first line: callers retry once
@@ -34,6 +39,27 @@ guest_facts() {
     gps=$(echo "$out" | sed -n 's/^PS=//p' | grep -v -E ' (ps|sed)$' | sort -n)
     [ "$have" = sha256sum ] && [ -n "$gsha" ] && [ -n "$gsize" ] && [ -n "$gps" ] ||
         { diag "$out"; return 1; }
+}
+
+# mod_facts VM KERNEL: load the guest kit's two modules, set $msha ("name sha" lines of their
+# /sys/kernel/btf files) and $mks (/proc/kallsyms' crc32_update line)
+mod_facts() {
+    local out
+    insmods "$1" "$2" || return 1
+    out=$(console "$1" 'for m in nls_ascii crc32_generic; do sha256sum /sys/kernel/btf/$m |
+        sed "s/^/MS=/"; done; grep -w crc32_update /proc/kallsyms | sed "s/^/KS=/";
+        printf "M-%s\n" END' M-END 60 | tr -d '\r')
+    msha=$(echo "$out" | sed -n 's#^MS=\([0-9a-f]\{64\}\)  /sys/kernel/btf/\(.*\)$#\2 \1#p')
+    mks=$(echo "$out" | sed -n 's/^KS=//p')
+    [ "$(echo "$msha" | wc -l)" = 2 ] || { diag "$out"; return 1; }
+}
+
+# mod_shas VM-SPEC: "name sha" of `btf --module` for both modules, as $msha has them
+mod_shas() {
+    local m
+    for m in nls_ascii crc32_generic; do
+        echo "$m $("$S" --vm "$1" btf --module $m --dump - | sha256sum | cut -d' ' -f1)"
+    done
 }
 
 # offsets VM-SPEC: sets $o_tasks $o_pid $o_comm $o_mm $o_pgd from `armvmi btf --offset`
@@ -122,6 +148,9 @@ vm=it-btf
 vm_start $vm; ok $? "vm start"
 guest_facts $vm || guest_facts $vm
 ok $? "the guest has busybox sha256sum: /sys/kernel/btf/vmlinux is $gsize bytes"
+kernel=$("$A" -q guest fetch --json | jq -r .kernel)
+mod_facts $vm "$kernel"
+ok $? "nls_ascii and crc32_generic loaded with insmod; the guest hashed /sys/kernel/btf/<module>"
 pause_in_kernel $vm; ok $? "paused with the vCPU in the kernel"
 cur=$(echo "$regs" | jq -r .regs.SP_EL0)
 
@@ -138,6 +167,25 @@ base=$("$A" --vm $vm info --json | jq -r '.ram[0].base')
 raw=raw:$ARMVMI_RUNTIME_DIR/$vm/ram@$(hex "$base")
 "$S" --vm "$raw" btf --dump $d.raw
 is "$(sha $d.raw)" "$gsha" "btf --dump from the raw RAM file (no registers): the same sha256"
+same_shas() {
+    if [ "$1" = "$msha" ]; then ok 0 "$2"; else ok 1 "$2"; diag "got: $1" "guest: $msha"; fi
+}
+same_shas "$(mod_shas $vm)" \
+    "btf --module M --dump (live): the sha256 of the guest's /sys/kernel/btf/M, for both modules"
+same_shas "$(mod_shas $d.elf)" "btf --module M --dump from the ELF dump: the same sha256s"
+same_shas "$(mod_shas "$raw")" "btf --module M --dump from the raw RAM file: the same sha256s"
+# the module's own FUNC record, its argument types from vmlinux's BTF
+# (crypto/crc32_generic.c: static int crc32_update(struct shash_desc *desc, const u8 *data,
+# unsigned int len))
+p=$("$S" --vm "$raw" btf --module crc32_generic --func crc32_update --offset shash_desc.tfm \
+    --json | jq -r '"\(.funcs.crc32_update.prototype) \(.offsets["shash_desc.tfm"].offset)"')
+case "$mks" in *" crc32_update"*"[crc32_generic]"*) r=0 ;; *) r=1 ;; esac
+is "$r $p" "0 int crc32_update(struct shash_desc *, const u8 *, unsigned int) 0" \
+    "btf --module crc32_generic --func crc32_update: its source's prototype; shash_desc.tfm \
+(vmlinux's) through the module's types; in /proc/kallsyms: $mks"
+e=$("$S" --vm "$raw" btf --module nosuch 2>&1); r=$?
+[ $r -eq 1 ] && echo "$e" | grep -q "no loaded module named 'nosuch'"
+ok $? "btf --module of a module that is not loaded: a clear error: $e"
 rm -f $d.elf $d.elfbtf $d.raw
 # hostile memory: a copy of the RAM whose BTF is broken gives a clear error, not a crash
 cp "$ARMVMI_RUNTIME_DIR/$vm/ram" $d.bad
@@ -224,12 +272,13 @@ for flavour in arm64 arm64-16k; do
     kernel=$(echo "$out" | jq -r '.kernel // empty' 2>/dev/null)
     if [ -z "$kernel" ]; then
         why=$(grep -v '^guest kit:' "$ARMVMI_RUNTIME_DIR/fetch.err" | tail -n 1)
-        for _ in $(seq 5); do skip "$what cannot be fetched: ${why:-no reason given}"; done
+        for _ in $(seq 7); do skip "$what cannot be fetched: ${why:-no reason given}"; done
         continue
     fi
     vm=it-btf-$flavour
     vm_start $vm --kernel "$kernel"; ok $? "$what: vm start"
     guest_facts $vm || guest_facts $vm; ok $? "$what: /sys/kernel/btf/vmlinux is $gsize bytes"
+    mod_facts $vm "$kernel"; ok $? "$what: nls_ascii and crc32_generic loaded with insmod"
     pause_in_kernel $vm
     cur=$(echo "$regs" | jq -r .regs.SP_EL0)
     "$S" --vm $vm btf --dump $d.612
@@ -241,5 +290,6 @@ for flavour in arm64 arm64-16k; do
     offsets "$raw" && kctx "$raw" && w=$(walk "$raw" "$cur")
     ok $? "$what: task_struct.tasks leads from the current task back to it"
     ps_retry $vm "$raw"; ok $? "$what: pid and comm of every task equal the guest's ps -o pid,comm"
+    same_shas "$(mod_shas $vm)" "$what: btf --module M: the sha256 of /sys/kernel/btf/M, both modules"
     "$A" vm stop $vm >/dev/null
 done

@@ -5,13 +5,14 @@
 # paused moment: busybox's `ps -o pid,ppid,comm`, /proc/PID/maps, cmdline and fd/ of a
 # long-running process, /proc/modules. Live, from an ELF dump and from the raw RAM file (no
 # registers), with the kernel at EL1, at EL2 (VHE) and under the armvmi hypervisor, and on
-# Debian 13's 6.12 kernel (LPA2). No offsets or symbol files are given: the kernel's
-# VMCOREINFO, symbols and BTF are found in memory. `read --va --pid` reads the process's own
-# memory: its first page is the start of /bin/busybox (od in the guest). Two small modules of
-# the guest kit's kernel package (sent through the console: busybox's line editor takes at most
-# 1024 bytes a line) are loaded with insmod. Last, the task list is made to loop in the guest's
+# Debian 13's 6.12 kernels (LPA2; 4K and 16K pages) and Debian 11's 5.10. No offsets or symbol
+# files are given: the kernel's VMCOREINFO, symbols and BTF are found in memory. `read --va
+# --pid` reads the process's own memory: its first page is the start of /bin/busybox (od in the
+# guest). Two small modules of the guest kit's kernel package (sent through the console,
+# tests/lib/push.sh) are loaded with insmod. Last, the task list is made to loop in the guest's
 # own memory: ps must end with a clear warning.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/push.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
@@ -27,26 +28,17 @@ same() {
 }
 # the guest's answers, as armvmi's are printed below
 guest_ps() { awk '$1 ~ /^[0-9]+$/ && $2 ~ /^[0-9]+$/ && NF == 3 && $3 != "ps" {print $1, $2, $3}' "$1"; }
-guest_block() { sed -n "/^$2-BEGIN/,/^$2-END/p" "$1" | sed '1d;$d' | sed 's/ *$//' | tr -s ' '; }
+# (a kernel message on the console, "[   36.61] hrtimer: ...", is not the guest's answer)
+guest_block() {
+    sed -n "/^$2-BEGIN/,/^$2-END/p" "$1" | sed '1d;$d' | grep -v '^\[ *[0-9]*\.[0-9]*\] ' |
+        sed 's/ *$//' | tr -s ' '
+}
 # busybox ps shows comm as /proc/PID/stat has it, cut to 15 bytes (its COMM_LEN)
 armvmi_ps() { "$S" --vm "$1" ps --json | jq -r '.processes[] | "\(.pid) \(.ppid) \(.name[0:15])"'; }
 armvmi_maps() { "$S" --vm "$1" maps "$2" | sed 's/ *$//' | tr -s ' '; }
 # /proc/modules: name, size, address (as root the real one)
 guest_mods() { guest_block "$1" MODS | awk '{print $1, $2, $6}'; }
 armvmi_mods() { "$S" --vm "$1" lsmod --json | jq -r '.modules[] | "\(.name) \(.size) \(.base)"'; }
-# push VM FILE GUESTPATH: copy a file into the guest through its console (gzip, base64)
-push() {
-    local b64 i=0
-    b64=$(gzip -9c "$2" | base64 -w0)
-    console "$1" "rm -f $3.b64; printf 'R-%s\n' 0" R-0 10 >/dev/null || return 1
-    while [ $i -lt ${#b64} ]; do
-        console "$1" "echo ${b64:i:800} >> $3.b64; printf 'C-%s\n' $i" "C-$i" 20 >/dev/null ||
-            return 1
-        i=$((i + 800))
-    done
-    console "$1" "base64 -d $3.b64 | gunzip > $3 && rm $3.b64; printf 'P-%s\n' DONE" P-DONE 20 \
-        >/dev/null
-}
 # the TIDs of process $2 (ps --threads) and its thread count (ps), as "TID... threads=N"
 armvmi_tids() {
     local all
@@ -105,13 +97,10 @@ check() {
     local tpid
     tpid=$(console "$vm" 'threads 3 1000 & printf "THR=%s THR-%s\n" $! END' THR-END 30 |
         tr -d '\r' | sed -n 's/^THR=\([0-9][0-9]*\) THR-END$/\1/p')
-    local m r=0 have_mods=0
+    local r=0 have_mods=0
     if [ -f "$MODS/nls_ascii.ko" ] && [ -f "$MODS/crc32_generic.ko" ]; then
         have_mods=1
-        for m in nls_ascii crc32_generic; do
-            push "$vm" "$MODS/$m.ko" "/tmp/$m.ko" &&
-                console "$vm" "insmod /tmp/$m.ko; printf 'I-%s\n' $m" "I-$m" 20 >/dev/null || r=1
-        done
+        insmods "$vm" "$kernel" || r=1
         ok $r "$mode: nls_ascii and crc32_generic from the kernel package loaded with insmod"
     else
         skip "the guest kit has no modules ($MODS): run \`armvmi guest fetch --refresh\`"
@@ -179,18 +168,31 @@ ps -o pid,ppid,comm; printf 'VIEW-%s\\n' END" \
     "$A" vm stop "$vm" >/dev/null
 }
 
-plan $((4 * N_CHECK))
+# other Debian kernels, each if it can be fetched (a kernel that cannot skips its checks, saying
+# why): Debian 13's 6.12 (52-bit VAs with LPA2, signal->thread_head, module mem[]) with 4K and
+# 16K pages, and Debian 11's 5.10 (no maple tree: the VMA list; no kallsyms in VMCOREINFO; no
+# module range in VMCOREINFO; task->state). ARMVMI_PROCS_ONLY="16k 5.10" runs only those named
+# (default, el2, hyp, 6.12, 16k, 5.10).
+KERNELS=("6.12|trixie|arm64|Debian 13 kernel" "16k|trixie|arm64-16k|Debian 13 16K kernel"
+    "5.10|bullseye|arm64|Debian 11 kernel (5.10)")
+ONLY=${ARMVMI_PROCS_ONLY:-default el2 hyp 6.12 16k 5.10}
+want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+n=0
+for w in $ONLY; do n=$((n + 1)); done
+plan $((n * N_CHECK))
 kernel=$("$A" -q guest fetch --json | jq -r .kernel)
-check it-procs EL1 "$kernel"
-check it-procs-el2 "EL2 (VHE)" "$kernel" --el2
-check it-procs-hyp "under the hypervisor" "$kernel" --hyp
-# Debian 13's kernel (6.12: 52-bit VAs with LPA2, signal->thread_head, module mem[]), if it can
-# be fetched
-k13=$("$A" -q guest fetch --kernel-release trixie --json 2>"$ARMVMI_RUNTIME_DIR/fetch.err" |
-    jq -r '.kernel // empty' 2>/dev/null)
-if [ -n "$k13" ]; then
-    check it-procs-13 "Debian 13 kernel" "$k13"
-else
-    why=$(grep -v '^guest kit:' "$ARMVMI_RUNTIME_DIR/fetch.err" | tail -n 1)
-    for _ in $(seq $N_CHECK); do skip "Debian 13's kernel cannot be fetched: ${why:-no reason}"; done
-fi
+want default && check it-procs EL1 "$kernel"
+want el2 && check it-procs-el2 "EL2 (VHE)" "$kernel" --el2
+want hyp && check it-procs-hyp "under the hypervisor" "$kernel" --hyp
+for k in "${KERNELS[@]}"; do
+    IFS='|' read -r tag rel flavour what <<<"$k"
+    want "$tag" || continue
+    kk=$("$A" -q guest fetch --kernel-release "$rel" --flavour "$flavour" --json \
+        2>"$ARMVMI_RUNTIME_DIR/fetch.err" | jq -r '.kernel // empty' 2>/dev/null)
+    if [ -n "$kk" ]; then
+        check "it-procs-${tag//./}" "$what" "$kk"
+    else
+        why=$(grep -v '^guest kit:' "$ARMVMI_RUNTIME_DIR/fetch.err" | tail -n 1)
+        for _ in $(seq $N_CHECK); do skip "$what cannot be fetched: ${why:-no reason}"; done
+    fi
+done

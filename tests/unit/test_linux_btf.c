@@ -463,6 +463,85 @@ static void hostile_nesting(void **state)
     armvmi_types_close(t);
 }
 
+/* A module's split BTF on the base of make_btf: its own struct and function, base types
+ * through it, lookups falling through to the base, hostile bytes refused. */
+static void split_btf(void **state)
+{
+    size_t blen;
+    void *braw = make_btf(true, &blen);
+    armvmi_types_t *base;
+    assert_int_equal(armvmi_types_from_btf(braw, blen, &base), 0);
+    struct btf *bb = btf__new(braw, (uint32_t)blen);
+    assert_non_null(bb);
+    struct btf *b = btf__new_empty_split(bb);
+    int task = btf__find_by_name_kind(bb, "task_struct", BTF_KIND_STRUCT);
+    int pid_t_ = btf__find_by_name_kind(bb, "pid_t", BTF_KIND_TYPEDEF);
+    int mm = btf__find_by_name_kind(bb, "mm_struct", BTF_KIND_STRUCT);
+    int i32 = btf__find_by_name_kind(bb, "int", BTF_KIND_INT);
+    assert_true(task > 0 && pid_t_ > 0 && mm > 0 && i32 > 0);
+    int tp = btf__add_ptr(b, task);
+    int ms = btf__add_struct(b, "modstate", 16);
+    assert_int_equal(btf__add_field(b, "owner", tp, 0, 0), 0);
+    assert_int_equal(btf__add_field(b, "pid", pid_t_, 64, 0), 0);
+    int mmp = btf__add_ptr(b, mm);
+    int proto = btf__add_func_proto(b, i32);
+    assert_int_equal(btf__add_func_param(b, "mm", mmp), 0);
+    assert_true(btf__add_func(b, "mod_fn", BTF_FUNC_STATIC, proto) > 0);
+    assert_true(ms > 0);
+    uint32_t n;
+    const uint8_t *raw = btf__raw_data(b, &n);
+    assert_non_null(raw);
+
+    armvmi_types_t *t;
+    assert_int_equal(armvmi_types_from_btf_split(raw, n, base, &t), 0);
+    struct armvmi_types_info in;
+    armvmi_types_info(t, &in);
+    assert_int_equal(in.ntypes, 5); /* ptr, struct, ptr, proto, func: none of the base's */
+    assert_int_equal(in.nnames, 2); /* modstate, mod_fn */
+    struct armvmi_member m;
+    assert_int_equal(armvmi_types_member(t, "modstate.pid", &m), 0);
+    assert_int_equal(m.offset, 8);
+    assert_string_equal(m.type, "pid_t");
+    assert_int_equal(armvmi_types_member(t, "modstate.owner", &m), 0);
+    assert_string_equal(m.type, "struct task_struct *");
+    uint64_t sz;
+    assert_int_equal(armvmi_types_size(t, "task_struct", &sz), 0); /* the base's, through t */
+    assert_int_equal(sz, 128);
+    uint32_t id;
+    char proto_s[128];
+    assert_int_equal(armvmi_types_find(t, "func mod_fn", &id), 0);
+    assert_int_equal(armvmi_types_name_of(t, id, proto_s, sizeof(proto_s)), 0);
+    assert_string_equal(proto_s, "int mod_fn(struct mm_struct *)");
+    assert_int_equal(armvmi_types_find(t, "mod_fn", &id), -ARMVMI_ENOENT); /* only as func */
+    const void *back;
+    size_t blen2;
+    assert_int_equal(armvmi_types_raw(t, &back, &blen2), 0);
+    assert_int_equal(blen2, n);
+    assert_memory_equal(back, raw, n);
+    /* split BTF is not a base */
+    armvmi_types_t *t2;
+    assert_int_equal(armvmi_types_from_btf_split(raw, n, t, &t2), -ARMVMI_ENOTSUP);
+    armvmi_types_close(t);
+
+    /* hostile bytes: an unknown kind, a truncated string section, no header */
+    uint8_t *bad = malloc(n);
+    memcpy(bad, raw, n);
+    uint32_t hl, toff;
+    memcpy(&hl, bad + 4, 4);
+    memcpy(&toff, bad + 8, 4);
+    put(bad + hl + toff + 4, 0x1fu << 24); /* the first type's info: kind 31 */
+    assert_int_equal(armvmi_types_from_btf_split(bad, n, base, &t), -ARMVMI_EFORMAT);
+    assert_non_null(strstr(armvmi_errmsg(), "split BTF does not parse"));
+    assert_int_equal(armvmi_types_from_btf_split(raw, n - 4, base, &t), -ARMVMI_EFORMAT);
+    memset(bad, 0, 24);
+    assert_int_equal(armvmi_types_from_btf_split(bad, n, base, &t), -ARMVMI_EFORMAT);
+    free(bad);
+    btf__free(b);
+    btf__free(bb);
+    armvmi_types_close(base);
+    free(braw);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -470,6 +549,7 @@ int main(void)
         cmocka_unit_test(foreach_members),   cmocka_unit_test(find_in_buffer),
         cmocka_unit_test(find_in_raw_image), cmocka_unit_test(bad_headers),
         cmocka_unit_test(corrupted_types),   cmocka_unit_test(hostile_nesting),
+        cmocka_unit_test(split_btf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

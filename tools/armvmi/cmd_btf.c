@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <armvmi/linuxos.h>
 #include <armvmi/profile.h>
 #include <armvmi/types.h>
 
@@ -12,7 +13,7 @@
 
 static const char help[] =
     "usage: armvmi [--vm SPEC] btf [--type NAME]... [--offset TYPE.MEMBER[.MEMBER...]]...\n"
-    "                             [--dump FILE] [--isf FILE] [--json]\n"
+    "                             [--dump FILE] [--isf FILE] [--module NAME] [--json]\n"
     "Finds the running kernel's own BTF (its .BTF section, __start_BTF..__stop_BTF) in guest\n"
     "memory, with no symbols and no profile: the kernel is found from its VMCOREINFO (as in\n"
     "`armvmi kernel`), then its image is scanned from _stext on for a BTF header that libbpf\n"
@@ -30,6 +31,10 @@ static const char help[] =
     "  --isf FILE      write the types as a Volatility 3 ISF JSON file (every struct, union,\n"
     "                  enum and base type; typedefs resolved) with the kernel's symbols at\n"
     "                  link-time addresses, usable with --profile FILE (and Volatility 3)\n"
+    "  --func NAME     the prototype of function NAME (from its BTF FUNC record)\n"
+    "  --module NAME   the BTF of loaded module NAME instead (the bytes of the guest's\n"
+    "                  /sys/kernel/btf/NAME), split BTF on the kernel's: --type and --offset\n"
+    "                  see the module's types and the kernel's, --dump writes its bytes\n"
     "  --json          one JSON document\n"
     "With --profile FILE.json (an ISF) the types come from that file instead of the guest.\n"
     "A running VM is paused while its memory is read and then resumed (a paused one stays\n"
@@ -137,6 +142,21 @@ static int show_offset(armvmi_types_t *t, const char *path, json_t *out)
     return 0;
 }
 
+static int show_func(armvmi_types_t *t, const char *name, json_t *out)
+{
+    char q[300], proto[1024];
+    uint32_t id;
+    snprintf(q, sizeof(q), "func %s", name);
+    if (armvmi_types_find(t, q, &id) || armvmi_types_name_of(t, id, proto, sizeof(proto)))
+        return cli_lib_err("btf --func");
+    if (out)
+        json_object_set_new(out, name,
+                            json_pack("{s:I,s:s}", "id", (json_int_t)id, "prototype", proto));
+    else
+        printf("%s\n", proto);
+    return 0;
+}
+
 static int dump_raw(armvmi_types_t *t, const char *file)
 {
     const void *data;
@@ -184,6 +204,32 @@ static int open_types(struct cli *c, armvmi_types_t **t)
     return 0;
 }
 
+/* A module's BTF (split on the kernel's): the VM stays open (*h, *lx own the base types) and
+ * paused only during the search. */
+static int open_module_types(struct cli *c, const char *name, armvmi_t **h, armvmi_linux_t **lx,
+                             armvmi_types_t **t)
+{
+    bool paused;
+    if (cli_open_paused(c, h, &paused))
+        return 1;
+    int rc = armvmi_linux_open(*h, lx);
+    if (!rc && (rc = armvmi_linux_module_btf(*lx, name, t)))
+        armvmi_linux_close(*lx);
+    char msg[512];
+    snprintf(msg, sizeof(msg), "%s", armvmi_errmsg());
+    if (paused && armvmi_resume(*h) && !rc) {
+        armvmi_types_close(*t);
+        armvmi_linux_close(*lx);
+        armvmi_close(*h);
+        return cli_lib_err("cannot resume the VM");
+    }
+    if (rc) {
+        armvmi_close(*h);
+        return cli_err("btf --module %s: %s", name, msg);
+    }
+    return 0;
+}
+
 /* btf --isf: the types, and the kernel's symbols (link-time) when it has kallsyms. */
 static int write_isf(struct cli *c, armvmi_types_t *t, const char *file)
 {
@@ -203,15 +249,18 @@ static int write_isf(struct cli *c, armvmi_types_t *t, const char *file)
 
 int cmd_btf(struct cli *c, int argc, char **argv)
 {
-    enum { OPT_TYPE = 1, OPT_OFFSET, OPT_DUMP, OPT_ISF };
+    enum { OPT_TYPE = 1, OPT_OFFSET, OPT_DUMP, OPT_ISF, OPT_MODULE, OPT_FUNC };
     static const struct option opts[] = {{"help", no_argument, 0, 'h'},
                                          {"type", required_argument, 0, OPT_TYPE},
                                          {"offset", required_argument, 0, OPT_OFFSET},
                                          {"dump", required_argument, 0, OPT_DUMP},
                                          {"isf", required_argument, 0, OPT_ISF},
+                                         {"module", required_argument, 0, OPT_MODULE},
+                                         {"func", required_argument, 0, OPT_FUNC},
                                          {0, 0, 0, 0}};
-    const char *types[MAX_QUERIES], *offs[MAX_QUERIES], *dump = NULL, *isf = NULL;
-    unsigned ntypes = 0, noffs = 0;
+    const char *types[MAX_QUERIES], *offs[MAX_QUERIES], *funcs[MAX_QUERIES],
+        *dump = NULL, *isf = NULL, *mod = NULL;
+    unsigned ntypes = 0, noffs = 0, nfuncs = 0;
     int o;
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -235,6 +284,14 @@ int cmd_btf(struct cli *c, int argc, char **argv)
         case OPT_ISF:
             isf = optarg;
             break;
+        case OPT_MODULE:
+            mod = optarg;
+            break;
+        case OPT_FUNC:
+            if (nfuncs == MAX_QUERIES)
+                return cli_err("btf: at most %d --func options.", MAX_QUERIES);
+            funcs[nfuncs++] = optarg;
+            break;
         default:
             fputs(help, stderr);
             return 2;
@@ -242,11 +299,16 @@ int cmd_btf(struct cli *c, int argc, char **argv)
     }
     if (optind != argc)
         return cli_err("btf takes no arguments (got '%s'); see `armvmi btf --help`.", argv[optind]);
-    if (dump && strcmp(dump, "-") == 0 && (c->json || ntypes || noffs))
+    if (dump && strcmp(dump, "-") == 0 && (c->json || ntypes || noffs || nfuncs))
         return cli_err("btf --dump - writes binary to stdout: it cannot be combined with "
                        "--json, --type or --offset.");
+    if (mod && isf)
+        return cli_err(
+            "btf: --isf writes the kernel's types; it cannot be combined with --module.");
     armvmi_types_t *t;
-    if (open_types(c, &t))
+    armvmi_t *mh = NULL;
+    armvmi_linux_t *mlx = NULL;
+    if (mod ? open_module_types(c, mod, &mh, &mlx, &t) : open_types(c, &t))
         return 1;
     struct armvmi_types_info I;
     armvmi_types_info(t, &I);
@@ -255,7 +317,7 @@ int cmd_btf(struct cli *c, int argc, char **argv)
         rc = dump_raw(t, dump);
     if (!rc && isf)
         rc = write_isf(c, t, isf);
-    json_t *j = NULL, *jt = NULL, *jo = NULL;
+    json_t *j = NULL, *jt = NULL, *jo = NULL, *jf = NULL;
     if (c->json) {
         j = json_object();
         json_t *b = json_pack(
@@ -264,14 +326,24 @@ int cmd_btf(struct cli *c, int argc, char **argv)
             (json_int_t)I.ntypes, "names", (json_int_t)I.nnames, "strings", (json_int_t)I.str_len,
             "scanned", I.scan_source ? I.scan_source : "", "scan_pa", hexj(I.scan_pa), "scan_len",
             (json_int_t)I.scan_len, "candidates", (json_int_t)I.candidates);
+        if (mod)
+            json_object_set_new(b, "module", json_string(mod));
         json_object_set_new(j, "btf", b);
         if (ntypes)
             json_object_set_new(j, "types", jt = json_object());
         if (noffs)
             json_object_set_new(j, "offsets", jo = json_object());
-    } else if (!ntypes && !noffs && !dump && !isf && !I.in_memory) {
+        if (nfuncs)
+            json_object_set_new(j, "funcs", jf = json_object());
+    } else if (!ntypes && !noffs && !nfuncs && !dump && mod) {
+        printf("%-10s %s (%s) at PA 0x%llx, VA 0x%llx\n", "btf", I.source, mod,
+               (unsigned long long)I.pa, (unsigned long long)I.va);
+        printf("%-10s %llu bytes, %u types of its own (%u named), %u bytes of strings; split "
+               "on the kernel's BTF\n",
+               "", (unsigned long long)I.size, I.ntypes, I.nnames, I.str_len);
+    } else if (!ntypes && !noffs && !nfuncs && !dump && !isf && !I.in_memory) {
         printf("%-10s %s: %u types (%u named in the index)\n", "btf", I.source, I.ntypes, I.nnames);
-    } else if (!ntypes && !noffs && !dump && !isf) {
+    } else if (!ntypes && !noffs && !nfuncs && !dump && !isf) {
         printf("%-10s %s at PA 0x%llx", "btf", I.source, (unsigned long long)I.pa);
         if (I.va)
             printf(", VA 0x%llx", (unsigned long long)I.va);
@@ -285,7 +357,11 @@ int cmd_btf(struct cli *c, int argc, char **argv)
         rc = show_type(t, types[i], jt);
     for (unsigned i = 0; i < noffs && !rc; i++)
         rc = show_offset(t, offs[i], jo);
+    for (unsigned i = 0; i < nfuncs && !rc; i++)
+        rc = show_func(t, funcs[i], jf);
     armvmi_types_close(t);
+    armvmi_linux_close(mlx);
+    armvmi_close(mh);
     if (j) {
         if (rc) {
             json_decref(j);

@@ -221,7 +221,10 @@ static int cached_package(const struct apt_src *src, const char *cache, const ch
     snprintf(entry, sizeof(entry), "%s/%s", dir, name);
     snprintf(out, outlen, "%s/%s", entry, file);
     snprintf(ver_out, verlen, "%s %s", pkg, ver);
-    if (guestkit_exists(out) && !refresh)
+    char mods[4600];
+    snprintf(mods, sizeof(mods), "%s/modules", entry);
+    /* a kernel cached before the test modules were kept is fetched again */
+    if (guestkit_exists(out) && !refresh && (strncmp(kind, "kernel", 6) || guestkit_exists(mods)))
         return 0;
     char *x = apt_fetch_deb(src, dir, pkg, verbose);
     if (!x)

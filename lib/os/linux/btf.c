@@ -2,6 +2,8 @@
 /* btf.c — the kernel's own BTF found in guest memory, parsed with libbpf, queried by name. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +28,7 @@
 
 struct armvmi_types {
     struct btf *btf;
+    const struct armvmi_types *base; /* split BTF (a module's): the vmlinux types it extends */
     void *raw;
     size_t raw_len;
     uint32_t *slots; /* open-addressing name index: type ids, 0 = empty */
@@ -136,6 +139,8 @@ static int kind_rank(const struct btf_type *t)
         return 4;
     case BTF_KIND_FWD:
         return 5;
+    case BTF_KIND_FUNC: /* only asked for by "func NAME" */
+        return 6;
     default:
         return -1;
     }
@@ -144,14 +149,16 @@ static int kind_rank(const struct btf_type *t)
 static int index_build(struct armvmi_types *T)
 {
     uint32_t n = btf__type_cnt(T->btf);
+    uint32_t first = T->base ? btf__type_cnt(T->base->btf) : 1;
     size_t want = 16;
-    while (want < (size_t)n * 2)
+    while (want < (size_t)(n - first) * 2)
         want <<= 1;
     T->slots = calloc(want, sizeof(*T->slots));
     if (!T->slots)
         return armvmi_set_error(ARMVMI_ENOMEM, "BTF name index: out of memory.");
     T->nslots = want;
-    for (uint32_t id = 1; id < n; id++) {
+    /* split BTF: only its own types; the base's are found through the base's index */
+    for (uint32_t id = first; id < n; id++) {
         const struct btf_type *t = btf__type_by_id(T->btf, id);
         if (!t || kind_rank(t) < 0)
             continue;
@@ -189,12 +196,52 @@ static uint32_t index_find(const struct armvmi_types *T, const char *name, int l
             best_rank = r;
         }
     }
+    if (!best && T->base)
+        return index_find(T->base, name, lo, hi);
     return best;
 }
 
 /* ---- construction ---- */
 
-int armvmi_types_from_btf(const void *data, size_t len, armvmi_types_t **out)
+/*
+ * Debian 12's libbpf (1.1) does not export btf__new_split, but parses split BTF from a file:
+ * the bytes go through a memfd, read back by libbpf as /proc/self/fd/N.
+ */
+static struct btf *parse_split(const void *data, size_t len, struct btf *base, char *why,
+                               size_t whylen)
+{
+    int fd = memfd_create("armvmi-split-btf", MFD_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, whylen, "memfd_create failed");
+        return NULL;
+    }
+    const char *p = data;
+    for (size_t done = 0; done < len;) {
+        ssize_t w = write(fd, p + done, len - done);
+        if (w <= 0) {
+            close(fd);
+            snprintf(why, whylen, "cannot write the BTF to a memfd");
+            return NULL;
+        }
+        done += (size_t)w;
+    }
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+    bpf_msg[0] = 0;
+    libbpf_print_fn_t old = libbpf_set_print(bpf_print);
+    struct btf *b = btf__parse_raw_split(path, base);
+    libbpf_set_print(old);
+    close(fd);
+    if (!b || libbpf_get_error(b)) {
+        snprintf(why, whylen, "%s", bpf_msg[0] ? bpf_msg : "libbpf rejected it");
+        return NULL;
+    }
+    return b;
+}
+
+/* Parse size checked bytes as BTF (split on base when base is not NULL), index its names. */
+static int types_parse(const void *data, size_t len, const struct armvmi_types *base,
+                       armvmi_types_t **out)
 {
     if (!data || !out)
         return armvmi_set_error(ARMVMI_EINVAL, "BTF: NULL argument.");
@@ -210,19 +257,26 @@ int armvmi_types_from_btf(const void *data, size_t len, armvmi_types_t **out)
     }
     memcpy(T->raw, data, size);
     T->raw_len = size;
-    bpf_msg[0] = 0;
-    libbpf_print_fn_t old = libbpf_set_print(bpf_print);
-    T->btf = btf__new(T->raw, (uint32_t)size);
-    libbpf_set_print(old);
+    char msg[256] = "";
+    if (base) {
+        T->btf = parse_split(T->raw, size, base->btf, msg, sizeof(msg));
+    } else {
+        bpf_msg[0] = 0;
+        libbpf_print_fn_t old = libbpf_set_print(bpf_print);
+        T->btf = btf__new(T->raw, (uint32_t)size);
+        libbpf_set_print(old);
+        snprintf(msg, sizeof(msg), "%s", bpf_msg[0] ? bpf_msg : "libbpf rejected it");
+    }
     if (!T->btf) {
         free(T->raw);
         free(T);
-        return armvmi_set_error(ARMVMI_EFORMAT, "the BTF does not parse (%s).",
-                                bpf_msg[0] ? bpf_msg : "libbpf rejected it");
+        return armvmi_set_error(ARMVMI_EFORMAT, "the %sBTF does not parse%s (%s).",
+                                base ? "split " : "", base ? " on its base" : "", msg);
     }
-    T->info.source = "BTF bytes";
+    T->base = base;
+    T->info.source = base ? "split BTF bytes" : "BTF bytes";
     T->info.size = size;
-    T->info.ntypes = btf__type_cnt(T->btf) - 1;
+    T->info.ntypes = btf__type_cnt(T->btf) - (base ? btf__type_cnt(base->btf) : 1);
     T->info.str_len = le32((const uint8_t *)data + 20);
     int rc = index_build(T);
     if (rc) {
@@ -231,6 +285,22 @@ int armvmi_types_from_btf(const void *data, size_t len, armvmi_types_t **out)
     }
     *out = T;
     return 0;
+}
+
+int armvmi_types_from_btf(const void *data, size_t len, armvmi_types_t **out)
+{
+    return types_parse(data, len, NULL, out);
+}
+
+int armvmi_types_from_btf_split(const void *data, size_t len, const armvmi_types_t *base,
+                                armvmi_types_t **out)
+{
+    if (!base)
+        return armvmi_set_error(ARMVMI_EINVAL, "split BTF: NULL argument.");
+    if (!base->btf || base->base)
+        return armvmi_set_error(ARMVMI_ENOTSUP, "split BTF needs the kernel's own BTF types as "
+                                                "its base.");
+    return types_parse(data, len, base, out);
 }
 
 void armvmi_types_close(armvmi_types_t *t)
@@ -254,6 +324,14 @@ int armvmi_types_info(const armvmi_types_t *t, struct armvmi_types_info *info)
 void types_set_source(armvmi_types_t *t, const char *source)
 {
     t->info.source = source;
+}
+
+void types_set_where(armvmi_types_t *t, const char *source, uint64_t pa, uint64_t va)
+{
+    t->info.source = source;
+    t->info.in_memory = true;
+    t->info.pa = pa;
+    t->info.va = va;
 }
 
 int armvmi_types_raw(const armvmi_types_t *t, const void **data, size_t *len)
@@ -617,6 +695,28 @@ static void fmt_type(const struct btf *btf, uint32_t id, char *out, size_t len, 
         fmt_type(btf, t->type, inner, sizeof(inner), depth + 1);
         snprintf(out, len, "%s ()", inner);
         return;
+    case BTF_KIND_FUNC: {
+        /* a function's prototype: "int f(struct x *, unsigned int)" */
+        const struct btf_type *p = btf__type_by_id(btf, t->type);
+        if (!p || !btf_is_func_proto(p)) {
+            snprintf(out, len, "%s", nm);
+            return;
+        }
+        fmt_type(btf, p->type, inner, sizeof(inner), depth + 1);
+        size_t o = (size_t)snprintf(out, len, "%s %s(", inner, nm);
+        const struct btf_param *a = btf_params(p);
+        unsigned n = btf_vlen(p);
+        for (unsigned i = 0; i < n && o < len; i++) {
+            if (a[i].type)
+                fmt_type(btf, a[i].type, inner, sizeof(inner), depth + 1);
+            else
+                snprintf(inner, sizeof(inner), "..."); /* variadic */
+            o += (size_t)snprintf(out + o, len - o, "%s%s", i ? ", " : "", inner);
+        }
+        if (o < len)
+            snprintf(out + o, len - o, "%s)", n ? "" : "void");
+        return;
+    }
     default:
         snprintf(out, len, "%s", nm[0] ? nm : "?");
         return;
@@ -648,6 +748,9 @@ int armvmi_types_find(const armvmi_types_t *t, const char *name, uint32_t *id)
     } else if (strncmp(n, "enum ", 5) == 0) {
         n += 5;
         lo = hi = 3;
+    } else if (strncmp(n, "func ", 5) == 0) {
+        n += 5;
+        lo = hi = 6;
     }
     uint32_t r = n[0] ? index_find(t, n, lo, hi) : 0;
     if (!r)

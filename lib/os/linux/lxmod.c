@@ -8,16 +8,22 @@
 
 #define IMAGE_SCAN_MAX (128ull << 20)
 #define SCAN_CHUNK (1ull << 20)
-#define MODULE_NAME_LEN 56       /* include/linux/module.h: MAX_PARAM_PREFIX_LEN */
-#define MODULE_STATE_MAX 3       /* LIVE, COMING, GOING, UNFORMED */
-#define MOD_TEXT 0               /* enum mod_mem_type (6.4+) */
-#define MOD_CORE_TYPES 4         /* TEXT, DATA, RODATA, RO_AFTER_INIT: what /proc/modules sums */
-#define SEARCH_BUDGET (1u << 20) /* list entries checked, all candidates together */
+#define MODULE_NAME_LEN 56        /* include/linux/module.h: MAX_PARAM_PREFIX_LEN */
+#define MODULE_STATE_MAX 3        /* LIVE, COMING, GOING, UNFORMED */
+#define MOD_TEXT 0                /* enum mod_mem_type (6.4+) */
+#define MOD_CORE_TYPES 4          /* TEXT, DATA, RODATA, RO_AFTER_INIT: what /proc/modules sums */
+#define SEARCH_BUDGET (1u << 20)  /* list entries checked, all candidates together */
+#define MODULE_REACH (4ull << 30) /* ADRP: +-4 GiB */
 
 /* Module memory lies in the module region (or vmalloc space as the fallback of module_alloc). */
 static bool in_modspace(const armvmi_linux_t *lx, uint64_t va)
 {
     const struct armvmi_linux_kernel *k = &lx->k;
+    if (!k->modules_start.known && !k->vmalloc_start.known && k->stext.known)
+        /* VMCOREINFO of 5.10 has no module range: arm64's module_alloc keeps modules within
+         * ADRP's reach of the kernel (+-4 GiB, arch/arm64/kernel/module.c), outside its image */
+        return va - (k->stext.value - MODULE_REACH) < 2 * MODULE_REACH &&
+               va - k->stext.value >= IMAGE_SCAN_MAX;
     if (k->modules_start.known && k->modules_end.known && va >= k->modules_start.value &&
         va < k->modules_end.value)
         return true;
@@ -74,7 +80,7 @@ int lx_find_modules(armvmi_linux_t *lx)
         return -ARMVMI_ENOTSUP;
     const struct armvmi_linux_kernel *k = &lx->k;
     if (!k->stext_pa.known || !k->kimage_voffset.known ||
-        !(k->modules_start.known || k->vmalloc_start.known))
+        !(k->modules_start.known || k->vmalloc_start.known || k->stext.known))
         return armvmi_set_error(ARMVMI_ENOENT, "the module list cannot be searched: discovery "
                                                "found no _stext or module address range.");
     unsigned budget = SEARCH_BUDGET; /* hostile memory: long fake module chains */

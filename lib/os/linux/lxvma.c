@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* lxvma.c — memory maps from the maple tree, file paths from dentries and mounts, open files. */
+/* lxvma.c — memory maps from the maple tree (or the VMA list before 6.1), file paths from dentries
+ * and mounts, open files. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,44 @@ static int on_vma(void *arg, uint64_t va, uint64_t first, uint64_t last)
     return 0;
 }
 
+/*
+ * Before 6.1: mm->mmap, the first VMA, and vm_next, in address order (NULL-terminated). The
+ * order is strict, so a VMA that does not start at or after its predecessor's end is a cycle
+ * or damage: the walk ends there, reported.
+ */
+static int vma_list_walk(struct vlist *L, uint64_t va)
+{
+    armvmi_linux_t *lx = L->lx;
+    for (unsigned i = 0; va; i++) {
+        uint64_t start, end, next;
+        if (i >= ARMVMI_LINUX_MAX_VMAS) {
+            lx_err_add(L->e, "pid %d: more than %u VMAs in its list: cut there.", (int)L->t->pid,
+                       ARMVMI_LINUX_MAX_VMAS);
+            return -ARMVMI_EFORMAT;
+        }
+        if (!lx_is_kva(lx, va) || lx_rd_field(lx, va, F_VMA_START, &start) ||
+            lx_rd_field(lx, va, F_VMA_END, &end) || lx_rd_ptr(lx, va, F_VMA_NEXT, &next)) {
+            lx_err_add(L->e,
+                       "pid %d: VMA 0x%llx of its list cannot be read: the list is cut there.",
+                       (int)L->t->pid, (unsigned long long)va);
+            return -ARMVMI_EFORMAT;
+        }
+        if (start >= end || start < L->prev_end) {
+            lx_err_add(L->e,
+                       "pid %d: VMA 0x%llx (0x%llx-0x%llx) is out of order in its list (a "
+                       "cycle?): the list is cut there.",
+                       (int)L->t->pid, (unsigned long long)va, (unsigned long long)start,
+                       (unsigned long long)end);
+            return -ARMVMI_EFORMAT;
+        }
+        int rc = on_vma(L, va, start, end - 1);
+        if (rc)
+            return rc;
+        va = next;
+    }
+    return 0;
+}
+
 int armvmi_linux_vmas(armvmi_linux_t *lx, const struct armvmi_linux_task *t,
                       struct armvmi_linux_vma **out, size_t *n, struct armvmi_linux_walk *w)
 {
@@ -204,9 +243,12 @@ int armvmi_linux_vmas(armvmi_linux_t *lx, const struct armvmi_linux_task *t,
                                 "pid %d (%s) is a kernel thread: it has no memory "
                                 "maps.",
                                 (int)t->pid, t->comm);
-    if (!lx->have_maple || lx->f[F_MM_MT].off < 0)
-        return armvmi_set_error(ARMVMI_ENOTSUP, "memory maps need the maple tree (mm->mm_mt, "
-                                                "Linux 6.1+); this kernel's BTF has none.");
+    bool maple = lx->have_maple && lx->f[F_MM_MT].off >= 0;
+    if (!maple && (lx->f[F_MM_MMAP].off < 0 || lx->f[F_VMA_NEXT].off < 0))
+        return armvmi_set_error(ARMVMI_ENOTSUP,
+                                "memory maps need the maple tree (mm->mm_mt, Linux 6.1+) or "
+                                "the VMA list (mm->mmap, vm_next, before 6.1); this kernel's "
+                                "BTF has neither.");
     static const enum lx_field need[] = {F_VMA_START, F_VMA_END,   F_VMA_MM,
                                          F_VMA_FLAGS, F_VMA_PGOFF, F_VMA_FILE};
     for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
@@ -218,11 +260,19 @@ int armvmi_linux_vmas(armvmi_linux_t *lx, const struct armvmi_linux_task *t,
     lx_rd_field(lx, t->mm, F_MM_START_BRK, &L.start_brk);
     lx_rd_field(lx, t->mm, F_MM_START_STACK, &L.start_stack);
     uint64_t root;
-    uint64_t mt = t->mm + (uint64_t)lx->f[F_MM_MT].off;
-    if (lx_rd_ptr(lx, mt, F_MT_ROOT, &root))
-        return armvmi_set_error(ARMVMI_EFORMAT, "pid %d: its mm_struct cannot be read.",
-                                (int)t->pid);
-    int rc = lx_maple_walk(lx_kread, lx, &lx->maple, root, ARMVMI_LINUX_MAX_VMAS, on_vma, &L, &e);
+    int rc;
+    if (maple) {
+        uint64_t mt = t->mm + (uint64_t)lx->f[F_MM_MT].off;
+        if (lx_rd_ptr(lx, mt, F_MT_ROOT, &root))
+            return armvmi_set_error(ARMVMI_EFORMAT, "pid %d: its mm_struct cannot be read.",
+                                    (int)t->pid);
+        rc = lx_maple_walk(lx_kread, lx, &lx->maple, root, ARMVMI_LINUX_MAX_VMAS, on_vma, &L, &e);
+    } else {
+        if (lx_rd_ptr(lx, t->mm, F_MM_MMAP, &root))
+            return armvmi_set_error(ARMVMI_EFORMAT, "pid %d: its mm_struct cannot be read.",
+                                    (int)t->pid);
+        rc = vma_list_walk(&L, root);
+    }
     if (rc < 0 && rc != -ARMVMI_EFORMAT) {
         free(L.v);
         return rc;

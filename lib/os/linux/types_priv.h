@@ -8,6 +8,9 @@
 /* Set info.source (a static string) of types built by armvmi_types_from_btf. */
 void types_set_source(armvmi_types_t *t, const char *source);
 
+/* Types parsed from bytes found in guest memory: set info.source, in_memory, pa and va. */
+void types_set_where(armvmi_types_t *t, const char *source, uint64_t pa, uint64_t va);
+
 /* Read the file at path (xz-decompressed if it is xz; at most ARMVMI_PROFILE_MAX_SIZE bytes)
  * and give its bytes to parse(data, len, out); errors are prefixed with the path (isf.c). */
 int profile_load(const char *path, int (*parse)(const void *, size_t, void *), void *out);
