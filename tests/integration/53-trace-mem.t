@@ -15,13 +15,16 @@
 #   other 7, numbered on, and the program's output is unchanged;
 # - --va of the data page with the program's TTBR0 (from its events): translated by armvmi's
 #   walker to the frame its pagemap gives; 8 events again.
+# - every event of the program names it: pid and comm as the guest's own pidof and
+#   /proc/PID/comm give them, found from the event's TTBR0 through the Linux layer's task list;
+#   --va --pid PID (its address space through its mm->pgd): 8 events again, the same frames.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 B=${ARMVMI_BUILD:-build}
 [ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
-plan 68
+plan 80
 T=$(mktemp -d /tmp/armvmi-53.XXXXXX)
 TR=
 
@@ -78,7 +81,7 @@ PAT="1111111111111111 2222222222222222 3333333333333333 4444444444444444 5555555
 for smp in 1 2; do
     vm=it-tr$smp
     vm_start $vm --hyp --smp $smp && shell_ready $vm; ok $? "smp=$smp: vm start --hyp, its shell answers"
-    out=$(console $vm 'mkdir -p /tmp/evt; (evtarget /tmp/evt >/tmp/evt/log 2>&1 &); sleep 1; cat /tmp/evt/log; printf "S-%s\n" UP' S-UP | tr -d '\r')
+    out=$(console $vm 'mkdir -p /tmp/evt; (evtarget /tmp/evt >/tmp/evt/log 2>&1 &); sleep 1; cat /tmp/evt/log; p=$(pidof evtarget); echo "EVTPID $p $(cat /proc/$p/comm)"; printf "S-%s\n" UP' S-UP | tr -d '\r')
     DATA_VA=$(awk '/^EVT data/ {sub("va=", "", $3); print $3}' <<<"$out")
     DATA=$(awk '/^EVT data/ {sub("pa=", "", $4); print $4}' <<<"$out")
     CODE_VA=$(awk '/^EVT code/ {sub("va=", "", $3); print $3}' <<<"$out")
@@ -86,8 +89,10 @@ for smp in 1 2; do
     WR=$(awk '/^EVT writer / {sub("va=", "", $3); print $3}' <<<"$out")
     WR32=$(awk '/^EVT writer32/ {sub("va=", "", $3); print $3}' <<<"$out")
     RD=$(awk '/^EVT reader/ {sub("va=", "", $3); print $3}' <<<"$out")
+    read -r PID COMM < <(awk '/^EVTPID [0-9]+ / {print $2, $3}' <<<"$out")
     [ -n "$DATA" ] && [ "$DATA" != 0x0 ] && [ -n "$CODE" ] && [ "$CODE" != 0x0 ] && [ -n "$RD" ] && [ -n "$WR32" ]
     ok $? "smp=$smp: the program's pages from its pagemap: data $DATA_VA -> $DATA, code $CODE_VA -> $CODE"
+    [ -n "$PID" ] && [ "$COMM" = evtarget ] || diag "no pid/comm from the guest: $out"
 
     # 1. write-protect: 8 post-indexed stores
     trace_start $vm --pa "$DATA+4096" --access w --count 8; ok $? "smp=$smp: trace attached, data page write-protected"
@@ -104,6 +109,8 @@ for smp in 1 2; do
     done
     is "$bad" 0 "smp=$smp: each event: GPA and GVA of its word, access w, PC in do_writes, a store"
     grep -q 'waiting on the doorbell' "$T/err"; ok $? "smp=$smp: the monitor slept on the doorbell"
+    is "$(jq -r '"\(.pid) \(.comm) \(.proc)"' "$T/out" | sort | uniq -c | tr -s ' ')" " 8 $PID $COMM ttbr0" \
+        "smp=$smp: each event names the program (pid and comm as the guest's pidof and /proc/$PID/comm), found by its TTBR0"
     TTBR0=$(jq -r .ttbr0 "$T/out" | sort -u)
 
     # 2. read-protect, busy-poll mode
@@ -174,14 +181,20 @@ for smp in 1 2; do
     is "$got" "EVT-5 $PAT" "smp=$smp: the program's output is unchanged"
 
     # 6. a virtual range: the program's data page by its VA in its own address space (the
-    # TTBR0 its events carried), translated by armvmi's walker: the frames its pagemap gives
-    trace_start $vm --va "$DATA_VA+4096" --ttbr0 "$TTBR0" --access w --count 8; ok $? "smp=$smp: trace --va $DATA_VA --ttbr0 $TTBR0 attached"
-    got=$(go $vm 6 w)
-    trace_wait; ok $? "smp=$smp: trace --va ends after 8 events"
-    is "$(jq -r '"\(.gpa) \(.gva)"' "$T/out" | tr '\n' ' ')" \
-        "$(for ((k = 0; k < 8; k++)); do printf '%s %s ' "$(hexsum $DATA $((8 * k)))" "$(hexsum $DATA_VA $((8 * k)))"; done)" \
-        "smp=$smp: --va: the 8 stores' GPAs (the program's pagemap) and GVAs"
-    is "$got" "EVT-6 $PAT" "smp=$smp: --va: the program's output is unchanged"
+    # TTBR0 its events carried), translated by armvmi's walker: the frames its pagemap gives;
+    # 7. the same with --pid: its address space through the Linux layer (mm->pgd), as
+    # `read --pid`; the events name it
+    for how in "--ttbr0 $TTBR0" "--pid $PID"; do
+        op=$([ "${how%% *}" = --pid ] && echo 7 || echo 6)
+        trace_start $vm --va "$DATA_VA+4096" $how --access w --count 8; ok $? "smp=$smp: trace --va $DATA_VA $how attached"
+        got=$(go $vm $op w)
+        trace_wait; ok $? "smp=$smp: trace --va $how ends after 8 events"
+        is "$(jq -r '"\(.gpa) \(.gva)"' "$T/out" | tr '\n' ' ')" \
+            "$(for ((k = 0; k < 8; k++)); do printf '%s %s ' "$(hexsum $DATA $((8 * k)))" "$(hexsum $DATA_VA $((8 * k)))"; done)" \
+            "smp=$smp: --va $how: the 8 stores' GPAs (the program's pagemap) and GVAs"
+        is "$(jq -r '"\(.pid) \(.tid) \(.comm)"' "$T/out" | sort -u)" "$PID $PID $COMM" "smp=$smp: --va $how: every event names process $PID ($COMM)"
+        is "$got" "EVT-$op $PAT" "smp=$smp: --va $how: the program's output is unchanged"
+    done
 done
 rm -rf "$T"
 exit $((TAP_FAILED > 0))
