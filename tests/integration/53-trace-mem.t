@@ -17,16 +17,24 @@
 #   walker to the frame its pagemap gives; 8 events again.
 # - every event of the program names it: pid and comm as the guest's own pidof and
 #   /proc/PID/comm give them, found from the event's TTBR0 through the Linux layer's task list;
-#   --va --pid PID (its address space through its mm->pgd): 8 events again, the same frames.
+#   --va --pid PID (its address space through its mm->pgd): 8 events again, the same frames;
+# - conversions through the library's API (tests/evlib, a monitor on events.h alone): the data
+#   page n2rwx gives exactly one asynchronous event, for the first store, and none for the other
+#   7 nor a later load, and the hypervisor's store says rwx after; rx2rw gives no event for the
+#   8 stores and the frame is rw after; the program's output is unchanged each time.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 B=${ARMVMI_BUILD:-build}
 [ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
 command -v jq >/dev/null || skip_all "jq is not installed"
+EVLIB=$B/tests/evlib
+[ -x "$EVLIB" ] || skip_all "the test monitor $EVLIB is not built"
 A=$ARMVMI
-plan 80
+plan 102
 T=$(mktemp -d /tmp/armvmi-53.XXXXXX)
 TR=
+EL=
+trap '[ -n "$EL" ] && kill $EL 2>/dev/null; [ -n "$TR" ] && kill $TR 2>/dev/null; tap_cleanup' EXIT
 
 # trace_start VM ARGS...: armvmi trace mem in the background, once it has set its traps.
 trace_start() {
@@ -67,6 +75,20 @@ go() {
     return 1
 }
 hexsum() { printf '0x%x' $(($1 + $2)); }
+# evlib_start VM ARGS...: the library test monitor in the background (EL = its pid), once it
+# has set its watch; its first line ("EVLIB ready ...") is in $T/evlib.
+evlib_start() {
+    local vm=$1 i
+    shift
+    : >"$T/evlib"
+    "$EVLIB" "$ARMVMI_RUNTIME_DIR/$vm" "$@" >"$T/evlib" 2>&1 &
+    EL=$!
+    for ((i = 0; i < 100; i++)); do
+        grep -q '^EVLIB ready' "$T/evlib" && break
+        kill -0 $EL 2>/dev/null || break
+        sleep 0.2
+    done
+}
 # shell_ready VM: the guest's shell answers (a line typed before it starts can be cut; this one
 # has no quotes to leave open).
 shell_ready() {
@@ -195,6 +217,31 @@ for smp in 1 2; do
         is "$(jq -r '"\(.pid) \(.tid) \(.comm)"' "$T/out" | sort -u)" "$PID $PID $COMM" "smp=$smp: --va $how: every event names process $PID ($COMM)"
         is "$got" "EVT-$op $PAT" "smp=$smp: --va $how: the program's output is unchanged"
     done
+
+    # 8. n2rwx through the library: one asynchronous event (the first store), then none
+    evlib_start $vm conv "$DATA" n2rwx --timeout 300
+    is "$(head -n 1 "$T/evlib")" "EVLIB ready access=n2rwx" "smp=$smp: evlib: the data page is n2rwx (the hypervisor's store says so)"
+    got=$(go $vm 8 w)
+    got2=$(go $vm 9 r)
+    kill -INT $EL
+    wait $EL; ok $? "smp=$smp: evlib n2rwx: SIGINT: exit 0"; EL=
+    is "$got $got2" "EVT-8 $PAT EVT-9 0x5a5a5a5a5a5a5a5a" "smp=$smp: n2rwx: the program's stores and load went on unchanged"
+    is "$(grep '^EV ' "$T/evlib")" "EV seq=1 access=w async=1 gpa=$DATA value=-" \
+        "smp=$smp: n2rwx: exactly one event, asynchronous, for the first store (word 0)"
+    is "$(grep '^EVLIB end' "$T/evlib")" "EVLIB end access=rwx events=1 async=1 unclaimed=0 gaps=0 dups=0 bad=0" \
+        "smp=$smp: n2rwx: the frame is rwx after it; the library counted 1 async event, no gap"
+    grep -q '^EVLIB closed rc=0' "$T/evlib"; ok $? "smp=$smp: n2rwx: the watch removed, the session closed"
+
+    # 9. rx2rw through the library: a write makes the frame rw, with no event
+    evlib_start $vm conv "$DATA" rx2rw --timeout 300
+    is "$(head -n 1 "$T/evlib")" "EVLIB ready access=rx2rw" "smp=$smp: evlib: the data page is rx2rw"
+    got=$(go $vm 10 w)
+    kill -INT $EL
+    wait $EL; ok $? "smp=$smp: evlib rx2rw: SIGINT: exit 0"; EL=
+    is "$got" "EVT-10 $PAT" "smp=$smp: rx2rw: the program's stores went on unchanged"
+    is "$(grep -c '^EV ' "$T/evlib") $(grep '^EVLIB end' "$T/evlib")" \
+        "0 EVLIB end access=rw events=0 async=0 unclaimed=0 gaps=0 dups=0 bad=0" \
+        "smp=$smp: rx2rw: no event, and the frame is rw after the stores"
 done
 rm -rf "$T"
 exit $((TAP_FAILED > 0))
