@@ -216,8 +216,20 @@ int armvmi_mem_watch_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx,
     uint64_t page = va & ~(EV_PAGE - 1), end = va + len - 1;
     for (;;) {
         uint64_t pa;
-        if ((rc = armvmi_va_to_pa(ev->h, ctx, page, &pa)) ||
-            (rc = check_frames(ev, pa / EV_PAGE, 1)) || (rc = add_extent(&w, pa / EV_PAGE, &cap))) {
+        if ((rc = armvmi_va_to_pa(ev->h, ctx, page, &pa)) == -ARMVMI_EFAULT) {
+            char msg[384];
+            snprintf(msg, sizeof(msg), "%s", armvmi_errmsg());
+            size_t n = strlen(msg);
+            if (n && msg[n - 1] == '.')
+                msg[n - 1] = 0;
+            rc = armvmi_set_error(ARMVMI_EFAULT,
+                                  "%s; nothing was watched: a virtual range is watched through "
+                                  "the frames its pages map now, so every page must be mapped "
+                                  "(let the guest touch it first).",
+                                  msg);
+        }
+        if (rc || (rc = check_frames(ev, pa / EV_PAGE, 1)) ||
+            (rc = add_extent(&w, pa / EV_PAGE, &cap))) {
             free(w.ext);
             return rc;
         }

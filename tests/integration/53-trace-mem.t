@@ -18,6 +18,7 @@
 # - every event of the program names it: pid and comm as the guest's own pidof and
 #   /proc/PID/comm give them, found from the event's TTBR0 through the Linux layer's task list;
 #   --va --pid PID (its address space through its mm->pgd): 8 events again, the same frames;
+#   --va of a page it has not mapped is refused with a message saying so;
 # - conversions through the library's API (tests/evlib, a monitor on events.h alone): the data
 #   page n2rwx gives exactly one asynchronous event, for the first store, and none for the other
 #   7 nor a later load, and the hypervisor's store says rwx after; rx2rw gives no event for the
@@ -30,7 +31,7 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 EVLIB=$B/tests/evlib
 [ -x "$EVLIB" ] || skip_all "the test monitor $EVLIB is not built"
 A=$ARMVMI
-plan 102
+plan 104
 T=$(mktemp -d /tmp/armvmi-53.XXXXXX)
 TR=
 EL=
@@ -217,6 +218,12 @@ for smp in 1 2; do
         is "$(jq -r '"\(.pid) \(.tid) \(.comm)"' "$T/out" | sort -u)" "$PID $PID $COMM" "smp=$smp: --va $how: every event names process $PID ($COMM)"
         is "$got" "EVT-$op $PAT" "smp=$smp: --va $how: the program's output is unchanged"
     done
+
+    # a page the program has not mapped (its data page is alone in its 2 MiB): refused, saying so
+    "$A" --vm $vm trace mem --va "$(hexsum $DATA_VA 4096)" --pid "$PID" --access w --count 1 >"$T/out" 2>"$T/err"
+    rc=$?
+    [ $rc != 0 ] && grep -q "$(hexsum $DATA_VA 4096) is not mapped" "$T/err" && grep -q "nothing was watched" "$T/err"
+    ok $? "smp=$smp: --va of a page not mapped: refused (exit $rc): $(tr '\n' ' ' <"$T/err" | head -c 300)"
 
     # 8. n2rwx through the library: one asynchronous event (the first store), then none
     evlib_start $vm conv "$DATA" n2rwx --timeout 300

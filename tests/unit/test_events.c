@@ -1048,6 +1048,10 @@ static void watch_virtual_range(void **state)
     assert_int_equal(
         armvmi_mem_watch_va(ev, &ctx, va + 0x2000, 0x2000, ARMVMI_MEM_R, record, &s, NULL),
         -ARMVMI_EFAULT);
+    char want[64];
+    snprintf(want, sizeof(want), "0x%llx is not mapped", (unsigned long long)va + 0x3000);
+    if (!strstr(armvmi_errmsg(), want) || !strstr(armvmi_errmsg(), "nothing was watched"))
+        fail_msg("unexpected message: %s", armvmi_errmsg());
     assert_int_equal(F.store[(frames[2] - RAM_BASE) >> 12], ARMVMI_ACC_W | ARMVMI_ACC_X);
     assert_int_equal(armvmi_events_close(ev), 0);
     for (int i = 0; i < 3; i++)

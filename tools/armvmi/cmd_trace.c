@@ -24,6 +24,8 @@ static const char help[] =
     "an asynchronous event; rx2rw: a write makes the frame rw, with no event (nothing shown).\n"
     "--va translates ADDR..+LEN now, page by page, in the address space of --vcpu (default 0)\n"
     "or of the registers given (see `armvmi translate --help`); the frames found are trapped.\n"
+    "A page not mapped now is refused (the guest must touch it first); a page re-mapped later\n"
+    "is not followed (its old frame stays trapped).\n"
     "--pid P: --va is in Linux process P's address space (its mm->pgd, as `read --pid`).\n"
     "Each event names the process the vCPU ran (pid, comm): the task whose task_struct is\n"
     "SP_EL0 at EL1 (Linux's `current`), else whose mm->pgd is TTBR0's table; \"no process\"\n"
