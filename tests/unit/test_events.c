@@ -1181,8 +1181,8 @@ static void conversion_watches(void **state)
     add_access(1, PAGE_B, ARMVMI_ACC_W, 8, 2);
     add_access(1, PAGE_B, ARMVMI_ACC_R, 8, 0);
     listen_until_done(ev);
-    while (s.n < 1 && armvmi_events_listen(ev, 50) >= 0 && LD(&F.chan->async_tail) < 1)
-        ;
+    for (int k = 0; k < 100 && s.n < 1 && LD(&F.chan->async_tail) < 1; k++)
+        assert_true(armvmi_events_listen(ev, 50) >= 0);
     assert_int_equal(armvmi_events_listen(ev, 50), 0); /* and nothing more */
     assert_int_equal(s.n, 1);
     assert_true(s.e[0].flags & ARMVMI_MEMF_ASYNC);
@@ -1211,8 +1211,8 @@ static void conversion_watches(void **state)
     assert_int_equal(armvmi_mem_watch_pa(ev, PAGE_A, 4096, ARMVMI_MEM_N2RWX, record, &s, &idn), 0);
     add_access(1, PAGE_A, ARMVMI_ACC_X, 4, 0);
     listen_until_done(ev);
-    while (s.n < 2 && armvmi_events_listen(ev, 50) >= 0 && LD(&F.chan->async_tail) < 2)
-        ;
+    for (int k = 0; k < 100 && s.n < 2 && LD(&F.chan->async_tail) < 2; k++)
+        assert_true(armvmi_events_listen(ev, 50) >= 0);
     assert_int_equal(s.n, 2);
     assert_int_equal(s.e[1].access, ARMVMI_MEM_X);
     assert_int_equal(s.e[1].seq, 2);
