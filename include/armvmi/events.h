@@ -82,6 +82,21 @@ int armvmi_events_close(armvmi_events_t *ev);
 #define ARMVMI_MEM_W 0x2u
 #define ARMVMI_MEM_X 0x4u
 
+/**
+ * Conversion watches: passed alone as the `trap` of armvmi_mem_watch_* instead of r/w/x bits;
+ * also what armvmi_mem_get_access() reports for a frame not converted yet. The hypervisor
+ * converts each frame once, by itself; the frame stays converted until the registration is
+ * removed (watch it again to re-arm it). A conversion watch cannot share frames with another
+ * registration.
+ * - ARMVMI_MEM_RX2RW: the frames allow read and execute; the first write makes a frame rw
+ *   (no longer executable) and goes on, with no event: the callback never runs.
+ * - ARMVMI_MEM_N2RWX: the frames allow nothing; the first access of any kind makes a frame rwx
+ *   and raises one asynchronous event (ARMVMI_MEMF_ASYNC: the vCPU did not wait for it, and the
+ *   callback's response is ignored); later accesses raise none.
+ */
+#define ARMVMI_MEM_RX2RW 0x100u
+#define ARMVMI_MEM_N2RWX 0x200u
+
 /** Event flags (armvmi_mem_event.flags). */
 #define ARMVMI_MEMF_S1PTW 0x1u    /**< the guest's own stage-1 table walk touched the frame */
 #define ARMVMI_MEMF_GVA 0x2u      /**< gva is valid */
@@ -149,14 +164,15 @@ typedef int (*armvmi_mem_cb)(armvmi_events_t *ev, const struct armvmi_mem_event 
                              struct armvmi_mem_response *rsp, void *arg);
 
 /**
- * Trap the accesses `trap` (ARMVMI_MEM_* bits, not 0) to the guest frames that hold
- * [pa, pa + len) and call cb for each. Frames are 4 KiB; a range is rounded out to whole
- * frames. Registrations may overlap: a frame traps the union of theirs, and an event goes to
- * every registration that covers its address and traps its access, in the order they were
- * made. On success *id (if not NULL) names the registration for armvmi_mem_unwatch.
- * Errors: ARMVMI_EINVAL (trap 0 or unknown bits, len 0, NULL cb), ARMVMI_EFAULT (not guest RAM,
- * or the hypervisor's carve-out), ARMVMI_EIO (the hypervisor did not complete the change),
- * ARMVMI_ESTATE (called from a callback), ARMVMI_ENOMEM.
+ * Trap the accesses `trap` (ARMVMI_MEM_* bits, not 0; or one conversion, ARMVMI_MEM_RX2RW or
+ * ARMVMI_MEM_N2RWX) to the guest frames that hold [pa, pa + len) and call cb for each. Frames are 4
+ * KiB; a range is rounded out to whole frames. Registrations may overlap: a frame traps the union
+ * of theirs, and an event goes to every registration that covers its address and traps its access,
+ * in the order they were made. On success *id (if not NULL) names the registration for
+ * armvmi_mem_unwatch. Errors: ARMVMI_EINVAL (trap 0 or unknown bits, len 0, NULL cb, a conversion
+ * sharing frames with another registration), ARMVMI_EFAULT (not guest RAM, or the hypervisor's
+ * carve-out), ARMVMI_EIO (the hypervisor did not complete the change), ARMVMI_ESTATE (called from a
+ * callback), ARMVMI_ENOMEM.
  */
 int armvmi_mem_watch_pa(armvmi_events_t *ev, uint64_t pa, uint64_t len, unsigned trap,
                         armvmi_mem_cb cb, void *arg, int *id);
@@ -184,6 +200,17 @@ int armvmi_mem_watch_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx,
  * and those of armvmi_events_listen while draining.
  */
 int armvmi_mem_unwatch(armvmi_events_t *ev, int id);
+
+/**
+ * The access guest frame gfn allows now, as the hypervisor's permission store holds it: *access
+ * is ARMVMI_MEM_* bits (7: unrestricted), or ARMVMI_MEM_RX2RW / ARMVMI_MEM_N2RWX for a frame of a
+ * conversion watch that has not converted yet. It may change at any moment while the guest runs
+ * (conversions, other vCPUs' responses).
+ * Errors: ARMVMI_EINVAL (NULL argument), ARMVMI_EFAULT (not guest RAM, or the carve-out),
+ * ARMVMI_EFORMAT (the hypervisor answered a value abi.h does not have), ARMVMI_EIO,
+ * ARMVMI_ESTATE (called from a callback).
+ */
+int armvmi_mem_get_access(armvmi_events_t *ev, uint64_t gfn, unsigned *access);
 
 /**
  * Deliver events for up to timeout_ms milliseconds (0: only what is there now; negative: until

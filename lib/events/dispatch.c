@@ -140,7 +140,10 @@ static bool deliver(struct armvmi_events *ev, struct armvmi_mem_event *me,
     uint64_t gfn = me->gpa >> 12;
     for (size_t i = 0; i < ev->nw; i++) {
         struct ev_watch *w = &ev->w[i];
-        if (!(w->live || w->draining) || !(w->trap & me->access) || !watch_covers(w, gfn))
+        /* n2rwx: its one (async) event is for any access; rx2rw raises none */
+        unsigned wants = w->trap == ARMVMI_MEM_N2RWX ? ARMVMI_MEM_R | ARMVMI_MEM_W | ARMVMI_MEM_X
+                                                     : w->trap & ~EV_MEM_CONVERT;
+        if (!(w->live || w->draining) || !(wants & me->access) || !watch_covers(w, gfn))
             continue;
         me->watch = w->id;
         claimed = true;

@@ -15,6 +15,9 @@ struct ev_extent {
     uint64_t gfn, n;
 };
 
+/* The conversion watches' trap values (events.h). */
+#define EV_MEM_CONVERT (ARMVMI_MEM_RX2RW | ARMVMI_MEM_N2RWX)
+
 /* One registration. A removed one stays (draining) until its unwatch has drained the channel. */
 struct ev_watch {
     int id;

@@ -24,9 +24,38 @@ unsigned ev_frame_allowed(const struct armvmi_events *ev, uint64_t gfn)
 {
     unsigned trap = 0;
     for (size_t i = 0; i < ev->nw; i++)
-        if (ev->w[i].live && find_ext(&ev->w[i], gfn))
+        if (ev->w[i].live && find_ext(&ev->w[i], gfn)) {
+            /* a conversion shares its frames with no other registration (check_overlap) */
+            if (ev->w[i].trap == ARMVMI_MEM_RX2RW)
+                return ARMVMI_ACC_RX2RW;
+            if (ev->w[i].trap == ARMVMI_MEM_N2RWX)
+                return ARMVMI_ACC_N2RWX;
             trap |= ev->w[i].trap;
+        }
     return ARMVMI_ACC_RWX & ~trap;
+}
+
+/* A conversion watch and any other live registration on one frame: refused. */
+static int check_overlap(const struct armvmi_events *ev, const struct ev_watch *w)
+{
+    bool conv = w->trap & EV_MEM_CONVERT;
+    for (size_t i = 0; i < ev->nw; i++) {
+        const struct ev_watch *o = &ev->w[i];
+        if (!o->live || (!conv && !(o->trap & EV_MEM_CONVERT)))
+            continue;
+        for (size_t a = 0; a < w->next; a++)
+            for (size_t b = 0; b < o->next; b++) {
+                uint64_t lo = w->ext[a].gfn > o->ext[b].gfn ? w->ext[a].gfn : o->ext[b].gfn;
+                uint64_t e1 = w->ext[a].gfn + w->ext[a].n, e2 = o->ext[b].gfn + o->ext[b].n;
+                if (lo < (e1 < e2 ? e1 : e2))
+                    return armvmi_set_error(ARMVMI_EINVAL,
+                                            "frame 0x%llx is already watched by registration %d: "
+                                            "a conversion watch (rx2rw, n2rwx) cannot share "
+                                            "frames with another registration.",
+                                            (unsigned long long)lo, o->id);
+            }
+    }
+    return 0;
 }
 
 /* Every frame of [gfn, gfn + n) is guest RAM outside the carve-out. */
@@ -94,15 +123,23 @@ static int check_args(struct armvmi_events *ev, unsigned trap, armvmi_mem_cb cb)
     if (ev->in_cb)
         return armvmi_set_error(ARMVMI_ESTATE,
                                 "events cannot be registered from an event callback.");
+    if (trap == ARMVMI_MEM_RX2RW || trap == ARMVMI_MEM_N2RWX)
+        return 0;
     if (!trap || (trap & ~(ARMVMI_MEM_R | ARMVMI_MEM_W | ARMVMI_MEM_X)))
         return armvmi_set_error(ARMVMI_EINVAL,
-                                "the accesses to trap must be r, w, x or a combination.");
+                                "the accesses to trap must be r, w, x or a combination, or one "
+                                "conversion alone (rx2rw, n2rwx).");
     return 0;
 }
 
 /* Register w (its extents filled) and apply it; frees the extents on failure. */
 static int commit(struct armvmi_events *ev, struct ev_watch *w, int *id)
 {
+    int orc = check_overlap(ev, w);
+    if (orc) {
+        free(w->ext);
+        return orc;
+    }
     if (ev->nw == ev->capw) {
         size_t nc = ev->capw ? ev->capw * 2 : 8;
         struct ev_watch *a = realloc(ev->w, nc * sizeof(*a));
@@ -179,8 +216,20 @@ int armvmi_mem_watch_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx,
     uint64_t page = va & ~(EV_PAGE - 1), end = va + len - 1;
     for (;;) {
         uint64_t pa;
-        if ((rc = armvmi_va_to_pa(ev->h, ctx, page, &pa)) ||
-            (rc = check_frames(ev, pa / EV_PAGE, 1)) || (rc = add_extent(&w, pa / EV_PAGE, &cap))) {
+        if ((rc = armvmi_va_to_pa(ev->h, ctx, page, &pa)) == -ARMVMI_EFAULT) {
+            char msg[384];
+            snprintf(msg, sizeof(msg), "%s", armvmi_errmsg());
+            size_t n = strlen(msg);
+            if (n && msg[n - 1] == '.')
+                msg[n - 1] = 0;
+            rc = armvmi_set_error(ARMVMI_EFAULT,
+                                  "%s; nothing was watched: a virtual range is watched through "
+                                  "the frames its pages map now, so every page must be mapped "
+                                  "(let the guest touch it first).",
+                                  msg);
+        }
+        if (rc || (rc = check_frames(ev, pa / EV_PAGE, 1)) ||
+            (rc = add_extent(&w, pa / EV_PAGE, &cap))) {
             free(w.ext);
             return rc;
         }

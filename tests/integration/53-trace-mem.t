@@ -15,15 +15,27 @@
 #   other 7, numbered on, and the program's output is unchanged;
 # - --va of the data page with the program's TTBR0 (from its events): translated by armvmi's
 #   walker to the frame its pagemap gives; 8 events again.
+# - every event of the program names it: pid and comm as the guest's own pidof and
+#   /proc/PID/comm give them, found from the event's TTBR0 through the Linux layer's task list;
+#   --va --pid PID (its address space through its mm->pgd): 8 events again, the same frames;
+#   --va of a page it has not mapped is refused with a message saying so;
+# - conversions through the library's API (tests/evlib, a monitor on events.h alone): the data
+#   page n2rwx gives exactly one asynchronous event, for the first store, and none for the other
+#   7 nor a later load, and the hypervisor's store says rwx after; rx2rw gives no event for the
+#   8 stores and the frame is rw after; the program's output is unchanged each time.
 . "$(dirname "$0")/../lib/tap.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 B=${ARMVMI_BUILD:-build}
 [ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
 command -v jq >/dev/null || skip_all "jq is not installed"
+EVLIB=$B/tests/evlib
+[ -x "$EVLIB" ] || skip_all "the test monitor $EVLIB is not built"
 A=$ARMVMI
-plan 68
+plan 104
 T=$(mktemp -d /tmp/armvmi-53.XXXXXX)
 TR=
+EL=
+trap '[ -n "$EL" ] && kill $EL 2>/dev/null; [ -n "$TR" ] && kill $TR 2>/dev/null; tap_cleanup' EXIT
 
 # trace_start VM ARGS...: armvmi trace mem in the background, once it has set its traps.
 trace_start() {
@@ -64,6 +76,20 @@ go() {
     return 1
 }
 hexsum() { printf '0x%x' $(($1 + $2)); }
+# evlib_start VM ARGS...: the library test monitor in the background (EL = its pid), once it
+# has set its watch; its first line ("EVLIB ready ...") is in $T/evlib.
+evlib_start() {
+    local vm=$1 i
+    shift
+    : >"$T/evlib"
+    "$EVLIB" "$ARMVMI_RUNTIME_DIR/$vm" "$@" >"$T/evlib" 2>&1 &
+    EL=$!
+    for ((i = 0; i < 100; i++)); do
+        grep -q '^EVLIB ready' "$T/evlib" && break
+        kill -0 $EL 2>/dev/null || break
+        sleep 0.2
+    done
+}
 # shell_ready VM: the guest's shell answers (a line typed before it starts can be cut; this one
 # has no quotes to leave open).
 shell_ready() {
@@ -78,7 +104,7 @@ PAT="1111111111111111 2222222222222222 3333333333333333 4444444444444444 5555555
 for smp in 1 2; do
     vm=it-tr$smp
     vm_start $vm --hyp --smp $smp && shell_ready $vm; ok $? "smp=$smp: vm start --hyp, its shell answers"
-    out=$(console $vm 'mkdir -p /tmp/evt; (evtarget /tmp/evt >/tmp/evt/log 2>&1 &); sleep 1; cat /tmp/evt/log; printf "S-%s\n" UP' S-UP | tr -d '\r')
+    out=$(console $vm 'mkdir -p /tmp/evt; (evtarget /tmp/evt >/tmp/evt/log 2>&1 &); sleep 1; cat /tmp/evt/log; p=$(pidof evtarget); echo "EVTPID $p $(cat /proc/$p/comm)"; printf "S-%s\n" UP' S-UP | tr -d '\r')
     DATA_VA=$(awk '/^EVT data/ {sub("va=", "", $3); print $3}' <<<"$out")
     DATA=$(awk '/^EVT data/ {sub("pa=", "", $4); print $4}' <<<"$out")
     CODE_VA=$(awk '/^EVT code/ {sub("va=", "", $3); print $3}' <<<"$out")
@@ -86,8 +112,10 @@ for smp in 1 2; do
     WR=$(awk '/^EVT writer / {sub("va=", "", $3); print $3}' <<<"$out")
     WR32=$(awk '/^EVT writer32/ {sub("va=", "", $3); print $3}' <<<"$out")
     RD=$(awk '/^EVT reader/ {sub("va=", "", $3); print $3}' <<<"$out")
+    read -r PID COMM < <(awk '/^EVTPID [0-9]+ / {print $2, $3}' <<<"$out")
     [ -n "$DATA" ] && [ "$DATA" != 0x0 ] && [ -n "$CODE" ] && [ "$CODE" != 0x0 ] && [ -n "$RD" ] && [ -n "$WR32" ]
     ok $? "smp=$smp: the program's pages from its pagemap: data $DATA_VA -> $DATA, code $CODE_VA -> $CODE"
+    [ -n "$PID" ] && [ "$COMM" = evtarget ] || diag "no pid/comm from the guest: $out"
 
     # 1. write-protect: 8 post-indexed stores
     trace_start $vm --pa "$DATA+4096" --access w --count 8; ok $? "smp=$smp: trace attached, data page write-protected"
@@ -104,6 +132,8 @@ for smp in 1 2; do
     done
     is "$bad" 0 "smp=$smp: each event: GPA and GVA of its word, access w, PC in do_writes, a store"
     grep -q 'waiting on the doorbell' "$T/err"; ok $? "smp=$smp: the monitor slept on the doorbell"
+    is "$(jq -r '"\(.pid) \(.comm) \(.proc)"' "$T/out" | sort | uniq -c | tr -s ' ')" " 8 $PID $COMM ttbr0" \
+        "smp=$smp: each event names the program (pid and comm as the guest's pidof and /proc/$PID/comm), found by its TTBR0"
     TTBR0=$(jq -r .ttbr0 "$T/out" | sort -u)
 
     # 2. read-protect, busy-poll mode
@@ -174,14 +204,51 @@ for smp in 1 2; do
     is "$got" "EVT-5 $PAT" "smp=$smp: the program's output is unchanged"
 
     # 6. a virtual range: the program's data page by its VA in its own address space (the
-    # TTBR0 its events carried), translated by armvmi's walker: the frames its pagemap gives
-    trace_start $vm --va "$DATA_VA+4096" --ttbr0 "$TTBR0" --access w --count 8; ok $? "smp=$smp: trace --va $DATA_VA --ttbr0 $TTBR0 attached"
-    got=$(go $vm 6 w)
-    trace_wait; ok $? "smp=$smp: trace --va ends after 8 events"
-    is "$(jq -r '"\(.gpa) \(.gva)"' "$T/out" | tr '\n' ' ')" \
-        "$(for ((k = 0; k < 8; k++)); do printf '%s %s ' "$(hexsum $DATA $((8 * k)))" "$(hexsum $DATA_VA $((8 * k)))"; done)" \
-        "smp=$smp: --va: the 8 stores' GPAs (the program's pagemap) and GVAs"
-    is "$got" "EVT-6 $PAT" "smp=$smp: --va: the program's output is unchanged"
+    # TTBR0 its events carried), translated by armvmi's walker: the frames its pagemap gives;
+    # 7. the same with --pid: its address space through the Linux layer (mm->pgd), as
+    # `read --pid`; the events name it
+    for how in "--ttbr0 $TTBR0" "--pid $PID"; do
+        op=$([ "${how%% *}" = --pid ] && echo 7 || echo 6)
+        trace_start $vm --va "$DATA_VA+4096" $how --access w --count 8; ok $? "smp=$smp: trace --va $DATA_VA $how attached"
+        got=$(go $vm $op w)
+        trace_wait; ok $? "smp=$smp: trace --va $how ends after 8 events"
+        is "$(jq -r '"\(.gpa) \(.gva)"' "$T/out" | tr '\n' ' ')" \
+            "$(for ((k = 0; k < 8; k++)); do printf '%s %s ' "$(hexsum $DATA $((8 * k)))" "$(hexsum $DATA_VA $((8 * k)))"; done)" \
+            "smp=$smp: --va $how: the 8 stores' GPAs (the program's pagemap) and GVAs"
+        is "$(jq -r '"\(.pid) \(.tid) \(.comm)"' "$T/out" | sort -u)" "$PID $PID $COMM" "smp=$smp: --va $how: every event names process $PID ($COMM)"
+        is "$got" "EVT-$op $PAT" "smp=$smp: --va $how: the program's output is unchanged"
+    done
+
+    # a page the program has not mapped (its data page is alone in its 2 MiB): refused, saying so
+    "$A" --vm $vm trace mem --va "$(hexsum $DATA_VA 4096)" --pid "$PID" --access w --count 1 >"$T/out" 2>"$T/err"
+    rc=$?
+    [ $rc != 0 ] && grep -q "$(hexsum $DATA_VA 4096) is not mapped" "$T/err" && grep -q "nothing was watched" "$T/err"
+    ok $? "smp=$smp: --va of a page not mapped: refused (exit $rc): $(tr '\n' ' ' <"$T/err" | head -c 300)"
+
+    # 8. n2rwx through the library: one asynchronous event (the first store), then none
+    evlib_start $vm conv "$DATA" n2rwx --timeout 300
+    is "$(head -n 1 "$T/evlib")" "EVLIB ready access=n2rwx" "smp=$smp: evlib: the data page is n2rwx (the hypervisor's store says so)"
+    got=$(go $vm 8 w)
+    got2=$(go $vm 9 r)
+    kill -INT $EL
+    wait $EL; ok $? "smp=$smp: evlib n2rwx: SIGINT: exit 0"; EL=
+    is "$got $got2" "EVT-8 $PAT EVT-9 0x5a5a5a5a5a5a5a5a" "smp=$smp: n2rwx: the program's stores and load went on unchanged"
+    is "$(grep '^EV ' "$T/evlib")" "EV seq=1 access=w async=1 gpa=$DATA value=-" \
+        "smp=$smp: n2rwx: exactly one event, asynchronous, for the first store (word 0)"
+    is "$(grep '^EVLIB end' "$T/evlib")" "EVLIB end access=rwx events=1 async=1 unclaimed=0 gaps=0 dups=0 bad=0" \
+        "smp=$smp: n2rwx: the frame is rwx after it; the library counted 1 async event, no gap"
+    grep -q '^EVLIB closed rc=0' "$T/evlib"; ok $? "smp=$smp: n2rwx: the watch removed, the session closed"
+
+    # 9. rx2rw through the library: a write makes the frame rw, with no event
+    evlib_start $vm conv "$DATA" rx2rw --timeout 300
+    is "$(head -n 1 "$T/evlib")" "EVLIB ready access=rx2rw" "smp=$smp: evlib: the data page is rx2rw"
+    got=$(go $vm 10 w)
+    kill -INT $EL
+    wait $EL; ok $? "smp=$smp: evlib rx2rw: SIGINT: exit 0"; EL=
+    is "$got" "EVT-10 $PAT" "smp=$smp: rx2rw: the program's stores went on unchanged"
+    is "$(grep -c '^EV ' "$T/evlib") $(grep '^EVLIB end' "$T/evlib")" \
+        "0 EVLIB end access=rw events=0 async=0 unclaimed=0 gaps=0 dups=0 bad=0" \
+        "smp=$smp: rx2rw: no event, and the frame is rw after the stores"
 done
 rm -rf "$T"
 exit $((TAP_FAILED > 0))

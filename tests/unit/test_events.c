@@ -173,6 +173,12 @@ static bool run_vcpu(unsigned v)
         F.pos[v]++;
         return true;
     }
+    if (allowed == ARMVMI_ACC_RX2RW) { /* rx; a write makes it rw, with no event */
+        if (a->acc == ARMVMI_ACC_W)
+            F.store[gfn] = ARMVMI_ACC_R | ARMVMI_ACC_W;
+        F.pos[v]++, F.silent++;
+        return true;
+    }
     if (allowed & a->acc) {
         F.pos[v]++, F.silent++;
         return true;
@@ -1042,6 +1048,10 @@ static void watch_virtual_range(void **state)
     assert_int_equal(
         armvmi_mem_watch_va(ev, &ctx, va + 0x2000, 0x2000, ARMVMI_MEM_R, record, &s, NULL),
         -ARMVMI_EFAULT);
+    char want[64];
+    snprintf(want, sizeof(want), "0x%llx is not mapped", (unsigned long long)va + 0x3000);
+    if (!strstr(armvmi_errmsg(), want) || !strstr(armvmi_errmsg(), "nothing was watched"))
+        fail_msg("unexpected message: %s", armvmi_errmsg());
     assert_int_equal(F.store[(frames[2] - RAM_BASE) >> 12], ARMVMI_ACC_W | ARMVMI_ACC_X);
     assert_int_equal(armvmi_events_close(ev), 0);
     for (int i = 0; i < 3; i++)
@@ -1122,6 +1132,97 @@ static void unclaimed_restriction(void **state)
     finish(ev, h);
 }
 
+/* Conversion watches: n2rwx gives one asynchronous event per frame (any access), then none,
+ * and leaves the frame rwx; rx2rw gives none and a write leaves the frame rw. Responses to async
+ * events are not sent; conversions share no frames; unwatch and watch again re-arm. */
+static void conversion_watches(void **state)
+{
+    fake_setup(false, true);
+    armvmi_t *h;
+    armvmi_events_t *ev = attach(&h, NULL);
+    static struct seen s, s2;
+    seen_init(&s, ARMVMI_MEM_SKIP); /* must be ignored: the vCPU did not wait */
+    seen_init(&s2, ARMVMI_MEM_SKIP);
+    const uint64_t ga = (PAGE_A - RAM_BASE) >> 12, gb = (PAGE_B - RAM_BASE) >> 12;
+    int idn, idr;
+    unsigned acc;
+    assert_int_equal(armvmi_mem_watch_pa(ev, PAGE_A, 4096, ARMVMI_MEM_N2RWX, record, &s, &idn), 0);
+    assert_int_equal(armvmi_mem_watch_pa(ev, PAGE_B, 4096, ARMVMI_MEM_RX2RW, record, &s2, &idr), 0);
+    assert_int_equal(F.store[ga], ARMVMI_ACC_N2RWX);
+    assert_int_equal(F.store[gb], ARMVMI_ACC_RX2RW);
+    assert_int_equal(armvmi_mem_get_access(ev, PAGE_A >> 12, &acc), 0);
+    assert_int_equal(acc, ARMVMI_MEM_N2RWX);
+    assert_int_equal(armvmi_mem_get_access(ev, PAGE_B >> 12, &acc), 0);
+    assert_int_equal(acc, ARMVMI_MEM_RX2RW);
+    /* refused: another registration on a conversion's frame, a conversion over a watched one,
+     * conversions mixed with r/w/x or with each other */
+    assert_int_equal(armvmi_mem_watch_pa(ev, PAGE_A + 8, 8, ARMVMI_MEM_W, record, &s, NULL),
+                     -ARMVMI_EINVAL);
+    assert_non_null(strstr(armvmi_errmsg(), "cannot share frames"));
+    assert_int_equal(
+        armvmi_mem_watch_pa(ev, PAGE_A - 4096, 3 * 4096, ARMVMI_MEM_N2RWX, record, &s, NULL),
+        -ARMVMI_EINVAL);
+    assert_int_equal(armvmi_mem_watch_pa(ev, PAGE_B + 4096, 4096, ARMVMI_MEM_N2RWX | ARMVMI_MEM_W,
+                                         record, &s, NULL),
+                     -ARMVMI_EINVAL);
+    assert_int_equal(armvmi_mem_watch_pa(ev, PAGE_B + 4096, 4096,
+                                         ARMVMI_MEM_N2RWX | ARMVMI_MEM_RX2RW, record, &s, NULL),
+                     -ARMVMI_EINVAL);
+    assert_int_equal(F.store[ga - 1], ARMVMI_ACC_RWX);
+    assert_int_equal(F.store[gb + 1], ARMVMI_ACC_RWX);
+    /* vCPU 0 on A: a write first, then every kind; vCPU 1 on B: read, execute, writes */
+    add_access(0, PAGE_A + 8, ARMVMI_ACC_W, 8, 7);
+    add_access(0, PAGE_A, ARMVMI_ACC_R, 8, 0);
+    add_access(0, PAGE_A, ARMVMI_ACC_X, 4, 0);
+    add_access(0, PAGE_A + 16, ARMVMI_ACC_W, 8, 9);
+    add_access(1, PAGE_B, ARMVMI_ACC_R, 8, 0);
+    add_access(1, PAGE_B, ARMVMI_ACC_X, 4, 0);
+    add_access(1, PAGE_B, ARMVMI_ACC_W, 8, 1);
+    add_access(1, PAGE_B, ARMVMI_ACC_W, 8, 2);
+    add_access(1, PAGE_B, ARMVMI_ACC_R, 8, 0);
+    listen_until_done(ev);
+    for (int k = 0; k < 100 && s.n < 1 && LD(&F.chan->async_tail) < 1; k++)
+        assert_true(armvmi_events_listen(ev, 50) >= 0);
+    assert_int_equal(armvmi_events_listen(ev, 50), 0); /* and nothing more */
+    assert_int_equal(s.n, 1);
+    assert_true(s.e[0].flags & ARMVMI_MEMF_ASYNC);
+    assert_int_equal(s.e[0].access, ARMVMI_MEM_W);
+    assert_int_equal(s.e[0].gpa, PAGE_A + 8);
+    assert_int_equal(s.e[0].value, 7);
+    assert_int_equal(s.e[0].seq, 1);
+    assert_int_equal(s2.n, 0);
+    assert_int_equal(F.nlog, 0); /* no response to an async event, none for rx2rw */
+    assert_int_equal(F.store[ga], ARMVMI_ACC_RWX);
+    assert_int_equal(F.store[gb], ARMVMI_ACC_R | ARMVMI_ACC_W);
+    assert_int_equal(armvmi_mem_get_access(ev, PAGE_A >> 12, &acc), 0);
+    assert_int_equal(acc, ARMVMI_MEM_R | ARMVMI_MEM_W | ARMVMI_MEM_X);
+    assert_int_equal(armvmi_mem_get_access(ev, PAGE_B >> 12, &acc), 0);
+    assert_int_equal(acc, ARMVMI_MEM_R | ARMVMI_MEM_W);
+    struct armvmi_events_stats st;
+    armvmi_events_stats(ev, &st);
+    assert_int_equal(st.events, 1);
+    assert_int_equal(st.async_events, 1);
+    assert_int_equal(st.unclaimed + st.seq_gaps + st.seq_dups + st.bad_events, 0);
+    /* removed: the frames are unrestricted; watched again: armed again */
+    assert_int_equal(armvmi_mem_unwatch(ev, idn), 0);
+    assert_int_equal(armvmi_mem_unwatch(ev, idr), 0);
+    assert_int_equal(F.store[ga], ARMVMI_ACC_RWX);
+    assert_int_equal(F.store[gb], ARMVMI_ACC_RWX);
+    assert_int_equal(armvmi_mem_watch_pa(ev, PAGE_A, 4096, ARMVMI_MEM_N2RWX, record, &s, &idn), 0);
+    add_access(1, PAGE_A, ARMVMI_ACC_X, 4, 0);
+    listen_until_done(ev);
+    for (int k = 0; k < 100 && s.n < 2 && LD(&F.chan->async_tail) < 2; k++)
+        assert_true(armvmi_events_listen(ev, 50) >= 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.e[1].access, ARMVMI_MEM_X);
+    assert_int_equal(s.e[1].seq, 2);
+    /* bad arguments */
+    assert_int_equal(armvmi_mem_get_access(ev, RAM_BASE >> 12, &acc), -ARMVMI_EFAULT);
+    assert_int_equal(armvmi_mem_get_access(ev, (RAM_BASE + RAM_SIZE) >> 12, &acc), -ARMVMI_EFAULT);
+    assert_int_equal(armvmi_mem_get_access(ev, PAGE_A >> 12, NULL), -ARMVMI_EINVAL);
+    finish(ev, h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1141,6 +1242,7 @@ int main(void)
         cmocka_unit_test(watch_virtual_range),
         cmocka_unit_test(fail_closed_leftovers),
         cmocka_unit_test(unclaimed_restriction),
+        cmocka_unit_test(conversion_watches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

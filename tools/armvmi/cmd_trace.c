@@ -9,23 +9,33 @@
 #include <armvmi/events.h>
 
 #include "cli.h"
+#include "trace_proc.h"
 
 static const char help[] =
-    "usage: armvmi [--vm SPEC] trace mem --pa|--va ADDR[+LEN] --access r|w|x|rw|rx|wx|rwx\n"
+    "usage: armvmi [--vm SPEC] trace mem --pa|--va ADDR[+LEN] --access r|w|x|rw|..|rx2rw|n2rwx\n"
     "                 [--count N] [--duration SEC] [--json] [--fail-closed] [--busy-poll]\n"
-    "                 [--monitor-timeout MS] [--vcpu N|--ttbr0 ...]\n"
+    "                 [--monitor-timeout MS] [--pid P|--vcpu N|--ttbr0 ...]\n"
     "Traps the accesses --access names to the guest frames holding ADDR..ADDR+LEN-1 (LEN 1 by\n"
     "default; whole 4 KiB frames are trapped) and prints one line per access: sequence number,\n"
     "vCPU, access, guest-physical and virtual address, size and value (writes), and the\n"
     "instruction at PC, disassembled. Each access goes on as the guest wanted (stepped over).\n"
     "Only VMs started with `armvmi vm start --hyp`.\n"
+    "--access n2rwx: each frame's first access (any kind) makes it rwx and is shown, once, as\n"
+    "an asynchronous event; rx2rw: a write makes the frame rw, with no event (nothing shown).\n"
     "--va translates ADDR..+LEN now, page by page, in the address space of --vcpu (default 0)\n"
     "or of the registers given (see `armvmi translate --help`); the frames found are trapped.\n"
-    "--pid P (a process's address space) needs the Linux layer's process list: not yet.\n"
+    "A page not mapped now is refused (the guest must touch it first); a page re-mapped later\n"
+    "is not followed (its old frame stays trapped).\n"
+    "--pid P: --va is in Linux process P's address space (its mm->pgd, as `read --pid`).\n"
+    "Each event names the process the vCPU ran (pid, comm): the task whose task_struct is\n"
+    "SP_EL0 at EL1 (Linux's `current`), else whose mm->pgd is TTBR0's table; \"no process\"\n"
+    "when none is (idle, a kernel thread on a borrowed address space). The task list is read\n"
+    "at start and again when a lookup misses.\n"
     "Stops after --count events, after --duration seconds, or on Ctrl-C (SIGINT/SIGTERM); in\n"
     "every case every restriction it set is removed before it exits.\n"
-    "--json: one object per line (seq, vcpu, access, gpa, gva, size, value, pc, insn, ttbr0, "
-    "flags:\n"
+    "--json: one object per line (seq, vcpu, access, gpa, gva, size, value, pc, insn, ttbr0,\n"
+    "pid, tid, comm (null if no process), proc = how it was found: current, ttbr0, none or\n"
+    "unknown (no Linux layer), flags:\n"
     "s1ptw, async, inherited = posted before this session attached, for a dead --fail-closed "
     "one).\n"
     "--fail-closed: if this monitor dies, the guest's trapped vCPUs stay paused (default: the\n"
@@ -46,6 +56,7 @@ struct trace {
     armvmi_t *h;
     csh cs;
     bool cs_ok;
+    struct trace_procs procs;
     uint64_t count, seen;
 };
 
@@ -108,6 +119,8 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
     uint64_t pc = e->regs.regs[ARMVMI_REG_PC];
     bool syn = e->flags & ARMVMI_MEMF_SYNDROME, val = e->flags & ARMVMI_MEMF_VALUE;
     bool gva = e->flags & ARMVMI_MEMF_GVA;
+    struct trace_proc pr;
+    trace_procs_lookup(&t->procs, &e->regs, &pr);
     if (t->c->json) {
         json_t *o =
             json_pack("{s:I,s:i,s:s,s:o,s:I}", "seq", (json_int_t)e->seq, "vcpu", (int)e->vcpu,
@@ -119,6 +132,10 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
         json_object_set_new(o, "insn", json_string(insn));
         /* the address space (with its ASID): `--va --ttbr0` of this process */
         json_object_set_new(o, "ttbr0", hex(e->regs.regs[ARMVMI_REG_TTBR0_EL1]));
+        json_object_set_new(o, "pid", pr.task ? json_integer(pr.task->tgid) : json_null());
+        json_object_set_new(o, "tid", pr.task ? json_integer(pr.task->pid) : json_null());
+        json_object_set_new(o, "comm", pr.task ? json_string(pr.task->comm) : json_null());
+        json_object_set_new(o, "proc", json_string(trace_proc_how_name(pr.how)));
         json_t *fl = json_array();
         if (e->flags & ARMVMI_MEMF_S1PTW)
             json_array_append_new(fl, json_string("s1ptw"));
@@ -144,9 +161,19 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
             printf(" value %#llx", (unsigned long long)e->value);
         if (e->flags & ARMVMI_MEMF_S1PTW)
             printf(" (stage-1 walk)");
+        if (e->flags & ARMVMI_MEMF_ASYNC)
+            printf(" (async: the vCPU went on)");
         if (e->flags & ARMVMI_MEMF_INHERITED)
             printf(" (left by a previous monitor)");
-        printf("  pc %#llx: %s\n", (unsigned long long)pc, insn);
+        printf("  pc %#llx: %s", (unsigned long long)pc, insn);
+        if (pr.task && pr.task->kthread)
+            printf("  [kernel thread %d %s]\n", pr.task->pid, pr.task->comm);
+        else if (pr.task)
+            printf("  [pid %d %s%s]\n", pr.task->tgid, pr.task->comm,
+                   pr.task->pid != pr.task->tgid ? " (a thread)" : "");
+        else
+            printf("  [%s]\n", pr.how == TRACE_PROC_NONE ? "no process has this address space"
+                                                         : "process unknown");
     }
     fflush(stdout);
     t->seen++;
@@ -170,7 +197,9 @@ static int parse_range(const char *s, uint64_t *addr, uint64_t *len)
 
 static int parse_access(const char *s, unsigned *trap)
 {
-    *trap = 0;
+    *trap = !strcmp(s, "rx2rw") ? ARMVMI_MEM_RX2RW : !strcmp(s, "n2rwx") ? ARMVMI_MEM_N2RWX : 0;
+    if (*trap)
+        return 0;
     if (!*s || strlen(s) > 3)
         return -1;
     for (; *s; s++) {
@@ -185,11 +214,20 @@ static int parse_access(const char *s, unsigned *trap)
     return 0;
 }
 
+/* Release what t holds; returns rc. */
+static int trace_fail(struct trace *t, int rc)
+{
+    trace_procs_close(&t->procs);
+    if (t->cs_ok)
+        cs_close(&t->cs);
+    armvmi_close(t->h);
+    return rc;
+}
+
 enum {
     OPT_PA = 2000,
     OPT_VA,
     OPT_ACCESS,
-    OPT_PID,
     OPT_COUNT,
     OPT_DURATION,
     OPT_FAILCLOSED,
@@ -202,7 +240,6 @@ static int trace_mem(struct cli *c, int argc, char **argv)
     struct option opts[] = {{"pa", required_argument, 0, OPT_PA},
                             {"va", required_argument, 0, OPT_VA},
                             {"access", required_argument, 0, OPT_ACCESS},
-                            {"pid", required_argument, 0, OPT_PID},
                             {"count", required_argument, 0, OPT_COUNT},
                             {"duration", required_argument, 0, OPT_DURATION},
                             {"fail-closed", no_argument, 0, OPT_FAILCLOSED},
@@ -230,12 +267,10 @@ static int trace_mem(struct cli *c, int argc, char **argv)
             break;
         case OPT_ACCESS:
             if (parse_access(optarg, &trap))
-                return cli_err("--access takes r, w, x or a combination such as rw (got '%s').",
+                return cli_err("--access takes r, w, x or a combination such as rw, or rx2rw or "
+                               "n2rwx (got '%s').",
                                optarg);
             break;
-        case OPT_PID:
-            return cli_err("--pid is not supported yet (it needs the Linux layer's process "
-                           "list); use --va with --ttbr0 of the process.");
         case OPT_COUNT:
             if (cli_u64(optarg, &count, false) || count == 0)
                 return cli_err("--count takes a number above 0 (got '%s').", optarg);
@@ -281,20 +316,32 @@ static int trace_mem(struct cli *c, int argc, char **argv)
     if (cli_open(c, &t.h))
         return 1;
     t.cs_ok = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &t.cs) == CS_ERR_OK;
+    if (vo.has_pid && !virt)
+        return trace_fail(&t, cli_err("--pid names the address space of --va (not of --pa)."));
+    /* The task list and the address space from a paused moment; events need the VM running. */
     struct armvmi_tt_config ctx;
-    if (virt) { /* the address space from a paused moment; the hypervisor needs the VM running */
-        if (cli_va_begin(t.h, &vo, &ctx)) {
-            armvmi_close(t.h);
-            return 1;
-        }
-        armvmi_resume(t.h);
+    if (armvmi_pause(t.h))
+        return trace_fail(&t, cli_lib_err("cannot pause the VM"));
+    trace_procs_open(&t.procs, t.h);
+    int vrc = 0;
+    if (virt && vo.has_pid) {
+        struct armvmi_linux_task task;
+        if (!t.procs.lx)
+            vrc = cli_err("--pid needs the guest's Linux kernel: %s", t.procs.err);
+        else if (armvmi_linux_find_task(t.procs.lx, vo.pid, &task) ||
+                 armvmi_linux_task_ctx(t.procs.lx, &task, &ctx))
+            vrc = cli_lib_err(NULL);
+    } else if (virt) {
+        vrc = cli_vactx(t.h, &vo, &ctx) ? 1 : 0;
     }
+    armvmi_resume(t.h);
+    if (vrc)
+        return trace_fail(&t, vrc);
+    if (!t.procs.lx && !c->quiet)
+        fprintf(stderr, "armvmi: note: events will not name processes: %s\n", t.procs.err);
     armvmi_events_t *ev;
-    if (armvmi_events_attach(t.h, &eo, &ev)) {
-        int rc = cli_lib_err("cannot attach to the VM's monitor channel");
-        armvmi_close(t.h);
-        return rc;
-    }
+    if (armvmi_events_attach(t.h, &eo, &ev))
+        return trace_fail(&t, cli_lib_err("cannot attach to the VM's monitor channel"));
     trace_ev = ev;
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
@@ -346,10 +393,7 @@ static int trace_mem(struct cli *c, int argc, char **argv)
         if (st.last_problem[0])
             fprintf(stderr, "armvmi: last problem: %s\n", st.last_problem);
     }
-    if (t.cs_ok)
-        cs_close(&t.cs);
-    armvmi_close(t.h);
-    return rc;
+    return trace_fail(&t, rc);
 }
 
 int cmd_trace(struct cli *c, int argc, char **argv)

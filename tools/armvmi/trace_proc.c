@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: MIT */
+/* trace_proc.c — which Linux process a vCPU runs at an event, from its TTBR0 or SP_EL0. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "trace_proc.h"
+
+/* Arm ARM D8.2 (TTBR0_EL1): ASID in bits [63:48], CnP in bit 0; the rest is the table's
+ * address for 48-bit output addresses (Linux arm64 keeps the ASID in TTBR1, TCR_EL1.A1 = 1,
+ * but masking both kinds of bits is right either way). */
+#define TTBR_BADDR_MASK 0x0000fffffffffffeull
+/* PSTATE.M[3:2]: the exception level. */
+#define PSTATE_EL(p) (((p) >> 2) & 3)
+#define PROC_MISS_REFRESH_MS 100
+#define PROC_MAX_AGE_MS 2000
+
+static int refresh(struct trace_procs *p)
+{
+    struct armvmi_linux_task *t;
+    size_t n;
+    struct armvmi_linux_walk w;
+    if (armvmi_linux_tasks(p->lx, true, &t, &n, &w))
+        return -1;
+    struct trace_task *c = n ? calloc(n, sizeof(*c)) : NULL;
+    if (n && !c) {
+        free(t);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        c[i] = (struct trace_task){.va = t[i].va,
+                                   .pgd_pa = t[i].mm ? t[i].pgd_pa : 0,
+                                   .pid = t[i].pid,
+                                   .tgid = t[i].tgid,
+                                   .kthread = t[i].kthread};
+        memcpy(c[i].comm, t[i].comm, sizeof(c[i].comm));
+        c[i].comm[sizeof(c[i].comm) - 1] = 0;
+    }
+    free(t);
+    free(p->t);
+    p->t = c;
+    p->n = n;
+    p->refreshed_ms = cli_now_ms();
+    p->refreshes++;
+    return 0;
+}
+
+void trace_procs_open(struct trace_procs *p, armvmi_t *h)
+{
+    memset(p, 0, sizeof(*p));
+    if (armvmi_linux_open(h, &p->lx)) {
+        snprintf(p->err, sizeof(p->err), "%s", armvmi_errmsg());
+        p->lx = NULL;
+        return;
+    }
+    if (refresh(p)) {
+        snprintf(p->err, sizeof(p->err), "%s", armvmi_errmsg());
+        armvmi_linux_close(p->lx);
+        p->lx = NULL;
+    }
+}
+
+void trace_procs_close(struct trace_procs *p)
+{
+    free(p->t);
+    armvmi_linux_close(p->lx);
+    memset(p, 0, sizeof(*p));
+}
+
+static const struct trace_task *find(const struct trace_procs *p, uint64_t ttbr0, uint64_t cur)
+{
+    if (cur)
+        for (size_t i = 0; i < p->n; i++)
+            if (p->t[i].va == cur)
+                return &p->t[i];
+    const struct trace_task *hit = NULL;
+    if (ttbr0)
+        for (size_t i = 0; i < p->n; i++)
+            if (p->t[i].pgd_pa == ttbr0) {
+                hit = &p->t[i];
+                if (hit->pid == hit->tgid) /* a thread-group leader names the process best */
+                    break;
+            }
+    return hit;
+}
+
+void trace_procs_lookup(struct trace_procs *p, const struct armvmi_regs *r, struct trace_proc *out)
+{
+    out->task = NULL;
+    if (!p->lx) {
+        out->how = TRACE_PROC_UNKNOWN;
+        return;
+    }
+    uint64_t ttbr0 = r->regs[ARMVMI_REG_TTBR0_EL1] & TTBR_BADDR_MASK;
+    /* At EL1 Linux arm64 keeps `current` in SP_EL0 (asm/current.h); at EL0 it is the user's. */
+    uint64_t cur = PSTATE_EL(r->regs[ARMVMI_REG_PSTATE]) == 1 ? r->regs[ARMVMI_REG_SP_EL0] : 0;
+    long long now = cli_now_ms();
+    if (now - p->refreshed_ms > PROC_MAX_AGE_MS)
+        refresh(p); /* on failure the old list stays */
+    const struct trace_task *t = find(p, ttbr0, cur);
+    if (!t && now - p->refreshed_ms >= PROC_MISS_REFRESH_MS && !refresh(p))
+        t = find(p, ttbr0, cur);
+    out->task = t;
+    out->how = !t ? TRACE_PROC_NONE : (cur && t->va == cur) ? TRACE_PROC_CURRENT : TRACE_PROC_TTBR0;
+}
+
+const char *trace_proc_how_name(enum trace_proc_how how)
+{
+    switch (how) {
+    case TRACE_PROC_CURRENT:
+        return "current";
+    case TRACE_PROC_TTBR0:
+        return "ttbr0";
+    case TRACE_PROC_NONE:
+        return "none";
+    default:
+        return "unknown";
+    }
+}
