@@ -55,6 +55,8 @@ struct armvmi_linux_handle_info {
     bool thread_head;             /**< threads via signal->thread_head (6.7+) */
     bool module_mem;              /**< modules via mem[MOD_TEXT] (6.4+), else core_layout */
     const char *types_source;     /**< "BTF in guest memory" or the outside profile's name */
+    uint64_t modules_head;        /**< VA of the `modules` list head once a listing found it */
+    const char *modules_source;   /**< static: how it was found (NULL before) */
 };
 int armvmi_linux_handle_info(const armvmi_linux_t *lx, struct armvmi_linux_handle_info *info);
 

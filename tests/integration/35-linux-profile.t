@@ -18,7 +18,7 @@ A=$ARMVMI
 S=$ARMVMI_SAN
 d=$ARMVMI_RUNTIME_DIR
 hex() { printf '0x%x' "$1"; }
-plan 27
+plan 30
 
 # push VM FILE DEST: copy a small host file into the guest through the console (base64 lines)
 push() {
@@ -39,12 +39,34 @@ vm_start $vm; ok $? "vm start"
 for _ in 1 2 3; do console $vm 'echo R$((6*7))' R42 30 >/dev/null 2>&1 && break; done
 sleeper=$(console $vm 'busybox sleep 1000 & printf "SLEEP=%s SLEEP-%s\n" $! END' SLEEP-END 30 |
     tr -d '\r' | sed -n 's/^SLEEP=\([0-9][0-9]*\) SLEEP-END$/\1/p')
+# no module loaded yet: lsmod lists none (6.1 has no `modules` symbol, and an empty list has
+# nothing to find it by: its head comes from the code of the functions that walk it)
+n0=$(console $vm 'printf "NMOD=%s NMOD-%s\n" $(wc -l < /proc/modules) END' NMOD-END 30 |
+    tr -d '\r' | sed -n 's/^NMOD=\([0-9]*\) NMOD-END$/\1/p')
+"$A" vm pause $vm >/dev/null
+j0=$("$S" --vm $vm lsmod --json)
+is "$n0 $(echo "$j0" | jq -c '[.modules, .broken]')" "0 [[],0]" \
+    "no module loaded: /proc/modules is empty, lsmod --json lists none ($(echo "$j0" | jq -r .list_source))"
+t0=$("$S" --vm $vm lsmod 2>&1); r=$?
+is "$r $(echo "$t0" | wc -l) $(echo "$t0" | awk '{print $1}')" "0 1 Module" "... and lsmod prints just its header"
+"$A" vm resume $vm >/dev/null
 if [ -f "$MODS/nls_ascii.ko" ]; then
     push $vm "$MODS/nls_ascii.ko" /tmp/nls_ascii.ko &&
         console $vm "insmod /tmp/nls_ascii.ko; printf 'I-%s\n' 1" I-1 20 >/dev/null
     ok $? "nls_ascii from the kernel package loaded with insmod (lsmod is not empty)"
+    # the kernel linked the module into the list whose head lsmod found when it was empty
+    "$A" vm pause $vm >/dev/null
+    j1=$("$S" --vm $vm lsmod --json)
+    loff=$("$A" --vm $vm btf --offset module.list --json | jq -r '.offsets[].offset')
+    prev=$(printf '0x%x' $(($(echo "$j1" | jq -r '.modules[0].module') + loff + 8)))
+    back=$("$A" --vm $vm read --va "$prev" 8 --pid 1 --json | jq -r .hex |
+        sed 's/../& /g' | awk '{for (i = NF; i > 0; i--) printf "%s", $i}')
+    is "$(echo "$j1" | jq -r '.modules[].name') 0x$back" "nls_ascii $(echo "$j0" | jq -r .list_head)" \
+        "nls_ascii's list.prev is the list head lsmod found while the list was empty"
+    "$A" vm resume $vm >/dev/null
 else
     skip "the guest kit has no modules ($MODS): run \`armvmi guest fetch --refresh\`"
+    skip "no module"
 fi
 # the guest's own symbols: a few lines of /proc/kallsyms (the whole list takes minutes through
 # the console under emulation)

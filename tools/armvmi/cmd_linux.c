@@ -462,6 +462,8 @@ int cmd_lsmod(struct cli *c, int argc, char **argv)
     size_t n = 0;
     struct armvmi_linux_walk w;
     r = armvmi_linux_modules(s.lx, &m, &n, &w);
+    struct armvmi_linux_handle_info hi;
+    armvmi_linux_handle_info(s.lx, &hi);
     lx_end(&s);
     if (r)
         return cli_lib_err("listing modules");
@@ -482,7 +484,8 @@ int cmd_lsmod(struct cli *c, int argc, char **argv)
     }
     free(m);
     if (arr) {
-        json_t *j = json_pack("{s:o}", "modules", arr);
+        json_t *j = json_pack("{s:o,s:o,s:s}", "modules", arr, "list_head", hexj(hi.modules_head),
+                              "list_source", hi.modules_source);
         walk_report(&w, j);
         return cli_json_out(j);
     }

@@ -373,6 +373,8 @@ int armvmi_linux_handle_info(const armvmi_linux_t *lx, struct armvmi_linux_handl
     info->init_task = lx->init_task;
     info->init_task_source = lx->init_task_source;
     info->types_source = lx->types_source;
+    info->modules_head = lx->modules_head;
+    info->modules_source = lx->modules_source;
     struct armvmi_types_info ti;
     if (armvmi_types_info(lx->types, &ti) == 0)
         info->btf_pa = ti.pa;

@@ -106,8 +106,9 @@ struct armvmi_linux {
     uint64_t modmem_size; /* sizeof(struct module_memory) */
     uint64_t init_task;
     const char *init_task_source;
-    uint64_t modules_head; /* VA of the `modules` list head, 0 if not known */
-    uint64_t modules_sym;  /* its symbol's value (kallsyms with KALLSYMS_ALL), to be checked */
+    uint64_t modules_head;      /* VA of the `modules` list head, 0 if not known */
+    uint64_t modules_sym;       /* its symbol's value (kallsyms with KALLSYMS_ALL), to be checked */
+    const char *modules_source; /* static: how modules_head was found */
 };
 
 /* Read from the kernel's address space (lx_read_fn shape). */
