@@ -105,19 +105,19 @@ static json_t *hexj(uint64_t v)
 /* fs/proc/array.c task_state_array: the letter ps shows. */
 static char state_char(uint64_t s)
 {
-    if (s & 0x20)
-        return 'Z';
-    if (s & 0x10)
-        return 'X';
-    if ((s & 0x402) == 0x402)
+    /* include/linux/sched.h: __task_state_index(), the letters of fs/proc/array.c */
+    static const char letters[] = "RSDTtXZPI";
+    uint64_t st = s & 0x7f;   /* TASK_REPORT: running .. TASK_PARKED, with the exit states */
+    if ((s & 0x402) == 0x402) /* TASK_IDLE */
         return 'I';
-    if (s & 0x40)
-        return 'P';
-    static const char letters[] = "SDTt";
-    for (int i = 0; i < 4; i++)
-        if (s & (1u << i))
-            return letters[i];
-    return 'R';
+    if ((s & 0xffffffffu) == 0x1000) /* TASK_RTLOCK_WAIT shows as uninterruptible */
+        st = 0x2;
+    int i = 0;
+    while (st) {
+        i++;
+        st >>= 1;
+    }
+    return letters[i];
 }
 
 /* Parse the options of a command: only --help and the flags in extra (NULL-terminated). */
