@@ -18,7 +18,7 @@ A=$ARMVMI
 S=$ARMVMI_SAN
 d=$ARMVMI_RUNTIME_DIR
 hex() { printf '0x%x' "$1"; }
-plan 30
+plan 35
 
 # push VM FILE DEST: copy a small host file into the guest through the console (base64 lines)
 push() {
@@ -164,4 +164,25 @@ ok $? "a truncated ISF: $e"
 e=$("$S" --vm $vm --profile $d/nosuch.json ps 2>&1); r=$?
 [ $r -eq 1 ] && echo "$e" | grep -q "cannot open"
 ok $? "a missing profile file: $e"
+
+# read and translate --pid take the profiles too: the same bytes and PA as with the kernel's
+# own BTF; a map for another kernel is refused; an ISF whose task_struct.mm is 8 bytes early
+# (pushable_dl_tasks: NULL) makes the process look like a kernel thread
+va=$("$A" --vm $vm maps "$sleeper" --json | jq -r '.maps[0].start')
+rd() { "$S" --vm $vm "$@" read --va "$va" 32 --pid "$sleeper" --json | jq -r .hex; }
+tr_pa() { "$S" --vm $vm "$@" translate "$va" --pid "$sleeper" --json | jq -r .pa; }
+want_hex=$(rd)
+want_pa=$(tr_pa)
+[ -n "$want_hex" ] && [ "$want_pa" != null ]; ok $? "read/translate --pid $sleeper $va: $want_pa"
+is "$(rd "${PA[@]}") $(tr_pa "${PA[@]}")" "$want_hex $want_pa" \
+    "read --va and translate --pid with the ISF + the guest's System.map: the same bytes and PA"
+e=$("$S" --vm $vm --profile $d/other.map read --va "$va" 8 --pid "$sleeper" 2>&1); r=$?
+[ $r -eq 1 ] && echo "$e" | grep -q "for another kernel"
+ok $? "read --pid with a System.map of another kernel is refused: $e"
+perl -pe 's/("task_struct":\{.*?"mm":\{"offset":)(\d+)/$1.($2-8)/e' $d/k.isf.json >$d/mm8.json
+is "$(jq .user_types.task_struct.fields.mm.offset $d/mm8.json)" \
+    "$(($(jq .user_types.task_struct.fields.mm.offset $d/k.isf.json) - 8))" "an ISF with task_struct.mm moved"
+e=$("$S" --vm $vm --profile $d/mm8.json translate "$va" --pid "$sleeper" 2>&1); r=$?
+[ $r -eq 1 ] && echo "$e" | grep -q "^armvmi: pid $sleeper (.*) is a kernel thread: it has no user"
+ok $? "translate --pid follows that ISF's task_struct.mm: $e"
 "$A" vm resume $vm >/dev/null

@@ -493,15 +493,21 @@ int cmd_lsmod(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-int cli_pid_ctx(armvmi_t *h, int32_t pid, struct armvmi_tt_config *ctx)
+int cli_pid_ctx(const struct cli *c, armvmi_t *h, int32_t pid, struct armvmi_tt_config *ctx)
 {
     armvmi_linux_t *lx;
     struct armvmi_linux_task t;
-    if (armvmi_linux_open(h, &lx))
+    struct armvmi_linux_profile prof = {0};
+    if (c && cli_profile_load(c, &prof))
+        return 1;
+    if (armvmi_linux_open_profile(h, &prof, &lx)) {
+        cli_profile_free(&prof);
         return cli_lib_err("--pid needs the guest's Linux kernel");
+    }
     int r = armvmi_linux_find_task(lx, pid, &t);
     if (!r)
         r = armvmi_linux_task_ctx(lx, &t, ctx);
     armvmi_linux_close(lx);
+    cli_profile_free(&prof);
     return r ? cli_lib_err(NULL) : 0;
 }
