@@ -97,20 +97,17 @@ static int modules_head_kind(armvmi_linux_t *lx, uint64_t head, uint64_t img_pa,
 static void find_modules_by_code(armvmi_linux_t *lx, uint64_t img_pa, uint64_t img_len,
                                  unsigned *budget)
 {
-    armvmi_linux_syms_t *syms;
-    if (armvmi_linux_syms_open(lx->h, &lx->k, 0, &syms))
-        return;
     enum { NF = sizeof(modules_users) / sizeof(modules_users[0]) };
+    struct armvmi_linux_sym sym[NF];
+    if (armvmi_linux_syms_find(lx->h, &lx->k, 0, modules_users, NF, sym) < MIN_VOTES)
+        return;
     uint64_t refs[NF][CODE_REFS];
     size_t nrefs[NF] = {0};
     for (size_t f = 0; f < NF; f++) {
-        struct armvmi_linux_sym sym;
         uint32_t code[CODE_WINDOW];
-        if (armvmi_linux_syms_lookup(syms, modules_users[f], &sym) == 0 &&
-            lx_kread(lx, sym.addr, code, sizeof(code)) == 0)
-            nrefs[f] = lx_code_refs(code, CODE_WINDOW, sym.addr, refs[f], CODE_REFS);
+        if (sym[f].name && lx_kread(lx, sym[f].addr, code, sizeof(code)) == 0)
+            nrefs[f] = lx_code_refs(code, CODE_WINDOW, sym[f].addr, refs[f], CODE_REFS);
     }
-    armvmi_linux_syms_free(syms);
     uint64_t best = 0;
     unsigned best_votes = 0;
     bool tie = false;

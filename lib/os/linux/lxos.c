@@ -273,20 +273,18 @@ static int find_init_task(armvmi_linux_t *lx)
  */
 static void from_symbols(armvmi_linux_t *lx)
 {
-    armvmi_linux_syms_t *syms;
-    if (armvmi_linux_syms_open(lx->h, &lx->k, 0, &syms))
+    static const char *const names[] = {"init_task", "modules"};
+    struct armvmi_linux_sym sym[2];
+    if (armvmi_linux_syms_find(lx->h, &lx->k, 0, names, 2, sym) <= 0)
         return;
-    struct armvmi_linux_sym sym;
-    if (!lx->init_task && armvmi_linux_syms_lookup(syms, "init_task", &sym) == 0 &&
-        check_init_task(lx, sym.addr)) {
-        lx->init_task = sym.addr;
-        lx->init_task_source = sym.source == ARMVMI_SYM_KSYMTAB    ? "exported symbol (__ksymtab)"
-                               : sym.source == ARMVMI_SYM_KALLSYMS ? "kallsyms"
-                                                                   : "VMCOREINFO";
+    if (!lx->init_task && sym[0].name && check_init_task(lx, sym[0].addr)) {
+        lx->init_task = sym[0].addr;
+        lx->init_task_source = sym[0].source == ARMVMI_SYM_KSYMTAB ? "exported symbol (__ksymtab)"
+                               : sym[0].source == ARMVMI_SYM_KALLSYMS ? "kallsyms"
+                                                                      : "VMCOREINFO";
     }
-    if (!lx->modules_sym && armvmi_linux_syms_lookup(syms, "modules", &sym) == 0)
-        lx->modules_sym = sym.addr;
-    armvmi_linux_syms_free(syms);
+    if (!lx->modules_sym && sym[1].name)
+        lx->modules_sym = sym[1].addr;
 }
 
 /* init_task and `modules` from an outside System.map fitted to the running kernel. */
