@@ -8,11 +8,12 @@
  * tasks, creds, an mm with a maple tree of two VMAs (one mapping /bin/busybox through a
  * dentry chain and a mount), open files. VMCOREINFO's kallsyms lines point at an empty table
  * (num_syms 0): symbol lookups fail at once and init_task is found by the image scan, as on a
- * kernel without usable symbols (a scan for kallsyms would take most of each run). Each input mutates the object heap (not the page
- * tables, VMCOREINFO or BTF): records of 4 bytes choose an 8-byte slot and write zero, a
- * small value, a pointer into the heap, or a pointer at another object (cycles, aliasing).
- * Then armvmi_linux_open and every listing run; the heap is restored afterwards. The seed
- * itself must list 3 tasks, 2 VMAs and 2 files, or the target aborts: it cannot pass vacuously.
+ * kernel without usable symbols (a scan for kallsyms would take most of each run). Each input
+ * mutates the object heap (not the page tables, VMCOREINFO or BTF): records of 4 bytes choose an
+ * 8-byte slot and write zero, a small value, a pointer into the heap, or a pointer at another
+ * object (cycles, aliasing). Then armvmi_linux_open and every listing run; the heap is restored
+ * afterwards. The seed itself must list 3 tasks, 2 VMAs and 2 files, or the target aborts: it
+ * cannot pass vacuously.
  */
 #include <bpf/btf.h>
 #include <stdint.h>
@@ -59,21 +60,51 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Member offsets of the synthetic kernel (the BTF below says the same). */
 enum {
-    T_STATE = 0x0, T_FLAGS = 0x4, T_TASKS = 0x10, T_PID = 0x20, T_TGID = 0x24, T_PARENT = 0x28,
-    T_COMM = 0x30, T_CRED = 0x40, T_EXIT = 0x48, T_START = 0x50, T_MM = 0x58, T_FILES = 0x60,
-    T_GROUP = 0x68, T_SIZE = 0x100,
-    MM_PGD = 0x0, MM_MT = 0x10, MM_ARG_START = 0x30, MM_ARG_END = 0x38, MM_BRK0 = 0x50,
-    MM_BRK = 0x58, MM_STACK = 0x60, MM_SIZE = 0x80,
-    V_START = 0x0, V_END = 0x8, V_MM = 0x10, V_FLAGS = 0x18, V_PGOFF = 0x20, V_FILE = 0x28,
-    V_PRIV = 0x30, V_SIZE = 0x40,
-    F_PATH = 0x10, F_INODE = 0x20, F_SIZE = 0x40,
-    D_PARENT = 0x18, D_NAME = 0x20, D_SIZE = 0x40, /* qstr: len u32 at +4, name at +8 */
-    MNT_PARENT = 0x10, MNT_MOUNTPOINT = 0x18, MNT_MNT = 0x20, MNT_SIZE = 0x40,
+    T_STATE = 0x0,
+    T_FLAGS = 0x4,
+    T_TASKS = 0x10,
+    T_PID = 0x20,
+    T_TGID = 0x24,
+    T_PARENT = 0x28,
+    T_COMM = 0x30,
+    T_CRED = 0x40,
+    T_EXIT = 0x48,
+    T_START = 0x50,
+    T_MM = 0x58,
+    T_FILES = 0x60,
+    T_GROUP = 0x68,
+    T_SIZE = 0x100,
+    MM_PGD = 0x0,
+    MM_MT = 0x10,
+    MM_ARG_START = 0x30,
+    MM_ARG_END = 0x38,
+    MM_BRK0 = 0x50,
+    MM_BRK = 0x58,
+    MM_STACK = 0x60,
+    MM_SIZE = 0x80,
+    V_START = 0x0,
+    V_END = 0x8,
+    V_MM = 0x10,
+    V_FLAGS = 0x18,
+    V_PGOFF = 0x20,
+    V_FILE = 0x28,
+    V_PRIV = 0x30,
+    V_SIZE = 0x40,
+    F_PATH = 0x10,
+    F_INODE = 0x20,
+    F_SIZE = 0x40,
+    D_PARENT = 0x18,
+    D_NAME = 0x20,
+    D_SIZE = 0x40, /* qstr: len u32 at +4, name at +8 */
+    MNT_PARENT = 0x10,
+    MNT_MOUNTPOINT = 0x18,
+    MNT_MNT = 0x20,
+    MNT_SIZE = 0x40,
 };
 
-static uint8_t *ram;         /* the memfd, mapped shared: armvmi reads the same pages */
+static uint8_t *ram;           /* the memfd, mapped shared: armvmi reads the same pages */
 static uint8_t seed[HEAP_LEN]; /* the heap as built */
-static uint64_t objs[32];    /* linear VAs of the heap's objects, for pointer mutations */
+static uint64_t objs[32];      /* linear VAs of the heap's objects, for pointer mutations */
 static unsigned nobjs;
 static armvmi_t *h;
 
@@ -110,109 +141,104 @@ static uint64_t alloc(uint64_t len)
 
 /* ---- BTF: every struct member the walkers need, at the offsets above ---- */
 
-static int field(struct btf *b, const char *n, int type, unsigned byte_off)
-{
-    return btf__add_field(b, n, type, byte_off * 8, 0);
-}
+/* member types: base types, arrays, then the structs embedded in others */
+enum {
+    K_U32,
+    K_I32,
+    K_U64,
+    K_CHR,
+    K_PTR,
+    K_COMM,
+    K_PIV,
+    K_SLOT,
+    K_APIV,
+    K_ASLOT,
+    K_LH,
+    K_MT,
+    K_PATH,
+    K_QSTR,
+    K_VFSMNT,
+    K_NONE,
+    K_N
+};
+
+#define NMEMB 14
+struct memb {
+    const char *name;
+    int kind;
+    unsigned off;
+};
+static const struct stype {
+    const char *name;
+    unsigned size;
+    int kind; /* K_LH...: other structs embed it; K_NONE */
+    struct memb m[NMEMB];
+} stypes[] = {
+    /* clang-format off */
+    {"list_head", 16, K_LH, {{"next", K_PTR, 0}, {"prev", K_PTR, 8}}},
+    {"maple_tree", 16, K_MT, {{"ma_flags", K_U32, 4}, {"ma_root", K_PTR, 8}}},
+    {"path", 16, K_PATH, {{"mnt", K_PTR, 0}, {"dentry", K_PTR, 8}}},
+    {"qstr", 16, K_QSTR, {{"len", K_U32, 4}, {"name", K_PTR, 8}}},
+    {"vfsmount", 16, K_VFSMNT, {{"mnt_root", K_PTR, 0}, {"mnt_sb", K_PTR, 8}}},
+    {"task_struct", T_SIZE, K_NONE, {
+        {"__state", K_U32, T_STATE}, {"flags", K_U32, T_FLAGS}, {"tasks", K_LH, T_TASKS},
+        {"pid", K_I32, T_PID}, {"tgid", K_I32, T_TGID}, {"real_parent", K_PTR, T_PARENT},
+        {"comm", K_COMM, T_COMM}, {"real_cred", K_PTR, T_CRED}, {"exit_state", K_I32, T_EXIT},
+        {"start_time", K_U64, T_START}, {"mm", K_PTR, T_MM}, {"files", K_PTR, T_FILES},
+        {"thread_group", K_LH, T_GROUP}}},
+    {"cred", 16, K_NONE, {
+        {"uid", K_U32, 0}, {"gid", K_U32, 4}, {"euid", K_U32, 8}, {"egid", K_U32, 12}}},
+    {"mm_struct", MM_SIZE, K_NONE, {
+        {"pgd", K_PTR, MM_PGD}, {"mm_mt", K_MT, MM_MT}, {"arg_start", K_U64, MM_ARG_START},
+        {"arg_end", K_U64, MM_ARG_END}, {"env_start", K_U64, 0x40}, {"env_end", K_U64, 0x48},
+        {"start_brk", K_U64, MM_BRK0}, {"brk", K_U64, MM_BRK}, {"start_stack", K_U64, MM_STACK}}},
+    {"maple_range_64", 256, K_NONE, {
+        {"parent", K_PTR, 0}, {"pivot", K_PIV, 8}, {"slot", K_SLOT, 128}}},
+    {"maple_arange_64", 256, K_NONE, {
+        {"parent", K_PTR, 0}, {"pivot", K_APIV, 8}, {"slot", K_ASLOT, 80}}},
+    {"maple_node", 256, K_NONE, {{"parent", K_PTR, 0}}},
+    {"vm_area_struct", V_SIZE, K_NONE, {
+        {"vm_start", K_U64, V_START}, {"vm_end", K_U64, V_END}, {"vm_mm", K_PTR, V_MM},
+        {"vm_flags", K_U64, V_FLAGS}, {"vm_pgoff", K_U64, V_PGOFF}, {"vm_file", K_PTR, V_FILE},
+        {"vm_private_data", K_PTR, V_PRIV}}},
+    {"file", F_SIZE, K_NONE, {{"f_path", K_PATH, F_PATH}, {"f_inode", K_PTR, F_INODE}}},
+    {"inode", 32, K_NONE, {{"i_ino", K_U64, 8}, {"i_sb", K_PTR, 16}}},
+    {"super_block", 32, K_NONE, {{"s_dev", K_U32, 16}, {"s_type", K_PTR, 24}}},
+    {"file_system_type", 8, K_NONE, {{"name", K_PTR, 0}}},
+    {"dentry", D_SIZE, K_NONE, {{"d_parent", K_PTR, D_PARENT}, {"d_name", K_QSTR, D_NAME}}},
+    {"mount", MNT_SIZE, K_NONE, {
+        {"mnt_parent", K_PTR, MNT_PARENT}, {"mnt_mountpoint", K_PTR, MNT_MOUNTPOINT},
+        {"mnt", K_VFSMNT, MNT_MNT}}},
+    {"files_struct", 64, K_NONE, {{"fdt", K_PTR, 32}}},
+    {"fdtable", 16, K_NONE, {{"max_fds", K_U32, 0}, {"fd", K_PTR, 8}}},
+    /* clang-format on */
+};
 
 static void *make_btf(size_t *len)
 {
     struct btf *b = btf__new_empty();
     if (!b)
         abort();
-    int u32 = btf__add_int(b, "unsigned int", 4, 0);
-    int i32 = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
-    int u64 = btf__add_int(b, "long unsigned int", 8, 0);
-    int chr = btf__add_int(b, "char", 1, BTF_INT_CHAR);
-    int ptr = btf__add_ptr(b, 0);
-    int comm = btf__add_array(b, u32, chr, 16);
-    int piv = btf__add_array(b, u32, u64, 15), slot = btf__add_array(b, u32, ptr, 16);
-    int apiv = btf__add_array(b, u32, u64, 9), aslot = btf__add_array(b, u32, ptr, 10);
-    int lh = btf__add_struct(b, "list_head", 16);
-    field(b, "next", ptr, 0);
-    field(b, "prev", ptr, 8);
-    int mt = btf__add_struct(b, "maple_tree", 16);
-    field(b, "ma_flags", u32, 4);
-    field(b, "ma_root", ptr, 8);
-    int path = btf__add_struct(b, "path", 16);
-    field(b, "mnt", ptr, 0);
-    field(b, "dentry", ptr, 8);
-    int qstr = btf__add_struct(b, "qstr", 16);
-    field(b, "len", u32, 4);
-    field(b, "name", ptr, 8);
-    int vfsmnt = btf__add_struct(b, "vfsmount", 16);
-    field(b, "mnt_root", ptr, 0);
-    field(b, "mnt_sb", ptr, 8);
-    btf__add_struct(b, "task_struct", T_SIZE);
-    field(b, "__state", u32, T_STATE);
-    field(b, "flags", u32, T_FLAGS);
-    field(b, "tasks", lh, T_TASKS);
-    field(b, "pid", i32, T_PID);
-    field(b, "tgid", i32, T_TGID);
-    field(b, "real_parent", ptr, T_PARENT);
-    field(b, "comm", comm, T_COMM);
-    field(b, "real_cred", ptr, T_CRED);
-    field(b, "exit_state", i32, T_EXIT);
-    field(b, "start_time", u64, T_START);
-    field(b, "mm", ptr, T_MM);
-    field(b, "files", ptr, T_FILES);
-    field(b, "thread_group", lh, T_GROUP);
-    btf__add_struct(b, "cred", 16);
-    field(b, "uid", u32, 0);
-    field(b, "gid", u32, 4);
-    field(b, "euid", u32, 8);
-    field(b, "egid", u32, 12);
-    btf__add_struct(b, "mm_struct", MM_SIZE);
-    field(b, "pgd", ptr, MM_PGD);
-    field(b, "mm_mt", mt, MM_MT);
-    field(b, "arg_start", u64, MM_ARG_START);
-    field(b, "arg_end", u64, MM_ARG_END);
-    field(b, "env_start", u64, 0x40);
-    field(b, "env_end", u64, 0x48);
-    field(b, "start_brk", u64, MM_BRK0);
-    field(b, "brk", u64, MM_BRK);
-    field(b, "start_stack", u64, MM_STACK);
-    btf__add_struct(b, "maple_range_64", 256);
-    field(b, "parent", ptr, 0);
-    field(b, "pivot", piv, 8);
-    field(b, "slot", slot, 128);
-    btf__add_struct(b, "maple_arange_64", 256);
-    field(b, "parent", ptr, 0);
-    field(b, "pivot", apiv, 8);
-    field(b, "slot", aslot, 80);
-    btf__add_struct(b, "maple_node", 256);
-    field(b, "parent", ptr, 0);
-    btf__add_struct(b, "vm_area_struct", V_SIZE);
-    field(b, "vm_start", u64, V_START);
-    field(b, "vm_end", u64, V_END);
-    field(b, "vm_mm", ptr, V_MM);
-    field(b, "vm_flags", u64, V_FLAGS);
-    field(b, "vm_pgoff", u64, V_PGOFF);
-    field(b, "vm_file", ptr, V_FILE);
-    field(b, "vm_private_data", ptr, V_PRIV);
-    btf__add_struct(b, "file", F_SIZE);
-    field(b, "f_path", path, F_PATH);
-    field(b, "f_inode", ptr, F_INODE);
-    btf__add_struct(b, "inode", 32);
-    field(b, "i_ino", u64, 8);
-    field(b, "i_sb", ptr, 16);
-    btf__add_struct(b, "super_block", 32);
-    field(b, "s_dev", u32, 16);
-    field(b, "s_type", ptr, 24);
-    btf__add_struct(b, "file_system_type", 8);
-    field(b, "name", ptr, 0);
-    btf__add_struct(b, "dentry", D_SIZE);
-    field(b, "d_parent", ptr, D_PARENT);
-    field(b, "d_name", qstr, D_NAME);
-    btf__add_struct(b, "mount", MNT_SIZE);
-    field(b, "mnt_parent", ptr, MNT_PARENT);
-    field(b, "mnt_mountpoint", ptr, MNT_MOUNTPOINT);
-    field(b, "mnt", vfsmnt, MNT_MNT);
-    btf__add_struct(b, "files_struct", 64);
-    field(b, "fdt", ptr, 32);
-    btf__add_struct(b, "fdtable", 16);
-    field(b, "max_fds", u32, 0);
-    field(b, "fd", ptr, 8);
+    int id[K_N];
+    id[K_U32] = btf__add_int(b, "unsigned int", 4, 0);
+    id[K_I32] = btf__add_int(b, "int", 4, BTF_INT_SIGNED);
+    id[K_U64] = btf__add_int(b, "long unsigned int", 8, 0);
+    id[K_CHR] = btf__add_int(b, "char", 1, BTF_INT_CHAR);
+    id[K_PTR] = btf__add_ptr(b, 0);
+    id[K_COMM] = btf__add_array(b, id[K_U32], id[K_CHR], 16);
+    id[K_PIV] = btf__add_array(b, id[K_U32], id[K_U64], 15);
+    id[K_SLOT] = btf__add_array(b, id[K_U32], id[K_PTR], 16);
+    id[K_APIV] = btf__add_array(b, id[K_U32], id[K_U64], 9);
+    id[K_ASLOT] = btf__add_array(b, id[K_U32], id[K_PTR], 10);
+    for (size_t i = 0; i < sizeof(stypes) / sizeof(stypes[0]); i++) {
+        const struct stype *st = &stypes[i];
+        int sid = btf__add_struct(b, st->name, st->size);
+        if (st->kind != K_NONE)
+            id[st->kind] = sid;
+        for (size_t k = 0; k < NMEMB && st->m[k].name; k++)
+            if (btf__add_field(b, st->m[k].name, id[st->m[k].kind], st->m[k].off * 8, 0))
+                abort();
+    }
     uint32_t sz;
     const void *raw = btf__raw_data(b, &sz);
     void *copy = raw ? malloc(sz) : NULL;
@@ -377,10 +403,11 @@ static void walk_all(int check)
             size_t k;
             char *s = NULL;
             int vr = armvmi_linux_vmas(lx, &t[i], &v, &k, &w);
-            if (check && t[i].mm && (vr || w.broken || k != 2 || strcmp(v[0].path, "/bin/busybox") ||
-                                     strcmp(v[1].path, "[heap]"))) {
-                fprintf(stderr, "fuzz_lxhandle: the seed's maps of pid %d: %s %s\n",
-                        (int)t[i].pid, vr ? armvmi_errmsg() : "", w.msg);
+            if (check && t[i].mm &&
+                (vr || w.broken || k != 2 || strcmp(v[0].path, "/bin/busybox") ||
+                 strcmp(v[1].path, "[heap]"))) {
+                fprintf(stderr, "fuzz_lxhandle: the seed's maps of pid %d: %s %s\n", (int)t[i].pid,
+                        vr ? armvmi_errmsg() : "", w.msg);
                 abort();
             }
             if (vr == 0) {
@@ -403,8 +430,8 @@ static void walk_all(int check)
         armvmi_linux_find_task(lx, 1, &one);
     }
     if (check && (n != 3 || nvma != 2 || nfd != 2)) {
-        fprintf(stderr, "fuzz_lxhandle: the seed lists %zu tasks, %zu VMAs, %zu files\n", n,
-                nvma, nfd);
+        fprintf(stderr, "fuzz_lxhandle: the seed lists %zu tasks, %zu VMAs, %zu files\n", n, nvma,
+                nfd);
         abort();
     }
     free(t);
