@@ -75,14 +75,15 @@ guest_stat() {
         -v sh="$(shell_of "$1")" 'BEGIN { split(want, w, " "); for (i in w) keep[w[i]] = 1 }
         NF == 7 && keep[$1] { if ($1 == sh) $2 = "-"; print }'
 }
-# ... and armvmi's: state, ids from real_cred, start_time (ns) in USER_HZ ticks as the kernel
-# converts it (nsec_to_clock_t: ns / (10^9 / USER_HZ), rounded down)
+# ... and armvmi's: state, ids from real_cred, the start time on the boot-based clock
+# (start_boottime, what stat prints; on Debian 13's kernel it is ahead of start_time) in
+# USER_HZ ticks as the kernel converts it (nsec_to_clock_t: ns / (10^9 / USER_HZ), rounded down)
 armvmi_stat() {
     local want
     want=$(guest_ps "$2" | awk '{print $1}' | tr '\n' ',' | sed 's/,$//')
     "$S" --vm "$1" ps --json | jq -r --argjson w "[$want]" --arg sh "$(shell_of "$2")" \
         '.processes[] | select(.pid as $p | $w | index($p)) | "\(.pid) \(if (.pid | tostring) == $sh
-        then "-" else .state end) \(.uid) \(.euid) \(.gid) \(.egid) \(.start_time_ns / 10000000 | floor)"'
+        then "-" else .state end) \(.uid) \(.euid) \(.gid) \(.egid) \(.start_boottime_ns / 10000000 | floor)"'
 }
 armvmi_cmdline() { "$S" --vm "$1" cmdline "$2" --json | jq -r '.argv[]'; }
 

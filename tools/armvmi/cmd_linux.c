@@ -249,6 +249,8 @@ int cmd_ps(struct cli *c, int argc, char **argv)
                 "thread_leader", leader, "start_time_ns", (json_int_t)p->start_time, "task",
                 hexj(p->va), "mm", p->mm ? hexj(p->mm) : json_null(), "pgd_pa",
                 p->pgd_pa ? hexj(p->pgd_pa) : json_null());
+            json_object_set_new(o, "start_boottime_ns",
+                                json_integer((json_int_t)p->start_boottime));
             if (leader)
                 json_object_set_new(o, "threads", json_integer(p->nthreads));
             json_array_append_new(arr, o);

@@ -22,6 +22,7 @@ static const struct {
     [F_TASK_STATE] = {"task_struct.__state|task_struct.state", false},
     [F_TASK_EXIT_STATE] = {"task_struct.exit_state", false},
     [F_TASK_START] = {"task_struct.start_time", false},
+    [F_TASK_START_BOOT] = {"task_struct.start_boottime|task_struct.real_start_time", false},
     [F_TASK_MM] = {"task_struct.mm", true},
     [F_TASK_FLAGS] = {"task_struct.flags", true},
     [F_TASK_THREAD_GROUP] = {"task_struct.thread_group", false},

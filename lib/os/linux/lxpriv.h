@@ -19,6 +19,7 @@ enum lx_field {
     F_TASK_STATE,
     F_TASK_EXIT_STATE,
     F_TASK_START,
+    F_TASK_START_BOOT,
     F_TASK_MM,
     F_TASK_FLAGS,
     F_TASK_THREAD_GROUP,
