@@ -4,7 +4,8 @@
  * usage: bench_ps TARGET [rounds] [guest-ps-ms]
  * TARGET is a VM name (paused by the caller, or paused here) or a dump. Measures, on one core:
  *   - cold: in a fresh (forked) process each time: armvmi_open + the pause check of
- *     `armvmi ps` + armvmi_linux_open (discovery, BTF, kallsyms/ksymtab for init_task) + one
+ *     `armvmi ps` + armvmi_linux_open (discovery, BTF, init_task/modules looked up in kallsyms
+ *     and ksymtab without decoding the whole table) + one
  *     full listing (armvmi_linux_tasks, processes only); median of the rounds, with the
  *     phases (open / discover / BTF / symbols / listing) measured the same way in other fresh
  *     processes, through the public calls armvmi_linux_open makes;
@@ -34,7 +35,7 @@ static const char *const phase_name[NPHASE] = {"open target (+ pause check)",
                                                "first listing",
                                                "  discovery (VMCOREINFO scan)",
                                                "  BTF search + index",
-                                               "  symbols (kallsyms + ksymtab)"};
+                                               "  symbols (init_task, modules)"};
 
 /* Open target as `armvmi ps` does (a pause held by the handle, nested if the VM is already
  * paused: it lets the handle cache translations); 0 or -1. */
@@ -103,7 +104,8 @@ static int cold_steps(const char *target, double *out)
     bool paused;
     struct armvmi_linux_kernel *k = malloc(sizeof(*k));
     armvmi_types_t *ty;
-    armvmi_linux_syms_t *sy;
+    static const char *const names[] = {"init_task", "modules"};
+    struct armvmi_linux_sym sy[2];
     if (!k || open_target(target, &h, &paused))
         return -1;
     double t0 = now();
@@ -113,13 +115,12 @@ static int cold_steps(const char *target, double *out)
     if (armvmi_linux_btf_find(h, k, &ty))
         return -1;
     double t2 = now();
-    if (armvmi_linux_syms_open(h, k, 0, &sy))
+    if (armvmi_linux_syms_find(h, k, 0, names, 2, sy) < 0)
         return -1;
     double t3 = now();
     out[0] = t1 - t0;
     out[1] = t2 - t1;
     out[2] = t3 - t2;
-    armvmi_linux_syms_free(sy);
     armvmi_types_close(ty);
     free(k);
     if (paused)

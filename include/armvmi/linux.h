@@ -252,6 +252,29 @@ int armvmi_linux_syms_from_image(const void *img, size_t len, uint64_t img_va,
                                  const struct armvmi_linux_kernel *k, unsigned flags,
                                  armvmi_linux_syms_t **out);
 
+/** Most names armvmi_linux_syms_find looks up in one call. */
+#define ARMVMI_LINUX_SYMS_FIND_MAX 8
+
+/**
+ * Look up a few names (at most ARMVMI_LINUX_SYMS_FIND_MAX) without building the symbol table,
+ * in the order armvmi_linux_syms_lookup uses: VMCOREINFO's SYMBOL() lines, kallsyms (the first
+ * entry of that name in the table's order; names are compared as they expand, most after one
+ * token), then the exported-symbol table (the scan stops once every name is found). Reads the
+ * image as armvmi_linux_syms_open does. out[i] is names[i]'s symbol (out[i].name == names[i]),
+ * or all zero (name NULL) if it was not found. Returns how many were found (>= 0), or the
+ * errors of armvmi_linux_syms_open (ARMVMI_EFORMAT: no kallsyms, truncated tables) and
+ * ARMVMI_EINVAL (NULL argument, too many names).
+ */
+int armvmi_linux_syms_find(armvmi_t *h, const struct armvmi_linux_kernel *k, unsigned flags,
+                           const char *const *names, size_t n, struct armvmi_linux_sym *out);
+
+/** armvmi_linux_syms_find over a kernel image in memory (as armvmi_linux_syms_from_image). */
+int armvmi_linux_syms_find_in_image(const void *img, size_t len, uint64_t img_va,
+                                    const struct armvmi_linux_kallsyms_loc *loc,
+                                    const struct armvmi_linux_kernel *k, unsigned flags,
+                                    const char *const *names, size_t n,
+                                    struct armvmi_linux_sym *out);
+
 /** Free a symbol table (NULL is fine); every name it gave out becomes invalid. */
 void armvmi_linux_syms_free(armvmi_linux_syms_t *s);
 

@@ -56,6 +56,8 @@ struct armvmi_linux_handle_info {
     bool thread_head;             /**< threads via signal->thread_head (6.7+) */
     bool module_mem;              /**< modules via mem[MOD_TEXT] (6.4+), else core_layout */
     const char *types_source;     /**< "BTF in guest memory" or the outside profile's name */
+    uint64_t modules_head;        /**< VA of the `modules` list head once a listing found it */
+    const char *modules_source;   /**< static: how it was found (NULL before) */
 };
 int armvmi_linux_handle_info(const armvmi_linux_t *lx, struct armvmi_linux_handle_info *info);
 
@@ -75,11 +77,14 @@ struct armvmi_linux_task {
     uint32_t flags;                /**< PF_* */
     uint64_t state;                /**< __state (or state before 5.14) | exit_state */
     uint64_t start_time;           /**< ns since boot, monotonic (task->start_time) */
-    uint64_t mm;                   /**< mm_struct VA, 0 for kernel threads */
-    uint64_t pgd;                  /**< mm->pgd VA (0 without mm) */
-    uint64_t pgd_pa;               /**< its physical address: the process's page-table root */
-    bool kthread;                  /**< PF_KTHREAD */
-    unsigned nthreads;             /**< threads of the group (leaders listed as processes) */
+    /** ns since boot on the boot-based clock (task->start_boottime, 5.5+; start_time where
+     *  the kernel has none): what /proc/PID/stat's starttime is, in USER_HZ ticks */
+    uint64_t start_boottime;
+    uint64_t mm;       /**< mm_struct VA, 0 for kernel threads */
+    uint64_t pgd;      /**< mm->pgd VA (0 without mm) */
+    uint64_t pgd_pa;   /**< its physical address: the process's page-table root */
+    bool kthread;      /**< PF_KTHREAD */
+    unsigned nthreads; /**< threads of the group (leaders listed as processes) */
     char comm[ARMVMI_LINUX_COMM_MAX];
     /** The name /proc shows in stat and status: comm, or a kernel thread's full name, or a
      *  workqueue worker's "kworker/0:1-events" (desc of its last work, '+' if running). */

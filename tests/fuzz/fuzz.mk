@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # tests/fuzz/fuzz.mk — fuzz targets (the translation walkers, the VMCOREINFO parser, BTF, the
-# kallsyms decoder, the Linux list and maple-tree walkers): libFuzzer when clang has it, else a
-# random driver.
+# kallsyms decoder, the Linux list and maple-tree walkers, the Linux handle over a synthetic
+# kernel): libFuzzer when clang has it, else a random driver.
 
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 20
@@ -32,7 +32,8 @@ endef
 
 $(eval $(call fuzz_target,fuzz_arch,$(sort $(wildcard lib/arch/*.c)),$(wildcard lib/arch/*.h) include/armvmi/arch.h))
 $(eval $(call fuzz_target,fuzz_vmcoreinfo,lib/os/linux/vmcoreinfo.c lib/core/error.c,include/armvmi/linux.h))
-$(eval $(call fuzz_target,fuzz_lxwalk,lib/os/linux/lxwalk.c,lib/os/linux/lxwalk.h))
+$(eval $(call fuzz_target,fuzz_lxwalk,lib/os/linux/lxwalk.c lib/os/linux/lxcode.c,lib/os/linux/lxwalk.h))
 $(eval $(call fuzz_target,fuzz_btf,$(LIB_SRCS),include/armvmi/types.h,$(PKG_LIBS)))
 $(eval $(call fuzz_target,fuzz_kallsyms,lib/os/linux/kallsyms.c lib/core/error.c,include/armvmi/linux.h tests/unit/kallsyms_gen.h))
 $(eval $(call fuzz_target,fuzz_profile,$(LIB_SRCS),include/armvmi/profile.h,$(PKG_LIBS)))
+$(eval $(call fuzz_target,fuzz_lxhandle,$(LIB_SRCS),include/armvmi/linuxos.h,$(PKG_LIBS)))

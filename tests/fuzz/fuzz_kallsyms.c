@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_kallsyms.c — fuzz target: the kallsyms and ksymtab decoder on mutated kernel images. */
+/* fuzz_kallsyms.c — fuzz target: the kallsyms and ksymtab decoder (whole table and a few names)
+ * on mutated kernel images. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,14 @@ static void run(const uint8_t *img, size_t len, uint64_t va,
     } else if (s || !armvmi_errmsg()[0]) {
         abort(); /* a failure leaves no table and says why */
     }
+    /* a few names looked up without the table: what is found is the name asked for */
+    static const char *const names[] = {"init_task", "modules", "sym_0007", "no_such_symbol"};
+    struct armvmi_linux_sym out[4];
+    int n = armvmi_linux_syms_find_in_image(img, len, va, loc, NULL, 0, names, 4, out);
+    for (int i = 0; n >= 0 && i < 4; i++)
+        n -= out[i].name != NULL && out[i].name == names[i];
+    if (n > 0 || (n < 0 && !armvmi_errmsg()[0]))
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_lxwalk.c — fuzz target: the kernel list and maple-tree walkers over hostile memory. */
+/* fuzz_lxwalk.c — fuzz target: the kernel list and maple-tree walkers over hostile memory, and
+ * the A64 data-reference decoder (lx_code_refs) over it as code. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&e, 0, sizeof(e));
     lx_maple_walk(rd, &m, &L, root, 4096, entry, &n, &e);
     if (n > 4096)
+        abort();
+    /* the same bytes as A64 code: the data addresses it forms, at most max of them */
+    uint32_t code[256];
+    uint64_t refs[16];
+    size_t nc = size / 4 < 256 ? size / 4 : 256;
+    memcpy(code, data, nc * 4);
+    if (lx_code_refs(code, nc, head & ~3ull, refs, 16) > 16)
         abort();
     return 0;
 }

@@ -57,6 +57,26 @@ armvmi_tree() {
     "$S" --vm "$1" pstree --json |
         jq -r 'def w(p): "\(.pid) \(p)", (.pid as $x | .children[] | w($x)); .tree[] | w(0)'
 }
+# /proc/PID/status' State letter, Uid and Gid (real, effective), /proc/PID/stat's starttime
+# (field 22, clock ticks of USER_HZ = 100) of the processes the guest's ps listed
+# (the console's shell, the parent of the guest's ps, may still be running when the VM is
+# paused, most of all under the hypervisor: its state letter is not compared)
+shell_of() { awk '$1 ~ /^[0-9]+$/ && NF == 3 && $3 == "ps" { print $2; exit }' "$1"; }
+guest_stat() {
+    guest_block "$1" STAT | awk -v want="$(guest_ps "$1" | awk '{print $1}' | tr '\n' ' ')" \
+        -v sh="$(shell_of "$1")" 'BEGIN { split(want, w, " "); for (i in w) keep[w[i]] = 1 }
+        NF == 7 && keep[$1] { if ($1 == sh) $2 = "-"; print }'
+}
+# ... and armvmi's: state, ids from real_cred, the start time on the boot-based clock
+# (start_boottime, what stat prints; on Debian 13's kernel it is ahead of start_time) in
+# USER_HZ ticks as the kernel converts it (nsec_to_clock_t: ns / (10^9 / USER_HZ), rounded down)
+armvmi_stat() {
+    local want
+    want=$(guest_ps "$2" | awk '{print $1}' | tr '\n' ',' | sed 's/,$//')
+    "$S" --vm "$1" ps --json | jq -r --argjson w "[$want]" --arg sh "$(shell_of "$2")" \
+        '.processes[] | select(.pid as $p | $w | index($p)) | "\(.pid) \(if (.pid | tostring) == $sh
+        then "-" else .state end) \(.uid) \(.euid) \(.gid) \(.egid) \(.start_boottime_ns / 10000000 | floor)"'
+}
 armvmi_cmdline() { "$S" --vm "$1" cmdline "$2" --json | jq -r '.argv[]'; }
 
 # corrupt VM MODE PID (paused): make the task list loop (PID's tasks.next back to kthreadd's)
@@ -83,8 +103,8 @@ corrupt() {
     is "$("$S" --vm "$vm" ps --json | jq -r '.broken')" 0 "$mode: the link put back, no warning"
 }
 
-# check NAME MODE KERNEL [vm start options]: 1 + 1 + 1 + 3 * 8 + 1 + 1 + 3 = 32 tests
-N_CHECK=32
+# check NAME MODE KERNEL [vm start options]: 1 + 1 + 1 + 3 * 9 + 1 + 1 + 1 + 3 = 36 tests
+N_CHECK=36
 check() {
     local vm=$1 mode=$2 kernel=$3; shift 3
     local MODS
@@ -97,7 +117,18 @@ check() {
     local tpid
     tpid=$(console "$vm" 'threads 3 1000 & printf "THR=%s THR-%s\n" $! END' THR-END 30 |
         tr -d '\r' | sed -n 's/^THR=\([0-9][0-9]*\) THR-END$/\1/p')
-    local r=0 have_mods=0
+    # a process of another user (busybox su: uid 1234, gid 2345), and a shell function that
+    # prints "PID STATE UID EUID GID EGID STARTTIME" for every process in /proc
+    local upid st
+    upid=$(console "$vm" 'chmod 755 / /bin; echo lxu:x:1234:2345::/:/bin/sh >> /etc/passwd; '\
+'su lxu -c "exec busybox sleep 1001" & printf "USR=%s USR-%s\n" $! END' USR-END 30 |
+        tr -d '\r' | sed -n 's/^USR=\([0-9][0-9]*\) USR-END$/\1/p')
+    st='st() { for d in /proc/[0-9]*; do s=$(sed "s/.*) //" $d/stat 2>/dev/null) && awk '
+    st+='-v p=${d#/proc/} -v t="$(echo $s | cut -d" " -f20)" "/^State:/ { s = \$2 } '
+    st+='/^Uid:/ { u = \$2 \" \" \$3 } /^Gid:/ { g = \$2 \" \" \$3 } END { print p, s, u, g, t }" '
+    st+='$d/status 2>/dev/null; done; }; printf "ST-%s\n" DEF'
+    console "$vm" "$st" ST-DEF 30 >/dev/null
+    local m r=0 have_mods=0
     if [ -f "$MODS/nls_ascii.ko" ] && [ -f "$MODS/crc32_generic.ko" ]; then
         have_mods=1
         insmods "$vm" "$kernel" || r=1
@@ -116,12 +147,13 @@ echo OD-BEGIN; od -An -tx1 -N32 /bin/busybox; echo OD-END; \
 echo MODS-BEGIN; cat /proc/modules; echo MODS-END; \
 echo TASK-BEGIN; ls -1 /proc/$tpid/task; echo TASK-END; echo FD-BEGIN; \
 for f in /proc/$pid/fd/*; do echo \${f##*/} \$(readlink \$f); done; echo FD-END; \
-ps -o pid,ppid,comm; printf 'VIEW-%s\\n' END" \
+echo STAT-BEGIN; st; echo STAT-END; ps -o pid,ppid,comm; printf 'VIEW-%s\\n' END" \
             VIEW-END 60 | tr -d '\r' >"$out"
         "$A" vm pause "$vm" >/dev/null
-        d=$(diff <(guest_ps "$out" | sort) <(armvmi_ps "$vm" | sort)) && break
+        d=$(diff <(guest_ps "$out" | sort) <(armvmi_ps "$vm" | sort)) &&
+            d=$(diff <(guest_stat "$out" | sort) <(armvmi_stat "$vm" "$out" | sort)) && break
         diag "try $try: the guest's ps (<) and the paused VM (>) differ:" "$d"
-        "$A" vm resume "$vm" >/dev/null
+        [ $try = 8 ] || "$A" vm resume "$vm" >/dev/null # the last try stays paused
     done
     r=0; [ -n "$pid" ] && grep -q busybox "$out" || { r=1; diag "$(cat "$out")"; }
     ok $r "$mode: the guest printed ps, the maps and command line of its sleep ($pid) (try $try)"
@@ -150,6 +182,8 @@ ps -o pid,ppid,comm; printf 'VIEW-%s\\n' END" \
             "$mode, $what: pstree links every process to the parent ps gives"
         is "$(armvmi_tids "$t" "$tpid")" "$(guest_tids "$out")" \
             "$mode, $what: ps --threads has the TIDs of /proc/$tpid/task, THR counts them"
+        same "$(armvmi_stat "$t" "$out" | sort)" "$(guest_stat "$out" | sort)" \
+            "$mode, $what: ps has /proc/PID/status' State, Uid, Gid and stat's starttime"
         if [ $have_mods = 1 ]; then
             same "$(armvmi_mods "$t")" "$(guest_mods "$out")" \
                 "$mode, $what: lsmod has /proc/modules' names, sizes and addresses, in order"
@@ -157,6 +191,8 @@ ps -o pid,ppid,comm; printf 'VIEW-%s\\n' END" \
             skip "no modules to load"
         fi
     done
+    is "$(guest_stat "$out" | awk -v p="$upid" '$1 == p { print $3, $4, $5, $6 }')" \
+        "1234 1234 2345 2345" "$mode: the guest's status of su's sleep ($upid) has uid 1234, gid 2345"
     [ -s "$dump" ]; ok $? "$mode: the dump was written"
     local err
     err=$("$S" --vm "$dump" translate 0x400000 --pid 2 2>&1)

@@ -18,7 +18,7 @@ A=$ARMVMI
 S=$ARMVMI_SAN
 d=$ARMVMI_RUNTIME_DIR
 hex() { printf '0x%x' "$1"; }
-plan 27
+plan 35
 
 # push VM FILE DEST: copy a small host file into the guest through the console (base64 lines)
 push() {
@@ -39,12 +39,34 @@ vm_start $vm; ok $? "vm start"
 for _ in 1 2 3; do console $vm 'echo R$((6*7))' R42 30 >/dev/null 2>&1 && break; done
 sleeper=$(console $vm 'busybox sleep 1000 & printf "SLEEP=%s SLEEP-%s\n" $! END' SLEEP-END 30 |
     tr -d '\r' | sed -n 's/^SLEEP=\([0-9][0-9]*\) SLEEP-END$/\1/p')
+# no module loaded yet: lsmod lists none (6.1 has no `modules` symbol, and an empty list has
+# nothing to find it by: its head comes from the code of the functions that walk it)
+n0=$(console $vm 'printf "NMOD=%s NMOD-%s\n" $(wc -l < /proc/modules) END' NMOD-END 30 |
+    tr -d '\r' | sed -n 's/^NMOD=\([0-9]*\) NMOD-END$/\1/p')
+"$A" vm pause $vm >/dev/null
+j0=$("$S" --vm $vm lsmod --json)
+is "$n0 $(echo "$j0" | jq -c '[.modules, .broken]')" "0 [[],0]" \
+    "no module loaded: /proc/modules is empty, lsmod --json lists none ($(echo "$j0" | jq -r .list_source))"
+t0=$("$S" --vm $vm lsmod 2>&1); r=$?
+is "$r $(echo "$t0" | wc -l) $(echo "$t0" | awk '{print $1}')" "0 1 Module" "... and lsmod prints just its header"
+"$A" vm resume $vm >/dev/null
 if [ -f "$MODS/nls_ascii.ko" ]; then
     push $vm "$MODS/nls_ascii.ko" /tmp/nls_ascii.ko &&
         console $vm "insmod /tmp/nls_ascii.ko; printf 'I-%s\n' 1" I-1 20 >/dev/null
     ok $? "nls_ascii from the kernel package loaded with insmod (lsmod is not empty)"
+    # the kernel linked the module into the list whose head lsmod found when it was empty
+    "$A" vm pause $vm >/dev/null
+    j1=$("$S" --vm $vm lsmod --json)
+    loff=$("$A" --vm $vm btf --offset module.list --json | jq -r '.offsets[].offset')
+    prev=$(printf '0x%x' $(($(echo "$j1" | jq -r '.modules[0].module') + loff + 8)))
+    back=$("$A" --vm $vm read --va "$prev" 8 --pid 1 --json | jq -r .hex |
+        sed 's/../& /g' | awk '{for (i = NF; i > 0; i--) printf "%s", $i}')
+    is "$(echo "$j1" | jq -r '.modules[].name') 0x$back" "nls_ascii $(echo "$j0" | jq -r .list_head)" \
+        "nls_ascii's list.prev is the list head lsmod found while the list was empty"
+    "$A" vm resume $vm >/dev/null
 else
     skip "the guest kit has no modules ($MODS): run \`armvmi guest fetch --refresh\`"
+    skip "no module"
 fi
 # the guest's own symbols: a few lines of /proc/kallsyms (the whole list takes minutes through
 # the console under emulation)
@@ -142,4 +164,25 @@ ok $? "a truncated ISF: $e"
 e=$("$S" --vm $vm --profile $d/nosuch.json ps 2>&1); r=$?
 [ $r -eq 1 ] && echo "$e" | grep -q "cannot open"
 ok $? "a missing profile file: $e"
+
+# read and translate --pid take the profiles too: the same bytes and PA as with the kernel's
+# own BTF; a map for another kernel is refused; an ISF whose task_struct.mm is 8 bytes early
+# (pushable_dl_tasks: NULL) makes the process look like a kernel thread
+va=$("$A" --vm $vm maps "$sleeper" --json | jq -r '.maps[0].start')
+rd() { "$S" --vm $vm "$@" read --va "$va" 32 --pid "$sleeper" --json | jq -r .hex; }
+tr_pa() { "$S" --vm $vm "$@" translate "$va" --pid "$sleeper" --json | jq -r .pa; }
+want_hex=$(rd)
+want_pa=$(tr_pa)
+[ -n "$want_hex" ] && [ "$want_pa" != null ]; ok $? "read/translate --pid $sleeper $va: $want_pa"
+is "$(rd "${PA[@]}") $(tr_pa "${PA[@]}")" "$want_hex $want_pa" \
+    "read --va and translate --pid with the ISF + the guest's System.map: the same bytes and PA"
+e=$("$S" --vm $vm --profile $d/other.map read --va "$va" 8 --pid "$sleeper" 2>&1); r=$?
+[ $r -eq 1 ] && echo "$e" | grep -q "for another kernel"
+ok $? "read --pid with a System.map of another kernel is refused: $e"
+perl -pe 's/("task_struct":\{.*?"mm":\{"offset":)(\d+)/$1.($2-8)/e' $d/k.isf.json >$d/mm8.json
+is "$(jq .user_types.task_struct.fields.mm.offset $d/mm8.json)" \
+    "$(($(jq .user_types.task_struct.fields.mm.offset $d/k.isf.json) - 8))" "an ISF with task_struct.mm moved"
+e=$("$S" --vm $vm --profile $d/mm8.json translate "$va" --pid "$sleeper" 2>&1); r=$?
+[ $r -eq 1 ] && echo "$e" | grep -q "^armvmi: pid $sleeper (.*) is a kernel thread: it has no user"
+ok $? "translate --pid follows that ISF's task_struct.mm: $e"
 "$A" vm resume $vm >/dev/null

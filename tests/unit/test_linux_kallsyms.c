@@ -78,6 +78,50 @@ static void check_all(const struct kgen *g, armvmi_linux_syms_t *s)
     assert_int_equal(armvmi_linux_syms_at(s, armvmi_linux_syms_count(s), &y), -ARMVMI_ENOENT);
 }
 
+/* armvmi_linux_syms_find_in_image, a few names at a time, agrees with the whole table s. */
+static void check_find(const struct kgen *g, bool scan, armvmi_linux_syms_t *s)
+{
+    const struct armvmi_linux_kallsyms_loc *loc = scan ? NULL : &g->loc;
+    const char *names[ARMVMI_LINUX_SYMS_FIND_MAX];
+    struct armvmi_linux_sym out[ARMVMI_LINUX_SYMS_FIND_MAX], y;
+    size_t k = 0, total = g->n + g->nexp + 1;
+    for (size_t i = 0; i < total; i++) {
+        const char *nm = i < g->n        ? g->syms[i].name
+                         : i < total - 1 ? g->exp[i - g->n].name
+                                         : "no_such_symbol";
+        if (strcmp(nm, "dup_static_fn") == 0)
+            continue; /* the first in table order, not the lowest address */
+        names[k++] = nm;
+        if (k < ARMVMI_LINUX_SYMS_FIND_MAX && i + 1 < total)
+            continue;
+        int rc =
+            armvmi_linux_syms_find_in_image(g->img, g->len, g->va, loc, NULL, 0, names, k, out);
+        int want = 0;
+        for (size_t j = 0; j < k; j++) {
+            if (armvmi_linux_syms_lookup(s, names[j], &y)) {
+                assert_null(out[j].name);
+                continue;
+            }
+            want++;
+            assert_ptr_equal(out[j].name, names[j]);
+            assert_int_equal(out[j].addr, y.addr);
+            assert_int_equal(out[j].type, y.type);
+            assert_int_equal(out[j].source, y.source);
+        }
+        assert_int_equal(rc, want);
+        k = 0;
+    }
+    /* too many names; a garbage image is an error, not a miss */
+    assert_int_equal(armvmi_linux_syms_find_in_image(g->img, g->len, g->va, loc, NULL, 0, names,
+                                                     ARMVMI_LINUX_SYMS_FIND_MAX + 1, out),
+                     -ARMVMI_EINVAL);
+    uint8_t zero[4096] = {0};
+    names[0] = "init_task";
+    assert_int_equal(
+        armvmi_linux_syms_find_in_image(zero, sizeof(zero), g->va, NULL, NULL, 0, names, 1, out),
+        -ARMVMI_EFORMAT);
+}
+
 static void layout(enum kgen_layout lay, int percpu)
 {
     struct kgen g;
@@ -98,6 +142,7 @@ static void layout(enum kgen_layout lay, int percpu)
         assert_string_equal(in.layout, lay == KGEN_6_4 ? "6.4+ (num_syms first)"
                                                        : "before 6.4 (offsets first)");
         check_all(&g, s);
+        check_find(&g, scan, s);
         armvmi_linux_syms_free(s);
     }
     /* the scan flag ignores good locations too */

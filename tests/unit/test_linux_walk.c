@@ -282,13 +282,39 @@ static void maple_garbage(void **state)
     assert_int_equal(lx_maple_walk(rd, NULL, &bad, root, 100, on_entry, &s, &e), -ARMVMI_EINVAL);
 }
 
+/* Code of Debian 6.1's find_module_all and m_start (objdump of the guest's memory): `modules`
+ * through a section anchor and a pre-indexed load, and by ADRP+ADD. */
+static void code_refs(void **state)
+{
+    const uint64_t pc = 0xffffc9e7fdb54218ull;
+    uint64_t out[8];
+    const uint32_t anchor[] = {0x9000e055, 0x912702b5, 0xd503201f, 0xf8450ea0};
+    assert_int_equal(lx_code_refs(anchor, 4, pc, out, 8), 2);
+    assert_true(out[0] == 0xffffc9e7ff75c9c0ull && out[1] == 0xffffc9e7ff75ca10ull);
+    const uint32_t direct[] = {0xf000e000, 0xd503201f, 0x9127c000};
+    assert_int_equal(lx_code_refs(direct, 3, 0xffffc9e7fdb59670ull, out, 8), 1);
+    assert_true(out[0] == 0xffffc9e7ff75c9f0ull);
+    /* a call between ADRP and ADD clobbers x0; a RET forgets everything; x21 survives a call */
+    const uint32_t call[] = {0xf000e000, 0x94000010, 0x9127c000};
+    assert_int_equal(lx_code_refs(call, 3, 0xffffc9e7fdb59670ull, out, 8), 0);
+    const uint32_t ret[] = {0x9000e055, 0xd65f03c0, 0x912702b5};
+    assert_int_equal(lx_code_refs(ret, 3, pc, out, 8), 0);
+    const uint32_t kept[] = {0x9000e055, 0x94000010, 0x912702b5};
+    assert_int_equal(lx_code_refs(kept, 3, pc, out, 8), 1);
+    /* a register written by an instruction not followed (mov x21, x0) is forgotten */
+    const uint32_t mov[] = {0x9000e055, 0xaa0003f5, 0x912702b5};
+    assert_int_equal(lx_code_refs(mov, 3, pc, out, 8), 0);
+    /* out is bounded */
+    assert_int_equal(lx_code_refs(anchor, 4, pc, out, 1), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(list_whole),    cmocka_unit_test(list_cyclic),
         cmocka_unit_test(list_garbage),  cmocka_unit_test(maple_whole),
         cmocka_unit_test(maple_cyclic),  cmocka_unit_test(maple_overdeep),
-        cmocka_unit_test(maple_garbage),
+        cmocka_unit_test(maple_garbage), cmocka_unit_test(code_refs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

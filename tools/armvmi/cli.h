@@ -91,6 +91,7 @@ struct cli_vaopts {
     int32_t pid;
     bool set[VAOPT_NREGS];
     uint64_t val[VAOPT_NREGS];
+    const struct cli *cli; /* its --profile files serve --pid (NULL: none) */
 };
 #define CLI_VAOPTS_INIT                                                                            \
     {                                                                                              \
@@ -110,8 +111,9 @@ struct cli_vaopts {
 int cli_vaopt(struct cli_vaopts *o, int opt, const char *arg);
 /* The context those options describe on target h (a live VM must be paused). */
 int cli_vactx(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *ctx);
-/* The address space of Linux process pid on h (paused): its mm->pgd and the kernel's TCR. */
-int cli_pid_ctx(armvmi_t *h, int32_t pid, struct armvmi_tt_config *ctx);
+/* The address space of Linux process pid on h (paused): its mm->pgd and the kernel's TCR;
+ * c's --profile files give the types and symbols if it has any (c may be NULL). */
+int cli_pid_ctx(const struct cli *c, armvmi_t *h, int32_t pid, struct armvmi_tt_config *ctx);
 /* Pause h and build the context; on success end with armvmi_resume(h). Prints its errors. */
 int cli_va_begin(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *ctx);
 

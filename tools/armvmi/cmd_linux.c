@@ -105,19 +105,19 @@ static json_t *hexj(uint64_t v)
 /* fs/proc/array.c task_state_array: the letter ps shows. */
 static char state_char(uint64_t s)
 {
-    if (s & 0x20)
-        return 'Z';
-    if (s & 0x10)
-        return 'X';
-    if ((s & 0x402) == 0x402)
+    /* include/linux/sched.h: __task_state_index(), the letters of fs/proc/array.c */
+    static const char letters[] = "RSDTtXZPI";
+    uint64_t st = s & 0x7f;   /* TASK_REPORT: running .. TASK_PARKED, with the exit states */
+    if ((s & 0x402) == 0x402) /* TASK_IDLE */
         return 'I';
-    if (s & 0x40)
-        return 'P';
-    static const char letters[] = "SDTt";
-    for (int i = 0; i < 4; i++)
-        if (s & (1u << i))
-            return letters[i];
-    return 'R';
+    if ((s & 0xffffffffu) == 0x1000) /* TASK_RTLOCK_WAIT shows as uninterruptible */
+        st = 0x2;
+    int i = 0;
+    while (st) {
+        i++;
+        st >>= 1;
+    }
+    return letters[i];
 }
 
 /* Parse the options of a command: only --help and the flags in extra (NULL-terminated). */
@@ -249,6 +249,8 @@ int cmd_ps(struct cli *c, int argc, char **argv)
                 "thread_leader", leader, "start_time_ns", (json_int_t)p->start_time, "task",
                 hexj(p->va), "mm", p->mm ? hexj(p->mm) : json_null(), "pgd_pa",
                 p->pgd_pa ? hexj(p->pgd_pa) : json_null());
+            json_object_set_new(o, "start_boottime_ns",
+                                json_integer((json_int_t)p->start_boottime));
             if (leader)
                 json_object_set_new(o, "threads", json_integer(p->nthreads));
             json_array_append_new(arr, o);
@@ -462,6 +464,8 @@ int cmd_lsmod(struct cli *c, int argc, char **argv)
     size_t n = 0;
     struct armvmi_linux_walk w;
     r = armvmi_linux_modules(s.lx, &m, &n, &w);
+    struct armvmi_linux_handle_info hi;
+    armvmi_linux_handle_info(s.lx, &hi);
     lx_end(&s);
     if (r)
         return cli_lib_err("listing modules");
@@ -482,7 +486,8 @@ int cmd_lsmod(struct cli *c, int argc, char **argv)
     }
     free(m);
     if (arr) {
-        json_t *j = json_pack("{s:o}", "modules", arr);
+        json_t *j = json_pack("{s:o,s:o,s:s}", "modules", arr, "list_head", hexj(hi.modules_head),
+                              "list_source", hi.modules_source);
         walk_report(&w, j);
         return cli_json_out(j);
     }
@@ -490,15 +495,21 @@ int cmd_lsmod(struct cli *c, int argc, char **argv)
     return 0;
 }
 
-int cli_pid_ctx(armvmi_t *h, int32_t pid, struct armvmi_tt_config *ctx)
+int cli_pid_ctx(const struct cli *c, armvmi_t *h, int32_t pid, struct armvmi_tt_config *ctx)
 {
     armvmi_linux_t *lx;
     struct armvmi_linux_task t;
-    if (armvmi_linux_open(h, &lx))
+    struct armvmi_linux_profile prof = {0};
+    if (c && cli_profile_load(c, &prof))
+        return 1;
+    if (armvmi_linux_open_profile(h, &prof, &lx)) {
+        cli_profile_free(&prof);
         return cli_lib_err("--pid needs the guest's Linux kernel");
+    }
     int r = armvmi_linux_find_task(lx, pid, &t);
     if (!r)
         r = armvmi_linux_task_ctx(lx, &t, ctx);
     armvmi_linux_close(lx);
+    cli_profile_free(&prof);
     return r ? cli_lib_err(NULL) : 0;
 }

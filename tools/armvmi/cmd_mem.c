@@ -176,6 +176,7 @@ int cmd_read(struct cli *c, int argc, char **argv)
                                          CLI_VAOPTS,
                                          {0, 0, 0, 0}};
     struct target_addr ta = {.vo = CLI_VAOPTS_INIT};
+    ta.vo.cli = c;
     bool raw = false;
     int o;
     optind = 0;
@@ -274,6 +275,7 @@ int cmd_write(struct cli *c, int argc, char **argv)
                                          CLI_VAOPTS,
                                          {0, 0, 0, 0}};
     struct target_addr ta = {.vo = CLI_VAOPTS_INIT};
+    ta.vo.cli = c;
     int o;
     optind = 0;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

@@ -69,6 +69,7 @@ int cmd_pages(struct cli *c, int argc, char **argv)
                             CLI_VAOPTS,
                             {0, 0, 0, 0}};
     struct cli_vaopts vo = CLI_VAOPTS_INIT;
+    vo.cli = c;
     struct pages_ctx p = {.c = c, .from = 0, .to = UINT64_MAX};
     uint64_t max_tables = 0;
     int ch;

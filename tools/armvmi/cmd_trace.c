@@ -249,6 +249,7 @@ static int trace_mem(struct cli *c, int argc, char **argv)
                             CLI_VAOPTS,
                             {0, 0, 0, 0}};
     struct cli_vaopts vo = CLI_VAOPTS_INIT;
+    vo.cli = c;
     struct armvmi_events_options eo = {0};
     const char *range = NULL;
     bool virt = false;

@@ -56,7 +56,7 @@ int cli_vactx(armvmi_t *h, const struct cli_vaopts *o, struct armvmi_tt_config *
     if (o->has_pid) {
         if (o->explicit_regs || o->regime >= 0)
             return cli_err("--pid chooses the address space: give no registers or --regime.");
-        return cli_pid_ctx(h, o->pid, ctx);
+        return cli_pid_ctx(o->cli, h, o->pid, ctx);
     }
     struct armvmi_info in;
     armvmi_get_info(h, &in);
@@ -269,6 +269,7 @@ int cmd_translate(struct cli *c, int argc, char **argv)
                             CLI_VAOPTS,
                             {0, 0, 0, 0}};
     struct cli_vaopts vo = CLI_VAOPTS_INIT;
+    vo.cli = c;
     bool trace = false;
     unsigned access = 0;
     int ch;

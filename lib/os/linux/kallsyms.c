@@ -457,10 +457,12 @@ static bool scan_kallsyms(const struct img *m, struct kt *t)
     return false;
 }
 
-static const char *decode_kallsyms(const struct img *m, const struct armvmi_linux_kallsyms_loc *loc,
-                                   unsigned flags, struct armvmi_linux_syms *s)
+/* Locate and check the kallsyms tables into *t: at VMCOREINFO's locations, or by a scan. *at
+ * says which. Returns NULL or the reason for failing. */
+static const char *locate_kallsyms(const struct img *m, const struct armvmi_linux_kallsyms_loc *loc,
+                                   unsigned flags, struct kt *t_, const char **at)
 {
-    struct kt t;
+#define t (*t_)
     memset(&t, 0, sizeof(t));
     t.markers = t.seqs = NONE;
     bool from_loc = loc && loc->names && loc->num_syms && loc->token_table && loc->token_index &&
@@ -501,36 +503,64 @@ static const char *decode_kallsyms(const struct img *m, const struct armvmi_linu
         }
         if (t.seqs != NONE && !seqs_ok(m, t.seqs, t.n))
             t.seqs = NONE;
-        s->info.kallsyms_at = "VMCOREINFO SYMBOL(kallsyms_*)";
+        *at = "VMCOREINFO SYMBOL(kallsyms_*)";
     } else {
         if (!scan_kallsyms(m, &t))
             return "no kallsyms tables found in the kernel image (a token table with a "
                    "consistent token index, markers, names and sorted offsets)";
-        s->info.kallsyms_at = "scan of the kernel image";
+        *at = "scan of the kernel image";
     }
+    return NULL;
+#undef t
+}
+
+/* Offsets use the absolute-per-CPU encoding when any of them is negative. */
+static bool kt_abs_percpu(const struct img *m, const struct kt *t)
+{
+    for (uint32_t i = 0; i < t->n; i++)
+        if ((int32_t)rd32(m, t->offs + 4ull * i) < 0)
+            return true;
+    return false;
+}
+
+/* The address of symbol i. */
+static uint64_t kt_addr(const struct img *m, const struct kt *t, uint32_t i, bool abs_percpu)
+{
+    int32_t o = (int32_t)rd32(m, t->offs + 4ull * i);
+    uint64_t rb = rd64(m, t->rb);
+    if (!abs_percpu)
+        return rb + (uint32_t)o;
+    if (o >= 0) /* absolute per-CPU value */
+        return (uint64_t)o;
+    return rb - 1 - (uint64_t)(int64_t)o;
+}
+
+/* The image offset just after the last kallsyms table: the __ksymtab scan starts there. */
+static uint64_t kt_end(const struct img *m, const struct kt *t)
+{
+    uint64_t last = t->names, o[] = {t->num, t->tt, t->ti, t->offs, t->rb, t->markers, t->seqs};
+    for (size_t i = 0; i < sizeof(o) / sizeof(o[0]); i++)
+        if (o[i] != NONE && o[i] > last)
+            last = o[i];
+    return last < m->len ? last : NONE;
+}
+
+static const char *decode_kallsyms(const struct img *m, const struct armvmi_linux_kallsyms_loc *loc,
+                                   unsigned flags, struct armvmi_linux_syms *s)
+{
+    struct kt t;
+    const char *why = locate_kallsyms(m, loc, flags, &t, &s->info.kallsyms_at);
+    if (why)
+        return why;
     bool big = false;
     uint64_t stop;
     size_t first = s->n;
-    const char *why = walk_names(m, &t, m->len, s, &stop, &big);
+    why = walk_names(m, &t, m->len, s, &stop, &big);
     if (why)
         return why;
-    uint64_t rb = rd64(m, t.rb);
-    for (uint32_t i = 0; i < t.n; i++) {
-        int32_t o = (int32_t)rd32(m, t.offs + 4ull * i);
-        if (o < 0)
-            s->info.abs_percpu = true;
-    }
-    for (uint32_t i = 0; i < t.n; i++) {
-        int32_t o = (int32_t)rd32(m, t.offs + 4ull * i);
-        uint64_t a;
-        if (!s->info.abs_percpu)
-            a = rb + (uint32_t)o;
-        else if (o >= 0) /* absolute per-CPU value */
-            a = (uint64_t)o;
-        else
-            a = rb - 1 - (uint64_t)(int64_t)o;
-        s->e[first + i].addr = a;
-    }
+    s->info.abs_percpu = kt_abs_percpu(m, &t);
+    for (uint32_t i = 0; i < t.n; i++)
+        s->e[first + i].addr = kt_addr(m, &t, i, s->info.abs_percpu);
     s->info.kallsyms = t.n;
     s->info.big_names = big;
     s->info.seqs_of_names = t.seqs != NONE;
@@ -592,18 +622,15 @@ static bool ksym_ok(const struct img *m, uint64_t o)
  * ends at its lowest name, as no table follows its strings (the rest of a 128 MiB image is
  * not read).
  */
-static int scan_ksymtab(const struct img *m, struct armvmi_linux_syms *s)
+/* Called for each __ksymtab entry (its name and value); non-zero ends the walk. */
+typedef int (*ksym_fn)(void *arg, const char *name, uint64_t va);
+
+static int ksymtab_walk(const struct img *m, uint64_t start, ksym_fn fn, void *arg,
+                        uint64_t *first_va)
 {
     uint64_t strings = m->len, o = (4 - (m->va & 3)) & 3;
-    /* kallsyms' tables are in .rodata, which RO_DATA puts before every __ksymtab* section */
-    const struct armvmi_linux_kallsyms_loc *l = &s->info.loc;
-    uint64_t last = l->names, t[] = {l->num_syms,      l->token_table,  l->token_index, l->offsets,
-                                     l->relative_base, s->info.markers, s->info.seqs};
-    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-        if (t[i] > last)
-            last = t[i];
-    if (last > m->va && last - m->va < m->len)
-        o = ((last + 3) & ~3ull) - m->va;
+    if (start != NONE)
+        o = (start + 3) & ~3ull;
     for (; o < strings && in(m, o, KSYMTAB_ENTRY);) {
         if (!ksym_ok(m, o)) {
             o += 4;
@@ -616,8 +643,8 @@ static int scan_ksymtab(const struct img *m, struct armvmi_linux_syms *s)
             o += 4;
             continue;
         }
-        if (!s->info.ksymtab_va)
-            s->info.ksymtab_va = va_of(m, o);
+        if (first_va && !*first_va)
+            *first_va = va_of(m, o);
         uint64_t lowest = m->len;
         unsigned descents = 0;
         const char *prev = "";
@@ -628,12 +655,9 @@ static int scan_ksymtab(const struct img *m, struct armvmi_linux_syms *s)
                 lowest = (uint64_t)name;
             descents += strcmp(nm, prev) < 0;
             prev = nm;
-            uint64_t va = va_of(m, e) + (uint64_t)(int64_t)(int32_t)rd32(m, e);
-            s->info.ksymtab++;
-            if (hash_find(s, nm) >= 0)
-                continue; /* kallsyms has it (KALLSYMS_ALL, or a function) */
-            if (add_sym(s, nm, strlen(nm), va, '?', ARMVMI_SYM_KSYMTAB))
-                return -1;
+            int rc = fn(arg, nm, va_of(m, e) + (uint64_t)(int64_t)(int32_t)rd32(m, e));
+            if (rc)
+                return rc;
         }
         if (lowest >= r && (r - o) / KSYMTAB_ENTRY >= KSYMTAB_SORTED_RUN &&
             descents <= KSYMTAB_SECTIONS && lowest < strings)
@@ -641,6 +665,158 @@ static int scan_ksymtab(const struct img *m, struct armvmi_linux_syms *s)
         o = r;
     }
     return 0;
+}
+
+static int ksym_add(void *arg, const char *nm, uint64_t va)
+{
+    struct armvmi_linux_syms *s = arg;
+    s->info.ksymtab++;
+    if (hash_find(s, nm) >= 0)
+        return 0; /* kallsyms has it (KALLSYMS_ALL, or a function) */
+    return add_sym(s, nm, strlen(nm), va, '?', ARMVMI_SYM_KSYMTAB) ? -1 : 0;
+}
+
+/*
+ * The linker script (include/asm-generic/vmlinux.lds.h, RO_DATA) puts the __ksymtab* sections
+ * after .rodata (where kallsyms' tables are: the scan starts after the last of them), sorts
+ * each by name and puts __ksymtab_strings after all of them. So a long run that is sorted (one
+ * descent per section at most) and whose names all lie after it is the real table: the scan
+ * ends at its lowest name, as no table follows its strings (the rest of a 128 MiB image is
+ * not read).
+ */
+static int scan_ksymtab(const struct img *m, struct armvmi_linux_syms *s)
+{
+    /* kallsyms' tables are in .rodata, which RO_DATA puts before every __ksymtab* section */
+    const struct armvmi_linux_kallsyms_loc *l = &s->info.loc;
+    uint64_t last = l->names, t[] = {l->num_syms,      l->token_table,  l->token_index, l->offsets,
+                                     l->relative_base, s->info.markers, s->info.seqs};
+    for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+        if (t[i] > last)
+            last = t[i];
+    uint64_t start = last > m->va && last - m->va < m->len ? last - m->va : NONE;
+    return ksymtab_walk(m, start, ksym_add, s, &s->info.ksymtab_va) < 0 ? -1 : 0;
+}
+
+/* VMCOREINFO SYMBOL() lines armvmi parses, by symbol name. */
+static const struct {
+    const char *name;
+    int key;
+} vmci_syms[] = {
+    {"swapper_pg_dir", ARMVMI_VMCI_SYM_SWAPPER_PG_DIR},
+    {"_stext", ARMVMI_VMCI_SYM_STEXT},
+    {"init_uts_ns", ARMVMI_VMCI_SYM_INIT_UTS_NS},
+    {"kallsyms_names", ARMVMI_VMCI_SYM_KALLSYMS_NAMES},
+    {"kallsyms_num_syms", ARMVMI_VMCI_SYM_KALLSYMS_NUM_SYMS},
+    {"kallsyms_token_table", ARMVMI_VMCI_SYM_KALLSYMS_TOKEN_TABLE},
+    {"kallsyms_token_index", ARMVMI_VMCI_SYM_KALLSYMS_TOKEN_INDEX},
+    {"kallsyms_offsets", ARMVMI_VMCI_SYM_KALLSYMS_OFFSETS},
+    {"kallsyms_relative_base", ARMVMI_VMCI_SYM_KALLSYMS_RELATIVE_BASE},
+};
+
+/* ---- a few names looked up without building the table ---- */
+
+struct want {
+    const char *const *names;
+    size_t n, left;
+    struct armvmi_linux_sym *out;
+};
+
+static int ksym_want(void *arg, const char *nm, uint64_t va)
+{
+    struct want *w = arg;
+    for (size_t j = 0; j < w->n; j++)
+        if (!w->out[j].name && strcmp(nm, w->names[j]) == 0) {
+            w->out[j] = (struct armvmi_linux_sym){w->names[j], va, '?', ARMVMI_SYM_KSYMTAB};
+            if (--w->left == 0)
+                return 1;
+        }
+    return 0;
+}
+
+/*
+ * kallsyms names compared as they expand, token by token: most names differ from every wanted
+ * one in their first token, which is all that is expanded of them.
+ */
+static const char *kallsyms_want(const struct img *m, const struct kt *t, struct want *w)
+{
+    uint64_t o = t->names;
+    bool big = false, abs = false, abs_known = false;
+    size_t wl[ARMVMI_LINUX_SYMS_FIND_MAX];
+    for (size_t j = 0; j < w->n; j++)
+        wl[j] = strlen(w->names[j]);
+    for (uint32_t i = 0; i < t->n && w->left; i++) {
+        unsigned len;
+        if (!name_len(m, &o, m->len, &len, &big))
+            return "a kallsyms name is empty or runs past the end of the table";
+        const uint8_t *c = m->p + o;
+        o += len;
+        /* the first token holds the type letter, then the name's first bytes */
+        const char *f = t->tok[c[0]];
+        size_t fl = t->tokl[c[0]];
+        for (size_t j = 0; j < w->n; j++) {
+            if (w->out[j].name || fl == 0 || fl - 1 > wl[j] || memcmp(f + 1, w->names[j], fl - 1))
+                continue;
+            size_t at = fl - 1;
+            unsigned k = 1;
+            for (; k < len && at <= wl[j]; k++) {
+                uint8_t tk = c[k];
+                if (at + t->tokl[tk] > wl[j] || memcmp(w->names[j] + at, t->tok[tk], t->tokl[tk]))
+                    break;
+                at += t->tokl[tk];
+            }
+            if (k < len || at != wl[j])
+                continue;
+            if (!abs_known) {
+                abs = kt_abs_percpu(m, t);
+                abs_known = true;
+            }
+            w->out[j] = (struct armvmi_linux_sym){w->names[j], kt_addr(m, t, i, abs), f[0],
+                                                  ARMVMI_SYM_KALLSYMS};
+            w->left--;
+        }
+    }
+    return NULL;
+}
+
+int armvmi_linux_syms_find_in_image(const void *img, size_t len, uint64_t img_va,
+                                    const struct armvmi_linux_kallsyms_loc *loc,
+                                    const struct armvmi_linux_kernel *k, unsigned flags,
+                                    const char *const *names, size_t n,
+                                    struct armvmi_linux_sym *out)
+{
+    if (!img || (n && (!names || !out)))
+        return armvmi_set_error(ARMVMI_EINVAL, "kernel symbols: NULL argument.");
+    if (n > ARMVMI_LINUX_SYMS_FIND_MAX)
+        return armvmi_set_error(ARMVMI_EINVAL, "kernel symbols: more than %d names to find.",
+                                ARMVMI_LINUX_SYMS_FIND_MAX);
+    struct want w = {names, n, n, out};
+    memset(out, 0, n * sizeof(*out));
+    for (size_t j = 0; j < n; j++) {
+        if (!names[j])
+            return armvmi_set_error(ARMVMI_EINVAL, "kernel symbols: NULL argument.");
+        for (size_t i = 0; k && i < sizeof(vmci_syms) / sizeof(vmci_syms[0]); i++)
+            if (strcmp(vmci_syms[i].name, names[j]) == 0 &&
+                (k->vmcoreinfo.present >> vmci_syms[i].key & 1u)) {
+                out[j] = (struct armvmi_linux_sym){names[j], k->vmcoreinfo.val[vmci_syms[i].key],
+                                                   '?', ARMVMI_SYM_VMCOREINFO};
+                w.left--;
+                break;
+            }
+    }
+    if (!w.left)
+        return (int)n;
+    struct img m = {.p = img, .len = len, .va = img_va};
+    struct kt t;
+    const char *at;
+    const char *why = locate_kallsyms(&m, loc, flags, &t, &at);
+    if (!why)
+        why = kallsyms_want(&m, &t, &w);
+    if (why)
+        return armvmi_set_error(ARMVMI_EFORMAT, "kallsyms of the kernel image at 0x%llx: %s.",
+                                (unsigned long long)img_va, why);
+    if (w.left)
+        ksymtab_walk(&m, kt_end(&m, &t), ksym_want, &w, NULL);
+    return (int)(n - w.left);
 }
 
 /* ---- public ---- */
@@ -725,22 +901,6 @@ int armvmi_linux_syms_at(const armvmi_linux_syms_t *s, size_t i, struct armvmi_l
     fill(s, i, out);
     return 0;
 }
-
-/* VMCOREINFO SYMBOL() lines armvmi parses, by symbol name. */
-static const struct {
-    const char *name;
-    int key;
-} vmci_syms[] = {
-    {"swapper_pg_dir", ARMVMI_VMCI_SYM_SWAPPER_PG_DIR},
-    {"_stext", ARMVMI_VMCI_SYM_STEXT},
-    {"init_uts_ns", ARMVMI_VMCI_SYM_INIT_UTS_NS},
-    {"kallsyms_names", ARMVMI_VMCI_SYM_KALLSYMS_NAMES},
-    {"kallsyms_num_syms", ARMVMI_VMCI_SYM_KALLSYMS_NUM_SYMS},
-    {"kallsyms_token_table", ARMVMI_VMCI_SYM_KALLSYMS_TOKEN_TABLE},
-    {"kallsyms_token_index", ARMVMI_VMCI_SYM_KALLSYMS_TOKEN_INDEX},
-    {"kallsyms_offsets", ARMVMI_VMCI_SYM_KALLSYMS_OFFSETS},
-    {"kallsyms_relative_base", ARMVMI_VMCI_SYM_KALLSYMS_RELATIVE_BASE},
-};
 
 int armvmi_linux_syms_lookup(const armvmi_linux_syms_t *s, const char *name,
                              struct armvmi_linux_sym *out)

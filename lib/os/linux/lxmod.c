@@ -67,6 +67,84 @@ static int check_one(void *arg, uint64_t node)
     return 0;
 }
 
+/* Functions of kernel/module/ that walk the `modules` list (global: one of each name). */
+static const char *const modules_users[] = {"find_module_all", "print_modules",
+                                            "module_kallsyms_lookup_name", "module_get_kallsym",
+                                            "lookup_module_symbol_name"};
+#define CODE_WINDOW 96 /* instructions read from the start of each */
+#define CODE_REFS 64   /* addresses kept per function */
+#define MIN_VOTES 2    /* functions that must agree */
+
+/* Is head a `modules` list head: in the image, empty (pointing at itself) or a module ring. */
+static int modules_head_kind(armvmi_linux_t *lx, uint64_t head, uint64_t img_pa, uint64_t img_len,
+                             unsigned *budget)
+{
+    uint64_t pa = head - lx->k.kimage_voffset.value, lnk[2];
+    if ((head & 7) || pa < img_pa || pa - img_pa >= img_len || lx_kread(lx, head, lnk, sizeof(lnk)))
+        return 0;
+    if (lnk[0] == head && lnk[1] == head)
+        return 1;
+    if (!in_modspace(lx, lnk[0]) || !in_modspace(lx, lnk[1]))
+        return 0;
+    struct mcheck c = {lx, 0, budget};
+    struct lx_err e = {0};
+    return lx_list_walk(lx_kread, lx, head, ARMVMI_LINUX_MAX_MODULES, check_one, &c, &e) == 0 &&
+                   c.n > 0 && e.broken == 0
+               ? 2
+               : 0;
+}
+
+/*
+ * Without KALLSYMS_ALL `modules` has no symbol, and an empty list (no module loaded) cannot be
+ * told from any other empty list_head of the kernel's data by its contents: take the address
+ * that the code of at least MIN_VOTES functions known to walk the list forms (ADRP/ADD/LDR),
+ * that holds a list_head in the image, and that no other such address ties with.
+ */
+static void find_modules_by_code(armvmi_linux_t *lx, uint64_t img_pa, uint64_t img_len,
+                                 unsigned *budget)
+{
+    enum { NF = sizeof(modules_users) / sizeof(modules_users[0]) };
+    struct armvmi_linux_sym sym[NF];
+    if (armvmi_linux_syms_find(lx->h, &lx->k, 0, modules_users, NF, sym) < MIN_VOTES)
+        return;
+    uint64_t refs[NF][CODE_REFS];
+    size_t nrefs[NF] = {0};
+    for (size_t f = 0; f < NF; f++) {
+        uint32_t code[CODE_WINDOW];
+        if (sym[f].name && lx_kread(lx, sym[f].addr, code, sizeof(code)) == 0)
+            nrefs[f] = lx_code_refs(code, CODE_WINDOW, sym[f].addr, refs[f], CODE_REFS);
+    }
+    uint64_t best = 0;
+    unsigned best_votes = 0;
+    bool tie = false;
+    for (size_t f = 0; f < NF; f++) {
+        for (size_t i = 0; i < nrefs[f]; i++) {
+            uint64_t a = refs[f][i];
+            unsigned votes = 1;
+            bool seen = false;
+            for (size_t g = 0; g < NF && !seen; g++)
+                for (size_t j = 0; j < nrefs[g]; j++)
+                    if (refs[g][j] == a) {
+                        seen = g < f;
+                        votes += g > f;
+                        break;
+                    }
+            if (seen || votes < MIN_VOTES || votes < best_votes || a == best ||
+                !modules_head_kind(lx, a, img_pa, img_len, budget))
+                continue;
+            tie = votes == best_votes;
+            if (votes > best_votes) {
+                best = a;
+                best_votes = votes;
+            }
+        }
+    }
+    if (best && !tie) {
+        lx->modules_head = best;
+        lx->modules_source = "code of the functions that walk it";
+    }
+}
+
 /*
  * The `modules` list head is a static variable of the kernel's data (not in kallsyms without
  * KALLSYMS_ALL): a list_head in the image whose next and prev both point into module space,
@@ -92,11 +170,15 @@ int lx_find_modules(armvmi_linux_t *lx)
                          &e) == 0 &&
             e.broken == 0) {
             lx->modules_head = lx->modules_sym;
+            lx->modules_source = "symbol";
             return 0;
         }
     }
     uint64_t start, len;
     lx_image_range(lx, IMAGE_SCAN_MAX, &start, &len);
+    find_modules_by_code(lx, start, len, &budget);
+    if (lx->modules_head)
+        return 0;
     uint64_t *buf = malloc(SCAN_CHUNK);
     if (!buf)
         return armvmi_set_error(ARMVMI_ENOMEM, "out of memory.");
@@ -114,6 +196,7 @@ int lx_find_modules(armvmi_linux_t *lx)
                     0 &&
                 c.n > 0 && e.broken == 0) {
                 lx->modules_head = head;
+                lx->modules_source = "scan of the kernel image";
                 break;
             }
         }

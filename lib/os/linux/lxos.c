@@ -22,6 +22,7 @@ static const struct {
     [F_TASK_STATE] = {"task_struct.__state|task_struct.state", false},
     [F_TASK_EXIT_STATE] = {"task_struct.exit_state", false},
     [F_TASK_START] = {"task_struct.start_time", false},
+    [F_TASK_START_BOOT] = {"task_struct.start_boottime|task_struct.real_start_time", false},
     [F_TASK_MM] = {"task_struct.mm", true},
     [F_TASK_FLAGS] = {"task_struct.flags", true},
     [F_TASK_THREAD_GROUP] = {"task_struct.thread_group", false},
@@ -275,20 +276,18 @@ static int find_init_task(armvmi_linux_t *lx)
  */
 static void from_symbols(armvmi_linux_t *lx)
 {
-    armvmi_linux_syms_t *syms;
-    if (armvmi_linux_syms_open(lx->h, &lx->k, 0, &syms))
+    static const char *const names[] = {"init_task", "modules"};
+    struct armvmi_linux_sym sym[2];
+    if (armvmi_linux_syms_find(lx->h, &lx->k, 0, names, 2, sym) <= 0)
         return;
-    struct armvmi_linux_sym sym;
-    if (!lx->init_task && armvmi_linux_syms_lookup(syms, "init_task", &sym) == 0 &&
-        check_init_task(lx, sym.addr)) {
-        lx->init_task = sym.addr;
-        lx->init_task_source = sym.source == ARMVMI_SYM_KSYMTAB    ? "exported symbol (__ksymtab)"
-                               : sym.source == ARMVMI_SYM_KALLSYMS ? "kallsyms"
-                                                                   : "VMCOREINFO";
+    if (!lx->init_task && sym[0].name && check_init_task(lx, sym[0].addr)) {
+        lx->init_task = sym[0].addr;
+        lx->init_task_source = sym[0].source == ARMVMI_SYM_KSYMTAB ? "exported symbol (__ksymtab)"
+                               : sym[0].source == ARMVMI_SYM_KALLSYMS ? "kallsyms"
+                                                                      : "VMCOREINFO";
     }
-    if (!lx->modules_sym && armvmi_linux_syms_lookup(syms, "modules", &sym) == 0)
-        lx->modules_sym = sym.addr;
-    armvmi_linux_syms_free(syms);
+    if (!lx->modules_sym && sym[1].name)
+        lx->modules_sym = sym[1].addr;
 }
 
 /* init_task and `modules` from an outside System.map fitted to the running kernel. */
@@ -375,6 +374,8 @@ int armvmi_linux_handle_info(const armvmi_linux_t *lx, struct armvmi_linux_handl
     info->init_task = lx->init_task;
     info->init_task_source = lx->init_task_source;
     info->types_source = lx->types_source;
+    info->modules_head = lx->modules_head;
+    info->modules_source = lx->modules_source;
     struct armvmi_types_info ti;
     if (armvmi_types_info(lx->types, &ti) == 0)
         info->btf_pa = ti.pa;

@@ -19,6 +19,7 @@ enum lx_field {
     F_TASK_STATE,
     F_TASK_EXIT_STATE,
     F_TASK_START,
+    F_TASK_START_BOOT,
     F_TASK_MM,
     F_TASK_FLAGS,
     F_TASK_THREAD_GROUP,
@@ -108,8 +109,9 @@ struct armvmi_linux {
     uint64_t modmem_size; /* sizeof(struct module_memory) */
     uint64_t init_task;
     const char *init_task_source;
-    uint64_t modules_head; /* VA of the `modules` list head, 0 if not known */
-    uint64_t modules_sym;  /* its symbol's value (kallsyms with KALLSYMS_ALL), to be checked */
+    uint64_t modules_head;      /* VA of the `modules` list head, 0 if not known */
+    uint64_t modules_sym;       /* its symbol's value (kallsyms with KALLSYMS_ALL), to be checked */
+    const char *modules_source; /* static: how modules_head was found */
 };
 
 /* Read from the kernel's address space (lx_read_fn shape). */

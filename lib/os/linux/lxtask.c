@@ -94,6 +94,8 @@ static int read_task(armvmi_linux_t *lx, uint64_t va, struct armvmi_linux_task *
     if (lx_rd_field(lx, va, F_TASK_EXIT_STATE, &v) == 0)
         t->state |= v;
     lx_rd_field(lx, va, F_TASK_START, &t->start_time);
+    if (lx_rd_field(lx, va, F_TASK_START_BOOT, &t->start_boottime))
+        t->start_boottime = t->start_time;
     uint64_t cred;
     if (lx_rd_ptr(lx, va, F_TASK_REAL_CRED, &cred) == 0 && lx_is_kva(lx, cred)) {
         if (lx_rd_field(lx, cred, F_CRED_UID, &v) == 0)

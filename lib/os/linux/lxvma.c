@@ -23,8 +23,10 @@ void armvmi_linux_vma_perms(uint64_t flags, char out[5])
 /* Prepend "/name" to the path being built backwards in buf[*pos..len). */
 static void prepend(char *buf, size_t *pos, const char *name, size_t n)
 {
+    if (*pos == 0)
+        return; /* full: a hostile chain of long names is cut at its start */
     if (n + 1 > *pos)
-        n = *pos > 1 ? *pos - 1 : 0;
+        n = *pos - 1;
     *pos -= n;
     memcpy(buf + *pos, name, n);
     buf[--*pos] = '/';

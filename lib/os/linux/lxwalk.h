@@ -66,4 +66,12 @@ typedef int (*lx_entry_fn)(void *arg, uint64_t entry, uint64_t first, uint64_t l
 int lx_maple_walk(lx_read_fn rd, void *rarg, const struct lx_maple_layout *L, uint64_t root,
                   unsigned max_entries, lx_entry_fn fn, void *farg, struct lx_err *e);
 
+/**
+ * The data addresses that the A64 code at pc (n instructions) forms from ADRP: ADRP+ADD
+ * results and the addresses of 64-bit loads and stores with an immediate offset from such a
+ * register (section anchors: `adrp x20, anchor; ldr x19, [x20, #80]!`). Distinct addresses go
+ * to out, at most max; returns how many. Registers are tracked only along straight-line code.
+ */
+size_t lx_code_refs(const uint32_t *code, size_t n, uint64_t pc, uint64_t *out, size_t max);
+
 #endif

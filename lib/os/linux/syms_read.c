@@ -7,12 +7,13 @@
 #define IMG_MAX (128ull << 20) /* bytes of the kernel image read from _stext on */
 #define READ_CHUNK (1ull << 20)
 
-int armvmi_linux_syms_open(armvmi_t *h, const struct armvmi_linux_kernel *k, unsigned flags,
-                           armvmi_linux_syms_t **out)
+/* The kernel image from _stext (mapped, or copied into *buf to be freed) and VMCOREINFO's
+ * kallsyms locations (*have: all of them known). */
+static int image_get(armvmi_t *h, const struct armvmi_linux_kernel *k, const void **image,
+                     uint64_t *image_len, uint8_t **bufp, struct armvmi_linux_kallsyms_loc *locp,
+                     bool *have)
 {
-    if (!h || !k || !out)
-        return armvmi_set_error(ARMVMI_EINVAL, "kernel symbols: NULL argument.");
-    *out = NULL;
+    *bufp = NULL;
     if (!k->stext.known || !k->stext_pa.known)
         return armvmi_set_error(ARMVMI_EINVAL,
                                 "kernel symbols: discovery found no _stext to read the kernel "
@@ -65,9 +66,55 @@ int armvmi_linux_syms_open(armvmi_t *h, const struct armvmi_linux_kernel *k, uns
     for (int key = ARMVMI_VMCI_SYM_KALLSYMS_NAMES; key <= ARMVMI_VMCI_SYM_KALLSYMS_RELATIVE_BASE;
          key++)
         need |= 1u << key;
-    bool have = (v->present & need) == need;
-    rc = armvmi_linux_syms_from_image(img, (size_t)len, k->stext.value, have ? &loc : NULL, k,
-                                      flags, out);
-    free(buf);
+    *have = (v->present & need) == need;
+    *locp = loc;
+    *image = img;
+    *image_len = len;
+    *bufp = buf;
+    return 0;
+}
+
+/* The image and where its kallsyms tables are, as image_get finds them. */
+struct image {
+    const void *p;
+    uint64_t len;
+    uint8_t *buf; /* a copy to free, when the image could not be mapped */
+    struct armvmi_linux_kallsyms_loc loc;
+    bool have_loc;
+};
+
+static int image_open(armvmi_t *h, const struct armvmi_linux_kernel *k, struct image *im)
+{
+    if (!h || !k)
+        return armvmi_set_error(ARMVMI_EINVAL, "kernel symbols: NULL argument.");
+    return image_get(h, k, &im->p, &im->len, &im->buf, &im->loc, &im->have_loc);
+}
+
+int armvmi_linux_syms_open(armvmi_t *h, const struct armvmi_linux_kernel *k, unsigned flags,
+                           armvmi_linux_syms_t **out)
+{
+    struct image im;
+    if (!out)
+        return armvmi_set_error(ARMVMI_EINVAL, "kernel symbols: NULL argument.");
+    *out = NULL;
+    int rc = image_open(h, k, &im);
+    if (!rc) {
+        rc = armvmi_linux_syms_from_image(im.p, (size_t)im.len, k->stext.value,
+                                          im.have_loc ? &im.loc : NULL, k, flags, out);
+        free(im.buf);
+    }
+    return rc;
+}
+
+int armvmi_linux_syms_find(armvmi_t *h, const struct armvmi_linux_kernel *k, unsigned flags,
+                           const char *const *names, size_t n, struct armvmi_linux_sym *out)
+{
+    struct image im;
+    int rc = image_open(h, k, &im);
+    if (rc)
+        return rc;
+    rc = armvmi_linux_syms_find_in_image(im.p, (size_t)im.len, k->stext.value,
+                                         im.have_loc ? &im.loc : NULL, k, flags, names, n, out);
+    free(im.buf);
     return rc;
 }
