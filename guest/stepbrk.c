@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/* stepbrk.c — guest test program for single-step and breakpoints (57-hyp-step.t, 58-hyp-break.t). */
+/*
+ * usage:
+ *   stepbrk loop DIR   prints "SB pid=P work=0x.." then waits (up to 300 s) for the file DIR/go,
+ *                      runs work() (a known loop of branches, calls, loads and stores: several
+ *                      hundred thousand instructions at EL0, no system call) and prints
+ *                      "SB-RESULT <value>"; the value is the same every run.
+ *   stepbrk user       prints "SB user=0x.." (the address of user_target), waits 2 s, calls
+ *                      user_target(7) three times and prints "SB-USER <sum>" (= 3 * 22).
+ *   stepbrk brk0       executes `brk #0` with a SIGTRAP handler that steps over it: prints
+ *                      "SB-SIGTRAP si_code=<n> at-brk=1" as without a hypervisor.
+ *   stepbrk kcore VA N reads N bytes at kernel virtual address VA through /proc/kcore and
+ *                      prints them as hex ("SB-KCORE <hex>").
+ *   stepbrk execs N    forks and execs itself ("stepbrk nop") N times, waiting for each:
+ *                      prints "SB-EXECS <n done>".
+ *   stepbrk nop        exits 0.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+static volatile uint64_t sink[64];
+
+__attribute__((noinline)) static uint64_t mix(uint64_t a, uint64_t b)
+{
+    a ^= b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2);
+    return a;
+}
+
+__attribute__((noinline)) uint64_t work(unsigned n)
+{
+    uint64_t acc = 1;
+    for (unsigned i = 0; i < n; i++) {
+        if (i & 1)
+            acc = mix(acc, i);
+        else if (i % 3 == 0)
+            acc += sink[i & 63];
+        else
+            acc ^= acc >> 7;
+        sink[(i * 7) & 63] = acc;
+        if (!(acc & 0x100))
+            acc = mix(acc, acc >> 3);
+    }
+    return acc;
+}
+
+__attribute__((noinline)) int user_target(int v)
+{
+    return v * 3 + 1;
+}
+
+static void on_trap(int sig, siginfo_t *si, void *uc_)
+{
+    ucontext_t *uc = uc_;
+    (void)sig;
+    char buf[96];
+    uint32_t insn = *(uint32_t *)uc->uc_mcontext.pc;
+    int n = snprintf(buf, sizeof(buf), "SB-SIGTRAP si_code=%d at-brk=%d\n", si->si_code,
+                     insn == 0xd4200000u);
+    write(1, buf, (size_t)n);
+    uc->uc_mcontext.pc += 4;
+}
+
+static int kcore(uint64_t va, size_t n)
+{
+    int fd = open("/proc/kcore", O_RDONLY);
+    Elf64_Ehdr eh;
+    if (fd < 0 || pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) {
+        perror("/proc/kcore");
+        return 1;
+    }
+    for (unsigned i = 0; i < eh.e_phnum && i < 4096; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != sizeof(ph))
+            break;
+        if (ph.p_type != PT_LOAD || va < ph.p_vaddr || va - ph.p_vaddr >= ph.p_memsz)
+            continue;
+        unsigned char b[256];
+        if (n > sizeof(b) || pread(fd, b, n, (off_t)(ph.p_offset + (va - ph.p_vaddr))) != (ssize_t)n) {
+            perror("pread /proc/kcore");
+            return 1;
+        }
+        printf("SB-KCORE ");
+        for (size_t k = 0; k < n; k++)
+            printf("%02x", b[k]);
+        printf("\n");
+        return 0;
+    }
+    fprintf(stderr, "0x%" PRIx64 " is in no segment of /proc/kcore\n", va);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc >= 3 && !strcmp(argv[1], "loop")) {
+        char go[512];
+        struct stat st;
+        snprintf(go, sizeof(go), "%s/go", argv[2]);
+        printf("SB pid=%d work=%p\n", getpid(), (void *)work);
+        for (int i = 0; i < 30000 && stat(go, &st); i++)
+            usleep(10000);
+        printf("SB-RESULT %" PRIu64 "\n", work(200000));
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "user")) {
+        printf("SB user=%p\n", (void *)user_target);
+        sleep(2);
+        int s = 0;
+        for (int i = 0; i < 3; i++)
+            s += user_target(7);
+        printf("SB-USER %d\n", s);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "brk0")) {
+        struct sigaction sa = {.sa_sigaction = on_trap, .sa_flags = SA_SIGINFO};
+        sigaction(SIGTRAP, &sa, NULL);
+        __asm__ volatile("brk #0");
+        printf("SB-BRK0-DONE\n");
+        return 0;
+    }
+    if (argc >= 4 && !strcmp(argv[1], "kcore"))
+        return kcore(strtoull(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
+    if (argc >= 3 && !strcmp(argv[1], "execs")) {
+        unsigned n = (unsigned)strtoul(argv[2], NULL, 0), done = 0;
+        for (unsigned i = 0; i < n; i++) {
+            pid_t p = fork();
+            if (p == 0) {
+                execl("/proc/self/exe", "stepbrk", "nop", (char *)NULL);
+                _exit(127);
+            }
+            int stt;
+            if (p > 0 && waitpid(p, &stt, 0) == p && WIFEXITED(stt) && WEXITSTATUS(stt) == 0)
+                done++;
+        }
+        printf("SB-EXECS %u\n", done);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "nop"))
+        return 0;
+    fprintf(stderr, "usage: stepbrk loop DIR | user | brk0 | kcore VA N | execs N | nop\n");
+    return 2;
+}
