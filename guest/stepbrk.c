@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* stepbrk.c — guest test program for single-step and breakpoints (57-hyp-step.t, 58-hyp-break.t). */
+/* stepbrk.c — guest test program for single-step and breakpoints (57-hyp-step.t, 58-hyp-break.t).
+ */
 /*
  * usage:
- *   stepbrk loop DIR   prints "SB pid=P work=0x.." then waits (up to 300 s) for the file DIR/go,
- *                      runs work() (a known loop of branches, calls, loads and stores: several
- *                      hundred thousand instructions at EL0, no system call) and prints
- *                      "SB-RESULT <value>"; the value is the same every run.
- *   stepbrk user       prints "SB user=0x.." (the address of user_target), waits 2 s, calls
- *                      user_target(7) three times and prints "SB-USER <sum>" (= 3 * 22).
+ *   stepbrk loop K     prints "SB pid=P work=0x..", then runs work() K times (a known loop of
+ *                      branches, calls, loads and stores: a few million instructions at EL0
+ *                      each, no system call in between) or until SIGUSR1, then prints
+ *                      "SB-RESULT <value>" if every round gave the same value, else
+ *                      "SB-RESULT differ <r1> <r2>", and "SB-ROUNDS <n>".
+ *   stepbrk user DIR   prints "SB pid=P user=0x.." (the address of user_target), waits (up to
+ *                      300 s) for the file DIR/go, calls user_target(7) three times and prints
+ *                      "SB-USER <sum>" (= 3 * 22).
  *   stepbrk brk0       executes `brk #0` with a SIGTRAP handler that steps over it: prints
  *                      "SB-SIGTRAP si_code=<n> at-brk=1" as without a hypervisor.
  *   stepbrk kcore VA N reads N bytes at kernel virtual address VA through /proc/kcore and
@@ -25,13 +28,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 static volatile uint64_t sink[64];
+static volatile sig_atomic_t stop;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
 
 __attribute__((noinline)) static uint64_t mix(uint64_t a, uint64_t b)
 {
@@ -88,7 +97,8 @@ static int kcore(uint64_t va, size_t n)
         if (ph.p_type != PT_LOAD || va < ph.p_vaddr || va - ph.p_vaddr >= ph.p_memsz)
             continue;
         unsigned char b[256];
-        if (n > sizeof(b) || pread(fd, b, n, (off_t)(ph.p_offset + (va - ph.p_vaddr))) != (ssize_t)n) {
+        if (n > sizeof(b) ||
+            pread(fd, b, n, (off_t)(ph.p_offset + (va - ph.p_vaddr))) != (ssize_t)n) {
             perror("pread /proc/kcore");
             return 1;
         }
@@ -106,18 +116,35 @@ int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc >= 3 && !strcmp(argv[1], "loop")) {
-        char go[512];
-        struct stat st;
-        snprintf(go, sizeof(go), "%s/go", argv[2]);
+        static uint64_t res[100000];
+        unsigned k = (unsigned)strtoul(argv[2], NULL, 0);
+        if (k < 1 || k > 100000)
+            k = 1;
+        memset((void *)sink, 0, sizeof(sink));
+        memset(res, 0, sizeof(res)); /* every page touched now: no fault in the loop */
+        signal(SIGUSR1, on_usr1);
         printf("SB pid=%d work=%p\n", getpid(), (void *)work);
-        for (int i = 0; i < 30000 && stat(go, &st); i++)
-            usleep(10000);
-        printf("SB-RESULT %" PRIu64 "\n", work(200000));
+        unsigned i;
+        for (i = 0; i < k && !stop; i++) {
+            memset((void *)sink, 0, sizeof(sink));
+            res[i] = work(200000);
+        }
+        printf("SB-ROUNDS %u\n", i);
+        k = i;
+        for (unsigned i = 1; i < k; i++)
+            if (res[i] != res[0]) {
+                printf("SB-RESULT differ %" PRIu64 " %" PRIu64 "\n", res[0], res[i]);
+                return 1;
+            }
+        printf("SB-RESULT %" PRIu64 "\n", res[0]);
         return 0;
     }
-    if (argc >= 2 && !strcmp(argv[1], "user")) {
-        printf("SB user=%p\n", (void *)user_target);
-        sleep(2);
+    if (argc >= 3 && !strcmp(argv[1], "user")) {
+        char go[512];
+        snprintf(go, sizeof(go), "%s/go", argv[2]);
+        printf("SB pid=%d user=%p\n", getpid(), (void *)user_target);
+        for (int i = 0; i < 30000 && access(go, F_OK); i++)
+            usleep(10000);
         int s = 0;
         for (int i = 0; i < 3; i++)
             s += user_target(7);
@@ -150,6 +177,6 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && !strcmp(argv[1], "nop"))
         return 0;
-    fprintf(stderr, "usage: stepbrk loop DIR | user | brk0 | kcore VA N | execs N | nop\n");
+    fprintf(stderr, "usage: stepbrk loop K | user DIR | brk0 | kcore VA N | execs N | nop\n");
     return 2;
 }

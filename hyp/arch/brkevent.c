@@ -9,6 +9,7 @@
 #include <hyp/console.h>
 #include <hyp/debug.h>
 #include <hyp/events.h>
+#include <hyp/permstore.h>
 #include <hyp/s1walk.h>
 #include <hyp/spinlock.h>
 #include <hyp/stage2.h>
@@ -17,7 +18,7 @@
 
 #define BRK_MAX 64
 #define BRK_FRAMES 16
-#define BRK_IMM 0xa7dU                        /* our BRK's comment (Linux uses 0x004-0x900) */
+#define BRK_IMM 0xa7dU                          /* our BRK's comment (Linux uses 0x004-0x900) */
 #define BRK_INSN (0xd4200000U | (BRK_IMM << 5)) /* BRK #imm16 (Arm ARM C6.2.38) */
 #define ESR_BRK_IMM(esr) ((esr)&0xffffUL)
 #define HPFAR_IPA(h) (((h) >> 4 & 0xffffffffffUL) << 12)
@@ -32,7 +33,7 @@ struct bframe {
     bool used;
     u64 gfn;
     enum view view;
-    bool dirty; /* the original may have been written since the copy was made */
+    bool dirty;  /* the original may have been written since the copy was made */
     int stepper; /* the vCPU stepping over one of its breakpoints, or -1 */
 };
 
@@ -141,8 +142,8 @@ u32 brk_cmd_set(const struct armvmi_abi_cmd *k, u64 *result)
         frames[fi] = (struct bframe){.used = true, .gfn = gpa >> 12, .stepper = -1};
         __atomic_add_fetch(&nframes, 1, __ATOMIC_SEQ_CST);
     }
-    bps[bi] = (struct bp){.used = true, .id = next_id++, .gpa = gpa, .ttbr = k->arg[1],
-                          .frame = (unsigned)fi};
+    bps[bi] = (struct bp){
+        .used = true, .id = next_id++, .gpa = gpa, .ttbr = k->arg[1], .frame = (unsigned)fi};
     copy_sync((unsigned)fi);
     view_set((unsigned)fi, VIEW_EXEC);
     stage2_tlb_flush();
@@ -168,6 +169,7 @@ static void bp_remove(unsigned bi)
     }
     /* the original frame, mapped as at boot, then the permission store's restriction if any */
     stage2_map_page(frames[fi].gfn << 12, frames[fi].gfn << 12, true, true, true);
+    permstore_reapply(PERM_VIEW_ALL, frames[fi].gfn);
     frames[fi].used = false;
     __atomic_sub_fetch(&nframes, 1, __ATOMIC_SEQ_CST);
 }

@@ -138,7 +138,11 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
     } else if (was_stepping && !(d->mdscr & MDSCR_SS)) {
         f->spsr &= ~(u64)PSR_SS;
     }
-    bool hold = d->once || (mon_step(d) && !(d->step_flags & ARMVMI_STEPF_IRQS));
+    /* With STEPF_EL0 the kernel (stepped silently) takes its interrupts: it may idle, or wait
+     * for one, while the stepped process is blocked (and runs on its TTBR0 in lazy mode). */
+    bool el0 = (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t;
+    bool hold = d->once || (mon_step(d) && !(d->step_flags & ARMVMI_STEPF_IRQS) &&
+                            (el0 || !(d->step_flags & ARMVMI_STEPF_EL0)));
     if (hold != d->irq_held) {
         u64 h = read_ich_hcr_el2();
         write_ich_hcr_el2(hold ? h & ~ICH_HCR_EN : h | ICH_HCR_EN);
@@ -150,8 +154,7 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
 
 /* ---- the hypervisor's one-instruction step ---- */
 
-void debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg,
-                bool mask_debug)
+void debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg, bool mask_debug)
 {
     struct dbg *d = dbg_of(v);
 
@@ -316,9 +319,7 @@ static bool guest_takes(const struct dbg *d, const struct trap_frame *f, unsigne
     return el0 || ((d->mdscr & MDSCR_KDE) && !(f->spsr & PSR_D));
 }
 
-static void skip_done(struct vcpu *v, u64 arg)
-{
-}
+static void skip_done(struct vcpu *v, u64 arg) {}
 
 void debug_reinject(struct trap_frame *f, u64 esr)
 {
@@ -341,8 +342,8 @@ void debug_reinject(struct trap_frame *f, u64 esr)
     if (!el0 && (ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_SOFTSTP_LOW || ec == ESR_EC_WATCHPT_LOW))
         ec1 = ec + 1;
     __atomic_add_fetch(&events_chan()->reinjected, 1, __ATOMIC_RELAXED);
-    inject_sync(f, (ec1 << ESR_EC_SHIFT) | (esr & (ESR_IL | 0x1ffffffUL)),
-                ec == ESR_EC_WATCHPT_LOW, read_far_el2());
+    inject_sync(f, (ec1 << ESR_EC_SHIFT) | (esr & (ESR_IL | 0x1ffffffUL)), ec == ESR_EC_WATCHPT_LOW,
+                read_far_el2());
 }
 
 /* ---- the guest's debug registers while TDE traps them ---- */

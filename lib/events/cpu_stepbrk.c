@@ -90,8 +90,8 @@ int armvmi_step_stop(armvmi_events_t *ev, uint64_t vcpu_mask)
     return ev_cmd4(ev, ARMVMI_CMD_STEP, vcpu_mask, 0, 0, 0, NULL);
 }
 
-int armvmi_break_pa(armvmi_events_t *ev, uint64_t pa, uint64_t ttbr0, armvmi_break_cb cb,
-                    void *arg, int *id)
+int armvmi_break_pa(armvmi_events_t *ev, uint64_t pa, uint64_t ttbr0, armvmi_break_cb cb, void *arg,
+                    int *id)
 {
     int rc = usable(ev, "armvmi_break_pa");
     if (rc)
@@ -136,8 +136,8 @@ int armvmi_break_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uin
                                 "(%s)",
                                 (unsigned long long)va, armvmi_errmsg());
     bool user = (va >> 55 & 1) == 0;
-    return armvmi_break_pa(ev, pa, only_this_space && user ? ctx->ttbr0 & TTBR_BADDR : 0, cb,
-                           arg, id);
+    return armvmi_break_pa(ev, pa, only_this_space && user ? ctx->ttbr0 & TTBR_BADDR : 0, cb, arg,
+                           id);
 }
 
 int armvmi_break_clear(armvmi_events_t *ev, int id)
@@ -229,10 +229,8 @@ void ev_stepbrk_sync(struct armvmi_events *ev, const struct armvmi_abi_event *e,
             out->flags = ARMVMI_RSPF_STEP_OFF;
             return;
         }
-        struct step_call c = {.se = {.seq = e->seq,
-                                     .time = e->time,
-                                     .vcpu = e->vcpu,
-                                     .count = e->u.step.count}};
+        struct step_call c = {
+            .se = {.seq = e->seq, .time = e->time, .vcpu = e->vcpu, .count = e->u.step.count}};
         armvmi_regs_from_hyp(&c.se.regs, &e->regs);
         run_cb(ev, call_step, &c);
         ev->st.events++;

@@ -73,7 +73,8 @@ int main(int argc, char **argv)
     }
     FILE *ef = fopen(argv[1], "rb");
     if (!ef || fseek(ef, 0, SEEK_END) || (elf_len = (size_t)ftell(ef)) == 0 ||
-        fseek(ef, 0, SEEK_SET) || !(elf = malloc(elf_len)) || fread(elf, 1, elf_len, ef) != elf_len) {
+        fseek(ef, 0, SEEK_SET) || !(elf = malloc(elf_len)) ||
+        fread(elf, 1, elf_len, ef) != elf_len) {
         fprintf(stderr, "stepcheck: cannot read %s\n", argv[1]);
         return 2;
     }

@@ -158,9 +158,8 @@ static void print_event(struct sbtrace *t, uint64_t seq, unsigned vcpu, const ch
     const struct proc *p = proc_of(t, r->regs[ARMVMI_REG_TTBR0_EL1]);
     if (t->c->json) {
         json_t *o = json_pack("{s:I,s:i,s:I,s:i,s:o,s:s,s:o,s:o}", "seq", (json_int_t)seq, "vcpu",
-                              (int)vcpu, what, (json_int_t)n, "el", (int)el, "pc", hex(pc),
-                              "insn", insn, "word", hex(word), "ttbr0",
-                              hex(r->regs[ARMVMI_REG_TTBR0_EL1]));
+                              (int)vcpu, what, (json_int_t)n, "el", (int)el, "pc", hex(pc), "insn",
+                              insn, "word", hex(word), "ttbr0", hex(r->regs[ARMVMI_REG_TTBR0_EL1]));
         json_object_set_new(o, "pid", p ? json_integer(p->pid) : json_null());
         json_object_set_new(o, "comm", p ? json_string(p->comm) : json_null());
         if (t->regs) {
@@ -318,9 +317,8 @@ static void report(struct sbtrace *t, armvmi_events_t *ev, const char *what, boo
     fprintf(stderr,
             "armvmi: %llu %s(s); filtered out by the hypervisor %llu; the guest's own debug "
             "exceptions handed back %llu; sequence gaps %llu%s\n",
-            (unsigned long long)t->seen, what, (unsigned long long)filt,
-            (unsigned long long)reinj, (unsigned long long)st.seq_gaps,
-            removed ? "; cleared." : ".");
+            (unsigned long long)t->seen, what, (unsigned long long)filt, (unsigned long long)reinj,
+            (unsigned long long)st.seq_gaps, removed ? "; cleared." : ".");
     if (st.last_problem[0])
         fprintf(stderr, "armvmi: last problem: %s\n", st.last_problem);
 }

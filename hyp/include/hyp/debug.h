@@ -33,8 +33,7 @@ void debug_reinject(struct trap_frame *f, u64 esr);
  * the guest's own hardware breakpoints and watchpoints do not fire meanwhile.
  */
 typedef void (*debug_done_fn)(struct vcpu *v, u64 arg);
-void debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg,
-                bool mask_debug);
+void debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg, bool mask_debug);
 bool debug_once_active(const struct vcpu *v);
 void debug_once_end(struct vcpu *v);
 
