@@ -65,7 +65,7 @@ __attribute__((noinline)) uint64_t work(unsigned n)
     return acc;
 }
 
-__attribute__((noinline)) int user_target(int v)
+__attribute__((noinline, noipa)) int user_target(int v)
 {
     return v * 3 + 1;
 }
