@@ -11,6 +11,8 @@
  *   stepbrk user DIR   prints "SB pid=P user=0x.." (the address of user_target), waits (up to
  *                      300 s) for the file DIR/go, calls user_target(7) three times and prints
  *                      "SB-USER <sum>" (= 3 * 22).
+ *   stepbrk calls      prints "SB pid=P user=0x..", then calls user_target in a loop until
+ *                      SIGUSR1 and prints "SB-CALLS <n>" (bench/brkstep.sh).
  *   stepbrk brk0       executes `brk #0` with a SIGTRAP handler that steps over it: prints
  *                      "SB-SIGTRAP si_code=<n> at-brk=1" as without a hypervisor.
  *   stepbrk kcore VA N reads N bytes at kernel virtual address VA through /proc/kcore and
@@ -151,6 +153,15 @@ int main(int argc, char **argv)
         printf("SB-USER %d\n", s);
         return 0;
     }
+    if (argc >= 2 && !strcmp(argv[1], "calls")) {
+        signal(SIGUSR1, on_usr1);
+        printf("SB pid=%d user=%p\n", getpid(), (void *)user_target);
+        unsigned long n = 0;
+        for (; !stop; n++)
+            user_target((int)n);
+        printf("SB-CALLS %lu\n", n);
+        return 0;
+    }
     if (argc >= 2 && !strcmp(argv[1], "brk0")) {
         struct sigaction sa = {.sa_sigaction = on_trap, .sa_flags = SA_SIGINFO};
         sigaction(SIGTRAP, &sa, NULL);
@@ -177,6 +188,7 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && !strcmp(argv[1], "nop"))
         return 0;
-    fprintf(stderr, "usage: stepbrk loop K | user DIR | brk0 | kcore VA N | execs N | nop\n");
+    fprintf(stderr,
+            "usage: stepbrk loop K | user DIR | calls | brk0 | kcore VA N | execs N | nop\n");
     return 2;
 }
