@@ -14,7 +14,7 @@
 #   the program's result is unchanged;
 # - after clearing: the function's bytes unchanged, and a guest BRK is no longer trapped (the
 #   hypervisor's count of handed-back debug exceptions does not move).
-# N: ARMVMI_TEST_EXECS (default 150 for CI; 1000 by hand).
+# N: ARMVMI_TEST_EXECS (default 100 for CI; 1000 by hand).
 . "$(dirname "$0")/../lib/tap.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 B=${ARMVMI_BUILD:-build}
@@ -22,7 +22,7 @@ B=${ARMVMI_BUILD:-build}
 [ -r "$B/guest/stepbrk" ] || skip_all "the guest program $B/guest/stepbrk is not built"
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
-N=${ARMVMI_TEST_EXECS:-150}
+N=${ARMVMI_TEST_EXECS:-100}
 FN=__arm64_sys_execve
 plan 17
 T=$(mktemp -d /tmp/armvmi-58.XXXXXX)

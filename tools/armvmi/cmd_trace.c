@@ -364,5 +364,5 @@ int cmd_trace(struct cli *c, int argc, char **argv)
         return cmd_trace_step(c, argc - 1, argv + 1);
     if (strcmp(argv[1], "break") == 0)
         return cmd_trace_break(c, argc - 1, argv + 1);
-    return cli_err("unknown trace kind '%s' (only `trace mem` so far).", argv[1]);
+    return cli_err("unknown trace kind '%s' (mem, step or break).", argv[1]);
 }
