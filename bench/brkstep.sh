@@ -62,18 +62,19 @@ vm_run "(stepbrk calls >/tmp/c.log 2>&1 &); sleep 1; cat /tmp/c.log" 60 || fail 
 PID=$(sed -n 's/^SB pid=\([0-9]*\).*/\1/p' <<<"$OUT")
 UVA=$(sed -n 's/.* user=\(0x[0-9a-f]*\).*/\1/p' <<<"$OUT")
 [ -n "$PID" ] && [ -n "$UVA" ] || fail "no pid/address from stepbrk calls: $OUT"
-declare -a BD BB_ SB
+declare -a BD BB_ SD SB
 for ((i = 1; i <= REP; i++)); do
-	for mode in "break" "break --busy" "step --busy"; do
+	for mode in "break" "break --busy" "step" "step --busy"; do
 		r=$("$BB" "$VM_DIR" "$PID" "$UVA" "$NEV" $mode) || fail "bench_brkstep $mode: $r"
 		R=$(field per_second <<<"$r")
 		case "$mode" in
 		"break") BD+=("$R") ;;
 		"break --busy") BB_+=("$R") ;;
+		"step") SD+=("$R") ;;
 		*) SB+=("$R") ;;
 		esac
 	done
-	echo "run $i/$REP: breakpoint doorbell ${BD[-1]}/s, busy-poll ${BB_[-1]}/s; single step busy-poll ${SB[-1]}/s" >&2
+	echo "run $i/$REP: breakpoint doorbell ${BD[-1]}/s, busy-poll ${BB_[-1]}/s; single step doorbell ${SD[-1]}/s, busy-poll ${SB[-1]}/s" >&2
 done
 vm_run "kill -USR1 $PID; sleep 1; cat /tmp/c.log" 30
 "$ARMVMI" vm stop bbs >/dev/null 2>&1
@@ -81,8 +82,10 @@ vm_run "kill -USR1 $PID; sleep 1; cat /tmp/c.log" 30
 h=$(median "${HVC[@]}")
 d=$(median "${BD[@]}")
 b=$(median "${BB_[@]}")
+sd=$(median "${SD[@]}")
 s=$(median "${SB[@]}")
 printf 'null HVC (in the hypervisor)     : %.0f calls/s (median of %d)\n' "$h" "$REP"
 printf 'breakpoint round trip, doorbell  : %.0f /s, one hit = %.1f null HVCs\n' "$d" "$(echo "$h / $d" | bc -l)"
 printf 'breakpoint round trip, busy-poll : %.0f /s, one hit = %.1f null HVCs (goal <= 5)\n' "$b" "$(echo "$h / $b" | bc -l)"
+printf 'single step, doorbell            : %.0f /s, one step = %.1f null HVCs\n' "$sd" "$(echo "$h / $sd" | bc -l)"
 printf 'single step, busy-poll           : %.0f /s, one step = %.1f null HVCs\n' "$s" "$(echo "$h / $s" | bc -l)"

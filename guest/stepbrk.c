@@ -19,10 +19,16 @@
  *                      prints them as hex ("SB-KCORE <hex>").
  *   stepbrk execs N    forks and execs itself ("stepbrk nop") N times, waiting for each:
  *                      prints "SB-EXECS <n done>".
+ *   stepbrk ptrace     a child stopped under ptrace gets a hardware breakpoint (NT_ARM_HW_BREAK)
+ *                      on user_target; it stops there (SIGTRAP, PC = user_target), is single-
+ *                      stepped twice (PTRACE_SINGLESTEP) and continued: prints "SB-PTRACE hw=1
+ *                      steps=+4,+8 exit=0" as without a hypervisor (the guest's own debug
+ *                      registers, MDSCR_EL1 and debug exceptions at work).
  *   stepbrk nop        exits 0.
  */
 #define _GNU_SOURCE
 #include <elf.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -30,7 +36,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
+#include <asm/ptrace.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -114,6 +123,56 @@ static int kcore(uint64_t va, size_t n)
     return 1;
 }
 
+/* The child's PC (NT_PRSTATUS), or 0. */
+static uint64_t child_pc(pid_t p)
+{
+    struct user_pt_regs r;
+    struct iovec iov = {&r, sizeof(r)};
+    return ptrace(PTRACE_GETREGSET, p, (void *)NT_PRSTATUS, &iov) ? 0 : r.pc;
+}
+
+static int hw_break(pid_t p, uint64_t addr, uint32_t ctrl)
+{
+    struct user_hwdebug_state st;
+    memset(&st, 0, sizeof(st));
+    st.dbg_regs[0].addr = addr;
+    st.dbg_regs[0].ctrl = ctrl;
+    struct iovec iov = {&st,
+                        offsetof(struct user_hwdebug_state, dbg_regs) + sizeof(st.dbg_regs[0])};
+    return (int)ptrace(PTRACE_SETREGSET, p, (void *)NT_ARM_HW_BREAK, &iov);
+}
+
+static int ptrace_test(void)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+        raise(SIGSTOP);
+        _exit(user_target(7) == 22 ? 0 : 1);
+    }
+    int st, hw = 0;
+    char steps[64] = "";
+    uint64_t t = (uint64_t)user_target;
+    waitpid(p, &st, 0);
+    /* Linux's arm64 breakpoint control: length 4 (0xf << 5), execute, EL0 (2 << 1), enabled */
+    if (hw_break(p, t, (0xfu << 5) | (2u << 1) | 1u) == 0 &&
+        ptrace(PTRACE_CONT, p, NULL, NULL) == 0 && waitpid(p, &st, 0) == p && WIFSTOPPED(st) &&
+        WSTOPSIG(st) == SIGTRAP)
+        hw = child_pc(p) == t;
+    hw_break(p, 0, 0);
+    for (int i = 0; i < 2; i++) {
+        if (ptrace(PTRACE_SINGLESTEP, p, NULL, NULL) || waitpid(p, &st, 0) != p || !WIFSTOPPED(st))
+            break;
+        size_t l = strlen(steps);
+        snprintf(steps + l, sizeof(steps) - l, "%s+%lld", i ? "," : "",
+                 (long long)(child_pc(p) - t));
+    }
+    ptrace(PTRACE_CONT, p, NULL, NULL);
+    waitpid(p, &st, 0);
+    printf("SB-PTRACE hw=%d steps=%s exit=%d\n", hw, steps, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -188,7 +247,10 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && !strcmp(argv[1], "nop"))
         return 0;
-    fprintf(stderr,
-            "usage: stepbrk loop K | user DIR | calls | brk0 | kcore VA N | execs N | nop\n");
+    if (argc >= 2 && !strcmp(argv[1], "ptrace"))
+        return ptrace_test();
+    fprintf(
+        stderr,
+        "usage: stepbrk loop K | user DIR | calls | brk0 | kcore VA N | execs N | ptrace | nop\n");
     return 2;
 }

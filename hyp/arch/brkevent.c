@@ -3,7 +3,7 @@
  * stage 2 maps execute-only at the frame's IPA; a read or write of the IPA switches the mapping
  * back to the original frame (no execute), the next fetch to the copy again (re-copied if the
  * original was written). A hit is an ARMVMI_EV_BREAK event; CONTINUE runs the original
- * instruction with the original frame executable and the other vCPUs held, then re-arms. */
+ * instruction (put back in the copy) with the other vCPUs held, then re-arms. */
 #include <hyp/arch.h>
 #include <hyp/brkevent.h>
 #include <hyp/console.h>
@@ -27,14 +27,15 @@
 #define TTBR_BADDR 0x0000fffffffffffeUL
 #define CACHE_LINE 64
 
-enum view { VIEW_EXEC = 0, VIEW_READ, VIEW_RW, VIEW_STEP };
+enum view { VIEW_EXEC = 0, VIEW_READ, VIEW_RW };
 
 struct bframe {
     bool used;
     u64 gfn;
     enum view view;
-    bool dirty;  /* the original may have been written since the copy was made */
-    int stepper; /* the vCPU stepping over one of its breakpoints, or -1 */
+    bool dirty;        /* the original may have been written since the copy was made */
+    int stepper;       /* the vCPU stepping over one of its breakpoints, or -1 */
+    unsigned step_off; /* the word it runs the original of */
 };
 
 struct bp {
@@ -91,9 +92,6 @@ static void view_set(unsigned fi, enum view vw)
     case VIEW_RW:
         stage2_map_page(ipa, ipa, true, true, false);
         fr->dirty = true;
-        break;
-    case VIEW_STEP:
-        stage2_map_page(ipa, ipa, true, false, true);
         break;
     }
     fr->view = vw;
@@ -211,26 +209,50 @@ void brk_reset(void)
     }
 }
 
-/* The step over a breakpoint is done: the copy is executable again. */
+/* The word the copy holds at offset off: our BRK where a breakpoint is, else the original's. */
+static u32 copy_word(unsigned fi, unsigned off)
+{
+    for (unsigned i = 0; i < BRK_MAX; i++)
+        if (bps[i].used && bps[i].frame == fi && (bps[i].gpa & 0xfff) == off * 4)
+            return BRK_INSN;
+    return ((const volatile u32 *)(frames[fi].gfn << 12))[off];
+}
+
+/* The step over a breakpoint is done: our BRK is back in the copy (or, if the stepped
+ * instruction touched its own frame, the whole copy is made again and mapped). */
 static void rearm(struct vcpu *v, u64 fi)
 {
     spin_lock(&brk_lock);
     if (frames[fi].used && frames[fi].stepper == (int)v->id) {
+        u32 *c = (u32 *)copies[fi];
+        unsigned off = frames[fi].step_off;
+
         frames[fi].stepper = -1;
-        view_set((unsigned)fi, VIEW_EXEC);
-        stage2_tlb_flush();
+        if (frames[fi].dirty || frames[fi].view != VIEW_EXEC) {
+            view_set((unsigned)fi, VIEW_EXEC);
+            stage2_tlb_flush();
+        } else {
+            c[off] = copy_word((unsigned)fi, off);
+            code_sync(&c[off], 4);
+        }
     }
     spin_unlock(&brk_lock);
 }
 
-static void step_over(struct vcpu *v, struct trap_frame *f, unsigned fi)
+/* CONTINUE: the original instruction, put back in the copy for one step while every other vCPU
+ * is held (no stage-2 change, no TLB maintenance: only this vCPU can fetch it meanwhile). */
+static void step_over(struct vcpu *v, struct trap_frame *f, unsigned fi, u64 pa)
 {
     debug_once(v, f, rearm, fi, false); /* the other vCPUs are held from here */
     spin_lock(&brk_lock);
-    if (frames[fi].used) {
+    if (frames[fi].used && frames[fi].gfn == pa >> 12) {
+        u32 *c = (u32 *)copies[fi];
+        unsigned off = (unsigned)(pa & 0xfff) / 4;
+
         frames[fi].stepper = (int)v->id;
-        view_set(fi, VIEW_STEP);
-        stage2_tlb_flush();
+        frames[fi].step_off = off;
+        c[off] = ((const volatile u32 *)(frames[fi].gfn << 12))[off];
+        code_sync(&c[off], 4);
     }
     spin_unlock(&brk_lock);
 }
@@ -272,7 +294,7 @@ bool brk_hit(struct trap_frame *f, u64 esr)
         spin_unlock(&brk_lock);
         if (any) { /* ours, for another address space: step over it silently */
             __atomic_add_fetch(&events_chan()->filtered, 1, __ATOMIC_RELAXED);
-            step_over(v, f, (unsigned)f2);
+            step_over(v, f, (unsigned)f2, pa);
             return true;
         }
         /* A breakpoint cleared while this vCPU was taking it: the original instruction is
@@ -284,7 +306,7 @@ bool brk_hit(struct trap_frame *f, u64 esr)
     hits = ++bps[bi].hits;
     spin_unlock(&brk_lock);
     if (ev_state != EV_ATTACHED) {
-        step_over(v, f, fi);
+        step_over(v, f, fi, pa);
         return true;
     }
     events_fill(&ev, v, ARMVMI_EV_BREAK);
@@ -296,7 +318,7 @@ bool brk_hit(struct trap_frame *f, u64 esr)
     if (!events_deliver(v, f, &ev, &rsp) ||
         !events_rsp_check(&ev, &rsp, RSP_ACT(CONTINUE) | RSP_ACT(SKIP),
                           ARMVMI_RSPF_SET_REGS | ARMVMI_RSPF_STEP_ON | ARMVMI_RSPF_STEP_OFF)) {
-        step_over(v, f, fi); /* no monitor, or a rejected response: as CONTINUE */
+        step_over(v, f, fi, pa); /* no monitor, or a rejected response: as CONTINUE */
         return true;
     }
     if (rsp.flags & ARMVMI_RSPF_SET_REGS)
@@ -307,7 +329,7 @@ bool brk_hit(struct trap_frame *f, u64 esr)
     if (rsp.action == ARMVMI_RSP_SKIP)
         f->elr += 4;
     else
-        step_over(v, f, fi);
+        step_over(v, f, fi, pa);
     return true;
 }
 
@@ -335,7 +357,7 @@ bool brk_abort(struct trap_frame *f, u64 esr, bool iabt)
         stage2_map_page(ipa & ~0xfffUL, ipa & ~0xfffUL, true, true, true);
         frames[fi].dirty = true;
     } else if (iabt) {
-        if (frames[fi].view != VIEW_EXEC && frames[fi].view != VIEW_STEP)
+        if (frames[fi].view != VIEW_EXEC)
             view_set((unsigned)fi, VIEW_EXEC);
     } else if (write) {
         if (frames[fi].view != VIEW_RW)

@@ -28,6 +28,7 @@ struct dbg {
     bool irq_held; /* we cleared ICH_HCR_EL2.En */
     bool mde_off;  /* we cleared MDSCR_EL1.MDE for a one-instruction step */
     u64 mdscr;     /* the guest's own MDSCR_EL1 while tde */
+    u64 hw_mdscr;  /* what we last wrote to MDSCR_EL1 */
     /* the exit in progress */
     u64 kind, ec, elr;
     /* the monitor's single-step (written by commands on any CPU) */
@@ -77,8 +78,9 @@ void debug_exit(struct vcpu *v, struct trap_frame *f, u64 kind, u64 esr)
     d->elr = f->elr;
 }
 
-/* The hardware MDSCR_EL1: the guest's, with our SS (and without MDE for a masked step). */
-static void mdscr_apply(struct dbg *d)
+/* The hardware MDSCR_EL1: the guest's, with our SS (and without MDE for a masked step).
+ * Returns whether it was written. */
+static bool mdscr_apply(struct dbg *d, bool force)
 {
     u64 m = d->mdscr;
 
@@ -88,7 +90,11 @@ static void mdscr_apply(struct dbg *d)
         m |= MDSCR_SS;
     if (d->mde_off)
         m &= ~MDSCR_MDE;
+    if (!force && m == d->hw_mdscr)
+        return false;
     write_mdscr_el1(m);
+    d->hw_mdscr = m;
+    return true;
 }
 
 static void once_finish(struct vcpu *v, struct dbg *d)
@@ -107,26 +113,31 @@ static void once_finish(struct vcpu *v, struct dbg *d)
 void debug_enter(struct vcpu *v, struct trap_frame *f)
 {
     struct dbg *d = dbg_of(v);
-    bool was_stepping = d->ss, moved;
+    bool was_stepping = d->ss, moved, wrote = false;
     u64 gen = __atomic_load_n(&need_gen, __ATOMIC_ACQUIRE);
 
+    if (!d->tde && !d->ss && !d->once && !d->irq_held && !want_tde(d)) {
+        __atomic_store_n(&d->gen_seen, gen, __ATOMIC_RELEASE);
+        return; /* nothing to do: the common exit */
+    }
     /* An instruction the hypervisor completed (emulated, skipped) or an exception it injected:
      * the PC moved, so the one-instruction step is over and the next step is due at once. */
     moved = d->kind == TRAP_SYNC && d->ec != ESR_EC_SOFTSTP_LOW && f->elr != d->elr;
     if (d->once && moved)
         once_finish(v, d);
     if (want_tde(d) && !d->tde) {
-        d->mdscr = read_mdscr_el1();
+        d->mdscr = d->hw_mdscr = read_mdscr_el1();
         write_mdcr_el2(read_mdcr_el2() | MDCR_TDE);
-        d->tde = true;
+        d->tde = wrote = true;
     } else if (!want_tde(d) && d->tde) {
         write_mdscr_el1(d->mdscr);
         write_mdcr_el2(read_mdcr_el2() & ~MDCR_TDE);
         d->tde = false;
         d->ss = d->mde_off = false;
+        wrote = true;
     }
     if (d->tde)
-        mdscr_apply(d);
+        wrote |= mdscr_apply(d, false);
     if (stepping(d)) {
         /* Arm ARM D2.12.3: SPSR.SS = 1 runs one instruction, then the step exception; SS = 0
          * (active-pending) takes it before the next instruction. An interrupt exit keeps the
@@ -147,8 +158,10 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
         u64 h = read_ich_hcr_el2();
         write_ich_hcr_el2(hold ? h & ~ICH_HCR_EN : h | ICH_HCR_EN);
         d->irq_held = hold;
+        wrote = true;
     }
-    isb();
+    if (wrote)
+        isb();
     __atomic_store_n(&d->gen_seen, gen, __ATOMIC_RELEASE);
 }
 
@@ -243,7 +256,7 @@ void debug_need_all(bool on)
     if (self) {
         struct dbg *d = dbg_of(self);
         if (!d->tde) { /* this CPU: at once, not at its entry */
-            d->mdscr = read_mdscr_el1();
+            d->mdscr = d->hw_mdscr = read_mdscr_el1();
             write_mdcr_el2(read_mdcr_el2() | MDCR_TDE);
             d->tde = true;
             isb();
@@ -426,7 +439,7 @@ bool debug_sysreg(struct trap_frame *f, u64 esr)
             x = d->mdscr;
         } else {
             d->mdscr = x;
-            mdscr_apply(d);
+            mdscr_apply(d, true);
         }
         break;
     case REG_MDCCINT:

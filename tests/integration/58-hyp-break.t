@@ -3,10 +3,12 @@
 # Breakpoints (`armvmi trace break`: a BRK in a private copy of the frame, mapped execute-only at
 # stage 2), 2 vCPUs, with guest/stepbrk.c:
 # - a breakpoint on __arm64_sys_execve while `stepbrk execs N` forks and execs N children: one
-#   hit per exec in the guest (the N children and the test's 4 commands), each at the symbol's
-#   address (armvmi syms), hits numbered 1..N+4; every child exited 0;
+#   hit per exec in the guest (the N children and the test's 5 commands), each at the symbol's
+#   address (armvmi syms), hits numbered 1..N+5; every child exited 0;
 # - meanwhile the guest's own reads of the function (through /proc/kcore) give the bytes it had
 #   before the breakpoint, which are also what armvmi reads from guest RAM;
+# - the guest's own debug facilities work as without us, with the breakpoint set (MDCR_EL2.TDE
+#   on): ptrace's hardware breakpoint (DBGBVR/BCR, MDSCR_EL1.MDE) and single-step;
 # - the guest's own BRKs still reach it: `brk #0` in a process gets SIGTRAP as without us, and a
 #   kprobe (tracefs kprobe_events; arm64 kprobes are BRKs) on __arm64_sys_exit_group counts one
 #   hit per exit (N + 3 between its two readings); the tracer reports them handed back;
@@ -24,7 +26,7 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_EXECS:-100}
 FN=__arm64_sys_execve
-plan 17
+plan 19
 T=$(mktemp -d /tmp/armvmi-58.XXXXXX)
 TR=
 
@@ -70,6 +72,9 @@ vm_start $vm --hyp --smp 2 && shell_ready $vm; ok $? "vm start --hyp --smp 2, it
 VA=$("$A" --vm $vm syms $FN --json | jq -r '.symbols[0].addr // .addr // empty' 2>/dev/null)
 [ -n "$VA" ] || VA=$("$A" --vm $vm syms $FN | awk '{print "0x" $1; exit}')
 [ -n "$VA" ] && [ "$VA" != 0x ]; ok $? "$FN is at $VA (armvmi syms)"
+PT="SB-PTRACE hw=1 steps=+4,+8 exit=0"
+pt() { console "$1" "stepbrk ptrace; printf 'T-%s\n' DONE" T-DONE 30 | tr -d '\r' | grep '^SB-PTRACE'; }
+is "$(pt $vm)" "$PT" "ptrace without our breakpoint: a hardware breakpoint stops the child, 2 single steps"
 before=$(kcore $vm)
 host=$("$A" --vm $vm read --va "$VA" 16 --raw | od -An -tx1 -v | tr -d ' \n')
 [ -n "$before" ] && [ "$before" = "$host" ]; ok $? "the guest's /proc/kcore and armvmi agree on its first bytes ($before)"
@@ -86,12 +91,13 @@ is "$during" "$before" "with the breakpoint set, the guest reads the function's 
 k1=$(kp)
 b0=$(console $vm "stepbrk brk0; printf 'B-%s\n' DONE" B-DONE 30 | tr -d '\r' | grep '^SB-' | tr '\n' ' ')
 is "$b0" "SB-SIGTRAP si_code=1 at-brk=1 SB-BRK0-DONE " "brk #0 in a process: SIGTRAP at the BRK, as without a hypervisor"
+is "$(pt $vm)" "$PT" "ptrace with our breakpoint set (MDCR_EL2.TDE on): the same (debug registers, MDSCR_EL1 and exceptions emulated)"
 sleep 1
 trace_stop; ok $? "SIGINT: the tracer clears the breakpoint and exits 0"
 # the guest's execs while the breakpoint was set: stepbrk execs, its N children, stepbrk kcore,
-# the cat reading kprobe_profile, stepbrk brk0 (the initramfs guest runs nothing else)
-is "$(jq -r .hit "$T/out" | awk '$1 == NR {k++} END {print k + 0, NR}')" "$((N + 4)) $((N + 4))" \
-    "one hit per exec: $((N + 4)) ($N children + 4 commands), numbered 1..$((N + 4))"
+# the cat reading kprobe_profile, stepbrk brk0, stepbrk ptrace (the guest runs nothing else)
+is "$(jq -r .hit "$T/out" | awk '$1 == NR {k++} END {print k + 0, NR}')" "$((N + 5)) $((N + 5))" \
+    "one hit per exec: $((N + 5)) ($N children + 5 commands), numbered 1..$((N + 5))"
 is "$(jq -r '"\(.pc) \(.el)"' "$T/out" | sort -u)" "$VA 1" "every hit at $VA, at EL1"
 # exits between the two readings: the cat of the first, stepbrk execs and its N children,
 # stepbrk kcore
