@@ -27,6 +27,7 @@ struct dbg {
     bool ss;       /* we set MDSCR_EL1.SS (stepping when the guest last entered) */
     bool irq_held; /* we cleared ICH_HCR_EL2.En */
     bool mde_off;  /* we cleared MDSCR_EL1.MDE for a one-instruction step */
+    bool silent;   /* stepping EL1 only because the guest steps EL0 (its MDSCR_EL1.SS) */
     u64 mdscr;     /* the guest's own MDSCR_EL1 while tde */
     u64 hw_mdscr;  /* what we last wrote to MDSCR_EL1 */
     /* the exit in progress */
@@ -308,6 +309,16 @@ void debug_softstep(struct trap_frame *f, u64 esr)
     }
     if (ours && !(d->mdscr & MDSCR_SS))
         return; /* the last step of a step that has ended */
+    if (d->silent) {
+        d->silent = false;
+        if ((f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t) {
+            /* The kernel's ERET to the process it steps was the step: PSTATE.SS is what the
+             * ERET would have set, SPSR_EL1.SS (1: run one instruction; 0: the exception at
+             * once, which then goes to the guest). */
+            f->spsr = (f->spsr & ~(u64)PSR_SS) | (read_spsr_el1() & PSR_SS);
+            return;
+        }
+    }
     debug_reinject(f, esr);
 }
 
@@ -347,8 +358,10 @@ void debug_reinject(struct trap_frame *f, u64 esr)
          * instructions while the guest steps its process): go on as the guest would. */
         if (ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_WATCHPT_LOW)
             debug_once(v, f, skip_done, 0, true);
-        else if (ec == ESR_EC_SOFTSTP_LOW)
+        else if (ec == ESR_EC_SOFTSTP_LOW) {
             f->spsr |= PSR_SS;
+            d->silent = true;
+        }
         return;
     }
     /* EL1 has a "current EL" class one above each "lower EL" one (Arm ARM D17.2.37). */
