@@ -278,8 +278,8 @@ bool brk_hit(struct trap_frame *f, u64 esr)
     int bi = -1;
     unsigned fi = 0;
 
-    if (ESR_BRK_IMM(esr) != BRK_IMM || !__atomic_load_n(&nframes, __ATOMIC_SEQ_CST) ||
-        !pc_pa(v, pc, &pa))
+    /* (no shortcut on nframes: a vCPU that took the BRK just before its clear comes here) */
+    if (ESR_BRK_IMM(esr) != BRK_IMM || !pc_pa(v, pc, &pa))
         return false;
     spin_lock(&brk_lock);
     for (unsigned i = 0; i < BRK_MAX && bi < 0; i++)
