@@ -229,7 +229,12 @@ typedef int (*armvmi_step_cb)(armvmi_events_t *ev, const struct armvmi_step_even
  * the software-step state machine, invisibly to the guest's own MDSCR_EL1 and debuggers; an
  * instruction that traps elsewhere (an exception, a memory event) ends its step cleanly and
  * stepping goes on at the next one. No virtual interrupt reaches a stepped vCPU unless
- * ARMVMI_STEP_IRQS: a guest that waits for one (idle) spins in its idle loop meanwhile.
+ * ARMVMI_STEP_IRQS: a kernel that waits for one (idle) spins in its idle loop meanwhile. With
+ * ARMVMI_STEP_EL0 interrupts are held only at EL0: the process's steps are never interrupted
+ * but by its own system calls and faults, and the kernel (stepped too, silently, an exit per
+ * instruction) can wait and idle. With ttbr0, stepping is armed on a vCPU at its first exit
+ * while that address space runs there and disarmed when it leaves: instructions of a process
+ * that was switched back in before that exit are not stepped (a gap after a blocking call).
  * One step registration per session; a new call replaces it.
  * Errors: ARMVMI_EINVAL (mask 0 or beyond the vCPUs, unknown flags, ttbr0 not a table base),
  * ARMVMI_ESTATE (from a callback), ARMVMI_EIO.
