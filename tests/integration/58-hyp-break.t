@@ -114,6 +114,7 @@ console $vm 'mkdir -p /tmp/ub; (stepbrk user /tmp/ub >/tmp/ub/log 2>&1 &); sleep
 line=$(console $vm "cat /tmp/ub/log; printf 'L-%s\n' DONE" L-DONE 30 | tr -d '\r' | grep '^SB pid=')
 pid=$(sed -n 's/^SB pid=\([0-9]*\).*/\1/p' <<<"$line")
 UVA=$(sed -n 's/.* user=\(0x[0-9a-f]*\).*/\1/p' <<<"$line")
+: >"$T/err3"
 timeout 300 "$A" --vm $vm trace break "$UVA" --pid "$pid" --count 3 --json >"$T/out3" 2>"$T/err3" &
 TR=$!
 for ((i = 0; i < 300; i++)); do grep -q 'set; tracing' "$T/err3" && break; sleep 0.2; done
