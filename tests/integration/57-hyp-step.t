@@ -14,6 +14,7 @@
 # - stepping is off afterwards: the guest runs on, no debug exception was handed back to it.
 # N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand).
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/guestsh.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 B=${ARMVMI_BUILD:-build}
 [ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
@@ -25,13 +26,6 @@ N=${ARMVMI_TEST_STEPS:-2000}
 plan 22
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
-shell_ready() {
-    local i
-    for ((i = 0; i < 6; i++)); do
-        console "$1" 'expr 40 + 2' 42 10 >/dev/null 2>&1 && return 0
-    done
-    return 1
-}
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
 sb_line() {
     local i r

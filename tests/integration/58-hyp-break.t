@@ -18,6 +18,7 @@
 #   hypervisor's count of handed-back debug exceptions does not move).
 # N: ARMVMI_TEST_EXECS (default 100 for CI; 1000 by hand).
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/guestsh.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 B=${ARMVMI_BUILD:-build}
 [ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
@@ -30,13 +31,6 @@ plan 19
 T=$(mktemp -d /tmp/armvmi-58.XXXXXX)
 TR=
 
-shell_ready() {
-    local i
-    for ((i = 0; i < 6; i++)); do
-        console "$1" 'expr 40 + 2' 42 10 >/dev/null 2>&1 && return 0
-    done
-    return 1
-}
 # trace_start VM ARGS...: armvmi trace break in the background, once its breakpoint is set.
 trace_start() {
     local vm=$1 i
