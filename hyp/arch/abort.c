@@ -3,6 +3,7 @@
  */
 #include <hyp/abort.h>
 #include <hyp/arch.h>
+#include <hyp/brkevent.h>
 #include <hyp/events.h>
 #include <hyp/doorbell.h>
 #include <hyp/inject.h>
@@ -18,7 +19,7 @@ void abort_dabt(struct trap_frame *f, u64 esr)
 {
     u64 ipa = ((read_hpfar_el2() >> 4) << 12) | (read_far_el2() & 0xfff);
 
-    if (events_mem_abort(f, esr, false))
+    if (brk_abort(f, esr, false) || events_mem_abort(f, esr, false))
         return;
     if (vgic_mmio(f, ipa, esr) || doorbell_mmio(f, ipa, esr)) {
         inject_skip_insn(f, esr);
@@ -34,7 +35,7 @@ void abort_dabt(struct trap_frame *f, u64 esr)
 /* Stage-2 instruction abort: a fetch outside guest memory. */
 void abort_iabt(struct trap_frame *f, u64 esr)
 {
-    if (events_mem_abort(f, esr, true))
+    if (brk_abort(f, esr, true) || events_mem_abort(f, esr, true))
         return;
     trap_report("instruction fetch outside guest memory, injecting external abort", f, esr);
     inject_iabt(f, read_far_el2());

@@ -37,6 +37,12 @@ static void enter_el1(struct trap_frame *f, u64 esr, bool set_far, u64 far)
     f->elr = read_vbar_el1() + off;
 }
 
+/* Any synchronous exception to EL1 with this syndrome (a debug exception handed back). */
+void inject_sync(struct trap_frame *f, u64 esr, bool set_far, u64 far)
+{
+    enter_el1(f, esr, set_far, far);
+}
+
 /* UNDEFINED instruction at EL1: ESR_EL1.EC = 0 (unknown reason), IL = 1. */
 void inject_undef(struct trap_frame *f)
 {

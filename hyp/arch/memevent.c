@@ -3,6 +3,7 @@
  * delivered through the vCPU's slot, and the monitor's response applied. */
 #include <hyp/arch.h>
 #include <hyp/console.h>
+#include <hyp/debug.h>
 #include <hyp/events.h>
 #include <hyp/inject.h>
 #include <hyp/mmio.h>
@@ -17,18 +18,8 @@
 #define DESC_AF BIT(10)
 #define DESC_AP2 BIT(7) /* AP[2]: read-only */
 #define DESC_DBM BIT(51)
-#define MDSCR_SS BIT(0)
-#define MDCR_TDE BIT(8)
-#define ICH_HCR_EN BIT(0)
 #define HAFDBS_RETRIES 16
 
-/* Per-vCPU single-step in progress (a STEP response that could not be emulated). */
-struct step {
-    bool on;
-    u64 frame;
-    u64 mdscr, mdcr;
-};
-static struct step steps[ARMVMI_MAX_VCPUS];
 static u32 hafdbs_retries[ARMVMI_MAX_VCPUS];
 
 static struct armvmi_abi_vcpu *rec_of(const struct vcpu *v)
@@ -87,7 +78,8 @@ static bool rsp_check(const struct armvmi_abi_event *ev, const struct armvmi_abi
 {
     if (!events_rsp_check(ev, p,
                           RSP_ACT(CONTINUE) | RSP_ACT(STEP) | RSP_ACT(SKIP) | RSP_ACT(EMULATE),
-                          ARMVMI_RSPF_SET_REGS | ARMVMI_RSPF_SET_ACCESS))
+                          ARMVMI_RSPF_SET_REGS | ARMVMI_RSPF_SET_ACCESS | ARMVMI_RSPF_STEP_ON |
+                              ARMVMI_RSPF_STEP_OFF))
         return false;
     if ((p->flags & ARMVMI_RSPF_SET_ACCESS) && !permstore_acc_valid(p->new_access)) {
         events_error(ARMVMI_ERR_RSP_ACCESS, "response new_access", p->new_access);
@@ -118,55 +110,18 @@ static void emulate_access(struct trap_frame *f, const struct armvmi_abi_event *
     inject_skip_insn(f, esr);
 }
 
-/*
- * STEP that cannot be emulated: the frame unrestricted, the other vCPUs held in the hypervisor,
- * one instruction with software step routed to EL2 (MDCR_EL2.TDE, MDSCR_EL1.SS, SPSR_EL2.SS;
- * Arm ARM D2.12), no virtual interrupt meanwhile (ICH_HCR_EL2.En = 0), then EC 0x32.
- */
+/* STEP that cannot be emulated: the other vCPUs held (arch/debug.c), then the frame
+ * unrestricted for one instruction; the store's restriction is back once it has run. */
+static void step_done(struct vcpu *v, u64 frame)
+{
+    permstore_reapply(PERM_VIEW_ALL, frame);
+}
+
 static void step_begin(struct vcpu *v, struct trap_frame *f, u64 frame)
 {
-    struct step *s = &steps[v->id];
-
-    events_stop_others(v, f);
-    s->on = true;
-    s->frame = frame;
-    s->mdscr = read_mdscr_el1();
-    s->mdcr = read_mdcr_el2();
+    debug_once(v, f, step_done, frame, false);
     stage2_set_perm(frame << 12, true, true, true);
     stage2_tlb_flush();
-    write_mdscr_el1(s->mdscr | MDSCR_SS);
-    write_mdcr_el2(s->mdcr | MDCR_TDE);
-    write_ich_hcr_el2(read_ich_hcr_el2() & ~ICH_HCR_EN);
-    isb();
-    f->spsr |= PSR_SS;
-}
-
-static void step_end(struct vcpu *v, struct trap_frame *f)
-{
-    struct step *s = &steps[v->id];
-
-    if (!s->on)
-        return;
-    write_mdscr_el1(s->mdscr);
-    write_mdcr_el2(s->mdcr);
-    write_ich_hcr_el2(read_ich_hcr_el2() | ICH_HCR_EN);
-    isb();
-    f->spsr &= ~(u64)PSR_SS;
-    permstore_reapply(PERM_VIEW_ALL, s->frame);
-    s->on = false;
-    events_release_others(v);
-}
-
-void events_step_done(struct trap_frame *f, u64 esr)
-{
-    struct vcpu *v = vcpu_current();
-
-    if (!steps[v->id].on) {
-        trap_report("software step exception with no step in progress", f, esr);
-        f->spsr &= ~(u64)PSR_SS;
-        return;
-    }
-    step_end(v, f);
 }
 
 static void respond(struct vcpu *v, struct trap_frame *f, u64 esr,
@@ -182,6 +137,7 @@ static void respond(struct vcpu *v, struct trap_frame *f, u64 esr,
         events_set_regs(f, p);
     if (p->flags & ARMVMI_RSPF_SET_ACCESS)
         permstore_set(PERM_VIEW_ALL, ev->gpa >> 12, 1, p->new_access, 1);
+    debug_rsp_flags(v, p->flags);
     switch (p->action) {
     case ARMVMI_RSP_STEP:
         if (emulable)
@@ -235,8 +191,8 @@ bool events_mem_abort(struct trap_frame *f, u64 esr, bool iabt)
 
     if ((ESR_xABT_FSC(esr) & FSC_PERM_MASK) != FSC_PERM)
         return false;
-    if (steps[v->id].on)
-        step_end(v, f); /* the stepped instruction faulted elsewhere: the step is over */
+    if (debug_once_active(v))
+        debug_once_end(v); /* the stepped instruction faulted elsewhere: the step is over */
     /* HPFAR_EL2 is valid for a fault on a stage-1 walk (the table page), but may be invalid
      * for a permission fault with S1PTW = 0 (Arm ARM D17.2.56): translate FAR ourselves. */
     if (s1ptw) {

@@ -2,7 +2,9 @@
 /* Exits to EL2: the C side of the vectors, and the guest-exit handler table by ESR_EL2.EC. */
 #include <hyp/abort.h>
 #include <hyp/arch.h>
+#include <hyp/brkevent.h>
 #include <hyp/console.h>
+#include <hyp/debug.h>
 #include <hyp/entry.h>
 #include <hyp/events.h>
 #include <hyp/frame.h>
@@ -45,7 +47,7 @@ static void handle_smc(struct trap_frame *f, u64 esr)
 
 static void handle_sysreg(struct trap_frame *f, u64 esr)
 {
-    if (vgic_sysreg(f, esr) || idregs_sysreg(f, esr)) {
+    if (vgic_sysreg(f, esr) || idregs_sysreg(f, esr) || debug_sysreg(f, esr)) {
         inject_skip_insn(f, esr);
         return;
     }
@@ -58,10 +60,16 @@ static void handle_wfx(struct trap_frame *f, u64 esr)
     inject_skip_insn(f, esr);
 }
 
-/* Software step (MDCR_EL2.TDE): only the hypervisor's own STEP of a memory event. */
+/* Debug exceptions, routed here while MDCR_EL2.TDE is on (arch/debug.c, arch/brkevent.c). */
 static void handle_softstep(struct trap_frame *f, u64 esr)
 {
-    events_step_done(f, esr);
+    debug_softstep(f, esr);
+}
+
+static void handle_brk(struct trap_frame *f, u64 esr)
+{
+    if (!brk_hit(f, esr))
+        debug_reinject(f, esr);
 }
 
 /* One handler per exception class, as KVM's arm_exit_handlers[] / Bao's handler table. */
@@ -73,20 +81,23 @@ static const exit_handler_t exit_handlers[ESR_EC_MAX + 1] = {
     [ESR_EC_DABT_LOW] = abort_dabt,
     [ESR_EC_IABT_LOW] = abort_iabt,
     [ESR_EC_SOFTSTP_LOW] = handle_softstep,
+    [ESR_EC_BRK64] = handle_brk,
+    [ESR_EC_BREAKPT_LOW] = debug_guest_exception,
+    [ESR_EC_WATCHPT_LOW] = debug_guest_exception,
 };
 
 void hyp_trap(struct trap_frame *f, u64 kind)
 {
     struct vcpu *v = vcpu_current();
-    u64 esr;
+    u64 esr = kind == TRAP_SYNC ? read_esr_el2() : 0;
 
     v->frame = f;
     v->exits++;
     vcpu_record_exit(v, f);
     events_exit(v);
+    debug_exit(v, f, kind, esr);
     switch (kind) {
     case TRAP_SYNC:
-        esr = read_esr_el2();
         v->exits_by_ec[ESR_EC(esr)]++;
         (exit_handlers[ESR_EC(esr)] ? exit_handlers[ESR_EC(esr)] : handle_unhandled)(f, esr);
         break;
@@ -102,6 +113,7 @@ void hyp_trap(struct trap_frame *f, u64 kind)
         break;
     }
     events_enter(v, f);
+    debug_enter(v, f);
     vcpu_record_enter(v);
 }
 

@@ -3,7 +3,9 @@
  * asynchronous events, the periodic tick, and the holds that keep vCPUs in the hypervisor. */
 #include <hyp/arch.h>
 #include <hyp/boot.h>
+#include <hyp/brkevent.h>
 #include <hyp/console.h>
+#include <hyp/debug.h>
 #include <hyp/doorbell.h>
 #include <hyp/events.h>
 #include <hyp/gicv3.h>
@@ -174,6 +176,8 @@ static void session_end(const char *why)
     u64 n = permstore_reset(PERM_VIEW_ALL);
 
     pause_mask = 0;
+    debug_reset();
+    brk_reset();
     __atomic_add_fetch(&ev_detach_gen, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&ev_state, EV_DETACHED, __ATOMIC_RELEASE);
     __atomic_store_n(&c->attached, 0, __ATOMIC_RELEASE);
@@ -317,6 +321,16 @@ static bool cmd_run(struct armvmi_abi_cmd *e, u32 *status, u64 *result)
         }
         result[0] = permstore_get(PERM_VIEW_ALL, k.arg[0]);
         return true;
+    case ARMVMI_CMD_STEP:
+        if ((*status = debug_cmd_step(&k)) == ARMVMI_CMDS_OK)
+            kick_all();
+        return true;
+    case ARMVMI_CMD_BREAK_SET:
+        *status = brk_cmd_set(&k, result);
+        return true;
+    case ARMVMI_CMD_BREAK_CLEAR:
+        *status = brk_cmd_clear(&k);
+        return true;
     default:
         events_error(ARMVMI_ERR_CMD_OP, "unknown command", k.op);
         *status = ARMVMI_CMDS_EINVAL;
@@ -448,6 +462,11 @@ void events_stop_others(struct vcpu *v, struct trap_frame *f)
             }
         }
     }
+}
+
+bool events_vcpu_running(unsigned id)
+{
+    return id < ARMVMI_MAX_VCPUS && __atomic_load_n(&running[id], __ATOMIC_SEQ_CST);
 }
 
 void events_release_others(struct vcpu *v)

@@ -215,6 +215,33 @@ bool stage2_set_perm(u64 ipa, bool r, bool w, bool x)
     return true;
 }
 
+/*
+ * Map RAM page ipa to the page at pa (another guest frame or a page of the hypervisor's) with
+ * these permissions. A new output address needs break-before-make (Arm ARM D8.16.1): the entry
+ * is invalid, and invalidated on every CPU, before the new one is written; a vCPU that meets
+ * the invalid entry meanwhile takes a translation fault on guest RAM and retries (brkevent.c).
+ * The caller completes with stage2_tlb_flush(). The ipa's own frame is pa = ipa.
+ */
+bool stage2_map_page(u64 ipa, u64 pa, bool r, bool w, bool x)
+{
+    u64 *pte = s2_ram_pte(ipa & ~0xfffUL), d;
+
+    if (!pte)
+        return false;
+    d = *pte & ~(S2_ADDR_MASK | S2_AP_RW | S2_XN);
+    d |= (pa & S2_ADDR_MASK) | (r ? S2_AP_R : 0) | (w ? S2_AP_W : 0) | (x ? 0 : S2_XN);
+    if ((*pte & S2_ADDR_MASK) != (pa & S2_ADDR_MASK)) {
+        __atomic_store_n(pte, 0, __ATOMIC_RELAXED);
+        dsb_ishst();
+        tlbi_ipas2e1is(ipa);
+        tlbi_s2_sync();
+    }
+    __atomic_store_n(pte, d, __ATOMIC_RELAXED);
+    dsb_ishst();
+    tlbi_ipas2e1is(ipa);
+    return true;
+}
+
 /* Completes the invalidations of stage2_set_perm() on every CPU (Arm ARM D8.14.5). */
 void stage2_tlb_flush(void)
 {

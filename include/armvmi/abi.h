@@ -214,6 +214,9 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
 #define ARMVMI_CALLT_HVC 0x2u
 /* ARMVMI_CMD_STEP flags */
 #define ARMVMI_STEPF_IRQS 0x1u /* deliver virtual interrupts between steps (default: held) */
+#define ARMVMI_STEPF_EL0                                                                           \
+    0x2u /* events only for instructions at EL0 (the kernel is stepped too)                        \
+          */
 /* memory event flags */
 #define ARMVMI_EVF_S1PTW 0x1u    /* the guest's own stage-1 table walk touched the frame */
 #define ARMVMI_EVF_GVA 0x2u      /* gva is valid (FAR was valid) */
@@ -329,7 +332,9 @@ struct armvmi_abi_slot {
  * an event when (old ^ new) & arg1 != 0, or always with ARMVMI_REGT_ALL (and arg1 != 0) */
 #define ARMVMI_CMD_REG_TRAP 7
 #define ARMVMI_CMD_CALL_TRAP 8 /* arg0 ARMVMI_CALLT_* (0: none): the calls that raise events */
-#define ARMVMI_CMD_STEP 9      /* arg0 vCPU mask, arg1 1 on / 0 off, arg2 ARMVMI_STEPF_* */
+/* arg0 vCPU mask, arg1 1 on / 0 off, arg2 ARMVMI_STEPF_*, arg3 a stage-1 table base (TTBR0,
+ * ASID bits 0) whose steps raise events, 0 for any; steps filtered out count in `filtered` */
+#define ARMVMI_CMD_STEP 9
 /* arg0 the guest-physical address of an instruction (4-aligned, guest RAM), arg1 the stage-1
  * table base (TTBR, ASID bits ignored) whose hits count, 0 for any; result[0] the new id (>= 1) */
 #define ARMVMI_CMD_BREAK_SET 10

@@ -228,6 +228,107 @@ int armvmi_events_listen(armvmi_events_t *ev, int timeout_ms);
 /** Make a running or later armvmi_events_listen() return ARMVMI_EINTR (async-signal-safe). */
 void armvmi_events_interrupt(armvmi_events_t *ev);
 
+/* ---- single-step and breakpoints ---- */
+
+/** One stepped instruction: the vCPU is about to run the instruction at regs PC. */
+struct armvmi_step_event {
+    uint64_t seq, time;
+    unsigned vcpu;
+    uint64_t count;          /**< steps of this vCPU since stepping was turned on (events or not) */
+    struct armvmi_regs regs; /**< the state before the next instruction */
+};
+
+/** armvmi_step_start flags. */
+#define ARMVMI_STEP_IRQS 0x1u /**< let virtual interrupts in between steps (default: held) */
+#define ARMVMI_STEP_EL0 0x2u  /**< events only at EL0 (the kernel is still stepped, silently) */
+
+/**
+ * A step callback: set *stop to stop stepping this vCPU from here. Return non-zero to make
+ * armvmi_events_listen() return after this event.
+ */
+typedef int (*armvmi_step_cb)(armvmi_events_t *ev, const struct armvmi_step_event *e, bool *stop,
+                              void *arg);
+
+/**
+ * Single-step the vCPUs of vcpu_mask (bit i: vCPU i): every instruction they run raises an event
+ * (cb), only those at EL0 with ARMVMI_STEP_EL0, only those of the address space whose stage-1
+ * table base is ttbr0 (ASID bits ignored; 0: any). The hypervisor steps with MDCR_EL2.TDE and
+ * the software-step state machine, invisibly to the guest's own MDSCR_EL1 and debuggers; an
+ * instruction that traps elsewhere (an exception, a memory event) ends its step cleanly and
+ * stepping goes on at the next one. No virtual interrupt reaches a stepped vCPU unless
+ * ARMVMI_STEP_IRQS: a kernel that waits for one (idle) spins in its idle loop meanwhile. With
+ * ARMVMI_STEP_EL0 interrupts are held only at EL0: the process's steps are never interrupted
+ * but by its own system calls and faults, and the kernel (stepped too, silently, an exit per
+ * instruction) can wait and idle. With ttbr0, stepping is armed on a vCPU at its first exit
+ * while that address space runs there and disarmed when it leaves: instructions of a process
+ * that was switched back in before that exit are not stepped (a gap after a blocking call).
+ * One step registration per session; a new call replaces it.
+ * Errors: ARMVMI_EINVAL (mask 0 or beyond the vCPUs, unknown flags, ttbr0 not a table base),
+ * ARMVMI_ESTATE (from a callback), ARMVMI_EIO.
+ */
+int armvmi_step_start(armvmi_events_t *ev, uint64_t vcpu_mask, unsigned flags, uint64_t ttbr0,
+                      armvmi_step_cb cb, void *arg);
+
+/** Stop stepping the vCPUs of vcpu_mask; step events still in flight are answered silently. */
+int armvmi_step_stop(armvmi_events_t *ev, uint64_t vcpu_mask);
+
+/** A hit of one of our breakpoints. */
+struct armvmi_break_event {
+    uint64_t seq, time;
+    unsigned vcpu;
+    int id;        /**< the registration (armvmi_break_*'s *id) */
+    uint64_t hits; /**< its hits so far, this one included */
+    uint64_t pc;   /**< the breakpoint's virtual address as this vCPU ran it */
+    uint64_t gpa;  /**< its guest-physical address */
+    struct armvmi_regs regs;
+};
+
+/** What the vCPU does after a breakpoint hit. */
+enum armvmi_break_action {
+    ARMVMI_BREAK_CONTINUE = 0, /**< run the original instruction, the breakpoint stays */
+    ARMVMI_BREAK_SKIP,         /**< do not run it: PC += 4 */
+};
+
+/** The response to a hit; the callback gets CONTINUE with no registers. regs as in
+ *  armvmi_mem_response (X0-X30, PC, PSTATE, SP_EL0, SP_EL1); a new PC goes on there. */
+struct armvmi_break_response {
+    enum armvmi_break_action action;
+    struct armvmi_regs regs;
+    bool step; /**< single-step this vCPU from here (needs an armvmi_step_start callback) */
+};
+
+typedef int (*armvmi_break_cb)(armvmi_events_t *ev, const struct armvmi_break_event *e,
+                               struct armvmi_break_response *rsp, void *arg);
+
+/**
+ * A breakpoint at the instruction at guest-physical pa (4-aligned): the hypervisor writes a
+ * BRK into a private copy of the frame that stage 2 maps execute-only, while the guest's reads
+ * and writes of the frame see the original (stealthy; the guest's own BRKs still reach it).
+ * Hits in address spaces other than ttbr0's (a stage-1 table base; 0: any) are stepped over
+ * without an event. *id (if not NULL) names it for armvmi_break_clear.
+ * Errors: ARMVMI_EINVAL (pa not 4-aligned, NULL cb), ARMVMI_EFAULT (not guest RAM), ARMVMI_ENOMEM
+ * (the hypervisor's 64 breakpoints or 16 frames are used), ARMVMI_ESTATE, ARMVMI_EIO.
+ */
+int armvmi_break_pa(armvmi_events_t *ev, uint64_t pa, uint64_t ttbr0, armvmi_break_cb cb, void *arg,
+                    int *id);
+
+/**
+ * The same at virtual address va of the address space ctx, translated now by the library's
+ * walker. only_this_space: hits count only with ctx's TTBR0 (a process's breakpoint in a page
+ * shared with others, e.g. a library); a kernel address (TTBR1) leaves it to any.
+ * Errors: those of armvmi_break_pa, ARMVMI_EFAULT (va not mapped).
+ */
+int armvmi_break_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uint64_t va,
+                    bool only_this_space, armvmi_break_cb cb, void *arg, int *id);
+
+/** Remove breakpoint id: the frame's original bytes and mapping are back when it returns; hits
+ *  in flight are answered CONTINUE. Errors: ARMVMI_ENOENT, ARMVMI_ESTATE, ARMVMI_EIO. */
+int armvmi_break_clear(armvmi_events_t *ev, int id);
+
+/** Counters the hypervisor keeps for these: the guest's own debug exceptions handed back to it
+ *  (BRK, steps, breakpoints, watchpoints) and steps/hits filtered out without an event. */
+int armvmi_events_debug_counts(armvmi_events_t *ev, uint64_t *reinjected, uint64_t *filtered);
+
 /** Counters of a session. */
 struct armvmi_events_stats {
     uint64_t events;        /**< delivered to callbacks (sync + async) */

@@ -97,6 +97,12 @@ static bool in_ram(const struct armvmi_events *ev, uint64_t pa)
 static const char *bad_event(const struct armvmi_events *ev, const struct armvmi_abi_event *e,
                              unsigned vcpu, bool async, bool check_seq)
 {
+    if (e->type == ARMVMI_EV_STEP || e->type == ARMVMI_EV_BREAK) {
+        const char *why = ev_stepbrk_bad(ev, e, vcpu, async);
+        if (!why && check_seq && e->seq > ev->seq_low + EV_SEQ_MAX_JUMP)
+            why = "a sequence number far beyond any outstanding one";
+        return why;
+    }
     if (e->type != ARMVMI_EV_MEM)
         return "unknown event type";
     if (async ? e->vcpu >= ev->ncpus : e->vcpu != vcpu)
@@ -174,6 +180,38 @@ static void mem_event(struct armvmi_mem_event *me, const struct armvmi_abi_event
     armvmi_regs_from_hyp(&me->regs, &e->regs);
 }
 
+/* The registers of a response (X0-X30, PC, PSTATE, SP_EL0, SP_EL1) into the ABI's; NULL if
+ * good, else why not. Shared by every event type. */
+const char *ev_rsp_regs(const struct armvmi_regs *r, struct armvmi_abi_response *out)
+{
+    for (int id = 0; id < ARMVMI_REG_COUNT; id++) {
+        if (!armvmi_reg_valid(r, id))
+            continue;
+        uint64_t v = r->regs[id];
+        if (id <= ARMVMI_REG_X30) {
+            out->reg_mask |= 1ull << id;
+            out->x[id] = v;
+        } else if (id == ARMVMI_REG_PC) {
+            out->reg_mask |= 1ull << ARMVMI_RSP_REG_PC;
+            out->pc = v;
+        } else if (id == ARMVMI_REG_PSTATE) {
+            out->reg_mask |= 1ull << ARMVMI_RSP_REG_PSTATE;
+            out->pstate = v;
+        } else if (id == ARMVMI_REG_SP_EL0) {
+            out->reg_mask |= 1ull << ARMVMI_RSP_REG_SP_EL0;
+            out->sp_el0 = v;
+        } else if (id == ARMVMI_REG_SP_EL1) {
+            out->reg_mask |= 1ull << ARMVMI_RSP_REG_SP_EL1;
+            out->sp_el1 = v;
+        } else {
+            return "only X0-X30, PC, PSTATE, SP_EL0 and SP_EL1 can be set in a response";
+        }
+    }
+    if (out->reg_mask)
+        out->flags |= ARMVMI_RSPF_SET_REGS;
+    return NULL;
+}
+
 /* The ABI response for the callback's; NULL if good, else why it is not. */
 static const char *make_response(const struct armvmi_mem_response *r,
                                  const struct armvmi_abi_event *e, struct armvmi_abi_response *out)
@@ -199,31 +237,9 @@ static const char *make_response(const struct armvmi_mem_response *r,
     default:
         return "unknown action";
     }
-    for (int id = 0; id < ARMVMI_REG_COUNT; id++) {
-        if (!armvmi_reg_valid(&r->regs, id))
-            continue;
-        uint64_t v = r->regs.regs[id];
-        if (id <= ARMVMI_REG_X30) {
-            out->reg_mask |= 1ull << id;
-            out->x[id] = v;
-        } else if (id == ARMVMI_REG_PC) {
-            out->reg_mask |= 1ull << ARMVMI_RSP_REG_PC;
-            out->pc = v;
-        } else if (id == ARMVMI_REG_PSTATE) {
-            out->reg_mask |= 1ull << ARMVMI_RSP_REG_PSTATE;
-            out->pstate = v;
-        } else if (id == ARMVMI_REG_SP_EL0) {
-            out->reg_mask |= 1ull << ARMVMI_RSP_REG_SP_EL0;
-            out->sp_el0 = v;
-        } else if (id == ARMVMI_REG_SP_EL1) {
-            out->reg_mask |= 1ull << ARMVMI_RSP_REG_SP_EL1;
-            out->sp_el1 = v;
-        } else {
-            return "only X0-X30, PC, PSTATE, SP_EL0 and SP_EL1 can be set in a response";
-        }
-    }
-    if (out->reg_mask)
-        out->flags |= ARMVMI_RSPF_SET_REGS;
+    const char *why = ev_rsp_regs(&r->regs, out);
+    if (why)
+        return why;
     if (r->set_access) {
         if (r->new_access & ~ARMVMI_ACC_RWX)
             return "new_access has bits other than r, w, x";
@@ -256,6 +272,11 @@ static void handle_sync(struct armvmi_events *ev, unsigned v, const struct armvm
     }
     if (!inherited && !seq_note(ev, e->seq)) {
         answer(ev, v, &out); /* already delivered: let the vCPU retry */
+        return;
+    }
+    if (e->type == ARMVMI_EV_STEP || e->type == ARMVMI_EV_BREAK) {
+        ev_stepbrk_sync(ev, e, inherited, &out);
+        answer(ev, v, &out);
         return;
     }
     struct armvmi_mem_event me;

@@ -67,6 +67,7 @@ struct armvmi_events {
     uint64_t inherited_seq[ARMVMI_MAX_VCPUS];
 
     struct armvmi_events_stats st;
+    struct ev_stepbrk *sb; /* single-step and breakpoints (cpu_stepbrk.c), NULL until used */
 };
 
 /* session.c */
@@ -95,6 +96,21 @@ int ev_drain(struct armvmi_events *ev, uint64_t upto, long ms);
 /* watch.c */
 /* The access frame gfn allows under the live registrations (ARMVMI_ACC_* value). */
 unsigned ev_frame_allowed(const struct armvmi_events *ev, uint64_t gfn);
+/* The same with arg3 too. */
+int ev_cmd4(struct armvmi_events *ev, uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2,
+            uint64_t a3, uint64_t result[2]);
+
+/* dispatch.c: the registers of a response (SET_REGS); NULL if good, else why not. */
+const char *ev_rsp_regs(const struct armvmi_regs *r, struct armvmi_abi_response *out);
+
+/* cpu_stepbrk.c: ARMVMI_EV_STEP and ARMVMI_EV_BREAK events (what is wrong with one, or NULL;
+ * deliver a checked one and fill the response), and freeing its state at close. */
+const char *ev_stepbrk_bad(const struct armvmi_events *ev, const struct armvmi_abi_event *e,
+                           unsigned vcpu, bool async);
+void ev_stepbrk_sync(struct armvmi_events *ev, const struct armvmi_abi_event *e, bool inherited,
+                     struct armvmi_abi_response *out);
+void ev_stepbrk_free(struct armvmi_events *ev);
+
 /* Remove every registration (draining). */
 int ev_unwatch_all(struct armvmi_events *ev);
 

@@ -88,8 +88,9 @@ void ev_wait(struct armvmi_events *ev, long ms)
 
 static const char *cmd_name(uint32_t op)
 {
-    static const char *const n[] = {"?",     "ATTACH", "DETACH",    "SET_ACCESS",
-                                    "PAUSE", "RESUME", "GET_ACCESS"};
+    static const char *const n[] = {"?",         "ATTACH", "DETACH",     "SET_ACCESS",
+                                    "PAUSE",     "RESUME", "GET_ACCESS", "REG_TRAP",
+                                    "CALL_TRAP", "STEP",   "BREAK_SET",  "BREAK_CLEAR"};
     return op < sizeof(n) / sizeof(n[0]) ? n[op] : "?";
 }
 
@@ -107,6 +108,12 @@ static int cmd_done(struct armvmi_events *ev, uint64_t *done)
 
 int ev_cmd(struct armvmi_events *ev, uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2,
            uint64_t result[2])
+{
+    return ev_cmd4(ev, op, a0, a1, a2, 0, result);
+}
+
+int ev_cmd4(struct armvmi_events *ev, uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2,
+            uint64_t a3, uint64_t result[2])
 {
     uint64_t done;
     long long limit = ev->opt.cmd_timeout_ms, t0 = ev_now_ms();
@@ -130,7 +137,7 @@ int ev_cmd(struct armvmi_events *ev, uint32_t op, uint64_t a0, uint64_t a1, uint
     c->arg[0] = a0;
     c->arg[1] = a1;
     c->arg[2] = a2;
-    c->arg[3] = 0;
+    c->arg[3] = a3;
     c->result[0] = c->result[1] = 0;
     EV_STORE(&c->status, (uint32_t)ARMVMI_CMDS_PENDING);
     ev->cmd_head = i + 1;
@@ -175,6 +182,11 @@ int ev_cmd(struct armvmi_events *ev, uint32_t op, uint64_t a0, uint64_t a1, uint
                                 "the hypervisor rejected command %s: frames 0x%llx+%llu are "
                                 "not guest RAM.",
                                 cmd_name(op), (unsigned long long)a0, (unsigned long long)a1);
+    case ARMVMI_CMDS_ENOSPC:
+        return armvmi_set_error(ARMVMI_ENOMEM,
+                                "the hypervisor has no room left for command %s (too many "
+                                "breakpoints or breakpoint frames).",
+                                cmd_name(op));
     case ARMVMI_CMDS_ESTATE:
         return armvmi_set_error(ARMVMI_ESTATE,
                                 op == ARMVMI_CMD_ATTACH
@@ -441,6 +453,7 @@ int armvmi_events_close(armvmi_events_t *ev)
     for (size_t i = 0; i < ev->nw; i++)
         free(ev->w[i].ext);
     free(ev->w);
+    ev_stepbrk_free(ev);
     pthread_mutex_destroy(&ev->hb_lock);
     pthread_cond_destroy(&ev->hb_cond);
     free(ev);

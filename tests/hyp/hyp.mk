@@ -18,3 +18,11 @@ ALL_TARGETS += $(HYP_EVMON)
 $(HYP_EVMON): tests/hyp/evmon.c include/armvmi/abi.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o $@ tests/hyp/evmon.c
+
+# The single-step trace checker of tests/integration/57-hyp-step.t (capstone, jansson).
+HYP_STEPCHECK := $(BUILD)/hyp/stepcheck
+ALL_TARGETS += $(HYP_STEPCHECK)
+$(HYP_STEPCHECK): tests/hyp/stepcheck.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -o $@ tests/hyp/stepcheck.c \
+		-lcapstone -ljansson

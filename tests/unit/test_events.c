@@ -72,10 +72,12 @@ static struct fake {
     int lsock, csock;
     unsigned rings, knocks;
     /* hostile knobs */
-    bool skip_seq_once; /* number the next event one too far */
-    bool dup_seq_once;  /* give the next event the previous number */
-    bool no_commands;   /* never execute commands */
-    bool orphaned;      /* a fail-closed monitor was declared gone */
+    bool skip_seq_once;           /* number the next event one too far */
+    bool dup_seq_once;            /* give the next event the previous number */
+    bool no_commands;             /* never execute commands */
+    bool orphaned;                /* a fail-closed monitor was declared gone */
+    struct armvmi_abi_cmd sb[16]; /* STEP / BREAK_* commands received */
+    unsigned nsb;
 } F;
 
 static long long now_ms(void)
@@ -269,6 +271,13 @@ static void run_commands(void)
         }
         case ARMVMI_CMD_GET_ACCESS:
             c->result[0] = F.store[k.arg[0] - (RAM_BASE >> 12)];
+            break;
+        case ARMVMI_CMD_STEP: /* single-step and breakpoints: recorded for the test */
+        case ARMVMI_CMD_BREAK_SET:
+        case ARMVMI_CMD_BREAK_CLEAR:
+            if (F.nsb < 16)
+                F.sb[F.nsb++] = k;
+            c->result[0] = k.op == ARMVMI_CMD_BREAK_SET ? 40 + F.nsb : 0;
             break;
         default:
             st = ARMVMI_CMDS_EINVAL;
@@ -1220,6 +1229,133 @@ static void conversion_watches(void **state)
     assert_int_equal(armvmi_mem_get_access(ev, RAM_BASE >> 12, &acc), -ARMVMI_EFAULT);
     assert_int_equal(armvmi_mem_get_access(ev, (RAM_BASE + RAM_SIZE) >> 12, &acc), -ARMVMI_EFAULT);
     assert_int_equal(armvmi_mem_get_access(ev, PAGE_A >> 12, NULL), -ARMVMI_EINVAL);
+
+/* ---- single-step and breakpoints (cpu_stepbrk.c) ---- */
+
+/* Post a step or breakpoint event in vCPU v's slot (u.raw[0..1] = a, b); wait for its answer. */
+static struct armvmi_abi_response post_wait(armvmi_events_t *ev, unsigned v, uint32_t type,
+                                            uint64_t gpa, uint64_t a, uint64_t b)
+{
+    pthread_mutex_lock(&F.lock);
+    struct armvmi_abi_slot *s = slot(v);
+    struct access acc = {.gpa = gpa, .gva = 0x400000, .acc = ARMVMI_ACC_X};
+    fill_event(&s->ev, v, &acc, 0);
+    s->ev.type = type;
+    s->ev.flags = 0;
+    s->ev.u.raw[0] = a;
+    s->ev.u.raw[1] = b;
+    unsigned n0 = F.nlog;
+    ST(&s->state, (uint32_t)ARMVMI_SLOT_POSTED);
+    F.waiting[v] = true;
+    pthread_mutex_unlock(&F.lock);
+    long long t0 = now_ms();
+    for (;;) {
+        assert_true(armvmi_events_listen(ev, 20) >= 0);
+        pthread_mutex_lock(&F.lock);
+        bool done = F.nlog > n0;
+        struct armvmi_abi_response r = F.log[n0];
+        pthread_mutex_unlock(&F.lock);
+        if (done)
+            return r;
+        if (now_ms() - t0 > 5000)
+            fail_msg("no answer to the type %u event", type);
+    }
+}
+
+struct sbseen {
+    unsigned steps, hits;
+    struct armvmi_step_event st;
+    struct armvmi_break_event br;
+    bool stop;
+    enum armvmi_break_action action;
+};
+
+static int sb_step(armvmi_events_t *ev, const struct armvmi_step_event *e, bool *stop, void *arg)
+{
+    struct sbseen *s = arg;
+    s->steps++;
+    s->st = *e;
+    *stop = s->stop;
+    return 0;
+}
+
+static int sb_break(armvmi_events_t *ev, const struct armvmi_break_event *e,
+                    struct armvmi_break_response *rsp, void *arg)
+{
+    struct sbseen *s = arg;
+    s->hits++;
+    s->br = *e;
+    rsp->action = s->action;
+    armvmi_reg_set(&rsp->regs, ARMVMI_REG_X0 + 2, 0x1234);
+    return 0;
+}
+
+/* The commands as abi.h defines them; events to the right callback with their fields; the
+ * responses (STEP_OFF when the callback stops, SKIP and SET_REGS of a hit); events nobody
+ * wants answered CONTINUE (with STEP_OFF for a step); corrupt ones refused. */
+static void step_and_break(void **state)
+{
+    armvmi_t *h;
+    fake_setup(false, true);
+    armvmi_events_t *ev = attach(&h, NULL);
+    struct sbseen s = {0};
+    assert_int_equal(armvmi_step_start(ev, 0x4, 0, 0, sb_step, &s), -ARMVMI_EINVAL); /* vCPU 2 */
+    assert_int_equal(armvmi_step_start(ev, 0x3, ARMVMI_STEP_EL0, 0x45678000, sb_step, &s), 0);
+    assert_int_equal(armvmi_break_pa(ev, PAGE_A + 2, 0, sb_break, &s, NULL), -ARMVMI_EINVAL);
+    int id;
+    assert_int_equal(armvmi_break_pa(ev, PAGE_A + 0x40, 0x45678000, sb_break, &s, &id), 0);
+    pthread_mutex_lock(&F.lock);
+    assert_int_equal(F.nsb, 2);
+    assert_int_equal(F.sb[0].op, ARMVMI_CMD_STEP);
+    assert_int_equal(F.sb[0].arg[0], 3);
+    assert_int_equal(F.sb[0].arg[1], 1);
+    assert_int_equal(F.sb[0].arg[2], ARMVMI_STEPF_EL0);
+    assert_int_equal(F.sb[0].arg[3], 0x45678000);
+    assert_int_equal(F.sb[1].op, ARMVMI_CMD_BREAK_SET);
+    assert_int_equal(F.sb[1].arg[0], PAGE_A + 0x40);
+    assert_int_equal(F.sb[1].arg[1], 0x45678000);
+    pthread_mutex_unlock(&F.lock);
+
+    struct armvmi_abi_response r = post_wait(ev, 1, ARMVMI_EV_STEP, 0, 77, 0);
+    assert_int_equal(s.steps, 1);
+    assert_int_equal(s.st.count, 77);
+    assert_int_equal(s.st.vcpu, 1);
+    assert_int_equal(r.action, ARMVMI_RSP_CONTINUE);
+    assert_int_equal(r.flags, 0);
+    s.stop = true;
+    r = post_wait(ev, 1, ARMVMI_EV_STEP, 0, 78, 0);
+    assert_int_equal(r.flags, ARMVMI_RSPF_STEP_OFF);
+    r = post_wait(ev, 1, ARMVMI_EV_STEP, 0, 79, 0); /* stopped: nobody's */
+    assert_int_equal(s.steps, 2);
+    assert_int_equal(r.flags, ARMVMI_RSPF_STEP_OFF);
+
+    s.action = ARMVMI_BREAK_SKIP;
+    r = post_wait(ev, 0, ARMVMI_EV_BREAK, PAGE_A + 0x40, 42, 5); /* hyp id 42, 5th hit */
+    assert_int_equal(s.hits, 1);
+    assert_int_equal(s.br.id, id);
+    assert_int_equal(s.br.hits, 5);
+    assert_int_equal(s.br.gpa, PAGE_A + 0x40);
+    assert_int_equal(r.action, ARMVMI_RSP_SKIP);
+    assert_int_equal(r.flags, ARMVMI_RSPF_SET_REGS);
+    assert_int_equal(r.reg_mask, 1ull << 2);
+    assert_int_equal(r.x[2], 0x1234);
+    r = post_wait(ev, 0, ARMVMI_EV_BREAK, PAGE_A + 0x40, 99, 1); /* an id we never set */
+    assert_int_equal(s.hits, 1);
+    assert_int_equal(r.action, ARMVMI_RSP_CONTINUE);
+    struct armvmi_events_stats st;
+    armvmi_events_stats(ev, &st);
+    assert_int_equal(st.unclaimed, 2);
+    r = post_wait(ev, 0, ARMVMI_EV_BREAK, PAGE_A + 0x41, 42, 6); /* unaligned: corrupt */
+    assert_int_equal(s.hits, 1);
+    armvmi_events_stats(ev, &st);
+    assert_int_equal(st.bad_events, 1);
+
+    assert_int_equal(armvmi_break_clear(ev, id), 0);
+    assert_int_equal(armvmi_break_clear(ev, id), -ARMVMI_ENOENT);
+    pthread_mutex_lock(&F.lock);
+    assert_int_equal(F.sb[2].op, ARMVMI_CMD_BREAK_CLEAR);
+    assert_int_equal(F.sb[2].arg[0], 42);
+    pthread_mutex_unlock(&F.lock);
     finish(ev, h);
 }
 
@@ -1243,6 +1379,7 @@ int main(void)
         cmocka_unit_test(fail_closed_leftovers),
         cmocka_unit_test(unclaimed_restriction),
         cmocka_unit_test(conversion_watches),
+        cmocka_unit_test(step_and_break),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -405,5 +405,9 @@ int cmd_trace(struct cli *c, int argc, char **argv)
     }
     if (strcmp(argv[1], "mem") == 0)
         return trace_mem(c, argc - 1, argv + 1);
-    return cli_err("unknown trace kind '%s' (only `trace mem` so far).", argv[1]);
+    if (strcmp(argv[1], "step") == 0)
+        return cmd_trace_step(c, argc - 1, argv + 1);
+    if (strcmp(argv[1], "break") == 0)
+        return cmd_trace_break(c, argc - 1, argv + 1);
+    return cli_err("unknown trace kind '%s' (mem, step or break).", argv[1]);
 }

@@ -23,8 +23,6 @@ void events_doorbell(void);
 
 /* Stage-2 permission faults (arch/abort.c): false if not a permission fault on guest RAM. */
 bool events_mem_abort(struct trap_frame *f, u64 esr, bool iabt);
-/* Software step exception (EC 0x32): the end of a STEP response. */
-void events_step_done(struct trap_frame *f, u64 esr);
 
 /* Shared by events.c and memevent.c. */
 enum ev_state { EV_DETACHED = 0, EV_ATTACHED, EV_ORPHANED };
@@ -55,5 +53,7 @@ void events_set_regs(struct trap_frame *f, const struct armvmi_abi_response *p);
 /* Hold every other vCPU in the hypervisor (single-step) / release them. */
 void events_stop_others(struct vcpu *v, struct trap_frame *f);
 void events_release_others(struct vcpu *v);
+/* Whether vCPU id is in the guest or about to enter it (not waiting in the hypervisor). */
+bool events_vcpu_running(unsigned id);
 
 #endif

@@ -9,6 +9,7 @@
 #include <hyp/frame.h>
 
 void inject_undef(struct trap_frame *f);
+void inject_sync(struct trap_frame *f, u64 esr, bool set_far, u64 far);
 void inject_dabt(struct trap_frame *f, u64 far);
 void inject_iabt(struct trap_frame *f, u64 far);
 

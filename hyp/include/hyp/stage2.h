@@ -12,6 +12,7 @@ bool stage2_ipa_is_carveout(u64 ipa);
 bool stage2_ipa_is_ram(u64 ipa);
 bool stage2_set_perm(u64 ipa, bool r, bool w, bool x);
 void stage2_tlb_flush(void);
+bool stage2_map_page(u64 ipa, u64 pa, bool r, bool w, bool x);
 void hyp_mmu_enable(void);
 
 #endif

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/* stepbrk.c — guest test program for single-step and breakpoints (57-hyp-step.t, 58-hyp-break.t).
+ */
+/*
+ * usage:
+ *   stepbrk loop K     prints "SB pid=P work=0x..", then runs work() K times (a known loop of
+ *                      branches, calls, loads and stores: a few million instructions at EL0
+ *                      each, no system call in between) or until SIGUSR1, then prints
+ *                      "SB-RESULT <value>" if every round gave the same value, else
+ *                      "SB-RESULT differ <r1> <r2>", and "SB-ROUNDS <n>".
+ *   stepbrk user DIR   prints "SB pid=P user=0x.." (the address of user_target), waits (up to
+ *                      300 s) for the file DIR/go, calls user_target(7) three times and prints
+ *                      "SB-USER <sum>" (= 3 * 22).
+ *   stepbrk calls      prints "SB pid=P user=0x..", then calls user_target in a loop until
+ *                      SIGUSR1 and prints "SB-CALLS <n>" (bench/brkstep.sh).
+ *   stepbrk brk0       executes `brk #0` with a SIGTRAP handler that steps over it: prints
+ *                      "SB-SIGTRAP si_code=<n> at-brk=1" as without a hypervisor.
+ *   stepbrk kcore VA N reads N bytes at kernel virtual address VA through /proc/kcore and
+ *                      prints them as hex ("SB-KCORE <hex>").
+ *   stepbrk execs N    forks and execs itself ("stepbrk nop") N times, waiting for each:
+ *                      prints "SB-EXECS <n done>".
+ *   stepbrk ptrace     a child stopped under ptrace gets a hardware breakpoint (NT_ARM_HW_BREAK)
+ *                      on user_target; it stops there (SIGTRAP, PC = user_target), is single-
+ *                      stepped twice (PTRACE_SINGLESTEP) and continued: prints "SB-PTRACE hw=1
+ *                      steps=+4,+8 exit=0" as without a hypervisor (the guest's own debug
+ *                      registers, MDSCR_EL1 and debug exceptions at work).
+ *   stepbrk nop        exits 0.
+ */
+#define _GNU_SOURCE
+#include <elf.h>
+#include <stddef.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <asm/ptrace.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+static volatile uint64_t sink[64];
+static volatile sig_atomic_t stop;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+__attribute__((noinline)) static uint64_t mix(uint64_t a, uint64_t b)
+{
+    a ^= b + 0x9e3779b97f4a7c15ull + (a << 6) + (a >> 2);
+    return a;
+}
+
+__attribute__((noinline)) uint64_t work(unsigned n)
+{
+    uint64_t acc = 1;
+    for (unsigned i = 0; i < n; i++) {
+        if (i & 1)
+            acc = mix(acc, i);
+        else if (i % 3 == 0)
+            acc += sink[i & 63];
+        else
+            acc ^= acc >> 7;
+        sink[(i * 7) & 63] = acc;
+        if (!(acc & 0x100))
+            acc = mix(acc, acc >> 3);
+    }
+    return acc;
+}
+
+__attribute__((noinline, noipa)) int user_target(int v)
+{
+    return v * 3 + 1;
+}
+
+static void on_trap(int sig, siginfo_t *si, void *uc_)
+{
+    ucontext_t *uc = uc_;
+    (void)sig;
+    char buf[96];
+    uint32_t insn = *(uint32_t *)uc->uc_mcontext.pc;
+    int n = snprintf(buf, sizeof(buf), "SB-SIGTRAP si_code=%d at-brk=%d\n", si->si_code,
+                     insn == 0xd4200000u);
+    write(1, buf, (size_t)n);
+    uc->uc_mcontext.pc += 4;
+}
+
+static int kcore(uint64_t va, size_t n)
+{
+    int fd = open("/proc/kcore", O_RDONLY);
+    Elf64_Ehdr eh;
+    if (fd < 0 || pread(fd, &eh, sizeof(eh), 0) != sizeof(eh)) {
+        perror("/proc/kcore");
+        return 1;
+    }
+    for (unsigned i = 0; i < eh.e_phnum && i < 4096; i++) {
+        Elf64_Phdr ph;
+        if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) != sizeof(ph))
+            break;
+        if (ph.p_type != PT_LOAD || va < ph.p_vaddr || va - ph.p_vaddr >= ph.p_memsz)
+            continue;
+        unsigned char b[256];
+        if (n > sizeof(b) ||
+            pread(fd, b, n, (off_t)(ph.p_offset + (va - ph.p_vaddr))) != (ssize_t)n) {
+            perror("pread /proc/kcore");
+            return 1;
+        }
+        printf("SB-KCORE ");
+        for (size_t k = 0; k < n; k++)
+            printf("%02x", b[k]);
+        printf("\n");
+        return 0;
+    }
+    fprintf(stderr, "0x%" PRIx64 " is in no segment of /proc/kcore\n", va);
+    return 1;
+}
+
+/* The child's PC (NT_PRSTATUS), or 0. */
+static uint64_t child_pc(pid_t p)
+{
+    struct user_pt_regs r;
+    struct iovec iov = {&r, sizeof(r)};
+    return ptrace(PTRACE_GETREGSET, p, (void *)NT_PRSTATUS, &iov) ? 0 : r.pc;
+}
+
+static int hw_break(pid_t p, uint64_t addr, uint32_t ctrl)
+{
+    struct user_hwdebug_state st;
+    memset(&st, 0, sizeof(st));
+    st.dbg_regs[0].addr = addr;
+    st.dbg_regs[0].ctrl = ctrl;
+    struct iovec iov = {&st,
+                        offsetof(struct user_hwdebug_state, dbg_regs) + sizeof(st.dbg_regs[0])};
+    return (int)ptrace(PTRACE_SETREGSET, p, (void *)NT_ARM_HW_BREAK, &iov);
+}
+
+static int ptrace_test(void)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+        raise(SIGSTOP);
+        _exit(user_target(7) == 22 ? 0 : 1);
+    }
+    int st, hw = 0;
+    char steps[64] = "";
+    uint64_t t = (uint64_t)user_target;
+    waitpid(p, &st, 0);
+    /* Linux's arm64 breakpoint control: length 4 (0xf << 5), execute, EL0 (2 << 1), enabled */
+    if (hw_break(p, t, (0xfu << 5) | (2u << 1) | 1u) == 0 &&
+        ptrace(PTRACE_CONT, p, NULL, NULL) == 0 && waitpid(p, &st, 0) == p && WIFSTOPPED(st) &&
+        WSTOPSIG(st) == SIGTRAP)
+        hw = child_pc(p) == t;
+    hw_break(p, 0, 0);
+    for (int i = 0; i < 2; i++) {
+        if (ptrace(PTRACE_SINGLESTEP, p, NULL, NULL) || waitpid(p, &st, 0) != p || !WIFSTOPPED(st))
+            break;
+        size_t l = strlen(steps);
+        snprintf(steps + l, sizeof(steps) - l, "%s+%lld", i ? "," : "",
+                 (long long)(child_pc(p) - t));
+    }
+    ptrace(PTRACE_CONT, p, NULL, NULL);
+    waitpid(p, &st, 0);
+    printf("SB-PTRACE hw=%d steps=%s exit=%d\n", hw, steps, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc >= 3 && !strcmp(argv[1], "loop")) {
+        static uint64_t res[100000];
+        unsigned k = (unsigned)strtoul(argv[2], NULL, 0);
+        if (k < 1 || k > 100000)
+            k = 1;
+        memset((void *)sink, 0, sizeof(sink));
+        memset(res, 0, sizeof(res)); /* every page touched now: no fault in the loop */
+        signal(SIGUSR1, on_usr1);
+        printf("SB pid=%d work=%p\n", getpid(), (void *)work);
+        unsigned i;
+        for (i = 0; i < k && !stop; i++) {
+            memset((void *)sink, 0, sizeof(sink));
+            res[i] = work(200000);
+        }
+        printf("SB-ROUNDS %u\n", i);
+        k = i;
+        for (unsigned i = 1; i < k; i++)
+            if (res[i] != res[0]) {
+                printf("SB-RESULT differ %" PRIu64 " %" PRIu64 "\n", res[0], res[i]);
+                return 1;
+            }
+        printf("SB-RESULT %" PRIu64 "\n", res[0]);
+        return 0;
+    }
+    if (argc >= 3 && !strcmp(argv[1], "user")) {
+        char go[512];
+        snprintf(go, sizeof(go), "%s/go", argv[2]);
+        printf("SB pid=%d user=%p\n", getpid(), (void *)user_target);
+        for (int i = 0; i < 30000 && access(go, F_OK); i++)
+            usleep(10000);
+        int s = 0;
+        for (int i = 0; i < 3; i++)
+            s += user_target(7);
+        printf("SB-USER %d\n", s);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "calls")) {
+        signal(SIGUSR1, on_usr1);
+        printf("SB pid=%d user=%p\n", getpid(), (void *)user_target);
+        unsigned long n = 0;
+        for (; !stop; n++)
+            user_target((int)n);
+        printf("SB-CALLS %lu\n", n);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "brk0")) {
+        struct sigaction sa = {.sa_sigaction = on_trap, .sa_flags = SA_SIGINFO};
+        sigaction(SIGTRAP, &sa, NULL);
+        __asm__ volatile("brk #0");
+        printf("SB-BRK0-DONE\n");
+        return 0;
+    }
+    if (argc >= 4 && !strcmp(argv[1], "kcore"))
+        return kcore(strtoull(argv[2], NULL, 0), strtoul(argv[3], NULL, 0));
+    if (argc >= 3 && !strcmp(argv[1], "execs")) {
+        unsigned n = (unsigned)strtoul(argv[2], NULL, 0), done = 0;
+        for (unsigned i = 0; i < n; i++) {
+            pid_t p = fork();
+            if (p == 0) {
+                execl("/proc/self/exe", "stepbrk", "nop", (char *)NULL);
+                _exit(127);
+            }
+            int stt;
+            if (p > 0 && waitpid(p, &stt, 0) == p && WIFEXITED(stt) && WEXITSTATUS(stt) == 0)
+                done++;
+        }
+        printf("SB-EXECS %u\n", done);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "nop"))
+        return 0;
+    if (argc >= 2 && !strcmp(argv[1], "ptrace"))
+        return ptrace_test();
+    fprintf(
+        stderr,
+        "usage: stepbrk loop K | user DIR | calls | brk0 | kcore VA N | execs N | ptrace | nop\n");
+    return 2;
+}

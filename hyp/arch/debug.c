@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: MIT */
+/* Debug traps: MDCR_EL2.TDE on a vCPU only while something needs it (a monitor's single-step, the
+ * hypervisor's own one-instruction step, breakpoints); meanwhile the guest's debug registers are
+ * accessed on its behalf, its MDSCR_EL1 is the value it wrote, and its own debug exceptions go
+ * back to it as it would have taken them. Single-step events (ARMVMI_EV_STEP). */
+#include <hyp/arch.h>
+#include <hyp/boot.h>
+#include <hyp/console.h>
+#include <hyp/debug.h>
+#include <hyp/events.h>
+#include <hyp/inject.h>
+#include <hyp/sysreg.h>
+#include <hyp/trap.h>
+#include <hyp/vcpu.h>
+
+#define MDSCR_SS BIT(0)
+#define MDSCR_KDE BIT(13)
+#define MDSCR_MDE BIT(15)
+#define MDCR_TDE BIT(8) /* Arm ARM D17.3.14: debug exceptions to EL2; TDA, TDOSA, TDRA act as 1 */
+#define ICH_HCR_EN BIT(0)
+#define TTBR_BADDR 0x0000fffffffffffeUL
+#define STEPF_KNOWN (ARMVMI_STEPF_IRQS | ARMVMI_STEPF_EL0)
+#define SYNC_WAIT_S 1
+
+struct dbg {
+    bool tde;      /* MDCR_EL2.TDE is on in this CPU */
+    bool ss;       /* we set MDSCR_EL1.SS (stepping when the guest last entered) */
+    bool irq_held; /* we cleared ICH_HCR_EL2.En */
+    bool mde_off;  /* we cleared MDSCR_EL1.MDE for a one-instruction step */
+    bool silent;   /* stepping EL1 only because the guest steps EL0 (its MDSCR_EL1.SS) */
+    u64 mdscr;     /* the guest's own MDSCR_EL1 while tde */
+    u64 hw_mdscr;  /* what we last wrote to MDSCR_EL1 */
+    /* the exit in progress */
+    u64 kind, ec, elr;
+    /* the monitor's single-step (written by commands on any CPU) */
+    volatile bool step_on;
+    volatile u32 step_flags;
+    volatile u64 step_ttbr;
+    u64 step_count;
+    /* the hypervisor's one-instruction step */
+    bool once, once_mask;
+    debug_done_fn once_done;
+    u64 once_arg;
+    volatile u64 gen_seen;
+};
+static struct dbg dbgs[ARMVMI_MAX_VCPUS];
+static volatile u32 need_all; /* breakpoints set */
+static volatile u64 need_gen;
+
+static struct dbg *dbg_of(const struct vcpu *v)
+{
+    return &dbgs[v->id];
+}
+
+/* The monitor's step is armed while this vCPU runs the address space it filters on (checked
+ * at every exit: stepping starts at the first exit after the process is switched in, and
+ * stops at the first step after it is switched out). */
+static bool mon_step(const struct dbg *d)
+{
+    return d->step_on && (!d->step_ttbr || (read_ttbr0_el1() & TTBR_BADDR) == d->step_ttbr);
+}
+
+static bool want_tde(const struct dbg *d)
+{
+    return mon_step(d) || d->once || __atomic_load_n(&need_all, __ATOMIC_ACQUIRE);
+}
+
+static bool stepping(const struct dbg *d)
+{
+    return mon_step(d) || d->once;
+}
+
+void debug_exit(struct vcpu *v, struct trap_frame *f, u64 kind, u64 esr)
+{
+    struct dbg *d = dbg_of(v);
+
+    d->kind = kind;
+    d->ec = kind == TRAP_SYNC ? ESR_EC(esr) : ~0UL;
+    d->elr = f->elr;
+}
+
+/* The hardware MDSCR_EL1: the guest's, with our SS (and without MDE for a masked step).
+ * Returns whether it was written. */
+static bool mdscr_apply(struct dbg *d, bool force)
+{
+    u64 m = d->mdscr;
+
+    d->ss = stepping(d);
+    d->mde_off = d->once && d->once_mask;
+    if (d->ss)
+        m |= MDSCR_SS;
+    if (d->mde_off)
+        m &= ~MDSCR_MDE;
+    if (!force && m == d->hw_mdscr)
+        return false;
+    write_mdscr_el1(m);
+    d->hw_mdscr = m;
+    return true;
+}
+
+static void once_finish(struct vcpu *v, struct dbg *d)
+{
+    debug_done_fn fn = d->once_done;
+
+    if (!d->once)
+        return;
+    d->once = false;
+    d->once_done = NULL;
+    if (fn)
+        fn(v, d->once_arg);
+    events_release_others(v);
+}
+
+void debug_enter(struct vcpu *v, struct trap_frame *f)
+{
+    struct dbg *d = dbg_of(v);
+    bool was_stepping = d->ss, moved, wrote = false;
+    u64 gen = __atomic_load_n(&need_gen, __ATOMIC_ACQUIRE);
+
+    if (!d->tde && !d->ss && !d->once && !d->irq_held && !want_tde(d)) {
+        __atomic_store_n(&d->gen_seen, gen, __ATOMIC_RELEASE);
+        return; /* nothing to do: the common exit */
+    }
+    /* An instruction the hypervisor completed (emulated, skipped) or an exception it injected:
+     * the PC moved, so the one-instruction step is over and the next step is due at once. */
+    moved = d->kind == TRAP_SYNC && d->ec != ESR_EC_SOFTSTP_LOW && f->elr != d->elr;
+    if (d->once && moved)
+        once_finish(v, d);
+    if (want_tde(d) && !d->tde) {
+        d->mdscr = d->hw_mdscr = read_mdscr_el1();
+        write_mdcr_el2(read_mdcr_el2() | MDCR_TDE);
+        d->tde = wrote = true;
+    } else if (!want_tde(d) && d->tde) {
+        write_mdscr_el1(d->mdscr);
+        write_mdcr_el2(read_mdcr_el2() & ~MDCR_TDE);
+        d->tde = false;
+        d->ss = d->mde_off = false;
+        wrote = true;
+    }
+    if (d->tde)
+        wrote |= mdscr_apply(d, false);
+    if (stepping(d)) {
+        /* Arm ARM D2.12.3: SPSR.SS = 1 runs one instruction, then the step exception; SS = 0
+         * (active-pending) takes it before the next instruction. An interrupt exit keeps the
+         * state the hardware saved, unless stepping starts now. */
+        if (moved)
+            f->spsr &= ~(u64)PSR_SS;
+        else if (d->kind == TRAP_SYNC || !was_stepping)
+            f->spsr |= PSR_SS;
+    } else if (was_stepping && !(d->mdscr & MDSCR_SS)) {
+        f->spsr &= ~(u64)PSR_SS;
+    }
+    /* With STEPF_EL0 the kernel (stepped silently) takes its interrupts: it may idle, or wait
+     * for one, while the stepped process is blocked (and runs on its TTBR0 in lazy mode). */
+    bool el0 = (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t;
+    bool hold = d->once || (mon_step(d) && !(d->step_flags & ARMVMI_STEPF_IRQS) &&
+                            (el0 || !(d->step_flags & ARMVMI_STEPF_EL0)));
+    if (hold != d->irq_held) {
+        u64 h = read_ich_hcr_el2();
+        write_ich_hcr_el2(hold ? h & ~ICH_HCR_EN : h | ICH_HCR_EN);
+        d->irq_held = hold;
+        wrote = true;
+    }
+    if (wrote)
+        isb();
+    __atomic_store_n(&d->gen_seen, gen, __ATOMIC_RELEASE);
+}
+
+/* ---- the hypervisor's one-instruction step ---- */
+
+void debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg, bool mask_debug)
+{
+    struct dbg *d = dbg_of(v);
+
+    events_stop_others(v, f);
+    d->once = true;
+    d->once_mask = mask_debug;
+    d->once_done = done;
+    d->once_arg = arg;
+    f->spsr |= PSR_SS; /* run this instruction (debug_enter does the rest) */
+}
+
+bool debug_once_active(const struct vcpu *v)
+{
+    return dbg_of(v)->once;
+}
+
+void debug_once_end(struct vcpu *v)
+{
+    once_finish(v, dbg_of(v));
+}
+
+/* ---- the monitor's single-step ---- */
+
+u32 debug_cmd_step(const struct armvmi_abi_cmd *k)
+{
+    u64 mask = k->arg[0];
+
+    if (!mask || (mask >> bootinfo->ncpus) || k->arg[1] > 1 || (k->arg[2] & ~(u64)STEPF_KNOWN) ||
+        (k->arg[3] & ~TTBR_BADDR)) {
+        events_error(ARMVMI_ERR_CMD_ARGS, "STEP arguments", k->arg[0]);
+        return ARMVMI_CMDS_EINVAL;
+    }
+    for (unsigned i = 0; i < bootinfo->ncpus; i++) {
+        struct dbg *d = &dbgs[i];
+
+        if (!(mask >> i & 1))
+            continue;
+        d->step_flags = (u32)k->arg[2];
+        d->step_ttbr = k->arg[3];
+        if (k->arg[1] && !d->step_on)
+            d->step_count = 0;
+        __atomic_store_n(&d->step_on, k->arg[1] != 0, __ATOMIC_RELEASE);
+    }
+    return ARMVMI_CMDS_OK; /* the caller kicks every vCPU: stepping starts at their next entry */
+}
+
+void debug_rsp_flags(struct vcpu *v, u32 flags)
+{
+    struct dbg *d = dbg_of(v);
+
+    if (flags & ARMVMI_RSPF_STEP_ON) {
+        if (!d->step_on)
+            d->step_count = 0;
+        d->step_on = true;
+    }
+    if (flags & ARMVMI_RSPF_STEP_OFF)
+        d->step_on = false;
+}
+
+void debug_reset(void)
+{
+    for (unsigned i = 0; i < ARMVMI_MAX_VCPUS; i++)
+        __atomic_store_n(&dbgs[i].step_on, false, __ATOMIC_RELEASE);
+}
+
+void debug_need_all(bool on)
+{
+    u64 gen = __atomic_add_fetch(&need_gen, 1, __ATOMIC_SEQ_CST);
+    u64 t0 = read_cntpct_el0(), limit = read_cntfrq_el0() * SYNC_WAIT_S;
+    struct vcpu *self = vcpu_current();
+
+    __atomic_store_n(&need_all, on ? 1 : 0, __ATOMIC_SEQ_CST);
+    if (!on)
+        return; /* each vCPU drops TDE at its next entry */
+    for (unsigned i = 0; i < bootinfo->ncpus; i++) {
+        if (&vcpus[i] == self || vcpus[i].power != VCPU_ON)
+            continue;
+        vcpu_kick(&vcpus[i]);
+        /* a vCPU in the hypervisor applies TDE before it enters the guest again */
+        while (events_vcpu_running(i) && __atomic_load_n(&dbgs[i].gen_seen, __ATOMIC_ACQUIRE) < gen)
+            if (read_cntpct_el0() - t0 > limit) {
+                hyp_printf("debug: cpu%u did not take MDCR_EL2.TDE within %u s\n", i, SYNC_WAIT_S);
+                break;
+            }
+    }
+    if (self) {
+        struct dbg *d = dbg_of(self);
+        if (!d->tde) { /* this CPU: at once, not at its entry */
+            d->mdscr = d->hw_mdscr = read_mdscr_el1();
+            write_mdcr_el2(read_mdcr_el2() | MDCR_TDE);
+            d->tde = true;
+            isb();
+        }
+    }
+}
+
+static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
+{
+    const struct armvmi_abi_vcpu *r = (const struct armvmi_abi_vcpu *)ARMVMI_VCPU_REC(v->id);
+    struct armvmi_abi_event ev;
+    struct armvmi_abi_response rsp;
+
+    if (ev_state != EV_ATTACHED) {
+        d->step_on = false;
+        return;
+    }
+    d->step_count++;
+    if (((d->step_flags & ARMVMI_STEPF_EL0) && (f->spsr & PSR_MODE_MASK) != PSR_MODE_EL0t) ||
+        (d->step_ttbr && (r->ttbr0_el1 & TTBR_BADDR) != d->step_ttbr)) {
+        __atomic_add_fetch(&events_chan()->filtered, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    events_fill(&ev, v, ARMVMI_EV_STEP);
+    ev.gva = f->elr;
+    ev.u.step.count = d->step_count;
+    if (!events_deliver(v, f, &ev, &rsp))
+        return;
+    if (!events_rsp_check(&ev, &rsp, RSP_ACT(CONTINUE),
+                          ARMVMI_RSPF_SET_REGS | ARMVMI_RSPF_STEP_ON | ARMVMI_RSPF_STEP_OFF))
+        return;
+    if (rsp.flags & ARMVMI_RSPF_SET_REGS)
+        events_set_regs(f, &rsp);
+    debug_rsp_flags(v, rsp.flags);
+}
+
+/* Software step exception (EC 0x32): ours (one-instruction step, monitor's step) or the guest's. */
+void debug_softstep(struct trap_frame *f, u64 esr)
+{
+    struct vcpu *v = vcpu_current();
+    struct dbg *d = dbg_of(v);
+    bool ours = d->ss;
+
+    if (d->once)
+        once_finish(v, d);
+    if (ours && d->step_on) {
+        step_event(v, f, d);
+        return;
+    }
+    if (ours && !(d->mdscr & MDSCR_SS))
+        return; /* the last step of a step that has ended */
+    if (d->silent) {
+        d->silent = false;
+        if ((f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t) {
+            /* The kernel's ERET to the process it steps was the step: PSTATE.SS is what the
+             * ERET would have set, SPSR_EL1.SS (1: run one instruction; 0: the exception at
+             * once, which then goes to the guest). */
+            f->spsr = (f->spsr & ~(u64)PSR_SS) | (read_spsr_el1() & PSR_SS);
+            return;
+        }
+    }
+    debug_reinject(f, esr);
+}
+
+/* BRK (0x3c) that no breakpoint claimed, hardware breakpoint (0x30), watchpoint (0x34). */
+void debug_guest_exception(struct trap_frame *f, u64 esr)
+{
+    debug_reinject(f, esr);
+}
+
+/* Arm ARM D2.1 (debug exceptions enabled from EL1 only with KDE = 1 and PSTATE.D = 0, and
+ * breakpoints/watchpoints only with MDE = 1): whether the guest, with TDE off, takes it. */
+static bool guest_takes(const struct dbg *d, const struct trap_frame *f, unsigned ec)
+{
+    bool el0 = (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t;
+
+    if (ec == ESR_EC_BRK64)
+        return true;
+    if ((ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_WATCHPT_LOW) && !(d->mdscr & MDSCR_MDE))
+        return false;
+    if (ec == ESR_EC_SOFTSTP_LOW && !(d->mdscr & MDSCR_SS))
+        return false;
+    return el0 || ((d->mdscr & MDSCR_KDE) && !(f->spsr & PSR_D));
+}
+
+static void skip_done(struct vcpu *v, u64 arg) {}
+
+void debug_reinject(struct trap_frame *f, u64 esr)
+{
+    struct vcpu *v = vcpu_current();
+    struct dbg *d = dbg_of(v);
+    unsigned ec = ESR_EC(esr);
+    bool el0 = (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t;
+    u64 ec1 = ec;
+
+    if (!guest_takes(d, f, ec)) {
+        /* Only TDE made it an exception (an EL1 breakpoint the guest masks, the first kernel
+         * instructions while the guest steps its process): go on as the guest would. */
+        if (ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_WATCHPT_LOW)
+            debug_once(v, f, skip_done, 0, true);
+        else if (ec == ESR_EC_SOFTSTP_LOW) {
+            f->spsr |= PSR_SS;
+            d->silent = true;
+        }
+        return;
+    }
+    /* EL1 has a "current EL" class one above each "lower EL" one (Arm ARM D17.2.37). */
+    if (!el0 && (ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_SOFTSTP_LOW || ec == ESR_EC_WATCHPT_LOW))
+        ec1 = ec + 1;
+    __atomic_add_fetch(&events_chan()->reinjected, 1, __ATOMIC_RELAXED);
+    inject_sync(f, (ec1 << ESR_EC_SHIFT) | (esr & (ESR_IL | 0x1ffffffUL)), ec == ESR_EC_WATCHPT_LOW,
+                read_far_el2());
+}
+
+/* ---- the guest's debug registers while TDE traps them ---- */
+
+#define SYS(op0, op1, crn, crm, op2) ESR_SYS_REG(op0, op1, crn, crm, op2)
+#define REG_MDSCR SYS(2, 0, 0, 2, 2)
+#define REG_MDCCINT SYS(2, 0, 0, 2, 0)
+#define REG_OSDTRRX SYS(2, 0, 0, 0, 2)
+#define REG_OSDTRTX SYS(2, 0, 0, 3, 2)
+#define REG_OSECCR SYS(2, 0, 0, 6, 2)
+#define REG_MDRAR SYS(2, 0, 1, 0, 0)
+#define REG_OSLAR SYS(2, 0, 1, 0, 4)
+#define REG_OSLSR SYS(2, 0, 1, 1, 4)
+#define REG_OSDLR SYS(2, 0, 1, 3, 4)
+#define REG_DBGPRCR SYS(2, 0, 1, 4, 4)
+#define REG_CLAIMSET SYS(2, 0, 7, 8, 6)
+#define REG_CLAIMCLR SYS(2, 0, 7, 9, 6)
+#define REG_AUTHSTATUS SYS(2, 0, 7, 14, 6)
+#define REG_MDCCSR SYS(2, 3, 0, 1, 0)
+
+#define ACCESS(enc)                                                                                \
+    do {                                                                                           \
+        if (rd)                                                                                    \
+            __asm__ volatile("mrs %0, " enc : "=r"(*val));                                         \
+        else                                                                                       \
+            __asm__ volatile("msr " enc ", %0" ::"r"(*val));                                       \
+    } while (0)
+#define ONE_BP(n)                                                                                  \
+    case (n << 3 | 4):                                                                             \
+        ACCESS("S2_0_C0_C" #n "_4");                                                               \
+        break;                                                                                     \
+    case (n << 3 | 5):                                                                             \
+        ACCESS("S2_0_C0_C" #n "_5");                                                               \
+        break;                                                                                     \
+    case (n << 3 | 6):                                                                             \
+        ACCESS("S2_0_C0_C" #n "_6");                                                               \
+        break;                                                                                     \
+    case (n << 3 | 7):                                                                             \
+        ACCESS("S2_0_C0_C" #n "_7");                                                               \
+        break;
+
+/* DBGBVR<n>/DBGBCR<n> (op2 4, 5), DBGWVR<n>/DBGWCR<n> (op2 6, 7): op0 2, op1 0, CRn 0, CRm n.
+ * Only the implemented ones (ID_AA64DFR0_EL1.BRPs, WRPs): the others are UNDEFINED. */
+static bool bp_access(unsigned n, unsigned op2, bool rd, u64 *val)
+{
+    u64 dfr0;
+    unsigned brps, wrps;
+
+    __asm__ volatile("mrs %0, id_aa64dfr0_el1" : "=r"(dfr0));
+    brps = FIELD(dfr0, 12, 4) + 1;
+    wrps = FIELD(dfr0, 20, 4) + 1;
+    if (op2 < 4 || (op2 < 6 && n >= brps) || (op2 >= 6 && n >= wrps))
+        return false;
+    /* clang-format off */
+    switch (n << 3 | op2) {
+    ONE_BP(0) ONE_BP(1) ONE_BP(2) ONE_BP(3) ONE_BP(4) ONE_BP(5) ONE_BP(6) ONE_BP(7)
+    ONE_BP(8) ONE_BP(9) ONE_BP(10) ONE_BP(11) ONE_BP(12) ONE_BP(13) ONE_BP(14) ONE_BP(15)
+    default:
+        return false;
+    }
+    /* clang-format on */
+    return true;
+}
+
+bool debug_sysreg(struct trap_frame *f, u64 esr)
+{
+    struct vcpu *v = vcpu_current();
+    struct dbg *d = dbg_of(v);
+    unsigned rt = ESR_SYS_RT(esr);
+    bool rd = esr & ESR_SYS_READ;
+    u64 reg = esr & ESR_SYS_REG_MASK, x = rt == 31 ? 0 : f->x[rt], *val = &x;
+
+    if (FIELD(esr, 20, 2) != 2)
+        return false;
+    if (!d->tde) /* a debug register trapped without TDE: not ours */
+        return false;
+    switch (reg) {
+    case REG_MDSCR:
+        if (rd) {
+            x = d->mdscr;
+        } else {
+            d->mdscr = x;
+            mdscr_apply(d, true);
+        }
+        break;
+    case REG_MDCCINT:
+        ACCESS("mdccint_el1");
+        break;
+    case REG_OSDTRRX:
+        ACCESS("osdtrrx_el1");
+        break;
+    case REG_OSDTRTX:
+        ACCESS("osdtrtx_el1");
+        break;
+    case REG_OSECCR:
+        ACCESS("oseccr_el1");
+        break;
+    case REG_MDRAR:
+        if (!rd)
+            return false;
+        ACCESS("mdrar_el1");
+        break;
+    case REG_OSLAR:
+        if (rd)
+            return false;
+        __asm__ volatile("msr oslar_el1, %0" ::"r"(x));
+        break;
+    case REG_OSLSR:
+        if (!rd)
+            return false;
+        ACCESS("oslsr_el1");
+        break;
+    case REG_OSDLR:
+        ACCESS("osdlr_el1");
+        break;
+    case REG_DBGPRCR:
+        ACCESS("dbgprcr_el1");
+        break;
+    case REG_CLAIMSET:
+        ACCESS("dbgclaimset_el1");
+        break;
+    case REG_CLAIMCLR:
+        ACCESS("dbgclaimclr_el1");
+        break;
+    case REG_AUTHSTATUS:
+        if (!rd)
+            return false;
+        ACCESS("dbgauthstatus_el1");
+        break;
+    case REG_MDCCSR:
+        if (!rd)
+            return false;
+        ACCESS("mdccsr_el0");
+        break;
+    default:
+        if (FIELD(esr, 14, 3) != 0 || FIELD(esr, 10, 4) != 0 ||
+            !bp_access(FIELD(esr, 1, 4), FIELD(esr, 17, 3), rd, val))
+            return false;
+    }
+    isb();
+    if (rd && rt != 31)
+        f->x[rt] = x;
+    return true;
+}

@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: MIT */
+/* cpu_stepbrk.c — single-step and breakpoint events: registrations, commands, delivery. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "events_priv.h"
+
+#define TTBR_BADDR 0x0000fffffffffffeull
+
+struct ev_brk {
+    int id;
+    uint64_t hyp_id, pa;
+    armvmi_break_cb cb;
+    void *arg;
+};
+
+struct ev_stepbrk {
+    armvmi_step_cb step_cb;
+    void *step_arg;
+    uint64_t step_mask;
+    struct ev_brk *b;
+    size_t nb, capb;
+    int next_id;
+};
+
+static struct ev_stepbrk *sb_get(struct armvmi_events *ev)
+{
+    if (!ev->sb) {
+        ev->sb = calloc(1, sizeof(*ev->sb));
+        if (ev->sb)
+            ev->sb->next_id = 1;
+    }
+    return ev->sb;
+}
+
+void ev_stepbrk_free(struct armvmi_events *ev)
+{
+    if (ev->sb)
+        free(ev->sb->b);
+    free(ev->sb);
+    ev->sb = NULL;
+}
+
+static int usable(struct armvmi_events *ev, const char *fn)
+{
+    if (!ev)
+        return armvmi_set_error(ARMVMI_EINVAL, "%s: NULL handle.", fn);
+    if (ev->in_cb)
+        return armvmi_set_error(ARMVMI_ESTATE, "%s cannot be called from an event callback.", fn);
+    if (!sb_get(ev))
+        return armvmi_set_error(ARMVMI_ENOMEM, "%s: out of memory.", fn);
+    return 0;
+}
+
+int armvmi_step_start(armvmi_events_t *ev, uint64_t vcpu_mask, unsigned flags, uint64_t ttbr0,
+                      armvmi_step_cb cb, void *arg)
+{
+    int rc = usable(ev, "armvmi_step_start");
+    if (rc)
+        return rc;
+    if (!cb || !vcpu_mask || (ev->ncpus < 64 && (vcpu_mask >> ev->ncpus)))
+        return armvmi_set_error(ARMVMI_EINVAL,
+                                "armvmi_step_start: a callback and a vCPU mask within the %u "
+                                "vCPU(s) are needed (mask 0x%llx).",
+                                ev->ncpus, (unsigned long long)vcpu_mask);
+    if (flags & ~(ARMVMI_STEP_IRQS | ARMVMI_STEP_EL0))
+        return armvmi_set_error(ARMVMI_EINVAL, "armvmi_step_start: unknown flags 0x%x.", flags);
+    if (ttbr0 & ~TTBR_BADDR)
+        return armvmi_set_error(ARMVMI_EINVAL,
+                                "armvmi_step_start: 0x%llx is not a stage-1 table base (ASID or "
+                                "bits above 47 set).",
+                                (unsigned long long)ttbr0);
+    ev->sb->step_cb = cb;
+    ev->sb->step_arg = arg;
+    ev->sb->step_mask |= vcpu_mask;
+    uint64_t f = ((flags & ARMVMI_STEP_IRQS) ? ARMVMI_STEPF_IRQS : 0) |
+                 ((flags & ARMVMI_STEP_EL0) ? ARMVMI_STEPF_EL0 : 0);
+    return ev_cmd4(ev, ARMVMI_CMD_STEP, vcpu_mask, 1, f, ttbr0, NULL);
+}
+
+int armvmi_step_stop(armvmi_events_t *ev, uint64_t vcpu_mask)
+{
+    int rc = usable(ev, "armvmi_step_stop");
+    if (rc)
+        return rc;
+    if (!vcpu_mask || (ev->ncpus < 64 && (vcpu_mask >> ev->ncpus)))
+        return armvmi_set_error(ARMVMI_EINVAL, "armvmi_step_stop: bad vCPU mask 0x%llx.",
+                                (unsigned long long)vcpu_mask);
+    ev->sb->step_mask &= ~vcpu_mask;
+    return ev_cmd4(ev, ARMVMI_CMD_STEP, vcpu_mask, 0, 0, 0, NULL);
+}
+
+int armvmi_break_pa(armvmi_events_t *ev, uint64_t pa, uint64_t ttbr0, armvmi_break_cb cb, void *arg,
+                    int *id)
+{
+    int rc = usable(ev, "armvmi_break_pa");
+    if (rc)
+        return rc;
+    if (!cb || (pa & 3))
+        return armvmi_set_error(ARMVMI_EINVAL,
+                                "armvmi_break_pa: a callback and a 4-aligned address are needed "
+                                "(0x%llx).",
+                                (unsigned long long)pa);
+    if (ttbr0 & ~TTBR_BADDR)
+        return armvmi_set_error(ARMVMI_EINVAL,
+                                "armvmi_break_pa: 0x%llx is not a stage-1 table base.",
+                                (unsigned long long)ttbr0);
+    struct ev_stepbrk *sb = ev->sb;
+    if (sb->nb == sb->capb) {
+        size_t cap = sb->capb ? 2 * sb->capb : 8;
+        struct ev_brk *nb = realloc(sb->b, cap * sizeof(*nb));
+        if (!nb)
+            return armvmi_set_error(ARMVMI_ENOMEM, "armvmi_break_pa: out of memory.");
+        sb->b = nb;
+        sb->capb = cap;
+    }
+    uint64_t res[2];
+    if ((rc = ev_cmd4(ev, ARMVMI_CMD_BREAK_SET, pa, ttbr0, 0, 0, res)))
+        return rc;
+    struct ev_brk *b = &sb->b[sb->nb++];
+    *b = (struct ev_brk){.id = sb->next_id++, .hyp_id = res[0], .pa = pa, .cb = cb, .arg = arg};
+    if (id)
+        *id = b->id;
+    return 0;
+}
+
+int armvmi_break_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uint64_t va,
+                    bool only_this_space, armvmi_break_cb cb, void *arg, int *id)
+{
+    if (!ev || !ctx)
+        return armvmi_set_error(ARMVMI_EINVAL, "armvmi_break_va: NULL argument.");
+    uint64_t pa;
+    if (armvmi_va_to_pa(ev->h, ctx, va, &pa))
+        return armvmi_set_error(ARMVMI_EFAULT,
+                                "armvmi_break_va: 0x%llx is not mapped in that address space "
+                                "(%s)",
+                                (unsigned long long)va, armvmi_errmsg());
+    bool user = (va >> 55 & 1) == 0;
+    return armvmi_break_pa(ev, pa, only_this_space && user ? ctx->ttbr0 & TTBR_BADDR : 0, cb, arg,
+                           id);
+}
+
+int armvmi_break_clear(armvmi_events_t *ev, int id)
+{
+    int rc = usable(ev, "armvmi_break_clear");
+    if (rc)
+        return rc;
+    struct ev_stepbrk *sb = ev->sb;
+    for (size_t i = 0; i < sb->nb; i++) {
+        if (sb->b[i].id != id)
+            continue;
+        uint64_t hid = sb->b[i].hyp_id;
+        sb->b[i] = sb->b[--sb->nb];
+        return ev_cmd4(ev, ARMVMI_CMD_BREAK_CLEAR, hid, 0, 0, 0, NULL);
+    }
+    return armvmi_set_error(ARMVMI_ENOENT, "armvmi_break_clear: no breakpoint %d.", id);
+}
+
+int armvmi_events_debug_counts(armvmi_events_t *ev, uint64_t *reinjected, uint64_t *filtered)
+{
+    if (!ev)
+        return armvmi_set_error(ARMVMI_EINVAL, "armvmi_events_debug_counts: NULL handle.");
+    if (reinjected)
+        *reinjected = EV_LOAD(&ev->chan->reinjected);
+    if (filtered)
+        *filtered = EV_LOAD(&ev->chan->filtered);
+    return 0;
+}
+
+/* ---- delivery ---- */
+
+const char *ev_stepbrk_bad(const struct armvmi_events *ev, const struct armvmi_abi_event *e,
+                           unsigned vcpu, bool async)
+{
+    if (async)
+        return "a step or breakpoint event in the async ring";
+    if (e->vcpu != vcpu)
+        return "wrong vCPU";
+    if (e->flags)
+        return "unknown flags";
+    if (e->seq == 0)
+        return "sequence number 0";
+    if (e->type == ARMVMI_EV_BREAK && (e->gpa & 3))
+        return "a breakpoint at an unaligned address";
+    (void)ev;
+    return NULL;
+}
+
+static void run_cb(struct armvmi_events *ev, int (*call)(struct armvmi_events *, void *), void *c)
+{
+    ev->in_cb = true;
+    if (call(ev, c))
+        ev->stop = true;
+    ev->in_cb = false;
+}
+
+struct step_call {
+    struct armvmi_step_event se;
+    bool stop;
+};
+
+static int call_step(struct armvmi_events *ev, void *p)
+{
+    struct step_call *c = p;
+    return ev->sb->step_cb(ev, &c->se, &c->stop, ev->sb->step_arg);
+}
+
+struct brk_call {
+    struct ev_brk *b;
+    struct armvmi_break_event be;
+    struct armvmi_break_response rsp;
+};
+
+static int call_brk(struct armvmi_events *ev, void *p)
+{
+    struct brk_call *c = p;
+    return c->b->cb(ev, &c->be, &c->rsp, c->b->arg);
+}
+
+void ev_stepbrk_sync(struct armvmi_events *ev, const struct armvmi_abi_event *e, bool inherited,
+                     struct armvmi_abi_response *out)
+{
+    struct ev_stepbrk *sb = ev->sb;
+    out->action = ARMVMI_RSP_CONTINUE;
+    (void)inherited;
+    if (e->type == ARMVMI_EV_STEP) {
+        if (!sb || !sb->step_cb || !(sb->step_mask >> e->vcpu & 1)) {
+            ev->st.unclaimed++; /* stepping was stopped meanwhile (or never ours) */
+            out->flags = ARMVMI_RSPF_STEP_OFF;
+            return;
+        }
+        struct step_call c = {
+            .se = {.seq = e->seq, .time = e->time, .vcpu = e->vcpu, .count = e->u.step.count}};
+        armvmi_regs_from_hyp(&c.se.regs, &e->regs);
+        run_cb(ev, call_step, &c);
+        ev->st.events++;
+        if (c.stop) {
+            sb->step_mask &= ~(1ull << e->vcpu);
+            out->flags = ARMVMI_RSPF_STEP_OFF;
+        }
+        return;
+    }
+    struct ev_brk *b = NULL;
+    for (size_t i = 0; sb && i < sb->nb && !b; i++)
+        if (sb->b[i].hyp_id == e->u.brk.id)
+            b = &sb->b[i];
+    if (!b) {
+        ev->st.unclaimed++; /* cleared while the hit was on its way: run the instruction */
+        return;
+    }
+    struct brk_call c = {.b = b,
+                         .be = {.seq = e->seq,
+                                .time = e->time,
+                                .vcpu = e->vcpu,
+                                .id = b->id,
+                                .hits = e->u.brk.hits,
+                                .pc = e->gva,
+                                .gpa = e->gpa}};
+    armvmi_regs_from_hyp(&c.be.regs, &e->regs);
+    run_cb(ev, call_brk, &c);
+    ev->st.events++;
+    const char *why = NULL;
+    if (c.rsp.action == ARMVMI_BREAK_SKIP)
+        out->action = ARMVMI_RSP_SKIP;
+    else if (c.rsp.action != ARMVMI_BREAK_CONTINUE)
+        why = "unknown action";
+    if (!why)
+        why = ev_rsp_regs(&c.rsp.regs, out);
+    if (why) {
+        ev->st.bad_responses++;
+        ev_problem(ev, "the response to breakpoint hit %llu was not sent (%s): CONTINUE instead.",
+                   (unsigned long long)e->seq, why);
+        *out = (struct armvmi_abi_response){.seq = e->seq, .action = ARMVMI_RSP_CONTINUE};
+        return;
+    }
+    if (c.rsp.step && sb->step_cb) {
+        out->flags |= ARMVMI_RSPF_STEP_ON;
+        sb->step_mask |= 1ull << e->vcpu;
+    }
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/* stepcheck.c — checks a single-step trace (`armvmi trace step --json --regs`, one object per
+ * line) of 57-hyp-step.t: every next PC must be one the previous instruction can reach. */
+/*
+ * usage: stepcheck ELF < trace.json
+ * Events are taken in seq order. For each step its instruction word (read by armvmi from guest
+ * memory) is compared with the program's own ELF file at that address, then decoded here with
+ * capstone, and the next step's PC must be: PC + 4 for an instruction that does not branch;
+ * the target or PC + 4 for a conditional branch (b.cond, cbz, cbnz, tbz, tbnz); the target of
+ * b/bl; the register's value (from the step's registers) for br/blr/ret. Prints
+ * "STEPCHECK steps=N pairs=P bad=B words=W word_mismatch=M branches=T" and the first problems.
+ */
+#include <capstone/capstone.h>
+#include <elf.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct step {
+    uint64_t seq, pc, word, x[31];
+    int el;
+    bool has_x;
+};
+
+static uint64_t hexval(json_t *o, const char *k, bool *ok)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    if (!s) {
+        *ok = false;
+        return 0;
+    }
+    return strtoull(s, NULL, 0);
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+    const struct step *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The program's text: PT_LOAD segments of the ELF file. */
+static unsigned char *elf;
+static size_t elf_len;
+
+static bool elf_word(uint64_t va, uint32_t *w)
+{
+    if (elf_len < sizeof(Elf64_Ehdr))
+        return false;
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
+    for (unsigned i = 0; i < eh->e_phnum && i < 64; i++) {
+        uint64_t off = eh->e_phoff + (uint64_t)i * sizeof(Elf64_Phdr);
+        if (off + sizeof(Elf64_Phdr) > elf_len)
+            return false;
+        const Elf64_Phdr *ph = (const Elf64_Phdr *)(elf + off);
+        if (ph->p_type != PT_LOAD || va < ph->p_vaddr || va + 4 > ph->p_vaddr + ph->p_filesz)
+            continue;
+        uint64_t fo = ph->p_offset + (va - ph->p_vaddr);
+        if (fo + 4 > elf_len)
+            return false;
+        memcpy(w, elf + fo, 4);
+        return true;
+    }
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: stepcheck ELF < trace.json\n");
+        return 2;
+    }
+    FILE *ef = fopen(argv[1], "rb");
+    if (!ef || fseek(ef, 0, SEEK_END) || (elf_len = (size_t)ftell(ef)) == 0 ||
+        fseek(ef, 0, SEEK_SET) || !(elf = malloc(elf_len)) ||
+        fread(elf, 1, elf_len, ef) != elf_len) {
+        fprintf(stderr, "stepcheck: cannot read %s\n", argv[1]);
+        return 2;
+    }
+    fclose(ef);
+    size_t n = 0, cap = 1024;
+    struct step *s = malloc(cap * sizeof(*s));
+    char *line = NULL;
+    size_t ll = 0;
+    while (s && getline(&line, &ll, stdin) > 0) {
+        json_error_t je;
+        json_t *o = json_loads(line, 0, &je);
+        if (!o)
+            continue;
+        bool ok = true;
+        struct step st = {.seq = (uint64_t)json_integer_value(json_object_get(o, "seq")),
+                          .el = (int)json_integer_value(json_object_get(o, "el"))};
+        st.pc = hexval(o, "pc", &ok);
+        st.word = hexval(o, "word", &ok);
+        json_t *x = json_object_get(o, "x");
+        if (json_array_size(x) == 31) {
+            st.has_x = true;
+            for (int i = 0; i < 31; i++)
+                st.x[i] = strtoull(json_string_value(json_array_get(x, (size_t)i)) ?: "0", NULL, 0);
+        }
+        json_decref(o);
+        if (!ok)
+            continue;
+        if (n == cap && !(s = realloc(s, (cap *= 2) * sizeof(*s))))
+            break;
+        s[n++] = st;
+    }
+    free(line);
+    if (!s)
+        return 2;
+    qsort(s, n, sizeof(*s), cmp_seq);
+    csh cs;
+    if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &cs) != CS_ERR_OK)
+        return 2;
+    cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+    size_t bad = 0, words = 0, wbad = 0, branches = 0, pairs = 0, shown = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t w;
+        if (elf_word(s[i].pc, &w)) {
+            words++;
+            if (w != (uint32_t)s[i].word && wbad++ < 5)
+                printf("word at 0x%" PRIx64 ": trace 0x%08" PRIx64 ", ELF 0x%08x\n", s[i].pc,
+                       s[i].word, w);
+        }
+        if (i + 1 == n)
+            break;
+        pairs++;
+        uint8_t code[4];
+        uint32_t iw = (uint32_t)s[i].word;
+        memcpy(code, &iw, 4);
+        cs_insn *in;
+        uint64_t pc = s[i].pc, next = s[i + 1].pc, t[2] = {pc + 4, pc + 4};
+        const char *what = "?";
+        if (cs_disasm(cs, code, 4, pc, 1, &in) == 1) {
+            what = in->mnemonic;
+            cs_arm64 *d = &in->detail->arm64;
+            const char *m = in->mnemonic;
+            bool cond = !strncmp(m, "b.", 2) || !strcmp(m, "cbz") || !strcmp(m, "cbnz") ||
+                        !strcmp(m, "tbz") || !strcmp(m, "tbnz");
+            bool uncond_imm = !strcmp(m, "b") || !strcmp(m, "bl");
+            bool reg = !strcmp(m, "br") || !strcmp(m, "blr") || !strncmp(m, "ret", 3) ||
+                       !strncmp(m, "bra", 3) || !strncmp(m, "blra", 4);
+            if (cond || uncond_imm || reg)
+                branches++;
+            if (cond || uncond_imm) {
+                uint64_t tgt = 0;
+                for (int k = 0; k < d->op_count; k++)
+                    if (d->operands[k].type == ARM64_OP_IMM)
+                        tgt = (uint64_t)d->operands[k].imm;
+                t[0] = tgt;
+                t[1] = cond ? pc + 4 : tgt;
+            } else if (reg) {
+                int r = 30; /* ret */
+                for (int k = 0; k < d->op_count; k++)
+                    if (d->operands[k].type == ARM64_OP_REG) {
+                        unsigned rr = d->operands[k].reg;
+                        if (rr >= ARM64_REG_X0 && rr <= ARM64_REG_X28)
+                            r = (int)(rr - ARM64_REG_X0);
+                        else if (rr == ARM64_REG_X29)
+                            r = 29;
+                        else if (rr == ARM64_REG_X30)
+                            r = 30;
+                        break;
+                    }
+                uint64_t v = s[i].has_x ? s[i].x[r] & 0x0000ffffffffffffull : ~0ull;
+                t[0] = t[1] = v;
+            }
+            cs_free(in, 1);
+        }
+        if (next != t[0] && next != t[1]) {
+            bad++;
+            if (shown++ < 10)
+                printf("seq %" PRIu64 ": pc 0x%" PRIx64 " (%s) -> 0x%" PRIx64
+                       " (expected 0x%" PRIx64 " or 0x%" PRIx64 ")\n",
+                       s[i].seq, pc, what, next, t[0], t[1]);
+        }
+    }
+    printf("STEPCHECK steps=%zu pairs=%zu bad=%zu words=%zu word_mismatch=%zu branches=%zu\n", n,
+           pairs, bad, words, wbad, branches);
+    cs_close(&cs);
+    free(s);
+    free(elf);
+    return bad || wbad ? 1 : 0;
+}

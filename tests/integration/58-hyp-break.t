@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Breakpoints (`armvmi trace break`: a BRK in a private copy of the frame, mapped execute-only at
+# stage 2), 2 vCPUs, with guest/stepbrk.c:
+# - a breakpoint on __arm64_sys_execve while `stepbrk execs N` forks and execs N children: one
+#   hit per exec in the guest (the N children and the test's 5 commands), each at the symbol's
+#   address (armvmi syms), hits numbered 1..N+5; every child exited 0;
+# - meanwhile the guest's own reads of the function (through /proc/kcore) give the bytes it had
+#   before the breakpoint, which are also what armvmi reads from guest RAM;
+# - the guest's own debug facilities work as without us, with the breakpoint set (MDCR_EL2.TDE
+#   on): ptrace's hardware breakpoint (DBGBVR/BCR, MDSCR_EL1.MDE) and single-step;
+# - the guest's own BRKs still reach it: `brk #0` in a process gets SIGTRAP as without us, and a
+#   kprobe (tracefs kprobe_events; arm64 kprobes are BRKs) on __arm64_sys_exit_group counts one
+#   hit per exit (N + 3 between its two readings); the tracer reports them handed back;
+# - a user-space breakpoint in a process (--pid) fires at the function's address, 3 times, and
+#   the program's result is unchanged;
+# - after clearing: the function's bytes unchanged, and a guest BRK is no longer trapped (the
+#   hypervisor's count of handed-back debug exceptions does not move).
+# N: ARMVMI_TEST_EXECS (default 100 for CI; 1000 by hand).
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/guestsh.sh"
+command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
+B=${ARMVMI_BUILD:-build}
+[ -r "$B/hyp/armvmi-hyp.elf" ] || skip_all "the hypervisor is not built (no aarch64 cross compiler)"
+[ -r "$B/guest/stepbrk" ] || skip_all "the guest program $B/guest/stepbrk is not built"
+command -v jq >/dev/null || skip_all "jq is not installed"
+A=$ARMVMI
+N=${ARMVMI_TEST_EXECS:-100}
+FN=__arm64_sys_execve
+plan 19
+T=$(mktemp -d /tmp/armvmi-58.XXXXXX)
+TR=
+
+# trace_start VM ARGS...: armvmi trace break in the background, once its breakpoint is set.
+trace_start() {
+    local vm=$1 i
+    shift
+    : >"$T/out"
+    : >"$T/err"
+    "$A" --vm "$vm" trace break "$@" --json >"$T/out" 2>"$T/err" &
+    TR=$!
+    for ((i = 0; i < 300; i++)); do
+        grep -q 'set; tracing' "$T/err" && return 0
+        kill -0 $TR 2>/dev/null || break
+        sleep 0.2
+    done
+    diag "$(cat "$T/err")"
+    return 1
+}
+trace_stop() {
+    local i
+    kill -INT $TR 2>/dev/null
+    for ((i = 0; i < 300; i++)); do
+        kill -0 $TR 2>/dev/null || { wait $TR; return $?; }
+        sleep 0.2
+    done
+    kill $TR; wait $TR; return 1
+}
+# the hypervisor's count of the guest's debug exceptions handed back (channel header, offset 96)
+reinjected() { "$A" --vm "$vm" read --pa 0x40f10060 8 --raw | od -An -tu8 | tr -d ' '; }
+# kcore VM: the guest's own view of the function's first 16 bytes
+kcore() { console "$1" "stepbrk kcore $VA 16; printf 'K-%s\n' DONE" K-DONE 30 | tr -d '\r' | sed -n 's/^SB-KCORE //p'; }
+
+vm=it-br2
+vm_start $vm --hyp --smp 2 && shell_ready $vm; ok $? "vm start --hyp --smp 2, its shell answers"
+VA=$("$A" --vm $vm syms $FN --json | jq -r '.symbols[0].addr // .addr // empty' 2>/dev/null)
+[ -n "$VA" ] || VA=$("$A" --vm $vm syms $FN | awk '{print "0x" $1; exit}')
+[ -n "$VA" ] && [ "$VA" != 0x ]; ok $? "$FN is at $VA (armvmi syms)"
+PT="SB-PTRACE hw=1 steps=+4,+8 exit=0"
+pt() { console "$1" "stepbrk ptrace; printf 'T-%s\n' DONE" T-DONE 30 | tr -d '\r' | grep '^SB-PTRACE'; }
+is "$(pt $vm)" "$PT" "ptrace without our breakpoint: a hardware breakpoint stops the child, 2 single steps"
+before=$(kcore $vm)
+host=$("$A" --vm $vm read --va "$VA" 16 --raw | od -An -tx1 -v | tr -d ' \n')
+[ -n "$before" ] && [ "$before" = "$host" ]; ok $? "the guest's /proc/kcore and armvmi agree on its first bytes ($before)"
+console $vm 'mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null; echo "p:sbprobe __arm64_sys_exit_group" >/sys/kernel/tracing/kprobe_events && echo 1 >/sys/kernel/tracing/events/kprobes/sbprobe/enable && printf "P-%s\n" OK' P-OK 30 >/dev/null
+ok $? "a kprobe on __arm64_sys_exit_group (tracefs)"
+kp() { console $vm "cat /sys/kernel/tracing/kprobe_profile; printf 'Q-%s\n' DONE" Q-DONE 30 | tr -d '\r' | awk '$1 == "sbprobe" {print $2}'; }
+k0=$(kp)
+
+trace_start $vm $FN; ok $? "trace break $FN: breakpoint set"
+got=$(console $vm "stepbrk execs $N; printf 'E-%s\n' DONE" E-DONE 900 | tr -d '\r' | grep '^SB-EXECS')
+is "$got" "SB-EXECS $N" "the program's $N fork+exec all ran and exited 0"
+during=$(kcore $vm)
+is "$during" "$before" "with the breakpoint set, the guest reads the function's original bytes"
+k1=$(kp)
+b0=$(console $vm "stepbrk brk0; printf 'B-%s\n' DONE" B-DONE 30 | tr -d '\r' | grep '^SB-' | tr '\n' ' ')
+is "$b0" "SB-SIGTRAP si_code=1 at-brk=1 SB-BRK0-DONE " "brk #0 in a process: SIGTRAP at the BRK, as without a hypervisor"
+is "$(pt $vm)" "$PT" "ptrace with our breakpoint set (MDCR_EL2.TDE on): the same (debug registers, MDSCR_EL1 and exceptions emulated)"
+sleep 1
+trace_stop; ok $? "SIGINT: the tracer clears the breakpoint and exits 0"
+# the guest's execs while the breakpoint was set: stepbrk execs, its N children, stepbrk kcore,
+# the cat reading kprobe_profile, stepbrk brk0, stepbrk ptrace (the guest runs nothing else)
+is "$(jq -r .hit "$T/out" | awk '$1 == NR {k++} END {print k + 0, NR}')" "$((N + 5)) $((N + 5))" \
+    "one hit per exec: $((N + 5)) ($N children + 5 commands), numbered 1..$((N + 5))"
+is "$(jq -r '"\(.pc) \(.el)"' "$T/out" | sort -u)" "$VA 1" "every hit at $VA, at EL1"
+# exits between the two readings: the cat of the first, stepbrk execs and its N children,
+# stepbrk kcore
+is "$((k1 - k0))" "$((N + 3))" "the guest's kprobe counted $((N + 3)) exits meanwhile (its BRKs handed back to it)"
+grep -q 'handed back [1-9]' "$T/err"; ok $? "the tracer saw the guest's own debug exceptions handed back ($(tail -n 1 "$T/err"))"
+is "$(kcore $vm)" "$before" "after clearing: the function's bytes are the original ones"
+r0=$(reinjected)
+console $vm "stepbrk brk0; printf 'C-%s\n' DONE" C-DONE 30 >/dev/null
+console $vm "echo 0 >/sys/kernel/tracing/events/kprobes/sbprobe/enable; echo >/sys/kernel/tracing/kprobe_events; printf 'D-%s\n' DONE" D-DONE 30 >/dev/null
+is "$(reinjected)" "$r0" "after clearing, the guest's BRKs are no longer trapped (handed-back count stays $r0)"
+
+# a user-space breakpoint in one process
+console $vm 'mkdir -p /tmp/ub; (stepbrk user /tmp/ub >/tmp/ub/log 2>&1 &); sleep 1; printf "U-%s\n" UP' U-UP >/dev/null
+line=$(console $vm "cat /tmp/ub/log; printf 'L-%s\n' DONE" L-DONE 30 | tr -d '\r' | grep '^SB pid=')
+pid=$(sed -n 's/^SB pid=\([0-9]*\).*/\1/p' <<<"$line")
+UVA=$(sed -n 's/.* user=\(0x[0-9a-f]*\).*/\1/p' <<<"$line")
+: >"$T/err3"
+timeout 300 "$A" --vm $vm trace break "$UVA" --pid "$pid" --count 3 --json >"$T/out3" 2>"$T/err3" &
+TR=$!
+for ((i = 0; i < 300; i++)); do grep -q 'set; tracing' "$T/err3" && break; sleep 0.2; done
+got=$(console $vm "touch /tmp/ub/go; sleep 1; cat /tmp/ub/log; printf 'V-%s\n' DONE" V-DONE 60 | tr -d '\r' | grep '^SB-USER')
+wait $TR
+is "$(jq -r '"\(.pc) \(.el) \(.pid)"' "$T/out3" | tr '\n' ' ')" "$UVA 0 $pid $UVA 0 $pid $UVA 0 $pid " \
+    "user breakpoint: 3 hits at user_target ($UVA), EL0, in process $pid"
+is "$got" "SB-USER 66" "the program's result is unchanged"
+rm -rf "$T"
+exit $((TAP_FAILED > 0))
