@@ -1229,6 +1229,8 @@ static void conversion_watches(void **state)
     assert_int_equal(armvmi_mem_get_access(ev, RAM_BASE >> 12, &acc), -ARMVMI_EFAULT);
     assert_int_equal(armvmi_mem_get_access(ev, (RAM_BASE + RAM_SIZE) >> 12, &acc), -ARMVMI_EFAULT);
     assert_int_equal(armvmi_mem_get_access(ev, PAGE_A >> 12, NULL), -ARMVMI_EINVAL);
+    finish(ev, h);
+}
 
 /* ---- single-step and breakpoints (cpu_stepbrk.c) ---- */
 
