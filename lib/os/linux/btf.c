@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* btf.c — the kernel's own BTF found in guest memory, parsed with libbpf, queried by name. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -29,10 +30,14 @@
 struct armvmi_types {
     struct btf *btf;
     const struct armvmi_types *base; /* split BTF (a module's): the vmlinux types it extends */
-    void *raw;
-    size_t raw_len;
-    uint32_t *slots; /* open-addressing name index: type ids, 0 = empty */
-    size_t nslots;   /* a power of two */
+    /* open-addressing name indexes (type ids, 0 = empty; sizes are powers of two): one for
+     * the kinds found by a bare name, one for functions, built on the first "func NAME" */
+    uint32_t *slots;
+    size_t nslots;
+    uint32_t *fslots;
+    size_t nfslots;
+    uint32_t nfuncs;           /* named functions: the size of the function index */
+    pthread_mutex_t fslots_mu; /* the function index is built inside a const lookup */
     struct armvmi_types_info info;
 };
 
@@ -121,6 +126,8 @@ static const char *name_of(const struct btf *btf, const struct btf_type *t)
     return n ? n : "";
 }
 
+#define RANK_FUNC 6
+
 /* Lookup preference of a kind for a bare name; -1: not indexed. */
 static int kind_rank(const struct btf_type *t)
 {
@@ -140,19 +147,37 @@ static int kind_rank(const struct btf_type *t)
     case BTF_KIND_FWD:
         return 5;
     case BTF_KIND_FUNC: /* only asked for by "func NAME" */
-        return 6;
+        return RANK_FUNC;
     default:
         return -1;
     }
 }
 
+/* Insert id under name into slots (mask + 1 of them, never full). */
+static void index_put(uint32_t *slots, size_t mask, const char *name, uint32_t id)
+{
+    size_t i = fnv1a(name) & mask;
+    while (slots[i])
+        i = (i + 1) & mask;
+    slots[i] = id;
+}
+
+static size_t index_size(uint32_t n)
+{
+    size_t want = 16;
+    while (want < (size_t)n * 2)
+        want <<= 1;
+    return want;
+}
+
+/* The index of every named kind but functions; functions are only counted (nnames holds
+ * them: they are indexed on the first "func NAME" lookup, which a process listing never
+ * makes). */
 static int index_build(struct armvmi_types *T)
 {
     uint32_t n = btf__type_cnt(T->btf);
     uint32_t first = T->base ? btf__type_cnt(T->base->btf) : 1;
-    size_t want = 16;
-    while (want < (size_t)(n - first) * 2)
-        want <<= 1;
+    size_t want = index_size(n - first);
     T->slots = calloc(want, sizeof(*T->slots));
     if (!T->slots)
         return armvmi_set_error(ARMVMI_ENOMEM, "BTF name index: out of memory.");
@@ -160,29 +185,55 @@ static int index_build(struct armvmi_types *T)
     /* split BTF: only its own types; the base's are found through the base's index */
     for (uint32_t id = first; id < n; id++) {
         const struct btf_type *t = btf__type_by_id(T->btf, id);
-        if (!t || kind_rank(t) < 0)
+        int r = t && t->name_off ? kind_rank(t) : -1;
+        if (r < 0)
             continue;
         const char *nm = name_of(T->btf, t);
         if (!nm[0])
             continue;
-        size_t i = fnv1a(nm) & (want - 1);
-        while (T->slots[i])
-            i = (i + 1) & (want - 1);
-        T->slots[i] = id;
         T->info.nnames++;
+        if (r == RANK_FUNC)
+            T->nfuncs++;
+        else
+            index_put(T->slots, want - 1, nm, id);
     }
     return 0;
 }
 
-/* The best type called name whose kind is in the rank range [lo, hi]; 0 if none. */
-static uint32_t index_find(const struct armvmi_types *T, const char *name, int lo, int hi)
+/* The function index, built once (0, or -1 out of memory). */
+static int index_funcs(struct armvmi_types *T)
+{
+    pthread_mutex_lock(&T->fslots_mu);
+    if (!T->fslots) {
+        uint32_t n = btf__type_cnt(T->btf);
+        uint32_t first = T->base ? btf__type_cnt(T->base->btf) : 1;
+        size_t want = index_size(T->nfuncs);
+        uint32_t *fs = calloc(want, sizeof(*fs));
+        for (uint32_t id = first; fs && id < n; id++) {
+            const struct btf_type *t = btf__type_by_id(T->btf, id);
+            if (!t || btf_kind(t) != BTF_KIND_FUNC || !t->name_off)
+                continue;
+            const char *nm = name_of(T->btf, t);
+            if (nm[0])
+                index_put(fs, want - 1, nm, id);
+        }
+        T->fslots = fs;
+        T->nfslots = fs ? want : 0;
+    }
+    int rc = T->fslots ? 0 : -1;
+    pthread_mutex_unlock(&T->fslots_mu);
+    return rc;
+}
+
+/* The best type called name in slots (nslots of them) whose kind is in [lo, hi]; 0 if none. */
+static uint32_t slots_find(const struct armvmi_types *T, const uint32_t *slots, size_t nslots,
+                           const char *name, int lo, int hi, int *best_rank)
 {
     uint32_t best = 0;
-    int best_rank = 99;
-    size_t mask = T->nslots - 1;
+    size_t mask = nslots - 1;
     size_t i = fnv1a(name) & mask;
-    for (size_t probes = 0; probes < T->nslots && T->slots[i]; probes++, i = (i + 1) & mask) {
-        const struct btf_type *t = btf__type_by_id(T->btf, T->slots[i]);
+    for (size_t probes = 0; probes < nslots && slots[i]; probes++, i = (i + 1) & mask) {
+        const struct btf_type *t = btf__type_by_id(T->btf, slots[i]);
         if (!t || strcmp(name_of(T->btf, t), name) != 0)
             continue;
         int r = kind_rank(t);
@@ -191,11 +242,24 @@ static uint32_t index_find(const struct armvmi_types *T, const char *name, int l
         /* prefer the kind's rank, then a definition over an empty one, then the lowest id */
         if (r == 0 || r == 1)
             r = btf_vlen(t) ? r : r + 10;
-        if (r < best_rank || (r == best_rank && T->slots[i] < best)) {
-            best = T->slots[i];
-            best_rank = r;
+        if (r < *best_rank || (r == *best_rank && slots[i] < best)) {
+            best = slots[i];
+            *best_rank = r;
         }
     }
+    return best;
+}
+
+/* The best type called name whose kind is in the rank range [lo, hi]; 0 if none. */
+static uint32_t index_find(const struct armvmi_types *T, const char *name, int lo, int hi)
+{
+    int best_rank = 99;
+    uint32_t best = 0;
+    if (lo < RANK_FUNC)
+        best = slots_find(T, T->slots, T->nslots, name, lo, hi, &best_rank);
+    /* the function index is built on demand: the lookup is const to callers only */
+    if (!best && hi >= RANK_FUNC && T->nfuncs && index_funcs((struct armvmi_types *)T) == 0)
+        best = slots_find(T, T->fslots, T->nfslots, name, lo, hi, &best_rank);
     if (!best && T->base)
         return index_find(T->base, name, lo, hi);
     return best;
@@ -251,28 +315,25 @@ static int types_parse(const void *data, size_t len, const struct armvmi_types *
     if (hdr_check(data, len, &size, &why))
         return armvmi_set_error(ARMVMI_EFORMAT, "not usable BTF: %s.", why);
     struct armvmi_types *T = calloc(1, sizeof(*T));
-    if (!T || !(T->raw = malloc(size))) {
-        free(T);
+    if (!T)
         return armvmi_set_error(ARMVMI_ENOMEM, "BTF: out of memory.");
-    }
-    memcpy(T->raw, data, size);
-    T->raw_len = size;
+    /* libbpf keeps its own copy of the bytes (armvmi_types_raw gives it back) */
     char msg[256] = "";
     if (base) {
-        T->btf = parse_split(T->raw, size, base->btf, msg, sizeof(msg));
+        T->btf = parse_split(data, size, base->btf, msg, sizeof(msg));
     } else {
         bpf_msg[0] = 0;
         libbpf_print_fn_t old = libbpf_set_print(bpf_print);
-        T->btf = btf__new(T->raw, (uint32_t)size);
+        T->btf = btf__new(data, (uint32_t)size);
         libbpf_set_print(old);
         snprintf(msg, sizeof(msg), "%s", bpf_msg[0] ? bpf_msg : "libbpf rejected it");
     }
-    if (!T->btf) {
-        free(T->raw);
+    if (!T->btf || libbpf_get_error(T->btf)) {
         free(T);
         return armvmi_set_error(ARMVMI_EFORMAT, "the %sBTF does not parse%s (%s).",
                                 base ? "split " : "", base ? " on its base" : "", msg);
     }
+    pthread_mutex_init(&T->fslots_mu, NULL);
     T->base = base;
     T->info.source = base ? "split BTF bytes" : "BTF bytes";
     T->info.size = size;
@@ -308,8 +369,9 @@ void armvmi_types_close(armvmi_types_t *t)
     if (!t)
         return;
     btf__free(t->btf);
-    free(t->raw);
     free(t->slots);
+    free(t->fslots);
+    pthread_mutex_destroy(&t->fslots_mu);
     free(t);
 }
 
@@ -338,10 +400,12 @@ int armvmi_types_raw(const armvmi_types_t *t, const void **data, size_t *len)
 {
     if (!t || !data || !len)
         return armvmi_set_error(ARMVMI_EINVAL, "types raw: NULL argument.");
-    if (!t->raw)
+    uint32_t n = 0;
+    const void *raw = t->btf ? btf__raw_data(t->btf, &n) : NULL;
+    if (!raw)
         return armvmi_set_error(ARMVMI_ENOTSUP, "these types have no raw BTF bytes.");
-    *data = t->raw;
-    *len = t->raw_len;
+    *data = raw;
+    *len = n;
     return 0;
 }
 
@@ -750,7 +814,7 @@ int armvmi_types_find(const armvmi_types_t *t, const char *name, uint32_t *id)
         lo = hi = 3;
     } else if (strncmp(n, "func ", 5) == 0) {
         n += 5;
-        lo = hi = 6;
+        lo = hi = RANK_FUNC;
     }
     uint32_t r = n[0] ? index_find(t, n, lo, hi) : 0;
     if (!r)
