@@ -814,7 +814,7 @@ int armvmi_linux_syms_find_in_image(const void *img, size_t len, uint64_t img_va
     if (why)
         return armvmi_set_error(ARMVMI_EFORMAT, "kallsyms of the kernel image at 0x%llx: %s.",
                                 (unsigned long long)img_va, why);
-    if (w.left)
+    if (w.left && !(flags & ARMVMI_LINUX_SYMS_NO_KSYMTAB))
         ksymtab_walk(&m, kt_end(&m, &t), ksym_want, &w, NULL);
     return (int)(n - w.left);
 }
