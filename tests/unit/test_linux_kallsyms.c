@@ -114,8 +114,8 @@ static void check_find(const struct kgen *g, bool scan, armvmi_linux_syms_t *s)
                                              ARMVMI_LINUX_SYMS_NO_KSYMTAB, names, k, out);
         int want_nk = 0;
         for (size_t j = 0; j < k; j++) {
-            bool kall = armvmi_linux_syms_lookup(s, names[j], &y) == 0 &&
-                        y.source != ARMVMI_SYM_KSYMTAB;
+            bool kall =
+                armvmi_linux_syms_lookup(s, names[j], &y) == 0 && y.source != ARMVMI_SYM_KSYMTAB;
             want_nk += kall;
             if (kall)
                 assert_int_equal(out[j].addr, y.addr);

@@ -26,6 +26,7 @@
 #define SCAN_CHUNK (4ull << 20)
 #define SCAN_OVERLAP BTF_HDR_MAX
 #define PATH_COMPONENT_MAX 255
+#define BTF_SRC_RODATA "the kernel image's read-only data (kallsyms_names to swapper_pg_dir)"
 
 struct armvmi_types {
     struct btf *btf;
@@ -585,14 +586,30 @@ int armvmi_linux_btf_find(armvmi_t *h, const struct armvmi_linux_kernel *k, armv
              * there first, so that a copy of the BTF in ordinary memory is not taken for it */
             uint64_t sw = k->swapper_pg_dir_pa.known ? k->swapper_pg_dir_pa.value : 0;
             uint64_t first = sw > s && sw - s < scan_len ? sw - s : scan_len;
-            src = "the kernel image's text and read-only data (_stext to swapper_pg_dir)";
-            r = scan_phys(h, scan_pa, first, &c, out, &pa);
+            /* .rodata (where VMCOREINFO's kallsyms_names is, 6.0+) comes after the text and
+             * before .BTF (include/asm-generic/vmlinux.lds.h, RO_DATA): from there first */
+            uint64_t ro = k->kimage_voffset.known &&
+                                  (k->vmcoreinfo.present >> ARMVMI_VMCI_SYM_KALLSYMS_NAMES & 1u)
+                              ? k->vmcoreinfo.val[ARMVMI_VMCI_SYM_KALLSYMS_NAMES] -
+                                    k->kimage_voffset.value - s
+                              : 0;
+            if (ro > 0 && ro < first) {
+                src = BTF_SRC_RODATA;
+                scan_pa = s + ro;
+                r = scan_phys(h, s + ro, first - ro, &c, out, &pa);
+                if (r == 0)
+                    scan_pa = s;
+            }
+            if (r == 0) {
+                src = "the kernel image's text and read-only data (_stext to swapper_pg_dir)";
+                r = scan_phys(h, s, ro > 0 && ro < first ? ro : first, &c, out, &pa);
+            }
             if (r == 0 && first < scan_len) {
                 src = "the kernel image and the RAM after it (_stext + 256 MiB): not in its "
                       "read-only data";
                 r = scan_phys(h, s + first, scan_len - first, &c, out, &pa);
             } else {
-                scan_len = first;
+                scan_len = first - (scan_pa - s);
             }
             break;
         }
