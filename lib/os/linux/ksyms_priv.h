@@ -116,8 +116,7 @@ typedef int (*ksymtab_fn)(void *arg, const char *name, uint64_t va);
 
 /* Walk the __ksymtab entries found from image offset start (NONE: the image's start); the VA
  * of the first run into *first_va when it is 0. Returns fn's non-zero value, or 0. */
-int ksymtab_walk(const struct img *m, uint64_t start, ksymtab_fn fn, void *arg,
-                 uint64_t *first_va);
+int ksymtab_walk(const struct img *m, uint64_t start, ksymtab_fn fn, void *arg, uint64_t *first_va);
 
 /* Add the exported symbols kallsyms lacks to s: 0, or -1 out of memory. */
 int ksymtab_scan(const struct img *m, struct armvmi_linux_syms *s);

@@ -4,8 +4,8 @@
 
 #include "ksyms_priv.h"
 
-#define KSYMTAB_ENTRY 12           /* PREL32 {value, name, namespace} (arm64, 5.4+) */
-#define KSYMTAB_MIN_RUN 16         /* entries in a row before a run is believed */
+#define KSYMTAB_ENTRY 12   /* PREL32 {value, name, namespace} (arm64, 5.4+) */
+#define KSYMTAB_MIN_RUN 16 /* entries in a row before a run is believed */
 #define KSYMTAB_NAME_MAX 511
 #define KSYMTAB_SORTED_RUN 256 /* entries of a run that may end the scan (see scan_ksymtab) */
 #define KSYMTAB_SECTIONS 5     /* __ksymtab{,_gpl,_unused,_unused_gpl,_gpl_future}, each sorted */
@@ -54,8 +54,7 @@ static bool ksym_ok(const struct img *m, uint64_t o)
  * ends at its lowest name, as no table follows its strings (the rest of a 128 MiB image is
  * not read).
  */
-int ksymtab_walk(const struct img *m, uint64_t start, ksymtab_fn fn, void *arg,
-                        uint64_t *first_va)
+int ksymtab_walk(const struct img *m, uint64_t start, ksymtab_fn fn, void *arg, uint64_t *first_va)
 {
     uint64_t strings = m->len, o = (4 - (m->va & 3)) & 3;
     if (start != NONE)

@@ -6,8 +6,8 @@
 
 #include "ksyms_priv.h"
 
-int ksyms_add(struct armvmi_linux_syms *s, const char *name, size_t len, uint64_t addr,
-                   char type, enum armvmi_linux_sym_source src)
+int ksyms_add(struct armvmi_linux_syms *s, const char *name, size_t len, uint64_t addr, char type,
+              enum armvmi_linux_sym_source src)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 4096;
