@@ -65,7 +65,7 @@ static const uint8_t *find_magic(const uint8_t *p, size_t n)
         const uint8_t *q = memchr(p, BTF_MAGIC_LE[0], n - 3);
         if (!q)
             return NULL;
-        if (memcmp(q + 1, BTF_MAGIC_LE + 1, 3) == 0)
+        if (memcmp(q + 1, &BTF_MAGIC_LE[1], 3) == 0)
             return q;
         p = q + 1;
         n = (size_t)(e - p);
