@@ -219,6 +219,8 @@ typedef struct armvmi_linux_syms armvmi_linux_syms_t;
 
 /** Flags of armvmi_linux_syms_open / _from_image. */
 #define ARMVMI_LINUX_SYMS_SCAN 1u /**< ignore VMCOREINFO's kallsyms locations: scan the image */
+/** armvmi_linux_syms_find only: VMCOREINFO and kallsyms, not the exported-symbol scan. */
+#define ARMVMI_LINUX_SYMS_NO_KSYMTAB 2u
 
 /**
  * Decode the kernel's symbols from the memory of h, with k from armvmi_linux_discover (a live
@@ -259,7 +261,8 @@ int armvmi_linux_syms_from_image(const void *img, size_t len, uint64_t img_va,
  * Look up a few names (at most ARMVMI_LINUX_SYMS_FIND_MAX) without building the symbol table,
  * in the order armvmi_linux_syms_lookup uses: VMCOREINFO's SYMBOL() lines, kallsyms (the first
  * entry of that name in the table's order; names are compared as they expand, most after one
- * token), then the exported-symbol table (the scan stops once every name is found). Reads the
+ * token), then the exported-symbol table (the scan stops once every name is found; flags
+ * ARMVMI_LINUX_SYMS_NO_KSYMTAB leaves it out: names that only it has are not found). Reads the
  * image as armvmi_linux_syms_open does. out[i] is names[i]'s symbol (out[i].name == names[i]),
  * or all zero (name NULL) if it was not found. Returns how many were found (>= 0), or the
  * errors of armvmi_linux_syms_open (ARMVMI_EFORMAT: no kallsyms, truncated tables) and

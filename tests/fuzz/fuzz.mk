@@ -34,6 +34,6 @@ $(eval $(call fuzz_target,fuzz_arch,$(sort $(wildcard lib/arch/*.c)),$(wildcard 
 $(eval $(call fuzz_target,fuzz_vmcoreinfo,lib/os/linux/vmcoreinfo.c lib/core/error.c,include/armvmi/linux.h))
 $(eval $(call fuzz_target,fuzz_lxwalk,lib/os/linux/lxwalk.c lib/os/linux/lxcode.c,lib/os/linux/lxwalk.h))
 $(eval $(call fuzz_target,fuzz_btf,$(LIB_SRCS),include/armvmi/types.h,$(PKG_LIBS)))
-$(eval $(call fuzz_target,fuzz_kallsyms,lib/os/linux/kallsyms.c lib/core/error.c,include/armvmi/linux.h tests/unit/kallsyms_gen.h))
+$(eval $(call fuzz_target,fuzz_kallsyms,lib/os/linux/kallsyms.c lib/os/linux/ksymtab.c lib/os/linux/syms.c lib/core/error.c,include/armvmi/linux.h lib/os/linux/ksyms_priv.h tests/unit/kallsyms_gen.h))
 $(eval $(call fuzz_target,fuzz_profile,$(LIB_SRCS),include/armvmi/profile.h,$(PKG_LIBS)))
 $(eval $(call fuzz_target,fuzz_lxhandle,$(LIB_SRCS),include/armvmi/linuxos.h,$(PKG_LIBS)))

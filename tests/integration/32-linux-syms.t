@@ -41,7 +41,7 @@ ours() {
 }
 want() { echo "$(gval M '[0-9a-f]\{32\}') $(gval N '[0-9]\{1,\}')"; }
 
-plan 28
+plan 29
 
 # ---- Debian 12's default 6.1 kernel at EL1 ----
 vm=it-syms
@@ -71,6 +71,10 @@ ok $r "init_task (${ti% *}, from ${ti#* }) has its PA $tpa in Kernel data ($data
 pause_in_kernel $vm
 "$A" --vm $vm read --va "${ti% *}" 8192 --raw | grep -aq 'swapper/0'
 ok $? "init_task's memory holds the idle task's comm 'swapper/0'"
+# ps takes init_task from the code of a function that walks the task list (no __ksymtab scan)
+is "$("$S" --vm $vm ps --json | jq -r '.kernel | "\(.init_task) \(.init_task_source)"')" \
+    "${ti% *} code reference (ADRP/ADD in a function that walks the task list)" \
+    "ps: init_task from a code reference, at the exported symbol's address"
 is "$("$A" --vm $vm syms --addr $(hex $((vfs + 4))))" \
     "$(hex $((vfs + 4))) vfs_read+0x4 (kallsyms, T at $(printf '0x%016x' $((vfs))))" \
     "syms --addr vfs_read+4 names vfs_read at the guest's address"

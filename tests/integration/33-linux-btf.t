@@ -22,7 +22,7 @@ S=$ARMVMI_SAN
 REL=${ARMVMI_LPA2_RELEASE:-trixie}
 hex() { printf '0x%x' "$1"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
-RO="the kernel image's text and read-only data (_stext to swapper_pg_dir)"
+RO="the kernel image's read-only data (kallsyms_names to swapper_pg_dir)"
 plan 41
 
 # guest_facts VM: sets $gsha, $gsize (of /sys/kernel/btf/vmlinux) and $gps ("pid comm" lines);

@@ -336,6 +336,26 @@ static void find_in_raw_image(void **state)
     assert_int_equal(in.scan_len, off + (1 << 20) - stext);
     assert_non_null(strstr(in.scan_source, "_stext to swapper_pg_dir"));
     armvmi_types_close(t);
+    /* VMCOREINFO's kallsyms_names (in .rodata, before .BTF): the scan starts there */
+    k.vmcoreinfo.present |= 1u << ARMVMI_VMCI_SYM_KALLSYMS_NAMES;
+    k.vmcoreinfo.val[ARMVMI_VMCI_SYM_KALLSYMS_NAMES] =
+        RAM_BASE + off - 4096 + k.kimage_voffset.value;
+    assert_int_equal(armvmi_linux_btf_find(h, &k, &t), 0);
+    armvmi_types_info(t, &in);
+    assert_int_equal(in.pa, RAM_BASE + off);
+    assert_int_equal(in.scan_pa, RAM_BASE + off - 4096);
+    assert_int_equal(in.scan_len, (1 << 20) + 4096);
+    assert_non_null(strstr(in.scan_source, "kallsyms_names to swapper_pg_dir"));
+    armvmi_types_close(t);
+    /* a kallsyms_names after the BTF: the text before it is scanned next, from _stext */
+    k.vmcoreinfo.val[ARMVMI_VMCI_SYM_KALLSYMS_NAMES] += 8192;
+    assert_int_equal(armvmi_linux_btf_find(h, &k, &t), 0);
+    armvmi_types_info(t, &in);
+    assert_int_equal(in.pa, RAM_BASE + off);
+    assert_int_equal(in.scan_pa, RAM_BASE + stext);
+    assert_non_null(strstr(in.scan_source, "_stext to swapper_pg_dir"));
+    armvmi_types_close(t);
+    k.vmcoreinfo.present = 0;
     /* a BTF beyond it is still found, and says where */
     k.swapper_pg_dir_pa.value = RAM_BASE + stext + 4096;
     assert_int_equal(armvmi_linux_btf_find(h, &k, &t), 0);

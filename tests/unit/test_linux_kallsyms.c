@@ -109,6 +109,20 @@ static void check_find(const struct kgen *g, bool scan, armvmi_linux_syms_t *s)
             assert_int_equal(out[j].source, y.source);
         }
         assert_int_equal(rc, want);
+        /* kallsyms only: the exported names are not found, the others as before */
+        rc = armvmi_linux_syms_find_in_image(g->img, g->len, g->va, loc, NULL,
+                                             ARMVMI_LINUX_SYMS_NO_KSYMTAB, names, k, out);
+        int want_nk = 0;
+        for (size_t j = 0; j < k; j++) {
+            bool kall =
+                armvmi_linux_syms_lookup(s, names[j], &y) == 0 && y.source != ARMVMI_SYM_KSYMTAB;
+            want_nk += kall;
+            if (kall)
+                assert_int_equal(out[j].addr, y.addr);
+            else
+                assert_null(out[j].name);
+        }
+        assert_int_equal(rc, want_nk);
         k = 0;
     }
     /* too many names; a garbage image is an error, not a miss */

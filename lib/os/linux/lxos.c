@@ -269,25 +269,74 @@ static int find_init_task(armvmi_linux_t *lx)
     return 0;
 }
 
+/* Is va init_task: check_init_task, and the idle task's name ("swapper/0", "swapper"). */
+static int check_init_task_named(armvmi_linux_t *lx, uint64_t va)
+{
+    char comm[10];
+    if (lx_kread(lx, va + (uint64_t)lx->f[F_TASK_COMM].off, comm, sizeof(comm)) ||
+        (memcmp(comm, "swapper/0", 10) != 0 && memcmp(comm, "swapper", 8) != 0))
+        return 0;
+    return check_init_task(lx, va);
+}
+
+/* Global functions whose first instructions form &init_task (for_each_process and
+ * for_each_process_thread start there): kernel/sched/core.c, kernel/power/process.c. */
+static const char *const init_task_users[] = {"show_state_filter", "normalize_rt_tasks",
+                                              "thaw_processes"};
+#define INIT_TASK_USERS (sizeof(init_task_users) / sizeof(init_task_users[0]))
+#define CODE_WINDOW 128 /* instructions read from the start of each */
+#define CODE_REFS 32    /* addresses kept per function */
+
+/* init_task from the addresses that the code of the functions in sym[] forms, each checked. */
+static bool init_task_by_code(armvmi_linux_t *lx, const struct armvmi_linux_sym *sym, size_t n)
+{
+    for (size_t f = 0; f < n; f++) {
+        uint32_t code[CODE_WINDOW];
+        uint64_t refs[CODE_REFS];
+        if (!sym[f].name || lx_kread(lx, sym[f].addr, code, sizeof(code)))
+            continue;
+        size_t nr = lx_code_refs(code, CODE_WINDOW, sym[f].addr, refs, CODE_REFS);
+        for (size_t i = 0; i < nr; i++)
+            if ((refs[i] & 7) == 0 && check_init_task_named(lx, refs[i])) {
+                lx->init_task = refs[i];
+                lx->init_task_source = "code reference (ADRP/ADD in a function that walks the "
+                                       "task list)";
+                return true;
+            }
+    }
+    return false;
+}
+
 /*
- * init_task and the `modules` list head from the kernel's symbols where it has them: init_task
- * is exported (__ksymtab) even without KALLSYMS_ALL; `modules` is in kallsyms only with
- * KALLSYMS_ALL. Each is checked before use; without them the image is searched.
+ * init_task and the `modules` list head from the kernel's symbols where it has them: `modules`
+ * is in kallsyms only with KALLSYMS_ALL, init_task too; without it, init_task is the address
+ * that the code of a function known to walk the task list forms (kallsyms has every function),
+ * or its exported symbol (the __ksymtab scan: slower, so last). Each is checked before use;
+ * without them the image is searched.
  */
 static void from_symbols(armvmi_linux_t *lx)
 {
-    static const char *const names[] = {"init_task", "modules"};
-    struct armvmi_linux_sym sym[2];
-    if (armvmi_linux_syms_find(lx->h, &lx->k, 0, names, 2, sym) <= 0)
+    const char *names[2 + INIT_TASK_USERS] = {"init_task", "modules"};
+    memcpy(names + 2, init_task_users, sizeof(init_task_users));
+    struct armvmi_linux_sym sym[2 + INIT_TASK_USERS];
+    if (armvmi_linux_syms_find(lx->h, &lx->k, ARMVMI_LINUX_SYMS_NO_KSYMTAB, names,
+                               2 + INIT_TASK_USERS, sym) < 0)
         return;
     if (!lx->init_task && sym[0].name && check_init_task(lx, sym[0].addr)) {
+        lx->init_task = sym[0].addr;
+        lx->init_task_source = sym[0].source == ARMVMI_SYM_KALLSYMS ? "kallsyms" : "VMCOREINFO";
+    }
+    if (!lx->modules_sym && sym[1].name)
+        lx->modules_sym = sym[1].addr;
+    if (lx->init_task || init_task_by_code(lx, sym + 2, INIT_TASK_USERS))
+        return;
+    if (armvmi_linux_syms_find(lx->h, &lx->k, 0, names, 1, sym) > 0 && sym[0].name &&
+        check_init_task(lx, sym[0].addr)) {
         lx->init_task = sym[0].addr;
         lx->init_task_source = sym[0].source == ARMVMI_SYM_KSYMTAB ? "exported symbol (__ksymtab)"
                                : sym[0].source == ARMVMI_SYM_KALLSYMS ? "kallsyms"
                                                                       : "VMCOREINFO";
     }
-    if (!lx->modules_sym && sym[1].name)
-        lx->modules_sym = sym[1].addr;
 }
 
 /* init_task and `modules` from an outside System.map fitted to the running kernel. */

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* types_priv.h — what other sources of types (ISF) need from btf.c; not installed. */
+/* types_priv.h — what other sources of types (ISF) need from btf.c and share; not installed. */
 #ifndef ARMVMI_TYPES_PRIV_H
 #define ARMVMI_TYPES_PRIV_H
 
 #include <armvmi/types.h>
+
+#define ISF_NAME_MAX 512 /* a type name of an ISF file (isf.c, isf_write.c) */
 
 /* Set info.source (a static string) of types built by armvmi_types_from_btf. */
 void types_set_source(armvmi_types_t *t, const char *source);
