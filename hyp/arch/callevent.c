@@ -43,7 +43,8 @@ void callevent_call(struct trap_frame *f, u64 esr, bool smc)
     struct vcpu *v = vcpu_current();
     struct armvmi_abi_event ev;
     struct armvmi_abi_response rsp;
-    u64 insn = smc ? f->elr : f->elr - 4; /* D1.10.1: HVC's ELR is after it, a trapped SMC's at it */
+    u64 insn =
+        smc ? f->elr : f->elr - 4; /* D1.10.1: HVC's ELR is after it, a trapped SMC's at it */
 
     if (!(want & (smc ? ARMVMI_CALLT_SMC : ARMVMI_CALLT_HVC)) || ev_state == EV_DETACHED) {
         f->elr = insn + 4;

@@ -13,85 +13,52 @@
 #define HCR_TVM BIT(26)
 #define MMFR0_FGT(r) FIELD(r, 56, 4) /* ID_AA64MMFR0_EL1.FGT (Arm ARM D17.2.64) */
 
-/* The TVM group (Arm ARM D17.2.48, HCR_EL2.TVM): op0 = 3, op1 = 0 encodings. */
-enum tvm_reg {
-    TVM_SCTLR,
-    TVM_TTBR0,
-    TVM_TTBR1,
-    TVM_TCR,
-    TVM_MAIR,
-    TVM_CONTEXTIDR,
-    TVM_AFSR0,
-    TVM_AFSR1,
-    TVM_ESR,
-    TVM_FAR,
-    TVM_AMAIR,
-    TVM_NONE,
-};
-
 SYSREG_RW(afsr0_el1, "afsr0_el1")
 SYSREG_RW(afsr1_el1, "afsr1_el1")
 SYSREG_RW(amair_el1, "amair_el1")
 
-/* The subscriptions, by ARMVMI_SYSREG_* (the first six are enum tvm_reg's first six). */
+/* The TVM group (Arm ARM D17.2.48, HCR_EL2.TVM): name, accessor, op0 op1 CRn CRm op2. The first
+ * six are ARMVMI_SYSREG_SCTLR_EL1..CONTEXTIDR_EL1, in that order. */
+#define TVM_GROUP(X)                                                                               \
+    X(SCTLR, sctlr_el1, 3, 0, 1, 0, 0)                                                             \
+    X(TTBR0, ttbr0_el1, 3, 0, 2, 0, 0)                                                             \
+    X(TTBR1, ttbr1_el1, 3, 0, 2, 0, 1)                                                             \
+    X(TCR, tcr_el1, 3, 0, 2, 0, 2)                                                                 \
+    X(MAIR, mair_el1, 3, 0, 10, 2, 0)                                                              \
+    X(CONTEXTIDR, contextidr_el1, 3, 0, 13, 0, 1)                                                  \
+    X(AFSR0, afsr0_el1, 3, 0, 5, 1, 0)                                                             \
+    X(AFSR1, afsr1_el1, 3, 0, 5, 1, 1)                                                             \
+    X(ESR, esr_el1, 3, 0, 5, 2, 0)                                                                 \
+    X(FAR, far_el1, 3, 0, 6, 0, 0)                                                                 \
+    X(AMAIR, amair_el1, 3, 0, 10, 3, 0)
+
+#define TVM_ENUM(n, acc, o0, o1, crn, crm, o2) TVM_##n,
+enum tvm_reg { TVM_GROUP(TVM_ENUM) TVM_NONE };
+_Static_assert(TVM_CONTEXTIDR == ARMVMI_SYSREG_CONTEXTIDR_EL1, "TVM_GROUP order is abi.h's");
+
+/* The subscriptions, by ARMVMI_SYSREG_*. */
 static volatile u64 sub_mask[ARMVMI_SYSREG_COUNT];
 static volatile u32 sub_flags[ARMVMI_SYSREG_COUNT];
 static volatile bool tvm_want;
 
 static enum tvm_reg tvm_decode(u64 esr)
 {
+#define TVM_CASE(n, acc, o0, o1, crn, crm, o2)                                                     \
+    case ESR_SYS_REG(o0, o1, crn, crm, o2):                                                        \
+        return TVM_##n;
     switch (esr & ESR_SYS_REG_MASK) {
-    case ESR_SYS_REG(3, 0, 1, 0, 0):
-        return TVM_SCTLR;
-    case ESR_SYS_REG(3, 0, 2, 0, 0):
-        return TVM_TTBR0;
-    case ESR_SYS_REG(3, 0, 2, 0, 1):
-        return TVM_TTBR1;
-    case ESR_SYS_REG(3, 0, 2, 0, 2):
-        return TVM_TCR;
-    case ESR_SYS_REG(3, 0, 10, 2, 0):
-        return TVM_MAIR;
-    case ESR_SYS_REG(3, 0, 13, 0, 1):
-        return TVM_CONTEXTIDR;
-    case ESR_SYS_REG(3, 0, 5, 1, 0):
-        return TVM_AFSR0;
-    case ESR_SYS_REG(3, 0, 5, 1, 1):
-        return TVM_AFSR1;
-    case ESR_SYS_REG(3, 0, 5, 2, 0):
-        return TVM_ESR;
-    case ESR_SYS_REG(3, 0, 6, 0, 0):
-        return TVM_FAR;
-    case ESR_SYS_REG(3, 0, 10, 3, 0):
-        return TVM_AMAIR;
+        TVM_GROUP(TVM_CASE)
     }
     return TVM_NONE;
 }
 
 static u64 tvm_read(enum tvm_reg r)
 {
+#define TVM_READ(n, acc, o0, o1, crn, crm, o2)                                                     \
+    case TVM_##n:                                                                                  \
+        return read_##acc();
     switch (r) {
-    case TVM_SCTLR:
-        return read_sctlr_el1();
-    case TVM_TTBR0:
-        return read_ttbr0_el1();
-    case TVM_TTBR1:
-        return read_ttbr1_el1();
-    case TVM_TCR:
-        return read_tcr_el1();
-    case TVM_MAIR:
-        return read_mair_el1();
-    case TVM_CONTEXTIDR:
-        return read_contextidr_el1();
-    case TVM_AFSR0:
-        return read_afsr0_el1();
-    case TVM_AFSR1:
-        return read_afsr1_el1();
-    case TVM_ESR:
-        return read_esr_el1();
-    case TVM_FAR:
-        return read_far_el1();
-    case TVM_AMAIR:
-        return read_amair_el1();
+        TVM_GROUP(TVM_READ)
     default:
         return 0;
     }
@@ -99,40 +66,12 @@ static u64 tvm_read(enum tvm_reg r)
 
 static void tvm_write(enum tvm_reg r, u64 v)
 {
+#define TVM_WRITE(n, acc, o0, o1, crn, crm, o2)                                                    \
+    case TVM_##n:                                                                                  \
+        write_##acc(v);                                                                            \
+        break;
     switch (r) {
-    case TVM_SCTLR:
-        write_sctlr_el1(v);
-        break;
-    case TVM_TTBR0:
-        write_ttbr0_el1(v);
-        break;
-    case TVM_TTBR1:
-        write_ttbr1_el1(v);
-        break;
-    case TVM_TCR:
-        write_tcr_el1(v);
-        break;
-    case TVM_MAIR:
-        write_mair_el1(v);
-        break;
-    case TVM_CONTEXTIDR:
-        write_contextidr_el1(v);
-        break;
-    case TVM_AFSR0:
-        write_afsr0_el1(v);
-        break;
-    case TVM_AFSR1:
-        write_afsr1_el1(v);
-        break;
-    case TVM_ESR:
-        write_esr_el1(v);
-        break;
-    case TVM_FAR:
-        write_far_el1(v);
-        break;
-    case TVM_AMAIR:
-        write_amair_el1(v);
-        break;
+        TVM_GROUP(TVM_WRITE)
     default:
         break;
     }
@@ -160,8 +99,7 @@ u32 regevent_cmd(u64 sysreg, u64 mask, u64 flags)
     if (sysreg == ARMVMI_SYSREG_VBAR_EL1) {
         if (mask)
             hyp_printf("events: VBAR_EL1 write events: not supported (FEAT_FGT %s)\n",
-                       MMFR0_FGT(read_id_aa64mmfr0_el1()) ? "present but not used"
-                                                          : "absent");
+                       MMFR0_FGT(read_id_aa64mmfr0_el1()) ? "present but not used" : "absent");
         return mask ? ARMVMI_CMDS_ENOTSUP : ARMVMI_CMDS_OK;
     }
     sub_flags[sysreg] = (u32)flags;
