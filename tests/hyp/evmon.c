@@ -45,6 +45,7 @@ static const char *usage_text =
     "  --call-trap smc|hvc|smc,hvc  CALL_TRAP: SMC/HVC events\n"
     "  --reg-action A       continue (default), deny, skip: the response to register events\n"
     "  --answer FID=A,B,C,D ANSWER calls with x0 = FID with x0-x3 = A-D (others: CONTINUE)\n"
+    "  --quiet-after N      print only the first N events' EV lines\n"
     "  --bad-regcall        post bad REG_TRAP/CALL_TRAP commands first (statuses printed)\n"
     "Prints one line per event: EV seq= vcpu= gpa= gva= access= flags= size= reg= value= pc=\n";
 
@@ -326,6 +327,7 @@ int main(int argc, char **argv)
     int nregt = 0;
     uint64_t callt = 0;
     bool bad_regcall = false;
+    uint64_t quiet_after = UINT64_MAX;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -432,6 +434,9 @@ int main(int argc, char **argv)
             answer_fid = strtoull(v, &e, 0);
             for (int k = 0; k < 4 && *e; k++)
                 answer_x[k] = strtoull(e + 1, &e, 0);
+            i++;
+        } else if (!strcmp(a, "--quiet-after") && v) {
+            quiet_after = strtoull(v, NULL, 0);
             i++;
         } else if (!strcmp(a, "--bad-regcall")) {
             bad_regcall = true;
@@ -582,7 +587,7 @@ int main(int argc, char **argv)
                 continue;
             struct armvmi_abi_event ev;
             memcpy(&ev, (const void *)&sl->ev, sizeof(ev));
-            if (!quiet)
+            if (!quiet && seen < quiet_after)
                 print_event(&ev);
             seq_note(ev.seq);
             track_note(&ev);

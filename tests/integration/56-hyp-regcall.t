@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Register-write events (HCR_EL2.TVM) and SMC/HVC events under the armvmi hypervisor, 1 and 2
+# vCPUs, over the raw ABI (build/hyp/evmon) and through `armvmi trace reg|smc|hvc`:
+# - the bare-metal test guest (hyp/tests/trapguest, "armvmi.regcall") with its MMU on: a denied
+#   SCTLR_EL1 write that clears M leaves M set and the guest goes on; a write outside the mask
+#   takes effect with no event; an ANSWERed HVC returns the monitor's x0-x3 (checked by the guest);
+#   PSCI_VERSION over SMC and HVC seen and still served; bad REG_TRAP/CALL_TRAP arguments
+#   rejected (VBAR_EL1: ENOTSUP, no FEAT_FGT in QEMU 7.2); after DETACH SCTLR writes stop exiting
+#   (EC 0x18 counts, read by the guest) and HVCs are not monitored;
+# - the default Debian guest: TTBR0_EL1 events while processes switch, each new table base one of
+#   a live process's mm->pgd (the Linux layer, `armvmi ps`) or the kernel's reserved_pg_dir
+#   (/proc/kallsyms, translated by our walker), old values chaining; the PSCI CPU_OFF/CPU_ON of
+#   CPU hotplug seen as SMC events with the right arguments, and the CPU back online.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/evmon.sh"
+T=$(mktemp -d /tmp/armvmi-56.XXXXXX)
+TG=$B/hyp/trapguest.img
+[ -r "$TG" ] || skip_all "the trap test guest $TG is not built"
+MON=
+cleanup56() { [ -n "$MON" ] && kill "$MON" 2>/dev/null; rm -rf "$T"; tap_cleanup; }
+trap cleanup56 EXIT
+# wait_con PATTERN SECONDS: until the VM's console log has a line matching PATTERN
+wait_con() {
+    local i
+    for ((i = 0; i < $2 * 4; i++)); do
+        tr -d '\r' <"$ARMVMI_RUNTIME_DIR/$vm/console.log" 2>/dev/null | grep -qE -- "$1" && return 0
+        sleep 0.25
+    done
+    return 1
+}
+mon_stop() { [ -n "$MON" ] && { kill -TERM "$MON"; wait "$MON"; MON=; }; }
+
+for smp in 1 2; do
+    # ---- the bare-metal test guest ----
+    vm=rc-tg$smp
+    vm_start $vm --hyp --smp $smp --mem 256 --kernel "$TG" --initrd "$TG" --append armvmi.regcall --timeout 60
+    ok $? "smp=$smp: trap test guest up with its MMU on, waiting for a monitor"
+    mon_start --reg-trap sctlr=1 --call-trap smc,hvc --reg-action deny \
+        --answer 0xc600ff10=0x600dcafe,0xa1,0xa2,0xa3 --bad-regcall --quiet-after 64 --timeout 120
+    ok $? "smp=$smp: monitor attached: SCTLR_EL1 (mask M, deny), SMC and HVC events (answer 0xc600ff10)"
+    is "$(sed -n 's/^EVMON bad \(.*\) status=\([0-9]*\)/\1=\2/p' "$T/mon.log" | tr '\n' ' ')" \
+        "reg_trap unknown-register=2 reg_trap flags=2 reg_trap vbar=6 call_trap flags=2 " \
+        "smp=$smp: unknown register, bad flags rejected (EINVAL); VBAR_EL1 without FEAT_FGT: ENOTSUP"
+    wait_con '^TRAPTEST regcall monitor may detach' 60
+    ok $? "smp=$smp: the guest got through its monitored part"
+    mon_stop
+    wait_con '^TRAPTEST done' 60
+    ok $? "smp=$smp: the guest ran to its end after the monitor's detach"
+    while IFS= read -r line; do
+        case "$line" in
+        "TRAPTEST ok "*) ok 0 "smp=$smp: guest: ${line#TRAPTEST ok [0-9]* - }" ;;
+        "TRAPTEST not ok "*) ok 1 "smp=$smp: guest: ${line#TRAPTEST not ok [0-9]* - }" ;;
+        esac
+    done < <(tr -d '\r' <"$ARMVMI_RUNTIME_DIR/$vm/console.log" | grep -E '^TRAPTEST (ok|not ok) ')
+    ev=$(grep '^EV ' "$T/mon.log")
+    hello=$(grep -m1 ' type=hvc .* x0=0xc600ff10 ' <<<"$ev")
+    is "$(field imm <<<"$hello") $(field x1 <<<"$hello") $(field x2 <<<"$hello") $(field x3 <<<"$hello")" \
+        "0 0x11 0x22 0x33" "smp=$smp: HVC event: immediate 0, the guest's x1-x3"
+    grep -q ' type=hvc .* x0=0x84000000 ' <<<"$ev" && grep -q ' type=smc .* x0=0x84000000 ' <<<"$ev"
+    ok $? "smp=$smp: PSCI_VERSION seen as an HVC event and as an SMC event"
+    sc=$(grep ' type=reg ' <<<"$ev")
+    old=$(field old <<<"$sc")
+    new=$(field new <<<"$sc")
+    [ "$(wc -l <<<"$sc")" = 1 ] && [ $((old & 1)) = 1 ] && [ $((new)) = $((old & ~1)) ] &&
+        [ "$(field sysreg <<<"$sc")" = sctlr ] && [ "$(field el <<<"$sc")" = 1 ]
+    ok $? "smp=$smp: exactly one SCTLR_EL1 event (the write clearing M, old $old new $new); the UCI write filtered"
+    f=$(sed -n 's/^EVMON filtered=//p' "$T/mon.log")
+    [ "${f:-0}" -ge 1 ]; ok $? "smp=$smp: the channel counted the writes that raised no event (filtered=$f)"
+    "$ARMVMI" vm stop $vm >/dev/null 2>&1
+done
+rm -rf "$T"
+echo "1..$TAP_N"
+exit $((TAP_FAILED > 0))
