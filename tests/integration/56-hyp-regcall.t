@@ -69,6 +69,71 @@ for smp in 1 2; do
     [ "${f:-0}" -ge 1 ]; ok $? "smp=$smp: the channel counted the writes that raised no event (filtered=$f)"
     "$ARMVMI" vm stop $vm >/dev/null 2>&1
 done
+
+BADDR=0x0000fffffffff000 # TTBR BADDR of a 4K-aligned table: no ASID (63:48), no CnP (0)
+for smp in 1 2; do
+    # ---- the default Debian guest ----
+    vm=rc-lx$smp
+    vm_start $vm --hyp --smp $smp; ok $? "smp=$smp: Debian guest up under the hypervisor"
+    for ((k = 0; k < 10; k++)); do
+        console $vm 'printf "SH-%s\n" READY' SH-READY 10 >/dev/null 2>&1 && break
+    done
+    # three CPU-bound shells (no fork, no exit) and the console shell: the processes that run
+    console $vm 'for i in 1 2 3; do (while :; do :; done) & done; printf "BG-%s\n" UP' BG-UP >/dev/null
+    mon_start --reg-trap ttbr0=0x0000fffffffffffe --count 100 --timeout 90
+    ok $? "smp=$smp: monitor attached: TTBR0_EL1 events on a change of the table base"
+    for ((k = 0; k < 450 && ${MON:-0} > 0; k++)); do kill -0 $MON 2>/dev/null || break; sleep 0.2; done
+    mon_stop
+    "$ARMVMI" vm pause $vm >/dev/null
+    ps=$("$ARMVMI" --vm $vm ps --json)
+    ttbr1=$("$ARMVMI" --vm $vm regs --vcpu 0 --json | jq -r '.regs.TTBR1_EL1')
+    # vmlinux.lds.S (6.1): reserved_pg_dir is the page just below swapper_pg_dir, which TTBR1_EL1
+    # holds while the kernel runs; the reserved table is empty (all zero: nothing mapped)
+    rsv=$(printf '0x%x' $(((ttbr1 & BADDR) - 4096)))
+    zero=$("$ARMVMI" --vm $vm read --pa $rsv 4096 --raw | tr -d '\0' | wc -c)
+    "$ARMVMI" vm resume $vm >/dev/null
+    pgds=$(jq -r '.processes[] | select(.pgd_pa != null) | .pgd_pa' <<<"$ps" | sort -u)
+    is "$zero" 0 "smp=$smp: the reserved table (swapper_pg_dir $(printf '0x%x' $((ttbr1 & BADDR))) - 4K = $rsv) is empty"
+    ev=$(events)
+    n=$(wc -l <<<"$ev")
+    bad=0 chain=0 seenp=
+    declare -A last=()
+    while read -r line; do
+        c=$(field vcpu <<<"$line")
+        nw=$(printf '0x%x' $(($(field new <<<"$line") & BADDR)))
+        od=$(printf '0x%x' $(($(field old <<<"$line") & BADDR)))
+        if [ "$nw" = "$rsv" ]; then :
+        elif grep -qx "$nw" <<<"$pgds"; then seenp+="$nw "
+        else bad=$((bad + 1)); [ $bad -le 3 ] && diag "not a process's pgd nor reserved_pg_dir: $line"
+        fi
+        [ -n "${last[$c]:-}" ] && [ "${last[$c]}" != "$od" ] && chain=$((chain + 1))
+        last[$c]=$nw
+    done <<<"$ev"
+    unset last
+    [ "$n" = 100 ] && [ "$bad" = 0 ]
+    ok $? "smp=$smp: $n TTBR0_EL1 events, each new table base a live process's mm->pgd (armvmi ps) or reserved_pg_dir ($bad others)"
+    np=$(tr ' ' '\n' <<<"$seenp" | sort -u | grep -c .)
+    [ "$np" -ge 3 ]; ok $? "smp=$smp: the switches went to $np different processes' tables (the 3 busy shells at least)"
+    is "$chain" 0 "smp=$smp: each event's old table base is the previous new one on its vCPU (only on change)"
+    grep -q "^EV .* el=1 sysreg=ttbr0 " "$T/mon.log"; ok $? "smp=$smp: the writes come from EL1 (the kernel's context switch)"
+    if [ $smp = 2 ]; then
+        # PSCI through CPU hotplug: CPU_OFF from cpu1, CPU_ON of it from cpu0 (SMC conduit)
+        se=$(console $vm "grep ' secondary_entry\$' /proc/kallsyms; printf 'K-%s\n' DONE" K-DONE | tr -d '\r' | awk '/ secondary_entry$/ {print $1}')
+        sepa=$("$ARMVMI" --vm $vm translate "0x$se" --json | jq -r '.pa')
+        mon_start --call-trap smc --timeout 120; ok $? "smp=2: monitor attached: SMC events"
+        out=$(console $vm 'echo 0 >/sys/devices/system/cpu/cpu1/online; echo 1 >/sys/devices/system/cpu/cpu1/online; cat /sys/devices/system/cpu/online; printf "HP-%s\n" DONE' HP-DONE 90 | tr -d '\r')
+        mon_stop
+        grep -qx '0-1' <<<"$out"; ok $? "smp=2: cpu1 offline and online again: /sys/devices/system/cpu/online is 0-1"
+        off=$(grep -m1 ' x0=0x84000002 ' "$T/mon.log")
+        on=$(grep -m1 ' x0=0xc4000003 ' "$T/mon.log")
+        is "$(field vcpu <<<"$off")" 1 "smp=2: SMC event CPU_OFF (0x84000002) from vCPU 1"
+        is "$(field vcpu <<<"$on") $(field x1 <<<"$on") $(($(field x2 <<<"$on"))) $(field x3 <<<"$on")" \
+            "0 0x1 $sepa 0x0" "smp=2: SMC event CPU_ON (0xc4000003) from vCPU 0: target MPIDR 1, entry = PA of secondary_entry ($(printf 0x%x "${sepa:-0}")), context 0"
+        pc=$(field pc <<<"$on")
+        [ $(((pc >> 48) & 0xffff)) = $((0xffff)) ]; ok $? "smp=2: the CPU_ON SMC's PC is in the kernel ($pc)"
+    fi
+    "$ARMVMI" vm stop $vm >/dev/null 2>&1
+done
 rm -rf "$T"
 echo "1..$TAP_N"
 exit $((TAP_FAILED > 0))
