@@ -144,11 +144,7 @@ static bool deliver(struct armvmi_events *ev, struct armvmi_mem_event *me,
             continue;
         me->watch = w->id;
         claimed = true;
-        ev->in_cb = true;
-        int stop = w->cb(ev, me, rsp, w->arg);
-        ev->in_cb = false;
-        if (stop)
-            ev->stop = true;
+        EV_CALLBACK(ev, w->cb(ev, me, rsp, w->arg));
     }
     return claimed;
 }
@@ -171,35 +167,12 @@ static void mem_event(struct armvmi_mem_event *me, const struct armvmi_abi_event
     armvmi_regs_from_hyp(&me->regs, &e->regs);
 }
 
-/* The ABI response for the callback's; NULL if good, else why it is not. */
-static const char *make_response(const struct armvmi_mem_response *r,
-                                 const struct armvmi_abi_event *e, struct armvmi_abi_response *out)
+const char *ev_rsp_regs(const struct armvmi_regs *r, struct armvmi_abi_response *out)
 {
-    memset(out, 0, sizeof(*out));
-    out->seq = e->seq;
-    switch (r->action) {
-    case ARMVMI_MEM_CONTINUE:
-        out->action = ARMVMI_RSP_CONTINUE;
-        break;
-    case ARMVMI_MEM_STEP:
-        out->action = ARMVMI_RSP_STEP;
-        break;
-    case ARMVMI_MEM_SKIP:
-        out->action = ARMVMI_RSP_SKIP;
-        break;
-    case ARMVMI_MEM_EMULATE:
-        if (!(e->flags & ARMVMI_EVF_SYNDROME))
-            return "EMULATE needs an access the hypervisor can decode (no syndrome)";
-        out->action = ARMVMI_RSP_EMULATE;
-        out->value = r->value;
-        break;
-    default:
-        return "unknown action";
-    }
     for (int id = 0; id < ARMVMI_REG_COUNT; id++) {
-        if (!armvmi_reg_valid(&r->regs, id))
+        if (!armvmi_reg_valid(r, id))
             continue;
-        uint64_t v = r->regs.regs[id];
+        uint64_t v = r->regs[id];
         if (id <= ARMVMI_REG_X30) {
             out->reg_mask |= 1ull << id;
             out->x[id] = v;
@@ -221,6 +194,38 @@ static const char *make_response(const struct armvmi_mem_response *r,
     }
     if (out->reg_mask)
         out->flags |= ARMVMI_RSPF_SET_REGS;
+    return NULL;
+}
+
+/* The ABI response for the callback's; NULL if good, else why it is not. */
+static const char *make_response(const struct armvmi_mem_response *r,
+                                 const struct armvmi_abi_event *e, struct armvmi_abi_response *out)
+{
+    const char *why;
+
+    memset(out, 0, sizeof(*out));
+    out->seq = e->seq;
+    switch (r->action) {
+    case ARMVMI_MEM_CONTINUE:
+        out->action = ARMVMI_RSP_CONTINUE;
+        break;
+    case ARMVMI_MEM_STEP:
+        out->action = ARMVMI_RSP_STEP;
+        break;
+    case ARMVMI_MEM_SKIP:
+        out->action = ARMVMI_RSP_SKIP;
+        break;
+    case ARMVMI_MEM_EMULATE:
+        if (!(e->flags & ARMVMI_EVF_SYNDROME))
+            return "EMULATE needs an access the hypervisor can decode (no syndrome)";
+        out->action = ARMVMI_RSP_EMULATE;
+        out->value = r->value;
+        break;
+    default:
+        return "unknown action";
+    }
+    if ((why = ev_rsp_regs(&r->regs, out)))
+        return why;
     if (r->set_access) {
         if (r->new_access & ~ARMVMI_ACC_RWX)
             return "new_access has bits other than r, w, x";
@@ -238,11 +243,52 @@ static void answer(struct armvmi_events *ev, unsigned v, const struct armvmi_abi
     ev_ring(ev);
 }
 
+/* A synchronous event of another type than memory: the common checks, then its own. */
+static void handle_other(struct armvmi_events *ev, unsigned v, const struct armvmi_abi_event *e,
+                         bool inherited)
+{
+    struct armvmi_abi_response out = {.seq = e->seq, .action = ARMVMI_RSP_CONTINUE};
+    const char *why = e->vcpu != v  ? "wrong vCPU"
+                      : e->seq == 0 ? "sequence number 0"
+                      : !inherited && e->seq > ev->seq_low + EV_SEQ_MAX_JUMP
+                          ? "a sequence number far beyond any outstanding one"
+                          : NULL;
+    bool (*deliver_fn)(struct armvmi_events *, const struct armvmi_abi_event *,
+                       struct armvmi_abi_response *) = NULL;
+
+    switch (e->type) {
+    case ARMVMI_EV_REG:
+    case ARMVMI_EV_SMC:
+    case ARMVMI_EV_HVC:
+        why = why ? why : ev_regcall_bad(ev, e);
+        deliver_fn = ev_regcall_deliver;
+        break;
+    default:
+        why = "unknown event type";
+        break;
+    }
+    if (why) {
+        ev->st.bad_events++;
+        ev_problem(ev, "vCPU %u posted a corrupt event (seq %llu): %s; answered CONTINUE.", v,
+                   (unsigned long long)e->seq, why);
+    } else if (inherited || seq_note(ev, e->seq)) {
+        if (deliver_fn(ev, e, &out))
+            ev->st.events++;
+        else
+            ev->st.unclaimed++;
+    }
+    answer(ev, v, &out);
+}
+
 static void handle_sync(struct armvmi_events *ev, unsigned v, const struct armvmi_abi_event *e)
 {
     struct armvmi_abi_response out = {.seq = e->seq, .action = ARMVMI_RSP_CONTINUE};
     bool inherited = ev->inherited[v] && e->seq == ev->inherited_seq[v];
     ev->inherited[v] = false;
+    if (e->type != ARMVMI_EV_MEM) {
+        handle_other(ev, v, e, inherited);
+        return;
+    }
     const char *why = bad_event(ev, e, v, false, !inherited);
     if (why) {
         ev->st.bad_events++;

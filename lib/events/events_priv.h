@@ -64,6 +64,7 @@ struct armvmi_events {
     uint64_t inherited_seq[ARMVMI_MAX_VCPUS];
 
     struct armvmi_events_stats st;
+    struct ev_regcall *rc; /* register and call watches (cpu_regcall.c), NULL until the first */
 };
 
 /* session.c */
@@ -88,6 +89,24 @@ bool ev_pending(struct armvmi_events *ev);
 void ev_seq_reset(struct armvmi_events *ev, uint64_t first);
 /* Deliver until every sequence number up to `upto` has been seen, for at most ms. */
 int ev_drain(struct armvmi_events *ev, uint64_t upto, long ms);
+
+/* The ABI response's SET_REGS part for the registers valid in r; NULL if good, else why not. */
+const char *ev_rsp_regs(const struct armvmi_regs *r, struct armvmi_abi_response *out);
+/* Call a registration's callback (in_cb set meanwhile); true if it asked to stop listening. */
+#define EV_CALLBACK(ev, call)                                                                      \
+    do {                                                                                           \
+        (ev)->in_cb = true;                                                                        \
+        if (call)                                                                                  \
+            (ev)->stop = true;                                                                     \
+        (ev)->in_cb = false;                                                                       \
+    } while (0)
+
+/* cpu_regcall.c */
+/* A register-write or call event (ARMVMI_EV_REG/SMC/HVC): NULL if it looks right, else why not. */
+const char *ev_regcall_bad(const struct armvmi_events *ev, const struct armvmi_abi_event *e);
+/* Deliver it to its registration and fill *out (seq set, CONTINUE preset); false if none. */
+bool ev_regcall_deliver(struct armvmi_events *ev, const struct armvmi_abi_event *e,
+                        struct armvmi_abi_response *out);
 
 /* watch.c */
 /* The access frame gfn allows under the live registrations (ARMVMI_ACC_* value). */

@@ -88,8 +88,9 @@ void ev_wait(struct armvmi_events *ev, long ms)
 
 static const char *cmd_name(uint32_t op)
 {
-    static const char *const n[] = {"?",     "ATTACH", "DETACH",    "SET_ACCESS",
-                                    "PAUSE", "RESUME", "GET_ACCESS"};
+    static const char *const n[] = {"?",         "ATTACH", "DETACH",     "SET_ACCESS",
+                                    "PAUSE",     "RESUME", "GET_ACCESS", "REG_TRAP",
+                                    "CALL_TRAP", "STEP",   "BREAK_SET",  "BREAK_CLEAR"};
     return op < sizeof(n) / sizeof(n[0]) ? n[op] : "?";
 }
 
@@ -181,6 +182,11 @@ int ev_cmd(struct armvmi_events *ev, uint32_t op, uint64_t a0, uint64_t a1, uint
                                     ? "another monitor is attached to this VM."
                                     : "the hypervisor refused command %s: this monitor's "
                                       "session is over.",
+                                cmd_name(op));
+    case ARMVMI_CMDS_ENOTSUP:
+        return armvmi_set_error(ARMVMI_ENOTSUP,
+                                "the hypervisor cannot do command %s on this CPU (a feature "
+                                "it lacks, e.g. FEAT_FGT for VBAR_EL1 write traps).",
                                 cmd_name(op));
     default:
         return armvmi_set_error(ARMVMI_EFORMAT,
@@ -441,6 +447,7 @@ int armvmi_events_close(armvmi_events_t *ev)
     for (size_t i = 0; i < ev->nw; i++)
         free(ev->w[i].ext);
     free(ev->w);
+    free(ev->rc);
     pthread_mutex_destroy(&ev->hb_lock);
     pthread_cond_destroy(&ev->hb_cond);
     free(ev);
