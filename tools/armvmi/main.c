@@ -35,6 +35,7 @@ static const char usage[] =
     "  kernel                 the Linux kernel in memory: release, KASLR, layout, kallsyms\n"
     "  syms [PATTERN]         the kernel's symbols (--addr VA: symbol+offset)\n"
     "  trace mem --pa|--va A  memory events of a --hyp VM (see `armvmi trace --help`)\n"
+    "  trace reg REG|smc|hvc  register-write, SMC and HVC events of a --hyp VM\n"
     "\n"
     "Linux (no profile: the kernel's own VMCOREINFO and BTF, found in memory):\n"
     "  ps [--threads]         processes (pid, ppid, uid, state, start, name)\n"
