@@ -29,13 +29,20 @@ wait_con() {
     done
     return 1
 }
-mon_stop() { [ -n "$MON" ] && { kill -TERM "$MON"; wait "$MON"; MON=; }; }
+mon_stop() { [ -n "$MON" ] && { kill -TERM "$MON" 2>/dev/null; wait "$MON"; MON=; }; }
 
 for smp in 1 2; do
     # ---- the bare-metal test guest ----
     vm=rc-tg$smp
     vm_start $vm --hyp --smp $smp --mem 256 --kernel "$TG" --initrd "$TG" --append armvmi.regcall --timeout 60
     ok $? "smp=$smp: trap test guest up with its MMU on, waiting for a monitor"
+    # the CLI first: its announcement HVCs, continued (NOT_SUPPORTED: the guest keeps asking)
+    js=$("$ARMVMI" --vm $vm trace hvc --count 3 --json 2>"$T/cli.err")
+    is "$(jq -r '[.seq, .kind, .imm, .x[0], .x[1], .insn, (.pid // "none")] | @tsv' <<<"$js" | tr '\t\n' ' |')" \
+        "1 hvc 0 0xc600ff10 0x11 hvc #0 none|2 hvc 0 0xc600ff10 0x11 hvc #0 none|3 hvc 0 0xc600ff10 0x11 hvc #0 none|" \
+        "smp=$smp: armvmi trace hvc --count 3 --json: seq 1-3, the guest's x0/x1, 'hvc #0' disassembled, no Linux process"
+    "$ARMVMI" --vm $vm trace reg vbar_el1 --count 1 >/dev/null 2>"$T/cli.err"
+    [ $? = 1 ] && grep -q 'FEAT_FGT' "$T/cli.err"; ok $? "smp=$smp: armvmi trace reg VBAR_EL1: refused, FEAT_FGT named"
     mon_start --reg-trap sctlr=1 --call-trap smc,hvc --reg-action deny \
         --answer 0xc600ff10=0x600dcafe,0xa1,0xa2,0xa3 --bad-regcall --quiet-after 64 --timeout 120
     ok $? "smp=$smp: monitor attached: SCTLR_EL1 (mask M, deny), SMC and HVC events (answer 0xc600ff10)"
@@ -93,6 +100,19 @@ for smp in 1 2; do
     zero=$("$ARMVMI" --vm $vm read --pa $rsv 4096 --raw | tr -d '\0' | wc -c)
     "$ARMVMI" vm resume $vm >/dev/null
     pgds=$(jq -r '.processes[] | select(.pgd_pa != null) | .pgd_pa' <<<"$ps" | sort -u)
+    # the CLI's view of the same switches: each new table's process is the one ps shows with it
+    js=$("$ARMVMI" --vm $vm trace reg TTBR0_EL1 --mask 0xfffffffff000 --count 20 --json 2>"$T/cli.err")
+    badp=0
+    while read -r o; do
+        np=$(jq -r .new_pid <<<"$o")
+        nw=$(printf '0x%x' $(($(jq -r .new <<<"$o") & BADDR)))
+        if [ "$np" = null ]; then [ "$nw" = "$rsv" ] || badp=$((badp + 1))
+        else [ "$(jq -r --argjson p "$np" '.processes[] | select(.pid == $p) | .pgd_pa' <<<"$ps")" = "$nw" ] || badp=$((badp + 1))
+        fi
+        jq -e '.insn == "msr ttbr0_el1, x0" and (.seq | type == "number")' <<<"$o" >/dev/null || badp=$((badp + 1))
+    done <<<"$js"
+    [ "$(grep -c . <<<"$js")" = 20 ] && [ $badp = 0 ]
+    ok $? "smp=$smp: armvmi trace reg TTBR0_EL1 --json: 20 events, new_pid's pgd (ps) = the new table or none for reserved_pg_dir, 'msr ttbr0_el1, x0' ($badp bad)"
     is "$zero" 0 "smp=$smp: the reserved table (swapper_pg_dir $(printf '0x%x' $((ttbr1 & BADDR))) - 4K = $rsv) is empty"
     ev=$(events)
     n=$(wc -l <<<"$ev")

@@ -328,7 +328,7 @@ static void regcall_tests(void)
     t(sctlr() & SCTLR_M, "MMU on with an identity map: SCTLR_EL1.M set", sctlr());
     /* `armvmi vm start` returns at Linux's "as init process": the same words, for it */
     puts_("TRAPTEST regcall waiting for the monitor, as init process\n");
-    for (u64 i = 0; i < 100000 && r != RC_ANSWER; i++) {
+    for (u64 i = 0; i < 400000 && r != RC_ANSWER; i++) {
         register u64 x0 __asm__("x0") = RC_HELLO, x1 __asm__("x1") = 0x11;
         register u64 x2 __asm__("x2") = 0x22, x3 __asm__("x3") = 0x33;
         __asm__ volatile("hvc #0"
@@ -377,6 +377,51 @@ static void regcall_tests(void)
     smc_call(0x84000008, 0, 0, 0); /* SYSTEM_OFF */
 }
 
+/*
+ * For bench/regevents.sh ("armvmi.regbench"): the null HVC, then, once a monitor has turned
+ * HCR_EL2.TVM on (CONTEXTIDR_EL1 writes start exiting), TG_BENCH_REG writes of CONTEXTIDR_EL1
+ * that each change it (an event each, if the monitor watches it) and as many that leave it
+ * unchanged (filtered in the hypervisor), each timed with CNTVCT.
+ */
+#define TG_BENCH_REG 20000
+static u64 ctxid_writes(u64 n, int change)
+{
+    u64 t0, t1;
+    __asm__ volatile("isb\n mrs %0, cntvct_el0" : "=r"(t0)::"memory");
+    for (u64 i = 0; i < n; i++)
+        __asm__ volatile("msr contextidr_el1, %0" ::"r"(change ? i & 0xffff : 7) : "memory");
+    __asm__ volatile("isb\n mrs %0, cntvct_el0" : "=r"(t1)::"memory");
+    return t1 - t0;
+}
+
+static void reg_bench(void)
+{
+    u64 e0 = 0, e1 = 0, frq, tev, tfilt;
+
+    hvc_bench();
+    puts_("TRAPTEST regbench waiting for the monitor, as init process\n");
+    for (u64 i = 0; i < 4000000 && e1 == e0; i++) {
+        e0 = hvc_call(ARMVMI_HVC_EXITS, 0x18, 0, 0);
+        __asm__ volatile("msr contextidr_el1, %0" ::"r"(7UL) : "memory");
+        e1 = hvc_call(ARMVMI_HVC_EXITS, 0x18, 0, 0);
+    }
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frq));
+    tev = ctxid_writes(TG_BENCH_REG, 1);
+    tfilt = ctxid_writes(TG_BENCH_REG, 0);
+    puts_("TRAPBENCH reg writes=");
+    putd(TG_BENCH_REG);
+    puts_(" ticks=");
+    putx(tev);
+    puts_(" filtered_ticks=");
+    putx(tfilt);
+    puts_(" cntfrq=");
+    putx(frq);
+    puts_(" tvm=");
+    putd(e1 != e0);
+    puts_("\n");
+    smc_call(0x84000008, 0, 0, 0); /* SYSTEM_OFF */
+}
+
 /* "armvmi.regcall" in the DTB (the launcher's /chosen/bootargs). */
 static int dtb_has(const char *dtb, const char *word)
 {
@@ -401,6 +446,8 @@ void tg_main(u64 dtb)
     puts_("TRAPTEST start\n");
     if (dtb_has((const char *)dtb, "armvmi.regcall"))
         regcall_tests();
+    if (dtb_has((const char *)dtb, "armvmi.regbench"))
+        reg_bench();
     exc_mark();
     r = hvc_call(0x8600ff01, 0, 0, 0);
     t(r == NOT_SUPPORTED && !exc_new(), "unknown HVC (SMC64 fast call) returns NOT_SUPPORTED", r);
