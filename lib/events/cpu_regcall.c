@@ -105,7 +105,8 @@ int armvmi_call_watch(armvmi_events_t *ev, unsigned kinds, armvmi_call_cb cb, vo
         return err;
     for (int k = 0; k < 2; k++)
         if ((kinds >> k & 1) && rc->call[k].id)
-            return armvmi_set_error(ARMVMI_ESTATE, "%s calls are already watched (registration %d).",
+            return armvmi_set_error(ARMVMI_ESTATE,
+                                    "%s calls are already watched (registration %d).",
                                     k ? "HVC" : "SMC", rc->call[k].id);
     if ((err = ev_cmd(ev, ARMVMI_CMD_CALL_TRAP, call_bits(rc) | kinds, 0, 0, NULL)))
         return err;
