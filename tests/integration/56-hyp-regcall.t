@@ -136,6 +136,16 @@ for smp in 1 2; do
     [ "$np" -ge 3 ]; ok $? "smp=$smp: the switches went to $np different processes' tables (the 3 busy shells at least)"
     is "$chain" 0 "smp=$smp: each event's old table base is the previous new one on its vCPU (only on change)"
     grep -q "^EV .* el=1 sysreg=ttbr0 " "$T/mon.log"; ok $? "smp=$smp: the writes come from EL1 (the kernel's context switch)"
+    # a hostile monitor: every response garbage (seq right, action and flags 0xa5...): rejected,
+    # each write performed as with CONTINUE, the guest unharmed
+    mon_start --reg-trap ttbr0=0x0000fffffffffffe --hostile garbage --count 20 --timeout 60
+    for ((k = 0; k < 300; k++)); do kill -0 $MON 2>/dev/null || break; sleep 0.2; done
+    mon_stop
+    read -r ne le < <(sed -n 's/^EVMON events=.* errors=\([0-9]*\) last_error=\([0-9]*\).*/\1 \2/p' "$T/mon.log")
+    out=$(console $vm 'printf "ALIVE-%s\n" OK' ALIVE-OK | tr -d '\r' | grep -c '^ALIVE-OK')
+    # (the monitor reads the counter right after its 20th answer: that one may not be counted yet)
+    [ "${ne:-0}" -ge 19 ] && [ "$le" = 2 ] && [ "$out" = 1 ]
+    ok $? "smp=$smp: garbage responses rejected (errors=$ne of 20, last_error=$le: action), the writes done, the shell alive"
     if [ $smp = 2 ]; then
         # PSCI through CPU hotplug: CPU_OFF from cpu1, CPU_ON of it from cpu0 (SMC conduit)
         se=$(console $vm "grep ' secondary_entry\$' /proc/kallsyms; printf 'K-%s\n' DONE" K-DONE | tr -d '\r' | awk '/ secondary_entry$/ {print $1}')
