@@ -366,6 +366,7 @@ enum armvmi_reg_action {
 struct armvmi_reg_response {
     enum armvmi_reg_action action;
     struct armvmi_regs regs;
+    bool step; /**< single-step this vCPU from here (needs an armvmi_step_start callback) */
 };
 
 typedef int (*armvmi_reg_cb)(armvmi_events_t *ev, const struct armvmi_reg_event *e,
@@ -407,6 +408,7 @@ struct armvmi_call_response {
     enum armvmi_call_action action;
     uint64_t x[4];
     struct armvmi_regs regs;
+    bool step; /**< single-step this vCPU from here (needs an armvmi_step_start callback) */
 };
 
 typedef int (*armvmi_call_cb)(armvmi_events_t *ev, const struct armvmi_call_event *e,

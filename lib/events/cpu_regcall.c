@@ -198,7 +198,9 @@ static bool deliver_reg(struct armvmi_events *ev, const struct armvmi_abi_event 
         ev_problem(ev, "the response to event %llu was not sent (%s): CONTINUE instead.",
                    (unsigned long long)e->seq, why);
         *out = (struct armvmi_abi_response){.seq = e->seq, .action = ARMVMI_RSP_CONTINUE};
+        return true;
     }
+    ev_step_rsp(ev, e->vcpu, rsp.step, out);
     return true;
 }
 
@@ -243,7 +245,9 @@ static bool deliver_call(struct armvmi_events *ev, const struct armvmi_abi_event
         ev_problem(ev, "the response to event %llu was not sent (%s): CONTINUE instead.",
                    (unsigned long long)e->seq, why);
         *out = (struct armvmi_abi_response){.seq = e->seq, .action = ARMVMI_RSP_CONTINUE};
+        return true;
     }
+    ev_step_rsp(ev, e->vcpu, rsp.step, out);
     return true;
 }
 

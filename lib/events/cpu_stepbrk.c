@@ -230,9 +230,16 @@ bool ev_stepbrk_deliver(struct armvmi_events *ev, const struct armvmi_abi_event 
         *out = (struct armvmi_abi_response){.seq = e->seq, .action = ARMVMI_RSP_CONTINUE};
         return true;
     }
-    if (rsp.step && sb->step_cb) {
-        out->flags |= ARMVMI_RSPF_STEP_ON;
-        sb->step_mask |= 1ull << e->vcpu;
-    }
+    ev_step_rsp(ev, e->vcpu, rsp.step, out);
     return true;
+}
+
+void ev_step_rsp(struct armvmi_events *ev, unsigned vcpu, bool step,
+                 struct armvmi_abi_response *out)
+{
+    struct ev_stepbrk *sb = ev->sb;
+    if (!step || !sb || !sb->step_cb || vcpu >= 64)
+        return;
+    out->flags |= ARMVMI_RSPF_STEP_ON;
+    sb->step_mask |= 1ull << vcpu;
 }

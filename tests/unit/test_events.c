@@ -1540,6 +1540,55 @@ static void regcall_events(void **state)
     finish(ev, h);
 }
 
+static int reg_step(armvmi_events_t *ev, const struct armvmi_reg_event *e,
+                    struct armvmi_reg_response *rsp, void *arg)
+{
+    rsp->step = true;
+    return 0;
+}
+
+static int call_step(armvmi_events_t *ev, const struct armvmi_call_event *e,
+                     struct armvmi_call_response *rsp, void *arg)
+{
+    rsp->step = true;
+    return 0;
+}
+
+/* A register or call response's `step` turns single-step on for that vCPU (RSPF_STEP_ON, and
+ * its step events reach the step callback), as a breakpoint's does; without an
+ * armvmi_step_start callback it is ignored (no flag). */
+static void regcall_step_on(void **state)
+{
+    armvmi_t *h;
+    fake_setup(false, true);
+    armvmi_events_t *ev = attach(&h, NULL);
+    struct sbseen s = {0};
+    assert_int_equal(armvmi_reg_watch(ev, ARMVMI_REG_TTBR0_EL1, ~0ull, 0, reg_step, NULL, NULL), 0);
+    assert_int_equal(armvmi_call_watch(ev, ARMVMI_CALL_HVC, call_step, NULL, NULL), 0);
+    post_other(1, ARMVMI_EV_HVC, 0, 0xc600ff10, 0);
+    struct armvmi_abi_response r = wait_response(ev, 1);
+    assert_int_equal(r.action, ARMVMI_RSP_CONTINUE);
+    assert_int_equal(r.flags & ARMVMI_RSPF_STEP_ON, 0); /* no step callback: nothing asked */
+    /* a step callback for vCPU 0 only: vCPU 1 is added by the responses */
+    assert_int_equal(armvmi_step_start(ev, 0x1, 0, 0, sb_step, &s), 0);
+    post_other(1, ARMVMI_EV_REG, ARMVMI_SYSREG_TTBR0_EL1, 0x41000000, 0x42000000);
+    r = wait_response(ev, 2);
+    assert_int_equal(r.action, ARMVMI_RSP_CONTINUE);
+    assert_int_equal(r.flags, ARMVMI_RSPF_STEP_ON);
+    r = post_wait(ev, 1, ARMVMI_EV_STEP, PAGE_A, 1, 0);
+    assert_int_equal(s.steps, 1);
+    assert_int_equal(s.st.vcpu, 1);
+    assert_int_equal(r.flags, 0);
+    post_other(1, ARMVMI_EV_HVC, 0, 0xc600ff10, 0);
+    r = wait_response(ev, 4);
+    assert_int_equal(r.flags, ARMVMI_RSPF_STEP_ON);
+    struct armvmi_events_stats st;
+    armvmi_events_stats(ev, &st);
+    assert_int_equal(st.events, 4);
+    assert_int_equal(st.unclaimed + st.bad_events + st.bad_responses, 0);
+    finish(ev, h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1562,6 +1611,7 @@ int main(void)
         cmocka_unit_test(conversion_watches),
         cmocka_unit_test(step_and_break),
         cmocka_unit_test(regcall_events),
+        cmocka_unit_test(regcall_step_on),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
