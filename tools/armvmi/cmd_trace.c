@@ -28,18 +28,13 @@ static const char help[] =
     "or of the registers given (see `armvmi translate --help`); the frames found are trapped.\n"
     "A page not mapped now is refused (the guest must touch it first); a page re-mapped later\n"
     "is not followed (its old frame stays trapped).\n"
-    "--pid P: --va is in Linux process P's address space (its mm->pgd, as `read --pid`).\n"
-    "Each event names the process the vCPU ran (pid, comm): the task whose task_struct is\n"
-    "SP_EL0 at EL1 (Linux's `current`), else whose mm->pgd is TTBR0's table; \"no process\"\n"
-    "when none is (idle, a kernel thread on a borrowed address space). The task list is read\n"
-    "at start and again when a lookup misses.\n"
+    "--pid P: --va is in Linux process P's address space (its mm->pgd, as `read "
+    "--pid`).\n" TRACE_PROC_HELP
     "Stops after --count events, after --duration seconds, or on Ctrl-C (SIGINT/SIGTERM); in\n"
     "every case every restriction it set is removed before it exits.\n"
     "--json: one object per line (seq, vcpu, access, gpa, gva, size, value, pc, insn, ttbr0,\n"
-    "pid, tid, comm (null if no process), proc = how it was found: current, ttbr0, none or\n"
-    "unknown (no Linux layer), flags:\n"
-    "s1ptw, async, inherited = posted before this session attached, for a dead --fail-closed "
-    "one).\n"
+    "pid, tid, comm, proc, flags: s1ptw, async, inherited = posted before this session\n"
+    "attached, for a dead --fail-closed one).\n"
     "--fail-closed: if this monitor dies, the guest's trapped vCPUs stay paused (default: the\n"
     "hypervisor lifts every restriction after --monitor-timeout ms, 2000 by default).\n"
     "--busy-poll: spin instead of sleeping between events (lowest latency, one host CPU busy).\n";
@@ -66,7 +61,8 @@ static void access_str(unsigned a, char out[4])
     out[n] = 0;
 }
 
-void trace_disasm(struct trace *t, const struct armvmi_regs *r, char *out, size_t len)
+void trace_disasm(struct trace *t, const struct armvmi_regs *r, char *out, size_t len,
+                  uint32_t *word)
 {
     struct armvmi_tt_config ctx = {.regime = ARMVMI_REGIME_EL10,
                                    .tcr = r->regs[ARMVMI_REG_TCR_EL1],
@@ -78,10 +74,15 @@ void trace_disasm(struct trace *t, const struct armvmi_regs *r, char *out, size_
     uint64_t pc = r->regs[ARMVMI_REG_PC];
     uint8_t code[4];
     snprintf(out, len, "?");
+    if (word)
+        *word = 0;
     if (armvmi_read_va(t->h, &ctx, pc, code, sizeof(code))) {
         snprintf(out, len, "(PC not readable: %s)", armvmi_errmsg());
         return;
     }
+    if (word)
+        *word = (uint32_t)code[0] | (uint32_t)code[1] << 8 | (uint32_t)code[2] << 16 |
+                (uint32_t)code[3] << 24;
     cs_insn *insn;
     if (!t->cs_ok || cs_disasm(t->cs, code, sizeof(code), pc, 1, &insn) != 1) {
         snprintf(out, len, ".inst 0x%02x%02x%02x%02x", code[3], code[2], code[1], code[0]);
@@ -89,6 +90,11 @@ void trace_disasm(struct trace *t, const struct armvmi_regs *r, char *out, size_
     }
     snprintf(out, len, "%s%s%s", insn->mnemonic, insn->op_str[0] ? " " : "", insn->op_str);
     cs_free(insn, 1);
+}
+
+void trace_proc_of(struct trace *t, const struct armvmi_regs *r, struct trace_proc *pr)
+{
+    trace_procs_lookup(&t->procs, r, pr);
 }
 
 json_t *trace_hex(uint64_t v)
@@ -115,14 +121,14 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
     rsp->action = ARMVMI_MEM_STEP;
     if (t->count && t->seen >= t->count)
         return 1; /* in flight when --count was reached: answered, not shown */
-    char acc[4], insn[160];
+    char acc[4], insn[160], proc[96];
     access_str(e->access, acc);
-    trace_disasm(t, &e->regs, insn, sizeof(insn));
+    trace_disasm(t, &e->regs, insn, sizeof(insn), NULL);
     uint64_t pc = e->regs.regs[ARMVMI_REG_PC];
     bool syn = e->flags & ARMVMI_MEMF_SYNDROME, val = e->flags & ARMVMI_MEMF_VALUE;
     bool gva = e->flags & ARMVMI_MEMF_GVA;
     struct trace_proc pr;
-    trace_procs_lookup(&t->procs, &e->regs, &pr);
+    trace_proc_of(t, &e->regs, &pr);
     if (t->c->json) {
         json_t *o =
             json_pack("{s:I,s:i,s:s,s:o,s:I}", "seq", (json_int_t)e->seq, "vcpu", (int)e->vcpu,
@@ -134,10 +140,7 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
         json_object_set_new(o, "insn", json_string(insn));
         /* the address space (with its ASID): `--va --ttbr0` of this process */
         json_object_set_new(o, "ttbr0", trace_hex(e->regs.regs[ARMVMI_REG_TTBR0_EL1]));
-        json_object_set_new(o, "pid", pr.task ? json_integer(pr.task->tgid) : json_null());
-        json_object_set_new(o, "tid", pr.task ? json_integer(pr.task->pid) : json_null());
-        json_object_set_new(o, "comm", pr.task ? json_string(pr.task->comm) : json_null());
-        json_object_set_new(o, "proc", json_string(trace_proc_how_name(pr.how)));
+        trace_proc_json(o, "", &pr);
         json_t *fl = json_array();
         if (e->flags & ARMVMI_MEMF_S1PTW)
             json_array_append_new(fl, json_string("s1ptw"));
@@ -162,15 +165,8 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
             printf(" (async: the vCPU went on)");
         if (e->flags & ARMVMI_MEMF_INHERITED)
             printf(" (left by a previous monitor)");
-        printf("  pc %#llx: %s", (unsigned long long)pc, insn);
-        if (pr.task && pr.task->kthread)
-            printf("  [kernel thread %d %s]\n", pr.task->pid, pr.task->comm);
-        else if (pr.task)
-            printf("  [pid %d %s%s]\n", pr.task->tgid, pr.task->comm,
-                   pr.task->pid != pr.task->tgid ? " (a thread)" : "");
-        else
-            printf("  [%s]\n", pr.how == TRACE_PROC_NONE ? "no process has this address space"
-                                                         : "process unknown");
+        trace_proc_text(&pr, proc, sizeof(proc));
+        printf("  pc %#llx: %s  %s\n", (unsigned long long)pc, insn, proc);
     }
     fflush(stdout);
     t->seen++;
@@ -294,17 +290,13 @@ static int trace_mem(struct cli *c, int argc, char **argv)
     if (!trap)
         return cli_err("trace mem needs --access (r, w, x or a combination).");
 
-    struct trace t = {.c = c, .count = to.count};
-    if (cli_open(c, &t.h))
-        return 1;
-    t.cs_ok = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &t.cs) == CS_ERR_OK;
     if (vo.has_pid && !virt)
-        return trace_close(&t, cli_err("--pid names the address space of --va (not of --pa)."));
+        return cli_err("--pid names the address space of --va (not of --pa).");
+    struct trace t;
     /* The task list and the address space from a paused moment; events need the VM running. */
+    if (trace_open(&t, c, to.count))
+        return 1;
     struct armvmi_tt_config ctx;
-    if (armvmi_pause(t.h))
-        return trace_close(&t, cli_lib_err("cannot pause the VM"));
-    trace_procs_open(&t.procs, t.h);
     int vrc = 0;
     if (virt && vo.has_pid) {
         struct armvmi_linux_task task;
@@ -316,11 +308,9 @@ static int trace_mem(struct cli *c, int argc, char **argv)
     } else if (virt) {
         vrc = cli_vactx(t.h, &vo, &ctx) ? 1 : 0;
     }
-    armvmi_resume(t.h);
+    trace_resume(&t);
     if (vrc)
         return trace_close(&t, vrc);
-    if (!t.procs.lx && !c->quiet)
-        fprintf(stderr, "armvmi: note: events will not name processes: %s\n", t.procs.err);
     armvmi_events_t *ev = trace_attach(&t, &to.eo);
     if (!ev)
         return 1;
@@ -329,6 +319,25 @@ static int trace_mem(struct cli *c, int argc, char **argv)
     if (rc)
         rc = cli_lib_err("cannot trap that range");
     return trace_close(&t, trace_listen(&t, ev, &to.eo, to.duration, rc));
+}
+
+int trace_open(struct trace *t, struct cli *c, uint64_t count)
+{
+    *t = (struct trace){.c = c, .count = count};
+    if (cli_open(c, &t->h))
+        return 1;
+    t->cs_ok = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &t->cs) == CS_ERR_OK;
+    if (armvmi_pause(t->h))
+        return trace_close(t, cli_lib_err("cannot pause the VM"));
+    trace_procs_open(&t->procs, t->h);
+    return 0;
+}
+
+void trace_resume(struct trace *t)
+{
+    armvmi_resume(t->h);
+    if (!t->procs.lx && !t->c->quiet)
+        fprintf(stderr, "armvmi: note: events will not name processes: %s\n", t->procs.err);
 }
 
 armvmi_events_t *trace_attach(struct trace *t, const struct armvmi_events_options *eo)
@@ -346,12 +355,11 @@ armvmi_events_t *trace_attach(struct trace *t, const struct armvmi_events_option
     return ev;
 }
 
-int trace_listen(struct trace *t, armvmi_events_t *ev, const struct armvmi_events_options *eo,
-                 uint64_t duration, int rc)
+int trace_run(struct trace *t, armvmi_events_t *ev, uint64_t duration, int rc)
 {
-    struct cli *c = t->c;
     uint64_t count = t->count;
     if (!rc) {
+        struct cli *c = t->c;
         if (!c->quiet)
             fprintf(stderr, "armvmi: tracing; Ctrl-C stops and removes the traps.\n");
         long long end = duration ? cli_now_ms() + (long long)duration * 1000 : -1;
@@ -370,8 +378,16 @@ int trace_listen(struct trace *t, armvmi_events_t *ev, const struct armvmi_event
                 break;
         }
     }
+    return rc;
+}
+
+int trace_end(struct trace *t, armvmi_events_t *ev, const struct armvmi_events_options *eo, int rc)
+{
+    struct cli *c = t->c;
     struct armvmi_events_stats st;
+    uint64_t reinj = 0, filt = 0;
     armvmi_events_stats(ev, &st);
+    armvmi_events_debug_counts(ev, &reinj, &filt);
     trace_ev = NULL;
     bool removed = armvmi_events_close(ev) == 0;
     if (!removed && !rc)
@@ -379,8 +395,8 @@ int trace_listen(struct trace *t, armvmi_events_t *ev, const struct armvmi_event
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (!c->quiet) {
-        fprintf(stderr, "armvmi: %llu event(s) (waiting %s); sequence gaps %llu, duplicates %llu",
-                (unsigned long long)t->seen,
+        fprintf(stderr, "armvmi: %llu %s(s) (waiting %s); sequence gaps %llu, duplicates %llu",
+                (unsigned long long)t->seen, t->what ? t->what : "event",
                 eo->busy_poll ? "busy-polling"
                 : st.doorbell ? "on the doorbell"
                               : "in short sleeps",
@@ -388,11 +404,22 @@ int trace_listen(struct trace *t, armvmi_events_t *ev, const struct armvmi_event
         if (st.bad_events || st.async_dropped)
             fprintf(stderr, ", corrupt %llu, dropped by the hypervisor %llu",
                     (unsigned long long)st.bad_events, (unsigned long long)st.async_dropped);
+        if (t->debug_counts)
+            fprintf(stderr,
+                    "; filtered out by the hypervisor %llu; the guest's own debug exceptions "
+                    "handed back %llu",
+                    (unsigned long long)filt, (unsigned long long)reinj);
         fprintf(stderr, "%s\n", removed ? "; traps removed." : ".");
         if (st.last_problem[0])
             fprintf(stderr, "armvmi: last problem: %s\n", st.last_problem);
     }
     return rc;
+}
+
+int trace_listen(struct trace *t, armvmi_events_t *ev, const struct armvmi_events_options *eo,
+                 uint64_t duration, int rc)
+{
+    return trace_end(t, ev, eo, trace_run(t, ev, duration, rc));
 }
 
 int trace_close(struct trace *t, int rc)
@@ -413,9 +440,9 @@ int cmd_trace(struct cli *c, int argc, char **argv)
     if (strcmp(argv[1], "mem") == 0)
         return trace_mem(c, argc - 1, argv + 1);
     if (strcmp(argv[1], "step") == 0)
-        return cmd_trace_step(c, argc - 1, argv + 1);
+        return trace_step(c, argc - 1, argv + 1);
     if (strcmp(argv[1], "break") == 0)
-        return cmd_trace_break(c, argc - 1, argv + 1);
+        return trace_break(c, argc - 1, argv + 1);
     if (strcmp(argv[1], "reg") == 0)
         return trace_reg(c, argc - 1, argv + 1);
     if (strcmp(argv[1], "smc") == 0 || strcmp(argv[1], "hvc") == 0)

@@ -13,29 +13,32 @@
 
 static const char help_reg[] =
     "usage: armvmi [--vm SPEC] trace reg REGISTER [--mask M] [--all] [--deny] [--count N]\n"
-    "                 [--duration SEC] [--json] [--fail-closed] [--busy-poll] [--monitor-timeout "
-    "MS]\n"
+    "                 [--duration SEC] [--json] [--fail-closed] [--busy-poll]\n"
+    "                 [--monitor-timeout MS]\n"
     "Traps the guest kernel's writes to REGISTER (SCTLR_EL1, TTBR0_EL1, TTBR1_EL1, TCR_EL1,\n"
     "MAIR_EL1, CONTEXTIDR_EL1; the _EL1 may be left out, any case) and prints one line per\n"
     "write that changes a bit of --mask (default: every bit), or every write with --all:\n"
-    "sequence number, vCPU, old and new value, the process whose address space the vCPU is in\n"
-    "(and, for TTBR0_EL1, the process the new table belongs to), and the MSR at PC.\n"
+    "sequence number, vCPU, old and new value, the vCPU's process (and, for TTBR0_EL1, the\n"
+    "process the new table belongs to, by its mm->pgd), and the MSR at PC.\n"
     "Each write takes effect, unless --deny (the register keeps its value: the guest may not\n"
     "survive that). VBAR_EL1 needs FEAT_FGT, which the hypervisor does not use.\n"
     "While a register is traced, every write of the HCR_EL2.TVM group exits to the hypervisor\n"
     "(a kernel with KPTI writes TTBR1_EL1 on every entry from user space); the hypervisor\n"
-    "filters them, so only the writes asked for reach this command.\n"
-    "--json: one object per line (seq, vcpu, reg, old, new, pc, insn, pid, comm, new_pid,\n"
-    "new_comm). Stops after --count events, --duration seconds or Ctrl-C, and removes its traps.\n";
+    "filters them, so only the writes asked for reach this command.\n" TRACE_PROC_HELP
+    "--json: one object per line (seq, vcpu, reg, old, new, denied, pc, insn, pid, tid, comm,\n"
+    "proc; for TTBR0_EL1 also new_pid, new_tid, new_comm, new_proc of the new table).\n"
+    "Stops after --count events, --duration seconds or Ctrl-C, and removes its traps.\n";
 
 static const char help_call[] =
     "usage: armvmi [--vm SPEC] trace smc|hvc [--count N] [--duration SEC] [--json]\n"
     "                 [--fail-closed] [--busy-poll] [--monitor-timeout MS]\n"
     "Traps the guest kernel's SMC (or HVC) instructions and prints one line per call: sequence\n"
     "number, vCPU, the immediate, x0 (the SMCCC function, named when it is PSCI's) and x1-x7,\n"
-    "the process whose address space the vCPU is in, and the call instruction. Each call is then\n"
-    "served as without a monitor (PSCI, SMCCC; the guest's PSCI conduit is SMC by default).\n"
-    "--json: one object per line (seq, vcpu, kind, imm, x0-x7 as \"x\", fn, pc, insn, pid, comm).\n"
+    "the call instruction and the vCPU's process. Each call is then\n"
+    "served as without a monitor (PSCI, SMCCC; the guest's PSCI conduit is SMC by "
+    "default).\n" TRACE_PROC_HELP
+    "--json: one object per line (seq, vcpu, kind, imm, x0-x7 as \"x\", fn, pc, insn, pid,\n"
+    "tid, comm, proc).\n"
     "Stops after --count events, --duration seconds or Ctrl-C, and removes its traps.\n";
 
 static const struct {
@@ -63,84 +66,11 @@ static const char *psci_name(uint64_t fid)
     return NULL;
 }
 
-/* ---- the process of an address space (table base -> pid, comm) ---- */
-
-#define BADDR_MASK 0x0000fffffffff000ull /* TTBR BADDR of a 4K-aligned root: no ASID, no CnP */
-#define REFRESH_MS 2000
-
-struct procs {
-    armvmi_linux_t *lx;
-    bool tried;
-    struct armvmi_linux_task *t;
-    size_t n;
-    long long last;
-};
-
-/* The task list, read with the VM paused for a moment (at most every REFRESH_MS). */
-static void procs_refresh(struct trace *t, struct procs *p)
-{
-    long long now = cli_now_ms();
-    if ((p->tried && !p->lx) || (p->last && now - p->last < REFRESH_MS))
-        return;
-    p->last = now;
-    if (armvmi_pause(t->h))
-        return;
-    if (!p->tried) {
-        p->tried = true;
-        if (armvmi_linux_open(t->h, &p->lx))
-            p->lx = NULL; /* not Linux (or not found): no process column */
-    }
-    struct armvmi_linux_task *nt;
-    size_t nn;
-    if (p->lx && !armvmi_linux_tasks(p->lx, false, &nt, &nn, NULL)) {
-        free(p->t);
-        p->t = nt;
-        p->n = nn;
-    }
-    armvmi_resume(t->h);
-}
-
-static const struct armvmi_linux_task *procs_find(struct trace *t, struct procs *p, uint64_t ttbr)
-{
-    uint64_t base = ttbr & BADDR_MASK;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < p->n; i++)
-            if (p->t[i].pgd_pa && (p->t[i].pgd_pa & BADDR_MASK) == base)
-                return &p->t[i];
-        if (pass == 0)
-            procs_refresh(t, p);
-    }
-    return NULL;
-}
-
-static void procs_free(struct procs *p)
-{
-    free(p->t);
-    if (p->lx)
-        armvmi_linux_close(p->lx);
-}
-
 struct rc_trace {
     struct trace t;
-    struct procs p;
     enum armvmi_reg reg;
     bool deny;
 };
-
-static void proc_text(const struct armvmi_linux_task *k, char *out, size_t len)
-{
-    if (k)
-        snprintf(out, len, "%d/%s", k->tgid, k->comm);
-    else
-        snprintf(out, len, "-");
-}
-
-static void proc_json(json_t *o, const char *pid, const char *comm,
-                      const struct armvmi_linux_task *k)
-{
-    json_object_set_new(o, pid, k ? json_integer(k->tgid) : json_null());
-    json_object_set_new(o, comm, k ? json_string(k->comm) : json_null());
-}
 
 static int on_reg(armvmi_events_t *ev, const struct armvmi_reg_event *e,
                   struct armvmi_reg_response *rsp, void *arg)
@@ -151,11 +81,12 @@ static int on_reg(armvmi_events_t *ev, const struct armvmi_reg_event *e,
         rsp->action = ARMVMI_REGW_DENY;
     if (t->count && t->seen >= t->count)
         return 1;
-    char insn[160], cur[64], nw[64];
-    trace_disasm(t, &e->regs, insn, sizeof(insn));
-    const struct armvmi_linux_task *kc = procs_find(t, &r->p, e->regs.regs[ARMVMI_REG_TTBR0_EL1]);
-    const struct armvmi_linux_task *kn =
-        e->reg == ARMVMI_REG_TTBR0_EL1 ? procs_find(t, &r->p, e->new_value) : NULL;
+    char insn[160], cur[96], nw[96];
+    trace_disasm(t, &e->regs, insn, sizeof(insn), NULL);
+    struct trace_proc kc, kn; /* the vCPU's process; for TTBR0_EL1 the new table's */
+    trace_proc_of(t, &e->regs, &kc);
+    if (e->reg == ARMVMI_REG_TTBR0_EL1)
+        trace_procs_by_table(&t->procs, e->new_value, &kn);
     uint64_t pc = e->regs.regs[ARMVMI_REG_PC];
     if (t->c->json) {
         json_t *o =
@@ -165,17 +96,17 @@ static int on_reg(armvmi_events_t *ev, const struct armvmi_reg_event *e,
         json_object_set_new(o, "denied", json_boolean(r->deny));
         json_object_set_new(o, "pc", trace_hex(pc));
         json_object_set_new(o, "insn", json_string(insn));
-        proc_json(o, "pid", "comm", kc);
+        trace_proc_json(o, "", &kc);
         if (e->reg == ARMVMI_REG_TTBR0_EL1)
-            proc_json(o, "new_pid", "new_comm", kn);
+            trace_proc_json(o, "new_", &kn);
         trace_json_line(o);
     } else {
-        proc_text(kc, cur, sizeof(cur));
-        printf("%6llu cpu%u %s %#llx -> %#llx%s  proc %s", (unsigned long long)e->seq, e->vcpu,
+        trace_proc_text(&kc, cur, sizeof(cur));
+        printf("%6llu cpu%u %s %#llx -> %#llx%s  %s", (unsigned long long)e->seq, e->vcpu,
                armvmi_reg_name(e->reg), (unsigned long long)e->old_value,
                (unsigned long long)e->new_value, r->deny ? " (denied)" : "", cur);
         if (e->reg == ARMVMI_REG_TTBR0_EL1) {
-            proc_text(kn, nw, sizeof(nw));
+            trace_proc_text(&kn, nw, sizeof(nw));
             printf(" -> %s", nw);
         }
         printf("  pc %#llx: %s\n", (unsigned long long)pc, insn);
@@ -192,9 +123,10 @@ static int on_call(armvmi_events_t *ev, const struct armvmi_call_event *e,
     struct trace *t = &r->t;
     if (t->count && t->seen >= t->count)
         return 1;
-    char insn[160], cur[64];
-    trace_disasm(t, &e->regs, insn, sizeof(insn));
-    const struct armvmi_linux_task *kc = procs_find(t, &r->p, e->regs.regs[ARMVMI_REG_TTBR0_EL1]);
+    char insn[160], cur[96];
+    trace_disasm(t, &e->regs, insn, sizeof(insn), NULL);
+    struct trace_proc kc;
+    trace_proc_of(t, &e->regs, &kc);
     const char *fn = psci_name(e->x[0]);
     uint64_t pc = e->regs.regs[ARMVMI_REG_PC];
     const char *kind = e->kind == ARMVMI_CALL_SMC ? "smc" : "hvc";
@@ -208,15 +140,15 @@ static int on_call(armvmi_events_t *ev, const struct armvmi_call_event *e,
         json_object_set_new(o, "fn", fn ? json_string(fn) : json_null());
         json_object_set_new(o, "pc", trace_hex(pc));
         json_object_set_new(o, "insn", json_string(insn));
-        proc_json(o, "pid", "comm", kc);
+        trace_proc_json(o, "", &kc);
         trace_json_line(o);
     } else {
-        proc_text(kc, cur, sizeof(cur));
+        trace_proc_text(&kc, cur, sizeof(cur));
         printf("%6llu cpu%u %s #%u x0 %#llx%s%s%s", (unsigned long long)e->seq, e->vcpu, kind,
                e->imm, (unsigned long long)e->x[0], fn ? " (" : "", fn ? fn : "", fn ? ")" : "");
         for (int i = 1; i < 4; i++)
             printf(" x%d %#llx", i, (unsigned long long)e->x[i]);
-        printf("  proc %s  pc %#llx: %s\n", cur, (unsigned long long)pc, insn);
+        printf("  pc %#llx: %s  %s\n", (unsigned long long)pc, insn, cur);
     }
     fflush(stdout);
     t->seen++;
@@ -269,26 +201,19 @@ static int parse_opts(int argc, char **argv, bool reg, const char *help, struct 
 static int run(struct cli *c, struct rc_trace *r, const struct rc_opts *o, unsigned kind)
 {
     struct trace *t = &r->t;
-    t->c = c;
-    t->count = o->to.count;
-    if (cli_open(c, &t->h))
+    /* the process list before attaching: the first events are not held up by it */
+    if (trace_open(t, c, o->to.count))
         return 1;
-    t->cs_ok = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &t->cs) == CS_ERR_OK;
-    procs_refresh(t, &r->p); /* before attaching: the first events are not held up by it */
+    trace_resume(t);
     armvmi_events_t *ev = trace_attach(t, &o->to.eo);
-    if (!ev) {
-        procs_free(&r->p);
+    if (!ev)
         return 1;
-    }
     int rc = kind ? armvmi_call_watch(ev, kind, on_call, r, NULL)
                   : armvmi_reg_watch(ev, r->reg, o->mask_set ? o->mask : ~0ull,
                                      o->all ? ARMVMI_REGW_ALL : 0, on_reg, r, NULL);
     if (rc)
         rc = cli_lib_err(kind ? "cannot trap the calls" : "cannot trap writes of that register");
-    /* the Linux handle reads through t->h: closed before trace_close closes t->h */
-    rc = trace_listen(t, ev, &o->to.eo, o->to.duration, rc);
-    procs_free(&r->p);
-    return trace_close(t, rc);
+    return trace_close(t, trace_listen(t, ev, &o->to.eo, o->to.duration, rc));
 }
 
 int trace_reg(struct cli *c, int argc, char **argv)
