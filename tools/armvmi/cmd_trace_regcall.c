@@ -34,9 +34,8 @@ static const char help_call[] =
     "                 [--fail-closed] [--busy-poll] [--monitor-timeout MS]\n"
     "Traps the guest kernel's SMC (or HVC) instructions and prints one line per call: sequence\n"
     "number, vCPU, the immediate, x0 (the SMCCC function, named when it is PSCI's) and x1-x7,\n"
-    "the call instruction and the vCPU's process. Each call is then\n"
-    "served as without a monitor (PSCI, SMCCC; the guest's PSCI conduit is SMC by "
-    "default).\n" TRACE_PROC_HELP
+    "the call instruction and the vCPU's process. Each call is then served as without a\n"
+    "monitor (PSCI, SMCCC; the guest's PSCI conduit is SMC by default).\n" TRACE_PROC_HELP
     "--json: one object per line (seq, vcpu, kind, imm, x0-x7 as \"x\", fn, pc, insn, pid,\n"
     "tid, comm, proc).\n"
     "Stops after --count events, --duration seconds or Ctrl-C, and removes its traps.\n";
