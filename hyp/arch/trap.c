@@ -11,6 +11,7 @@
 #include <hyp/idregs.h>
 #include <hyp/inject.h>
 #include <hyp/psci.h>
+#include <hyp/regcall.h>
 #include <hyp/sysreg.h>
 #include <hyp/trap.h>
 #include <hyp/vcpu.h>
@@ -27,26 +28,19 @@ static void handle_unhandled(struct trap_frame *f, u64 esr)
 /* HVC: ELR_EL2 already points after the instruction (Arm ARM D1.10.1). */
 static void handle_hvc(struct trap_frame *f, u64 esr)
 {
-    if (FIELD(esr, 0, 16) != 0) {
-        f->x[0] = (u64)-1; /* SMCCC: immediate must be 0 */
-        return;
-    }
-    smccc_handle(f);
+    callevent_call(f, esr, false);
 }
 
 /* SMC trapped by HCR_EL2.TSC: ELR_EL2 points at the SMC itself (Arm ARM D1.10.1). */
 static void handle_smc(struct trap_frame *f, u64 esr)
 {
-    inject_skip_insn(f, esr);
-    if (FIELD(esr, 0, 16) != 0) {
-        f->x[0] = (u64)-1;
-        return;
-    }
-    smccc_handle(f);
+    callevent_call(f, esr, true);
 }
 
 static void handle_sysreg(struct trap_frame *f, u64 esr)
 {
+    if (regevent_sysreg(f, esr))
+        return;
     if (vgic_sysreg(f, esr) || idregs_sysreg(f, esr) || debug_sysreg(f, esr)) {
         inject_skip_insn(f, esr);
         return;

@@ -10,6 +10,7 @@
 #include <hyp/events.h>
 #include <hyp/gicv3.h>
 #include <hyp/permstore.h>
+#include <hyp/regcall.h>
 #include <hyp/spinlock.h>
 #include <hyp/sysreg.h>
 #include <hyp/vcpu.h>
@@ -135,7 +136,7 @@ void events_post_async(struct armvmi_abi_event *ev)
     events_notify();
 }
 
-static void kick_all(void)
+void events_kick_others(void)
 {
     struct vcpu *self = vcpu_current();
 
@@ -178,12 +179,13 @@ static void session_end(const char *why)
     pause_mask = 0;
     debug_reset();
     brk_reset();
+    regcall_reset(); /* TVM off, calls unmonitored */
     __atomic_add_fetch(&ev_detach_gen, 1, __ATOMIC_RELEASE);
     __atomic_store_n(&ev_state, EV_DETACHED, __ATOMIC_RELEASE);
     __atomic_store_n(&c->attached, 0, __ATOMIC_RELEASE);
     sa_active = false;
     hyp_printf("events: %s: %lu restricted frames released, monitor detached\n", why, n);
-    kick_all();
+    events_kick_others();
 }
 
 /* abi.h liveness: mon_heartbeat unchanged for mon_timeout_ms of our time -> the monitor is
@@ -242,7 +244,7 @@ static u32 cmd_attach(const struct armvmi_abi_cmd *k)
     __atomic_store_n(&ev_state, EV_ATTACHED, __ATOMIC_RELEASE);
     hyp_printf("events: monitor attached (session %lu, flags 0x%x, timeout %lu ms)\n",
                (u64)c->session, mon_flags, ms);
-    kick_all(); /* every CPU starts its tick */
+    events_kick_others(); /* every CPU starts its tick */
     timer_arm();
     return ARMVMI_CMDS_OK;
 }
@@ -304,14 +306,20 @@ static bool cmd_run(struct armvmi_abi_cmd *e, u32 *status, u64 *result)
     case ARMVMI_CMD_PAUSE:
         if ((*status = vcpu_mask_check(k.arg[0])) == ARMVMI_CMDS_OK) {
             __atomic_or_fetch(&pause_mask, k.arg[0], __ATOMIC_SEQ_CST);
-            kick_all();
+            events_kick_others();
         }
         return true;
     case ARMVMI_CMD_RESUME:
         if ((*status = vcpu_mask_check(k.arg[0])) == ARMVMI_CMDS_OK) {
             __atomic_and_fetch(&pause_mask, ~k.arg[0], __ATOMIC_SEQ_CST);
-            kick_all();
+            events_kick_others();
         }
+        return true;
+    case ARMVMI_CMD_REG_TRAP:
+        *status = regevent_cmd(k.arg[0], k.arg[1], k.arg[2]);
+        return true;
+    case ARMVMI_CMD_CALL_TRAP:
+        *status = callevent_cmd(k.arg[0]);
         return true;
     case ARMVMI_CMD_GET_ACCESS:
         if (!permstore_range_ok(k.arg[0], 1)) {
@@ -323,7 +331,7 @@ static bool cmd_run(struct armvmi_abi_cmd *e, u32 *status, u64 *result)
         return true;
     case ARMVMI_CMD_STEP:
         if ((*status = debug_cmd_step(&k)) == ARMVMI_CMDS_OK)
-            kick_all();
+            events_kick_others();
         return true;
     case ARMVMI_CMD_BREAK_SET:
         *status = brk_cmd_set(&k, result);
@@ -432,6 +440,7 @@ void events_enter(struct vcpu *v, struct trap_frame *f)
             vcpu_record_exit(v, f); /* the record shows the state it will resume with */
         events_wait(f);
     }
+    regevent_enter();
     if (ev_state != EV_DETACHED)
         timer_arm();
     else if (timer_on[v->id])
@@ -450,7 +459,7 @@ void events_stop_others(struct vcpu *v, struct trap_frame *f)
         events_wait(f);
     }
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    kick_all();
+    events_kick_others();
     t0 = read_cntpct_el0();
     for (unsigned i = 0; i < bootinfo->ncpus; i++) {
         if (i == v->id)
@@ -473,7 +482,7 @@ void events_release_others(struct vcpu *v)
 {
     if (step_owner == (int)v->id) {
         __atomic_store_n(&step_owner, -1, __ATOMIC_SEQ_CST);
-        kick_all();
+        events_kick_others();
     }
 }
 

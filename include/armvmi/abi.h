@@ -189,8 +189,9 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
 #define ARMVMI_ACC_N2RWX 0x9u /* none; the first access makes it rwx, with an async event */
 
 /* event types */
-#define ARMVMI_EV_MEM 1   /* a stage-2 permission fault the monitor asked for (gpa, gva, access) */
-#define ARMVMI_EV_REG 2   /* a trapped write to an EL1 system register: u.reg (sync) */
+#define ARMVMI_EV_MEM 1 /* a stage-2 permission fault the monitor asked for (gpa, gva, access) */
+#define ARMVMI_EV_REG 2 /* a trapped write to an EL1 system register: u.reg (sync) */
+/* SMC/HVC: regs.pc is the address of the call instruction itself (for both). */
 #define ARMVMI_EV_SMC 3   /* an SMC from the guest (EL1): x0-x7 in regs, u.call (sync) */
 #define ARMVMI_EV_HVC 4   /* an HVC from the guest (EL1): x0-x7 in regs, u.call (sync) */
 #define ARMVMI_EV_STEP 5  /* a stepped vCPU is about to run the instruction at regs.pc: u.step */
@@ -198,7 +199,11 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
 
 /* The system registers of ARMVMI_EV_REG and ARMVMI_CMD_REG_TRAP. Writes to the first six are
  * trapped by HCR_EL2.TVM (with the rest of its group, which the hypervisor performs silently);
- * VBAR_EL1 only where the CPU has FEAT_FGT (HFGWTR_EL2): REG_TRAP answers EINVAL elsewhere. */
+ * VBAR_EL1 would need FEAT_FGT (HFGWTR_EL2), which the hypervisor does not use: REG_TRAP of it
+ * with a nonzero mask answers ENOTSUP (QEMU 7.2 has no FEAT_FGT). While any register has a
+ * nonzero mask, HCR_EL2.TVM is on on every vCPU and each trapped write of the group (SCTLR,
+ * TTBR0/1, TCR, ESR, FAR, AFSR0/1, MAIR, AMAIR, CONTEXTIDR) is performed by the hypervisor; a write
+ * that raises no event is counted in the channel's `filtered`. */
 #define ARMVMI_SYSREG_SCTLR_EL1 0
 #define ARMVMI_SYSREG_TTBR0_EL1 1
 #define ARMVMI_SYSREG_TTBR1_EL1 2

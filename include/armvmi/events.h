@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* events.h — public API of the events layer: memory events of a VM under the armvmi hypervisor. */
+/* events.h — public API of the events layer: memory, register-write and SMC/HVC events of a VM
+ * under the armvmi hypervisor. */
 #ifndef ARMVMI_EVENTS_H
 #define ARMVMI_EVENTS_H
 
@@ -328,6 +329,104 @@ int armvmi_break_clear(armvmi_events_t *ev, int id);
 /** Counters the hypervisor keeps for these: the guest's own debug exceptions handed back to it
  *  (BRK, steps, breakpoints, watchpoints) and steps/hits filtered out without an event. */
 int armvmi_events_debug_counts(armvmi_events_t *ev, uint64_t *reinjected, uint64_t *filtered);
+
+/* ---- register-write events and SMC/HVC events ---- */
+
+/*
+ * Writes of the guest's EL1 to SCTLR_EL1, TTBR0_EL1, TTBR1_EL1, TCR_EL1, MAIR_EL1 and
+ * CONTEXTIDR_EL1 (the hypervisor traps them with HCR_EL2.TVM while any is watched, and filters
+ * them itself: the guest pays an exit per write of the whole TVM group, but an event only for
+ * the writes asked for). VBAR_EL1 needs FEAT_FGT, which the hypervisor does not use:
+ * ARMVMI_ENOTSUP. Note that a kernel with KPTI writes TTBR1_EL1 on every entry from EL0.
+ */
+
+/** armvmi_reg_watch flags */
+#define ARMVMI_REGW_ALL 0x1u /**< every write, also one that leaves the masked bits unchanged */
+
+/** One register-write event. Valid only during the callback. */
+struct armvmi_reg_event {
+    uint64_t seq, time;      /**< as armvmi_mem_event's */
+    unsigned vcpu;           /**< 0-based */
+    enum armvmi_reg reg;     /**< ARMVMI_REG_SCTLR_EL1 ... ARMVMI_REG_CONTEXTIDR_EL1 */
+    unsigned rt;             /**< the MSR's source register, 31 = XZR */
+    uint64_t old_value;      /**< the register before the write */
+    uint64_t new_value;      /**< the value the guest writes */
+    struct armvmi_regs regs; /**< the vCPU at the write (PC = the MSR) */
+    int watch;               /**< the registration (its id) */
+};
+
+/** What happens to the write. */
+enum armvmi_reg_action {
+    ARMVMI_REGW_CONTINUE = 0, /**< the write takes effect, the guest goes on after the MSR */
+    ARMVMI_REGW_DENY,         /**< the write is discarded (the register keeps old_value) */
+};
+
+/** The response: preset to CONTINUE. regs as in armvmi_mem_response (X0-X30, PC, PSTATE,
+ *  SP_EL0, SP_EL1; a new PC is where the guest goes on instead of after the MSR). */
+struct armvmi_reg_response {
+    enum armvmi_reg_action action;
+    struct armvmi_regs regs;
+    bool step; /**< single-step this vCPU from here (needs an armvmi_step_start callback) */
+};
+
+typedef int (*armvmi_reg_cb)(armvmi_events_t *ev, const struct armvmi_reg_event *e,
+                             struct armvmi_reg_response *rsp, void *arg);
+
+/**
+ * Call cb for the guest's writes to register reg (one of the six above) that change a bit of
+ * mask (or every write with ARMVMI_REGW_ALL). One registration per register. *id (if not NULL)
+ * names it for armvmi_reg_unwatch. Errors: ARMVMI_EINVAL (another register, mask 0, unknown
+ * flags, NULL cb), ARMVMI_ENOTSUP (VBAR_EL1), ARMVMI_ESTATE (the register is already watched,
+ * or called from a callback), ARMVMI_EIO, ARMVMI_ENOMEM.
+ */
+int armvmi_reg_watch(armvmi_events_t *ev, enum armvmi_reg reg, uint64_t mask, unsigned flags,
+                     armvmi_reg_cb cb, void *arg, int *id);
+
+/** The calls of armvmi_call_watch (bits). */
+#define ARMVMI_CALL_SMC 0x1u
+#define ARMVMI_CALL_HVC 0x2u
+
+/** One SMC or HVC from the guest's EL1. Valid only during the callback. */
+struct armvmi_call_event {
+    uint64_t seq, time;
+    unsigned vcpu;
+    unsigned kind;           /**< ARMVMI_CALL_SMC or ARMVMI_CALL_HVC */
+    unsigned imm;            /**< the instruction's 16-bit immediate */
+    uint64_t x[8];           /**< x0-x7: the SMCCC function id and arguments */
+    struct armvmi_regs regs; /**< the vCPU at the call (PC = the SMC/HVC instruction) */
+    int watch;
+};
+
+enum armvmi_call_action {
+    ARMVMI_CALL_CONTINUE = 0, /**< served as without a monitor (PSCI, SMCCC...), PC advanced */
+    ARMVMI_CALL_ANSWER,       /**< not served: x0-x3 = rsp->x[0..3], PC advanced */
+    ARMVMI_CALL_SKIP,         /**< not served, registers unchanged, PC advanced */
+};
+
+/** The response: preset to CONTINUE. regs are set first (they may change the arguments). */
+struct armvmi_call_response {
+    enum armvmi_call_action action;
+    uint64_t x[4];
+    struct armvmi_regs regs;
+    bool step; /**< single-step this vCPU from here (needs an armvmi_step_start callback) */
+};
+
+typedef int (*armvmi_call_cb)(armvmi_events_t *ev, const struct armvmi_call_event *e,
+                              struct armvmi_call_response *rsp, void *arg);
+
+/**
+ * Call cb for the guest's SMCs and/or HVCs (kinds: ARMVMI_CALL_* bits). One registration per
+ * kind. Errors: ARMVMI_EINVAL (kinds 0 or unknown bits, NULL cb), ARMVMI_ESTATE (a kind already
+ * watched, or from a callback), ARMVMI_EIO, ARMVMI_ENOMEM.
+ */
+int armvmi_call_watch(armvmi_events_t *ev, unsigned kinds, armvmi_call_cb cb, void *arg, int *id);
+
+/**
+ * Remove a register or call registration: when it returns, the hypervisor no longer raises its
+ * events (with no register watched, HCR_EL2.TVM is off again) and every event posted before has
+ * been delivered. Errors: ARMVMI_ENOENT, ARMVMI_ESTATE (from a callback), ARMVMI_EIO.
+ */
+int armvmi_regcall_unwatch(armvmi_events_t *ev, int id);
 
 /** Counters of a session. */
 struct armvmi_events_stats {

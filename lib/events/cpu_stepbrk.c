@@ -169,112 +169,77 @@ int armvmi_events_debug_counts(armvmi_events_t *ev, uint64_t *reinjected, uint64
 
 /* ---- delivery ---- */
 
-const char *ev_stepbrk_bad(const struct armvmi_events *ev, const struct armvmi_abi_event *e,
-                           unsigned vcpu, bool async)
+const char *ev_stepbrk_bad(const struct armvmi_events *ev, const struct armvmi_abi_event *e)
 {
-    if (async)
-        return "a step or breakpoint event in the async ring";
-    if (e->vcpu != vcpu)
-        return "wrong vCPU";
     if (e->flags)
         return "unknown flags";
-    if (e->seq == 0)
-        return "sequence number 0";
     if (e->type == ARMVMI_EV_BREAK && (e->gpa & 3))
         return "a breakpoint at an unaligned address";
     (void)ev;
     return NULL;
 }
 
-static void run_cb(struct armvmi_events *ev, int (*call)(struct armvmi_events *, void *), void *c)
-{
-    ev->in_cb = true;
-    if (call(ev, c))
-        ev->stop = true;
-    ev->in_cb = false;
-}
-
-struct step_call {
-    struct armvmi_step_event se;
-    bool stop;
-};
-
-static int call_step(struct armvmi_events *ev, void *p)
-{
-    struct step_call *c = p;
-    return ev->sb->step_cb(ev, &c->se, &c->stop, ev->sb->step_arg);
-}
-
-struct brk_call {
-    struct ev_brk *b;
-    struct armvmi_break_event be;
-    struct armvmi_break_response rsp;
-};
-
-static int call_brk(struct armvmi_events *ev, void *p)
-{
-    struct brk_call *c = p;
-    return c->b->cb(ev, &c->be, &c->rsp, c->b->arg);
-}
-
-void ev_stepbrk_sync(struct armvmi_events *ev, const struct armvmi_abi_event *e, bool inherited,
-                     struct armvmi_abi_response *out)
+bool ev_stepbrk_deliver(struct armvmi_events *ev, const struct armvmi_abi_event *e,
+                        struct armvmi_abi_response *out)
 {
     struct ev_stepbrk *sb = ev->sb;
     out->action = ARMVMI_RSP_CONTINUE;
-    (void)inherited;
     if (e->type == ARMVMI_EV_STEP) {
         if (!sb || !sb->step_cb || !(sb->step_mask >> e->vcpu & 1)) {
-            ev->st.unclaimed++; /* stepping was stopped meanwhile (or never ours) */
-            out->flags = ARMVMI_RSPF_STEP_OFF;
-            return;
+            out->flags = ARMVMI_RSPF_STEP_OFF; /* stepping was stopped meanwhile (or not ours) */
+            return false;
         }
-        struct step_call c = {
-            .se = {.seq = e->seq, .time = e->time, .vcpu = e->vcpu, .count = e->u.step.count}};
-        armvmi_regs_from_hyp(&c.se.regs, &e->regs);
-        run_cb(ev, call_step, &c);
-        ev->st.events++;
-        if (c.stop) {
+        struct armvmi_step_event se = {
+            .seq = e->seq, .time = e->time, .vcpu = e->vcpu, .count = e->u.step.count};
+        bool stop = false;
+        armvmi_regs_from_hyp(&se.regs, &e->regs);
+        EV_CALLBACK(ev, sb->step_cb(ev, &se, &stop, sb->step_arg));
+        if (stop) {
             sb->step_mask &= ~(1ull << e->vcpu);
             out->flags = ARMVMI_RSPF_STEP_OFF;
         }
-        return;
+        return true;
     }
     struct ev_brk *b = NULL;
     for (size_t i = 0; sb && i < sb->nb && !b; i++)
         if (sb->b[i].hyp_id == e->u.brk.id)
             b = &sb->b[i];
-    if (!b) {
-        ev->st.unclaimed++; /* cleared while the hit was on its way: run the instruction */
-        return;
-    }
-    struct brk_call c = {.b = b,
-                         .be = {.seq = e->seq,
-                                .time = e->time,
-                                .vcpu = e->vcpu,
-                                .id = b->id,
-                                .hits = e->u.brk.hits,
-                                .pc = e->gva,
-                                .gpa = e->gpa}};
-    armvmi_regs_from_hyp(&c.be.regs, &e->regs);
-    run_cb(ev, call_brk, &c);
-    ev->st.events++;
+    if (!b)
+        return false; /* cleared while the hit was on its way: run the instruction */
+    struct armvmi_break_event be = {.seq = e->seq,
+                                    .time = e->time,
+                                    .vcpu = e->vcpu,
+                                    .id = b->id,
+                                    .hits = e->u.brk.hits,
+                                    .pc = e->gva,
+                                    .gpa = e->gpa};
+    struct armvmi_break_response rsp = {.action = ARMVMI_BREAK_CONTINUE};
+    armvmi_regs_from_hyp(&be.regs, &e->regs);
+    EV_CALLBACK(ev, b->cb(ev, &be, &rsp, b->arg));
     const char *why = NULL;
-    if (c.rsp.action == ARMVMI_BREAK_SKIP)
+    if (rsp.action == ARMVMI_BREAK_SKIP)
         out->action = ARMVMI_RSP_SKIP;
-    else if (c.rsp.action != ARMVMI_BREAK_CONTINUE)
+    else if (rsp.action != ARMVMI_BREAK_CONTINUE)
         why = "unknown action";
     if (!why)
-        why = ev_rsp_regs(&c.rsp.regs, out);
+        why = ev_rsp_regs(&rsp.regs, out);
     if (why) {
         ev->st.bad_responses++;
         ev_problem(ev, "the response to breakpoint hit %llu was not sent (%s): CONTINUE instead.",
                    (unsigned long long)e->seq, why);
         *out = (struct armvmi_abi_response){.seq = e->seq, .action = ARMVMI_RSP_CONTINUE};
+        return true;
+    }
+    ev_step_rsp(ev, e->vcpu, rsp.step, out);
+    return true;
+}
+
+void ev_step_rsp(struct armvmi_events *ev, unsigned vcpu, bool step,
+                 struct armvmi_abi_response *out)
+{
+    struct ev_stepbrk *sb = ev->sb;
+    if (!step || !sb || !sb->step_cb || vcpu >= 64)
         return;
-    }
-    if (c.rsp.step && sb->step_cb) {
-        out->flags |= ARMVMI_RSPF_STEP_ON;
-        sb->step_mask |= 1ull << e->vcpu;
-    }
+    out->flags |= ARMVMI_RSPF_STEP_ON;
+    sb->step_mask |= 1ull << vcpu;
 }

@@ -97,14 +97,10 @@ static bool in_ram(const struct armvmi_events *ev, uint64_t pa)
 static const char *bad_event(const struct armvmi_events *ev, const struct armvmi_abi_event *e,
                              unsigned vcpu, bool async, bool check_seq)
 {
-    if (e->type == ARMVMI_EV_STEP || e->type == ARMVMI_EV_BREAK) {
-        const char *why = ev_stepbrk_bad(ev, e, vcpu, async);
-        if (!why && check_seq && e->seq > ev->seq_low + EV_SEQ_MAX_JUMP)
-            why = "a sequence number far beyond any outstanding one";
-        return why;
-    }
     if (e->type != ARMVMI_EV_MEM)
-        return "unknown event type";
+        return async && e->type >= ARMVMI_EV_REG && e->type <= ARMVMI_EV_BREAK
+                   ? "a synchronous-only event type in the async ring"
+                   : "unknown event type";
     if (async ? e->vcpu >= ev->ncpus : e->vcpu != vcpu)
         return "wrong vCPU";
     if (e->access != ARMVMI_ACC_R && e->access != ARMVMI_ACC_W && e->access != ARMVMI_ACC_X)
@@ -153,11 +149,7 @@ static bool deliver(struct armvmi_events *ev, struct armvmi_mem_event *me,
             continue;
         me->watch = w->id;
         claimed = true;
-        ev->in_cb = true;
-        int stop = w->cb(ev, me, rsp, w->arg);
-        ev->in_cb = false;
-        if (stop)
-            ev->stop = true;
+        EV_CALLBACK(ev, w->cb(ev, me, rsp, w->arg));
     }
     return claimed;
 }
@@ -257,11 +249,58 @@ static void answer(struct armvmi_events *ev, unsigned v, const struct armvmi_abi
     ev_ring(ev);
 }
 
+/* The synchronous event types other than memory, by ARMVMI_EV_*: each type's own checks (NULL
+ * if good, else what is wrong) and its delivery (true if a registration took it). */
+static const struct ev_kind {
+    const char *(*bad)(const struct armvmi_events *ev, const struct armvmi_abi_event *e);
+    bool (*deliver)(struct armvmi_events *ev, const struct armvmi_abi_event *e,
+                    struct armvmi_abi_response *out);
+} ev_kinds[] = {
+    [ARMVMI_EV_REG] = {ev_regcall_bad, ev_regcall_deliver},
+    [ARMVMI_EV_SMC] = {ev_regcall_bad, ev_regcall_deliver},
+    [ARMVMI_EV_HVC] = {ev_regcall_bad, ev_regcall_deliver},
+    [ARMVMI_EV_STEP] = {ev_stepbrk_bad, ev_stepbrk_deliver},
+    [ARMVMI_EV_BREAK] = {ev_stepbrk_bad, ev_stepbrk_deliver},
+};
+
+/* A synchronous event of another type than memory: the common checks, then its own. */
+static void handle_other(struct armvmi_events *ev, unsigned v, const struct armvmi_abi_event *e,
+                         bool inherited)
+{
+    struct armvmi_abi_response out = {.seq = e->seq, .action = ARMVMI_RSP_CONTINUE};
+    const struct ev_kind *k =
+        e->type < sizeof(ev_kinds) / sizeof(ev_kinds[0]) && ev_kinds[e->type].deliver
+            ? &ev_kinds[e->type]
+            : NULL;
+    const char *why = !k             ? "unknown event type"
+                      : e->vcpu != v ? "wrong vCPU"
+                      : e->seq == 0  ? "sequence number 0"
+                      : !inherited && e->seq > ev->seq_low + EV_SEQ_MAX_JUMP
+                          ? "a sequence number far beyond any outstanding one"
+                          : k->bad(ev, e);
+
+    if (why) {
+        ev->st.bad_events++;
+        ev_problem(ev, "vCPU %u posted a corrupt event (seq %llu): %s; answered CONTINUE.", v,
+                   (unsigned long long)e->seq, why);
+    } else if (inherited || seq_note(ev, e->seq)) {
+        if (k->deliver(ev, e, &out))
+            ev->st.events++;
+        else
+            ev->st.unclaimed++;
+    }
+    answer(ev, v, &out);
+}
+
 static void handle_sync(struct armvmi_events *ev, unsigned v, const struct armvmi_abi_event *e)
 {
     struct armvmi_abi_response out = {.seq = e->seq, .action = ARMVMI_RSP_CONTINUE};
     bool inherited = ev->inherited[v] && e->seq == ev->inherited_seq[v];
     ev->inherited[v] = false;
+    if (e->type != ARMVMI_EV_MEM) {
+        handle_other(ev, v, e, inherited);
+        return;
+    }
     const char *why = bad_event(ev, e, v, false, !inherited);
     if (why) {
         ev->st.bad_events++;
@@ -272,11 +311,6 @@ static void handle_sync(struct armvmi_events *ev, unsigned v, const struct armvm
     }
     if (!inherited && !seq_note(ev, e->seq)) {
         answer(ev, v, &out); /* already delivered: let the vCPU retry */
-        return;
-    }
-    if (e->type == ARMVMI_EV_STEP || e->type == ARMVMI_EV_BREAK) {
-        ev_stepbrk_sync(ev, e, inherited, &out);
-        answer(ev, v, &out);
         return;
     }
     struct armvmi_mem_event me;

@@ -68,6 +68,7 @@ struct armvmi_events {
 
     struct armvmi_events_stats st;
     struct ev_stepbrk *sb; /* single-step and breakpoints (cpu_stepbrk.c), NULL until used */
+    struct ev_regcall *rc; /* register and call watches (cpu_regcall.c), NULL until the first */
 };
 
 /* session.c */
@@ -93,6 +94,24 @@ void ev_seq_reset(struct armvmi_events *ev, uint64_t first);
 /* Deliver until every sequence number up to `upto` has been seen, for at most ms. */
 int ev_drain(struct armvmi_events *ev, uint64_t upto, long ms);
 
+/* The ABI response's SET_REGS part for the registers valid in r; NULL if good, else why not. */
+const char *ev_rsp_regs(const struct armvmi_regs *r, struct armvmi_abi_response *out);
+/* Call a registration's callback (in_cb set meanwhile); true if it asked to stop listening. */
+#define EV_CALLBACK(ev, call)                                                                      \
+    do {                                                                                           \
+        (ev)->in_cb = true;                                                                        \
+        if (call)                                                                                  \
+            (ev)->stop = true;                                                                     \
+        (ev)->in_cb = false;                                                                       \
+    } while (0)
+
+/* cpu_regcall.c */
+/* A register-write or call event (ARMVMI_EV_REG/SMC/HVC): NULL if it looks right, else why not. */
+const char *ev_regcall_bad(const struct armvmi_events *ev, const struct armvmi_abi_event *e);
+/* Deliver it to its registration and fill *out (seq set, CONTINUE preset); false if none. */
+bool ev_regcall_deliver(struct armvmi_events *ev, const struct armvmi_abi_event *e,
+                        struct armvmi_abi_response *out);
+
 /* watch.c */
 /* The access frame gfn allows under the live registrations (ARMVMI_ACC_* value). */
 unsigned ev_frame_allowed(const struct armvmi_events *ev, uint64_t gfn);
@@ -100,16 +119,17 @@ unsigned ev_frame_allowed(const struct armvmi_events *ev, uint64_t gfn);
 int ev_cmd4(struct armvmi_events *ev, uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2,
             uint64_t a3, uint64_t result[2]);
 
-/* dispatch.c: the registers of a response (SET_REGS); NULL if good, else why not. */
-const char *ev_rsp_regs(const struct armvmi_regs *r, struct armvmi_abi_response *out);
-
-/* cpu_stepbrk.c: ARMVMI_EV_STEP and ARMVMI_EV_BREAK events (what is wrong with one, or NULL;
- * deliver a checked one and fill the response), and freeing its state at close. */
-const char *ev_stepbrk_bad(const struct armvmi_events *ev, const struct armvmi_abi_event *e,
-                           unsigned vcpu, bool async);
-void ev_stepbrk_sync(struct armvmi_events *ev, const struct armvmi_abi_event *e, bool inherited,
-                     struct armvmi_abi_response *out);
+/* cpu_stepbrk.c: ARMVMI_EV_STEP and ARMVMI_EV_BREAK events (what is wrong with one beyond
+ * dispatch.c's common checks, or NULL; deliver a checked one and fill *out, false if no
+ * registration took it), and freeing its state at close. */
+const char *ev_stepbrk_bad(const struct armvmi_events *ev, const struct armvmi_abi_event *e);
+bool ev_stepbrk_deliver(struct armvmi_events *ev, const struct armvmi_abi_event *e,
+                        struct armvmi_abi_response *out);
 void ev_stepbrk_free(struct armvmi_events *ev);
+/* A response's `step`: RSPF_STEP_ON in *out (and vcpu's steps delivered) if a step callback is
+ * registered; otherwise nothing. For every event type's response. */
+void ev_step_rsp(struct armvmi_events *ev, unsigned vcpu, bool step,
+                 struct armvmi_abi_response *out);
 
 /* Remove every registration (draining). */
 int ev_unwatch_all(struct armvmi_events *ev);

@@ -194,6 +194,11 @@ int ev_cmd4(struct armvmi_events *ev, uint32_t op, uint64_t a0, uint64_t a1, uin
                                     : "the hypervisor refused command %s: this monitor's "
                                       "session is over.",
                                 cmd_name(op));
+    case ARMVMI_CMDS_ENOTSUP:
+        return armvmi_set_error(ARMVMI_ENOTSUP,
+                                "the hypervisor cannot do command %s on this CPU (a feature "
+                                "it lacks, e.g. FEAT_FGT for VBAR_EL1 write traps).",
+                                cmd_name(op));
     default:
         return armvmi_set_error(ARMVMI_EFORMAT,
                                 "the hypervisor answered command %s with status %u, which "
@@ -454,6 +459,7 @@ int armvmi_events_close(armvmi_events_t *ev)
         free(ev->w[i].ext);
     free(ev->w);
     ev_stepbrk_free(ev);
+    free(ev->rc);
     pthread_mutex_destroy(&ev->hb_lock);
     pthread_cond_destroy(&ev->hb_cond);
     free(ev);

@@ -41,6 +41,12 @@ static const char *usage_text =
     "  --track PA           per-frame summary of the write events' values (repeatable)\n"
     "  --toggle PA=A1/A2    every --toggle-every N events, SET_ACCESS the frame to A1, then A2,\n"
     "  --toggle-every N     ... alternately, without stopping to answer events\n"
+    "  --reg-trap REG=MASK[/all]  REG_TRAP (sctlr ttbr0 ttbr1 tcr mair contextidr vbar)\n"
+    "  --call-trap smc|hvc|smc,hvc  CALL_TRAP: SMC/HVC events\n"
+    "  --reg-action A       continue (default), deny, skip: the response to register events\n"
+    "  --answer FID=A,B,C,D ANSWER calls with x0 = FID with x0-x3 = A-D (others: CONTINUE)\n"
+    "  --quiet-after N      print only the first N events' EV lines\n"
+    "  --bad-regcall        post bad REG_TRAP/CALL_TRAP commands first (statuses printed)\n"
     "Prints one line per event: EV seq= vcpu= gpa= gva= access= flags= size= reg= value= pc=\n";
 
 static uint8_t *ram;
@@ -170,8 +176,56 @@ static const char *acc_name(uint32_t a)
     return a == ARMVMI_ACC_R ? "r" : a == ARMVMI_ACC_W ? "w" : a == ARMVMI_ACC_X ? "x" : "?";
 }
 
+/* ---- register-write and call events (ARMVMI_EV_REG/SMC/HVC) ---- */
+static const char *const sysreg_names[ARMVMI_SYSREG_COUNT] = {"sctlr", "ttbr0",      "ttbr1", "tcr",
+                                                              "mair",  "contextidr", "vbar"};
+static const char *reg_action = "continue";
+static uint64_t answer_fid = UINT64_MAX, answer_x[4];
+
+static int parse_sysreg(const char *s)
+{
+    for (int i = 0; i < ARMVMI_SYSREG_COUNT; i++)
+        if (!strcmp(s, sysreg_names[i]))
+            return i;
+    return -1;
+}
+
+static void print_regcall(const struct armvmi_abi_event *ev)
+{
+    if (ev->type == ARMVMI_EV_REG)
+        printf("EV seq=%" PRIu64 " vcpu=%u type=reg pc=0x%" PRIx64 " el=%" PRIu64
+               " sysreg=%s rt=%u old=0x%" PRIx64 " new=0x%" PRIx64 "\n",
+               ev->seq, ev->vcpu, ev->regs.pc, ev->regs.pstate >> 2 & 3,
+               ev->u.reg.sysreg < ARMVMI_SYSREG_COUNT ? sysreg_names[ev->u.reg.sysreg] : "?",
+               ev->u.reg.rt, ev->u.reg.old_value, ev->u.reg.new_value);
+    else
+        printf("EV seq=%" PRIu64 " vcpu=%u type=%s pc=0x%" PRIx64 " imm=%u x0=0x%" PRIx64
+               " x1=0x%" PRIx64 " x2=0x%" PRIx64 " x3=0x%" PRIx64 "\n",
+               ev->seq, ev->vcpu, ev->type == ARMVMI_EV_SMC ? "smc" : "hvc", ev->regs.pc,
+               ev->u.call.imm, ev->regs.x[0], ev->regs.x[1], ev->regs.x[2], ev->regs.x[3]);
+    fflush(stdout);
+}
+
+static void respond_regcall(const struct armvmi_abi_event *ev, struct armvmi_abi_response *r)
+{
+    if (ev->type == ARMVMI_EV_REG) {
+        r->action = !strcmp(reg_action, "deny")   ? ARMVMI_RSP_DENY
+                    : !strcmp(reg_action, "skip") ? ARMVMI_RSP_SKIP
+                                                  : ARMVMI_RSP_CONTINUE;
+    } else if (ev->regs.x[0] == answer_fid) {
+        r->action = ARMVMI_RSP_ANSWER;
+        memcpy(r->x, answer_x, sizeof(answer_x));
+    } else {
+        r->action = ARMVMI_RSP_CONTINUE;
+    }
+}
+
 static void print_event(const struct armvmi_abi_event *ev)
 {
+    if (ev->type != ARMVMI_EV_MEM) {
+        print_regcall(ev);
+        return;
+    }
     printf("EV seq=%" PRIu64 " vcpu=%u type=%u gpa=0x%" PRIx64 " gva=0x%" PRIx64
            " access=%s flags=0x%x size=%u reg=%u value=0x%" PRIx64 " pc=0x%" PRIx64 " pageacc=%u\n",
            ev->seq, ev->vcpu, ev->type, ev->gpa, ev->gva, acc_name(ev->access), ev->flags, ev->size,
@@ -266,6 +320,14 @@ int main(int argc, char **argv)
     uint64_t toggle_every = 0, toggles_done = 0, toggle_head = 0, toggle_bad = 0;
     bool toggle_out = false;
     uint64_t pause_ms = 0;
+    struct {
+        int reg;
+        uint64_t mask, flags;
+    } regt[ARMVMI_SYSREG_COUNT];
+    int nregt = 0;
+    uint64_t callt = 0;
+    bool bad_regcall = false;
+    uint64_t quiet_after = UINT64_MAX;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -346,6 +408,38 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--toggle-every") && v) {
             toggle_every = strtoull(v, NULL, 0);
             i++;
+        } else if (!strcmp(a, "--reg-trap") && v && nregt < ARMVMI_SYSREG_COUNT) {
+            char spec[128], *eq, *sl;
+            snprintf(spec, sizeof(spec), "%s", v);
+            if (!(eq = strchr(spec, '=')))
+                goto usage;
+            *eq = 0;
+            sl = strchr(eq + 1, '/');
+            regt[nregt].reg = parse_sysreg(spec);
+            regt[nregt].mask = strtoull(eq + 1, NULL, 0);
+            regt[nregt].flags = sl && !strcmp(sl, "/all") ? ARMVMI_REGT_ALL : 0;
+            if (regt[nregt].reg < 0)
+                goto usage;
+            nregt++;
+            i++;
+        } else if (!strcmp(a, "--call-trap") && v) {
+            callt = (strstr(v, "smc") ? ARMVMI_CALLT_SMC : 0) |
+                    (strstr(v, "hvc") ? ARMVMI_CALLT_HVC : 0);
+            i++;
+        } else if (!strcmp(a, "--reg-action") && v) {
+            reg_action = v;
+            i++;
+        } else if (!strcmp(a, "--answer") && v) {
+            char *e;
+            answer_fid = strtoull(v, &e, 0);
+            for (int k = 0; k < 4 && *e; k++)
+                answer_x[k] = strtoull(e + 1, &e, 0);
+            i++;
+        } else if (!strcmp(a, "--quiet-after") && v) {
+            quiet_after = strtoull(v, NULL, 0);
+            i++;
+        } else if (!strcmp(a, "--bad-regcall")) {
+            bad_regcall = true;
         } else if (!strcmp(a, "--bad-commands")) {
             bad_commands = true;
         } else if (a[0] != '-' && !rundir) {
@@ -458,6 +552,24 @@ int main(int argc, char **argv)
         command(ARMVMI_CMD_GET_ACCESS, sets[i].pa >> 12, 0, 0, &res);
         printf("EVMON get 0x%" PRIx64 " acc=%" PRIu64 "\n", sets[i].pa, res);
     }
+    if (bad_regcall) {
+        printf("EVMON bad reg_trap unknown-register status=%d\n",
+               command(ARMVMI_CMD_REG_TRAP, ARMVMI_SYSREG_COUNT, 1, 0, NULL));
+        printf("EVMON bad reg_trap flags status=%d\n",
+               command(ARMVMI_CMD_REG_TRAP, ARMVMI_SYSREG_TTBR0_EL1, 1, 0x80, NULL));
+        printf("EVMON bad reg_trap vbar status=%d\n",
+               command(ARMVMI_CMD_REG_TRAP, ARMVMI_SYSREG_VBAR_EL1, ~0ULL, 0, NULL));
+        printf("EVMON bad call_trap flags status=%d\n",
+               command(ARMVMI_CMD_CALL_TRAP, 0x10, 0, 0, NULL));
+    }
+    for (int k = 0; k < nregt; k++)
+        printf(
+            "EVMON reg_trap %s mask=0x%" PRIx64 " flags=%" PRIu64 " status=%d\n",
+            sysreg_names[regt[k].reg], regt[k].mask, regt[k].flags,
+            command(ARMVMI_CMD_REG_TRAP, (uint64_t)regt[k].reg, regt[k].mask, regt[k].flags, NULL));
+    if (callt)
+        printf("EVMON call_trap 0x%" PRIx64 " status=%d\n", callt,
+               command(ARMVMI_CMD_CALL_TRAP, callt, 0, 0, NULL));
     printf("EVMON ready\n");
     fflush(stdout);
 
@@ -475,14 +587,16 @@ int main(int argc, char **argv)
                 continue;
             struct armvmi_abi_event ev;
             memcpy(&ev, (const void *)&sl->ev, sizeof(ev));
-            if (!quiet)
+            if (!quiet && seen < quiet_after)
                 print_event(&ev);
             seq_note(ev.seq);
             track_note(&ev);
             struct armvmi_abi_response r;
             memset(&r, 0, sizeof(r));
             r.seq = ev.seq;
-            if (!strcmp(action, "continue"))
+            if (ev.type != ARMVMI_EV_MEM)
+                respond_regcall(&ev, &r);
+            else if (!strcmp(action, "continue"))
                 r.action = ARMVMI_RSP_CONTINUE;
             else if (!strcmp(action, "skip"))
                 r.action = ARMVMI_RSP_SKIP;
@@ -569,6 +683,7 @@ int main(int argc, char **argv)
     printf("EVMON rate events=%" PRIu64 " seconds=%.3f per_second=%.0f doorbell_rx=%" PRIu64
            " doorbell_tx=%" PRIu64 "\n",
            seen + async_seen, span, span > 0 ? (seen + async_seen) / span : 0.0, bell_rx, bell_tx);
+    printf("EVMON filtered=%" PRIu64 "\n", (uint64_t)chan->filtered);
     printf("EVMON events=%" PRIu64 " async=%" PRIu64 " errors=%" PRIu64 " last_error=%" PRIu64
            " async_dropped=%" PRIu64 " seq=%" PRIu64 "\n",
            seen, async_seen, (uint64_t)chan->errors, (uint64_t)chan->last_error,

@@ -4,7 +4,7 @@
 # process, 1 and 2 vCPUs. guest/stepbrk.c `loop K` runs a known loop (calls, conditional
 # branches, loads, stores; no system call) K times, each round giving the same value:
 # - `trace step --pid P --count N --json --regs` while it loops: exactly N events, seq 1..N,
-#   all at EL0 in process P (the Linux layer's pid and comm of the TTBR0);
+#   all at EL0 in process P (the Linux layer's pid and comm of the TTBR0, proc = ttbr0);
 # - tests/hyp/stepcheck: each step's instruction word (read by armvmi from guest memory) is the
 #   program's own ELF file's at that PC, and each next PC is one the instruction can reach
 #   (decoded with capstone: PC + 4, the branch target, b.cond/cbz/tbz either, br/blr/ret the
@@ -51,8 +51,8 @@ for smp in 1 2; do
     ok $? "smp=$smp: trace step --pid $pid --count $N ends by itself (exit 0)"
     is "$(jq -r .seq "$T/out" | awk -v n="$N" '$1 == NR {k++} END {print k + 0, NR}')" "$N $N" \
         "smp=$smp: $N events, seq 1..$N"
-    is "$(jq -r '"\(.el) \(.pid) \(.comm)"' "$T/out" | sort -u)" "0 $pid stepbrk" \
-        "smp=$smp: every step at EL0 in process $pid (stepbrk)"
+    is "$(jq -r '"\(.el) \(.pid) \(.comm) \(.proc)"' "$T/out" | sort -u)" "0 $pid stepbrk ttbr0" \
+        "smp=$smp: every step at EL0 in process $pid (stepbrk), named by its TTBR0 (trace_proc)"
     chk=$("$B/hyp/stepcheck" "$B/guest/stepbrk" <"$T/out")
     ok $? "smp=$smp: every next PC is reachable from the previous instruction"
     diag "$chk"

@@ -12,6 +12,9 @@ EVMON=$B/hyp/evmon
 
 # mon_start ARGS...: start the monitor; wait until it has set its restrictions (MON = its pid).
 mon_start() {
+    # emptied first: the background redirection may truncate it only after the first grep below
+    # has seen the previous monitor's "EVMON ready"
+    : >"$T/mon.log"
     "$EVMON" "$ARMVMI_RUNTIME_DIR/$vm" "$@" >"$T/mon.log" 2>&1 &
     MON=$!
     for ((i = 0; i < 100; i++)); do

@@ -78,6 +78,8 @@ static struct fake {
     bool orphaned;                /* a fail-closed monitor was declared gone */
     struct armvmi_abi_cmd sb[16]; /* STEP / BREAK_* commands received */
     unsigned nsb;
+    /* register and call traps (REG_TRAP, CALL_TRAP) as the monitor set them */
+    uint64_t regt[ARMVMI_SYSREG_COUNT], regt_flags[ARMVMI_SYSREG_COUNT], callt;
 } F;
 
 static long long now_ms(void)
@@ -278,6 +280,20 @@ static void run_commands(void)
             if (F.nsb < 16)
                 F.sb[F.nsb++] = k;
             c->result[0] = k.op == ARMVMI_CMD_BREAK_SET ? 40 + F.nsb : 0;
+            break;
+        case ARMVMI_CMD_REG_TRAP:
+            if (k.arg[0] >= ARMVMI_SYSREG_COUNT || (k.arg[2] & ~(uint64_t)ARMVMI_REGT_ALL))
+                st = ARMVMI_CMDS_EINVAL;
+            else if (k.arg[0] == ARMVMI_SYSREG_VBAR_EL1 && k.arg[1])
+                st = ARMVMI_CMDS_ENOTSUP; /* as QEMU 7.2: no FEAT_FGT */
+            else
+                F.regt[k.arg[0]] = k.arg[1], F.regt_flags[k.arg[0]] = k.arg[2];
+            break;
+        case ARMVMI_CMD_CALL_TRAP:
+            if (k.arg[0] & ~(uint64_t)(ARMVMI_CALLT_SMC | ARMVMI_CALLT_HVC))
+                st = ARMVMI_CMDS_EINVAL;
+            else
+                F.callt = k.arg[0];
             break;
         default:
             st = ARMVMI_CMDS_EINVAL;
@@ -1361,6 +1377,218 @@ static void step_and_break(void **state)
     finish(ev, h);
 }
 
+/* ---- register-write and call events ---- */
+
+struct rc_seen {
+    unsigned nreg, ncall;
+    struct armvmi_reg_event reg;
+    struct armvmi_call_event call;
+};
+
+static int reg_deny(armvmi_events_t *ev, const struct armvmi_reg_event *e,
+                    struct armvmi_reg_response *rsp, void *arg)
+{
+    struct rc_seen *s = arg;
+    s->nreg++;
+    s->reg = *e;
+    if (!(e->new_value & 1) && (e->old_value & 1))
+        rsp->action = ARMVMI_REGW_DENY; /* a write clearing bit 0 is denied */
+    return 0;
+}
+
+static int call_answer(armvmi_events_t *ev, const struct armvmi_call_event *e,
+                       struct armvmi_call_response *rsp, void *arg)
+{
+    struct rc_seen *s = arg;
+    s->ncall++;
+    s->call = *e;
+    if (e->x[0] == 0xc600ff10) {
+        rsp->action = ARMVMI_CALL_ANSWER;
+        for (int i = 0; i < 4; i++)
+            rsp->x[i] = 0xa0 + (uint64_t)i;
+    }
+    return 0;
+}
+
+/* The fake's vCPU v posts a register or call event; returns its seq. */
+static uint64_t post_other(unsigned v, uint32_t type, uint32_t sysreg, uint64_t a, uint64_t b)
+{
+    pthread_mutex_lock(&F.lock);
+    struct armvmi_abi_slot *sl = slot(v);
+    struct armvmi_abi_event *e = &sl->ev;
+    memset(e, 0, sizeof(*e));
+    e->seq = next_seq();
+    e->vcpu = v;
+    e->type = type;
+    e->regs.pc = 0xffff800008001000ull;
+    e->regs.pstate = 5; /* EL1h */
+    if (type == ARMVMI_EV_REG) {
+        e->u.reg.sysreg = sysreg;
+        e->u.reg.rt = 2;
+        e->u.reg.old_value = a;
+        e->u.reg.new_value = b;
+    } else {
+        e->regs.x[0] = a;
+        e->regs.x[1] = b;
+        e->u.call.imm = 0;
+    }
+    ST(&sl->state, (uint32_t)ARMVMI_SLOT_POSTED);
+    F.waiting[v] = true;
+    uint64_t seq = e->seq;
+    pthread_mutex_unlock(&F.lock);
+    return seq;
+}
+
+/* Listen until the fake has logged response number n (1-based); returns it. */
+static struct armvmi_abi_response wait_response(armvmi_events_t *ev, unsigned n)
+{
+    long long t0 = now_ms();
+    for (;;) {
+        pthread_mutex_lock(&F.lock);
+        unsigned have = F.nlog;
+        struct armvmi_abi_response r = have >= n ? F.log[n - 1] : (struct armvmi_abi_response){0};
+        pthread_mutex_unlock(&F.lock);
+        if (have >= n)
+            return r;
+        if (armvmi_events_listen(ev, 20) < 0)
+            fail_msg("listen: %s", armvmi_errmsg());
+        if (now_ms() - t0 > 5000)
+            fail_msg("no response %u", n);
+    }
+}
+
+static void regcall_events(void **state)
+{
+    armvmi_t *h;
+    struct rc_seen s = {0};
+    int rid, cid, id2;
+
+    fake_setup(false, true);
+    armvmi_events_t *ev = attach(&h, NULL);
+    /* arguments checked: not a watchable register, mask 0, bad flags, VBAR_EL1 (no FGT) */
+    assert_int_equal(armvmi_reg_watch(ev, ARMVMI_REG_X0, 1, 0, reg_deny, &s, NULL), -ARMVMI_EINVAL);
+    assert_int_equal(armvmi_reg_watch(ev, ARMVMI_REG_SCTLR_EL1, 0, 0, reg_deny, &s, NULL),
+                     -ARMVMI_EINVAL);
+    assert_int_equal(armvmi_reg_watch(ev, ARMVMI_REG_SCTLR_EL1, 1, 0x8, reg_deny, &s, NULL),
+                     -ARMVMI_EINVAL);
+    assert_int_equal(armvmi_reg_watch(ev, ARMVMI_REG_VBAR_EL1, ~0ull, 0, reg_deny, &s, NULL),
+                     -ARMVMI_ENOTSUP);
+    assert_int_equal(armvmi_call_watch(ev, 0x4, call_answer, &s, NULL), -ARMVMI_EINVAL);
+    /* a watch sets the hypervisor's filter; one registration per register and per call kind */
+    assert_int_equal(
+        armvmi_reg_watch(ev, ARMVMI_REG_SCTLR_EL1, 1, ARMVMI_REGW_ALL, reg_deny, &s, &rid), 0);
+    assert_int_equal(F.regt[ARMVMI_SYSREG_SCTLR_EL1], 1);
+    assert_int_equal(F.regt_flags[ARMVMI_SYSREG_SCTLR_EL1], ARMVMI_REGT_ALL);
+    assert_int_equal(armvmi_reg_watch(ev, ARMVMI_REG_SCTLR_EL1, 2, 0, reg_deny, &s, NULL),
+                     -ARMVMI_ESTATE);
+    assert_int_equal(
+        armvmi_call_watch(ev, ARMVMI_CALL_SMC | ARMVMI_CALL_HVC, call_answer, &s, &cid), 0);
+    assert_int_equal(F.callt, ARMVMI_CALLT_SMC | ARMVMI_CALLT_HVC);
+    assert_int_equal(armvmi_call_watch(ev, ARMVMI_CALL_HVC, call_answer, &s, &id2), -ARMVMI_ESTATE);
+
+    /* a write clearing bit 0: the callback sees it and denies it */
+    uint64_t q = post_other(0, ARMVMI_EV_REG, ARMVMI_SYSREG_SCTLR_EL1, 0x30d5198d, 0x30d5198c);
+    struct armvmi_abi_response r = wait_response(ev, 1);
+    assert_int_equal(r.seq, q);
+    assert_int_equal(r.action, ARMVMI_RSP_DENY);
+    assert_int_equal(s.nreg, 1);
+    assert_int_equal(s.reg.reg, ARMVMI_REG_SCTLR_EL1);
+    assert_int_equal(s.reg.old_value, 0x30d5198d);
+    assert_int_equal(s.reg.new_value, 0x30d5198c);
+    assert_int_equal(s.reg.rt, 2);
+    assert_int_equal(s.reg.watch, rid);
+    assert_int_equal(s.reg.regs.regs[ARMVMI_REG_PC], 0xffff800008001000ull);
+    /* one that sets it: CONTINUE */
+    post_other(1, ARMVMI_EV_REG, ARMVMI_SYSREG_SCTLR_EL1, 0x30d5198c, 0x30d5198d);
+    r = wait_response(ev, 2);
+    assert_int_equal(r.action, ARMVMI_RSP_CONTINUE);
+    /* an HVC answered with the callback's x0-x3; an SMC continued */
+    q = post_other(0, ARMVMI_EV_HVC, 0, 0xc600ff10, 0x11);
+    r = wait_response(ev, 3);
+    assert_int_equal(r.seq, q);
+    assert_int_equal(r.action, ARMVMI_RSP_ANSWER);
+    assert_int_equal(r.x[0], 0xa0);
+    assert_int_equal(r.x[3], 0xa3);
+    assert_int_equal(s.call.kind, ARMVMI_CALL_HVC);
+    assert_int_equal(s.call.x[1], 0x11);
+    post_other(1, ARMVMI_EV_SMC, 0, 0x84000000, 0);
+    r = wait_response(ev, 4);
+    assert_int_equal(r.action, ARMVMI_RSP_CONTINUE);
+    assert_int_equal(s.call.kind, ARMVMI_CALL_SMC);
+    assert_int_equal(s.ncall, 2);
+    /* a corrupt event (unknown register): not delivered, answered CONTINUE, counted */
+    post_other(0, ARMVMI_EV_REG, 99, 0, 0);
+    r = wait_response(ev, 5);
+    assert_int_equal(r.action, ARMVMI_RSP_CONTINUE);
+    struct armvmi_events_stats st;
+    assert_int_equal(armvmi_events_stats(ev, &st), 0);
+    assert_int_equal(st.bad_events, 1);
+    assert_int_equal(st.events, 4);
+    assert_int_equal(s.nreg, 2);
+    /* unwatch clears the hypervisor's traps; an unknown id is ENOENT */
+    assert_int_equal(armvmi_regcall_unwatch(ev, rid), 0);
+    assert_int_equal(F.regt[ARMVMI_SYSREG_SCTLR_EL1], 0);
+    assert_int_equal(armvmi_regcall_unwatch(ev, cid), 0);
+    assert_int_equal(F.callt, 0);
+    assert_int_equal(armvmi_regcall_unwatch(ev, cid), -ARMVMI_ENOENT);
+    /* an event nobody wants now (posted just before the unwatch): CONTINUE, unclaimed */
+    post_other(0, ARMVMI_EV_SMC, 0, 0x84000000, 0);
+    r = wait_response(ev, 6);
+    assert_int_equal(r.action, ARMVMI_RSP_CONTINUE);
+    assert_int_equal(armvmi_events_stats(ev, &st), 0);
+    assert_int_equal(st.unclaimed, 1);
+    finish(ev, h);
+}
+
+static int reg_step(armvmi_events_t *ev, const struct armvmi_reg_event *e,
+                    struct armvmi_reg_response *rsp, void *arg)
+{
+    rsp->step = true;
+    return 0;
+}
+
+static int call_step(armvmi_events_t *ev, const struct armvmi_call_event *e,
+                     struct armvmi_call_response *rsp, void *arg)
+{
+    rsp->step = true;
+    return 0;
+}
+
+/* A register or call response's `step` turns single-step on for that vCPU (RSPF_STEP_ON, and
+ * its step events reach the step callback), as a breakpoint's does; without an
+ * armvmi_step_start callback it is ignored (no flag). */
+static void regcall_step_on(void **state)
+{
+    armvmi_t *h;
+    fake_setup(false, true);
+    armvmi_events_t *ev = attach(&h, NULL);
+    struct sbseen s = {0};
+    assert_int_equal(armvmi_reg_watch(ev, ARMVMI_REG_TTBR0_EL1, ~0ull, 0, reg_step, NULL, NULL), 0);
+    assert_int_equal(armvmi_call_watch(ev, ARMVMI_CALL_HVC, call_step, NULL, NULL), 0);
+    post_other(1, ARMVMI_EV_HVC, 0, 0xc600ff10, 0);
+    struct armvmi_abi_response r = wait_response(ev, 1);
+    assert_int_equal(r.action, ARMVMI_RSP_CONTINUE);
+    assert_int_equal(r.flags & ARMVMI_RSPF_STEP_ON, 0); /* no step callback: nothing asked */
+    /* a step callback for vCPU 0 only: vCPU 1 is added by the responses */
+    assert_int_equal(armvmi_step_start(ev, 0x1, 0, 0, sb_step, &s), 0);
+    post_other(1, ARMVMI_EV_REG, ARMVMI_SYSREG_TTBR0_EL1, 0x41000000, 0x42000000);
+    r = wait_response(ev, 2);
+    assert_int_equal(r.action, ARMVMI_RSP_CONTINUE);
+    assert_int_equal(r.flags, ARMVMI_RSPF_STEP_ON);
+    r = post_wait(ev, 1, ARMVMI_EV_STEP, PAGE_A, 1, 0);
+    assert_int_equal(s.steps, 1);
+    assert_int_equal(s.st.vcpu, 1);
+    assert_int_equal(r.flags, 0);
+    post_other(1, ARMVMI_EV_HVC, 0, 0xc600ff10, 0);
+    r = wait_response(ev, 4);
+    assert_int_equal(r.flags, ARMVMI_RSPF_STEP_ON);
+    struct armvmi_events_stats st;
+    armvmi_events_stats(ev, &st);
+    assert_int_equal(st.events, 4);
+    assert_int_equal(st.unclaimed + st.bad_events + st.bad_responses, 0);
+    finish(ev, h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1382,6 +1610,8 @@ int main(void)
         cmocka_unit_test(unclaimed_restriction),
         cmocka_unit_test(conversion_watches),
         cmocka_unit_test(step_and_break),
+        cmocka_unit_test(regcall_events),
+        cmocka_unit_test(regcall_step_on),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -148,9 +148,6 @@ int cmd_lsmod(struct cli *c, int argc, char **argv);
 int cli_linux_load(struct cli *c, struct armvmi_linux_kernel *k, unsigned flags,
                    armvmi_linux_syms_t **syms, char *syms_err, size_t errlen);
 int cmd_trace(struct cli *c, int argc, char **argv);
-/* cmd_stepbrk.c: trace step, trace break */
-int cmd_trace_step(struct cli *c, int argc, char **argv);
-int cmd_trace_break(struct cli *c, int argc, char **argv);
 
 /* The guest kit (guestkit.c): paths of the default guest, fetched/built on first use. */
 struct guest_kit {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cmd_trace.c — `armvmi trace mem`: memory events of a VM under the armvmi hypervisor. */
+/* cmd_trace.c — `armvmi trace mem` (memory events of a VM under the armvmi hypervisor), the
+ * helpers every trace kind shares (trace.h) and the `trace` command's dispatch. */
 #include <capstone/capstone.h>
 #include <getopt.h>
 #include <signal.h>
@@ -9,10 +10,11 @@
 #include <armvmi/events.h>
 
 #include "cli.h"
-#include "trace_proc.h"
+#include "trace.h"
 
 static const char help[] =
-    "usage: armvmi [--vm SPEC] trace mem --pa|--va ADDR[+LEN] --access r|w|x|rw|..|rx2rw|n2rwx\n"
+    "usage: armvmi [--vm SPEC] trace mem|step|break|reg|smc|hvc ... (`armvmi trace KIND --help`)\n"
+    "       armvmi [--vm SPEC] trace mem --pa|--va ADDR[+LEN] --access r|w|x|rw|..|rx2rw|n2rwx\n"
     "                 [--count N] [--duration SEC] [--json] [--fail-closed] [--busy-poll]\n"
     "                 [--monitor-timeout MS] [--pid P|--vcpu N|--ttbr0 ...]\n"
     "Traps the accesses --access names to the guest frames holding ADDR..ADDR+LEN-1 (LEN 1 by\n"
@@ -26,23 +28,19 @@ static const char help[] =
     "or of the registers given (see `armvmi translate --help`); the frames found are trapped.\n"
     "A page not mapped now is refused (the guest must touch it first); a page re-mapped later\n"
     "is not followed (its old frame stays trapped).\n"
-    "--pid P: --va is in Linux process P's address space (its mm->pgd, as `read --pid`).\n"
-    "Each event names the process the vCPU ran (pid, comm): the task whose task_struct is\n"
-    "SP_EL0 at EL1 (Linux's `current`), else whose mm->pgd is TTBR0's table; \"no process\"\n"
-    "when none is (idle, a kernel thread on a borrowed address space). The task list is read\n"
-    "at start and again when a lookup misses.\n"
+    "--pid P: --va is in Linux process P's address space (its mm->pgd, as `read "
+    "--pid`).\n" TRACE_PROC_HELP
     "Stops after --count events, after --duration seconds, or on Ctrl-C (SIGINT/SIGTERM); in\n"
     "every case every restriction it set is removed before it exits.\n"
     "--json: one object per line (seq, vcpu, access, gpa, gva, size, value, pc, insn, ttbr0,\n"
-    "pid, tid, comm (null if no process), proc = how it was found: current, ttbr0, none or\n"
-    "unknown (no Linux layer), flags:\n"
-    "s1ptw, async, inherited = posted before this session attached, for a dead --fail-closed "
-    "one).\n"
+    "pid, tid, comm, proc, flags: s1ptw, async, inherited = posted before this session\n"
+    "attached, for a dead --fail-closed one).\n"
     "--fail-closed: if this monitor dies, the guest's trapped vCPUs stay paused (default: the\n"
     "hypervisor lifts every restriction after --monitor-timeout ms, 2000 by default).\n"
     "--busy-poll: spin instead of sleeping between events (lowest latency, one host CPU busy).\n";
 
 static armvmi_events_t *volatile trace_ev;
+static struct sigaction old_int, old_term;
 
 static void on_signal(int sig)
 {
@@ -50,15 +48,6 @@ static void on_signal(int sig)
     if (ev)
         armvmi_events_interrupt(ev);
 }
-
-struct trace {
-    struct cli *c;
-    armvmi_t *h;
-    csh cs;
-    bool cs_ok;
-    struct trace_procs procs;
-    uint64_t count, seen;
-};
 
 static void access_str(unsigned a, char out[4])
 {
@@ -72,10 +61,9 @@ static void access_str(unsigned a, char out[4])
     out[n] = 0;
 }
 
-/* The instruction at the event's PC, read through the vCPU's own EL1&0 tables. */
-static void disasm_pc(struct trace *t, const struct armvmi_mem_event *e, char *out, size_t len)
+void trace_disasm(struct trace *t, const struct armvmi_regs *r, char *out, size_t len,
+                  uint32_t *word)
 {
-    const struct armvmi_regs *r = &e->regs;
     struct armvmi_tt_config ctx = {.regime = ARMVMI_REGIME_EL10,
                                    .tcr = r->regs[ARMVMI_REG_TCR_EL1],
                                    .ttbr0 = r->regs[ARMVMI_REG_TTBR0_EL1],
@@ -86,10 +74,15 @@ static void disasm_pc(struct trace *t, const struct armvmi_mem_event *e, char *o
     uint64_t pc = r->regs[ARMVMI_REG_PC];
     uint8_t code[4];
     snprintf(out, len, "?");
+    if (word)
+        *word = 0;
     if (armvmi_read_va(t->h, &ctx, pc, code, sizeof(code))) {
         snprintf(out, len, "(PC not readable: %s)", armvmi_errmsg());
         return;
     }
+    if (word)
+        *word = (uint32_t)code[0] | (uint32_t)code[1] << 8 | (uint32_t)code[2] << 16 |
+                (uint32_t)code[3] << 24;
     cs_insn *insn;
     if (!t->cs_ok || cs_disasm(t->cs, code, sizeof(code), pc, 1, &insn) != 1) {
         snprintf(out, len, ".inst 0x%02x%02x%02x%02x", code[3], code[2], code[1], code[0]);
@@ -99,11 +92,26 @@ static void disasm_pc(struct trace *t, const struct armvmi_mem_event *e, char *o
     cs_free(insn, 1);
 }
 
-static json_t *hex(uint64_t v)
+void trace_proc_of(struct trace *t, const struct armvmi_regs *r, struct trace_proc *pr)
+{
+    trace_procs_lookup(&t->procs, r, pr);
+}
+
+json_t *trace_hex(uint64_t v)
 {
     char b[24];
     snprintf(b, sizeof(b), "0x%llx", (unsigned long long)v);
     return json_string(b);
+}
+
+void trace_json_line(json_t *o)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(o);
+    if (s) {
+        puts(s);
+        free(s);
+    }
 }
 
 static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
@@ -113,29 +121,26 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
     rsp->action = ARMVMI_MEM_STEP;
     if (t->count && t->seen >= t->count)
         return 1; /* in flight when --count was reached: answered, not shown */
-    char acc[4], insn[160];
+    char acc[4], insn[160], proc[96];
     access_str(e->access, acc);
-    disasm_pc(t, e, insn, sizeof(insn));
+    trace_disasm(t, &e->regs, insn, sizeof(insn), NULL);
     uint64_t pc = e->regs.regs[ARMVMI_REG_PC];
     bool syn = e->flags & ARMVMI_MEMF_SYNDROME, val = e->flags & ARMVMI_MEMF_VALUE;
     bool gva = e->flags & ARMVMI_MEMF_GVA;
     struct trace_proc pr;
-    trace_procs_lookup(&t->procs, &e->regs, &pr);
+    trace_proc_of(t, &e->regs, &pr);
     if (t->c->json) {
         json_t *o =
             json_pack("{s:I,s:i,s:s,s:o,s:I}", "seq", (json_int_t)e->seq, "vcpu", (int)e->vcpu,
-                      "access", acc, "gpa", hex(e->gpa), "time", (json_int_t)e->time);
-        json_object_set_new(o, "gva", gva ? hex(e->gva) : json_null());
+                      "access", acc, "gpa", trace_hex(e->gpa), "time", (json_int_t)e->time);
+        json_object_set_new(o, "gva", gva ? trace_hex(e->gva) : json_null());
         json_object_set_new(o, "size", syn ? json_integer(e->size) : json_null());
-        json_object_set_new(o, "value", val ? hex(e->value) : json_null());
-        json_object_set_new(o, "pc", hex(pc));
+        json_object_set_new(o, "value", val ? trace_hex(e->value) : json_null());
+        json_object_set_new(o, "pc", trace_hex(pc));
         json_object_set_new(o, "insn", json_string(insn));
         /* the address space (with its ASID): `--va --ttbr0` of this process */
-        json_object_set_new(o, "ttbr0", hex(e->regs.regs[ARMVMI_REG_TTBR0_EL1]));
-        json_object_set_new(o, "pid", pr.task ? json_integer(pr.task->tgid) : json_null());
-        json_object_set_new(o, "tid", pr.task ? json_integer(pr.task->pid) : json_null());
-        json_object_set_new(o, "comm", pr.task ? json_string(pr.task->comm) : json_null());
-        json_object_set_new(o, "proc", json_string(trace_proc_how_name(pr.how)));
+        json_object_set_new(o, "ttbr0", trace_hex(e->regs.regs[ARMVMI_REG_TTBR0_EL1]));
+        trace_proc_json(o, "", &pr);
         json_t *fl = json_array();
         if (e->flags & ARMVMI_MEMF_S1PTW)
             json_array_append_new(fl, json_string("s1ptw"));
@@ -144,12 +149,7 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
         if (e->flags & ARMVMI_MEMF_INHERITED)
             json_array_append_new(fl, json_string("inherited"));
         json_object_set_new(o, "flags", fl);
-        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        json_decref(o);
-        if (s) {
-            puts(s);
-            free(s);
-        }
+        trace_json_line(o);
     } else {
         printf("%6llu cpu%u %-2s gpa %#llx", (unsigned long long)e->seq, e->vcpu, acc,
                (unsigned long long)e->gpa);
@@ -165,15 +165,8 @@ static int on_event(armvmi_events_t *ev, const struct armvmi_mem_event *e,
             printf(" (async: the vCPU went on)");
         if (e->flags & ARMVMI_MEMF_INHERITED)
             printf(" (left by a previous monitor)");
-        printf("  pc %#llx: %s", (unsigned long long)pc, insn);
-        if (pr.task && pr.task->kthread)
-            printf("  [kernel thread %d %s]\n", pr.task->pid, pr.task->comm);
-        else if (pr.task)
-            printf("  [pid %d %s%s]\n", pr.task->tgid, pr.task->comm,
-                   pr.task->pid != pr.task->tgid ? " (a thread)" : "");
-        else
-            printf("  [%s]\n", pr.how == TRACE_PROC_NONE ? "no process has this address space"
-                                                         : "process unknown");
+        trace_proc_text(&pr, proc, sizeof(proc));
+        printf("  pc %#llx: %s  %s\n", (unsigned long long)pc, insn, proc);
     }
     fflush(stdout);
     t->seen++;
@@ -214,48 +207,51 @@ static int parse_access(const char *s, unsigned *trap)
     return 0;
 }
 
-/* Release what t holds; returns rc. */
-static int trace_fail(struct trace *t, int rc)
-{
-    trace_procs_close(&t->procs);
-    if (t->cs_ok)
-        cs_close(&t->cs);
-    armvmi_close(t->h);
-    return rc;
-}
+enum { OPT_PA = 2000, OPT_VA, OPT_ACCESS };
 
-enum {
-    OPT_PA = 2000,
-    OPT_VA,
-    OPT_ACCESS,
-    OPT_COUNT,
-    OPT_DURATION,
-    OPT_FAILCLOSED,
-    OPT_BUSY,
-    OPT_MONTO
-};
+int trace_opt(int ch, const char *arg, struct trace_opts *o)
+{
+    uint64_t mto;
+    switch (ch) {
+    case TRACE_OPT_COUNT:
+        if (cli_u64(arg, &o->count, false) || o->count == 0)
+            return -cli_err("--count takes a number above 0 (got '%s').", arg);
+        return 0;
+    case TRACE_OPT_DURATION:
+        if (cli_u64(arg, &o->duration, false) || o->duration == 0 || o->duration > 86400 * 365)
+            return -cli_err("--duration takes seconds above 0 (got '%s').", arg);
+        return 0;
+    case TRACE_OPT_FC:
+        o->eo.fail_closed = true;
+        return 0;
+    case TRACE_OPT_BUSY:
+        o->eo.busy_poll = true;
+        return 0;
+    case TRACE_OPT_MTO:
+        if (cli_u64(arg, &mto, false) || mto < 10 || mto > 600000)
+            return -cli_err("--monitor-timeout takes 10 to 600000 ms (got '%s').", arg);
+        o->eo.timeout_ms = (uint32_t)mto;
+        return 0;
+    }
+    return 1;
+}
 
 static int trace_mem(struct cli *c, int argc, char **argv)
 {
     struct option opts[] = {{"pa", required_argument, 0, OPT_PA},
                             {"va", required_argument, 0, OPT_VA},
                             {"access", required_argument, 0, OPT_ACCESS},
-                            {"count", required_argument, 0, OPT_COUNT},
-                            {"duration", required_argument, 0, OPT_DURATION},
-                            {"fail-closed", no_argument, 0, OPT_FAILCLOSED},
-                            {"busy-poll", no_argument, 0, OPT_BUSY},
-                            {"monitor-timeout", required_argument, 0, OPT_MONTO},
+                            TRACE_OPTS,
                             {"help", no_argument, 0, 'h'},
                             CLI_VAOPTS,
                             {0, 0, 0, 0}};
     struct cli_vaopts vo = CLI_VAOPTS_INIT;
     vo.cli = c;
-    struct armvmi_events_options eo = {0};
+    struct trace_opts to = {0};
     const char *range = NULL;
     bool virt = false;
     unsigned trap = 0;
-    uint64_t count = 0, duration = 0, mto = 0;
-    int ch;
+    int ch, r;
     optind = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
@@ -272,25 +268,6 @@ static int trace_mem(struct cli *c, int argc, char **argv)
                                "n2rwx (got '%s').",
                                optarg);
             break;
-        case OPT_COUNT:
-            if (cli_u64(optarg, &count, false) || count == 0)
-                return cli_err("--count takes a number above 0 (got '%s').", optarg);
-            break;
-        case OPT_DURATION:
-            if (cli_u64(optarg, &duration, false) || duration == 0 || duration > 86400 * 365)
-                return cli_err("--duration takes seconds above 0 (got '%s').", optarg);
-            break;
-        case OPT_FAILCLOSED:
-            eo.fail_closed = true;
-            break;
-        case OPT_BUSY:
-            eo.busy_poll = true;
-            break;
-        case OPT_MONTO:
-            if (cli_u64(optarg, &mto, false) || mto < 10 || mto > 600000)
-                return cli_err("--monitor-timeout takes 10 to 600000 ms (got '%s').", optarg);
-            eo.timeout_ms = (uint32_t)mto;
-            break;
         case 'h':
             fputs(help, stdout);
             return 0;
@@ -298,7 +275,7 @@ static int trace_mem(struct cli *c, int argc, char **argv)
             fputs(help, stderr);
             return 2;
         default:
-            if (cli_vaopt(&vo, ch, optarg))
+            if ((r = trace_opt(ch, optarg, &to)) < 0 || (r && cli_vaopt(&vo, ch, optarg)))
                 return 1;
         }
     }
@@ -313,17 +290,13 @@ static int trace_mem(struct cli *c, int argc, char **argv)
     if (!trap)
         return cli_err("trace mem needs --access (r, w, x or a combination).");
 
-    struct trace t = {.c = c, .count = count};
-    if (cli_open(c, &t.h))
-        return 1;
-    t.cs_ok = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &t.cs) == CS_ERR_OK;
     if (vo.has_pid && !virt)
-        return trace_fail(&t, cli_err("--pid names the address space of --va (not of --pa)."));
+        return cli_err("--pid names the address space of --va (not of --pa).");
+    struct trace t;
     /* The task list and the address space from a paused moment; events need the VM running. */
+    if (trace_open(&t, c, to.count))
+        return 1;
     struct armvmi_tt_config ctx;
-    if (armvmi_pause(t.h))
-        return trace_fail(&t, cli_lib_err("cannot pause the VM"));
-    trace_procs_open(&t.procs, t.h);
     int vrc = 0;
     if (virt && vo.has_pid) {
         struct armvmi_linux_task task;
@@ -335,25 +308,58 @@ static int trace_mem(struct cli *c, int argc, char **argv)
     } else if (virt) {
         vrc = cli_vactx(t.h, &vo, &ctx) ? 1 : 0;
     }
-    armvmi_resume(t.h);
+    trace_resume(&t);
     if (vrc)
-        return trace_fail(&t, vrc);
-    if (!t.procs.lx && !c->quiet)
-        fprintf(stderr, "armvmi: note: events will not name processes: %s\n", t.procs.err);
+        return trace_close(&t, vrc);
+    armvmi_events_t *ev = trace_attach(&t, &to.eo);
+    if (!ev)
+        return 1;
+    int rc = virt ? armvmi_mem_watch_va(ev, &ctx, addr, len, trap, on_event, &t, NULL)
+                  : armvmi_mem_watch_pa(ev, addr, len, trap, on_event, &t, NULL);
+    if (rc)
+        rc = cli_lib_err("cannot trap that range");
+    return trace_close(&t, trace_listen(&t, ev, &to.eo, to.duration, rc));
+}
+
+int trace_open(struct trace *t, struct cli *c, uint64_t count)
+{
+    *t = (struct trace){.c = c, .count = count};
+    if (cli_open(c, &t->h))
+        return 1;
+    t->cs_ok = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &t->cs) == CS_ERR_OK;
+    if (armvmi_pause(t->h))
+        return trace_close(t, cli_lib_err("cannot pause the VM"));
+    trace_procs_open(&t->procs, t->h);
+    return 0;
+}
+
+void trace_resume(struct trace *t)
+{
+    armvmi_resume(t->h);
+    if (!t->procs.lx && !t->c->quiet)
+        fprintf(stderr, "armvmi: note: events will not name processes: %s\n", t->procs.err);
+}
+
+armvmi_events_t *trace_attach(struct trace *t, const struct armvmi_events_options *eo)
+{
     armvmi_events_t *ev;
-    if (armvmi_events_attach(t.h, &eo, &ev))
-        return trace_fail(&t, cli_lib_err("cannot attach to the VM's monitor channel"));
+    if (armvmi_events_attach(t->h, eo, &ev)) {
+        trace_close(t, cli_lib_err("cannot attach to the VM's monitor channel"));
+        return NULL;
+    }
     trace_ev = ev;
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
-    struct sigaction old_int, old_term;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    int rc = virt ? armvmi_mem_watch_va(ev, &ctx, addr, len, trap, on_event, &t, NULL)
-                  : armvmi_mem_watch_pa(ev, addr, len, trap, on_event, &t, NULL);
-    if (rc) {
-        rc = cli_lib_err("cannot trap that range");
-    } else {
+    return ev;
+}
+
+int trace_run(struct trace *t, armvmi_events_t *ev, uint64_t duration, int rc)
+{
+    uint64_t count = t->count;
+    if (!rc) {
+        struct cli *c = t->c;
         if (!c->quiet)
             fprintf(stderr, "armvmi: tracing; Ctrl-C stops and removes the traps.\n");
         long long end = duration ? cli_now_ms() + (long long)duration * 1000 : -1;
@@ -368,12 +374,20 @@ static int trace_mem(struct cli *c, int argc, char **argv)
                 rc = cli_lib_err("listening for events");
                 break;
             }
-            if (count && t.seen >= count)
+            if (count && t->seen >= count)
                 break;
         }
     }
+    return rc;
+}
+
+int trace_end(struct trace *t, armvmi_events_t *ev, const struct armvmi_events_options *eo, int rc)
+{
+    struct cli *c = t->c;
     struct armvmi_events_stats st;
+    uint64_t reinj = 0, filt = 0;
     armvmi_events_stats(ev, &st);
+    armvmi_events_debug_counts(ev, &reinj, &filt);
     trace_ev = NULL;
     bool removed = armvmi_events_close(ev) == 0;
     if (!removed && !rc)
@@ -381,20 +395,40 @@ static int trace_mem(struct cli *c, int argc, char **argv)
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     if (!c->quiet) {
-        fprintf(stderr, "armvmi: %llu event(s) (waiting %s); sequence gaps %llu, duplicates %llu",
-                (unsigned long long)t.seen,
-                eo.busy_poll  ? "busy-polling"
+        fprintf(stderr, "armvmi: %llu %s(s) (waiting %s); sequence gaps %llu, duplicates %llu",
+                (unsigned long long)t->seen, t->what ? t->what : "event",
+                eo->busy_poll ? "busy-polling"
                 : st.doorbell ? "on the doorbell"
                               : "in short sleeps",
                 (unsigned long long)st.seq_gaps, (unsigned long long)st.seq_dups);
         if (st.bad_events || st.async_dropped)
             fprintf(stderr, ", corrupt %llu, dropped by the hypervisor %llu",
                     (unsigned long long)st.bad_events, (unsigned long long)st.async_dropped);
+        if (t->debug_counts)
+            fprintf(stderr,
+                    "; filtered out by the hypervisor %llu; the guest's own debug exceptions "
+                    "handed back %llu",
+                    (unsigned long long)filt, (unsigned long long)reinj);
         fprintf(stderr, "%s\n", removed ? "; traps removed." : ".");
         if (st.last_problem[0])
             fprintf(stderr, "armvmi: last problem: %s\n", st.last_problem);
     }
-    return trace_fail(&t, rc);
+    return rc;
+}
+
+int trace_listen(struct trace *t, armvmi_events_t *ev, const struct armvmi_events_options *eo,
+                 uint64_t duration, int rc)
+{
+    return trace_end(t, ev, eo, trace_run(t, ev, duration, rc));
+}
+
+int trace_close(struct trace *t, int rc)
+{
+    trace_procs_close(&t->procs); /* reads through t->h: closed first */
+    if (t->cs_ok)
+        cs_close(&t->cs);
+    armvmi_close(t->h);
+    return rc;
 }
 
 int cmd_trace(struct cli *c, int argc, char **argv)
@@ -406,8 +440,13 @@ int cmd_trace(struct cli *c, int argc, char **argv)
     if (strcmp(argv[1], "mem") == 0)
         return trace_mem(c, argc - 1, argv + 1);
     if (strcmp(argv[1], "step") == 0)
-        return cmd_trace_step(c, argc - 1, argv + 1);
+        return trace_step(c, argc - 1, argv + 1);
     if (strcmp(argv[1], "break") == 0)
-        return cmd_trace_break(c, argc - 1, argv + 1);
-    return cli_err("unknown trace kind '%s' (mem, step or break).", argv[1]);
+        return trace_break(c, argc - 1, argv + 1);
+    if (strcmp(argv[1], "reg") == 0)
+        return trace_reg(c, argc - 1, argv + 1);
+    if (strcmp(argv[1], "smc") == 0 || strcmp(argv[1], "hvc") == 0)
+        return trace_call(c, argc - 1, argv + 1,
+                          argv[1][0] == 's' ? ARMVMI_CALL_SMC : ARMVMI_CALL_HVC);
+    return cli_err("unknown trace kind '%s' (mem, step, break, reg, smc, hvc).", argv[1]);
 }

@@ -36,6 +36,7 @@ static const char usage[] =
     "  syms [PATTERN]         the kernel's symbols (--addr VA: symbol+offset)\n"
     "  trace mem --pa|--va A  memory events of a --hyp VM (see `armvmi trace --help`)\n"
     "  trace step | break S   single-step, breakpoints of a --hyp VM\n"
+    "  trace reg REG|smc|hvc  register-write, SMC and HVC events of a --hyp VM\n"
     "\n"
     "Linux (no profile: the kernel's own VMCOREINFO and BTF, found in memory):\n"
     "  ps [--threads]         processes (pid, ppid, uid, state, start, name)\n"

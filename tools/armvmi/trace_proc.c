@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* trace_proc.c — which Linux process a vCPU runs at an event, from its TTBR0 or SP_EL0. */
+/* trace_proc.c — which Linux process a vCPU runs at an event, from its TTBR0 or SP_EL0, and how
+ * every trace kind shows it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,16 +86,14 @@ static const struct trace_task *find(const struct trace_procs *p, uint64_t ttbr0
     return hit;
 }
 
-void trace_procs_lookup(struct trace_procs *p, const struct armvmi_regs *r, struct trace_proc *out)
+static void lookup(struct trace_procs *p, uint64_t ttbr0, uint64_t cur, struct trace_proc *out)
 {
     out->task = NULL;
     if (!p->lx) {
         out->how = TRACE_PROC_UNKNOWN;
         return;
     }
-    uint64_t ttbr0 = r->regs[ARMVMI_REG_TTBR0_EL1] & TTBR_BADDR_MASK;
-    /* At EL1 Linux arm64 keeps `current` in SP_EL0 (asm/current.h); at EL0 it is the user's. */
-    uint64_t cur = PSTATE_EL(r->regs[ARMVMI_REG_PSTATE]) == 1 ? r->regs[ARMVMI_REG_SP_EL0] : 0;
+    ttbr0 &= TTBR_BADDR_MASK;
     long long now = cli_now_ms();
     if (now - p->refreshed_ms > PROC_MAX_AGE_MS)
         refresh(p); /* on failure the old list stays */
@@ -103,6 +102,46 @@ void trace_procs_lookup(struct trace_procs *p, const struct armvmi_regs *r, stru
         t = find(p, ttbr0, cur);
     out->task = t;
     out->how = !t ? TRACE_PROC_NONE : (cur && t->va == cur) ? TRACE_PROC_CURRENT : TRACE_PROC_TTBR0;
+}
+
+void trace_procs_lookup(struct trace_procs *p, const struct armvmi_regs *r, struct trace_proc *out)
+{
+    /* At EL1 Linux arm64 keeps `current` in SP_EL0 (asm/current.h); at EL0 it is the user's. */
+    uint64_t cur = PSTATE_EL(r->regs[ARMVMI_REG_PSTATE]) == 1 ? r->regs[ARMVMI_REG_SP_EL0] : 0;
+    lookup(p, r->regs[ARMVMI_REG_TTBR0_EL1], cur, out);
+}
+
+void trace_procs_by_table(struct trace_procs *p, uint64_t ttbr, struct trace_proc *out)
+{
+    lookup(p, ttbr, 0, out);
+}
+
+void trace_proc_text(const struct trace_proc *pr, char *out, size_t len)
+{
+    const struct trace_task *k = pr->task;
+    if (k && k->kthread)
+        snprintf(out, len, "[kernel thread %d %s]", k->pid, k->comm);
+    else if (k)
+        snprintf(out, len, "[pid %d %s%s]", k->tgid, k->comm,
+                 k->pid != k->tgid ? " (a thread)" : "");
+    else
+        snprintf(out, len, "[%s]",
+                 pr->how == TRACE_PROC_NONE ? "no process has this address space"
+                                            : "process unknown");
+}
+
+void trace_proc_json(json_t *o, const char *prefix, const struct trace_proc *pr)
+{
+    const struct trace_task *k = pr->task;
+    char key[32];
+    snprintf(key, sizeof(key), "%spid", prefix);
+    json_object_set_new(o, key, k ? json_integer(k->tgid) : json_null());
+    snprintf(key, sizeof(key), "%stid", prefix);
+    json_object_set_new(o, key, k ? json_integer(k->pid) : json_null());
+    snprintf(key, sizeof(key), "%scomm", prefix);
+    json_object_set_new(o, key, k ? json_string(k->comm) : json_null());
+    snprintf(key, sizeof(key), "%sproc", prefix);
+    json_object_set_new(o, key, json_string(trace_proc_how_name(pr->how)));
 }
 
 const char *trace_proc_how_name(enum trace_proc_how how)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* trace_proc.h — which Linux process a vCPU runs at an event (`armvmi trace mem`). */
+/* trace_proc.h — which Linux process a vCPU runs at an event (every `armvmi trace` kind). */
 #ifndef ARMVMI_TRACE_PROC_H
 #define ARMVMI_TRACE_PROC_H
+
+#include <jansson.h>
 
 #include <armvmi/linuxos.h>
 
@@ -44,6 +46,17 @@ void trace_procs_close(struct trace_procs *p);
 /* The process of the vCPU whose registers are r. A miss re-reads the task list (at most every
  * 100 ms); a list older than 2 s is re-read too, since a freed page table can be reused. */
 void trace_procs_lookup(struct trace_procs *p, const struct armvmi_regs *r, struct trace_proc *out);
+
+/* The process whose address space has the table base of ttbr (ASID and CnP ignored): the new
+ * value of a TTBR0_EL1 write, say. Misses refresh the list as trace_procs_lookup does. */
+void trace_procs_by_table(struct trace_procs *p, uint64_t ttbr, struct trace_proc *out);
+
+/* How every trace kind shows it: "[pid 12 sh]", "[pid 12 sh (a thread)]", "[kernel thread 3
+ * kworker/0:1]", "[no process has this address space]" or "[process unknown]" (no Linux layer);
+ * in JSON the keys PREFIXpid (tgid), PREFIXtid, PREFIXcomm (null when no process) and
+ * PREFIXproc (trace_proc_how_name). */
+void trace_proc_text(const struct trace_proc *pr, char *out, size_t len);
+void trace_proc_json(json_t *o, const char *prefix, const struct trace_proc *pr);
 
 /* "ttbr0", "current", "none" or "unknown". */
 const char *trace_proc_how_name(enum trace_proc_how how);

@@ -50,6 +50,8 @@ bool events_deliver(struct vcpu *v, struct trap_frame *f, struct armvmi_abi_even
 bool events_rsp_check(const struct armvmi_abi_event *ev, const struct armvmi_abi_response *p,
                       u32 actions, u32 flags);
 void events_set_regs(struct trap_frame *f, const struct armvmi_abi_response *p);
+/* Force every other running vCPU through an exit (so that it sees a new global setting). */
+void events_kick_others(void);
 /* Hold every other vCPU in the hypervisor (single-step) / release them. */
 void events_stop_others(struct vcpu *v, struct trap_frame *f);
 void events_release_others(struct vcpu *v);

@@ -281,11 +281,181 @@ static void hvc_bench(void)
     puts_("\n");
 }
 
-void tg_main(void)
+/*
+ * Register-write and call events (tests/integration/56-hyp-regcall.t), with "armvmi.regcall" on
+ * the command line: the MMU on (identity map) so that SCTLR_EL1.M is set, then, once a monitor
+ * answers the announcement HVC: a denied write that clears M, a write of a bit outside the
+ * monitor's mask, SMC/HVC events, and everything cleared after the monitor's detach.
+ */
+#define RC_HELLO 0xc600ff10UL  /* unknown vendor call: NOT_SUPPORTED unless a monitor answers */
+#define RC_ANSWER 0x600dcafeUL /* what the test monitor answers it with, in x0 */
+#define SCTLR_M 0x1UL
+#define SCTLR_C (1UL << 2)
+#define SCTLR_I (1UL << 12)
+#define SCTLR_UCI (1UL << 26)
+static u64 rc_l1[512] __attribute__((aligned(4096)));
+
+static u64 sctlr(void)
+{
+    u64 v;
+    __asm__ volatile("mrs %0, sctlr_el1" : "=r"(v));
+    return v;
+}
+static void sctlr_w(u64 v)
+{
+    __asm__ volatile("msr sctlr_el1, %0\n isb" ::"r"(v) : "memory");
+}
+
+/* Level-1 1 GiB blocks, 32-bit VA (TCR.T0SZ = 32, 4K granule): 0-1G device, 1G-4G normal. */
+static void mmu_on(void)
+{
+    for (u64 i = 0; i < 4; i++)
+        rc_l1[i] = (i << 30) | (1UL << 10) | (i ? (3UL << 8) | (1UL << 2) : 0) | 1;
+    __asm__ volatile("dsb sy\n"
+                     "msr mair_el1, %0\n msr tcr_el1, %1\n msr ttbr0_el1, %2\n isb\n"
+                     "tlbi vmalle1\n dsb sy\n isb" ::"r"(0xff00UL),
+                     "r"(32UL | (1UL << 8) | (1UL << 10) | (3UL << 12) | (1UL << 23) | (2UL << 32)),
+                     "r"((u64)rc_l1)
+                     : "memory");
+    sctlr_w(sctlr() | SCTLR_M | SCTLR_C | SCTLR_I);
+}
+
+static void regcall_tests(void)
+{
+    u64 r = NOT_SUPPORTED, s0, s1, e0, e1, x[4];
+
+    mmu_on();
+    t(sctlr() & SCTLR_M, "MMU on with an identity map: SCTLR_EL1.M set", sctlr());
+    /* `armvmi vm start` returns at Linux's "as init process": the same words, for it */
+    puts_("TRAPTEST regcall waiting for the monitor, as init process\n");
+    for (u64 i = 0; i < 400000 && r != RC_ANSWER; i++) {
+        register u64 x0 __asm__("x0") = RC_HELLO, x1 __asm__("x1") = 0x11;
+        register u64 x2 __asm__("x2") = 0x22, x3 __asm__("x3") = 0x33;
+        __asm__ volatile("hvc #0"
+                         : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3)
+                         :
+                         : "x4", "x5", "x6", "x7", "x9", "x10", "x11", "x12", "x13", "x14", "x15",
+                           "x16", "x17", "memory");
+        r = x0, x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
+        for (int k = 0; k < 20000; k++)
+            __asm__ volatile("" ::: "memory");
+    }
+    t(r == RC_ANSWER && x[1] == 0xa1 && x[2] == 0xa2 && x[3] == 0xa3,
+      "HVC answered by the monitor: x0-x3 are its values", x[0] ^ x[1] ^ x[2] ^ x[3]);
+    r = hvc_call(0x84000000, 0, 0, 0);
+    t(r == 0x10001, "HVC PSCI_VERSION seen by the monitor (CONTINUE) still served: 1.1", r);
+    r = smc_call(0x84000000, 0, 0, 0);
+    t(r == 0x10001, "SMC PSCI_VERSION seen by the monitor (CONTINUE) still served: 1.1", r);
+    s0 = sctlr();
+    exc_mark();
+    sctlr_w(s0 & ~SCTLR_M); /* denied by the monitor */
+    s1 = sctlr();
+    t((s1 & SCTLR_M) && s1 == s0 && !exc_new(), "SCTLR_EL1 write clearing M denied: M still set",
+      s1);
+    sctlr_w(s0 ^ SCTLR_UCI); /* outside the monitor's mask: no event, the write takes effect */
+    s1 = sctlr();
+    t(s1 == (s0 ^ SCTLR_UCI), "SCTLR_EL1 write of a bit outside the mask takes effect", s1);
+    sctlr_w(s0);
+    puts_("TRAPTEST regcall monitor may detach\n");
+    /* After the monitor's DETACH, TVM is off: an SCTLR write no longer exits (EC 0x18). */
+    for (u64 i = 0; i < 200000; i++) {
+        e0 = hvc_call(ARMVMI_HVC_EXITS, 0x18, 0, 0);
+        sctlr_w(s0);
+        sctlr_w(s0);
+        e1 = hvc_call(ARMVMI_HVC_EXITS, 0x18, 0, 0);
+        if (e1 == e0)
+            break;
+        for (int k = 0; k < 20000; k++)
+            __asm__ volatile("" ::: "memory");
+    }
+    t(e1 == e0, "after DETACH: SCTLR_EL1 writes no longer trap (EC 0x18 exits unchanged)", e1 - e0);
+    r = hvc_call(RC_HELLO, 0, 0, 0);
+    t(r == NOT_SUPPORTED, "after DETACH: HVC not monitored, the unknown call NOT_SUPPORTED", r);
+    puts_("TRAPTEST done ");
+    putd(n_test);
+    puts_(n_fail ? " FAILED\n" : " passed\n");
+    smc_call(0x84000008, 0, 0, 0); /* SYSTEM_OFF */
+}
+
+/*
+ * For bench/regevents.sh ("armvmi.regbench"): the null HVC, then, once a monitor has turned
+ * HCR_EL2.TVM on (CONTEXTIDR_EL1 writes start exiting), TG_BENCH_REG writes of CONTEXTIDR_EL1
+ * that each change it (an event each, if the monitor watches it) and as many that leave it
+ * unchanged (filtered in the hypervisor), each timed with CNTVCT.
+ */
+#define TG_BENCH_REG 20000
+static u64 ctxid_writes(u64 n, int change)
+{
+    u64 t0, t1;
+    __asm__ volatile("isb\n mrs %0, cntvct_el0" : "=r"(t0)::"memory");
+    for (u64 i = 0; i < n; i++)
+        __asm__ volatile("msr contextidr_el1, %0" ::"r"(change ? i & 0xffff : 7) : "memory");
+    __asm__ volatile("isb\n mrs %0, cntvct_el0" : "=r"(t1)::"memory");
+    return t1 - t0;
+}
+
+static void reg_bench(void)
+{
+    u64 e0 = 0, e1 = 0, frq, tev, tfilt, t0, t1;
+
+    hvc_bench();
+    puts_("TRAPTEST regbench waiting for the monitor, as init process\n");
+    for (u64 i = 0; i < 4000000 && e1 == e0; i++) {
+        e0 = hvc_call(ARMVMI_HVC_EXITS, 0x18, 0, 0);
+        __asm__ volatile("msr contextidr_el1, %0" ::"r"(7UL) : "memory");
+        e1 = hvc_call(ARMVMI_HVC_EXITS, 0x18, 0, 0);
+    }
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frq));
+    tev = ctxid_writes(TG_BENCH_REG, 1);
+    tfilt = ctxid_writes(TG_BENCH_REG, 0);
+    /* the null HVC again, now with the monitor's session on (its periodic tick re-armed on
+     * every return to the guest): the baseline of a filtered write */
+    __asm__ volatile("isb\n mrs %0, cntvct_el0" : "=r"(t0)::"memory");
+    for (int i = 0; i < TG_BENCH_REG; i++)
+        hvc_call(ARMVMI_HVC_EXITS, 0x16, 0, 0);
+    __asm__ volatile("isb\n mrs %0, cntvct_el0" : "=r"(t1)::"memory");
+    puts_("TRAPBENCH reg writes=");
+    putd(TG_BENCH_REG);
+    puts_(" ticks=");
+    putx(tev);
+    puts_(" filtered_ticks=");
+    putx(tfilt);
+    puts_(" session_hvc_ticks=");
+    putx(t1 - t0);
+    puts_(" cntfrq=");
+    putx(frq);
+    puts_(" tvm=");
+    putd(e1 != e0);
+    puts_("\n");
+    smc_call(0x84000008, 0, 0, 0); /* SYSTEM_OFF */
+}
+
+/* "armvmi.regcall" in the DTB (the launcher's /chosen/bootargs). */
+static int dtb_has(const char *dtb, const char *word)
+{
+    u64 size;
+    if (!dtb || *(const volatile u32 *)dtb != 0xedfe0dd0u) /* FDT magic, big-endian */
+        return 0;
+    size = __builtin_bswap32(((const u32 *)dtb)[1]);
+    for (u64 i = 0; i < size && i < 0x100000; i++) {
+        u64 k = 0;
+        while (word[k] && dtb[i + k] == word[k])
+            k++;
+        if (!word[k])
+            return 1;
+    }
+    return 0;
+}
+
+void tg_main(u64 dtb)
 {
     u64 r, pc;
 
     puts_("TRAPTEST start\n");
+    if (dtb_has((const char *)dtb, "armvmi.regcall"))
+        regcall_tests();
+    if (dtb_has((const char *)dtb, "armvmi.regbench"))
+        reg_bench();
     exc_mark();
     r = hvc_call(0x8600ff01, 0, 0, 0);
     t(r == NOT_SUPPORTED && !exc_new(), "unknown HVC (SMC64 fast call) returns NOT_SUPPORTED", r);
