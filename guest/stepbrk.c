@@ -24,6 +24,9 @@
  *                      stepped twice (PTRACE_SINGLESTEP) and continued: prints "SB-PTRACE hw=1
  *                      steps=+4,+8 exit=0" as without a hypervisor (the guest's own debug
  *                      registers, MDSCR_EL1 and debug exceptions at work).
+ *   stepbrk uoff       prints "SB-UOFF <file> 0x<offset>": the executable's path and the file
+ *                      offset of user_target (from /proc/self/maps), for a uprobe on it.
+ *   stepbrk ucalls N   calls user_target N times (N <= 100000): prints "SB-UCALLS <n> <sum>".
  *   stepbrk nop        exits 0.
  */
 #define _GNU_SOURCE
@@ -173,6 +176,31 @@ static int ptrace_test(void)
     return 0;
 }
 
+/* "SB-UOFF <file> 0x<offset>": where user_target is in this program's file. */
+static int uoff(void)
+{
+    uint64_t a = (uint64_t)user_target;
+    char exe[256], line[512];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (n <= 0 || !f) {
+        perror("/proc/self");
+        return 1;
+    }
+    exe[n] = 0;
+    for (int i = 0; i < 4096 && fgets(line, sizeof(line), f); i++) {
+        unsigned long long lo, hi, off;
+        if (sscanf(line, "%llx-%llx %*s %llx", &lo, &hi, &off) == 3 && a >= lo && a < hi) {
+            printf("SB-UOFF %s 0x%llx\n", exe, (unsigned long long)(a - lo + off));
+            fclose(f);
+            return 0;
+        }
+    }
+    fclose(f);
+    fprintf(stderr, "user_target (%p) is in no mapping of /proc/self/maps\n", (void *)user_target);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -247,10 +275,21 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && !strcmp(argv[1], "nop"))
         return 0;
+    if (argc >= 2 && !strcmp(argv[1], "uoff"))
+        return uoff();
+    if (argc >= 3 && !strcmp(argv[1], "ucalls")) {
+        unsigned long n = strtoul(argv[2], NULL, 0), i;
+        long sum = 0;
+        for (i = 0; i < n && i < 100000; i++)
+            sum += user_target((int)i);
+        printf("SB-UCALLS %lu %ld\n", i, sum);
+        return 0;
+    }
     if (argc >= 2 && !strcmp(argv[1], "ptrace"))
         return ptrace_test();
     fprintf(
         stderr,
-        "usage: stepbrk loop K | user DIR | calls | brk0 | kcore VA N | execs N | ptrace | nop\n");
+        "usage: stepbrk loop K | user DIR | calls | brk0 | kcore VA N | execs N | ptrace | uoff | "
+        "ucalls N | nop\n");
     return 2;
 }
