@@ -73,12 +73,12 @@ static void unpark(struct dbg *d, const struct trap_frame *f)
         d->parked = false;
 }
 
-/* Parked, TDE stays on: the guest's own step of the process (its MDSCR_EL1.SS writes trapped)
- * then brings it back to EL0 through a step exception, which re-arms ours at once. */
+/* While the monitor steps (armed or not: another address space, parked), TDE stays on: the
+ * guest's own step of the process (its MDSCR_EL1.SS writes trapped) then comes to us, and its
+ * step exception at EL0 in the address space arms ours at once. */
 static bool want_tde(const struct dbg *d)
 {
-    return mon_step(d) || (d->step_on && d->parked) || d->once ||
-           __atomic_load_n(&need_all, __ATOMIC_ACQUIRE);
+    return d->step_on || d->once || __atomic_load_n(&need_all, __ATOMIC_ACQUIRE);
 }
 
 static bool stepping(const struct dbg *d)
@@ -335,11 +335,11 @@ void debug_softstep(struct trap_frame *f, u64 esr)
     d->silent = false;
     if (d->once)
         once_finish(v, d);
-    if (d->parked && el0 && !silent) {
-        /* back in the process by a step exception of the guest's own (its MDSCR_EL1.SS): the
-         * instruction before was the process's */
+    if (!ours && !silent && el0 && d->step_on) {
+        /* a step exception of the guest's own (its MDSCR_EL1.SS) in the process, before our
+         * first exit there or while parked: the instruction before was the process's */
         unpark(d, f);
-        ours = !d->parked;
+        ours = mon_step(d);
     }
     if (ours && d->step_on && !d->parked) {
         step_event(v, f, d);
