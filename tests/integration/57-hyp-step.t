@@ -115,7 +115,8 @@ for smp in 1 2; do
     is "$(jq -r '"\(.el) \(.pid)"' "$T/out4" | sort -u)" "0 $spid" "smp=$smp: every step at EL0 in process $spid"
     chk=$("$B/hyp/stepcheck" --svc-gap 20 "$B/guest/stepbrk" <"$T/out4") && grep -q "steps=$N " <<<"$chk"
     ok $? "smp=$smp: every next PC is reachable from the previous instruction, but right after an svc"
-    diag "$chk"
+    mapfile -t lines <<<"$chk"
+    diag "${lines[@]}"
     gaps=$(sed -n 's/^SVCGAP gaps=\([0-9]*\).*/\1/p' <<<"$chk")
     [ "${gaps:-0}" -ge 2 ]; ok $? "smp=$smp: the trace went through $gaps system calls and on"
     sum=$(sed -n 's/.* x20_delta_sum=\([0-9]*\).*/\1/p' <<<"$chk")
