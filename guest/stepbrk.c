@@ -24,7 +24,17 @@
  *                      stepped twice (PTRACE_SINGLESTEP) and continued: prints "SB-PTRACE hw=1
  *                      steps=+4,+8 exit=0" as without a hypervisor (the guest's own debug
  *                      registers, MDSCR_EL1 and debug exceptions at work).
- *   stepbrk nop        exits 0.
+ *   stepbrk uoff       prints "SB-UOFF <file> 0x<offset>": the executable's path and the file
+ *                      offset of user_target (from /proc/self/maps), for a uprobe on it.
+ *   stepbrk ucalls N   calls user_target N times (N <= 100000): prints "SB-UCALLS <n> <sum>".
+ *   stepbrk ptsteps DIR N  a child stopped under ptrace (SIGSTOP, then work(): no system
+ *                      call) is shown as "SB pid=<child>"; once DIR/go exists it is
+ *                      single-stepped N times (PTRACE_SINGLESTEP, N <= 100000), each PC
+ *                      after a step written to DIR/pcs (0x%x a line), then continued: prints
+ * "SB-PTSTEPS n=<steps> fnv=<hash of the PCs> first=<pc> last=<pc> exit=<child's status>". stepbrk
+ * sysloop K  prints "SB pid=P", then until SIGUSR1: a loop of K rounds (1..10000) of 3 instructions
+ * counting in x20, then a system call (getppid, svc #0); prints "SB-SYSLOOP <rounds> <system
+ * calls>" (rounds = K * calls). stepbrk nop        exits 0.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -173,6 +183,109 @@ static int ptrace_test(void)
     return 0;
 }
 
+/* "SB-UOFF <file> 0x<offset>": where user_target is in this program's file. */
+static int uoff(void)
+{
+    uint64_t a = (uint64_t)user_target;
+    char exe[256], line[512];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (n <= 0 || !f) {
+        perror("/proc/self");
+        return 1;
+    }
+    exe[n] = 0;
+    for (int i = 0; i < 4096 && fgets(line, sizeof(line), f); i++) {
+        unsigned long long lo, hi, off;
+        if (sscanf(line, "%llx-%llx %*s %llx", &lo, &hi, &off) == 3 && a >= lo && a < hi) {
+            printf("SB-UOFF %s 0x%llx\n", exe, (unsigned long long)(a - lo + off));
+            fclose(f);
+            return 0;
+        }
+    }
+    fclose(f);
+    fprintf(stderr, "user_target (%p) is in no mapping of /proc/self/maps\n", (void *)user_target);
+    return 1;
+}
+
+static volatile uint64_t stop64;
+
+static void on_usr1_64(int sig)
+{
+    (void)sig;
+    stop64 = 1;
+}
+
+static int sysloop(uint64_t k)
+{
+    register uint64_t cnt __asm__("x20") = 0;
+    uint64_t calls = 0;
+    signal(SIGUSR1, on_usr1_64);
+    printf("SB pid=%d\n", getpid());
+    if (k < 1 || k > 10000)
+        k = 1000;
+    __asm__ volatile("1: mov x9, %[k]\n"
+                     "2: add x20, x20, #1\n"
+                     "   subs x9, x9, #1\n"
+                     "   b.ne 2b\n"
+                     "   mov x8, #173\n" /* __NR_getppid */
+                     "   svc #0\n"
+                     "   add %[calls], %[calls], #1\n"
+                     "   ldr x11, [%[stop]]\n"
+                     "   cbz x11, 1b\n"
+                     : "+r"(cnt), [calls] "+r"(calls)
+                     : [stop] "r"(&stop64), [k] "r"(k)
+                     : "x0", "x8", "x9", "x11", "memory", "cc");
+    printf("SB-SYSLOOP %" PRIu64 " %" PRIu64 "\n", cnt, calls);
+    return cnt == calls * k ? 0 : 1;
+}
+
+static int ptsteps(const char *dir, unsigned long n)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+        raise(SIGSTOP);
+        _exit(work(200) ? 0 : 1);
+    }
+    int st;
+    char go[512];
+    uint64_t h = 0xcbf29ce484222325ull, first = 0, last = 0;
+    unsigned long i;
+    if (p < 0 || waitpid(p, &st, 0) != p || !WIFSTOPPED(st)) {
+        perror("stepbrk ptsteps: fork");
+        return 1;
+    }
+    printf("SB pid=%d\n", p);
+    snprintf(go, sizeof(go), "%s/go", dir);
+    for (int k = 0; k < 30000 && access(go, F_OK); k++)
+        usleep(10000);
+    snprintf(go, sizeof(go), "%s/pcs", dir);
+    FILE *pcs = fopen(go, "w");
+    if (!pcs) {
+        perror(go);
+        kill(p, SIGKILL);
+        return 1;
+    }
+    for (i = 0; i < n && i < 100000; i++) {
+        if (ptrace(PTRACE_SINGLESTEP, p, NULL, NULL) || waitpid(p, &st, 0) != p ||
+            !WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
+            break;
+        last = child_pc(p);
+        if (!i)
+            first = last;
+        fprintf(pcs, "0x%" PRIx64 "\n", last);
+        for (int b = 0; b < 8; b++)
+            h = (h ^ ((last >> (8 * b)) & 0xff)) * 0x100000001b3ull;
+    }
+    fclose(pcs);
+    ptrace(PTRACE_CONT, p, NULL, NULL);
+    waitpid(p, &st, 0);
+    printf("SB-PTSTEPS n=%lu fnv=%016" PRIx64 " first=0x%" PRIx64 " last=0x%" PRIx64 " exit=%d\n",
+           i, h, first, last, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -247,10 +360,25 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && !strcmp(argv[1], "nop"))
         return 0;
+    if (argc >= 4 && !strcmp(argv[1], "ptsteps"))
+        return ptsteps(argv[2], strtoul(argv[3], NULL, 0));
+    if (argc >= 3 && !strcmp(argv[1], "sysloop"))
+        return sysloop(strtoull(argv[2], NULL, 0));
+    if (argc >= 2 && !strcmp(argv[1], "uoff"))
+        return uoff();
+    if (argc >= 3 && !strcmp(argv[1], "ucalls")) {
+        unsigned long n = strtoul(argv[2], NULL, 0), i;
+        long sum = 0;
+        for (i = 0; i < n && i < 100000; i++)
+            sum += user_target((int)i);
+        printf("SB-UCALLS %lu %ld\n", i, sum);
+        return 0;
+    }
     if (argc >= 2 && !strcmp(argv[1], "ptrace"))
         return ptrace_test();
     fprintf(
         stderr,
-        "usage: stepbrk loop K | user DIR | calls | brk0 | kcore VA N | execs N | ptrace | nop\n");
+        "usage: stepbrk loop K | user DIR | calls | brk0 | kcore VA N | execs N | ptrace | uoff | "
+        "ucalls N | ptsteps DIR N | sysloop K | nop\n");
     return 2;
 }

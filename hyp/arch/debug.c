@@ -23,13 +23,14 @@
 #define SYNC_WAIT_S 1
 
 struct dbg {
-    bool tde;      /* MDCR_EL2.TDE is on in this CPU */
-    bool ss;       /* we set MDSCR_EL1.SS (stepping when the guest last entered) */
-    bool irq_held; /* we cleared ICH_HCR_EL2.En */
-    bool mde_off;  /* we cleared MDSCR_EL1.MDE for a one-instruction step */
-    bool silent;   /* stepping EL1 only because the guest steps EL0 (its MDSCR_EL1.SS) */
-    u64 mdscr;     /* the guest's own MDSCR_EL1 while tde */
-    u64 hw_mdscr;  /* what we last wrote to MDSCR_EL1 */
+    bool tde;         /* MDCR_EL2.TDE is on in this CPU */
+    bool ss;          /* we set MDSCR_EL1.SS (stepping when the guest last entered) */
+    bool irq_held;    /* we cleared ICH_HCR_EL2.En */
+    bool mde_off;     /* we cleared MDSCR_EL1.MDE for a one-instruction step */
+    bool silent;      /* stepping EL1 only because the guest steps EL0 (its MDSCR_EL1.SS) */
+    bool entered_el0; /* the guest was last entered at EL0 */
+    u64 mdscr;        /* the guest's own MDSCR_EL1 while tde */
+    u64 hw_mdscr;     /* what we last wrote to MDSCR_EL1 */
     /* the exit in progress */
     u64 kind, ec, elr;
     /* the monitor's single-step (written by commands on any CPU) */
@@ -37,6 +38,9 @@ struct dbg {
     volatile u32 step_flags;
     volatile u64 step_ttbr;
     u64 step_count;
+    /* STEPF_EL0: the process entered the kernel (its first instruction there was stepped), so
+     * the monitor's step is off until an exit finds the vCPU at EL0 in the address space */
+    volatile bool parked;
     /* the hypervisor's one-instruction step */
     bool once, once_mask;
     debug_done_fn once_done;
@@ -57,12 +61,24 @@ static struct dbg *dbg_of(const struct vcpu *v)
  * stops at the first step after it is switched out). */
 static bool mon_step(const struct dbg *d)
 {
-    return d->step_on && (!d->step_ttbr || (read_ttbr0_el1() & TTBR_BADDR) == d->step_ttbr);
+    return d->step_on && !d->parked &&
+           (!d->step_ttbr || (read_ttbr0_el1() & TTBR_BADDR) == d->step_ttbr);
 }
 
+/* Unpark the monitor's EL0 step when the vCPU is at EL0 in the address space it filters on. */
+static void unpark(struct dbg *d, const struct trap_frame *f)
+{
+    if (d->parked && (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t &&
+        (!d->step_ttbr || (read_ttbr0_el1() & TTBR_BADDR) == d->step_ttbr))
+        d->parked = false;
+}
+
+/* While the monitor steps (armed or not: another address space, parked), TDE stays on: the
+ * guest's own step of the process (its MDSCR_EL1.SS writes trapped) then comes to us, and its
+ * step exception at EL0 in the address space arms ours at once. */
 static bool want_tde(const struct dbg *d)
 {
-    return mon_step(d) || d->once || __atomic_load_n(&need_all, __ATOMIC_ACQUIRE);
+    return d->step_on || d->once || __atomic_load_n(&need_all, __ATOMIC_ACQUIRE);
 }
 
 static bool stepping(const struct dbg *d)
@@ -117,6 +133,7 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
     bool was_stepping = d->ss, moved, wrote = false;
     u64 gen = __atomic_load_n(&need_gen, __ATOMIC_ACQUIRE);
 
+    unpark(d, f);
     if (!d->tde && !d->ss && !d->once && !d->irq_held && !want_tde(d)) {
         __atomic_store_n(&d->gen_seen, gen, __ATOMIC_RELEASE);
         return; /* nothing to do: the common exit */
@@ -163,6 +180,7 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
     }
     if (wrote)
         isb();
+    d->entered_el0 = el0;
     __atomic_store_n(&d->gen_seen, gen, __ATOMIC_RELEASE);
 }
 
@@ -208,6 +226,7 @@ u32 debug_cmd_step(const struct armvmi_abi_cmd *k)
             continue;
         d->step_flags = (u32)k->arg[2];
         d->step_ttbr = k->arg[3];
+        d->parked = false;
         if (k->arg[1] && !d->step_on)
             d->step_count = 0;
         __atomic_store_n(&d->step_on, k->arg[1] != 0, __ATOMIC_RELEASE);
@@ -222,6 +241,7 @@ void debug_rsp_flags(struct vcpu *v, u32 flags)
     if (flags & ARMVMI_RSPF_STEP_ON) {
         if (!d->step_on)
             d->step_count = 0;
+        d->parked = false;
         d->step_on = true;
     }
     if (flags & ARMVMI_RSPF_STEP_OFF)
@@ -276,8 +296,13 @@ static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
         return;
     }
     d->step_count++;
-    if (((d->step_flags & ARMVMI_STEPF_EL0) && (f->spsr & PSR_MODE_MASK) != PSR_MODE_EL0t) ||
-        (d->step_ttbr && (r->ttbr0_el1 & TTBR_BADDR) != d->step_ttbr)) {
+    if ((d->step_flags & ARMVMI_STEPF_EL0) && (f->spsr & PSR_MODE_MASK) != PSR_MODE_EL0t) {
+        /* the process's first instruction in the kernel: stop stepping until it is back */
+        d->parked = true;
+        __atomic_add_fetch(&events_chan()->filtered, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    if (d->step_ttbr && (r->ttbr0_el1 & TTBR_BADDR) != d->step_ttbr) {
         __atomic_add_fetch(&events_chan()->filtered, 1, __ATOMIC_RELAXED);
         return;
     }
@@ -299,25 +324,39 @@ void debug_softstep(struct trap_frame *f, u64 esr)
 {
     struct vcpu *v = vcpu_current();
     struct dbg *d = dbg_of(v);
-    bool ours = d->ss;
+    bool ours = d->ss, silent = d->silent, el0 = (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t;
+    /* The guest's own step of a process (Linux sets MDSCR_EL1.SS only to return to a stepped
+     * task; KDE is not needed at EL0): it takes a step exception after each instruction at EL0,
+     * and, arriving at EL0 by its ERET, at once if SPSR_EL1.SS was 0 (Arm ARM D2.12.3:
+     * active-pending) or after the next instruction if it was 1. */
+    bool from_el1 = !d->entered_el0;
+    bool guest = el0 && (d->mdscr & MDSCR_SS) && (!from_el1 || !(read_spsr_el1() & PSR_SS));
 
+    d->silent = false;
     if (d->once)
         once_finish(v, d);
-    if (ours && d->step_on) {
+    if (!ours && !silent && el0 && d->step_on) {
+        /* a step exception of the guest's own (its MDSCR_EL1.SS) in the process, before our
+         * first exit there or while parked: the instruction before was the process's */
+        unpark(d, f);
+        ours = mon_step(d);
+    }
+    if (ours && d->step_on && !d->parked) {
         step_event(v, f, d);
+        if (guest && (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t)
+            debug_reinject(f, esr); /* ours and the guest's: the guest's goes on to EL1 */
         return;
     }
     if (ours && !(d->mdscr & MDSCR_SS))
         return; /* the last step of a step that has ended */
-    if (d->silent) {
-        d->silent = false;
-        if ((f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t) {
-            /* The kernel's ERET to the process it steps was the step: PSTATE.SS is what the
-             * ERET would have set, SPSR_EL1.SS (1: run one instruction; 0: the exception at
-             * once, which then goes to the guest). */
-            f->spsr = (f->spsr & ~(u64)PSR_SS) | (read_spsr_el1() & PSR_SS);
-            return;
-        }
+    if (silent && el0) {
+        /* the kernel's ERET to the process it steps was the step (a monitor's step parked in
+         * the kernel is re-armed by unpark: its next event is after this instruction) */
+        if (guest)
+            debug_reinject(f, esr);
+        else
+            f->spsr |= PSR_SS;
+        return;
     }
     debug_reinject(f, esr);
 }

@@ -220,8 +220,7 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
 /* ARMVMI_CMD_STEP flags */
 #define ARMVMI_STEPF_IRQS 0x1u /* deliver virtual interrupts between steps (default: held) */
 #define ARMVMI_STEPF_EL0                                                                           \
-    0x2u /* events only for instructions at EL0 (the kernel is stepped too)                        \
-          */
+    0x2u /* events only at EL0; stepping parked from a kernel entry to an exit at EL0 */
 /* memory event flags */
 #define ARMVMI_EVF_S1PTW 0x1u    /* the guest's own stage-1 table walk touched the frame */
 #define ARMVMI_EVF_GVA 0x2u      /* gva is valid (FAR was valid) */

@@ -241,7 +241,7 @@ struct armvmi_step_event {
 
 /** armvmi_step_start flags. */
 #define ARMVMI_STEP_IRQS 0x1u /**< let virtual interrupts in between steps (default: held) */
-#define ARMVMI_STEP_EL0 0x2u  /**< events only at EL0 (the kernel is still stepped, silently) */
+#define ARMVMI_STEP_EL0 0x2u  /**< events only at EL0 (not stepped in the kernel: see below) */
 
 /**
  * A step callback: set *stop to stop stepping this vCPU from here. Return non-zero to make
@@ -259,10 +259,11 @@ typedef int (*armvmi_step_cb)(armvmi_events_t *ev, const struct armvmi_step_even
  * stepping goes on at the next one. No virtual interrupt reaches a stepped vCPU unless
  * ARMVMI_STEP_IRQS: a kernel that waits for one (idle) spins in its idle loop meanwhile. With
  * ARMVMI_STEP_EL0 interrupts are held only at EL0: the process's steps are never interrupted
- * but by its own system calls and faults, and the kernel (stepped too, silently, an exit per
- * instruction) can wait and idle. With ttbr0, stepping is armed on a vCPU at its first exit
- * while that address space runs there and disarmed when it leaves: instructions of a process
- * that was switched back in before that exit are not stepped (a gap after a blocking call).
+ * but by its own system calls and faults; stepping stops at the process's first instruction in
+ * the kernel (which runs unstepped: it can wait and idle) and is re-armed at the first exit
+ * that finds the vCPU back at EL0 (in that address space with ttbr0): the user instructions
+ * between are not stepped (a gap right after each system call or fault). With ttbr0, stepping
+ * is armed on a vCPU at its first exit while that address space runs there.
  * One step registration per session; a new call replaces it.
  * Errors: ARMVMI_EINVAL (mask 0 or beyond the vCPUs, unknown flags, ttbr0 not a table base),
  * ARMVMI_ESTATE (from a callback), ARMVMI_EIO.

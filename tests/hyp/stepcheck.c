@@ -2,13 +2,17 @@
 /* stepcheck.c — checks a single-step trace (`armvmi trace step --json --regs`, one object per
  * line) of 57-hyp-step.t: every next PC must be one the previous instruction can reach. */
 /*
- * usage: stepcheck ELF < trace.json
+ * usage: stepcheck [--svc-gap R] ELF < trace.json
  * Events are taken in seq order. For each step its instruction word (read by armvmi from guest
  * memory) is compared with the program's own ELF file at that address, then decoded here with
  * capstone, and the next step's PC must be: PC + 4 for an instruction that does not branch;
  * the target or PC + 4 for a conditional branch (b.cond, cbz, cbnz, tbz, tbnz); the target of
  * b/bl; the register's value (from the step's registers) for br/blr/ret. Prints
  * "STEPCHECK steps=N pairs=P bad=B words=W word_mismatch=M branches=T" and the first problems.
+ * --svc-gap R: after an svc (and only there) the next PC may be any (stepping with the EL0
+ * filter stops in the kernel and is re-armed at an exit back in the process): such gaps are
+ * counted, with the change of register xR across each (a loop counter: the work missed), and
+ * "SVCGAP gaps=G resumed_next=K xR_delta_max=D xR_delta_sum=S" is printed.
  */
 #include <capstone/capstone.h>
 #include <elf.h>
@@ -67,8 +71,16 @@ static bool elf_word(uint64_t va, uint32_t *w)
 
 int main(int argc, char **argv)
 {
+    int gap_reg = -1;
+    if (argc == 4 && !strcmp(argv[1], "--svc-gap")) {
+        gap_reg = atoi(argv[2]);
+        if (gap_reg < 0 || gap_reg > 30)
+            gap_reg = -1;
+        argv += 2;
+        argc -= 2;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: stepcheck ELF < trace.json\n");
+        fprintf(stderr, "usage: stepcheck [--svc-gap R] ELF < trace.json\n");
         return 2;
     }
     FILE *ef = fopen(argv[1], "rb");
@@ -114,7 +126,8 @@ int main(int argc, char **argv)
     if (cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &cs) != CS_ERR_OK)
         return 2;
     cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
-    size_t bad = 0, words = 0, wbad = 0, branches = 0, pairs = 0, shown = 0;
+    size_t bad = 0, words = 0, wbad = 0, branches = 0, pairs = 0, shown = 0, gaps = 0, resumed = 0;
+    uint64_t dmax = 0, dsum = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t w;
         if (elf_word(s[i].pc, &w)) {
@@ -168,6 +181,15 @@ int main(int argc, char **argv)
             }
             cs_free(in, 1);
         }
+        if (gap_reg >= 0 && !strcmp(what, "svc")) {
+            uint64_t dx = s[i].has_x && s[i + 1].has_x ? s[i + 1].x[gap_reg] - s[i].x[gap_reg] : 0;
+            if (next == pc + 4)
+                resumed++;
+            gaps++;
+            dsum += dx;
+            dmax = dx > dmax ? dx : dmax;
+            continue;
+        }
         if (next != t[0] && next != t[1]) {
             bad++;
             if (shown++ < 10)
@@ -178,6 +200,10 @@ int main(int argc, char **argv)
     }
     printf("STEPCHECK steps=%zu pairs=%zu bad=%zu words=%zu word_mismatch=%zu branches=%zu\n", n,
            pairs, bad, words, wbad, branches);
+    if (gap_reg >= 0)
+        printf("SVCGAP gaps=%zu resumed_next=%zu x%d_delta_max=%" PRIu64 " x%d_delta_sum=%" PRIu64
+               "\n",
+               gaps, resumed, gap_reg, dmax, gap_reg, dsum);
     cs_close(&cs);
     free(s);
     free(elf);

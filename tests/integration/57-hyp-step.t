@@ -11,7 +11,19 @@
 #   register's value from the step's registers);
 # - the program's result is unchanged (every round equal, and equal to an unstepped run's);
 # - --vcpu 0 without --pid: a count of kernel and user steps ends by itself;
-# - stepping is off afterwards: the guest runs on, no debug exception was handed back to it.
+# - stepping is off afterwards: the guest runs on, no debug exception was handed back to it;
+# - the guest's own single-step under ours: `stepbrk ptsteps` ptrace-single-steps a child
+#   (PTRACE_SINGLESTEP: Linux sets MDSCR_EL1.SS and SPSR_EL1.SS) M times, recording each PC;
+#   with `trace step --pid CHILD` on the very process the guest steps, the guest's PCs and
+#   result are those of an unstepped run, each of its step exceptions was handed back to it,
+#   and our events (EL0 only: the kernel between its steps is not stepped) are exactly the
+#   guest's PCs, in order;
+# - a process that makes system calls (`stepbrk sysloop 100`: 100 rounds of a 3-instruction
+#   loop counting in x20, then getppid): with --pid, stepping stops at the process's first
+#   instruction in the kernel and is re-armed at the first exit that finds it back at EL0, so
+#   the trace is strict except right after an svc (stepcheck --svc-gap 20, which reports the
+#   rounds missed across each gap); the program's count is right and the guest logs no RCU
+#   stall.
 # N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/guestsh.sh"
@@ -23,7 +35,7 @@ B=${ARMVMI_BUILD:-build}
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_STEPS:-2000}
-plan 22
+plan 54
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
@@ -69,6 +81,52 @@ for smp in 1 2; do
     # the kernel too: vCPU 0, whatever runs
     timeout 300 "$A" --vm $vm trace step --vcpu 0 --count 200 --json >"$T/out2" 2>"$T/err2"
     [ $? = 0 ] && [ "$(wc -l <"$T/out2")" = 200 ]; ok $? "smp=$smp: trace step --vcpu 0 --count 200: 200 steps ($(jq -r .el "$T/out2" | sort | uniq -c | tr -s ' \n' ' '))"
+
+    # the guest's own ptrace single-step of a child, and ours of the same child
+    M=300
+    pt=$(console $vm "mkdir -p /tmp/pt0; touch /tmp/pt0/go; stepbrk ptsteps /tmp/pt0 $M; printf 'P-%s\n' DONE" P-DONE 120 | tr -d '\r' | grep '^SB-PTSTEPS')
+    [[ "$pt" == "SB-PTSTEPS n=$M "*" exit=0" ]]; ok $? "smp=$smp: the guest ptrace-steps a child $M times, unstepped: $pt"
+    console $vm "mkdir -p /tmp/pt1; (stepbrk ptsteps /tmp/pt1 $M >/tmp/pt1/log 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    cpid=$(sb_line $vm /tmp/pt1/log '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+    [ -n "$cpid" ]; ok $? "smp=$smp: the child stopped under ptrace (pid $cpid)"
+    : >"$T/err3"
+    "$A" --vm $vm trace step --pid "$cpid" --json >"$T/out3" 2>"$T/err3" &
+    TR=$!
+    for ((i = 0; i < 300; i++)); do grep -q 'stepping;' "$T/err3" && break; sleep 0.2; done
+    grep -q 'stepping;' "$T/err3"; ok $? "smp=$smp: trace step --pid $cpid: stepping"
+    console $vm "touch /tmp/pt1/go; printf 'G-%s\n' DONE" G-DONE >/dev/null
+    got=$(sb_line $vm /tmp/pt1/log '^SB-PTSTEPS' 120)
+    is "$got" "$pt" "smp=$smp: with ours on the same child, the guest's $M steps give the same PCs and result"
+    kill -INT $TR; wait $TR; ok $? "smp=$smp: SIGINT: the tracer stops stepping and exits 0"
+    gpcs=$(console $vm "cat /tmp/pt1/pcs; printf 'C-%s\n' DONE" C-DONE 60 | tr -d '\r' | grep '^0x')
+    is "$(wc -l <<<"$gpcs")" "$M" "smp=$smp: the guest recorded $M PCs"
+    k=$(wc -l <"$T/out3")
+    is "$(jq -r .pc "$T/out3" | md5sum)" "$(md5sum <<<"$gpcs")" "smp=$smp: our $k step events are the guest's $M PCs, in order"
+    is "$(jq -r '"\(.el) \(.pid)"' "$T/out3" | sort -u)" "0 $cpid" "smp=$smp: every event at EL0 in the child"
+    n=$(sed -n 's/.*handed back \([0-9]*\);.*/\1/p' "$T/err3")
+    is "$n" "$M" "smp=$smp: each of the guest's $M step exceptions was handed back to it"
+
+    # system calls: stepping parked in the kernel, re-armed back in the process
+    console $vm "mkdir -p /tmp/sb; (stepbrk sysloop 100 >/tmp/sb/sys 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    spid=$(sb_line $vm /tmp/sb/sys '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+    [ -n "$spid" ]; ok $? "smp=$smp: stepbrk sysloop runs (pid $spid)"
+    timeout 600 "$A" --vm $vm trace step --pid "$spid" --count "$N" --json --regs >"$T/out4" 2>"$T/err4"
+    ok $? "smp=$smp: trace step --pid $spid --count $N ends by itself (exit 0)"
+    is "$(jq -r '"\(.el) \(.pid)"' "$T/out4" | sort -u)" "0 $spid" "smp=$smp: every step at EL0 in process $spid"
+    chk=$("$B/hyp/stepcheck" --svc-gap 20 "$B/guest/stepbrk" <"$T/out4") && grep -q "steps=$N " <<<"$chk"
+    ok $? "smp=$smp: every next PC is reachable from the previous instruction, but right after an svc"
+    mapfile -t lines <<<"$chk"
+    diag "${lines[@]}"
+    gaps=$(sed -n 's/^SVCGAP gaps=\([0-9]*\).*/\1/p' <<<"$chk")
+    [ "${gaps:-0}" -ge 2 ]; ok $? "smp=$smp: the trace went through $gaps system calls and on"
+    sum=$(sed -n 's/.* x20_delta_sum=\([0-9]*\).*/\1/p' <<<"$chk")
+    diag "smp=$smp: user instructions missed after a system call: about 3 x $sum / $gaps = $((3 * ${sum:-0} / (${gaps:-0} > 0 ? gaps : 1))) on average"
+    console $vm "kill -USR1 $spid; printf 'K-%s\n' DONE" K-DONE >/dev/null
+    got=$(sb_line $vm /tmp/sb/sys '^SB-SYSLOOP' 60)
+    [[ "$got" =~ ^SB-SYSLOOP\ ([0-9]+)\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" = $((BASH_REMATCH[2] * 100)) ]
+    ok $? "smp=$smp: the program's count is right ($got)"
+    is "$(console $vm "dmesg | grep -ci 'rcu.*stall'; printf 'R-%s\n' DONE" R-DONE 30 | tr -d '\r' | grep -x "[0-9][0-9]*")" 0 \
+        "smp=$smp: no RCU stall in the guest's log"
 done
 rm -rf "$T"
 exit $((TAP_FAILED > 0))

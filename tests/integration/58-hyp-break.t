@@ -15,7 +15,12 @@
 # - a user-space breakpoint in a process (--pid) fires at the function's address, 3 times, and
 #   the program's result is unchanged;
 # - after clearing: the function's bytes unchanged, and a guest BRK is no longer trapped (the
-#   hypervisor's count of handed-back debug exceptions does not move).
+#   hypervisor's count of handed-back debug exceptions does not move);
+# - the guest's own uprobe (tracefs uprobe_events on user_target's file offset; an arm64 uprobe
+#   is a BRK, then the kernel single-steps the instruction out of line): its hit count in
+#   uprobe_profile grows by exactly the calls made, with our kernel breakpoint set, with our
+#   user breakpoint on the very same instruction (3 hits for both, result unchanged), and after
+#   everything is cleared.
 # N: ARMVMI_TEST_EXECS (default 100 for CI; 1000 by hand).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/guestsh.sh"
@@ -27,7 +32,7 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_EXECS:-100}
 FN=__arm64_sys_execve
-plan 19
+plan 29
 T=$(mktemp -d /tmp/armvmi-58.XXXXXX)
 TR=
 
@@ -117,5 +122,37 @@ wait $TR
 is "$(jq -r '"\(.pc) \(.el) \(.pid)"' "$T/out3" | tr '\n' ' ')" "$UVA 0 $pid $UVA 0 $pid $UVA 0 $pid " \
     "user breakpoint: 3 hits at user_target ($UVA), EL0, in process $pid"
 is "$got" "SB-USER 66" "the program's result is unchanged"
+
+# the guest's own uprobe on user_target
+read -r _ UF UO < <(console $vm "stepbrk uoff; printf 'O-%s\n' DONE" O-DONE 30 | tr -d '\r' | grep '^SB-UOFF')
+console $vm "echo 'p:sbup $UF:$UO' >/sys/kernel/tracing/uprobe_events && echo 1 >/sys/kernel/tracing/events/uprobes/sbup/enable && printf 'P-%s\n' OK" P-OK 30 >/dev/null
+ok $? "a uprobe on user_target ($UF:$UO) through tracefs"
+up() { console $vm "cat /sys/kernel/tracing/uprobe_profile; printf 'Q-%s\n' DONE" Q-DONE 30 | tr -d '\r' | awk '$2 == "sbup" {print $3}'; }
+uc() { console $vm "stepbrk ucalls $1; printf 'W-%s\n' DONE" W-DONE 60 | tr -d '\r' | grep '^SB-UCALLS'; }
+u0=$(up)
+trace_start $vm $FN; ok $? "trace break $FN again: breakpoint set"
+is "$(uc 50)" "SB-UCALLS 50 3725" "50 calls under the uprobe, our breakpoint set: the program's result is unchanged"
+u1=$(up)
+is "$((u1 - u0))" 50 "the uprobe counted 50 hits (from $u0 to $u1)"
+trace_stop; ok $? "SIGINT: the tracer clears the breakpoint and exits 0"
+# ours and the uprobe on the same instruction of one process
+console $vm 'mkdir -p /tmp/ub2; (stepbrk user /tmp/ub2 >/tmp/ub2/log 2>&1 &); sleep 1; printf "U-%s\n" UP' U-UP >/dev/null
+pid=$(console $vm "cat /tmp/ub2/log; printf 'L-%s\n' DONE" L-DONE 30 | tr -d '\r' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+: >"$T/err4"
+timeout 300 "$A" --vm $vm trace break "$UVA" --pid "$pid" --count 3 --json >"$T/out4" 2>"$T/err4" &
+TR=$!
+for ((i = 0; i < 300; i++)); do grep -q 'set; tracing' "$T/err4" && break; sleep 0.2; done
+u2=$(up)
+got=$(console $vm "touch /tmp/ub2/go; sleep 1; cat /tmp/ub2/log; printf 'V-%s\n' DONE" V-DONE 60 | tr -d '\r' | grep '^SB-USER')
+wait $TR
+is "$(jq -r '"\(.pc) \(.el) \(.pid)"' "$T/out4" | tr '\n' ' ')" "$UVA 0 $pid $UVA 0 $pid $UVA 0 $pid " \
+    "our user breakpoint on the uprobe's instruction: 3 hits at $UVA in process $pid"
+is "$got" "SB-USER 66" "with both: the program's result is unchanged"
+u3=$(up)
+is "$((u3 - u2))" 3 "with both: the uprobe counted the 3 calls too"
+is "$(uc 50)" "SB-UCALLS 50 3725" "after clearing: 50 calls under the uprobe, the result unchanged"
+u4=$(up)
+is "$((u4 - u3))" 50 "after clearing: the uprobe counted 50 hits"
+console $vm "echo 0 >/sys/kernel/tracing/events/uprobes/sbup/enable; echo >/sys/kernel/tracing/uprobe_events; printf 'D-%s\n' DONE" D-DONE 30 >/dev/null
 rm -rf "$T"
 exit $((TAP_FAILED > 0))
