@@ -109,7 +109,7 @@ s=$(median "${SH[@]}")
 printf 'null HVC (in the hypervisor)        : %.0f calls/s (median of %d)\n' "$h" "${#HVC[@]}"
 printf 'register-write event, doorbell      : %.0f /s, one round trip = %.1f null HVCs\n' "$d" "$(echo "$h / $d" | bc -l)"
 printf 'register-write event, busy-poll     : %.0f /s, one round trip = %.1f null HVCs\n' "$b" "$(echo "$h / $b" | bc -l)"
-printf 'null HVC with a monitor attached    : %.0f calls/s (its periodic tick re-armed on each return)\n' "$s"
+printf 'null HVC with a monitor attached    : %.0f calls/s (the periodic tick on)\n' "$s"
 printf 'trapped write filtered (no event)   : %.0f /s, = %.1f null HVCs, %.1f in-session null HVCs\n' "$f" "$(echo "$h / $f" | bc -l)" "$(echo "$s / $f" | bc -l)"
 printf 'cpusys, TTBR0_EL1 events on         : median ratio %.3f of guest wall time (%d pairs, goal <= 1.10); %d events meanwhile\n' \
 	"$(median "${WR[@]}")" "$((2 * REP))" "$TEV"
