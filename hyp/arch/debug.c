@@ -92,7 +92,9 @@ void debug_exit(struct vcpu *v, struct trap_frame *f, u64 kind, u64 esr)
 
     d->kind = kind;
     d->ec = kind == TRAP_SYNC ? ESR_EC(esr) : ~0UL;
-    d->elr = f->elr;
+    /* Arm ARM D1.10.1: HVC's preferred return address is the next instruction, so the HVC has
+     * already moved the PC (a stepped HVC is taken with SPSR.SS = 0: step before the next). */
+    d->elr = d->ec == ESR_EC_HVC64 ? f->elr - 4 : f->elr;
 }
 
 /* The hardware MDSCR_EL1: the guest's, with our SS (and without MDE for a masked step).
