@@ -381,8 +381,8 @@ armvmi_events_t *attach(armvmi_t **h, const struct armvmi_events_options *o)
         fail_msg("attach: %s", armvmi_errmsg());
     return ev;
 }
-int record(armvmi_events_t *ev, const struct armvmi_mem_event *e,
-                  struct armvmi_mem_response *rsp, void *arg)
+int record(armvmi_events_t *ev, const struct armvmi_mem_event *e, struct armvmi_mem_response *rsp,
+           void *arg)
 {
     struct seen *s = arg;
     if (s->n < MAX_SEEN)

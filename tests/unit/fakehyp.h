@@ -122,8 +122,8 @@ struct seen {
 };
 
 /* A memory-event callback (arg: struct seen) that records the event and answers as told. */
-int record(armvmi_events_t *ev, const struct armvmi_mem_event *e,
-                  struct armvmi_mem_response *rsp, void *arg);
+int record(armvmi_events_t *ev, const struct armvmi_mem_event *e, struct armvmi_mem_response *rsp,
+           void *arg);
 
 /* Empty *s, to answer every event with action a. */
 void seen_init(struct seen *s, enum armvmi_mem_action a);
