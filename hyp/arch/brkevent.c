@@ -68,8 +68,9 @@ static void copy_sync(unsigned fi)
 
     memcpy(c, (const void *)(fr->gfn << 12), 4096);
     for (unsigned i = 0; i < BRK_MAX; i++)
-        if (bps[i].used && bps[i].frame == fi)
-            c[(bps[i].gpa & 0xfff) / 4] = BRK_INSN;
+        if (bps[i].used && bps[i].frame == fi &&
+            !(fr->stepper >= 0 && (bps[i].gpa & 0xfff) / 4 == fr->step_off))
+            c[(bps[i].gpa & 0xfff) / 4] = BRK_INSN; /* not over the word a vCPU steps (step_over) */
     code_sync(c, 4096);
     fr->dirty = false;
 }
@@ -243,7 +244,8 @@ static void rearm(struct vcpu *v, u64 fi)
  * is held (no stage-2 change, no TLB maintenance: only this vCPU can fetch it meanwhile). */
 static void step_over(struct vcpu *v, struct trap_frame *f, unsigned fi, u64 pa)
 {
-    debug_once(v, f, rearm, fi, false); /* the other vCPUs are held from here */
+    if (!debug_once(v, f, rearm, fi, false)) /* the other vCPUs are held from here */
+        return;
     spin_lock(&brk_lock);
     if (frames[fi].used && frames[fi].gfn == pa >> 12) {
         u32 *c = (u32 *)copies[fi];

@@ -188,16 +188,21 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
 
 /* ---- the hypervisor's one-instruction step ---- */
 
-void debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg, bool mask_debug)
+bool debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg, bool mask_debug)
 {
     struct dbg *d = dbg_of(v);
 
+    if (d->once) {
+        hyp_printf("debug: cpu%u: one-instruction step already in progress, not nested\n", v->id);
+        return false;
+    }
     events_stop_others(v, f);
     d->once = true;
     d->once_mask = mask_debug;
     d->once_done = done;
     d->once_arg = arg;
     f->spsr |= PSR_SS; /* run this instruction (debug_enter does the rest) */
+    return true;
 }
 
 bool debug_once_active(const struct vcpu *v)
@@ -397,7 +402,9 @@ void debug_reinject(struct trap_frame *f, u64 esr)
     if (!guest_takes(d, f, ec)) {
         /* Only TDE made it an exception (an EL1 breakpoint the guest masks, the first kernel
          * instructions while the guest steps its process): go on as the guest would. */
-        if (ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_WATCHPT_LOW)
+        if ((ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_WATCHPT_LOW) && d->once)
+            d->once_mask = true; /* our step runs it again, masked (debug_enter) */
+        else if (ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_WATCHPT_LOW)
             debug_once(v, f, skip_done, 0, true);
         else if (ec == ESR_EC_SOFTSTP_LOW) {
             f->spsr |= PSR_SS;

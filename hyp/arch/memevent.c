@@ -119,7 +119,8 @@ static void step_done(struct vcpu *v, u64 frame)
 
 static void step_begin(struct vcpu *v, struct trap_frame *f, u64 frame)
 {
-    debug_once(v, f, step_done, frame, false);
+    if (!debug_once(v, f, step_done, frame, false))
+        return;
     stage2_set_perm(frame << 12, true, true, true);
     stage2_tlb_flush();
 }

@@ -30,10 +30,11 @@ void debug_reinject(struct trap_frame *f, u64 esr);
  * One instruction run by the hypervisor's own single-step with every other vCPU held (a memory
  * event's STEP, a breakpoint's step-over): done(v, arg) runs when it has been executed, or
  * when it ended otherwise (an exception taken, another fault: debug_once_end). mask_debug:
- * the guest's own hardware breakpoints and watchpoints do not fire meanwhile.
+ * the guest's own hardware breakpoints and watchpoints do not fire meanwhile. False (nothing
+ * done) if this vCPU is already in one: it owns the hold, so nesting would wait for itself.
  */
 typedef void (*debug_done_fn)(struct vcpu *v, u64 arg);
-void debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg, bool mask_debug);
+bool debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg, bool mask_debug);
 bool debug_once_active(const struct vcpu *v);
 void debug_once_end(struct vcpu *v);
 
