@@ -205,6 +205,19 @@ bool debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 ar
     return true;
 }
 
+void debug_cpu_init(struct vcpu *v)
+{
+    struct dbg *d = dbg_of(v);
+
+    d->tde = d->ss = d->irq_held = d->mde_off = d->silent = d->entered_el0 = false;
+    d->mdscr = d->hw_mdscr = 0;
+    d->kind = TRAP_IRQ; /* no instruction completed: stepping, if on, starts with SPSR.SS = 1 */
+    d->ec = ~0UL;
+    d->elr = 0;
+    d->once = d->once_mask = false;
+    d->once_done = NULL;
+}
+
 bool debug_once_active(const struct vcpu *v)
 {
     return dbg_of(v)->once;

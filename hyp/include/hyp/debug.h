@@ -36,6 +36,9 @@ void debug_reinject(struct trap_frame *f, u64 esr);
 typedef void (*debug_done_fn)(struct vcpu *v, u64 arg);
 bool debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg, bool mask_debug);
 bool debug_once_active(const struct vcpu *v);
+/* A CPU (re)started by PSCI CPU_ON or at boot: cpu_init_el2 cleared MDCR_EL2.TDE, so the
+ * per-CPU mirror starts again from nothing (the monitor's step request is kept). */
+void debug_cpu_init(struct vcpu *v);
 void debug_once_end(struct vcpu *v);
 
 /* ARMVMI_CMD_STEP (arg0 vCPU mask, arg1 on/off, arg2 ARMVMI_STEPF_*, arg3 TTBR0 filter). */
