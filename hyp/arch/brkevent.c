@@ -119,6 +119,10 @@ u32 brk_cmd_set(const struct armvmi_abi_cmd *k, u64 *result)
         events_error(ARMVMI_ERR_CMD_RANGE, "BREAK_SET address", gpa);
         return ARMVMI_CMDS_ERANGE;
     }
+    if (permstore_get(PERM_VIEW_ALL, gpa >> 12) != ARMVMI_ACC_RWX) {
+        events_error(ARMVMI_ERR_CMD_ARGS, "BREAK_SET on a restricted frame", gpa);
+        return ARMVMI_CMDS_EBUSY; /* the copy and the restriction would fight over stage 2 */
+    }
     for (unsigned i = 0; i < BRK_MAX && bi < 0; i++)
         if (!bps[i].used)
             bi = (int)i;
@@ -149,6 +153,17 @@ u32 brk_cmd_set(const struct armvmi_abi_cmd *k, u64 *result)
     spin_unlock(&brk_lock);
     result[0] = bps[bi].id;
     return ARMVMI_CMDS_OK;
+}
+
+bool brk_frames_in(u64 frame, u64 n)
+{
+    bool any = false;
+
+    spin_lock(&brk_lock);
+    for (unsigned i = 0; i < BRK_FRAMES; i++)
+        any |= frames[i].used && frames[i].gfn - frame < n;
+    spin_unlock(&brk_lock);
+    return any;
 }
 
 /* brk_lock held. */

@@ -351,6 +351,9 @@ struct armvmi_abi_slot {
 #define ARMVMI_CMDS_ESTATE 4  /* not attached, or already attached */
 #define ARMVMI_CMDS_ENOSPC 5  /* no room left (breakpoints) */
 #define ARMVMI_CMDS_ENOTSUP 6 /* the CPU cannot do it (e.g. VBAR_EL1 write traps with no FGT) */
+/* a breakpoint and a memory restriction cannot share a frame: BREAK_SET on a frame whose access
+ * is not ARMVMI_ACC_RWX, or SET_ACCESS (other than RWX) on a range holding a breakpoint */
+#define ARMVMI_CMDS_EBUSY 7
 
 /* last_error codes: what the hypervisor rejected. A rejected response is not applied at all:
  * the vCPU goes on as with CONTINUE (the access faults again and raises a new event). */
