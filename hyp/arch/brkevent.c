@@ -129,7 +129,12 @@ u32 brk_cmd_set(const struct armvmi_abi_cmd *k, u64 *result)
     if (bi < 0)
         return ARMVMI_CMDS_ENOSPC;
     /* every vCPU traps BRK (MDCR_EL2.TDE) before any BRK is in place */
-    debug_need_all(true);
+    if (!debug_need_all(true)) {
+        if (!__atomic_load_n(&nframes, __ATOMIC_SEQ_CST))
+            debug_need_all(false);
+        events_error(ARMVMI_ERR_CMD_ARGS, "BREAK_SET: a vCPU did not take the debug trap", gpa);
+        return ARMVMI_CMDS_ETIMEDOUT;
+    }
     spin_lock(&brk_lock);
     fi = frame_find(gpa >> 12);
     if (fi < 0) {

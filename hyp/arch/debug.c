@@ -274,15 +274,17 @@ void debug_reset(void)
         __atomic_store_n(&dbgs[i].step_on, false, __ATOMIC_RELEASE);
 }
 
-void debug_need_all(bool on)
+bool debug_need_all(bool on)
 {
-    u64 gen = __atomic_add_fetch(&need_gen, 1, __ATOMIC_SEQ_CST);
-    u64 t0 = read_cntpct_el0(), limit = read_cntfrq_el0() * SYNC_WAIT_S;
+    u64 gen, t0 = read_cntpct_el0(), limit = read_cntfrq_el0() * SYNC_WAIT_S;
     struct vcpu *self = vcpu_current();
+    bool all = true;
 
+    /* need_all first: a vCPU that publishes the new gen (debug_enter) has seen it */
     __atomic_store_n(&need_all, on ? 1 : 0, __ATOMIC_SEQ_CST);
+    gen = __atomic_add_fetch(&need_gen, 1, __ATOMIC_SEQ_CST);
     if (!on)
-        return; /* each vCPU drops TDE at its next entry */
+        return true; /* each vCPU drops TDE at its next entry */
     for (unsigned i = 0; i < bootinfo->ncpus; i++) {
         if (&vcpus[i] == self || vcpus[i].power != VCPU_ON)
             continue;
@@ -291,6 +293,7 @@ void debug_need_all(bool on)
         while (events_vcpu_running(i) && __atomic_load_n(&dbgs[i].gen_seen, __ATOMIC_ACQUIRE) < gen)
             if (read_cntpct_el0() - t0 > limit) {
                 hyp_printf("debug: cpu%u did not take MDCR_EL2.TDE within %u s\n", i, SYNC_WAIT_S);
+                all = false;
                 break;
             }
     }
@@ -303,6 +306,7 @@ void debug_need_all(bool on)
             isb();
         }
     }
+    return all;
 }
 
 static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)

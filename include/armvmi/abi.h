@@ -354,6 +354,7 @@ struct armvmi_abi_slot {
 /* a breakpoint and a memory restriction cannot share a frame: BREAK_SET on a frame whose access
  * is not ARMVMI_ACC_RWX, or SET_ACCESS (other than RWX) on a range holding a breakpoint */
 #define ARMVMI_CMDS_EBUSY 7
+#define ARMVMI_CMDS_ETIMEDOUT 8 /* BREAK_SET: a vCPU did not take MDCR_EL2.TDE within 1 s */
 
 /* last_error codes: what the hypervisor rejected. A rejected response is not applied at all:
  * the vCPU goes on as with CONTINUE (the access faults again and raises a new event). */

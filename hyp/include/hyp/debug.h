@@ -45,9 +45,9 @@ void debug_once_end(struct vcpu *v);
 u32 debug_cmd_step(const struct armvmi_abi_cmd *k);
 /* RSPF_STEP_ON / RSPF_STEP_OFF of any event's response, for the vCPU that waited. */
 void debug_rsp_flags(struct vcpu *v, u32 flags);
-/* Breakpoints exist: every vCPU needs TDE (brkevent.c). Returns once each running vCPU has it
- * (bounded wait). */
-void debug_need_all(bool on);
+/* Breakpoints exist: every vCPU needs TDE (brkevent.c). Returns once each running vCPU has it,
+ * false if one did not within 1 s (it could take our BRK: no breakpoint may be placed). */
+bool debug_need_all(bool on);
 /* End of a session: every monitor step and hold off. */
 void debug_reset(void);
 
