@@ -21,7 +21,6 @@
 #define BRK_IMM 0xa7dU                          /* our BRK's comment (Linux uses 0x004-0x900) */
 #define BRK_INSN (0xd4200000U | (BRK_IMM << 5)) /* BRK #imm16 (Arm ARM C6.2.38) */
 #define ESR_BRK_IMM(esr) ((esr)&0xffffUL)
-#define HPFAR_IPA(h) (((h) >> 4 & 0xffffffffffUL) << 12)
 #define FSC_TRANS_MASK 0x3c
 #define FSC_TRANS 0x04 /* translation fault, level in bits 1:0 */
 #define TTBR_BADDR 0x0000fffffffffffeUL
@@ -368,6 +367,8 @@ bool brk_abort(struct trap_frame *f, u64 esr, bool iabt)
         return stage2_ipa_is_ram(ipa); /* a break-before-make in progress: retry */
     if ((fsc & FSC_PERM_MASK) != FSC_PERM)
         return false;
+    /* HPFAR_EL2 is valid for a translation fault, not for every permission fault (D17.2.56) */
+    ipa = s1walk_fault_ipa((const struct armvmi_abi_vcpu *)ARMVMI_VCPU_REC(v->id), esr, iabt);
     spin_lock(&brk_lock);
     fi = frame_find(ipa >> 12);
     if (fi < 0) {
