@@ -70,12 +70,15 @@ int armvmi_step_start(armvmi_events_t *ev, uint64_t vcpu_mask, unsigned flags, u
                                 "armvmi_step_start: 0x%llx is not a stage-1 table base (ASID or "
                                 "bits above 47 set).",
                                 (unsigned long long)ttbr0);
+    uint64_t f = ((flags & ARMVMI_STEP_IRQS) ? ARMVMI_STEPF_IRQS : 0) |
+                 ((flags & ARMVMI_STEP_EL0) ? ARMVMI_STEPF_EL0 : 0);
+    /* events are delivered on this thread: none before the state below is set */
+    if ((rc = ev_cmd4(ev, ARMVMI_CMD_STEP, vcpu_mask, 1, f, ttbr0, NULL)))
+        return rc;
     ev->sb->step_cb = cb;
     ev->sb->step_arg = arg;
     ev->sb->step_mask |= vcpu_mask;
-    uint64_t f = ((flags & ARMVMI_STEP_IRQS) ? ARMVMI_STEPF_IRQS : 0) |
-                 ((flags & ARMVMI_STEP_EL0) ? ARMVMI_STEPF_EL0 : 0);
-    return ev_cmd4(ev, ARMVMI_CMD_STEP, vcpu_mask, 1, f, ttbr0, NULL);
+    return 0;
 }
 
 int armvmi_step_stop(armvmi_events_t *ev, uint64_t vcpu_mask)
@@ -149,9 +152,11 @@ int armvmi_break_clear(armvmi_events_t *ev, int id)
     for (size_t i = 0; i < sb->nb; i++) {
         if (sb->b[i].id != id)
             continue;
-        uint64_t hid = sb->b[i].hyp_id;
+        /* kept until the hypervisor confirms: its hits are still ours meanwhile */
+        if ((rc = ev_cmd4(ev, ARMVMI_CMD_BREAK_CLEAR, sb->b[i].hyp_id, 0, 0, 0, NULL)))
+            return rc;
         sb->b[i] = sb->b[--sb->nb];
-        return ev_cmd4(ev, ARMVMI_CMD_BREAK_CLEAR, hid, 0, 0, 0, NULL);
+        return 0;
     }
     return armvmi_set_error(ARMVMI_ENOENT, "armvmi_break_clear: no breakpoint %d.", id);
 }

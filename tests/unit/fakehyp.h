@@ -66,6 +66,7 @@ struct fake {
     bool orphaned;                /* a fail-closed monitor was declared gone */
     struct armvmi_abi_cmd sb[16]; /* STEP / BREAK_* commands received */
     unsigned nsb;
+    uint32_t sb_fail; /* nonzero: STEP / BREAK_* commands answer this status, not recorded */
     /* register and call traps (REG_TRAP, CALL_TRAP) as the monitor set them */
     uint64_t regt[ARMVMI_SYSREG_COUNT], regt_flags[ARMVMI_SYSREG_COUNT], callt;
 };
