@@ -23,7 +23,6 @@
 #define ESR_BRK_IMM(esr) ((esr)&0xffffUL)
 #define FSC_TRANS_MASK 0x3c
 #define FSC_TRANS 0x04 /* translation fault, level in bits 1:0 */
-#define TTBR_BADDR 0x0000fffffffffffeUL
 #define CACHE_LINE 64
 
 enum view { VIEW_EXEC = 0, VIEW_READ, VIEW_RW };
@@ -110,7 +109,7 @@ u32 brk_cmd_set(const struct armvmi_abi_cmd *k, u64 *result)
     u64 gpa = k->arg[0];
     int fi, bi = -1;
 
-    if ((gpa & 3) || (k->arg[1] & ~TTBR_BADDR)) {
+    if ((gpa & 3) || (k->arg[1] & ~ARMVMI_TTBR_BADDR)) {
         events_error(ARMVMI_ERR_CMD_ARGS, "BREAK_SET arguments", gpa);
         return ARMVMI_CMDS_EINVAL;
     }
@@ -305,7 +304,7 @@ bool brk_hit(struct trap_frame *f, u64 esr)
     spin_lock(&brk_lock);
     for (unsigned i = 0; i < BRK_MAX && bi < 0; i++)
         if (bps[i].used && bps[i].gpa == pa &&
-            (!bps[i].ttbr || (r->ttbr0_el1 & TTBR_BADDR) == bps[i].ttbr))
+            (!bps[i].ttbr || (r->ttbr0_el1 & ARMVMI_TTBR_BADDR) == bps[i].ttbr))
             bi = (int)i;
     if (bi < 0) {
         int f2 = frame_find(pa >> 12);

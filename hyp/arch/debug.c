@@ -18,7 +18,6 @@
 #define MDSCR_MDE BIT(15)
 #define MDCR_TDE BIT(8) /* Arm ARM D17.3.14: debug exceptions to EL2; TDA, TDOSA, TDRA act as 1 */
 #define ICH_HCR_EN BIT(0)
-#define TTBR_BADDR 0x0000fffffffffffeUL
 #define STEPF_KNOWN (ARMVMI_STEPF_IRQS | ARMVMI_STEPF_EL0)
 #define SYNC_WAIT_S 1
 
@@ -62,14 +61,14 @@ static struct dbg *dbg_of(const struct vcpu *v)
 static bool mon_step(const struct dbg *d)
 {
     return d->step_on && !d->parked &&
-           (!d->step_ttbr || (read_ttbr0_el1() & TTBR_BADDR) == d->step_ttbr);
+           (!d->step_ttbr || (read_ttbr0_el1() & ARMVMI_TTBR_BADDR) == d->step_ttbr);
 }
 
 /* Unpark the monitor's EL0 step when the vCPU is at EL0 in the address space it filters on. */
 static void unpark(struct dbg *d, const struct trap_frame *f)
 {
     if (d->parked && (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t &&
-        (!d->step_ttbr || (read_ttbr0_el1() & TTBR_BADDR) == d->step_ttbr))
+        (!d->step_ttbr || (read_ttbr0_el1() & ARMVMI_TTBR_BADDR) == d->step_ttbr))
         d->parked = false;
 }
 
@@ -235,7 +234,7 @@ u32 debug_cmd_step(const struct armvmi_abi_cmd *k)
     u64 mask = k->arg[0];
 
     if (!mask || (mask >> bootinfo->ncpus) || k->arg[1] > 1 || (k->arg[2] & ~(u64)STEPF_KNOWN) ||
-        (k->arg[3] & ~TTBR_BADDR)) {
+        (k->arg[3] & ~ARMVMI_TTBR_BADDR)) {
         events_error(ARMVMI_ERR_CMD_ARGS, "STEP arguments", k->arg[0]);
         return ARMVMI_CMDS_EINVAL;
     }
@@ -326,7 +325,7 @@ static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
         __atomic_add_fetch(&events_chan()->filtered, 1, __ATOMIC_RELAXED);
         return;
     }
-    if (d->step_ttbr && (r->ttbr0_el1 & TTBR_BADDR) != d->step_ttbr) {
+    if (d->step_ttbr && (r->ttbr0_el1 & ARMVMI_TTBR_BADDR) != d->step_ttbr) {
         __atomic_add_fetch(&events_chan()->filtered, 1, __ATOMIC_RELAXED);
         return;
     }

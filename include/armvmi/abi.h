@@ -221,6 +221,8 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
 #define ARMVMI_STEPF_IRQS 0x1u /* deliver virtual interrupts between steps (default: held) */
 #define ARMVMI_STEPF_EL0                                                                           \
     0x2u /* events only at EL0; stepping parked from a kernel entry to an exit at EL0 */
+/* A stage-1 table base as STEP and BREAK_SET take it: TTBR0_EL1 without ASID [63:48], CnP [0] */
+#define ARMVMI_TTBR_BADDR 0x0000fffffffffffeULL
 /* memory event flags */
 #define ARMVMI_EVF_S1PTW 0x1u    /* the guest's own stage-1 table walk touched the frame */
 #define ARMVMI_EVF_GVA 0x2u      /* gva is valid (FAR was valid) */

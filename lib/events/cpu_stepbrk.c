@@ -5,8 +5,6 @@
 
 #include "events_priv.h"
 
-#define TTBR_BADDR 0x0000fffffffffffeull
-
 struct ev_brk {
     int id;
     uint64_t hyp_id, pa;
@@ -65,7 +63,7 @@ int armvmi_step_start(armvmi_events_t *ev, uint64_t vcpu_mask, unsigned flags, u
                                 ev->ncpus, (unsigned long long)vcpu_mask);
     if (flags & ~(ARMVMI_STEP_IRQS | ARMVMI_STEP_EL0))
         return armvmi_set_error(ARMVMI_EINVAL, "armvmi_step_start: unknown flags 0x%x.", flags);
-    if (ttbr0 & ~TTBR_BADDR)
+    if (ttbr0 & ~ARMVMI_TTBR_BADDR)
         return armvmi_set_error(ARMVMI_EINVAL,
                                 "armvmi_step_start: 0x%llx is not a stage-1 table base (ASID or "
                                 "bits above 47 set).",
@@ -104,7 +102,7 @@ int armvmi_break_pa(armvmi_events_t *ev, uint64_t pa, uint64_t ttbr0, armvmi_bre
                                 "armvmi_break_pa: a callback and a 4-aligned address are needed "
                                 "(0x%llx).",
                                 (unsigned long long)pa);
-    if (ttbr0 & ~TTBR_BADDR)
+    if (ttbr0 & ~ARMVMI_TTBR_BADDR)
         return armvmi_set_error(ARMVMI_EINVAL,
                                 "armvmi_break_pa: 0x%llx is not a stage-1 table base.",
                                 (unsigned long long)ttbr0);
@@ -139,8 +137,8 @@ int armvmi_break_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uin
                                 "(%s)",
                                 (unsigned long long)va, armvmi_errmsg());
     bool user = (va >> 55 & 1) == 0;
-    return armvmi_break_pa(ev, pa, only_this_space && user ? ctx->ttbr0 & TTBR_BADDR : 0, cb, arg,
-                           id);
+    return armvmi_break_pa(ev, pa, only_this_space && user ? ctx->ttbr0 & ARMVMI_TTBR_BADDR : 0, cb,
+                           arg, id);
 }
 
 int armvmi_break_clear(armvmi_events_t *ev, int id)
