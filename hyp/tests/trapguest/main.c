@@ -451,6 +451,7 @@ static int dtb_has(const char *dtb, const char *word)
  * ever, each followed by two known instructions. */
 static void hvc_step_loop(void)
 {
+    mmu_on(); /* as in regcall: the tracer reads the PC's instruction through the tables */
     puts_("TRAPTEST hvcstep looping, as init process\n");
     for (;;) {
         register u64 x0 __asm__("x0") = 0x84000000;
