@@ -178,7 +178,7 @@ jq -r '"\(.pc) \(.word) \(.insn)"' "$T/hs.json" >"$T/hs.txt"
 nh=0 prev= bad= next=
 while read -r pc word insn; do
     [ -n "$prev" ] && { [ $((pc)) = $((prev + 4)) ] || bad+=" $pc after the HVC at $(printf %#x $prev);"; next+="$word "; }
-    if [ "$word" = 0xd4000002 ]; then # hvc #0 prev=$((pc)) nh=$((nh + 1)); else prev=; fi
+    if [ "$word" = 0xd4000002 ]; then prev=$((pc)) nh=$((nh + 1)); else prev=; fi # hvc #0
 done <"$T/hs.txt"
 [ "$nh" -ge 5 ] && [ -z "$bad" ]
 ok $? "$nh HVCs stepped, each followed by a step at the next instruction${bad:+ (not so:$bad)}"
