@@ -92,8 +92,8 @@ for smp in 1 2; do
     : >"$T/err3"
     "$A" --vm $vm trace step --pid "$cpid" --json >"$T/out3" 2>"$T/err3" &
     TR=$!
-    for ((i = 0; i < 300; i++)); do grep -q 'stepping;' "$T/err3" && break; sleep 0.2; done
-    grep -q 'stepping;' "$T/err3"; ok $? "smp=$smp: trace step --pid $cpid: stepping"
+    for ((i = 0; i < 300; i++)); do grep -q 'tracing;' "$T/err3" && break; sleep 0.2; done
+    grep -q 'tracing;' "$T/err3"; ok $? "smp=$smp: trace step --pid $cpid: stepping"
     console $vm "touch /tmp/pt1/go; printf 'G-%s\n' DONE" G-DONE >/dev/null
     got=$(sb_line $vm /tmp/pt1/log '^SB-PTSTEPS' 120)
     is "$got" "$pt" "smp=$smp: with ours on the same child, the guest's $M steps give the same PCs and result"
