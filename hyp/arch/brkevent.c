@@ -21,10 +21,8 @@
 #define BRK_IMM 0xa7dU                          /* our BRK's comment (Linux uses 0x004-0x900) */
 #define BRK_INSN (0xd4200000U | (BRK_IMM << 5)) /* BRK #imm16 (Arm ARM C6.2.38) */
 #define ESR_BRK_IMM(esr) ((esr)&0xffffUL)
-#define HPFAR_IPA(h) (((h) >> 4 & 0xffffffffffUL) << 12)
 #define FSC_TRANS_MASK 0x3c
 #define FSC_TRANS 0x04 /* translation fault, level in bits 1:0 */
-#define TTBR_BADDR 0x0000fffffffffffeUL
 #define CACHE_LINE 64
 
 enum view { VIEW_EXEC = 0, VIEW_READ, VIEW_RW };
@@ -68,8 +66,9 @@ static void copy_sync(unsigned fi)
 
     memcpy(c, (const void *)(fr->gfn << 12), 4096);
     for (unsigned i = 0; i < BRK_MAX; i++)
-        if (bps[i].used && bps[i].frame == fi)
-            c[(bps[i].gpa & 0xfff) / 4] = BRK_INSN;
+        if (bps[i].used && bps[i].frame == fi &&
+            !(fr->stepper >= 0 && (bps[i].gpa & 0xfff) / 4 == fr->step_off))
+            c[(bps[i].gpa & 0xfff) / 4] = BRK_INSN; /* not over the word a vCPU steps (step_over) */
     code_sync(c, 4096);
     fr->dirty = false;
 }
@@ -110,7 +109,7 @@ u32 brk_cmd_set(const struct armvmi_abi_cmd *k, u64 *result)
     u64 gpa = k->arg[0];
     int fi, bi = -1;
 
-    if ((gpa & 3) || (k->arg[1] & ~TTBR_BADDR)) {
+    if ((gpa & 3) || (k->arg[1] & ~ARMVMI_TTBR_BADDR)) {
         events_error(ARMVMI_ERR_CMD_ARGS, "BREAK_SET arguments", gpa);
         return ARMVMI_CMDS_EINVAL;
     }
@@ -118,13 +117,22 @@ u32 brk_cmd_set(const struct armvmi_abi_cmd *k, u64 *result)
         events_error(ARMVMI_ERR_CMD_RANGE, "BREAK_SET address", gpa);
         return ARMVMI_CMDS_ERANGE;
     }
+    if (permstore_get(PERM_VIEW_ALL, gpa >> 12) != ARMVMI_ACC_RWX) {
+        events_error(ARMVMI_ERR_CMD_ARGS, "BREAK_SET on a restricted frame", gpa);
+        return ARMVMI_CMDS_EBUSY; /* the copy and the restriction would fight over stage 2 */
+    }
     for (unsigned i = 0; i < BRK_MAX && bi < 0; i++)
         if (!bps[i].used)
             bi = (int)i;
     if (bi < 0)
         return ARMVMI_CMDS_ENOSPC;
     /* every vCPU traps BRK (MDCR_EL2.TDE) before any BRK is in place */
-    debug_need_all(true);
+    if (!debug_need_all(true)) {
+        if (!__atomic_load_n(&nframes, __ATOMIC_SEQ_CST))
+            debug_need_all(false);
+        events_error(ARMVMI_ERR_CMD_ARGS, "BREAK_SET: a vCPU did not take the debug trap", gpa);
+        return ARMVMI_CMDS_ETIMEDOUT;
+    }
     spin_lock(&brk_lock);
     fi = frame_find(gpa >> 12);
     if (fi < 0) {
@@ -148,6 +156,17 @@ u32 brk_cmd_set(const struct armvmi_abi_cmd *k, u64 *result)
     spin_unlock(&brk_lock);
     result[0] = bps[bi].id;
     return ARMVMI_CMDS_OK;
+}
+
+bool brk_frames_in(u64 frame, u64 n)
+{
+    bool any = false;
+
+    spin_lock(&brk_lock);
+    for (unsigned i = 0; i < BRK_FRAMES; i++)
+        any |= frames[i].used && frames[i].gfn - frame < n;
+    spin_unlock(&brk_lock);
+    return any;
 }
 
 /* brk_lock held. */
@@ -243,7 +262,8 @@ static void rearm(struct vcpu *v, u64 fi)
  * is held (no stage-2 change, no TLB maintenance: only this vCPU can fetch it meanwhile). */
 static void step_over(struct vcpu *v, struct trap_frame *f, unsigned fi, u64 pa)
 {
-    debug_once(v, f, rearm, fi, false); /* the other vCPUs are held from here */
+    if (!debug_once(v, f, rearm, fi, false)) /* the other vCPUs are held from here */
+        return;
     spin_lock(&brk_lock);
     if (frames[fi].used && frames[fi].gfn == pa >> 12) {
         u32 *c = (u32 *)copies[fi];
@@ -284,7 +304,7 @@ bool brk_hit(struct trap_frame *f, u64 esr)
     spin_lock(&brk_lock);
     for (unsigned i = 0; i < BRK_MAX && bi < 0; i++)
         if (bps[i].used && bps[i].gpa == pa &&
-            (!bps[i].ttbr || (r->ttbr0_el1 & TTBR_BADDR) == bps[i].ttbr))
+            (!bps[i].ttbr || (r->ttbr0_el1 & ARMVMI_TTBR_BADDR) == bps[i].ttbr))
             bi = (int)i;
     if (bi < 0) {
         int f2 = frame_find(pa >> 12);
@@ -346,6 +366,8 @@ bool brk_abort(struct trap_frame *f, u64 esr, bool iabt)
         return stage2_ipa_is_ram(ipa); /* a break-before-make in progress: retry */
     if ((fsc & FSC_PERM_MASK) != FSC_PERM)
         return false;
+    /* HPFAR_EL2 is valid for a translation fault, not for every permission fault (D17.2.56) */
+    ipa = s1walk_fault_ipa((const struct armvmi_abi_vcpu *)ARMVMI_VCPU_REC(v->id), esr, iabt);
     spin_lock(&brk_lock);
     fi = frame_find(ipa >> 12);
     if (fi < 0) {

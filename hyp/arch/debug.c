@@ -18,7 +18,6 @@
 #define MDSCR_MDE BIT(15)
 #define MDCR_TDE BIT(8) /* Arm ARM D17.3.14: debug exceptions to EL2; TDA, TDOSA, TDRA act as 1 */
 #define ICH_HCR_EN BIT(0)
-#define TTBR_BADDR 0x0000fffffffffffeUL
 #define STEPF_KNOWN (ARMVMI_STEPF_IRQS | ARMVMI_STEPF_EL0)
 #define SYNC_WAIT_S 1
 
@@ -62,14 +61,14 @@ static struct dbg *dbg_of(const struct vcpu *v)
 static bool mon_step(const struct dbg *d)
 {
     return d->step_on && !d->parked &&
-           (!d->step_ttbr || (read_ttbr0_el1() & TTBR_BADDR) == d->step_ttbr);
+           (!d->step_ttbr || (read_ttbr0_el1() & ARMVMI_TTBR_BADDR) == d->step_ttbr);
 }
 
 /* Unpark the monitor's EL0 step when the vCPU is at EL0 in the address space it filters on. */
 static void unpark(struct dbg *d, const struct trap_frame *f)
 {
     if (d->parked && (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t &&
-        (!d->step_ttbr || (read_ttbr0_el1() & TTBR_BADDR) == d->step_ttbr))
+        (!d->step_ttbr || (read_ttbr0_el1() & ARMVMI_TTBR_BADDR) == d->step_ttbr))
         d->parked = false;
 }
 
@@ -92,7 +91,9 @@ void debug_exit(struct vcpu *v, struct trap_frame *f, u64 kind, u64 esr)
 
     d->kind = kind;
     d->ec = kind == TRAP_SYNC ? ESR_EC(esr) : ~0UL;
-    d->elr = f->elr;
+    /* Arm ARM D1.10.1: HVC's preferred return address is the next instruction, so the HVC has
+     * already moved the PC (a stepped HVC is taken with SPSR.SS = 0: step before the next). */
+    d->elr = d->ec == ESR_EC_HVC64 ? f->elr - 4 : f->elr;
 }
 
 /* The hardware MDSCR_EL1: the guest's, with our SS (and without MDE for a masked step).
@@ -186,16 +187,34 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
 
 /* ---- the hypervisor's one-instruction step ---- */
 
-void debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg, bool mask_debug)
+bool debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg, bool mask_debug)
 {
     struct dbg *d = dbg_of(v);
 
+    if (d->once) {
+        hyp_printf("debug: cpu%u: one-instruction step already in progress, not nested\n", v->id);
+        return false;
+    }
     events_stop_others(v, f);
     d->once = true;
     d->once_mask = mask_debug;
     d->once_done = done;
     d->once_arg = arg;
     f->spsr |= PSR_SS; /* run this instruction (debug_enter does the rest) */
+    return true;
+}
+
+void debug_cpu_init(struct vcpu *v)
+{
+    struct dbg *d = dbg_of(v);
+
+    d->tde = d->ss = d->irq_held = d->mde_off = d->silent = d->entered_el0 = false;
+    d->mdscr = d->hw_mdscr = 0;
+    d->kind = TRAP_IRQ; /* no instruction completed: stepping, if on, starts with SPSR.SS = 1 */
+    d->ec = ~0UL;
+    d->elr = 0;
+    d->once = d->once_mask = false;
+    d->once_done = NULL;
 }
 
 bool debug_once_active(const struct vcpu *v)
@@ -215,7 +234,7 @@ u32 debug_cmd_step(const struct armvmi_abi_cmd *k)
     u64 mask = k->arg[0];
 
     if (!mask || (mask >> bootinfo->ncpus) || k->arg[1] > 1 || (k->arg[2] & ~(u64)STEPF_KNOWN) ||
-        (k->arg[3] & ~TTBR_BADDR)) {
+        (k->arg[3] & ~ARMVMI_TTBR_BADDR)) {
         events_error(ARMVMI_ERR_CMD_ARGS, "STEP arguments", k->arg[0]);
         return ARMVMI_CMDS_EINVAL;
     }
@@ -254,15 +273,17 @@ void debug_reset(void)
         __atomic_store_n(&dbgs[i].step_on, false, __ATOMIC_RELEASE);
 }
 
-void debug_need_all(bool on)
+bool debug_need_all(bool on)
 {
-    u64 gen = __atomic_add_fetch(&need_gen, 1, __ATOMIC_SEQ_CST);
-    u64 t0 = read_cntpct_el0(), limit = read_cntfrq_el0() * SYNC_WAIT_S;
+    u64 gen, t0 = read_cntpct_el0(), limit = read_cntfrq_el0() * SYNC_WAIT_S;
     struct vcpu *self = vcpu_current();
+    bool all = true;
 
+    /* need_all first: a vCPU that publishes the new gen (debug_enter) has seen it */
     __atomic_store_n(&need_all, on ? 1 : 0, __ATOMIC_SEQ_CST);
+    gen = __atomic_add_fetch(&need_gen, 1, __ATOMIC_SEQ_CST);
     if (!on)
-        return; /* each vCPU drops TDE at its next entry */
+        return true; /* each vCPU drops TDE at its next entry */
     for (unsigned i = 0; i < bootinfo->ncpus; i++) {
         if (&vcpus[i] == self || vcpus[i].power != VCPU_ON)
             continue;
@@ -271,6 +292,7 @@ void debug_need_all(bool on)
         while (events_vcpu_running(i) && __atomic_load_n(&dbgs[i].gen_seen, __ATOMIC_ACQUIRE) < gen)
             if (read_cntpct_el0() - t0 > limit) {
                 hyp_printf("debug: cpu%u did not take MDCR_EL2.TDE within %u s\n", i, SYNC_WAIT_S);
+                all = false;
                 break;
             }
     }
@@ -283,6 +305,7 @@ void debug_need_all(bool on)
             isb();
         }
     }
+    return all;
 }
 
 static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
@@ -302,7 +325,7 @@ static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
         __atomic_add_fetch(&events_chan()->filtered, 1, __ATOMIC_RELAXED);
         return;
     }
-    if (d->step_ttbr && (r->ttbr0_el1 & TTBR_BADDR) != d->step_ttbr) {
+    if (d->step_ttbr && (r->ttbr0_el1 & ARMVMI_TTBR_BADDR) != d->step_ttbr) {
         __atomic_add_fetch(&events_chan()->filtered, 1, __ATOMIC_RELAXED);
         return;
     }
@@ -395,7 +418,9 @@ void debug_reinject(struct trap_frame *f, u64 esr)
     if (!guest_takes(d, f, ec)) {
         /* Only TDE made it an exception (an EL1 breakpoint the guest masks, the first kernel
          * instructions while the guest steps its process): go on as the guest would. */
-        if (ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_WATCHPT_LOW)
+        if ((ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_WATCHPT_LOW) && d->once)
+            d->once_mask = true; /* our step runs it again, masked (debug_enter) */
+        else if (ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_WATCHPT_LOW)
             debug_once(v, f, skip_done, 0, true);
         else if (ec == ESR_EC_SOFTSTP_LOW) {
             f->spsr |= PSR_SS;

@@ -14,7 +14,6 @@
 #include <hyp/trap.h>
 #include <hyp/vcpu.h>
 
-#define HPFAR_IPA(h) (((h) >> 4 & 0xffffffffffUL) << 12) /* FIPA: IPA[51:12] (D17.2.56) */
 #define DESC_AF BIT(10)
 #define DESC_AP2 BIT(7) /* AP[2]: read-only */
 #define DESC_DBM BIT(51)
@@ -119,7 +118,8 @@ static void step_done(struct vcpu *v, u64 frame)
 
 static void step_begin(struct vcpu *v, struct trap_frame *f, u64 frame)
 {
-    debug_once(v, f, step_done, frame, false);
+    if (!debug_once(v, f, step_done, frame, false))
+        return;
     stage2_set_perm(frame << 12, true, true, true);
     stage2_tlb_flush();
 }
@@ -185,27 +185,14 @@ bool events_mem_abort(struct trap_frame *f, u64 esr, bool iabt)
     struct vcpu *v = vcpu_current();
     const struct armvmi_abi_vcpu *r = rec_of(v);
     bool s1ptw = esr & ESR_xABT_S1PTW, far_ok = iabt || !(esr & ESR_xABT_FNV);
-    u64 far = read_far_el2(), hpfar = HPFAR_IPA(read_hpfar_el2()), gpa;
+    u64 far = read_far_el2(), gpa;
     unsigned acc, access;
-    struct s1walk w;
 
     if ((ESR_xABT_FSC(esr) & FSC_PERM_MASK) != FSC_PERM)
         return false;
     if (debug_once_active(v))
         debug_once_end(v); /* the stepped instruction faulted elsewhere: the step is over */
-    /* HPFAR_EL2 is valid for a fault on a stage-1 walk (the table page), but may be invalid
-     * for a permission fault with S1PTW = 0 (Arm ARM D17.2.56): translate FAR ourselves. */
-    if (s1ptw) {
-        /* the table page; the descriptor in it, where our own walk of FAR finds one */
-        gpa = hpfar;
-        if (far_ok && s1walk(far, r->sctlr_el1, r->tcr_el1, r->ttbr0_el1, r->ttbr1_el1, &w))
-            for (unsigned i = 0; i < w.ndesc; i++)
-                if ((w.desc[i] & ~0xfffUL) == hpfar)
-                    gpa = w.desc[i];
-    } else if (far_ok && s1walk(far, r->sctlr_el1, r->tcr_el1, r->ttbr0_el1, r->ttbr1_el1, &w))
-        gpa = w.pa;
-    else
-        gpa = hpfar | (far & 0xfff);
+    gpa = s1walk_fault_ipa(r, esr, iabt);
     if (!stage2_ipa_is_ram(gpa))
         return false;
     acc = permstore_get(PERM_VIEW_ALL, gpa >> 12);

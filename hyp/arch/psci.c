@@ -2,6 +2,7 @@
 /* PSCI for the guest (Arm DEN0022 PSCI 1.1), reached through arch/smccc.c over SMC or HVC. */
 #include <hyp/boot.h>
 #include <hyp/console.h>
+#include <hyp/debug.h>
 #include <hyp/entry.h>
 #include <hyp/psci.h>
 #include <hyp/stage2.h>
@@ -96,6 +97,7 @@ bool psci_handle(struct vcpu *v, u64 fid, u64 a1, u64 a2, u64 a3, s64 *ret)
         *ret = PSCI_SUCCESS;
         return true;
     case PSCI_CPU_OFF:
+        debug_once_end(v); /* a one-instruction step of ours ends here: release the others */
         v->power = VCPU_OFF;
         vcpu_record_off(v);
         dsb_sy();

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Software walk of the guest's AArch64 stage-1 tables: FAR to guest PA for stage-2 permission
  * faults, where HPFAR_EL2 may be invalid and AT would walk with the restricted stage 2. */
+#include <hyp/arch.h>
 #include <hyp/s1walk.h>
 #include <hyp/stage2.h>
+#include <hyp/sysreg.h>
 
 #define TCR_T0SZ(t) FIELD(t, 0, 6)
 #define TCR_EPD0 BIT(7)
@@ -98,4 +100,21 @@ bool s1walk(u64 va, u64 sctlr, u64 tcr, u64 ttbr0, u64 ttbr1, struct s1walk *w)
         return true;
     }
     return false;
+}
+
+u64 s1walk_fault_ipa(const struct armvmi_abi_vcpu *r, u64 esr, bool iabt)
+{
+    bool far_ok = iabt || !(esr & ESR_xABT_FNV);
+    u64 far = read_far_el2(), hpfar = HPFAR_IPA(read_hpfar_el2()), gpa;
+    struct s1walk w;
+    bool walked = far_ok && s1walk(far, r->sctlr_el1, r->tcr_el1, r->ttbr0_el1, r->ttbr1_el1, &w);
+
+    if (esr & ESR_xABT_S1PTW) {
+        gpa = hpfar;
+        for (unsigned i = 0; walked && i < w.ndesc && i < 6; i++)
+            if ((w.desc[i] & ~0xfffUL) == hpfar)
+                gpa = w.desc[i];
+        return gpa;
+    }
+    return walked ? w.pa : hpfar | (far & 0xfff);
 }

@@ -289,6 +289,11 @@ static bool cmd_run(struct armvmi_abi_cmd *e, u32 *status, u64 *result)
                 *status = ARMVMI_CMDS_ERANGE;
                 return true;
             }
+            if (k.arg[2] != ARMVMI_ACC_RWX && brk_frames_in(k.arg[0], k.arg[1])) {
+                events_error(ARMVMI_ERR_CMD_ARGS, "SET_ACCESS on a breakpoint's frame", k.arg[0]);
+                *status = ARMVMI_CMDS_EBUSY;
+                return true;
+            }
             sa_active = true;
             sa_start = sa_next = k.arg[0];
             sa_end = k.arg[0] + k.arg[1];

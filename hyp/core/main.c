@@ -3,6 +3,7 @@
 #include <hyp/arch.h>
 #include <hyp/boot.h>
 #include <hyp/console.h>
+#include <hyp/debug.h>
 #include <hyp/doorbell.h>
 #include <hyp/entry.h>
 #include <hyp/events.h>
@@ -140,6 +141,8 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
     v->power = VCPU_ON;
     hyp_printf("cpu%u: entering guest at 0x%lx (x0=0x%lx)\n", v->id, v->entry, v->context);
     events_enter(v, frame);
+    debug_cpu_init(v);
+    debug_enter(v, frame); /* breakpoints set: TDE before the first guest instruction */
     vcpu_record_enter(v);
     guest_enter(frame);
 }

@@ -221,6 +221,8 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
 #define ARMVMI_STEPF_IRQS 0x1u /* deliver virtual interrupts between steps (default: held) */
 #define ARMVMI_STEPF_EL0                                                                           \
     0x2u /* events only at EL0; stepping parked from a kernel entry to an exit at EL0 */
+/* A stage-1 table base as STEP and BREAK_SET take it: TTBR0_EL1 without ASID [63:48], CnP [0] */
+#define ARMVMI_TTBR_BADDR 0x0000fffffffffffeULL
 /* memory event flags */
 #define ARMVMI_EVF_S1PTW 0x1u    /* the guest's own stage-1 table walk touched the frame */
 #define ARMVMI_EVF_GVA 0x2u      /* gva is valid (FAR was valid) */
@@ -351,6 +353,10 @@ struct armvmi_abi_slot {
 #define ARMVMI_CMDS_ESTATE 4  /* not attached, or already attached */
 #define ARMVMI_CMDS_ENOSPC 5  /* no room left (breakpoints) */
 #define ARMVMI_CMDS_ENOTSUP 6 /* the CPU cannot do it (e.g. VBAR_EL1 write traps with no FGT) */
+/* a breakpoint and a memory restriction cannot share a frame: BREAK_SET on a frame whose access
+ * is not ARMVMI_ACC_RWX, or SET_ACCESS (other than RWX) on a range holding a breakpoint */
+#define ARMVMI_CMDS_EBUSY 7
+#define ARMVMI_CMDS_ETIMEDOUT 8 /* BREAK_SET: a vCPU did not take MDCR_EL2.TDE within 1 s */
 
 /* last_error codes: what the hypervisor rejected. A rejected response is not applied at all:
  * the vCPU goes on as with CONTINUE (the access faults again and raises a new event). */

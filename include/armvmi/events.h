@@ -173,7 +173,7 @@ typedef int (*armvmi_mem_cb)(armvmi_events_t *ev, const struct armvmi_mem_event 
  * armvmi_mem_unwatch. Errors: ARMVMI_EINVAL (trap 0 or unknown bits, len 0, NULL cb, a conversion
  * sharing frames with another registration), ARMVMI_EFAULT (not guest RAM, or the hypervisor's
  * carve-out), ARMVMI_EIO (the hypervisor did not complete the change), ARMVMI_ESTATE (called from a
- * callback), ARMVMI_ENOMEM.
+ * callback, or a frame holds a breakpoint: the two cannot share a frame), ARMVMI_ENOMEM.
  */
 int armvmi_mem_watch_pa(armvmi_events_t *ev, uint64_t pa, uint64_t len, unsigned trap,
                         armvmi_mem_cb cb, void *arg, int *id);
@@ -309,7 +309,9 @@ typedef int (*armvmi_break_cb)(armvmi_events_t *ev, const struct armvmi_break_ev
  * Hits in address spaces other than ttbr0's (a stage-1 table base; 0: any) are stepped over
  * without an event. *id (if not NULL) names it for armvmi_break_clear.
  * Errors: ARMVMI_EINVAL (pa not 4-aligned, NULL cb), ARMVMI_EFAULT (not guest RAM), ARMVMI_ENOMEM
- * (the hypervisor's 64 breakpoints or 16 frames are used), ARMVMI_ESTATE, ARMVMI_EIO.
+ * (the hypervisor's 64 breakpoints or 16 frames are used), ARMVMI_ESTATE (also: the frame is
+ * watched, armvmi_mem_watch_*: a breakpoint and a memory watch cannot share a frame), ARMVMI_EIO
+ * (also: a vCPU did not take the debug trap within 1 s; nothing was set).
  */
 int armvmi_break_pa(armvmi_events_t *ev, uint64_t pa, uint64_t ttbr0, armvmi_break_cb cb, void *arg,
                     int *id);

@@ -5,8 +5,6 @@
 
 #include "events_priv.h"
 
-#define TTBR_BADDR 0x0000fffffffffffeull
-
 struct ev_brk {
     int id;
     uint64_t hyp_id, pa;
@@ -65,17 +63,20 @@ int armvmi_step_start(armvmi_events_t *ev, uint64_t vcpu_mask, unsigned flags, u
                                 ev->ncpus, (unsigned long long)vcpu_mask);
     if (flags & ~(ARMVMI_STEP_IRQS | ARMVMI_STEP_EL0))
         return armvmi_set_error(ARMVMI_EINVAL, "armvmi_step_start: unknown flags 0x%x.", flags);
-    if (ttbr0 & ~TTBR_BADDR)
+    if (ttbr0 & ~ARMVMI_TTBR_BADDR)
         return armvmi_set_error(ARMVMI_EINVAL,
                                 "armvmi_step_start: 0x%llx is not a stage-1 table base (ASID or "
                                 "bits above 47 set).",
                                 (unsigned long long)ttbr0);
+    uint64_t f = ((flags & ARMVMI_STEP_IRQS) ? ARMVMI_STEPF_IRQS : 0) |
+                 ((flags & ARMVMI_STEP_EL0) ? ARMVMI_STEPF_EL0 : 0);
+    /* events are delivered on this thread: none before the state below is set */
+    if ((rc = ev_cmd4(ev, ARMVMI_CMD_STEP, vcpu_mask, 1, f, ttbr0, NULL)))
+        return rc;
     ev->sb->step_cb = cb;
     ev->sb->step_arg = arg;
     ev->sb->step_mask |= vcpu_mask;
-    uint64_t f = ((flags & ARMVMI_STEP_IRQS) ? ARMVMI_STEPF_IRQS : 0) |
-                 ((flags & ARMVMI_STEP_EL0) ? ARMVMI_STEPF_EL0 : 0);
-    return ev_cmd4(ev, ARMVMI_CMD_STEP, vcpu_mask, 1, f, ttbr0, NULL);
+    return 0;
 }
 
 int armvmi_step_stop(armvmi_events_t *ev, uint64_t vcpu_mask)
@@ -101,7 +102,7 @@ int armvmi_break_pa(armvmi_events_t *ev, uint64_t pa, uint64_t ttbr0, armvmi_bre
                                 "armvmi_break_pa: a callback and a 4-aligned address are needed "
                                 "(0x%llx).",
                                 (unsigned long long)pa);
-    if (ttbr0 & ~TTBR_BADDR)
+    if (ttbr0 & ~ARMVMI_TTBR_BADDR)
         return armvmi_set_error(ARMVMI_EINVAL,
                                 "armvmi_break_pa: 0x%llx is not a stage-1 table base.",
                                 (unsigned long long)ttbr0);
@@ -136,8 +137,8 @@ int armvmi_break_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uin
                                 "(%s)",
                                 (unsigned long long)va, armvmi_errmsg());
     bool user = (va >> 55 & 1) == 0;
-    return armvmi_break_pa(ev, pa, only_this_space && user ? ctx->ttbr0 & TTBR_BADDR : 0, cb, arg,
-                           id);
+    return armvmi_break_pa(ev, pa, only_this_space && user ? ctx->ttbr0 & ARMVMI_TTBR_BADDR : 0, cb,
+                           arg, id);
 }
 
 int armvmi_break_clear(armvmi_events_t *ev, int id)
@@ -149,9 +150,11 @@ int armvmi_break_clear(armvmi_events_t *ev, int id)
     for (size_t i = 0; i < sb->nb; i++) {
         if (sb->b[i].id != id)
             continue;
-        uint64_t hid = sb->b[i].hyp_id;
+        /* kept until the hypervisor confirms: its hits are still ours meanwhile */
+        if ((rc = ev_cmd4(ev, ARMVMI_CMD_BREAK_CLEAR, sb->b[i].hyp_id, 0, 0, 0, NULL)))
+            return rc;
         sb->b[i] = sb->b[--sb->nb];
-        return ev_cmd4(ev, ARMVMI_CMD_BREAK_CLEAR, hid, 0, 0, 0, NULL);
+        return 0;
     }
     return armvmi_set_error(ARMVMI_ENOENT, "armvmi_break_clear: no breakpoint %d.", id);
 }

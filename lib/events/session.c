@@ -199,6 +199,16 @@ int ev_cmd4(struct armvmi_events *ev, uint32_t op, uint64_t a0, uint64_t a1, uin
                                 "the hypervisor cannot do command %s on this CPU (a feature "
                                 "it lacks, e.g. FEAT_FGT for VBAR_EL1 write traps).",
                                 cmd_name(op));
+    case ARMVMI_CMDS_EBUSY:
+        return armvmi_set_error(ARMVMI_ESTATE,
+                                "the hypervisor refused command %s: a breakpoint and a memory "
+                                "restriction cannot share a guest frame (clear one first).",
+                                cmd_name(op));
+    case ARMVMI_CMDS_ETIMEDOUT:
+        return armvmi_set_error(ARMVMI_EIO,
+                                "the hypervisor refused command %s: a vCPU did not stop to take "
+                                "the debug trap within 1 s (see its console); try again.",
+                                cmd_name(op));
     default:
         return armvmi_set_error(ARMVMI_EFORMAT,
                                 "the hypervisor answered command %s with status %u, which "

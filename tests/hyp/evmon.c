@@ -518,6 +518,22 @@ int main(int argc, char **argv)
         printf("EVMON bad op status=%d\n", command(999, 0, 0, 0, NULL));
         printf("EVMON bad pause status=%d\n", command(ARMVMI_CMD_PAUSE, 1ULL << 40, 0, 0, NULL));
         printf("EVMON bad attach-again status=%d\n", command(ARMVMI_CMD_ATTACH, 0, 0, 0, NULL));
+        /* a breakpoint and a restriction on one frame are refused (EBUSY), either order; rx2rw:
+         * no synchronous event from the guest meanwhile */
+        uint64_t f = ram_end - 1, id = 0;
+        int s1 = command(ARMVMI_CMD_SET_ACCESS, f, 1, ARMVMI_ACC_RX2RW, NULL);
+        int s2 = command(ARMVMI_CMD_BREAK_SET, f << 12, 0, 0, NULL);
+        int s3 = command(ARMVMI_CMD_SET_ACCESS, f, 1, ARMVMI_ACC_RWX, NULL);
+        int s4 = command(ARMVMI_CMD_BREAK_SET, f << 12, 0, 0, &id);
+        int s5 = command(ARMVMI_CMD_SET_ACCESS, f - 1, 2, ARMVMI_ACC_RX2RW, NULL);
+        int s6 = command(ARMVMI_CMD_SET_ACCESS, f, 1, ARMVMI_ACC_RWX, NULL);
+        int s7 = command(ARMVMI_CMD_BREAK_CLEAR, id, 0, 0, NULL);
+        int s8 = command(ARMVMI_CMD_SET_ACCESS, f, 1, ARMVMI_ACC_RX2RW, NULL);
+        int s9 = command(ARMVMI_CMD_SET_ACCESS, f, 1, ARMVMI_ACC_RWX, NULL);
+        printf("EVMON combo set-rx2rw=%d break-on-restricted=%d set-rwx=%d break=%d "
+               "set-rx2rw-on-break=%d set-rwx-on-break=%d clear=%d set-rx2rw-after=%d "
+               "set-rwx-after=%d\n",
+               s1, s2, s3, s4, s5, s6, s7, s8, s9);
     }
     if (pause_ms) {
         uint64_t all = (1ULL << chan->ncpus) - 1;

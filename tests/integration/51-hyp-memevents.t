@@ -10,7 +10,7 @@
 # SIGKILL -> fail-open within its timeout.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/evmon.sh"
-plan 94
+plan 96
 T=$(mktemp -d /tmp/armvmi-51.XXXXXX)
 MON=
 
@@ -143,6 +143,9 @@ for smp in 1 2; do
     is "$(sed -n 's/^EVMON bad \(.*\) status=\([0-9]*\)/\1=\2/p' "$T/mon.log" | tr '\n' ' ')" \
         "set_access carve-out=3 set_access beyond-ram=3 set_access wrap=3 set_access value=2 op=2 pause=2 attach-again=4 " \
         "smp=$smp: carve-out, out-of-RAM, wrapping and invalid commands rejected (ERANGE, EINVAL, ESTATE)"
+    is "$(sed -n 's/^EVMON combo //p' "$T/mon.log")" \
+        "set-rx2rw=1 break-on-restricted=7 set-rwx=1 break=1 set-rx2rw-on-break=7 set-rwx-on-break=1 clear=1 set-rx2rw-after=1 set-rwx-after=1" \
+        "smp=$smp: a breakpoint and a restriction on one frame refused either way (EBUSY), each fine alone"
     go 7 w
     mon_wait
     got=$(result 7 60)

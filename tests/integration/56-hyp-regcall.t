@@ -12,6 +12,8 @@
 #   a live process's mm->pgd (the Linux layer, `armvmi ps`) or the kernel's reserved_pg_dir
 #   (/proc/kallsyms, translated by our walker), old values chaining; the PSCI CPU_OFF/CPU_ON of
 #   CPU hotplug seen as SMC events with the right arguments, and the CPU back online.
+# - single-step across an HVC (trapguest "armvmi.hvcstep", `trace step --vcpu 0`): the step after
+#   each HVC is at the next instruction, its word the loop's next one.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/evmon.sh"
 T=$(mktemp -d /tmp/armvmi-56.XXXXXX)
@@ -164,6 +166,25 @@ for smp in 1 2; do
     fi
     "$ARMVMI" vm stop $vm >/dev/null 2>&1
 done
+
+# Single-step across an HVC: the step after it is at the very next instruction (the HVC's own
+# ELR_EL2 is already past it, and the hardware left SPSR.SS = 0: nothing runs unstepped).
+vm=rc-hs1
+vm_start $vm --hyp --smp 1 --mem 256 --kernel "$TG" --initrd "$TG" --append armvmi.hvcstep --timeout 60
+ok $? "trap test guest up, making HVCs in a loop"
+"$ARMVMI" --vm $vm trace step --vcpu 0 --count 40 --json >"$T/hs.json" 2>"$T/hs.err"
+ok $? "trace step --vcpu 0 --count 40 exits 0"
+jq -r '"\(.pc) \(.word) \(.insn)"' "$T/hs.json" >"$T/hs.txt"
+nh=0 prev= bad= next=
+while read -r pc word insn; do
+    [ -n "$prev" ] && { [ $((pc)) = $((prev + 4)) ] || bad+=" $pc after the HVC at $(printf %#x $prev);"; next+="$word "; }
+    if [ "$word" = 0xd4000002 ]; then prev=$((pc)) nh=$((nh + 1)); else prev=; fi # hvc #0
+done <"$T/hs.txt"
+[ "$nh" -ge 5 ] && [ -z "$bad" ]
+ok $? "$nh HVCs stepped, each followed by a step at the next instruction${bad:+ (not so:$bad)}"
+is "$(tr ' ' '\n' <<<"$next" | sort -u | tr -d '\n')" 0x91000529 \
+    "the instruction stepped after each HVC is the loop's next one (add x9, x9, #1: 0x91000529)"
+"$ARMVMI" vm stop $vm >/dev/null 2>&1
 rm -rf "$T"
 echo "1..$TAP_N"
 exit $((TAP_FAILED > 0))

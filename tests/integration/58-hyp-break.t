@@ -32,7 +32,7 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_EXECS:-100}
 FN=__arm64_sys_execve
-plan 29
+plan 33
 T=$(mktemp -d /tmp/armvmi-58.XXXXXX)
 TR=
 
@@ -154,5 +154,16 @@ is "$(uc 50)" "SB-UCALLS 50 3725" "after clearing: 50 calls under the uprobe, th
 u4=$(up)
 is "$((u4 - u3))" 50 "after clearing: the uprobe counted 50 hits"
 console $vm "echo 0 >/sys/kernel/tracing/events/uprobes/sbup/enable; echo >/sys/kernel/tracing/uprobe_events; printf 'D-%s\n' DONE" D-DONE 30 >/dev/null
+# CPU hotplug with the breakpoint set: cpu1's PSCI CPU_OFF, then CPU_ON; the CPU back traps
+# our BRK at once (MDCR_EL2.TDE applied before its first instruction), it never reaches the guest
+trace_start $vm $FN; ok $? "trace break $FN for CPU hotplug: breakpoint set"
+hp=$(console $vm 'echo 0 >/sys/devices/system/cpu/cpu1/online; cat /sys/devices/system/cpu/online; echo 1 >/sys/devices/system/cpu/cpu1/online; cat /sys/devices/system/cpu/online; printf "H-%s\n" DONE' H-DONE 60 | tr -d '\r' | grep -E '^[0-9]' | tr '\n' ' ')
+is "$hp" "0 0-1 " "cpu1 offline, then online again, with the breakpoint set (/sys/devices/system/cpu/online)"
+got=$(console $vm "for c in 2 1 2 1; do taskset \$c stepbrk execs 10 2>/dev/null || stepbrk execs 10; done; printf 'E-%s\n' DONE" E-DONE 600 | tr -d '\r' | grep -c '^SB-EXECS 10')
+sleep 1
+trace_stop
+is "$got $(jq -r .vcpu "$T/out" | sort -u | tr '\n' ' ')" "4 0 1 " "after the hotplug: 4x10 fork+exec ran, the breakpoint hit on vCPU 0 and vCPU 1"
+is "$(console $vm "dmesg | grep -c 'Unexpected kernel BRK'; printf 'G-%s\n' DONE" G-DONE 30 | tr -d '\r' | grep -E '^[0-9]+$')" 0 \
+    "the guest's kernel log has no 'Unexpected kernel BRK' (our BRK never reached it)"
 rm -rf "$T"
 exit $((TAP_FAILED > 0))

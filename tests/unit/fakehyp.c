@@ -220,6 +220,10 @@ static void run_commands(void)
         case ARMVMI_CMD_STEP: /* single-step and breakpoints: recorded for the test */
         case ARMVMI_CMD_BREAK_SET:
         case ARMVMI_CMD_BREAK_CLEAR:
+            if (F.sb_fail) {
+                st = F.sb_fail;
+                break;
+            }
             if (F.nsb < 16)
                 F.sb[F.nsb++] = k;
             c->result[0] = k.op == ARMVMI_CMD_BREAK_SET ? 40 + F.nsb : 0;
@@ -381,8 +385,8 @@ armvmi_events_t *attach(armvmi_t **h, const struct armvmi_events_options *o)
         fail_msg("attach: %s", armvmi_errmsg());
     return ev;
 }
-int record(armvmi_events_t *ev, const struct armvmi_mem_event *e,
-                  struct armvmi_mem_response *rsp, void *arg)
+int record(armvmi_events_t *ev, const struct armvmi_mem_event *e, struct armvmi_mem_response *rsp,
+           void *arg)
 {
     struct seen *s = arg;
     if (s->n < MAX_SEEN)

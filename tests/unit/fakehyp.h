@@ -66,6 +66,7 @@ struct fake {
     bool orphaned;                /* a fail-closed monitor was declared gone */
     struct armvmi_abi_cmd sb[16]; /* STEP / BREAK_* commands received */
     unsigned nsb;
+    uint32_t sb_fail; /* nonzero: STEP / BREAK_* commands answer this status, not recorded */
     /* register and call traps (REG_TRAP, CALL_TRAP) as the monitor set them */
     uint64_t regt[ARMVMI_SYSREG_COUNT], regt_flags[ARMVMI_SYSREG_COUNT], callt;
 };
@@ -122,8 +123,8 @@ struct seen {
 };
 
 /* A memory-event callback (arg: struct seen) that records the event and answers as told. */
-int record(armvmi_events_t *ev, const struct armvmi_mem_event *e,
-                  struct armvmi_mem_response *rsp, void *arg);
+int record(armvmi_events_t *ev, const struct armvmi_mem_event *e, struct armvmi_mem_response *rsp,
+           void *arg);
 
 /* Empty *s, to answer every event with action a. */
 void seen_init(struct seen *s, enum armvmi_mem_action a);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* test_events_conv.c — asynchronous memory events: the ring of n2rwx frames and conversion watches, against fakehyp.c. */
+/* test_events_conv.c — asynchronous memory events: the ring of n2rwx frames and conversion watches,
+ * against fakehyp.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

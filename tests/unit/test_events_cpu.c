@@ -147,6 +147,38 @@ static void step_and_break(void **state)
     finish(ev, h);
 }
 
+/* A command the hypervisor refuses changes nothing in the library: a step that did not start
+ * delivers no event to its callback, a breakpoint whose clear failed still claims its hits. */
+static void step_break_refused(void **state)
+{
+    armvmi_t *h;
+    fake_setup(false, true);
+    armvmi_events_t *ev = attach(&h, NULL);
+    struct sbseen s = {0};
+    int id;
+    assert_int_equal(armvmi_break_pa(ev, PAGE_A + 0x40, 0, sb_break, &s, &id), 0);
+    pthread_mutex_lock(&F.lock);
+    F.sb_fail = ARMVMI_CMDS_ETIMEDOUT;
+    pthread_mutex_unlock(&F.lock);
+    assert_int_equal(armvmi_step_start(ev, 0x1, 0, 0, sb_step, &s), -ARMVMI_EIO);
+    assert_non_null(strstr(armvmi_errmsg(), "debug trap"));
+    assert_int_equal(armvmi_break_clear(ev, id), -ARMVMI_EIO);
+    struct armvmi_abi_response r = post_wait(ev, 0, ARMVMI_EV_STEP, 0, 1, 0);
+    assert_int_equal(s.steps, 0); /* not started: nobody's, stopped */
+    assert_int_equal(r.flags, ARMVMI_RSPF_STEP_OFF);
+    s.action = ARMVMI_BREAK_SKIP;
+    r = post_wait(ev, 0, ARMVMI_EV_BREAK, PAGE_A + 0x40, 41, 1); /* hyp id 41: still ours */
+    assert_int_equal(s.hits, 1);
+    assert_int_equal(s.br.id, id);
+    assert_int_equal(r.action, ARMVMI_RSP_SKIP);
+    pthread_mutex_lock(&F.lock);
+    F.sb_fail = 0;
+    pthread_mutex_unlock(&F.lock);
+    assert_int_equal(armvmi_break_clear(ev, id), 0);
+    assert_int_equal(armvmi_break_clear(ev, id), -ARMVMI_ENOENT);
+    finish(ev, h);
+}
+
 /* ---- register-write and call events ---- */
 
 struct rc_seen {
@@ -363,6 +395,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(step_and_break),
+        cmocka_unit_test(step_break_refused),
         cmocka_unit_test(regcall_events),
         cmocka_unit_test(regcall_step_on),
     };

@@ -200,8 +200,9 @@ int trace_step(struct cli *c, int argc, char **argv)
     return trace_close(t, trace_listen(t, ev, &o.to.eo, o.to.duration, rc));
 }
 
-/* SYMBOL[+OFF] through the Linux layer, or a number. */
-static int resolve(armvmi_t *h, const char *spec, uint64_t *va)
+/* SYMBOL[+OFF] through the Linux layer (lx: already open by trace_open, else NULL), or a
+ * number. */
+static int resolve(armvmi_t *h, const armvmi_linux_t *lx, const char *spec, uint64_t *va)
 {
     if (cli_u64(spec, va, false) == 0)
         return 0;
@@ -215,14 +216,16 @@ static int resolve(armvmi_t *h, const char *spec, uint64_t *va)
             return cli_err("'%s' is not SYMBOL+OFFSET.", spec);
     }
     struct armvmi_linux_kernel k;
-    armvmi_linux_syms_t *s = NULL;
+    const struct armvmi_linux_kernel *kp = lx ? armvmi_linux_get_kernel(lx) : NULL;
     struct armvmi_linux_sym sym;
-    if (armvmi_linux_discover(h, &k) || armvmi_linux_syms_open(h, &k, 0, &s))
+    const char *names[1] = {name};
+    if (!kp && armvmi_linux_discover(h, &k))
         return cli_lib_err("a symbol needs the guest's Linux kernel");
-    int r = armvmi_linux_syms_lookup(s, name, &sym);
-    armvmi_linux_syms_free(s);
-    if (r)
-        return cli_lib_err(NULL);
+    int r = armvmi_linux_syms_find(h, kp ? kp : &k, 0, names, 1, &sym);
+    if (r < 0)
+        return cli_lib_err("a symbol needs the guest's Linux kernel");
+    if (r == 0)
+        return cli_err("the guest's kernel has no symbol '%s' (see `armvmi syms`).", name);
     *va = sym.addr + off;
     return 0;
 }
@@ -244,7 +247,7 @@ int trace_break(struct cli *c, int argc, char **argv)
     t.debug_counts = true;
     struct armvmi_tt_config ctx;
     uint64_t va;
-    rc = cli_vactx(t.h, &o.vo, &ctx) ? 1 : resolve(t.h, spec, &va);
+    rc = cli_vactx(t.h, &o.vo, &ctx) ? 1 : resolve(t.h, t.procs.lx, spec, &va);
     trace_resume(&t);
     if (rc)
         return trace_close(&t, rc);

@@ -66,6 +66,7 @@
 #define FSC_PERM 0x0c        /* permission fault, level in bits 1:0 */
 #define ESR_xABT_FNV BIT(10) /* FAR not valid */
 #define ESR_xABT_S1PTW BIT(7)
+#define HPFAR_IPA(h) (((h) >> 4 & 0xffffffffffUL) << 12) /* FIPA: IPA[51:12] (D17.2.56) */
 
 /* Trapped MSR/MRS ISS (Arm ARM D17.2.37.24): Op0, Op2, Op1, CRn, Rt, CRm, Direction */
 #define ESR_SYS_READ BIT(0)

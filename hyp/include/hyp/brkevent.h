@@ -11,6 +11,8 @@
 /* ARMVMI_CMD_BREAK_SET / BREAK_CLEAR (ev_lock held). */
 u32 brk_cmd_set(const struct armvmi_abi_cmd *k, u64 *result);
 u32 brk_cmd_clear(const struct armvmi_abi_cmd *k);
+/* Whether any of frames [frame, frame + n) holds a breakpoint (ev_lock held). */
+bool brk_frames_in(u64 frame, u64 n);
 /* End of a session: every breakpoint cleared, every frame back to its original mapping. */
 void brk_reset(void);
 /* A BRK exception (EC 0x3c): true if it was one of ours (handled), false to give it back. */

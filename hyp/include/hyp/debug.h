@@ -30,20 +30,24 @@ void debug_reinject(struct trap_frame *f, u64 esr);
  * One instruction run by the hypervisor's own single-step with every other vCPU held (a memory
  * event's STEP, a breakpoint's step-over): done(v, arg) runs when it has been executed, or
  * when it ended otherwise (an exception taken, another fault: debug_once_end). mask_debug:
- * the guest's own hardware breakpoints and watchpoints do not fire meanwhile.
+ * the guest's own hardware breakpoints and watchpoints do not fire meanwhile. False (nothing
+ * done) if this vCPU is already in one: it owns the hold, so nesting would wait for itself.
  */
 typedef void (*debug_done_fn)(struct vcpu *v, u64 arg);
-void debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg, bool mask_debug);
+bool debug_once(struct vcpu *v, struct trap_frame *f, debug_done_fn done, u64 arg, bool mask_debug);
 bool debug_once_active(const struct vcpu *v);
+/* A CPU (re)started by PSCI CPU_ON or at boot: cpu_init_el2 cleared MDCR_EL2.TDE, so the
+ * per-CPU mirror starts again from nothing (the monitor's step request is kept). */
+void debug_cpu_init(struct vcpu *v);
 void debug_once_end(struct vcpu *v);
 
 /* ARMVMI_CMD_STEP (arg0 vCPU mask, arg1 on/off, arg2 ARMVMI_STEPF_*, arg3 TTBR0 filter). */
 u32 debug_cmd_step(const struct armvmi_abi_cmd *k);
 /* RSPF_STEP_ON / RSPF_STEP_OFF of any event's response, for the vCPU that waited. */
 void debug_rsp_flags(struct vcpu *v, u32 flags);
-/* Breakpoints exist: every vCPU needs TDE (brkevent.c). Returns once each running vCPU has it
- * (bounded wait). */
-void debug_need_all(bool on);
+/* Breakpoints exist: every vCPU needs TDE (brkevent.c). Returns once each running vCPU has it,
+ * false if one did not within 1 s (it could take our BRK: no breakpoint may be placed). */
+bool debug_need_all(bool on);
 /* End of a session: every monitor step and hold off. */
 void debug_reset(void);
 

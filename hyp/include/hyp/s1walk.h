@@ -4,6 +4,7 @@
 #define HYP_S1WALK_H
 
 #include <hyp/types.h>
+#include <armvmi/abi.h>
 
 struct s1walk {
     u64 pa;        /* the output address of va */
@@ -19,5 +20,13 @@ struct s1walk {
  * (invalid or unsupported descriptor, table outside RAM).
  */
 bool s1walk(u64 va, u64 sctlr, u64 tcr, u64 ttbr0, u64 ttbr1, struct s1walk *w);
+
+/*
+ * The IPA of the stage-2 permission fault being handled (ESR_EL2 esr, an instruction abort if
+ * iabt), for the vCPU whose saved stage-1 registers are r: HPFAR_EL2 may be invalid for a
+ * permission fault with S1PTW = 0 (Arm ARM D17.2.56), so FAR_EL2 is translated by s1walk; with
+ * S1PTW = 1 the table page from HPFAR_EL2, or the descriptor in it that the walk of FAR finds.
+ */
+u64 s1walk_fault_ipa(const struct armvmi_abi_vcpu *r, u64 esr, bool iabt);
 
 #endif

@@ -447,11 +447,28 @@ static int dtb_has(const char *dtb, const char *word)
     return 0;
 }
 
+/* For 56's single-step across an HVC ("armvmi.hvcstep"): HVCs (PSCI_VERSION) in a loop for
+ * ever, each followed by two known instructions. */
+static void hvc_step_loop(void)
+{
+    mmu_on(); /* as in regcall: the tracer reads the PC's instruction through the tables */
+    puts_("TRAPTEST hvcstep looping, as init process\n");
+    for (;;) {
+        register u64 x0 __asm__("x0") = 0x84000000;
+        __asm__ volatile("hvc #0\n add x9, x9, #1\n add x10, x10, #2"
+                         : "+r"(x0)
+                         :
+                         : "x1", "x2", "x3", "x9", "x10", "memory");
+    }
+}
+
 void tg_main(u64 dtb)
 {
     u64 r, pc;
 
     puts_("TRAPTEST start\n");
+    if (dtb_has((const char *)dtb, "armvmi.hvcstep"))
+        hvc_step_loop();
     if (dtb_has((const char *)dtb, "armvmi.regcall"))
         regcall_tests();
     if (dtb_has((const char *)dtb, "armvmi.regbench"))
