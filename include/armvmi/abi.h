@@ -28,7 +28,7 @@
 #include <stdint.h>
 #endif
 
-#define ARMVMI_ABI_VERSION 5
+#define ARMVMI_ABI_VERSION 6
 
 #define ARMVMI_CARVE_BASE 0x40000000ULL
 #define ARMVMI_CARVE_FIXED 0x01000000ULL
