@@ -16,6 +16,7 @@
 #   median of the pairs' ratios, as bench/hyp.sh does.
 # Usage: bench/events.sh [REPEATS] [STORES]   (defaults: 3 repeats, 20000 stores per run)
 source "$(dirname "$0")/../tests/lib/hyp.sh"
+source "$(dirname "$0")/lib.sh"
 exec 9>&2
 kill_vm() { vm_kill; exec 2>&9; } # vm_kill leaves stderr on /dev/null
 REP=${1:-3}
@@ -31,19 +32,10 @@ fail() {
 	vm_tail >&2
 	exit 1
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 
 # 1. null HVCs per second (a fresh bare-metal guest per repeat)
 declare -a HVC
-for ((i = 1; i <= REP; i++)); do
-	KERNEL=$TG INITRD=$TG vm_start "hvc$i" --smp 1 --mem 256
-	wait_log '^TRAPBENCH hvc ' 120 || fail "the trap test guest printed no TRAPBENCH line"
-	line=$(tr -d '\r' <"$VM_LOG" | grep -m1 '^TRAPBENCH hvc ')
-	kill_vm
-	HVC+=("$(echo "$(field calls <<<"$line") * $(($(field cntfrq <<<"$line"))) / $(($(field ticks <<<"$line")))" | bc -l)")
-	printf 'null HVC run %d/%d: %.0f calls/s\n' "$i" "$REP" "${HVC[-1]}" >&2
-done
+null_hvc_runs "$REP" "$TG"
 
 # 2. the Debian guest under the hypervisor
 # (`armvmi vm start --hyp`: the monitor needs the shared RAM file, which armvmi-hyp-boot has not)

@@ -24,6 +24,7 @@
 # ELF instead of without a hypervisor: an A/B of two hypervisor builds (same boot information
 # ABI), e.g. to measure what a change to the exit path costs.
 source "$(dirname "$0")/../tests/lib/hyp.sh"
+source "$(dirname "$0")/lib.sh"
 SMP=${1:-1}
 REP=${2:-5}
 hyp_guest_kit || { echo "guest kit unavailable: run armvmi guest fetch" >&2; exit 1; }
@@ -138,7 +139,6 @@ ubench_once() {
 	[ -n "$UB" ] || fail "no output from hyp-ubench (${NAME[$1]})" "$1"
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 min() { printf '%s\n' "$@" | sort -g | head -1; }
 ratio() { echo "$1 / $2" | bc -l; }
 

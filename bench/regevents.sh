@@ -13,6 +13,7 @@
 #   median of the pairs' ratios (as bench/hyp.sh and bench/events.sh do).
 # Usage: bench/regevents.sh [REPEATS]   (default 3)
 source "$(dirname "$0")/../tests/lib/hyp.sh"
+source "$(dirname "$0")/lib.sh"
 REP=${1:-3}
 EVMON=$HYP_BUILD/hyp/evmon
 TG=$HYP_BUILD/hyp/trapguest.img
@@ -27,8 +28,6 @@ fail() {
 	[ -r "$HYP_TMP/mon.log" ] && sed "s/^/#   monitor: /" "$HYP_TMP/mon.log" >&2
 	exit 1
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
 rate() { echo "$1 * $(($2)) / $(($3))" | bc -l; } # rate N CNTFRQ TICKS: per second
 
 # 1. null HVC and register-event round trips (doorbell, busy-poll), filtered writes
