@@ -20,10 +20,12 @@
 #   guest's PCs, in order;
 # - a process that makes system calls (`stepbrk sysloop 100`: 100 rounds of a 3-instruction
 #   loop counting in x20, then getppid): with --pid, stepping stops at the process's first
-#   instruction in the kernel and is re-armed at the first exit that finds it back at EL0, so
-#   the trace is strict except right after an svc (stepcheck --svc-gap 20, which reports the
-#   rounds missed across each gap); the program's count is right and the guest logs no RCU
-#   stall.
+#   instruction in the kernel (the kernel is not stepped) and resumes at the instruction the
+#   kernel returns to (the hypervisor's reserved hardware breakpoint at ELR_EL1, hyp/arch/rbp.c),
+#   so the trace is strict across system calls too: stepcheck --svc-gap 20 counts the svcs and
+#   every next step after one must be at svc + 4 with x20 unchanged (no user instruction
+#   missed; no signal is delivered meanwhile); the program's count is right and the guest logs
+#   no RCU stall.
 # N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/guestsh.sh"
@@ -35,7 +37,7 @@ B=${ARMVMI_BUILD:-build}
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_STEPS:-2000}
-plan 54
+plan 56
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
@@ -120,7 +122,10 @@ for smp in 1 2; do
     gaps=$(sed -n 's/^SVCGAP gaps=\([0-9]*\).*/\1/p' <<<"$chk")
     [ "${gaps:-0}" -ge 2 ]; ok $? "smp=$smp: the trace went through $gaps system calls and on"
     sum=$(sed -n 's/.* x20_delta_sum=\([0-9]*\).*/\1/p' <<<"$chk")
+    resumed=$(sed -n 's/.* resumed_next=\([0-9]*\).*/\1/p' <<<"$chk")
     diag "smp=$smp: user instructions missed after a system call: about 3 x $sum / $gaps = $((3 * ${sum:-0} / (${gaps:-0} > 0 ? gaps : 1))) on average"
+    [ "${gaps:-0}" -ge 2 ] && [ "$resumed" = "$gaps" ] && [ "$sum" = 0 ]
+    ok $? "smp=$smp: after each of the $gaps svcs the next step is svc + 4 ($resumed), no user instruction missed (x20 moved by ${sum:-?})"
     console $vm "kill -USR1 $spid; printf 'K-%s\n' DONE" K-DONE >/dev/null
     got=$(sb_line $vm /tmp/sb/sys '^SB-SYSLOOP' 60)
     [[ "$got" =~ ^SB-SYSLOOP\ ([0-9]+)\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" = $((BASH_REMATCH[2] * 100)) ]
