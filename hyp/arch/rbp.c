@@ -19,9 +19,9 @@
 #define BVR_VA_MASK 0x0001fffffffffffcUL /* VA[48:2]; bits [63:49] sign-extend bit 48 */
 
 struct rbp {
-    bool held;   /* the hardware pair is ours */
-    u64 va;      /* where ours is */
-    u64 bvr;     /* the guest's values while held */
+    bool held; /* the hardware pair is ours */
+    u64 va;    /* where ours is */
+    u64 bvr;   /* the guest's values while held */
     u64 bcr;
     u64 refused; /* the address we last did not place (the guest had the pair enabled) */
 };
@@ -46,7 +46,8 @@ static void hw(unsigned op2, bool rd, u64 *val)
 static void fall_back(struct rbp *r, u64 va)
 {
     if (!__atomic_fetch_add(&rbp_fallbacks, 1, __ATOMIC_RELAXED))
-        hyp_printf("debug: breakpoint %u is the guest's: EL0 steps resume at an exit\n", rbp_slot());
+        hyp_printf("debug: breakpoint %u is the guest's: EL0 steps resume at an exit\n",
+                   rbp_slot());
     r->refused = va;
 }
 
@@ -111,8 +112,13 @@ bool rbp_access(const struct vcpu *v, unsigned n, unsigned op2, bool rd, u64 *va
     struct rbp *r = &rbps[v->id];
     u64 *keep = op2 == OP2_BVR ? &r->bvr : &r->bcr;
 
-    if (!r->held || n != rbp_slot() || (op2 != OP2_BVR && op2 != OP2_BCR))
+    if (n != rbp_slot() || (op2 != OP2_BVR && op2 != OP2_BCR))
         return false;
+    if (!r->held) {
+        if (op2 == OP2_BCR && !rd && !(*val & BCR_E))
+            r->refused = 0; /* the guest freed the pair: ours again at the next park */
+        return false;
+    }
     if (rd)
         *val = *keep;
     else

@@ -16,8 +16,9 @@
 #   (PTRACE_SINGLESTEP: Linux sets MDSCR_EL1.SS and SPSR_EL1.SS) M times, recording each PC;
 #   with `trace step --pid CHILD` on the very process the guest steps, the guest's PCs and
 #   result are those of an unstepped run, each of its step exceptions was handed back to it,
-#   and our events (EL0 only: the kernel between its steps is not stepped) are exactly the
-#   guest's PCs, in order;
+#   our first M events (EL0 only: the kernel between its steps is not stepped) are exactly the
+#   guest's PCs, in order, and then (PTRACE_CONT) the child goes on from the guest's last PC to
+#   its exit, every next PC reachable from the previous instruction (stepcheck);
 # - a process that makes system calls (`stepbrk sysloop 100`: 100 rounds of a 3-instruction
 #   loop counting in x20, then getppid): with --pid, stepping stops at the process's first
 #   instruction in the kernel (the kernel is not stepped) and resumes at the instruction the
@@ -26,6 +27,11 @@
 #   every next step after one must be at svc + 4 with x20 unchanged (no user instruction
 #   missed; no signal is delivered meanwhile); the program's count is right and the guest logs
 #   no RCU stall.
+# - smp=1: the guest's own hardware breakpoints in every slot while we step a process with
+#   --pid: `stepbrk ptraceall R` ptrace-sets a breakpoint in each slot Linux offers (the one the
+#   hypervisor reserves too) and must stop at each, in order, R rounds, as unstepped; the
+#   hypervisor says on its console that it fell back (the guest enabled the reserved slot); the
+#   stepped sysloop's trace stays reachable PC to PC and its count right.
 # N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/guestsh.sh"
@@ -37,7 +43,7 @@ B=${ARMVMI_BUILD:-build}
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_STEPS:-2000}
-plan 56
+plan 67
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
@@ -92,7 +98,7 @@ for smp in 1 2; do
     cpid=$(sb_line $vm /tmp/pt1/log '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
     [ -n "$cpid" ]; ok $? "smp=$smp: the child stopped under ptrace (pid $cpid)"
     : >"$T/err3"
-    "$A" --vm $vm trace step --pid "$cpid" --json >"$T/out3" 2>"$T/err3" &
+    "$A" --vm $vm trace step --pid "$cpid" --json --regs >"$T/out3" 2>"$T/err3" &
     TR=$!
     for ((i = 0; i < 300; i++)); do grep -q 'tracing;' "$T/err3" && break; sleep 0.2; done
     grep -q 'tracing;' "$T/err3"; ok $? "smp=$smp: trace step --pid $cpid: stepping"
@@ -103,7 +109,12 @@ for smp in 1 2; do
     gpcs=$(console $vm "cat /tmp/pt1/pcs; printf 'C-%s\n' DONE" C-DONE 60 | tr -d '\r' | grep '^0x')
     is "$(wc -l <<<"$gpcs")" "$M" "smp=$smp: the guest recorded $M PCs"
     k=$(wc -l <"$T/out3")
-    is "$(jq -r .pc "$T/out3" | md5sum)" "$(md5sum <<<"$gpcs")" "smp=$smp: our $k step events are the guest's $M PCs, in order"
+    is "$(jq -r .pc "$T/out3" | head -n $M | md5sum)" "$(md5sum <<<"$gpcs")" "smp=$smp: our first $M step events are the guest's $M PCs, in order"
+    is "$(jq -r .pc "$T/out3" | sed -n "$((M + 1))p")" "$(tail -n 1 <<<"$gpcs")" \
+        "smp=$smp: then the child goes on (PTRACE_CONT) from the guest's last PC, stepped: $k events in all"
+    chk=$("$B/hyp/stepcheck" --svc-gap 20 "$B/guest/stepbrk" <"$T/out3")
+    ok $? "smp=$smp: every next PC of the child's $k steps is reachable from the previous instruction"
+    diag "$chk"
     is "$(jq -r '"\(.el) \(.pid)"' "$T/out3" | sort -u)" "0 $cpid" "smp=$smp: every event at EL0 in the child"
     n=$(sed -n 's/.*handed back \([0-9]*\);.*/\1/p' "$T/err3")
     is "$n" "$M" "smp=$smp: each of the guest's $M step exceptions was handed back to it"
@@ -132,6 +143,33 @@ for smp in 1 2; do
     ok $? "smp=$smp: the program's count is right ($got)"
     is "$(console $vm "dmesg | grep -ci 'rcu.*stall'; printf 'R-%s\n' DONE" R-DONE 30 | tr -d '\r' | grep -x "[0-9][0-9]*")" 0 \
         "smp=$smp: no RCU stall in the guest's log"
+
+    [ "$smp" = 1 ] || continue
+    # the guest's breakpoints in every slot, the one we reserve too, while we step another process
+    R=${ARMVMI_TEST_PTALL:-10}
+    pa=$(console $vm "stepbrk ptraceall $R; printf 'A-%s\n' DONE" A-DONE 120 | tr -d '\r' | grep '^SB-PTRACEALL')
+    [[ "$pa" =~ ^SB-PTRACEALL\ bps=([0-9]+)\ rounds=$R\ stops=([0-9]+)\ wrong=0\ exit=0$ ]] &&
+        [ "${BASH_REMATCH[1]}" -ge 2 ] && [ "${BASH_REMATCH[2]}" = $((BASH_REMATCH[1] * R)) ]
+    ok $? "smp=$smp: the guest's hardware breakpoints in all its slots, unstepped: $pa"
+    console $vm "(stepbrk sysloop 100 >/tmp/sb/sys2 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    spid=$(sb_line $vm /tmp/sb/sys2 '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+    : >"$T/err5"
+    "$A" --vm $vm trace step --pid "$spid" --json >"$T/out5" 2>"$T/err5" &
+    TR=$!
+    for ((i = 0; i < 300; i++)); do grep -q 'tracing;' "$T/err5" && break; sleep 0.2; done
+    grep -q 'tracing;' "$T/err5"; ok $? "smp=$smp: trace step --pid $spid (stepbrk sysloop): stepping"
+    got=$(console $vm "stepbrk ptraceall $R; printf 'A-%s\n' DONE" A-DONE 600 | tr -d '\r' | grep '^SB-PTRACEALL')
+    is "$got" "$pa" "smp=$smp: meanwhile, the guest's breakpoints in all slots behave the same"
+    kill -INT $TR; wait $TR; ok $? "smp=$smp: SIGINT: the tracer stops stepping and exits 0 ($(wc -l <"$T/out5") steps)"
+    grep -aq "debug: breakpoint [0-9]* is the guest's" "$ARMVMI_RUNTIME_DIR/$vm/console.log"
+    ok $? "smp=$smp: the hypervisor gave the reserved slot back to the guest ($(grep -a "debug: breakpoint" "$ARMVMI_RUNTIME_DIR/$vm/console.log" | head -n 1 | tr -d '\r'))"
+    chk=$("$B/hyp/stepcheck" --svc-gap 20 "$B/guest/stepbrk" <"$T/out5")
+    ok $? "smp=$smp: the stepped process's trace: every next PC reachable ($(head -n 1 <<<"$chk"))"
+    diag "$chk"
+    console $vm "kill -USR1 $spid; printf 'K-%s\n' DONE" K-DONE >/dev/null
+    got=$(sb_line $vm /tmp/sb/sys2 '^SB-SYSLOOP' 60)
+    [[ "$got" =~ ^SB-SYSLOOP\ ([0-9]+)\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" = $((BASH_REMATCH[2] * 100)) ]
+    ok $? "smp=$smp: its count is right ($got)"
 done
 rm -rf "$T"
 exit $((TAP_FAILED > 0))
