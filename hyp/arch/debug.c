@@ -41,8 +41,9 @@ struct dbg {
     /* STEPF_EL0: the process entered the kernel (its first instruction there was stepped), so
      * the monitor's step is off until an exit finds the vCPU at EL0 in the address space */
     volatile bool parked;
-    u64 park_va; /* where the kernel returns to the process (ELR_EL1 when parked), or 0 */
-    bool rbp;    /* our breakpoint is at park_va in this CPU (rbp.c) */
+    u64 park_va; /* where the kernel returns to the process (ELR_EL1 when parked) | RBP_SEEN */
+    u64 last_pc; /* the PC of this vCPU's last step event */
+    bool rbp;    /* our breakpoint is in this CPU (rbp.c) */
     /* the hypervisor's one-instruction step */
     bool once, once_mask;
     debug_done_fn once_done;
@@ -52,6 +53,10 @@ struct dbg {
 static struct dbg dbgs[ARMVMI_MAX_VCPUS];
 static volatile u32 need_all; /* breakpoints set */
 static volatile u64 need_gen;
+/* The last park_va of any vCPU: where vCPUs that do not run the process wait for it (it may
+ * return to EL0 on another vCPU than the one it entered the kernel on). */
+static volatile u64 park_va_all;
+#define RBP_SEEN 1UL /* with a park_va: its instruction already had its event (not completed) */
 
 static struct dbg *dbg_of(const struct vcpu *v)
 {
@@ -151,8 +156,10 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
         once_finish(v, d);
     /* Parked: our breakpoint where the kernel returns to the process (given back before TDE goes
      * off, and while our one-instruction step runs). */
-    d->rbp =
-        rbp_sync(v, d->tde && want_tde(d) && d->step_on && d->parked && !d->once ? d->park_va : 0);
+    u64 rbp_va = 0;
+    if (d->tde && want_tde(d) && d->step_on && (d->step_flags & ARMVMI_STEPF_EL0) && !d->once)
+        rbp_va = d->parked ? d->park_va : !mon_step(d) ? park_va_all : 0;
+    d->rbp = rbp_sync(v, rbp_va & ~RBP_SEEN);
     if (want_tde(d) && !d->tde) {
         d->mdscr = d->hw_mdscr = read_mdscr_el1();
         write_mdcr_el2(read_mdcr_el2() | MDCR_TDE);
@@ -256,6 +263,7 @@ u32 debug_cmd_step(const struct armvmi_abi_cmd *k)
         d->step_flags = (u32)k->arg[2];
         d->step_ttbr = k->arg[3];
         d->parked = false;
+        park_va_all = 0;
         if (k->arg[1] && !d->step_on)
             d->step_count = 0;
         __atomic_store_n(&d->step_on, k->arg[1] != 0, __ATOMIC_RELEASE);
@@ -345,6 +353,9 @@ static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
         /* the process's first instruction in the kernel: stop stepping until it is back */
         d->parked = true;
         d->park_va = rbp_entry_ret();
+        if (d->park_va && d->park_va == d->last_pc)
+            d->park_va |= RBP_SEEN; /* an exception before it completed (fault, a guest's step) */
+        park_va_all = d->park_va;
         __atomic_add_fetch(&events_chan()->filtered, 1, __ATOMIC_RELAXED);
         return;
     }
@@ -353,7 +364,7 @@ static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
         return;
     }
     events_fill(&ev, v, ARMVMI_EV_STEP);
-    ev.gva = f->elr;
+    ev.gva = d->last_pc = f->elr;
     ev.u.step.count = d->step_count;
     if (!events_deliver(v, f, &ev, &rsp))
         return;
@@ -414,10 +425,13 @@ static void rbp_over_done(struct vcpu *v, u64 arg) {}
 /* Our breakpoint at EL0 (the pair is given back at this exit's end unless we step over it). */
 static void rbp_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
 {
+    u64 va = d->parked ? d->park_va : park_va_all;
+
     unpark(d, f);
-    if (!d->parked) {
-        /* back in the process: this instruction is the next step (SPSR.SS = 1 at entry) */
-        if (d->step_on)
+    if (mon_step(d)) {
+        /* back in the process: this instruction is the next step (SPSR.SS = 1 at entry), and
+         * its event, unless it had one before the kernel was entered */
+        if (!(va & RBP_SEEN))
             step_event(v, f, d);
         return;
     }

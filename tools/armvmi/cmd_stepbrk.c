@@ -37,9 +37,10 @@ static const char break_help[] =
     "--json: one object per line (seq, vcpu, hit, el, pc, insn, word, ttbr0, pid, tid, comm,\n"
     "proc, gpa, id).\n";
 
-/* One event line: the common part of steps and hits. */
-static void print_event(struct trace *t, bool regs, uint64_t seq, unsigned vcpu, const char *what,
-                        uint64_t n, const struct armvmi_regs *r, json_t *extra)
+/* One event line: the common part of steps and hits. Returns the instruction word at PC. */
+static uint32_t print_event(struct trace *t, bool regs, uint64_t seq, unsigned vcpu,
+                            const char *what, uint64_t n, const struct armvmi_regs *r,
+                            json_t *extra)
 {
     char insn[160], proc[96];
     uint32_t word;
@@ -72,12 +73,36 @@ static void print_event(struct trace *t, bool regs, uint64_t seq, unsigned vcpu,
     }
     json_decref(extra);
     fflush(stdout);
+    return word;
 }
 
 struct sbtrace {
     struct trace t;
     bool regs;
+    int32_t pid;    /* --pid */
+    bool after_svc; /* the last step was at an svc */
 };
+
+#define A64_SVC_MASK 0xffe0001fu /* Arm ARM C6.2: SVC #imm16 */
+#define A64_SVC 0xd4000001u
+
+/* --pid P: after a system call (exit, execve) its page tables may be another process's; then
+ * stepping ends (the hypervisor filters on the page tables alone). */
+static bool step_other_process(struct sbtrace *st, const struct armvmi_regs *r)
+{
+    struct trace_proc pr;
+
+    if (!st->pid || !st->after_svc)
+        return false;
+    trace_procs_stale(&st->t.procs);
+    trace_proc_of(&st->t, r, &pr);
+    if (!pr.task || pr.task->tgid == st->pid)
+        return false;
+    fprintf(stderr,
+            "armvmi: process %d is gone: its page tables are process %d's now; stepping ends.\n",
+            st->pid, pr.task->tgid);
+    return true;
+}
 
 static int on_step(armvmi_events_t *ev, const struct armvmi_step_event *e, bool *stop, void *arg)
 {
@@ -87,7 +112,12 @@ static int on_step(armvmi_events_t *ev, const struct armvmi_step_event *e, bool 
         *stop = true;
         return 1;
     }
-    print_event(t, st->regs, e->seq, e->vcpu, "step", e->count, &e->regs, NULL);
+    if (step_other_process(st, &e->regs)) {
+        *stop = true;
+        return 1;
+    }
+    uint32_t w = print_event(t, st->regs, e->seq, e->vcpu, "step", e->count, &e->regs, NULL);
+    st->after_svc = (w & A64_SVC_MASK) == A64_SVC;
     t->seen++;
     if (t->count && t->seen >= t->count) {
         *stop = true;
@@ -170,7 +200,7 @@ int trace_step(struct cli *c, int argc, char **argv)
     if (optind != argc)
         return cli_err("trace step takes no arguments besides its options (got '%s').",
                        argv[optind]);
-    struct sbtrace st = {.regs = o.regs};
+    struct sbtrace st = {.regs = o.regs, .pid = o.vo.has_pid ? o.vo.pid : 0};
     struct trace *t = &st.t;
     if (trace_open(t, c, o.to.count))
         return 1;

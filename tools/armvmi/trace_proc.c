@@ -62,6 +62,11 @@ void trace_procs_open(struct trace_procs *p, armvmi_t *h)
     }
 }
 
+void trace_procs_stale(struct trace_procs *p)
+{
+    p->refreshed_ms = 0;
+}
+
 void trace_procs_close(struct trace_procs *p)
 {
     free(p->t);
