@@ -17,8 +17,10 @@ static const char step_help[] =
     "Single-steps vCPU N (default 0), or with --pid every vCPU while process P runs at EL0,\n"
     "and prints one line per instruction about to run: sequence number, vCPU, step count, EL,\n"
     "PC and the instruction there, disassembled, and the process (from the Linux layer).\n"
-    "--el0: only instructions at EL0 (re-armed after a system call at the next exit at EL0:\n"
-    "a gap in the trace). --irqs: let virtual\n"
+    "--el0: only instructions at EL0 (the kernel runs unstepped; stepping resumes at the\n"
+    "instruction it returns to, or, if it returns elsewhere (a signal handler), at the next\n"
+    "exit: a gap in the trace). With --pid, stepping ends when P is gone (its page tables\n"
+    "another process's after a system call). --irqs: let virtual\n"
     "interrupts in between steps (default: held). --regs (with --json): x0-x30, sp and pstate\n"
     "of each step. Stops after --count steps, --duration seconds or Ctrl-C; stepping is off\n"
     "when it exits. Only VMs started with `armvmi vm start --hyp`.\n" TRACE_PROC_HELP
