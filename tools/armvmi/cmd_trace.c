@@ -362,6 +362,9 @@ int trace_run(struct trace *t, armvmi_events_t *ev, uint64_t duration, int rc)
         struct cli *c = t->c;
         if (!c->quiet)
             fprintf(stderr, "armvmi: tracing; Ctrl-C stops and removes the traps.\n");
+        if (!c->quiet && armvmi_events_held(ev))
+            fprintf(stderr, "armvmi: the VM is held before its kernel (vm start --hold): released "
+                            "now, its boot is traced from the first instruction.\n");
         long long end = duration ? cli_now_ms() + (long long)duration * 1000 : -1;
         for (;;) {
             long long left = end < 0 ? 1000 : end - cli_now_ms();
