@@ -165,6 +165,12 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
  * default) removes every restriction, answers pending events with CONTINUE and detaches;
  * with ARMVMI_MON_F_FAIL_CLOSED the waiting vCPUs stay paused until a monitor attaches again
  * (a new ATTACH command; pending slots stay POSTED for it to answer).
+ * Boot hold (bootinfo ARMVMI_BOOT_HOLD): the channel is set up before any guest instruction;
+ * vCPU 0 waits before the kernel's first one (its record IN_HYP with that entry state,
+ * hyp_flags ARMVMI_CHAN_F_HELD) and executes commands, so a monitor attaches and sets its traps
+ * first, then sends RELEASE. The end of the session (DETACH, a monitor gone fail-open) releases
+ * it too; a fail-closed monitor gone does not. With no monitor attached for hold_s seconds
+ * the hypervisor releases it itself.
  */
 #define ARMVMI_CHAN_ADDR 0x40f10000ULL
 #define ARMVMI_CHAN_SIZE 0x000f0000ULL
