@@ -67,7 +67,8 @@ static const char start_help[] =
     "               Returns as soon as the hypervisor waits, not at init. `vm list` says held.\n"
     "  --hold-timeout S  with no monitor attached for S seconds the guest boots anyway\n"
     "               (default 300, at most 86400; the console says which happened)\n"
-    "  --timeout S  how long to wait for init (default 180), or with --hold for the hold\n";
+    "  --timeout S  how long to wait for init (default 180); with --hold, for the hypervisor\n"
+    "               to hold vCPU 0\n";
 
 struct start_opts {
     char name[64];
