@@ -10,6 +10,8 @@
 #   (0xc4000003) from vCPU 0 for MPIDR 1 with x2 = the PA of secondary_entry (the guest's
 #   /proc/kallsyms translated by our walker; also where the hypervisor starts cpu1) and x3 = 0;
 #   the guest then has CPUs 0-1 online;
+# - `trace step --vcpu 0` on a held VM steps the kernel's first instructions (MMU off): each
+#   word equals the Image file's at PC - load address;
 # - the hold ends when the monitor ends: a raw-ABI monitor (build/hyp/evmon, which sends no
 #   RELEASE) keeps the VM held past the hold time while attached; its DETACH releases it; a
 #   monitor killed with SIGKILL is declared gone (2 s) and that releases it too;
@@ -106,13 +108,35 @@ se=$(console $vm "grep ' secondary_entry\$' /proc/kallsyms; cat /sys/devices/sys
 sva=$(awk '/ secondary_entry$/ {print $1}' <<<"$se")
 sepa=$("$ARMVMI" --vm $vm translate "0x$sva" --json | jq -r '.pa')
 is "$(awk '{print $2, $4, $6}' <<<"$on") $(($(awk '{print $5}' <<<"$on")))" "0 0x1 0x0 $((sepa))" \
-    "CPU_ON from vCPU 0: x1 = MPIDR 1, x3 = 0, x2 = the PA of secondary_entry (0x$sva -> $sepa)"
+    "CPU_ON from vCPU 0: x1 = MPIDR 1, x3 = 0, x2 = the PA of secondary_entry (0x$sva -> $(printf 0x%x $((sepa))))"
 c1=$(con | sed -n 's/.*cpu1: entering guest at \(0x[0-9a-f]*\).*/\1/p' | head -1)
 is "$c1" "$(awk '{print $5}' <<<"$on")" "the hypervisor started cpu1 at CPU_ON's x2"
 grep -qx '0-1' <<<"$se"; ok $? "the guest has CPUs 0-1 online (/sys/devices/system/cpu/online)"
 n1=$(awk '$2 == 1' "$T/smc.txt" | wc -l)
 [ "$n1" -ge 1 ]; ok $? "SMCs from vCPU 1 too once it came up ($n1)"
 is "$(vm_state)" "running false" "vm list after the release: running, not held"
+"$ARMVMI" vm stop $vm >/dev/null 2>&1
+
+# ---- trace step on a held VM: the kernel's first instructions, MMU off ----
+vm=bs-e
+vm_start $vm --hyp --hold --hold-timeout 60
+"$ARMVMI" --vm $vm trace step --vcpu 0 --count 5 --json >"$T/step.json" 2>"$T/step.err"
+ok $? "held VM: trace step --vcpu 0 --count 5 exits 0"
+wait_con 'cpu0: entering guest' 10
+kaddr=$(con | sed -n 's/.*cpu0: entering guest at \(0x[0-9a-f]*\).*/\1/p' | head -1)
+img=$(jq -r .kernel "$ARMVMI_RUNTIME_DIR/$vm/vm.json")
+bad= n=0
+while read -r pc word el; do
+    n=$((n + 1))
+    off=$((pc - kaddr))
+    fw=0x$(od -An -tx4 -j "$off" -N4 "$img" 2>/dev/null | tr -d ' ')
+    [ "$el" = 1 ] && [ "$off" -ge 0 ] && [ $((fw)) = $((word)) ] || bad+=" $pc:$word/$fw"
+done < <(jq -r '"\(.pc) \(.word) \(.el)"' "$T/step.json")
+[ "$n" = 5 ] && [ -z "$bad" ]
+ok $? "5 steps at EL1 from the kernel's entry ($kaddr), MMU off: each word = the Image file's at PC - entry${bad:+ (not so:$bad)}"
+first=$(jq -r .pc "$T/step.json" | head -1)
+[ $((first - kaddr)) -ge 0 ] && [ $((first - kaddr)) -lt 4096 ]
+ok $? "the first step is in the Image's first page ($first): the boot is stepped from its start"
 "$ARMVMI" vm stop $vm >/dev/null 2>&1
 
 # ---- a monitor that never sends RELEASE: held while attached; its end releases the VM ----

@@ -78,7 +78,10 @@ void trace_disasm(struct trace *t, const struct armvmi_regs *r, char *out, size_
     snprintf(out, len, "?");
     if (word)
         *word = 0;
-    if (armvmi_read_va(t->h, &ctx, pc, code, sizeof(code))) {
+    /* SCTLR_EL1.M = 0 (early boot, e.g. a VM held by vm start --hold): stage 1 is off, VA = PA */
+    int rc = (ctx.sctlr & 1) ? armvmi_read_va(t->h, &ctx, pc, code, sizeof(code))
+                             : armvmi_read_pa(t->h, pc, code, sizeof(code));
+    if (rc) {
         snprintf(out, len, "(PC not readable: %s)", armvmi_errmsg());
         return;
     }
