@@ -136,7 +136,7 @@ done < <(jq -r '"\(.pc) \(.word) \(.el)"' "$T/step.json")
 ok $? "5 steps at EL1 from the kernel's entry ($kaddr), MMU off: each word = the Image file's at PC - entry${bad:+ (not so:$bad)}"
 first=$(jq -r .pc "$T/step.json" | head -1)
 [ $((first - kaddr)) -ge 0 ] && [ $((first - kaddr)) -lt 4096 ]
-ok $? "the first step is in the Image's first page ($first): the boot is stepped from its start"
+ok $? "the first step is in the Image's first page ($first; the entry instruction itself runs before the first event, as whenever stepping starts: SPSR.SS = 1)"
 "$ARMVMI" vm stop $vm >/dev/null 2>&1
 
 # ---- a monitor that never sends RELEASE: held while attached; its end releases the VM ----
