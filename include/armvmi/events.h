@@ -76,6 +76,25 @@ int armvmi_events_attach(armvmi_t *h, const struct armvmi_events_options *opt,
  */
 int armvmi_events_close(armvmi_events_t *ev);
 
+/**
+ * Whether the hypervisor holds the VM's vCPU 0 before the guest kernel's first instruction,
+ * waiting for a monitor (`armvmi vm start --hyp --hold`; abi.h ARMVMI_BOOT_HOLD). false for a
+ * NULL ev.
+ */
+bool armvmi_events_held(armvmi_events_t *ev);
+
+/**
+ * Let a VM held at boot run: vCPU 0 enters the guest kernel, which then raises the events of
+ * the registrations made so far. armvmi_events_listen() calls it on its first call, so a
+ * monitor that makes its registrations and then listens sees the boot from its first
+ * instruction; call it yourself to let the guest start before that. Nothing to do (0) when the
+ * VM is not held. A held VM is also released when the session ends (armvmi_events_close, or
+ * the hypervisor declaring the monitor gone, fail-open), and by the hypervisor itself when no
+ * monitor has been attached for the hold's time limit.
+ * Errors: ARMVMI_ESTATE (from a callback, or the session is over), ARMVMI_EIO.
+ */
+int armvmi_events_release(armvmi_events_t *ev);
+
 /* ---- memory events ---- */
 
 /** Access kinds (bits): what the guest tried (event) or what a registration traps. */

@@ -56,6 +56,7 @@ struct armvmi_events {
     int doorbell_fd; /* -1: none */
     volatile sig_atomic_t interrupted;
     bool in_cb, stop;
+    bool released; /* RELEASE sent (or not needed): armvmi_events_release() */
 
     struct ev_watch *w;
     size_t nw, capw;

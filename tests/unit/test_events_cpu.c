@@ -391,13 +391,59 @@ static void regcall_step_on(void **state)
     finish(ev, h);
 }
 
+/* A VM held at boot (vm start --hold): the first listen releases it, after the registrations;
+ * once only; a session closed without listening releases it by its DETACH; a VM not held gets no
+ * RELEASE at all. */
+static void boot_hold(void **state)
+{
+    armvmi_t *h;
+    fake_setup(false, true);
+    F.chan->hyp_flags |= ARMVMI_CHAN_F_HELD;
+    armvmi_events_t *ev = attach(&h, NULL);
+    assert_true(armvmi_events_held(ev));
+    assert_false(armvmi_events_held(NULL));
+    assert_int_equal(armvmi_events_release(NULL), -ARMVMI_EINVAL);
+    assert_int_equal(armvmi_call_watch(ev, ARMVMI_CALL_SMC, call_step, NULL, NULL), 0);
+    assert_int_equal(F.releases, 0); /* attaching and registering leave it held */
+    assert_true(armvmi_events_held(ev));
+    assert_int_equal(armvmi_events_listen(ev, 0), 0);
+    assert_int_equal(F.releases, 1);
+    assert_int_equal(F.callt_at_release, ARMVMI_CALLT_SMC); /* the trap was set before */
+    assert_false(armvmi_events_held(ev));
+    assert_int_equal(armvmi_events_listen(ev, 0), 0);
+    assert_int_equal(armvmi_events_release(ev), 0);
+    assert_int_equal(F.releases, 1); /* nothing held any more: no second command */
+    assert_false(F.released_by_detach);
+    finish(ev, h);
+
+    /* closed while still held (no listen): DETACH ends the hold */
+    fake_setup(false, true);
+    F.chan->hyp_flags |= ARMVMI_CHAN_F_HELD;
+    ev = attach(&h, NULL);
+    assert_int_equal(armvmi_call_watch(ev, ARMVMI_CALL_HVC, call_step, NULL, NULL), 0);
+    finish(ev, h);
+    assert_int_equal(F.releases, 0);
+    assert_true(F.released_by_detach);
+    assert_int_equal(F.callt_at_release, ARMVMI_CALLT_HVC);
+
+    /* not held: listen sends nothing */
+    fake_setup(false, true);
+    ev = attach(&h, NULL);
+    assert_false(armvmi_events_held(ev));
+    unsigned cmds = F.cmds;
+    assert_int_equal(armvmi_events_listen(ev, 0), 0);
+    assert_int_equal(armvmi_events_release(ev), 0);
+    assert_int_equal(F.cmds, cmds);
+    assert_int_equal(F.releases, 0);
+    finish(ev, h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(step_and_break),
-        cmocka_unit_test(step_break_refused),
-        cmocka_unit_test(regcall_events),
-        cmocka_unit_test(regcall_step_on),
+        cmocka_unit_test(step_and_break), cmocka_unit_test(step_break_refused),
+        cmocka_unit_test(regcall_events), cmocka_unit_test(regcall_step_on),
+        cmocka_unit_test(boot_hold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
