@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <armvmi/abi.h>
+#include "evmon.h"
 
 static const char *usage_text =
     "usage: evmon RUNDIR [options]\n"
@@ -47,6 +47,8 @@ static const char *usage_text =
     "  --answer FID=A,B,C,D ANSWER calls with x0 = FID with x0-x3 = A-D (others: CONTINUE)\n"
     "  --quiet-after N      print only the first N events' EV lines\n"
     "  --bad-regcall        post bad REG_TRAP/CALL_TRAP commands first (statuses printed)\n"
+    "  --step-on N          STEP_ON in the first register/call event's response, STEP_OFF in the\n"
+    "                       Nth step event's\n"
     "  --break-pending      at the first memory event, before answering it: SET_ACCESS its frame\n"
     "                       rwx, BREAK_SET on the frame, zero its first 64 bytes; at the end\n"
     "                       GET_ACCESS, its first word, BREAK_CLEAR\n"
@@ -223,8 +225,14 @@ static void respond_regcall(const struct armvmi_abi_event *ev, struct armvmi_abi
     }
 }
 
+static void *pa_ptr(uint64_t pa);
+
 static void print_event(const struct armvmi_abi_event *ev)
 {
+    if (ev->type == ARMVMI_EV_STEP) {
+        evstep_print(ev, (ev->regs.pc & 3) ? NULL : pa_ptr(ev->regs.pc)); /* identity-mapped */
+        return;
+    }
     if (ev->type != ARMVMI_EV_MEM) {
         print_regcall(ev);
         return;
@@ -446,6 +454,9 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--bad-regcall")) {
             bad_regcall = true;
+        } else if (!strcmp(a, "--step-on") && v) {
+            evstep_n = strtoull(v, NULL, 0);
+            i++;
         } else if (!strcmp(a, "--break-pending")) {
             break_pending = true;
         } else if (!strcmp(a, "--bad-commands")) {
@@ -628,9 +639,10 @@ int main(int argc, char **argv)
             struct armvmi_abi_response r;
             memset(&r, 0, sizeof(r));
             r.seq = ev.seq;
-            if (ev.type != ARMVMI_EV_MEM)
+            if (ev.type != ARMVMI_EV_MEM) {
                 respond_regcall(&ev, &r);
-            else if (!strcmp(action, "continue"))
+                evstep_respond(&ev, &r);
+            } else if (!strcmp(action, "continue"))
                 r.action = ARMVMI_RSP_CONTINUE;
             else if (!strcmp(action, "skip"))
                 r.action = ARMVMI_RSP_SKIP;
