@@ -291,7 +291,9 @@ struct armvmi_abi_event {
  *   HVC    as SMC
  *   STEP   CONTINUE (run the instruction; with stepping still on, the next one is an event)
  *   BREAK  CONTINUE (run the original instruction, then re-arm), SKIP (PC += 4, not run)
- * With SET_REGS and a new PC, CONTINUE and SKIP go on at that PC instead. */
+ * With SET_REGS and a new PC, CONTINUE and SKIP go on at that PC instead. A MEM event's STEP of a
+ * frame that got a breakpoint while the event waited (the frame is unrestricted then) is done
+ * as CONTINUE: the access is retried through the breakpoint's views. */
 /* response flags */
 #define ARMVMI_RSPF_SET_REGS 0x1u   /* apply the registers selected by reg_mask first */
 #define ARMVMI_RSPF_SET_ACCESS 0x2u /* set the frame's access to new_access first (MEM only) */
