@@ -306,7 +306,9 @@ struct armvmi_abi_event {
  *   HVC    as SMC
  *   STEP   CONTINUE (run the instruction; with stepping still on, the next one is an event)
  *   BREAK  CONTINUE (run the original instruction, then re-arm), SKIP (PC += 4, not run)
- * With SET_REGS and a new PC, CONTINUE and SKIP go on at that PC instead. */
+ * With SET_REGS and a new PC, CONTINUE and SKIP go on at that PC instead. A MEM event's STEP of a
+ * frame that got a breakpoint while the event waited (the frame is unrestricted then) is done
+ * as CONTINUE: the access is retried through the breakpoint's views. */
 /* response flags */
 #define ARMVMI_RSPF_SET_REGS 0x1u   /* apply the registers selected by reg_mask first */
 #define ARMVMI_RSPF_SET_ACCESS 0x2u /* set the frame's access to new_access first (MEM only) */
@@ -372,7 +374,8 @@ struct armvmi_abi_slot {
 #define ARMVMI_CMDS_ENOSPC 5  /* no room left (breakpoints) */
 #define ARMVMI_CMDS_ENOTSUP 6 /* the CPU cannot do it (e.g. VBAR_EL1 write traps with no FGT) */
 /* a breakpoint and a memory restriction cannot share a frame: BREAK_SET on a frame whose access
- * is not ARMVMI_ACC_RWX, or SET_ACCESS (other than RWX) on a range holding a breakpoint */
+ * is not ARMVMI_ACC_RWX (or while a memory event's STEP runs on it), or SET_ACCESS (other than
+ * RWX) on a range holding a breakpoint (a response's SET_ACCESS: ARMVMI_ERR_RSP_BUSY) */
 #define ARMVMI_CMDS_EBUSY 7
 #define ARMVMI_CMDS_ETIMEDOUT 8 /* BREAK_SET: a vCPU did not take MDCR_EL2.TDE within 1 s */
 
@@ -389,6 +392,9 @@ struct armvmi_abi_slot {
 #define ARMVMI_ERR_CMD_RANGE 9   /* frames outside guest RAM or inside the carve-out */
 #define ARMVMI_ERR_ASYNC_TAIL 10 /* async_tail is ahead of async_head */
 #define ARMVMI_ERR_SLOT_STATE 11 /* a slot state the monitor may not write */
+/* a memory event's response with SET_ACCESS (other than RWX) of a frame that holds a breakpoint
+ * (placed while the event waited): rejected like any bad response (ARMVMI_CMDS_EBUSY's rule) */
+#define ARMVMI_ERR_RSP_BUSY 12
 
 struct armvmi_abi_cmd {
     uint64_t id; /* the monitor's, echoed in nothing: for its own bookkeeping */

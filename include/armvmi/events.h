@@ -338,7 +338,10 @@ int armvmi_break_pa(armvmi_events_t *ev, uint64_t pa, uint64_t ttbr0, armvmi_bre
 /**
  * The same at virtual address va of the address space ctx, translated now by the library's
  * walker. only_this_space: hits count only with ctx's TTBR0 (a process's breakpoint in a page
- * shared with others, e.g. a library); a kernel address (TTBR1) leaves it to any.
+ * shared with others, e.g. a library); a kernel address (TTBR1) leaves it to any. The
+ * breakpoint follows va: armvmi_events_listen translates it again every 100 ms and, when the
+ * guest maps another frame there (a copy-on-write, such as the private copy its own uprobe
+ * gives the process), moves the breakpoint to that frame; hits in between are not seen.
  * Errors: those of armvmi_break_pa, ARMVMI_EFAULT (va not mapped).
  */
 int armvmi_break_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uint64_t va,

@@ -449,6 +449,7 @@ int armvmi_events_listen(armvmi_events_t *ev, int timeout_ms)
             ev->interrupted = 0;
             return armvmi_set_error(ARMVMI_EINTR, "interrupted.");
         }
+        ev_stepbrk_follow(ev);
         int n = ev_poll(ev);
         if (n < 0)
             return n;

@@ -127,6 +127,8 @@ const char *ev_stepbrk_bad(const struct armvmi_events *ev, const struct armvmi_a
 bool ev_stepbrk_deliver(struct armvmi_events *ev, const struct armvmi_abi_event *e,
                         struct armvmi_abi_response *out);
 void ev_stepbrk_free(struct armvmi_events *ev);
+/* armvmi_events_listen, every 100 ms: breakpoints at a VA moved to the frame mapped there now */
+void ev_stepbrk_follow(struct armvmi_events *ev);
 /* A response's `step`: RSPF_STEP_ON in *out (and vcpu's steps delivered) if a step callback is
  * registered; otherwise nothing. For every event type's response. */
 void ev_step_rsp(struct armvmi_events *ev, unsigned vcpu, bool step,
