@@ -17,6 +17,7 @@ static const char step_help[] =
     "Single-steps vCPU N (default 0), or with --pid every vCPU while process P runs at EL0,\n"
     "and prints one line per instruction about to run: sequence number, vCPU, step count, EL,\n"
     "PC and the instruction there, disassembled, and the process (from the Linux layer).\n"
+    "With --pid the trace ends when P exits or runs exec (its address space is gone).\n"
     "--el0: only instructions at EL0 (re-armed after a system call at the next exit at EL0:\n"
     "a gap in the trace). --irqs: let virtual\n"
     "interrupts in between steps (default: held). --regs (with --json): x0-x30, sp and pstate\n"
@@ -74,16 +75,49 @@ static void print_event(struct trace *t, bool regs, uint64_t seq, unsigned vcpu,
     fflush(stdout);
 }
 
+/* --pid P: the hypervisor filters on P's page-table root, which Linux frees when P exits (or
+ * runs exec) and may give to the next process it creates; the events are P's only while P still
+ * owns it, checked at every event and every second. */
+struct pidwatch {
+    armvmi_linux_t *lx; /* the trace's Linux layer; NULL: not checked */
+    struct armvmi_linux_task task;
+};
+
+/* Whether P still has its pid and its address space; if not, says so once and ends the trace. */
+static bool pid_owns(struct trace *t, const struct pidwatch *w)
+{
+    struct armvmi_linux_task now;
+    if (t->done)
+        return false;
+    if (!w->lx || (armvmi_linux_task_at(w->lx, w->task.va, &now) == 0 && now.pid == w->task.pid &&
+                   now.tgid == w->task.tgid && now.mm && now.mm == w->task.mm &&
+                   now.pgd_pa == w->task.pgd_pa))
+        return true;
+    t->done = true;
+    if (!t->c->quiet)
+        fprintf(stderr,
+                "armvmi: process %d has exited or run exec (its address space is gone): the "
+                "trace ends.\n",
+                (int)w->task.tgid);
+    return false;
+}
+
+static void pid_tick(struct trace *t)
+{
+    pid_owns(t, t->tick_arg);
+}
+
 struct sbtrace {
     struct trace t;
     bool regs;
+    struct pidwatch pw;
 };
 
 static int on_step(armvmi_events_t *ev, const struct armvmi_step_event *e, bool *stop, void *arg)
 {
     struct sbtrace *st = arg;
     struct trace *t = &st->t;
-    if (t->count && t->seen >= t->count) {
+    if ((t->count && t->seen >= t->count) || !pid_owns(t, &st->pw)) {
         *stop = true;
         return 1;
     }
@@ -185,6 +219,15 @@ int trace_step(struct cli *c, int argc, char **argv)
         }
         ttbr0 = ctx.ttbr0 & 0x0000fffffffffffeull;
         o.flags |= ARMVMI_STEP_EL0;
+        st.pw.lx = t->procs.lx;
+        if (st.pw.lx &&
+            (armvmi_linux_find_task(st.pw.lx, o.vo.pid, &st.pw.task) || st.pw.task.pgd_pa != ttbr0))
+            st.pw.lx = NULL;
+        if (!st.pw.lx && !c->quiet)
+            fprintf(stderr, "armvmi: note: the trace cannot tell when process %d exits.\n",
+                    (int)o.vo.pid);
+        t->tick = pid_tick;
+        t->tick_arg = &st.pw;
         if (!o.vcpu_set) {
             struct armvmi_info in;
             unsigned n = armvmi_get_info(t->h, &in) || !in.vcpus ? 1 : in.vcpus;

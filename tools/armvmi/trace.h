@@ -22,6 +22,9 @@ struct trace {
     uint64_t count, seen;
     const char *what;  /* the summary's noun for an event ("step", "hit"; NULL: "event") */
     bool debug_counts; /* the summary adds the hypervisor's filtered and handed-back counts */
+    bool done;         /* a callback or tick ended the trace (e.g. its process is gone) */
+    void (*tick)(struct trace *t); /* if set: called after every listen (at least once a second) */
+    void *tick_arg;
 };
 
 /* Open the target (c's --vm), the disassembler and, with the VM paused, the process list. On
