@@ -26,7 +26,13 @@
 #   the trace is strict except right after an svc (stepcheck --svc-gap 20, which reports the
 #   rounds missed across each gap); the program's count is right and the guest logs no RCU
 #   stall.
-# N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand).
+# - the guest's own ptrace single-step (3000 steps) while we step vCPU 0 whole (`trace step --vcpu
+#   0`, kernel and user), both pinned to cpu0: the guest's PCs and result are unchanged, some of
+#   its step exceptions came under ours and were handed back, our trace ends by itself, and
+#   each of our steps from EL0 into the kernel is at the lower-EL synchronous vector (vectors +
+#   0x400 from the guest's /proc/kallsyms: a handed-back step runs it like any exception);
+# N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand); K2: ARMVMI_TEST_WHOLE_STEPS
+# (default 50000, ~3 of the guest's ptrace steps).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/guestsh.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
@@ -37,7 +43,9 @@ B=${ARMVMI_BUILD:-build}
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_STEPS:-2000}
-plan 56
+M2=3000
+K2=${ARMVMI_TEST_WHOLE_STEPS:-50000}
+plan 66
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
@@ -120,6 +128,26 @@ for smp in 1 2; do
     is "$(jq -r '"\(.el) \(.pid)"' "$T/out3" | sort -u)" "0 $cpid" "smp=$smp: every event at EL0 in the child"
     n=$(sed -n 's/.*handed back \([0-9]*\);.*/\1/p' "$T/err3")
     is "$n" "$M" "smp=$smp: each of the guest's $M step exceptions was handed back to it"
+
+    # the guest's own ptrace single-step while we step vCPU 0 whole (kernel and user, no --pid),
+    # both programs pinned there: a ptrace step is ~16,000 of our steps, so K2 covers a few
+    console $vm "mkdir -p /tmp/pt2 /tmp/pt3; touch /tmp/pt2/go /tmp/pt3/go; printf 'M-%s\n' DONE" M-DONE >/dev/null
+    ref2=$(console $vm "taskset 1 stepbrk ptsteps /tmp/pt2 $M2; printf 'P-%s\n' DONE" P-DONE 300 | tr -d '\r' | grep '^SB-PTSTEPS')
+    [[ "$ref2" == "SB-PTSTEPS n=$M2 "*" exit=0" ]]; ok $? "smp=$smp: on cpu0, the guest ptrace-steps a child $M2 times, unstepped: $ref2"
+    vec=$(console $vm "grep ' vectors\$' /proc/kallsyms; printf 'V-%s\n' DONE" V-DONE 30 | tr -d '\r' | sed -n 's/^\([0-9a-f]\{16\}\) [tT] vectors$/\1/p')
+    console $vm "(taskset 1 stepbrk ptsteps /tmp/pt3 $M2 >/tmp/pt3/log 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    timeout 900 "$A" --vm $vm trace step --vcpu 0 --count "$K2" --json >"$T/out5" 2>"$T/err5"
+    [ $? = 0 ] && [ "$(wc -l <"$T/out5")" = "$K2" ]; ok $? "smp=$smp: meanwhile trace step --vcpu 0 --count $K2 (kernel and user) ends by itself (exit 0)"
+    got=$(sb_line $vm /tmp/pt3/log '^SB-PTSTEPS' 300)
+    is "$got" "$ref2" "smp=$smp: with the whole vCPU stepped by us, the guest's $M2 steps give the same PCs and result"
+    n=$(sed -n 's/.*handed back \([0-9]*\);.*/\1/p' "$T/err5")
+    [ "${n:-0}" -ge 1 ]; ok $? "smp=$smp: $n of the guest's step exceptions came while we stepped, and were handed back"
+    # each entry from EL0 into the kernel is a synchronous exception (system call, fault, the
+    # guest's own step: interrupts are held) and runs the lower-EL synchronous vector first
+    want=$(printf '0x%x' $((0x${vec:-0} + 0x400)))
+    read -r kv nv < <(jq -r '"\(.el) \(.pc)"' "$T/out5" | awk -v w="$want" 'BEGIN {p = -1} $1 == 1 && p == 0 {n++; if ($2 == w) k++} {p = $1} END {print k + 0, n + 0}')
+    [ -n "$vec" ] && [ "$nv" -ge 1 ] && [ "$kv" = "$nv" ]
+    ok $? "smp=$smp: each of our $nv steps from EL0 into the kernel is at the vector $want ($kv are)"
 
     # system calls: stepping parked in the kernel, re-armed back in the process
     console $vm "mkdir -p /tmp/sb; (stepbrk sysloop 100 >/tmp/sb/sys 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
