@@ -33,8 +33,8 @@ static const char break_help[] =
     "else of the kernel, through vCPU 0): one line per hit (sequence number, vCPU, hits, PC,\n"
     "the instruction there, disassembled, and the process); the original instruction then runs.\n"
     "The guest reading that address sees its original bytes. With --pid only that process's\n"
-    "hits count. Stops after --count hits, --duration seconds or Ctrl-C, and clears "
-    "it.\n" TRACE_PROC_HELP
+    "hits count, and the trace ends when P exits or runs exec. Stops after --count hits,\n"
+    "--duration seconds or Ctrl-C, and clears it.\n" TRACE_PROC_HELP
     "--json: one object per line (seq, vcpu, hit, el, pc, insn, word, ttbr0, pid, tid, comm,\n"
     "proc, gpa, id).\n";
 
@@ -89,9 +89,10 @@ static bool pid_owns(struct trace *t, const struct pidwatch *w)
     struct armvmi_linux_task now;
     if (t->done)
         return false;
-    if (!w->lx || (armvmi_linux_task_at(w->lx, w->task.va, &now) == 0 && now.pid == w->task.pid &&
-                   now.tgid == w->task.tgid && now.mm && now.mm == w->task.mm &&
-                   now.pgd_pa == w->task.pgd_pa))
+    if (!w || !w->lx ||
+        (armvmi_linux_task_at(w->lx, w->task.va, &now) == 0 && now.pid == w->task.pid &&
+         now.tgid == w->task.tgid && now.mm && now.mm == w->task.mm &&
+         now.pgd_pa == w->task.pgd_pa))
         return true;
     t->done = true;
     if (!t->c->quiet)
@@ -105,6 +106,19 @@ static bool pid_owns(struct trace *t, const struct pidwatch *w)
 static void pid_tick(struct trace *t)
 {
     pid_owns(t, t->tick_arg);
+}
+
+/* Watch process pid (its page-table root: ttbr0) for the rest of the trace t (VM paused). */
+static void pid_watch(struct trace *t, struct pidwatch *w, int32_t pid, uint64_t ttbr0)
+{
+    w->lx = t->procs.lx;
+    if (w->lx && (armvmi_linux_find_task(w->lx, pid, &w->task) ||
+                  w->task.pgd_pa != (ttbr0 & 0x0000fffffffffffeull)))
+        w->lx = NULL;
+    if (!w->lx && !t->c->quiet)
+        fprintf(stderr, "armvmi: note: the trace cannot tell when process %d exits.\n", (int)pid);
+    t->tick = pid_tick;
+    t->tick_arg = w;
 }
 
 struct sbtrace {
@@ -135,7 +149,7 @@ static int on_break(armvmi_events_t *ev, const struct armvmi_break_event *e,
 {
     struct trace *t = arg;
     rsp->action = ARMVMI_BREAK_CONTINUE;
-    if (t->count && t->seen >= t->count)
+    if ((t->count && t->seen >= t->count) || !pid_owns(t, t->tick_arg))
         return 1;
     print_event(t, false, e->seq, e->vcpu, "hit", e->hits, &e->regs,
                 json_pack("{s:o,s:i}", "gpa", trace_hex(e->gpa), "id", e->id));
@@ -219,15 +233,7 @@ int trace_step(struct cli *c, int argc, char **argv)
         }
         ttbr0 = ctx.ttbr0 & 0x0000fffffffffffeull;
         o.flags |= ARMVMI_STEP_EL0;
-        st.pw.lx = t->procs.lx;
-        if (st.pw.lx &&
-            (armvmi_linux_find_task(st.pw.lx, o.vo.pid, &st.pw.task) || st.pw.task.pgd_pa != ttbr0))
-            st.pw.lx = NULL;
-        if (!st.pw.lx && !c->quiet)
-            fprintf(stderr, "armvmi: note: the trace cannot tell when process %d exits.\n",
-                    (int)o.vo.pid);
-        t->tick = pid_tick;
-        t->tick_arg = &st.pw;
+        pid_watch(t, &st.pw, o.vo.pid, ttbr0);
         if (!o.vcpu_set) {
             struct armvmi_info in;
             unsigned n = armvmi_get_info(t->h, &in) || !in.vcpus ? 1 : in.vcpus;
@@ -291,6 +297,9 @@ int trace_break(struct cli *c, int argc, char **argv)
     struct armvmi_tt_config ctx;
     uint64_t va;
     rc = cli_vactx(t.h, &o.vo, &ctx) ? 1 : resolve(t.h, t.procs.lx, spec, &va);
+    struct pidwatch pw = {0};
+    if (!rc && o.vo.has_pid)
+        pid_watch(&t, &pw, o.vo.pid, ctx.ttbr0);
     trace_resume(&t);
     if (rc)
         return trace_close(&t, rc);
