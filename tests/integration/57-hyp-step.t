@@ -32,7 +32,7 @@
 #   each of our steps from EL0 into the kernel is at the lower-EL synchronous vector (vectors +
 #   0x400 from the guest's /proc/kallsyms: a handed-back step runs it like any exception);
 # N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand); K2: ARMVMI_TEST_WHOLE_STEPS
-# (default 50000, ~3 of the guest's ptrace steps).
+# (default 100000: a few of the guest's ptrace steps).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/guestsh.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
@@ -44,7 +44,7 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_STEPS:-2000}
 M2=3000
-K2=${ARMVMI_TEST_WHOLE_STEPS:-50000}
+K2=${ARMVMI_TEST_WHOLE_STEPS:-100000}
 plan 66
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
@@ -130,12 +130,15 @@ for smp in 1 2; do
     is "$n" "$M" "smp=$smp: each of the guest's $M step exceptions was handed back to it"
 
     # the guest's own ptrace single-step while we step vCPU 0 whole (kernel and user, no --pid),
-    # both programs pinned there: a ptrace step is ~16,000 of our steps, so K2 covers a few
+    # both programs pinned there: a ptrace step is ~16,000 of ours, so K2 covers a few
     console $vm "mkdir -p /tmp/pt2 /tmp/pt3; touch /tmp/pt2/go /tmp/pt3/go; printf 'M-%s\n' DONE" M-DONE >/dev/null
     ref2=$(console $vm "taskset 1 stepbrk ptsteps /tmp/pt2 $M2; printf 'P-%s\n' DONE" P-DONE 300 | tr -d '\r' | grep '^SB-PTSTEPS')
     [[ "$ref2" == "SB-PTSTEPS n=$M2 "*" exit=0" ]]; ok $? "smp=$smp: on cpu0, the guest ptrace-steps a child $M2 times, unstepped: $ref2"
     vec=$(console $vm "grep ' vectors\$' /proc/kallsyms; printf 'V-%s\n' DONE" V-DONE 30 | tr -d '\r' | sed -n 's/^\([0-9a-f]\{16\}\) [tT] vectors$/\1/p')
-    console $vm "(taskset 1 stepbrk ptsteps /tmp/pt3 $M2 >/tmp/pt3/log 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    # it starts stepping 2 s after go (busy at EL0: our trace holds cpu0's interrupts), by which
+    # time our trace has begun (after its fork and exec, which would use up our K2 steps)
+    console $vm "(taskset 1 stepbrk ptsteps /tmp/pt3 $M2 2000 >/tmp/pt3/log 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    sb_line $vm /tmp/pt3/log '^SB pid=' >/dev/null
     timeout 900 "$A" --vm $vm trace step --vcpu 0 --count "$K2" --json >"$T/out5" 2>"$T/err5"
     [ $? = 0 ] && [ "$(wc -l <"$T/out5")" = "$K2" ]; ok $? "smp=$smp: meanwhile trace step --vcpu 0 --count $K2 (kernel and user) ends by itself (exit 0)"
     got=$(sb_line $vm /tmp/pt3/log '^SB-PTSTEPS' 300)
