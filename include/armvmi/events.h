@@ -351,8 +351,9 @@ int armvmi_break_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uin
  *  in flight are answered CONTINUE. Errors: ARMVMI_ENOENT, ARMVMI_ESTATE, ARMVMI_EIO. */
 int armvmi_break_clear(armvmi_events_t *ev, int id);
 
-/** Counters the hypervisor keeps for these: the guest's own debug exceptions handed back to it
- *  (BRK, steps, breakpoints, watchpoints) and steps/hits filtered out without an event. */
+/** Counters the hypervisor keeps for these, since this session attached: the guest's own debug
+ *  exceptions handed back to it (BRK, steps, breakpoints, watchpoints) and steps/hits filtered
+ *  out without an event. */
 int armvmi_events_debug_counts(armvmi_events_t *ev, uint64_t *reinjected, uint64_t *filtered);
 
 /* ---- register-write events and SMC/HVC events ---- */

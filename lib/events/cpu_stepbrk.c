@@ -213,9 +213,9 @@ int armvmi_events_debug_counts(armvmi_events_t *ev, uint64_t *reinjected, uint64
     if (!ev)
         return armvmi_set_error(ARMVMI_EINVAL, "armvmi_events_debug_counts: NULL handle.");
     if (reinjected)
-        *reinjected = EV_LOAD(&ev->chan->reinjected);
+        *reinjected = EV_LOAD(&ev->chan->reinjected) - ev->reinjected0;
     if (filtered)
-        *filtered = EV_LOAD(&ev->chan->filtered);
+        *filtered = EV_LOAD(&ev->chan->filtered) - ev->filtered0;
     return 0;
 }
 

@@ -44,8 +44,9 @@ struct armvmi_events {
     struct armvmi_events_options opt;
     uint32_t mon_flags;
 
-    uint64_t cmd_head;   /* our copy of chan->cmd_head */
-    uint64_t async_tail; /* our copy of chan->async_tail */
+    uint64_t cmd_head;               /* our copy of chan->cmd_head */
+    uint64_t async_tail;             /* our copy of chan->async_tail */
+    uint64_t reinjected0, filtered0; /* chan's counters at attach (they count since boot) */
 
     pthread_t hb;
     bool hb_running;

@@ -421,6 +421,8 @@ int armvmi_events_attach(armvmi_t *h, const struct armvmi_events_options *opt,
         goto fail;
     }
     ev->session = EV_LOAD(&c->session);
+    ev->reinjected0 = EV_LOAD(&c->reinjected);
+    ev->filtered0 = EV_LOAD(&c->filtered);
     /* A new session numbers from 1; one that takes over from a fail-closed monitor declared
      * gone goes on from its numbers (the hypervisor did not reset them). */
     ev_seq_reset(ev, EV_LOAD(&c->seq) < seq_before ? 1 : seq_before + 1);

@@ -13,7 +13,7 @@
 #   kprobe (tracefs kprobe_events; arm64 kprobes are BRKs) on __arm64_sys_exit_group counts one
 #   hit per exit (N + 3 between its two readings); the tracer reports them handed back;
 # - a user-space breakpoint in a process (--pid) fires at the function's address, 3 times, and
-#   the program's result is unchanged;
+#   the program's result is unchanged; when the process exits the trace ends by itself;
 # - after clearing: the function's bytes unchanged, and a guest BRK is no longer trapped (the
 #   hypervisor's count of handed-back debug exceptions does not move);
 # - the guest's own uprobe (tracefs uprobe_events on user_target's file offset; an arm64 uprobe
@@ -34,7 +34,7 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_EXECS:-100}
 FN=__arm64_sys_execve
-plan 39
+plan 40
 T=$(mktemp -d /tmp/armvmi-58.XXXXXX)
 TR=
 
@@ -116,11 +116,14 @@ line=$(console $vm "cat /tmp/ub/log; printf 'L-%s\n' DONE" L-DONE 30 | tr -d '\r
 pid=$(sed -n 's/^SB pid=\([0-9]*\).*/\1/p' <<<"$line")
 UVA=$(sed -n 's/.* user=\(0x[0-9a-f]*\).*/\1/p' <<<"$line")
 : >"$T/err3"
-timeout 300 "$A" --vm $vm trace break "$UVA" --pid "$pid" --count 3 --json >"$T/out3" 2>"$T/err3" &
+# --count 4: the program calls it 3 times and exits, which ends the trace
+timeout 300 "$A" --vm $vm trace break "$UVA" --pid "$pid" --count 4 --json >"$T/out3" 2>"$T/err3" &
 TR=$!
 for ((i = 0; i < 300; i++)); do grep -q 'set; tracing' "$T/err3" && break; sleep 0.2; done
 got=$(console $vm "touch /tmp/ub/go; sleep 1; cat /tmp/ub/log; printf 'V-%s\n' DONE" V-DONE 60 | tr -d '\r' | grep '^SB-USER')
-wait $TR
+wait $TR; rc=$?
+[ $rc = 0 ] && grep -q "process $pid has exited" "$T/err3"
+ok $? "user breakpoint: the process exited, the trace ends by itself, exit 0 ($rc)"
 is "$(jq -r '"\(.pc) \(.el) \(.pid)"' "$T/out3" | tr '\n' ' ')" "$UVA 0 $pid $UVA 0 $pid $UVA 0 $pid " \
     "user breakpoint: 3 hits at user_target ($UVA), EL0, in process $pid"
 is "$got" "SB-USER 66" "the program's result is unchanged"

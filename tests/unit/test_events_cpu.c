@@ -199,6 +199,26 @@ static void break_follows_va(void **state)
     finish(ev, h);
 }
 
+/* The hypervisor's reinjected/filtered counters count since boot: a session reports its own. */
+static void debug_counts_per_session(void **state)
+{
+    armvmi_t *h;
+    fake_setup(false, true);
+    ST(&F.chan->reinjected, 300ull); /* an earlier session's */
+    ST(&F.chan->filtered, 303ull);
+    armvmi_events_t *ev = attach(&h, NULL);
+    uint64_t r = 1, f = 1;
+    assert_int_equal(armvmi_events_debug_counts(ev, &r, &f), 0);
+    assert_int_equal(r, 0);
+    assert_int_equal(f, 0);
+    ST(&F.chan->reinjected, 305ull);
+    ST(&F.chan->filtered, 310ull);
+    assert_int_equal(armvmi_events_debug_counts(ev, &r, &f), 0);
+    assert_int_equal(r, 5);
+    assert_int_equal(f, 7);
+    finish(ev, h);
+}
+
 /* A command the hypervisor refuses changes nothing in the library: a step that did not start
  * delivers no event to its callback, a breakpoint whose clear failed still claims its hits. */
 static void step_break_refused(void **state)
@@ -494,8 +514,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(step_and_break),   cmocka_unit_test(step_break_refused),
-        cmocka_unit_test(break_follows_va), cmocka_unit_test(regcall_events),
-        cmocka_unit_test(regcall_step_on),  cmocka_unit_test(boot_hold),
+        cmocka_unit_test(break_follows_va), cmocka_unit_test(debug_counts_per_session),
+        cmocka_unit_test(regcall_events),   cmocka_unit_test(regcall_step_on),
+        cmocka_unit_test(boot_hold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

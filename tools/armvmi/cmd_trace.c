@@ -382,7 +382,9 @@ int trace_run(struct trace *t, armvmi_events_t *ev, uint64_t duration, int rc)
                 rc = cli_lib_err("listening for events");
                 break;
             }
-            if (count && t->seen >= count)
+            if (t->tick)
+                t->tick(t);
+            if ((count && t->seen >= count) || t->done)
                 break;
         }
     }
