@@ -27,8 +27,9 @@
  *   stepbrk uoff       prints "SB-UOFF <file> 0x<offset>": the executable's path and the file
  *                      offset of user_target (from /proc/self/maps), for a uprobe on it.
  *   stepbrk ucalls N   calls user_target N times (N <= 100000): prints "SB-UCALLS <n> <sum>".
- *   stepbrk ptsteps DIR N  a child stopped under ptrace (SIGSTOP, then work(): no system
- *                      call) is shown as "SB pid=<child>"; once DIR/go exists it is
+ *   stepbrk ptsteps DIR N [MS]  a child stopped under ptrace (SIGSTOP, then work(): no system
+ *                      call) is shown as "SB pid=<child>"; once DIR/go exists (and MS
+ *                      milliseconds more, busy-waiting at EL0: no interrupt needed) it is
  *                      single-stepped N times (PTRACE_SINGLESTEP, N <= 100000), each PC
  *                      after a step written to DIR/pcs (0x%x a line), then continued: prints
  * "SB-PTSTEPS n=<steps> fnv=<hash of the PCs> first=<pc> last=<pc> exit=<child's status>". stepbrk
@@ -308,7 +309,18 @@ static int sysloop(uint64_t k)
     return cnt == calls * k ? 0 : 1;
 }
 
-static int ptsteps(const char *dir, unsigned long n)
+/* Busy-wait ms milliseconds of wall-clock time at EL0 (the vDSO's clock: no system call, no
+ * interrupt needed). */
+static void spin_ms(unsigned long ms)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &b);
+    while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < (long)ms);
+}
+
+static int ptsteps(const char *dir, unsigned long n, unsigned long spin)
 {
     pid_t p = fork();
     if (p == 0) {
@@ -328,6 +340,7 @@ static int ptsteps(const char *dir, unsigned long n)
     snprintf(go, sizeof(go), "%s/go", dir);
     for (int k = 0; k < 30000 && access(go, F_OK); k++)
         usleep(10000);
+    spin_ms(spin < 60000 ? spin : 60000);
     snprintf(go, sizeof(go), "%s/pcs", dir);
     FILE *pcs = fopen(go, "w");
     if (!pcs) {
@@ -429,7 +442,8 @@ int main(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "nop"))
         return 0;
     if (argc >= 4 && !strcmp(argv[1], "ptsteps"))
-        return ptsteps(argv[2], strtoul(argv[3], NULL, 0));
+        return ptsteps(argv[2], strtoul(argv[3], NULL, 0),
+                       argc >= 5 ? strtoul(argv[4], NULL, 0) : 0);
     if (argc >= 3 && !strcmp(argv[1], "sysloop"))
         return sysloop(strtoull(argv[2], NULL, 0));
     if (argc >= 2 && !strcmp(argv[1], "uoff"))

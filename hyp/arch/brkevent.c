@@ -48,6 +48,7 @@ static struct bp bps[BRK_MAX];
 static volatile u32 nframes;
 static u64 next_id = 1;
 static spinlock_t brk_lock;
+static u64 mem_step[ARMVMI_MAX_VCPUS]; /* 1 + the frame a memory event's STEP runs on, or 0 */
 
 /* After writing code: clean the data cache to the point of unification, invalidate the
  * instruction cache (Arm ARM D7.5.9, "Instruction cache maintenance"). */
@@ -104,6 +105,43 @@ static int frame_find(u64 gfn)
     return -1;
 }
 
+/* No restriction in the store and no memory event's STEP on the frame. brk_lock held. */
+static bool frame_free_of_mem(u64 gfn)
+{
+    for (unsigned i = 0; i < ARMVMI_MAX_VCPUS; i++)
+        if (mem_step[i] == gfn + 1)
+            return false;
+    return permstore_get(PERM_VIEW_ALL, gfn) == ARMVMI_ACC_RWX;
+}
+
+bool brk_mem_set_access(u64 gfn, unsigned acc)
+{
+    bool ok;
+
+    spin_lock(&brk_lock);
+    ok = acc == ARMVMI_ACC_RWX || frame_find(gfn) < 0;
+    if (ok)
+        permstore_set(PERM_VIEW_ALL, gfn, 1, acc, 1);
+    spin_unlock(&brk_lock);
+    return ok;
+}
+
+bool brk_mem_step_begin(unsigned vcpu, u64 gfn)
+{
+    bool ok;
+
+    spin_lock(&brk_lock);
+    ok = frame_find(gfn) < 0;
+    mem_step[vcpu] = ok ? gfn + 1 : 0;
+    spin_unlock(&brk_lock);
+    return ok;
+}
+
+void brk_mem_step_end(unsigned vcpu)
+{
+    __atomic_store_n(&mem_step[vcpu], 0, __ATOMIC_RELEASE);
+}
+
 u32 brk_cmd_set(const struct armvmi_abi_cmd *k, u64 *result)
 {
     u64 gpa = k->arg[0];
@@ -116,10 +154,6 @@ u32 brk_cmd_set(const struct armvmi_abi_cmd *k, u64 *result)
     if (!stage2_ipa_is_ram(gpa)) {
         events_error(ARMVMI_ERR_CMD_RANGE, "BREAK_SET address", gpa);
         return ARMVMI_CMDS_ERANGE;
-    }
-    if (permstore_get(PERM_VIEW_ALL, gpa >> 12) != ARMVMI_ACC_RWX) {
-        events_error(ARMVMI_ERR_CMD_ARGS, "BREAK_SET on a restricted frame", gpa);
-        return ARMVMI_CMDS_EBUSY; /* the copy and the restriction would fight over stage 2 */
     }
     for (unsigned i = 0; i < BRK_MAX && bi < 0; i++)
         if (!bps[i].used)
@@ -134,6 +168,14 @@ u32 brk_cmd_set(const struct armvmi_abi_cmd *k, u64 *result)
         return ARMVMI_CMDS_ETIMEDOUT;
     }
     spin_lock(&brk_lock);
+    /* checked under brk_lock: a memory event's response changes the store under it too */
+    if (!frame_free_of_mem(gpa >> 12)) {
+        spin_unlock(&brk_lock);
+        if (!nframes)
+            debug_need_all(false);
+        events_error(ARMVMI_ERR_CMD_ARGS, "BREAK_SET on a restricted frame", gpa);
+        return ARMVMI_CMDS_EBUSY; /* the copy and the restriction would fight over stage 2 */
+    }
     fi = frame_find(gpa >> 12);
     if (fi < 0) {
         for (unsigned i = 0; i < BRK_FRAMES && fi < 0; i++)

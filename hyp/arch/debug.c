@@ -149,9 +149,12 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
         __atomic_store_n(&d->gen_seen, gen, __ATOMIC_RELEASE);
         return; /* nothing to do: the common exit */
     }
-    /* An instruction the hypervisor completed (emulated, skipped) or an exception it injected:
-     * the PC moved, so the one-instruction step is over and the next step is due at once. */
-    moved = d->kind == TRAP_SYNC && d->ec != ESR_EC_SOFTSTP_LOW && f->elr != d->elr;
+    /* An instruction the hypervisor completed (emulated, skipped) or an exception it injected
+     * (also at a step: the guest's own step exception handed back, a response's new PC): the PC
+     * moved, so the one-instruction step is over and the next step is due at once (the step
+     * exception is then taken before the vector's or the new PC's instruction, as it is for an
+     * interrupt taken between steps). */
+    moved = d->kind == TRAP_SYNC && f->elr != d->elr;
     if (d->once && moved)
         once_finish(v, d);
     /* Parked: our breakpoint where the kernel returns to the process (given back before TDE goes

@@ -2,6 +2,7 @@
 /* Memory events: stage-2 permission faults checked against the permission store, the event
  * delivered through the vCPU's slot, and the monitor's response applied. */
 #include <hyp/arch.h>
+#include <hyp/brkevent.h>
 #include <hyp/console.h>
 #include <hyp/debug.h>
 #include <hyp/events.h>
@@ -114,12 +115,15 @@ static void emulate_access(struct trap_frame *f, const struct armvmi_abi_event *
 static void step_done(struct vcpu *v, u64 frame)
 {
     permstore_reapply(PERM_VIEW_ALL, frame);
+    brk_mem_step_end(v->id);
 }
 
 static void step_begin(struct vcpu *v, struct trap_frame *f, u64 frame)
 {
-    if (!debug_once(v, f, step_done, frame, false))
+    if (!debug_once(v, f, step_done, frame, false)) {
+        brk_mem_step_end(v->id);
         return;
+    }
     stage2_set_perm(frame << 12, true, true, true);
     stage2_tlb_flush();
 }
@@ -133,17 +137,25 @@ static void respond(struct vcpu *v, struct trap_frame *f, u64 esr,
 
     if (!rsp_check(ev, p))
         return; /* not applied: as CONTINUE */
+    /* a breakpoint may have been placed on the frame while the event waited (after a SET_ACCESS
+     * command made it rwx): it must not be restricted now (abi.h, ARMVMI_ERR_RSP_BUSY) */
+    if ((p->flags & ARMVMI_RSPF_SET_ACCESS) && !brk_mem_set_access(ev->gpa >> 12, p->new_access)) {
+        events_error(ARMVMI_ERR_RSP_BUSY, "response SET_ACCESS of a breakpoint's frame", ev->gpa);
+        return;
+    }
     if (p->flags & ARMVMI_RSPF_SET_REGS)
         events_set_regs(f, p);
-    if (p->flags & ARMVMI_RSPF_SET_ACCESS)
-        permstore_set(PERM_VIEW_ALL, ev->gpa >> 12, 1, p->new_access, 1);
     debug_rsp_flags(v, p->flags);
     switch (p->action) {
     case ARMVMI_RSP_STEP:
-        if (emulable)
+        if (!brk_mem_step_begin(v->id, ev->gpa >> 12))
+            break; /* a breakpoint's frame, unrestricted: retried */
+        if (emulable) {
             emulate_access(f, ev, esr);
-        else
+            brk_mem_step_end(v->id);
+        } else {
             step_begin(v, f, ev->gpa >> 12);
+        }
         break;
     case ARMVMI_RSP_SKIP:
         inject_skip_insn(f, esr);

@@ -39,6 +39,7 @@ static volatile u32 running[ARMVMI_MAX_VCPUS]; /* the vCPU is in the guest or ab
 static bool timer_on[ARMVMI_MAX_VCPUS];
 static u64 async_head;
 static u32 error_reports;
+static volatile u32 boot_held; /* vCPU 0 waits before the guest kernel (ARMVMI_BOOT_HOLD) */
 /* a SET_ACCESS in progress (the command at cmd_done) */
 static bool sa_active;
 static u64 sa_start, sa_next, sa_end;
@@ -171,6 +172,16 @@ void events_tick(void)
     timer_off();
 }
 
+/* abi.h ARMVMI_BOOT_HOLD: vCPU 0 may enter the guest kernel; 1 if it was held. Once only. */
+static u64 hold_end(const char *why)
+{
+    if (!__atomic_exchange_n(&boot_held, 0, __ATOMIC_SEQ_CST))
+        return 0;
+    __atomic_and_fetch(&events_chan()->hyp_flags, ~ARMVMI_CHAN_F_HELD, __ATOMIC_RELEASE);
+    hyp_printf("events: vCPU 0 released (%s): the guest kernel starts\n", why);
+    return 1;
+}
+
 /* End a session: every restriction removed (fail-open), waiting vCPUs continue. ev_lock held. */
 static void session_end(const char *why)
 {
@@ -186,6 +197,7 @@ static void session_end(const char *why)
     __atomic_store_n(&c->attached, 0, __ATOMIC_RELEASE);
     sa_active = false;
     hyp_printf("events: %s: %lu restricted frames released, monitor detached\n", why, n);
+    hold_end(why);
     events_kick_others();
 }
 
@@ -345,6 +357,9 @@ static bool cmd_run(struct armvmi_abi_cmd *e, u32 *status, u64 *result)
     case ARMVMI_CMD_BREAK_CLEAR:
         *status = brk_cmd_clear(&k);
         return true;
+    case ARMVMI_CMD_RELEASE:
+        result[0] = hold_end("RELEASE from the monitor");
+        return true;
     default:
         events_error(ARMVMI_ERR_CMD_OP, "unknown command", k.op);
         *status = ARMVMI_CMDS_EINVAL;
@@ -413,6 +428,38 @@ void events_wait(struct trap_frame *f)
         vgic_handle_irq(f);
     }
     events_poll();
+}
+
+/*
+ * abi.h ARMVMI_BOOT_HOLD, on the boot CPU with f ready for the kernel's first instruction: the
+ * record shows that state, and vCPU 0 waits (running commands) until a monitor releases it or
+ * no monitor has been attached for bootinfo->hold_s seconds. A fail-closed monitor declared
+ * gone keeps it held: the clock runs again from then.
+ */
+void events_boot_hold(struct vcpu *v, struct trap_frame *f)
+{
+    u64 limit = bootinfo->hold_s * read_cntfrq_el0(), alone;
+
+    if (!(bootinfo->flags & ARMVMI_BOOT_HOLD))
+        return;
+    __atomic_store_n(&boot_held, 1, __ATOMIC_SEQ_CST);
+    __atomic_or_fetch(&events_chan()->hyp_flags, ARMVMI_CHAN_F_HELD, __ATOMIC_RELEASE);
+    vcpu_record_exit(v, f);
+    hyp_printf("events: vCPU 0 held before the guest kernel, waiting for a monitor (the guest "
+               "boots without one after %lu s)\n",
+               (u64)bootinfo->hold_s);
+    alone = read_cntpct_el0();
+    while (__atomic_load_n(&boot_held, __ATOMIC_ACQUIRE)) {
+        u64 now = read_cntpct_el0();
+
+        if (__atomic_load_n(&ev_state, __ATOMIC_ACQUIRE) == EV_ATTACHED)
+            alone = now;
+        else if (now - alone >= limit) {
+            hyp_printf("events: no monitor attached for %lu s\n", (u64)bootinfo->hold_s);
+            hold_end("the hold time is over");
+        }
+        events_wait(f);
+    }
 }
 
 void events_exit(struct vcpu *v)

@@ -104,6 +104,10 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
                       (u64)ARMVMI_BOOTINFO_ADDR, (u64)bootinfo->magic);
         if (bootinfo->ncpus == 0 || bootinfo->ncpus > ARMVMI_MAX_VCPUS)
             hyp_panic("%u CPUs requested, 1 to %u supported", bootinfo->ncpus, ARMVMI_MAX_VCPUS);
+        if ((bootinfo->flags & ARMVMI_BOOT_HOLD) &&
+            (bootinfo->hold_s < 1 || bootinfo->hold_s > ARMVMI_BOOT_HOLD_MAX_S))
+            hyp_panic("a boot hold of %lu s requested, 1 to %u supported", (u64)bootinfo->hold_s,
+                      ARMVMI_BOOT_HOLD_MAX_S);
         hyp_printf("RAM 0x%lx+0x%lx, carve-out 0x%lx+0x%lx, %u vCPUs, %s GIC\n",
                    (u64)bootinfo->ram_base, (u64)bootinfo->ram_size, (u64)bootinfo->carve_base,
                    (u64)bootinfo->carve_size, bootinfo->ncpus,
@@ -138,6 +142,8 @@ void hyp_main(u64 cpu, struct trap_frame *frame)
     frame->elr = v->entry;
     frame->spsr = PSR_MODE_EL1h | PSR_DAIF;
     v->frame = frame;
+    if (cpu == 0)
+        events_boot_hold(v, frame);
     v->power = VCPU_ON;
     hyp_printf("cpu%u: entering guest at 0x%lx (x0=0x%lx)\n", v->id, v->entry, v->context);
     events_enter(v, frame);

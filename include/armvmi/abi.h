@@ -28,7 +28,7 @@
 #include <stdint.h>
 #endif
 
-#define ARMVMI_ABI_VERSION 6
+#define ARMVMI_ABI_VERSION 7
 
 #define ARMVMI_CARVE_BASE 0x40000000ULL
 #define ARMVMI_CARVE_FIXED 0x01000000ULL
@@ -44,6 +44,11 @@
 #define ARMVMI_BOOTINFO_MAGIC 0x4f464e4950594841ULL /* "AHYPINFO" */
 /* flags */
 #define ARMVMI_BOOT_VGIC 0x1ULL /* emulate the distributor and the virtual CPU interface */
+/* Hold vCPU 0 in the hypervisor before the guest kernel's first instruction until a monitor
+ * releases it (ARMVMI_CMD_RELEASE, DETACH, or its session ends), or until no monitor has been
+ * attached for hold_s seconds; the channel says ARMVMI_CHAN_F_HELD meanwhile. */
+#define ARMVMI_BOOT_HOLD 0x2ULL
+#define ARMVMI_BOOT_HOLD_MAX_S 86400u
 
 #ifndef __ASSEMBLER__
 struct armvmi_abi_bootinfo {
@@ -55,6 +60,7 @@ struct armvmi_abi_bootinfo {
     uint64_t kernel_entry;           /* guest Image load address */
     uint64_t dtb;                    /* guest DTB (x0 at entry) */
     uint64_t flags;                  /* ARMVMI_BOOT_* */
+    uint64_t hold_s;                 /* ARMVMI_BOOT_HOLD: 1.._MAX_S s without a monitor */
 };
 #endif
 
@@ -100,7 +106,7 @@ struct armvmi_abi_vcpu {
 };
 
 #define ARMVMI_ABI_CHECK(cond) _Static_assert(cond, #cond)
-ARMVMI_ABI_CHECK(sizeof(struct armvmi_abi_bootinfo) == 72);
+ARMVMI_ABI_CHECK(sizeof(struct armvmi_abi_bootinfo) == 80);
 ARMVMI_ABI_CHECK(__builtin_offsetof(struct armvmi_abi_vcpu, x) == 24);
 ARMVMI_ABI_CHECK(__builtin_offsetof(struct armvmi_abi_vcpu, pc) == 272);
 ARMVMI_ABI_CHECK(__builtin_offsetof(struct armvmi_abi_vcpu, sp_el0) == 288);
@@ -159,6 +165,12 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
  * default) removes every restriction, answers pending events with CONTINUE and detaches;
  * with ARMVMI_MON_F_FAIL_CLOSED the waiting vCPUs stay paused until a monitor attaches again
  * (a new ATTACH command; pending slots stay POSTED for it to answer).
+ * Boot hold (bootinfo ARMVMI_BOOT_HOLD): the channel is set up before any guest instruction;
+ * vCPU 0 waits before the kernel's first one (its record IN_HYP with that entry state,
+ * hyp_flags ARMVMI_CHAN_F_HELD) and executes commands, so a monitor attaches and sets its traps
+ * first, then sends RELEASE. The end of the session (DETACH, a monitor gone fail-open) releases
+ * it too; a fail-closed monitor gone does not. With no monitor attached for hold_s seconds
+ * the hypervisor releases it itself.
  */
 #define ARMVMI_CHAN_ADDR 0x40f10000ULL
 #define ARMVMI_CHAN_SIZE 0x000f0000ULL
@@ -174,6 +186,9 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
 
 /* hyp_flags */
 #define ARMVMI_CHAN_F_DOORBELL 0x1u /* the doorbell device exists (else the monitor polls) */
+/* vCPU 0 is held before the guest kernel (ARMVMI_BOOT_HOLD): cleared, for good, when it is
+ * released; the only hyp_flags bit that changes after boot */
+#define ARMVMI_CHAN_F_HELD 0x2u
 /* mon_flags */
 #define ARMVMI_MON_F_FAIL_CLOSED 0x1u /* monitor gone: keep waiting vCPUs paused */
 #define ARMVMI_MON_F_BUSY_POLL 0x2u   /* both sides spin: no doorbells, no WFI */
@@ -291,7 +306,9 @@ struct armvmi_abi_event {
  *   HVC    as SMC
  *   STEP   CONTINUE (run the instruction; with stepping still on, the next one is an event)
  *   BREAK  CONTINUE (run the original instruction, then re-arm), SKIP (PC += 4, not run)
- * With SET_REGS and a new PC, CONTINUE and SKIP go on at that PC instead. */
+ * With SET_REGS and a new PC, CONTINUE and SKIP go on at that PC instead. A MEM event's STEP of a
+ * frame that got a breakpoint while the event waited (the frame is unrestricted then) is done
+ * as CONTINUE: the access is retried through the breakpoint's views. */
 /* response flags */
 #define ARMVMI_RSPF_SET_REGS 0x1u   /* apply the registers selected by reg_mask first */
 #define ARMVMI_RSPF_SET_ACCESS 0x2u /* set the frame's access to new_access first (MEM only) */
@@ -345,6 +362,9 @@ struct armvmi_abi_slot {
  * table base (TTBR, ASID bits ignored) whose hits count, 0 for any; result[0] the new id (>= 1) */
 #define ARMVMI_CMD_BREAK_SET 10
 #define ARMVMI_CMD_BREAK_CLEAR 11 /* arg0 id: the frame's original bytes are back on return */
+/* Let a vCPU 0 held at boot (ARMVMI_CHAN_F_HELD) enter the guest kernel: sent once the
+ * monitor's traps are set; result[0] 1 if it was held, 0 if not (not an error) */
+#define ARMVMI_CMD_RELEASE 12
 /* command status (written by the hypervisor) */
 #define ARMVMI_CMDS_PENDING 0
 #define ARMVMI_CMDS_OK 1
@@ -354,7 +374,8 @@ struct armvmi_abi_slot {
 #define ARMVMI_CMDS_ENOSPC 5  /* no room left (breakpoints) */
 #define ARMVMI_CMDS_ENOTSUP 6 /* the CPU cannot do it (e.g. VBAR_EL1 write traps with no FGT) */
 /* a breakpoint and a memory restriction cannot share a frame: BREAK_SET on a frame whose access
- * is not ARMVMI_ACC_RWX, or SET_ACCESS (other than RWX) on a range holding a breakpoint */
+ * is not ARMVMI_ACC_RWX (or while a memory event's STEP runs on it), or SET_ACCESS (other than
+ * RWX) on a range holding a breakpoint (a response's SET_ACCESS: ARMVMI_ERR_RSP_BUSY) */
 #define ARMVMI_CMDS_EBUSY 7
 #define ARMVMI_CMDS_ETIMEDOUT 8 /* BREAK_SET: a vCPU did not take MDCR_EL2.TDE within 1 s */
 
@@ -371,6 +392,9 @@ struct armvmi_abi_slot {
 #define ARMVMI_ERR_CMD_RANGE 9   /* frames outside guest RAM or inside the carve-out */
 #define ARMVMI_ERR_ASYNC_TAIL 10 /* async_tail is ahead of async_head */
 #define ARMVMI_ERR_SLOT_STATE 11 /* a slot state the monitor may not write */
+/* a memory event's response with SET_ACCESS (other than RWX) of a frame that holds a breakpoint
+ * (placed while the event waited): rejected like any bad response (ARMVMI_CMDS_EBUSY's rule) */
+#define ARMVMI_ERR_RSP_BUSY 12
 
 struct armvmi_abi_cmd {
     uint64_t id; /* the monitor's, echoed in nothing: for its own bookkeeping */

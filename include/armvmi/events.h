@@ -76,6 +76,25 @@ int armvmi_events_attach(armvmi_t *h, const struct armvmi_events_options *opt,
  */
 int armvmi_events_close(armvmi_events_t *ev);
 
+/**
+ * Whether the hypervisor holds the VM's vCPU 0 before the guest kernel's first instruction,
+ * waiting for a monitor (`armvmi vm start --hyp --hold`; abi.h ARMVMI_BOOT_HOLD). false for a
+ * NULL ev.
+ */
+bool armvmi_events_held(armvmi_events_t *ev);
+
+/**
+ * Let a VM held at boot run: vCPU 0 enters the guest kernel, which then raises the events of
+ * the registrations made so far. armvmi_events_listen() calls it on its first call, so a
+ * monitor that makes its registrations and then listens sees the boot from its first
+ * instruction; call it yourself to let the guest start before that. Nothing to do (0) when the
+ * VM is not held. A held VM is also released when the session ends (armvmi_events_close, or
+ * the hypervisor declaring the monitor gone, fail-open), and by the hypervisor itself when no
+ * monitor has been attached for the hold's time limit.
+ * Errors: ARMVMI_ESTATE (from a callback, or the session is over), ARMVMI_EIO.
+ */
+int armvmi_events_release(armvmi_events_t *ev);
+
 /* ---- memory events ---- */
 
 /** Access kinds (bits): what the guest tried (event) or what a registration traps. */
@@ -319,7 +338,10 @@ int armvmi_break_pa(armvmi_events_t *ev, uint64_t pa, uint64_t ttbr0, armvmi_bre
 /**
  * The same at virtual address va of the address space ctx, translated now by the library's
  * walker. only_this_space: hits count only with ctx's TTBR0 (a process's breakpoint in a page
- * shared with others, e.g. a library); a kernel address (TTBR1) leaves it to any.
+ * shared with others, e.g. a library); a kernel address (TTBR1) leaves it to any. The
+ * breakpoint follows va: armvmi_events_listen translates it again every 100 ms and, when the
+ * guest maps another frame there (a copy-on-write, such as the private copy its own uprobe
+ * gives the process), moves the breakpoint to that frame; hits in between are not seen.
  * Errors: those of armvmi_break_pa, ARMVMI_EFAULT (va not mapped).
  */
 int armvmi_break_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uint64_t va,
@@ -329,8 +351,9 @@ int armvmi_break_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uin
  *  in flight are answered CONTINUE. Errors: ARMVMI_ENOENT, ARMVMI_ESTATE, ARMVMI_EIO. */
 int armvmi_break_clear(armvmi_events_t *ev, int id);
 
-/** Counters the hypervisor keeps for these: the guest's own debug exceptions handed back to it
- *  (BRK, steps, breakpoints, watchpoints) and steps/hits filtered out without an event. */
+/** Counters the hypervisor keeps for these, since this session attached: the guest's own debug
+ *  exceptions handed back to it (BRK, steps, breakpoints, watchpoints) and steps/hits filtered
+ *  out without an event. */
 int armvmi_events_debug_counts(armvmi_events_t *ev, uint64_t *reinjected, uint64_t *filtered);
 
 /* ---- register-write events and SMC/HVC events ---- */

@@ -105,6 +105,15 @@ int armvmi_linux_tasks(armvmi_linux_t *lx, bool threads, struct armvmi_linux_tas
 int armvmi_linux_find_task(armvmi_linux_t *lx, int32_t pid, struct armvmi_linux_task *out);
 
 /**
+ * Read the task_struct at va again (one task, no list walk): e.g. whether a task found earlier
+ * still has its pid and its address space (mm, pgd_pa) while events arrive. A task that has
+ * exited has mm 0; a freed and reused task_struct shows another pid. Guest memory is read as
+ * it is: va is not checked to be a live task.
+ * Errors: ARMVMI_EINVAL (va is not a kernel address), ARMVMI_EFAULT (unreadable).
+ */
+int armvmi_linux_task_at(armvmi_linux_t *lx, uint64_t va, struct armvmi_linux_task *out);
+
+/**
  * The address space of a task: the kernel's translation configuration (TTBR1 =
  * swapper_pg_dir) with TTBR0 = the task's mm->pgd PA and its T0SZ/TG0 (user VA size equal to
  * the kernel's), for armvmi_read_va and armvmi_va_translate.

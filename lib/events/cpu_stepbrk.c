@@ -5,11 +5,18 @@
 
 #include "events_priv.h"
 
+/* How often armvmi_events_listen translates a breakpoint's virtual address again. */
+#define FOLLOW_MS 100
+
 struct ev_brk {
     int id;
     uint64_t hyp_id, pa;
     armvmi_break_cb cb;
     void *arg;
+    /* armvmi_break_va: followed to the frame the address space maps at va now */
+    bool follow;
+    uint64_t va, ttbr;
+    struct armvmi_tt_config ctx;
 };
 
 struct ev_stepbrk {
@@ -19,6 +26,7 @@ struct ev_stepbrk {
     struct ev_brk *b;
     size_t nb, capb;
     int next_id;
+    long long followed_ms;
 };
 
 static struct ev_stepbrk *sb_get(struct armvmi_events *ev)
@@ -137,8 +145,49 @@ int armvmi_break_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uin
                                 "(%s)",
                                 (unsigned long long)va, armvmi_errmsg());
     bool user = (va >> 55 & 1) == 0;
-    return armvmi_break_pa(ev, pa, only_this_space && user ? ctx->ttbr0 & ARMVMI_TTBR_BADDR : 0, cb,
-                           arg, id);
+    uint64_t ttbr = only_this_space && user ? ctx->ttbr0 & ARMVMI_TTBR_BADDR : 0;
+    int bid, rc = armvmi_break_pa(ev, pa, ttbr, cb, arg, &bid);
+    if (rc)
+        return rc;
+    struct ev_brk *b = &ev->sb->b[ev->sb->nb - 1];
+    b->follow = true;
+    b->va = va;
+    b->ttbr = ttbr;
+    b->ctx = *ctx;
+    if (id)
+        *id = bid;
+    return 0;
+}
+
+/* The guest may map another frame at a breakpoint's va: a copy-on-write of the page (its own
+ * uprobe gives the process a private copy with its BRK in it), a page moved or swapped back in.
+ * The breakpoint moves there (set on the new frame, then cleared on the old one). */
+void ev_stepbrk_follow(struct armvmi_events *ev)
+{
+    struct ev_stepbrk *sb = ev->sb;
+    long long now = ev_now_ms();
+    if (!sb || !sb->nb || now - sb->followed_ms < FOLLOW_MS)
+        return;
+    sb->followed_ms = now;
+    for (size_t i = 0; i < sb->nb; i++) {
+        struct ev_brk *b = &sb->b[i];
+        uint64_t pa, res[2];
+        if (!b->follow || armvmi_va_to_pa(ev->h, &b->ctx, b->va, &pa) || pa == b->pa || (pa & 3))
+            continue; /* unmapped for now (paged out, or the process is gone): left where it is */
+        if (ev_cmd4(ev, ARMVMI_CMD_BREAK_SET, pa, b->ttbr, 0, 0, res)) {
+            ev_problem(ev,
+                       "breakpoint %d: 0x%llx is now at PA 0x%llx, where it cannot be set (%s).",
+                       b->id, (unsigned long long)b->va, (unsigned long long)pa, armvmi_errmsg());
+            b->follow = false;
+            continue;
+        }
+        uint64_t old = b->hyp_id;
+        b->hyp_id = res[0];
+        b->pa = pa;
+        if (ev_cmd4(ev, ARMVMI_CMD_BREAK_CLEAR, old, 0, 0, 0, NULL))
+            ev_problem(ev, "breakpoint %d: the old frame's could not be cleared (%s).", b->id,
+                       armvmi_errmsg());
+    }
 }
 
 int armvmi_break_clear(armvmi_events_t *ev, int id)
@@ -164,9 +213,9 @@ int armvmi_events_debug_counts(armvmi_events_t *ev, uint64_t *reinjected, uint64
     if (!ev)
         return armvmi_set_error(ARMVMI_EINVAL, "armvmi_events_debug_counts: NULL handle.");
     if (reinjected)
-        *reinjected = EV_LOAD(&ev->chan->reinjected);
+        *reinjected = EV_LOAD(&ev->chan->reinjected) - ev->reinjected0;
     if (filtered)
-        *filtered = EV_LOAD(&ev->chan->filtered);
+        *filtered = EV_LOAD(&ev->chan->filtered) - ev->filtered0;
     return 0;
 }
 

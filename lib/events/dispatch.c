@@ -437,6 +437,10 @@ int armvmi_events_listen(armvmi_events_t *ev, int timeout_ms)
     if (ev->in_cb)
         return armvmi_set_error(ARMVMI_ESTATE,
                                 "armvmi_events_listen cannot be called from an event callback.");
+    /* the registrations are made: a VM held at boot for a monitor may start now */
+    int rc = ev->released ? 0 : armvmi_events_release(ev);
+    if (rc)
+        return rc;
     long long deadline = timeout_ms < 0 ? -1 : ev_now_ms() + timeout_ms;
     int total = 0;
     ev->stop = false;
@@ -445,6 +449,7 @@ int armvmi_events_listen(armvmi_events_t *ev, int timeout_ms)
             ev->interrupted = 0;
             return armvmi_set_error(ARMVMI_EINTR, "interrupted.");
         }
+        ev_stepbrk_follow(ev);
         int n = ev_poll(ev);
         if (n < 0)
             return n;

@@ -44,8 +44,9 @@ struct armvmi_events {
     struct armvmi_events_options opt;
     uint32_t mon_flags;
 
-    uint64_t cmd_head;   /* our copy of chan->cmd_head */
-    uint64_t async_tail; /* our copy of chan->async_tail */
+    uint64_t cmd_head;               /* our copy of chan->cmd_head */
+    uint64_t async_tail;             /* our copy of chan->async_tail */
+    uint64_t reinjected0, filtered0; /* chan's counters at attach (they count since boot) */
 
     pthread_t hb;
     bool hb_running;
@@ -56,6 +57,7 @@ struct armvmi_events {
     int doorbell_fd; /* -1: none */
     volatile sig_atomic_t interrupted;
     bool in_cb, stop;
+    bool released; /* RELEASE sent (or not needed): armvmi_events_release() */
 
     struct ev_watch *w;
     size_t nw, capw;
@@ -126,6 +128,8 @@ const char *ev_stepbrk_bad(const struct armvmi_events *ev, const struct armvmi_a
 bool ev_stepbrk_deliver(struct armvmi_events *ev, const struct armvmi_abi_event *e,
                         struct armvmi_abi_response *out);
 void ev_stepbrk_free(struct armvmi_events *ev);
+/* armvmi_events_listen, every 100 ms: breakpoints at a VA moved to the frame mapped there now */
+void ev_stepbrk_follow(struct armvmi_events *ev);
 /* A response's `step`: RSPF_STEP_ON in *out (and vcpu's steps delivered) if a step callback is
  * registered; otherwise nothing. For every event type's response. */
 void ev_step_rsp(struct armvmi_events *ev, unsigned vcpu, bool step,

@@ -88,9 +88,9 @@ void ev_wait(struct armvmi_events *ev, long ms)
 
 static const char *cmd_name(uint32_t op)
 {
-    static const char *const n[] = {"?",         "ATTACH", "DETACH",     "SET_ACCESS",
-                                    "PAUSE",     "RESUME", "GET_ACCESS", "REG_TRAP",
-                                    "CALL_TRAP", "STEP",   "BREAK_SET",  "BREAK_CLEAR"};
+    static const char *const n[] = {"?",         "ATTACH",      "DETACH",   "SET_ACCESS", "PAUSE",
+                                    "RESUME",    "GET_ACCESS",  "REG_TRAP", "CALL_TRAP",  "STEP",
+                                    "BREAK_SET", "BREAK_CLEAR", "RELEASE"};
     return op < sizeof(n) / sizeof(n[0]) ? n[op] : "?";
 }
 
@@ -421,6 +421,8 @@ int armvmi_events_attach(armvmi_t *h, const struct armvmi_events_options *opt,
         goto fail;
     }
     ev->session = EV_LOAD(&c->session);
+    ev->reinjected0 = EV_LOAD(&c->reinjected);
+    ev->filtered0 = EV_LOAD(&c->filtered);
     /* A new session numbers from 1; one that takes over from a fail-closed monitor declared
      * gone goes on from its numbers (the hypervisor did not reset them). */
     ev_seq_reset(ev, EV_LOAD(&c->seq) < seq_before ? 1 : seq_before + 1);
@@ -474,6 +476,33 @@ int armvmi_events_close(armvmi_events_t *ev)
     pthread_cond_destroy(&ev->hb_cond);
     free(ev);
     return rc;
+}
+
+bool armvmi_events_held(armvmi_events_t *ev)
+{
+    return ev && (EV_LOAD(&ev->chan->hyp_flags) & ARMVMI_CHAN_F_HELD);
+}
+
+int armvmi_events_release(armvmi_events_t *ev)
+{
+    if (!ev)
+        return armvmi_set_error(ARMVMI_EINVAL, "armvmi_events_release: NULL handle.");
+    if (ev->in_cb)
+        return armvmi_set_error(ARMVMI_ESTATE,
+                                "armvmi_events_release cannot be called from an event callback.");
+    if (!armvmi_events_held(ev)) {
+        ev->released = true;
+        return 0;
+    }
+    uint64_t res[2];
+    int rc = ev_cmd(ev, ARMVMI_CMD_RELEASE, 0, 0, 0, res);
+    if (rc)
+        return rc;
+    ev->released = true;
+    if (armvmi_events_held(ev))
+        return armvmi_set_error(ARMVMI_EIO, "the hypervisor accepted RELEASE but still says it "
+                                            "holds vCPU 0 before the guest kernel.");
+    return 0;
 }
 
 void armvmi_events_interrupt(armvmi_events_t *ev)

@@ -425,9 +425,19 @@ static void walk_all(int check)
                 free(s);
             struct armvmi_tt_config ctx;
             armvmi_linux_task_ctx(lx, &t[i], &ctx);
+            struct armvmi_linux_task again;
+            int ar = armvmi_linux_task_at(lx, t[i].va, &again);
+            if (check && (ar || again.pid != t[i].pid || again.tgid != t[i].tgid ||
+                          again.mm != t[i].mm || again.pgd_pa != t[i].pgd_pa)) {
+                fprintf(stderr, "fuzz_lxhandle: task_at(pid %d) differs from the list's\n",
+                        (int)t[i].pid);
+                abort();
+            }
         }
         struct armvmi_linux_task one;
         armvmi_linux_find_task(lx, 1, &one);
+        if (check && armvmi_linux_task_at(lx, 0x1000, &one) != -ARMVMI_EINVAL)
+            abort(); /* a user address is refused */
     }
     if (check && (n != 3 || nvma != 2 || nfd != 2)) {
         fprintf(stderr, "fuzz_lxhandle: the seed lists %zu tasks, %zu VMAs, %zu files\n", n, nvma,

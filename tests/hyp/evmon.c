@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <armvmi/abi.h>
+#include "evmon.h"
 
 static const char *usage_text =
     "usage: evmon RUNDIR [options]\n"
@@ -47,6 +47,11 @@ static const char *usage_text =
     "  --answer FID=A,B,C,D ANSWER calls with x0 = FID with x0-x3 = A-D (others: CONTINUE)\n"
     "  --quiet-after N      print only the first N events' EV lines\n"
     "  --bad-regcall        post bad REG_TRAP/CALL_TRAP commands first (statuses printed)\n"
+    "  --step-on N          STEP_ON in the first register/call event's response, STEP_OFF in the\n"
+    "                       Nth step event's\n"
+    "  --break-pending      at the first memory event, before answering it: SET_ACCESS its frame\n"
+    "                       rwx, BREAK_SET on the frame, zero its first 64 bytes; at the end\n"
+    "                       GET_ACCESS, its first word, BREAK_CLEAR\n"
     "Prints one line per event: EV seq= vcpu= gpa= gva= access= flags= size= reg= value= pc=\n";
 
 static uint8_t *ram;
@@ -220,8 +225,14 @@ static void respond_regcall(const struct armvmi_abi_event *ev, struct armvmi_abi
     }
 }
 
+static void *pa_ptr(uint64_t pa);
+
 static void print_event(const struct armvmi_abi_event *ev)
 {
+    if (ev->type == ARMVMI_EV_STEP) {
+        evstep_print(ev, (ev->regs.pc & 3) ? NULL : pa_ptr(ev->regs.pc)); /* identity-mapped */
+        return;
+    }
     if (ev->type != ARMVMI_EV_MEM) {
         print_regcall(ev);
         return;
@@ -328,6 +339,9 @@ int main(int argc, char **argv)
     uint64_t callt = 0;
     bool bad_regcall = false;
     uint64_t quiet_after = UINT64_MAX;
+    bool break_pending = false;
+    int bp_st[2] = {-1, -1};
+    uint64_t bp_frame = 0, bp_id = 0, bp_errors = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -440,6 +454,11 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--bad-regcall")) {
             bad_regcall = true;
+        } else if (!strcmp(a, "--step-on") && v) {
+            evstep_n = strtoull(v, NULL, 0);
+            i++;
+        } else if (!strcmp(a, "--break-pending")) {
+            break_pending = true;
         } else if (!strcmp(a, "--bad-commands")) {
             bad_commands = true;
         } else if (a[0] != '-' && !rundir) {
@@ -607,12 +626,23 @@ int main(int argc, char **argv)
                 print_event(&ev);
             seq_note(ev.seq);
             track_note(&ev);
+            if (break_pending && ev.type == ARMVMI_EV_MEM && !(ev.flags & ARMVMI_EVF_ASYNC) &&
+                bp_st[0] < 0) {
+                bp_frame = ev.gpa >> 12;
+                bp_st[0] = command(ARMVMI_CMD_SET_ACCESS, bp_frame, 1, ARMVMI_ACC_RWX, NULL);
+                bp_st[1] = command(ARMVMI_CMD_BREAK_SET, bp_frame << 12, 0, 0, &bp_id);
+                bp_errors = chan->errors;
+                /* zeroed behind the copy's back: word0 at the end shows where the stores went */
+                if (pa_ptr(bp_frame << 12))
+                    memset(pa_ptr(bp_frame << 12), 0, 64);
+            }
             struct armvmi_abi_response r;
             memset(&r, 0, sizeof(r));
             r.seq = ev.seq;
-            if (ev.type != ARMVMI_EV_MEM)
+            if (ev.type != ARMVMI_EV_MEM) {
                 respond_regcall(&ev, &r);
-            else if (!strcmp(action, "continue"))
+                evstep_respond(&ev, &r);
+            } else if (!strcmp(action, "continue"))
                 r.action = ARMVMI_RSP_CONTINUE;
             else if (!strcmp(action, "skip"))
                 r.action = ARMVMI_RSP_SKIP;
@@ -708,6 +738,16 @@ int main(int argc, char **argv)
         uint64_t res = 0;
         int gs = command(ARMVMI_CMD_GET_ACCESS, get_at_end >> 12, 0, 0, &res);
         printf("EVMON get-at-end 0x%" PRIx64 " status=%d acc=%" PRIu64 "\n", get_at_end, gs, res);
+    }
+    if (break_pending) {
+        uint64_t acc = 99;
+        int gs = command(ARMVMI_CMD_GET_ACCESS, bp_frame, 0, 0, &acc);
+        volatile uint64_t *w0 = pa_ptr(bp_frame << 12); /* the original frame's first word */
+        printf("EVMON break-pending set-rwx=%d break=%d get=%d acc=%" PRIu64 " word0=0x%" PRIx64
+               " clear=%d rejected=%" PRIu64 " last_error=%" PRIu64 "\n",
+               bp_st[0], bp_st[1], gs, acc, w0 ? *w0 : 0,
+               command(ARMVMI_CMD_BREAK_CLEAR, bp_id, 0, 0, NULL), chan->errors - bp_errors,
+               (uint64_t)chan->last_error);
     }
     if (detach) {
         s = command(ARMVMI_CMD_DETACH, 0, 0, 0, NULL);

@@ -10,7 +10,7 @@
 # SIGKILL -> fail-open within its timeout.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/evmon.sh"
-plan 96
+plan 108
 T=$(mktemp -d /tmp/armvmi-51.XXXXXX)
 MON=
 
@@ -237,6 +237,24 @@ for smp in 1 2; do
         "0x3 r $DESC $RD" "smp=$smp: S1PTW event of the load: flags S1PTW+GVA, access r, GPA = its descriptor, PC = do_read"
     [ -n "$line" ] || diag "$(events | head -5)"
 
+    # 12b. a breakpoint placed on the faulting frame while its event waits (the monitor made the
+    # frame rwx first, then BREAK_SET, then zeroed the frame's first words behind the copy): a
+    # response restricting the frame again is rejected (ARMVMI_ERR_RSP_BUSY) and a STEP is
+    # retried through the breakpoint's views; either way the stores reach the original frame
+    for name in rx step; do
+        opt=() n=14 want="rejected=0"
+        [ $name = rx ] && opt=(--then-access rx) n=13 want="rejected=1 last_error=12"
+        mon_start --set "$DATA=rx" --break-pending "${opt[@]}" --action step --idle 3 --timeout 120
+        ok $? "smp=$smp: pending event, then a breakpoint on its frame ($name)"
+        go $n w
+        got=$(result $n 60); mon_wait
+        is "$got" "EVT-$n $PAT" "smp=$smp: breakpoint set while the event waited ($name): output unchanged"
+        line=$(sed -n 's/^EVMON break-pending //p' "$T/mon.log")
+        [ $name = step ] && line=${line% last_error=*}
+        is "$line / $(events | wc -l)" "set-rwx=1 break=1 get=1 acc=7 word0=0x1111111111111111 clear=1 $want / 1" \
+            "smp=$smp: ($name) the frame stays rwx, the store reached the original frame, one event"
+    done
+
     # 13. a large SET_ACCESS (64 MiB, 16384 frames) runs in chunks; DETACH releases all of it
     mon_start --set "0x48000000+0x4000000=rx2rw" --timeout 0.5 --get-at-end 0x4a000000
     mon_wait
@@ -245,7 +263,7 @@ for smp in 1 2; do
     grep -aq 'events: DETACH: 16384 restricted frames released' "$ARMVMI_RUNTIME_DIR/$vm/console.log"
     ok $? "smp=$smp: DETACH released all 16384 frames (rx2rw, or rw once written)"
 
-    out=$(console $vm 'echo 1 >/tmp/evt-go-13; printf "ALIVE-%s\n" OK' ALIVE-OK | tr -d '\r' | grep -c '^ALIVE-OK')
+    out=$(console $vm 'echo 1 >/tmp/evt-go-15; printf "ALIVE-%s\n" OK' ALIVE-OK | tr -d '\r' | grep -c '^ALIVE-OK')
     is "$out" 1 "smp=$smp: guest shell still alive"
     "$ARMVMI" vm stop $vm >/dev/null 2>&1
 done

@@ -13,7 +13,10 @@
 #   (/proc/kallsyms, translated by our walker), old values chaining; the PSCI CPU_OFF/CPU_ON of
 #   CPU hotplug seen as SMC events with the right arguments, and the CPU back online.
 # - single-step across an HVC (trapguest "armvmi.hvcstep", `trace step --vcpu 0`): the step after
-#   each HVC is at the next instruction, its word the loop's next one.
+#   each HVC is at the next instruction, its word the loop's next one; STEP_ON in the response to
+#   an HVC event (CONTINUE and ANSWER): the step events start at the instruction after the HVC,
+#   each HVC while stepping is first a step at it, and STEP_OFF in the Nth step's response ends
+#   them while the HVC events go on.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/evmon.sh"
 T=$(mktemp -d /tmp/armvmi-56.XXXXXX)
@@ -184,6 +187,36 @@ done <"$T/hs.txt"
 ok $? "$nh HVCs stepped, each followed by a step at the next instruction${bad:+ (not so:$bad)}"
 is "$(tr ' ' '\n' <<<"$next" | sort -u | tr -d '\n')" 0x91000529 \
     "the instruction stepped after each HVC is the loop's next one (add x9, x9, #1: 0x91000529)"
+# STEP_ON in the response to an HVC event (raw ABI, build/hyp/evmon --step-on 12): the loop is
+# movz x0 / hvc #0 / add x9 / add x10 / b, identity-mapped (evmon reads each step's word).
+for act in continue answer; do
+    opt=()
+    [ $act = answer ] && opt=(--answer 0x84000000=0x10001,0,0,0)
+    mon_start --call-trap hvc --step-on 12 --count 40 --timeout 60 "${opt[@]}"
+    ok $? "($act) monitor attached, HVC events on"
+    for ((k = 0; k < 150; k++)); do kill -0 $MON 2>/dev/null || break; sleep 0.2; done
+    mon_stop
+    events | sed 's/ x[0-9]=[^ ]*//g' >"$T/so.txt"
+    first=$(head -1 "$T/so.txt")
+    st=$(grep -n 'type=step' "$T/so.txt" | head -1)
+    hpc=$(field pc <<<"$first")
+    is "$(field type <<<"$first") / $(field pc <<<"$st") $(field count <<<"$st") $(field word <<<"$st") / ${st%%:*}" \
+        "hvc / $(printf %#x $((hpc + 4))) 1 0x91000529 / 2" \
+        "($act) the first step event follows the STEP_ON HVC event, at the instruction after the HVC (add x9, x9, #1)"
+    # while stepping: each HVC event is preceded by a step at it, each followed by a step after it
+    bad= prev= prevpc=
+    while read -r line; do
+        t=$(field type <<<"$line") pc=$(field pc <<<"$line")
+        [ $t = hvc ] && [ -n "$prev" ] && [ "$prev:$prevpc" != "step:$pc" ] && bad+=" hvc at $pc after $prev at $prevpc;"
+        [ $t = step ] && [ "$prev" = hvc ] && [ $((pc)) != $((prevpc + 4)) ] && bad+=" step at $pc after the hvc at $prevpc;"
+        prev=$t prevpc=$pc
+    done < <(sed -n "1,/ count=12 /p" "$T/so.txt")
+    is "${bad:-none}" none "($act) while stepping, every HVC is a step event at it, then one at the next instruction"
+    after=$(sed -n "/ count=12 /,\$p" "$T/so.txt" | tail -n +2)
+    is "$(grep -c 'type=step' "$T/so.txt") $(grep -c 'type=hvc' <<<"$after") $(grep -c 'type=step' <<<"$after")" \
+        "12 $((40 - $(grep -n ' count=12 ' "$T/so.txt" | cut -d: -f1))) 0" \
+        "($act) STEP_OFF in the 12th step's response: no step event after it, the HVC events go on"
+done
 "$ARMVMI" vm stop $vm >/dev/null 2>&1
 rm -rf "$T"
 echo "1..$TAP_N"

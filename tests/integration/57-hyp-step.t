@@ -16,11 +16,13 @@
 #   (PTRACE_SINGLESTEP: Linux sets MDSCR_EL1.SS and SPSR_EL1.SS) M times, recording each PC;
 #   with `trace step --pid CHILD` on the very process the guest steps, the guest's PCs and
 #   result are those of an unstepped run, each of its step exceptions was handed back to it,
-#   our first M events (EL0 only: the kernel between its steps is not stepped) are exactly the
-#   guest's PCs, in order, and then (PTRACE_CONT) the child is stepped on to its exit_group
-#   svc, every next PC reachable from the previous instruction (stepcheck: no gap, and no
-#   second event at the guest's last PC, whose instruction had not run when its step exception
-#   was handed back);
+#   and our first M events (EL0 only: the kernel between its steps is not stepped) are exactly
+#   the guest's PCs, in order; the ones after them are the child's own instructions after
+#   PTRACE_CONT (stepbrk's words), stepped on to its exit_group svc, every next PC reachable
+#   from the previous instruction (stepcheck: no gap, and no second event at the guest's last
+#   PC, whose instruction had not run when its step exception was handed back); when the child
+#   exits our trace ends by itself (Linux frees its page-table root, which the next processes
+#   may get: they are not stepped as the child);
 # - a process that makes system calls (`stepbrk sysloop 100`: 100 rounds of a 3-instruction
 #   loop counting in x20, then getppid): with --pid, stepping stops at the process's first
 #   instruction in the kernel (the kernel is not stepped) and resumes at the instruction the
@@ -33,8 +35,15 @@
 #   --pid: `stepbrk ptraceall R` ptrace-sets a breakpoint in each slot Linux offers (the one the
 #   hypervisor reserves too) and must stop at each, in order, R rounds, as unstepped; the
 #   hypervisor says on its console that it fell back (the guest enabled the reserved slot); the
-#   stepped sysloop's trace stays reachable PC to PC and its count right.
-# N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand).
+#   stepped sysloop's trace stays reachable PC to PC and its count right (R:
+#   ARMVMI_TEST_PTALL, default 10).
+# - the guest's own ptrace single-step (3000 steps) while we step vCPU 0 whole (`trace step --vcpu
+#   0`, kernel and user), both pinned to cpu0: the guest's PCs and result are unchanged, some of
+#   its step exceptions came under ours and were handed back, our trace ends by itself, and
+#   each of our steps from EL0 into the kernel is at the lower-EL synchronous vector (vectors +
+#   0x400 from the guest's /proc/kallsyms: a handed-back step runs it like any exception);
+# N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand); K2: ARMVMI_TEST_WHOLE_STEPS
+# (default 100000: a few of the guest's ptrace steps).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/guestsh.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
@@ -45,7 +54,9 @@ B=${ARMVMI_BUILD:-build}
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_STEPS:-2000}
-plan 67
+M2=3000
+K2=${ARMVMI_TEST_WHOLE_STEPS:-100000}
+plan 79
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
@@ -107,19 +118,55 @@ for smp in 1 2; do
     console $vm "touch /tmp/pt1/go; printf 'G-%s\n' DONE" G-DONE >/dev/null
     got=$(sb_line $vm /tmp/pt1/log '^SB-PTSTEPS' 120)
     is "$got" "$pt" "smp=$smp: with ours on the same child, the guest's $M steps give the same PCs and result"
-    kill -INT $TR; wait $TR; ok $? "smp=$smp: SIGINT: the tracer stops stepping and exits 0"
+    # The child has exited (PTRACE_CONT, then _exit): Linux frees its page-table root, the table
+    # base the hypervisor filters on, and the next processes (these execs) may get it: the trace
+    # must end by itself, with no event of theirs (before, it stepped them as the child).
+    console $vm "for i in 1 2 3 4 5 6 7 8; do /bin/busybox true; done; printf 'X-%s\n' DONE" X-DONE >/dev/null
+    for ((i = 0; i < 100; i++)); do kill -0 $TR 2>/dev/null || break; sleep 0.2; done
+    kill -0 $TR 2>/dev/null && kill -INT $TR
+    wait $TR; rc=$?
+    [ $rc = 0 ] && grep -q "process $cpid has exited" "$T/err3"
+    ok $? "smp=$smp: the child exited: the trace ends by itself, exit 0 ($rc; $(grep -c . "$T/err3") lines on stderr)"
     gpcs=$(console $vm "cat /tmp/pt1/pcs; printf 'C-%s\n' DONE" C-DONE 60 | tr -d '\r' | grep '^0x')
     is "$(wc -l <<<"$gpcs")" "$M" "smp=$smp: the guest recorded $M PCs"
     k=$(wc -l <"$T/out3")
-    is "$(jq -r .pc "$T/out3" | head -n $M | md5sum)" "$(md5sum <<<"$gpcs")" "smp=$smp: our first $M step events are the guest's $M PCs, in order"
+    is "$(head -n "$M" "$T/out3" | jq -r .pc | md5sum)" "$(md5sum <<<"$gpcs")" "smp=$smp: our first $M step events (of $k) are the guest's $M PCs, in order"
+    # after PTRACE_CONT the child is stepped on from where the kernel returns to it (the
+    # reserved breakpoint): its own instructions, stepbrk's words at their PCs
+    chk=none
+    [ "$k" -le "$M" ] || { chk=$(tail -n +$((M + 1)) "$T/out3" | "$B/hyp/stepcheck" "$B/guest/stepbrk" | tail -n 1)
+        [[ "$chk" == *" words=$((k - M)) word_mismatch=0 "* ]]; }; ok $? "smp=$smp: the $((k - M)) events after them are the child's own instructions ($chk)"
     is "$(jq -r '"\(.word) \(.x[8])"' "$T/out3" | tail -n 1)" "0xd4000001 0x5e" \
-        "smp=$smp: then the child is stepped on (PTRACE_CONT) to its exit: $k events, the last its exit_group svc"
+        "smp=$smp: the child is stepped on to its exit: the last of $k events is its exit_group svc"
     chk=$("$B/hyp/stepcheck" --svc-gap 20 "$B/guest/stepbrk" <"$T/out3")
     ok $? "smp=$smp: every next PC of the child's $k steps is reachable from the previous instruction"
     diag "$chk"
     is "$(jq -r '"\(.el) \(.pid)"' "$T/out3" | sort -u)" "0 $cpid" "smp=$smp: every event at EL0 in the child"
     n=$(sed -n 's/.*handed back \([0-9]*\);.*/\1/p' "$T/err3")
     is "$n" "$M" "smp=$smp: each of the guest's $M step exceptions was handed back to it"
+
+    # the guest's own ptrace single-step while we step vCPU 0 whole (kernel and user, no --pid),
+    # both programs pinned there: a ptrace step is ~16,000 of ours, so K2 covers a few
+    console $vm "mkdir -p /tmp/pt2 /tmp/pt3; touch /tmp/pt2/go /tmp/pt3/go; printf 'M-%s\n' DONE" M-DONE >/dev/null
+    ref2=$(console $vm "taskset 1 stepbrk ptsteps /tmp/pt2 $M2; printf 'P-%s\n' DONE" P-DONE 300 | tr -d '\r' | grep '^SB-PTSTEPS')
+    [[ "$ref2" == "SB-PTSTEPS n=$M2 "*" exit=0" ]]; ok $? "smp=$smp: on cpu0, the guest ptrace-steps a child $M2 times, unstepped: $ref2"
+    vec=$(console $vm "grep ' vectors\$' /proc/kallsyms; printf 'V-%s\n' DONE" V-DONE 30 | tr -d '\r' | sed -n 's/^\([0-9a-f]\{16\}\) [tT] vectors$/\1/p')
+    # it starts stepping 2 s after go (busy at EL0: our trace holds cpu0's interrupts), by which
+    # time our trace has begun (after its fork and exec, which would use up our K2 steps)
+    console $vm "(taskset 1 stepbrk ptsteps /tmp/pt3 $M2 2000 >/tmp/pt3/log 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    sb_line $vm /tmp/pt3/log '^SB pid=' >/dev/null
+    timeout 900 "$A" --vm $vm trace step --vcpu 0 --count "$K2" --json >"$T/out5" 2>"$T/err5"
+    [ $? = 0 ] && [ "$(wc -l <"$T/out5")" = "$K2" ]; ok $? "smp=$smp: meanwhile trace step --vcpu 0 --count $K2 (kernel and user) ends by itself (exit 0)"
+    got=$(sb_line $vm /tmp/pt3/log '^SB-PTSTEPS' 300)
+    is "$got" "$ref2" "smp=$smp: with the whole vCPU stepped by us, the guest's $M2 steps give the same PCs and result"
+    n=$(sed -n 's/.*handed back \([0-9]*\);.*/\1/p' "$T/err5")
+    [ "${n:-0}" -ge 1 ]; ok $? "smp=$smp: $n of the guest's step exceptions came while we stepped, and were handed back"
+    # each entry from EL0 into the kernel is a synchronous exception (system call, fault, the
+    # guest's own step: interrupts are held) and runs the lower-EL synchronous vector first
+    want=$(printf '0x%x' $((0x${vec:-0} + 0x400)))
+    read -r kv nv < <(jq -r '"\(.el) \(.pc)"' "$T/out5" | awk -v w="$want" 'BEGIN {p = -1} $1 == 1 && p == 0 {n++; if ($2 == w) k++} {p = $1} END {print k + 0, n + 0}')
+    [ -n "$vec" ] && [ "$nv" -ge 1 ] && [ "$kv" = "$nv" ]
+    ok $? "smp=$smp: each of our $nv steps from EL0 into the kernel is at the vector $want ($kv are)"
 
     # system calls: stepping parked in the kernel, re-armed back in the process
     console $vm "mkdir -p /tmp/sb; (stepbrk sysloop 100 >/tmp/sb/sys 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
@@ -155,17 +202,17 @@ for smp in 1 2; do
     ok $? "smp=$smp: the guest's hardware breakpoints in all its slots, unstepped: $pa"
     console $vm "(stepbrk sysloop 100 >/tmp/sb/sys2 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
     spid=$(sb_line $vm /tmp/sb/sys2 '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
-    : >"$T/err5"
-    "$A" --vm $vm trace step --pid "$spid" --json >"$T/out5" 2>"$T/err5" &
+    : >"$T/err6"
+    "$A" --vm $vm trace step --pid "$spid" --json >"$T/out6" 2>"$T/err6" &
     TR=$!
-    for ((i = 0; i < 300; i++)); do grep -q 'tracing;' "$T/err5" && break; sleep 0.2; done
-    grep -q 'tracing;' "$T/err5"; ok $? "smp=$smp: trace step --pid $spid (stepbrk sysloop): stepping"
+    for ((i = 0; i < 300; i++)); do grep -q 'tracing;' "$T/err6" && break; sleep 0.2; done
+    grep -q 'tracing;' "$T/err6"; ok $? "smp=$smp: trace step --pid $spid (stepbrk sysloop): stepping"
     got=$(console $vm "stepbrk ptraceall $R; printf 'A-%s\n' DONE" A-DONE 600 | tr -d '\r' | grep '^SB-PTRACEALL')
     is "$got" "$pa" "smp=$smp: meanwhile, the guest's breakpoints in all slots behave the same"
-    kill -INT $TR; wait $TR; ok $? "smp=$smp: SIGINT: the tracer stops stepping and exits 0 ($(wc -l <"$T/out5") steps)"
+    kill -INT $TR; wait $TR; ok $? "smp=$smp: SIGINT: the tracer stops stepping and exits 0 ($(wc -l <"$T/out6") steps)"
     grep -aq "debug: breakpoint [0-9]* is the guest's" "$ARMVMI_RUNTIME_DIR/$vm/console.log"
     ok $? "smp=$smp: the hypervisor gave the reserved slot back to the guest ($(grep -a "debug: breakpoint" "$ARMVMI_RUNTIME_DIR/$vm/console.log" | head -n 1 | tr -d '\r'))"
-    chk=$("$B/hyp/stepcheck" --svc-gap 20 "$B/guest/stepbrk" <"$T/out5")
+    chk=$("$B/hyp/stepcheck" --svc-gap 20 "$B/guest/stepbrk" <"$T/out6")
     ok $? "smp=$smp: the stepped process's trace: every next PC reachable ($(head -n 1 <<<"$chk"))"
     diag "$chk"
     console $vm "kill -USR1 $spid; printf 'K-%s\n' DONE" K-DONE >/dev/null

@@ -13,14 +13,16 @@
 #   kprobe (tracefs kprobe_events; arm64 kprobes are BRKs) on __arm64_sys_exit_group counts one
 #   hit per exit (N + 3 between its two readings); the tracer reports them handed back;
 # - a user-space breakpoint in a process (--pid) fires at the function's address, 3 times, and
-#   the program's result is unchanged;
+#   the program's result is unchanged; when the process exits the trace ends by itself;
 # - after clearing: the function's bytes unchanged, and a guest BRK is no longer trapped (the
 #   hypervisor's count of handed-back debug exceptions does not move);
 # - the guest's own uprobe (tracefs uprobe_events on user_target's file offset; an arm64 uprobe
 #   is a BRK, then the kernel single-steps the instruction out of line): its hit count in
 #   uprobe_profile grows by exactly the calls made, with our kernel breakpoint set, with our
 #   user breakpoint on the very same instruction (3 hits for both, result unchanged), and after
-#   everything is cleared.
+#   everything is cleared; the same with the uprobe added after our breakpoint (the process then
+#   runs the kernel's copy-on-write copy of the page: our breakpoint follows it), and the uprobe
+#   alone once ours is cleared.
 # N: ARMVMI_TEST_EXECS (default 100 for CI; 1000 by hand).
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/guestsh.sh"
@@ -32,7 +34,7 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_EXECS:-100}
 FN=__arm64_sys_execve
-plan 33
+plan 40
 T=$(mktemp -d /tmp/armvmi-58.XXXXXX)
 TR=
 
@@ -114,15 +116,35 @@ line=$(console $vm "cat /tmp/ub/log; printf 'L-%s\n' DONE" L-DONE 30 | tr -d '\r
 pid=$(sed -n 's/^SB pid=\([0-9]*\).*/\1/p' <<<"$line")
 UVA=$(sed -n 's/.* user=\(0x[0-9a-f]*\).*/\1/p' <<<"$line")
 : >"$T/err3"
-timeout 300 "$A" --vm $vm trace break "$UVA" --pid "$pid" --count 3 --json >"$T/out3" 2>"$T/err3" &
+# --count 4: the program calls it 3 times and exits, which ends the trace
+timeout 300 "$A" --vm $vm trace break "$UVA" --pid "$pid" --count 4 --json >"$T/out3" 2>"$T/err3" &
 TR=$!
 for ((i = 0; i < 300; i++)); do grep -q 'set; tracing' "$T/err3" && break; sleep 0.2; done
 got=$(console $vm "touch /tmp/ub/go; sleep 1; cat /tmp/ub/log; printf 'V-%s\n' DONE" V-DONE 60 | tr -d '\r' | grep '^SB-USER')
-wait $TR
+wait $TR; rc=$?
+[ $rc = 0 ] && grep -q "process $pid has exited" "$T/err3"
+ok $? "user breakpoint: the process exited, the trace ends by itself, exit 0 ($rc)"
 is "$(jq -r '"\(.pc) \(.el) \(.pid)"' "$T/out3" | tr '\n' ' ')" "$UVA 0 $pid $UVA 0 $pid $UVA 0 $pid " \
     "user breakpoint: 3 hits at user_target ($UVA), EL0, in process $pid"
 is "$got" "SB-USER 66" "the program's result is unchanged"
 
+# user_trace K: `stepbrk user /tmp/ubK` started (pid), our breakpoint on its user_target set
+# (trace break --count 3, TR; output $T/out$((K + 2)), stderr $T/err$((K + 2)))
+user_trace() {
+    local k=$1 n=$(($1 + 2)) i
+    console $vm "mkdir -p /tmp/ub$k; (stepbrk user /tmp/ub$k >/tmp/ub$k/log 2>&1 &); sleep 1; printf 'U-%s\n' UP" U-UP >/dev/null
+    pid=$(console $vm "cat /tmp/ub$k/log; printf 'L-%s\n' DONE" L-DONE 30 | tr -d '\r' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+    : >"$T/err$n"
+    timeout 300 "$A" --vm $vm trace break "$UVA" --pid "$pid" --count 3 --json >"$T/out$n" 2>"$T/err$n" &
+    TR=$!
+    for ((i = 0; i < 300; i++)); do grep -q 'set; tracing' "$T/err$n" && break; sleep 0.2; done
+}
+# user_run K: /tmp/ubK's program let go (3 calls); got: its result, hits: the tracer's hits
+user_run() {
+    got=$(console $vm "touch /tmp/ub$1/go; sleep 1; cat /tmp/ub$1/log; printf 'V-%s\n' DONE" V-DONE 60 | tr -d '\r' | grep '^SB-USER')
+    wait $TR
+    hits=$(jq -r '"\(.pc) \(.el) \(.pid)"' "$T/out$(($1 + 2))" | tr '\n' ' ')
+}
 # the guest's own uprobe on user_target
 read -r _ UF UO < <(console $vm "stepbrk uoff; printf 'O-%s\n' DONE" O-DONE 30 | tr -d '\r' | grep '^SB-UOFF')
 console $vm "echo 'p:sbup $UF:$UO' >/sys/kernel/tracing/uprobe_events && echo 1 >/sys/kernel/tracing/events/uprobes/sbup/enable && printf 'P-%s\n' OK" P-OK 30 >/dev/null
@@ -136,16 +158,10 @@ u1=$(up)
 is "$((u1 - u0))" 50 "the uprobe counted 50 hits (from $u0 to $u1)"
 trace_stop; ok $? "SIGINT: the tracer clears the breakpoint and exits 0"
 # ours and the uprobe on the same instruction of one process
-console $vm 'mkdir -p /tmp/ub2; (stepbrk user /tmp/ub2 >/tmp/ub2/log 2>&1 &); sleep 1; printf "U-%s\n" UP' U-UP >/dev/null
-pid=$(console $vm "cat /tmp/ub2/log; printf 'L-%s\n' DONE" L-DONE 30 | tr -d '\r' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
-: >"$T/err4"
-timeout 300 "$A" --vm $vm trace break "$UVA" --pid "$pid" --count 3 --json >"$T/out4" 2>"$T/err4" &
-TR=$!
-for ((i = 0; i < 300; i++)); do grep -q 'set; tracing' "$T/err4" && break; sleep 0.2; done
+user_trace 2
 u2=$(up)
-got=$(console $vm "touch /tmp/ub2/go; sleep 1; cat /tmp/ub2/log; printf 'V-%s\n' DONE" V-DONE 60 | tr -d '\r' | grep '^SB-USER')
-wait $TR
-is "$(jq -r '"\(.pc) \(.el) \(.pid)"' "$T/out4" | tr '\n' ' ')" "$UVA 0 $pid $UVA 0 $pid $UVA 0 $pid " \
+user_run 2
+is "$hits" "$UVA 0 $pid $UVA 0 $pid $UVA 0 $pid " \
     "our user breakpoint on the uprobe's instruction: 3 hits at $UVA in process $pid"
 is "$got" "SB-USER 66" "with both: the program's result is unchanged"
 u3=$(up)
@@ -153,6 +169,23 @@ is "$((u3 - u2))" 3 "with both: the uprobe counted the 3 calls too"
 is "$(uc 50)" "SB-UCALLS 50 3725" "after clearing: 50 calls under the uprobe, the result unchanged"
 u4=$(up)
 is "$((u4 - u3))" 50 "after clearing: the uprobe counted 50 hits"
+console $vm "echo 0 >/sys/kernel/tracing/events/uprobes/sbup/enable; echo >/sys/kernel/tracing/uprobe_events; printf 'D-%s\n' DONE" D-DONE 30 >/dev/null
+# the other order: our user breakpoint first, then the guest's uprobe on the same instruction
+# (the kernel gives the process a copy-on-write copy of the page, with its BRK in it)
+user_trace 3
+console $vm "echo 'p:sbup $UF:$UO' >/sys/kernel/tracing/uprobe_events && echo 1 >/sys/kernel/tracing/events/uprobes/sbup/enable && printf 'P-%s\n' OK" P-OK 30 >/dev/null
+ok $? "our user breakpoint set, then the guest's uprobe on the same instruction ($UF:$UO)"
+sleep 1
+u5=$(up)
+user_run 3
+is "$hits" "$UVA 0 $pid $UVA 0 $pid $UVA 0 $pid " \
+    "uprobe added after ours: our breakpoint still fires, 3 hits at $UVA in process $pid"
+[ -s "$T/out5" ] || diag "$(cat "$T/err5")"
+is "$got" "SB-USER 66" "uprobe added after ours: the program's result is unchanged"
+u6=$(up)
+is "$((u6 - u5))" 3 "uprobe added after ours: the uprobe counted the 3 calls"
+is "$(uc 50)" "SB-UCALLS 50 3725" "ours cleared, the uprobe left: 50 calls, the result unchanged"
+is "$(($(up) - u6))" 50 "ours cleared: the uprobe counted 50 hits"
 console $vm "echo 0 >/sys/kernel/tracing/events/uprobes/sbup/enable; echo >/sys/kernel/tracing/uprobe_events; printf 'D-%s\n' DONE" D-DONE 30 >/dev/null
 # CPU hotplug with the breakpoint set: cpu1's PSCI CPU_OFF, then CPU_ON; the CPU back traps
 # our BRK at once (MDCR_EL2.TDE applied before its first instruction), it never reaches the guest

@@ -161,8 +161,20 @@ static void take_response(unsigned v)
     ST(&s->state, (uint32_t)ARMVMI_SLOT_FREE);
 }
 
+/* The boot hold ends (abi.h ARMVMI_CMD_RELEASE): 1 if it was on. */
+static uint64_t hold_end(void)
+{
+    if (!(F.chan->hyp_flags & ARMVMI_CHAN_F_HELD))
+        return 0;
+    F.callt_at_release = F.callt;
+    ST(&F.chan->hyp_flags, F.chan->hyp_flags & ~ARMVMI_CHAN_F_HELD);
+    return 1;
+}
+
 static void detach_all(void)
 {
+    if (hold_end())
+        F.released_by_detach = true;
     memset(F.store, ARMVMI_ACC_RWX, sizeof(F.store));
     for (unsigned v = 0; v < NCPUS; v++)
         if (F.waiting[v]) {
@@ -241,6 +253,14 @@ static void run_commands(void)
                 st = ARMVMI_CMDS_EINVAL;
             else
                 F.callt = k.arg[0];
+            break;
+        case ARMVMI_CMD_RELEASE:
+            if (!F.chan->attached) {
+                st = ARMVMI_CMDS_ESTATE;
+                break;
+            }
+            F.releases++;
+            c->result[0] = hold_end();
             break;
         default:
             st = ARMVMI_CMDS_EINVAL;

@@ -69,6 +69,11 @@ struct fake {
     uint32_t sb_fail; /* nonzero: STEP / BREAK_* commands answer this status, not recorded */
     /* register and call traps (REG_TRAP, CALL_TRAP) as the monitor set them */
     uint64_t regt[ARMVMI_SYSREG_COUNT], regt_flags[ARMVMI_SYSREG_COUNT], callt;
+    /* the boot hold (ARMVMI_CHAN_F_HELD, set by a test): RELEASE commands received, and the
+     * call traps that were set when the hold ended (by RELEASE or DETACH) */
+    unsigned releases;
+    uint64_t callt_at_release;
+    bool released_by_detach;
 };
 
 /* The one fake hypervisor (fakehyp.c); tests read and set its fields. */

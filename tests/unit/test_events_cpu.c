@@ -147,6 +147,78 @@ static void step_and_break(void **state)
     finish(ev, h);
 }
 
+/* A breakpoint at a VA follows the page: once the guest maps another frame there (tables in the
+ * fake's RAM, 4K granule, 39-bit VA; the kernel's copy-on-write for a uprobe does this), the
+ * next listen sets it on the new frame, with the same address-space filter, then clears the old;
+ * a hit on the new frame is the same breakpoint. */
+static void break_follows_va(void **state)
+{
+    armvmi_t *h;
+    fake_setup(false, true);
+    armvmi_events_t *ev = attach(&h, NULL);
+    uint64_t l1 = PAGE_A + 0x100000, l2 = l1 + 0x1000, l3 = l2 + 0x1000, d;
+    uint64_t va = 0x40000000ull + 0x200000 * 3, f0 = PAGE_A + 0x5000, f1 = PAGE_A + 0x9000;
+    d = l2 | 3;
+    assert_int_equal(armvmi_write_pa(F.h, l1 + 8 * 1, &d, 8), 0);
+    d = l3 | 3;
+    assert_int_equal(armvmi_write_pa(F.h, l2 + 8 * 3, &d, 8), 0);
+    d = f0 | 3 | (1ull << 10); /* page, AF */
+    assert_int_equal(armvmi_write_pa(F.h, l3, &d, 8), 0);
+    struct armvmi_tt_config ctx = {
+        .regime = ARMVMI_REGIME_EL10, .tcr = 25 | (1ull << 23), .ttbr0 = l1, .sctlr = 1};
+    struct sbseen s = {0};
+    int id;
+    assert_int_equal(armvmi_break_va(ev, &ctx, va + 0x40, true, sb_break, &s, &id), 0);
+    assert_true(armvmi_events_listen(ev, 150) >= 0); /* unchanged: nothing sent */
+    pthread_mutex_lock(&F.lock);
+    assert_int_equal(F.nsb, 1);
+    assert_int_equal(F.sb[0].arg[0], f0 + 0x40);
+    assert_int_equal(F.sb[0].arg[1], l1);
+    pthread_mutex_unlock(&F.lock);
+    d = f1 | 3 | (1ull << 10);
+    assert_int_equal(armvmi_write_pa(F.h, l3, &d, 8), 0);
+    assert_true(armvmi_events_listen(ev, 250) >= 0);
+    pthread_mutex_lock(&F.lock);
+    assert_int_equal(F.nsb, 3);
+    assert_int_equal(F.sb[1].op, ARMVMI_CMD_BREAK_SET);
+    assert_int_equal(F.sb[1].arg[0], f1 + 0x40);
+    assert_int_equal(F.sb[1].arg[1], l1);
+    assert_int_equal(F.sb[2].op, ARMVMI_CMD_BREAK_CLEAR);
+    assert_int_equal(F.sb[2].arg[0], 41); /* the first BREAK_SET's id */
+    pthread_mutex_unlock(&F.lock);
+    s.action = ARMVMI_BREAK_CONTINUE;
+    post_wait(ev, 0, ARMVMI_EV_BREAK, f1 + 0x40, 42, 1); /* the second BREAK_SET's id */
+    assert_int_equal(s.hits, 1);
+    assert_int_equal(s.br.id, id);
+    assert_int_equal(s.br.gpa, f1 + 0x40);
+    assert_int_equal(armvmi_break_clear(ev, id), 0);
+    pthread_mutex_lock(&F.lock);
+    assert_int_equal(F.sb[3].op, ARMVMI_CMD_BREAK_CLEAR);
+    assert_int_equal(F.sb[3].arg[0], 42);
+    pthread_mutex_unlock(&F.lock);
+    finish(ev, h);
+}
+
+/* The hypervisor's reinjected/filtered counters count since boot: a session reports its own. */
+static void debug_counts_per_session(void **state)
+{
+    armvmi_t *h;
+    fake_setup(false, true);
+    ST(&F.chan->reinjected, 300ull); /* an earlier session's */
+    ST(&F.chan->filtered, 303ull);
+    armvmi_events_t *ev = attach(&h, NULL);
+    uint64_t r = 1, f = 1;
+    assert_int_equal(armvmi_events_debug_counts(ev, &r, &f), 0);
+    assert_int_equal(r, 0);
+    assert_int_equal(f, 0);
+    ST(&F.chan->reinjected, 305ull);
+    ST(&F.chan->filtered, 310ull);
+    assert_int_equal(armvmi_events_debug_counts(ev, &r, &f), 0);
+    assert_int_equal(r, 5);
+    assert_int_equal(f, 7);
+    finish(ev, h);
+}
+
 /* A command the hypervisor refuses changes nothing in the library: a step that did not start
  * delivers no event to its callback, a breakpoint whose clear failed still claims its hits. */
 static void step_break_refused(void **state)
@@ -391,13 +463,60 @@ static void regcall_step_on(void **state)
     finish(ev, h);
 }
 
+/* A VM held at boot (vm start --hold): the first listen releases it, after the registrations;
+ * once only; a session closed without listening releases it by its DETACH; a VM not held gets no
+ * RELEASE at all. */
+static void boot_hold(void **state)
+{
+    armvmi_t *h;
+    fake_setup(false, true);
+    F.chan->hyp_flags |= ARMVMI_CHAN_F_HELD;
+    armvmi_events_t *ev = attach(&h, NULL);
+    assert_true(armvmi_events_held(ev));
+    assert_false(armvmi_events_held(NULL));
+    assert_int_equal(armvmi_events_release(NULL), -ARMVMI_EINVAL);
+    assert_int_equal(armvmi_call_watch(ev, ARMVMI_CALL_SMC, call_step, NULL, NULL), 0);
+    assert_int_equal(F.releases, 0); /* attaching and registering leave it held */
+    assert_true(armvmi_events_held(ev));
+    assert_int_equal(armvmi_events_listen(ev, 0), 0);
+    assert_int_equal(F.releases, 1);
+    assert_int_equal(F.callt_at_release, ARMVMI_CALLT_SMC); /* the trap was set before */
+    assert_false(armvmi_events_held(ev));
+    assert_int_equal(armvmi_events_listen(ev, 0), 0);
+    assert_int_equal(armvmi_events_release(ev), 0);
+    assert_int_equal(F.releases, 1); /* nothing held any more: no second command */
+    assert_false(F.released_by_detach);
+    finish(ev, h);
+
+    /* closed while still held (no listen): DETACH ends the hold */
+    fake_setup(false, true);
+    F.chan->hyp_flags |= ARMVMI_CHAN_F_HELD;
+    ev = attach(&h, NULL);
+    assert_int_equal(armvmi_call_watch(ev, ARMVMI_CALL_HVC, call_step, NULL, NULL), 0);
+    finish(ev, h);
+    assert_int_equal(F.releases, 0);
+    assert_true(F.released_by_detach);
+    assert_int_equal(F.callt_at_release, ARMVMI_CALLT_HVC);
+
+    /* not held: listen sends nothing */
+    fake_setup(false, true);
+    ev = attach(&h, NULL);
+    assert_false(armvmi_events_held(ev));
+    unsigned cmds = F.cmds;
+    assert_int_equal(armvmi_events_listen(ev, 0), 0);
+    assert_int_equal(armvmi_events_release(ev), 0);
+    assert_int_equal(F.cmds, cmds);
+    assert_int_equal(F.releases, 0);
+    finish(ev, h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(step_and_break),
-        cmocka_unit_test(step_break_refused),
-        cmocka_unit_test(regcall_events),
-        cmocka_unit_test(regcall_step_on),
+        cmocka_unit_test(step_and_break),   cmocka_unit_test(step_break_refused),
+        cmocka_unit_test(break_follows_va), cmocka_unit_test(debug_counts_per_session),
+        cmocka_unit_test(regcall_events),   cmocka_unit_test(regcall_step_on),
+        cmocka_unit_test(boot_hold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,10 +17,10 @@ static const char step_help[] =
     "Single-steps vCPU N (default 0), or with --pid every vCPU while process P runs at EL0,\n"
     "and prints one line per instruction about to run: sequence number, vCPU, step count, EL,\n"
     "PC and the instruction there, disassembled, and the process (from the Linux layer).\n"
+    "With --pid the trace ends when P exits or runs exec (its address space is gone).\n"
     "--el0: only instructions at EL0 (the kernel runs unstepped; stepping resumes at the\n"
     "instruction it returns to, or, if it returns elsewhere (a signal handler), at the next\n"
-    "exit: a gap in the trace). With --pid, stepping ends when P is gone (its page tables\n"
-    "another process's after a system call). --irqs: let virtual\n"
+    "exit: a gap in the trace). --irqs: let virtual\n"
     "interrupts in between steps (default: held). --regs (with --json): x0-x30, sp and pstate\n"
     "of each step. Stops after --count steps, --duration seconds or Ctrl-C; stepping is off\n"
     "when it exits. Only VMs started with `armvmi vm start --hyp`.\n" TRACE_PROC_HELP
@@ -34,15 +34,14 @@ static const char break_help[] =
     "else of the kernel, through vCPU 0): one line per hit (sequence number, vCPU, hits, PC,\n"
     "the instruction there, disassembled, and the process); the original instruction then runs.\n"
     "The guest reading that address sees its original bytes. With --pid only that process's\n"
-    "hits count. Stops after --count hits, --duration seconds or Ctrl-C, and clears "
-    "it.\n" TRACE_PROC_HELP
+    "hits count, and the trace ends when P exits or runs exec. Stops after --count hits,\n"
+    "--duration seconds or Ctrl-C, and clears it.\n" TRACE_PROC_HELP
     "--json: one object per line (seq, vcpu, hit, el, pc, insn, word, ttbr0, pid, tid, comm,\n"
     "proc, gpa, id).\n";
 
-/* One event line: the common part of steps and hits. Returns the instruction word at PC. */
-static uint32_t print_event(struct trace *t, bool regs, uint64_t seq, unsigned vcpu,
-                            const char *what, uint64_t n, const struct armvmi_regs *r,
-                            json_t *extra)
+/* One event line: the common part of steps and hits. */
+static void print_event(struct trace *t, bool regs, uint64_t seq, unsigned vcpu, const char *what,
+                        uint64_t n, const struct armvmi_regs *r, json_t *extra)
 {
     char insn[160], proc[96];
     uint32_t word;
@@ -75,51 +74,69 @@ static uint32_t print_event(struct trace *t, bool regs, uint64_t seq, unsigned v
     }
     json_decref(extra);
     fflush(stdout);
-    return word;
+}
+
+/* --pid P: the hypervisor filters on P's page-table root, which Linux frees when P exits (or
+ * runs exec) and may give to the next process it creates; the events are P's only while P still
+ * owns it, checked at every event and every second. */
+struct pidwatch {
+    armvmi_linux_t *lx; /* the trace's Linux layer; NULL: not checked */
+    struct armvmi_linux_task task;
+};
+
+/* Whether P still has its pid and its address space; if not, says so once and ends the trace. */
+static bool pid_owns(struct trace *t, const struct pidwatch *w)
+{
+    struct armvmi_linux_task now;
+    if (t->done)
+        return false;
+    if (!w || !w->lx ||
+        (armvmi_linux_task_at(w->lx, w->task.va, &now) == 0 && now.pid == w->task.pid &&
+         now.tgid == w->task.tgid && now.mm && now.mm == w->task.mm &&
+         now.pgd_pa == w->task.pgd_pa))
+        return true;
+    t->done = true;
+    if (!t->c->quiet)
+        fprintf(stderr,
+                "armvmi: process %d has exited or run exec (its address space is gone): the "
+                "trace ends.\n",
+                (int)w->task.tgid);
+    return false;
+}
+
+static void pid_tick(struct trace *t)
+{
+    pid_owns(t, t->tick_arg);
+}
+
+/* Watch process pid (its page-table root: ttbr0) for the rest of the trace t (VM paused). */
+static void pid_watch(struct trace *t, struct pidwatch *w, int32_t pid, uint64_t ttbr0)
+{
+    w->lx = t->procs.lx;
+    if (w->lx && (armvmi_linux_find_task(w->lx, pid, &w->task) ||
+                  w->task.pgd_pa != (ttbr0 & 0x0000fffffffffffeull)))
+        w->lx = NULL;
+    if (!w->lx && !t->c->quiet)
+        fprintf(stderr, "armvmi: note: the trace cannot tell when process %d exits.\n", (int)pid);
+    t->tick = pid_tick;
+    t->tick_arg = w;
 }
 
 struct sbtrace {
     struct trace t;
     bool regs;
-    int32_t pid;    /* --pid */
-    bool after_svc; /* the last step was at an svc */
+    struct pidwatch pw;
 };
-
-#define A64_SVC_MASK 0xffe0001fu /* Arm ARM C6.2: SVC #imm16 */
-#define A64_SVC 0xd4000001u
-
-/* --pid P: after a system call (exit, execve) its page tables may be another process's; then
- * stepping ends (the hypervisor filters on the page tables alone). */
-static bool step_other_process(struct sbtrace *st, const struct armvmi_regs *r)
-{
-    struct trace_proc pr;
-
-    if (!st->pid || !st->after_svc)
-        return false;
-    trace_procs_stale(&st->t.procs);
-    trace_proc_of(&st->t, r, &pr);
-    if (!pr.task || pr.task->tgid == st->pid)
-        return false;
-    fprintf(stderr,
-            "armvmi: process %d is gone: its page tables are process %d's now; stepping ends.\n",
-            st->pid, pr.task->tgid);
-    return true;
-}
 
 static int on_step(armvmi_events_t *ev, const struct armvmi_step_event *e, bool *stop, void *arg)
 {
     struct sbtrace *st = arg;
     struct trace *t = &st->t;
-    if (t->count && t->seen >= t->count) {
+    if ((t->count && t->seen >= t->count) || !pid_owns(t, &st->pw)) {
         *stop = true;
         return 1;
     }
-    if (step_other_process(st, &e->regs)) {
-        *stop = true;
-        return 1;
-    }
-    uint32_t w = print_event(t, st->regs, e->seq, e->vcpu, "step", e->count, &e->regs, NULL);
-    st->after_svc = (w & A64_SVC_MASK) == A64_SVC;
+    print_event(t, st->regs, e->seq, e->vcpu, "step", e->count, &e->regs, NULL);
     t->seen++;
     if (t->count && t->seen >= t->count) {
         *stop = true;
@@ -133,7 +150,7 @@ static int on_break(armvmi_events_t *ev, const struct armvmi_break_event *e,
 {
     struct trace *t = arg;
     rsp->action = ARMVMI_BREAK_CONTINUE;
-    if (t->count && t->seen >= t->count)
+    if ((t->count && t->seen >= t->count) || !pid_owns(t, t->tick_arg))
         return 1;
     print_event(t, false, e->seq, e->vcpu, "hit", e->hits, &e->regs,
                 json_pack("{s:o,s:i}", "gpa", trace_hex(e->gpa), "id", e->id));
@@ -202,7 +219,7 @@ int trace_step(struct cli *c, int argc, char **argv)
     if (optind != argc)
         return cli_err("trace step takes no arguments besides its options (got '%s').",
                        argv[optind]);
-    struct sbtrace st = {.regs = o.regs, .pid = o.vo.has_pid ? o.vo.pid : 0};
+    struct sbtrace st = {.regs = o.regs};
     struct trace *t = &st.t;
     if (trace_open(t, c, o.to.count))
         return 1;
@@ -217,6 +234,7 @@ int trace_step(struct cli *c, int argc, char **argv)
         }
         ttbr0 = ctx.ttbr0 & 0x0000fffffffffffeull;
         o.flags |= ARMVMI_STEP_EL0;
+        pid_watch(t, &st.pw, o.vo.pid, ttbr0);
         if (!o.vcpu_set) {
             struct armvmi_info in;
             unsigned n = armvmi_get_info(t->h, &in) || !in.vcpus ? 1 : in.vcpus;
@@ -280,6 +298,9 @@ int trace_break(struct cli *c, int argc, char **argv)
     struct armvmi_tt_config ctx;
     uint64_t va;
     rc = cli_vactx(t.h, &o.vo, &ctx) ? 1 : resolve(t.h, t.procs.lx, spec, &va);
+    struct pidwatch pw = {0};
+    if (!rc && o.vo.has_pid)
+        pid_watch(&t, &pw, o.vo.pid, ctx.ttbr0);
     trace_resume(&t);
     if (rc)
         return trace_close(&t, rc);

@@ -21,7 +21,9 @@ static const char help[] =
     "default; whole 4 KiB frames are trapped) and prints one line per access: sequence number,\n"
     "vCPU, access, guest-physical and virtual address, size and value (writes), and the\n"
     "instruction at PC, disassembled. Each access goes on as the guest wanted (stepped over).\n"
-    "Only VMs started with `armvmi vm start --hyp`.\n"
+    "Only VMs started with `armvmi vm start --hyp`. On one started with --hold (vCPU 0 waits\n"
+    "before the guest kernel) every trace kind releases it once its traps are set: it sees\n"
+    "the boot from the first instruction.\n"
     "--access n2rwx: each frame's first access (any kind) makes it rwx and is shown, once, as\n"
     "an asynchronous event; rx2rw: a write makes the frame rw, with no event (nothing shown).\n"
     "--va translates ADDR..+LEN now, page by page, in the address space of --vcpu (default 0)\n"
@@ -76,7 +78,10 @@ void trace_disasm(struct trace *t, const struct armvmi_regs *r, char *out, size_
     snprintf(out, len, "?");
     if (word)
         *word = 0;
-    if (armvmi_read_va(t->h, &ctx, pc, code, sizeof(code))) {
+    /* SCTLR_EL1.M = 0 (early boot, e.g. a VM held by vm start --hold): stage 1 is off, VA = PA */
+    int rc = (ctx.sctlr & 1) ? armvmi_read_va(t->h, &ctx, pc, code, sizeof(code))
+                             : armvmi_read_pa(t->h, pc, code, sizeof(code));
+    if (rc) {
         snprintf(out, len, "(PC not readable: %s)", armvmi_errmsg());
         return;
     }
@@ -362,6 +367,9 @@ int trace_run(struct trace *t, armvmi_events_t *ev, uint64_t duration, int rc)
         struct cli *c = t->c;
         if (!c->quiet)
             fprintf(stderr, "armvmi: tracing; Ctrl-C stops and removes the traps.\n");
+        if (!c->quiet && armvmi_events_held(ev))
+            fprintf(stderr, "armvmi: the VM is held before its kernel (vm start --hold): released "
+                            "now, its boot is traced from the first instruction.\n");
         long long end = duration ? cli_now_ms() + (long long)duration * 1000 : -1;
         for (;;) {
             long long left = end < 0 ? 1000 : end - cli_now_ms();
@@ -374,7 +382,9 @@ int trace_run(struct trace *t, armvmi_events_t *ev, uint64_t duration, int rc)
                 rc = cli_lib_err("listening for events");
                 break;
             }
-            if (count && t->seen >= count)
+            if (t->tick)
+                t->tick(t);
+            if ((count && t->seen >= count) || t->done)
                 break;
         }
     }

@@ -276,6 +276,9 @@ int hyp_qemu_args(const struct hyp_boot *b, struct qemu_cmd *cmd, char *err, siz
     struct armvmi_abi_bootinfo bi;
     const char *gic = getenv("ARMVMI_HYP_GIC");
 
+    if (b->hold_s > ARMVMI_BOOT_HOLD_MAX_S)
+        return fail(err, errlen, "a boot hold lasts at most %u s, not %u.", ARMVMI_BOOT_HOLD_MAX_S,
+                    b->hold_s);
     if (b->smp < 1 || b->smp > ARMVMI_MAX_VCPUS)
         return fail(err, errlen, "the hypervisor runs 1 to %d vCPUs, not %u.", ARMVMI_MAX_VCPUS,
                     b->smp);
@@ -324,6 +327,10 @@ int hyp_qemu_args(const struct hyp_boot *b, struct qemu_cmd *cmd, char *err, siz
     bi.kernel_entry = kaddr;
     bi.dtb = daddr;
     bi.flags = (gic && !strcmp(gic, "passthrough")) ? 0 : ARMVMI_BOOT_VGIC;
+    if (b->hold_s) {
+        bi.flags |= ARMVMI_BOOT_HOLD;
+        bi.hold_s = b->hold_s;
+    }
     if (write_file(binfo, &bi, sizeof(bi)))
         return fail(err, errlen, "cannot write %s: %s.", binfo, strerror(errno));
 

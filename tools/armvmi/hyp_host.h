@@ -12,6 +12,8 @@ struct hyp_boot {
     const char *hyp_elf; /* path of armvmi-hyp.elf */
     const char *kernel, *initrd, *append;
     unsigned smp, mem_mib;
+    unsigned hold_s; /* nonzero: vCPU 0 held until a monitor releases it, at most this long
+                      * without one (abi.h ARMVMI_BOOT_HOLD) */
 };
 
 /* Prepare everything to boot under the hypervisor (dump QEMU's DTB, derive the guest DTB with

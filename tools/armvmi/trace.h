@@ -22,6 +22,9 @@ struct trace {
     uint64_t count, seen;
     const char *what;  /* the summary's noun for an event ("step", "hit"; NULL: "event") */
     bool debug_counts; /* the summary adds the hypervisor's filtered and handed-back counts */
+    bool done;         /* a callback or tick ended the trace (e.g. its process is gone) */
+    void (*tick)(struct trace *t); /* if set: called after every listen (at least once a second) */
+    void *tick_arg;
 };
 
 /* Open the target (c's --vm), the disassembler and, with the VM paused, the process list. On
@@ -36,8 +39,9 @@ void trace_resume(struct trace *t);
     "Each event names the process the vCPU ran (pid, comm): the task whose task_struct is\n"       \
     "SP_EL0 at EL1 (Linux's `current`), else whose mm->pgd is TTBR0's table; \"no process\"\n"     \
     "when none is (idle, a kernel thread on a borrowed address space). The task list is read\n"    \
-    "at start and again when a lookup misses. In JSON: pid, tid, comm (null if no process) and\n"  \
-    "proc = how it was found: current, ttbr0, none or unknown (no Linux layer).\n"
+    "at start and again when a lookup misses or finds a task that has changed since. In JSON:\n"   \
+    "pid, tid, comm (null if no process) and proc = how it was found: current, ttbr0, none or\n"   \
+    "unknown (no Linux layer).\n"
 
 /* The options every trace kind takes: --count, --duration, --fail-closed, --busy-poll,
  * --monitor-timeout (TRACE_OPTS in its getopt table, trace_opt for each option seen). */

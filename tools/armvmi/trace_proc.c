@@ -62,11 +62,6 @@ void trace_procs_open(struct trace_procs *p, armvmi_t *h)
     }
 }
 
-void trace_procs_stale(struct trace_procs *p)
-{
-    p->refreshed_ms = 0;
-}
-
 void trace_procs_close(struct trace_procs *p)
 {
     free(p->t);
@@ -91,6 +86,16 @@ static const struct trace_task *find(const struct trace_procs *p, uint64_t ttbr0
     return hit;
 }
 
+/* Whether the list's entry t still describes the live task: its pid and, when t was found by
+ * the table, that table. A task that exited can leave its task_struct or its page-table root to
+ * a new one before the list is read again (a trace then named another process after it). */
+static bool still(const struct trace_procs *p, const struct trace_task *t, uint64_t ttbr0)
+{
+    struct armvmi_linux_task now;
+    return armvmi_linux_task_at(p->lx, t->va, &now) == 0 && now.pid == t->pid &&
+           now.tgid == t->tgid && (!ttbr0 || (now.mm && now.pgd_pa == ttbr0));
+}
+
 static void lookup(struct trace_procs *p, uint64_t ttbr0, uint64_t cur, struct trace_proc *out)
 {
     out->task = NULL;
@@ -103,7 +108,9 @@ static void lookup(struct trace_procs *p, uint64_t ttbr0, uint64_t cur, struct t
     if (now - p->refreshed_ms > PROC_MAX_AGE_MS)
         refresh(p); /* on failure the old list stays */
     const struct trace_task *t = find(p, ttbr0, cur);
-    if (!t && now - p->refreshed_ms >= PROC_MISS_REFRESH_MS && !refresh(p))
+    if (t && !still(p, t, t->va == cur ? 0 : ttbr0)) /* stale: read the list again */
+        t = refresh(p) ? NULL : find(p, ttbr0, cur);
+    else if (!t && now - p->refreshed_ms >= PROC_MISS_REFRESH_MS && !refresh(p))
         t = find(p, ttbr0, cur);
     out->task = t;
     out->how = !t ? TRACE_PROC_NONE : (cur && t->va == cur) ? TRACE_PROC_CURRENT : TRACE_PROC_TTBR0;

@@ -42,8 +42,6 @@ struct trace_proc {
  * failure p->lx is NULL and p->err says why; the tracer goes on without process names. */
 void trace_procs_open(struct trace_procs *p, armvmi_t *h);
 void trace_procs_close(struct trace_procs *p);
-/* The next lookup reads the process list again (a process may have exited or exec'd). */
-void trace_procs_stale(struct trace_procs *p);
 
 /* The process of the vCPU whose registers are r. A miss re-reads the task list (at most every
  * 100 ms); a list older than 2 s is re-read too, since a freed page table can be reused. */

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <armvmi/abi.h>
+
 #include "cli.h"
 #include "core/paths.h"
 #include "drivers/qemu_rundir.h"
@@ -18,6 +20,9 @@
 #include "vm.h"
 
 #define INIT_MARKER "ARMVMI-INIT-READY"
+/* hyp/core/events.c prints it when vCPU 0 is held before the guest kernel (--hold) */
+#define HOLD_MARKER "held before the guest kernel, waiting for a monitor"
+#define HOLD_DEFAULT_S 300
 
 /* ---- VM runtime directories ---- */
 
@@ -42,7 +47,8 @@ static void remove_dir(const char *dir)
 
 static const char start_help[] =
     "usage: armvmi vm start [--name N] [--smp 1..4] [--mem MiB] [--kernel K] [--initrd I]\n"
-    "                       [--append ARGS] [--el2] [--hyp] [--timeout S] [--json]\n"
+    "                       [--append ARGS] [--el2] [--hyp [--hold [--hold-timeout S]]]\n"
+    "                       [--timeout S] [--json]\n"
     "Starts qemu-system-aarch64 (-machine virt,gic-version=3 -cpu max) in the background with\n"
     "guest RAM in a shared file, the gdbstub and QMP on unix sockets and the serial console\n"
     "logged, all in the VM's runtime directory, and returns once the guest has reached its\n"
@@ -55,11 +61,18 @@ static const char start_help[] =
     "  --append A   extra kernel command-line arguments\n"
     "  --el2        virtualization=on: Linux runs at EL2 with VHE\n"
     "  --hyp        boot the guest under the armvmi hypervisor\n"
-    "  --timeout S  how long to wait for init (default 180)\n";
+    "  --hold       (--hyp) hold vCPU 0 before the guest kernel's first instruction until a\n"
+    "               monitor has set its traps (any `armvmi trace` command, which releases it\n"
+    "               when it starts listening; or its session ends): so that it sees the boot.\n"
+    "               Returns as soon as the hypervisor waits, not at init. `vm list` says held.\n"
+    "  --hold-timeout S  with no monitor attached for S seconds the guest boots anyway\n"
+    "               (default 300, at most 86400; the console says which happened)\n"
+    "  --timeout S  how long to wait for init (default 180); with --hold, for the hypervisor\n"
+    "               to hold vCPU 0\n";
 
 struct start_opts {
     char name[64];
-    unsigned smp, mem_mib, timeout_s;
+    unsigned smp, mem_mib, timeout_s, hold_s; /* hold_s: --hold's timeout, 0 without --hold */
     const char *kernel, *initrd, *append;
     bool el2, hyp;
 };
@@ -154,9 +167,10 @@ static int write_vm_json(const char *dir, const struct start_opts *o, pid_t pid,
         vm.carve_size = cs;
     }
     return rundir_write_vm(dir, &vm,
-                           json_pack("{s:s,s:b,s:b,s:s,s:s,s:s}", "name", o->name, "el2", o->el2,
-                                     "hyp", o->hyp, "kernel", kernel, "initrd",
-                                     initrd ? initrd : "", "append", o->append ? o->append : ""));
+                           json_pack("{s:s,s:b,s:b,s:s,s:s,s:s,s:i}", "name", o->name, "el2",
+                                     o->el2, "hyp", o->hyp, "kernel", kernel, "initrd",
+                                     initrd ? initrd : "", "append", o->append ? o->append : "",
+                                     "hold_seconds", (int)o->hold_s));
 }
 
 static int pick_name(struct start_opts *o)
@@ -243,7 +257,7 @@ static int vm_start(struct cli *c, struct start_opts *o)
     snprintf(append, sizeof(append), "console=ttyAMA0%s%s", o->append ? " " : "",
              o->append ? o->append : "");
     if (o->hyp) {
-        if (vm_hyp_boot_args(&a, dir, o->smp, o->mem_mib, kernel, initrd, append)) {
+        if (vm_hyp_boot_args(&a, dir, o->smp, o->mem_mib, kernel, initrd, append, o->hold_s)) {
             qemu_cmd_free(&a);
             remove_dir(dir);
             return 1;
@@ -284,13 +298,18 @@ static int vm_start(struct cli *c, struct start_opts *o)
         remove_dir(dir);
         return cli_err("cannot write %s/" RUNDIR_VM_JSON ".", dir);
     }
-    const char *marker = kit_initrd ? INIT_MARKER : "as init process";
+    const char *marker = o->hold_s ? HOLD_MARKER : kit_initrd ? INIT_MARKER : "as init process";
     long long t0 = cli_now_ms();
     int w = wait_for_init(dir, pid, marker, o->timeout_s);
     if (w) {
-        cli_err(w == -1 ? "VM '%s' stopped before its init started."
-                        : "VM '%s' did not reach its init within %u s.",
-                o->name, o->timeout_s);
+        if (o->hold_s)
+            cli_err(w == -1 ? "VM '%s' stopped before its hypervisor held it."
+                            : "VM '%s': the hypervisor did not say it holds vCPU 0 within %u s.",
+                    o->name, o->timeout_s);
+        else
+            cli_err(w == -1 ? "VM '%s' stopped before its init started."
+                            : "VM '%s' did not reach its init within %u s.",
+                    o->name, o->timeout_s);
         print_log_tail(dir, RUNDIR_CONSOLE_LOG, 25);
         print_log_tail(dir, RUNDIR_QEMU_LOG, 10);
         kill_qemu(pid);
@@ -299,10 +318,19 @@ static int vm_start(struct cli *c, struct start_opts *o)
     }
     double secs = (double)(cli_now_ms() - t0) / 1000.0;
     if (c->json)
-        return cli_json_out(json_pack("{s:s,s:s,s:i,s:i,s:i,s:b,s:b,s:f}", "name", o->name, "dir",
-                                      dir, "pid", (int)pid, "smp", (int)o->smp, "mem_mib",
-                                      (int)o->mem_mib, "el2", o->el2, "hyp", o->hyp, "boot_seconds",
-                                      secs));
+        return cli_json_out(json_pack(
+            "{s:s,s:s,s:i,s:i,s:i,s:b,s:b,s:f,s:b,s:i}", "name", o->name, "dir", dir, "pid",
+            (int)pid, "smp", (int)o->smp, "mem_mib", (int)o->mem_mib, "el2", o->el2, "hyp", o->hyp,
+            "boot_seconds", secs, "held", o->hold_s != 0, "hold_seconds", (int)o->hold_s));
+    if (o->hold_s) {
+        printf("VM '%s' is held before its kernel (hypervisor up in %.1f s); pid %d, runtime "
+               "directory %s\n",
+               o->name, secs, (int)pid, dir);
+        printf("Next: a monitor, e.g. `armvmi --vm %s trace smc`, sees the boot from the first "
+               "instruction; without one attached the guest boots on its own after %u s.\n",
+               o->name, o->hold_s);
+        return 0;
+    }
     printf("VM '%s' is up (init reached in %.1f s); pid %d, runtime directory %s\n", o->name, secs,
            (int)pid, dir);
     printf("Next: `armvmi --vm %s info`, `armvmi vm console %s`, `armvmi vm stop %s`.\n", o->name,
@@ -321,10 +349,13 @@ static int cmd_vm_start(struct cli *c, int argc, char **argv)
                                          {"el2", no_argument, 0, 'e'},
                                          {"hyp", no_argument, 0, 'H'},
                                          {"timeout", required_argument, 0, 't'},
+                                         {"hold", no_argument, 0, 'O'},
+                                         {"hold-timeout", required_argument, 0, 'T'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     struct start_opts o = {.smp = 1, .mem_mib = 512, .timeout_s = 180};
-    uint64_t v;
+    uint64_t v, hold_timeout = 0;
+    bool hold = false;
     int ch;
     optind = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -364,6 +395,15 @@ static int cmd_vm_start(struct cli *c, int argc, char **argv)
         case 'H':
             o.hyp = true;
             break;
+        case 'O':
+            hold = true;
+            break;
+        case 'T':
+            if (cli_u64(optarg, &hold_timeout, false) || hold_timeout < 1 ||
+                hold_timeout > ARMVMI_BOOT_HOLD_MAX_S)
+                return cli_err("--hold-timeout takes seconds from 1 to %u (got '%s').",
+                               ARMVMI_BOOT_HOLD_MAX_S, optarg);
+            break;
         case 'h':
             fputs(start_help, stdout);
             return 0;
@@ -377,6 +417,13 @@ static int cmd_vm_start(struct cli *c, int argc, char **argv)
     if (o.el2 && o.hyp)
         return cli_err("--el2 and --hyp exclude each other: under --hyp the guest runs at EL1 "
                        "and the hypervisor owns EL2.");
+    if (hold && !o.hyp)
+        return cli_err("--hold needs --hyp: only the armvmi hypervisor can hold the guest for a "
+                       "monitor.");
+    if (hold_timeout && !hold)
+        return cli_err("--hold-timeout is the time limit of --hold: give --hold too.");
+    if (hold)
+        o.hold_s = hold_timeout ? (unsigned)hold_timeout : HOLD_DEFAULT_S;
     return vm_start(c, &o);
 }
 
@@ -387,7 +434,8 @@ static int cmd_vm_list(struct cli *c, int argc, char **argv)
     if (argc > 1) {
         if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
             puts("usage: armvmi vm list [--json]\nLists VMs with a runtime directory and their "
-                 "state: running, paused, or stale (QEMU gone; `vm stop` cleans up).");
+                 "state: running, paused, held (--hyp --hold: vCPU 0 waits for a monitor before "
+                 "the guest kernel), or stale (QEMU gone; `vm stop` cleans up).");
             return 0;
         }
         return cli_err("vm list takes no arguments.");
@@ -409,7 +457,12 @@ static int cmd_vm_list(struct cli *c, int argc, char **argv)
         if (!j)
             j = json_pack("{s:s}", "name", e->d_name);
         json_object_set_new(j, "dir", json_string(dir));
-        json_object_set_new(j, "state", json_string(rundir_state_name(rundir_state(dir))));
+        enum rundir_state rs = rundir_state(dir);
+        /* a running --hyp VM whose hypervisor holds vCPU 0 for a monitor (vm start --hold) */
+        bool held = rs == RUNDIR_RUNNING && json_is_true(json_object_get(j, "hyp")) &&
+                    vm_hyp_held(dir) == 1;
+        json_object_set_new(j, "state", json_string(held ? "held" : rundir_state_name(rs)));
+        json_object_set_new(j, "held", json_boolean(held));
         json_array_append_new(arr, j);
     }
     if (d)

@@ -12,6 +12,8 @@ struct vcpu;
 
 /* Boot CPU, before any vCPU runs: the channel header, the permission store. */
 void events_init(void);
+/* Boot CPU, its frame ready for the guest kernel: the boot hold (abi.h ARMVMI_BOOT_HOLD). */
+void events_boot_hold(struct vcpu *v, struct trap_frame *f);
 /* Every exit: at its start (the vCPU is out of the guest) and at its end, before the return to
  * the guest (commands, the monitor's liveness, PAUSE and single-step holds). */
 void events_exit(struct vcpu *v);

@@ -282,6 +282,21 @@ int armvmi_linux_tasks(armvmi_linux_t *lx, bool threads, struct armvmi_linux_tas
     return 0;
 }
 
+int armvmi_linux_task_at(armvmi_linux_t *lx, uint64_t va, struct armvmi_linux_task *out)
+{
+    if (!lx || !out)
+        return armvmi_set_error(ARMVMI_EINVAL, "armvmi_linux_task_at: NULL argument.");
+    if (!lx_is_kva(lx, va))
+        return armvmi_set_error(ARMVMI_EINVAL,
+                                "armvmi_linux_task_at: 0x%llx is not a kernel address.",
+                                (unsigned long long)va);
+    if (read_task(lx, va, out))
+        return armvmi_set_error(ARMVMI_EFAULT,
+                                "armvmi_linux_task_at: the task_struct at 0x%llx cannot be read.",
+                                (unsigned long long)va);
+    return 0;
+}
+
 int armvmi_linux_find_task(armvmi_linux_t *lx, int32_t pid, struct armvmi_linux_task *out)
 {
     if (!lx || !out || pid < 0)
