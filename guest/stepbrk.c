@@ -36,6 +36,10 @@
  * sysloop K  prints "SB pid=P", then until SIGUSR1: a loop of K rounds (1..10000) of 3 instructions
  * counting in x20, then a system call (getppid, svc #0); prints "SB-SYSLOOP <rounds> <system
  * calls>" (rounds = K * calls). stepbrk nop        exits 0.
+ * stepbrk ptraceall R  a child stopped under ptrace runs R rounds of a 17-instruction sled, with a
+ * hardware breakpoint on each of its first instructions in every slot Linux offers (all
+ * ID_AA64DFR0_EL1.BRPs + 1); each round it must stop at each in order: prints "SB-PTRACEALL
+ * bps=<n> rounds=<R> stops=<n * R> wrong=<0> exit=0" as without a hypervisor.
  */
 #define _GNU_SOURCE
 #include <elf.h>
@@ -181,6 +185,70 @@ static int ptrace_test(void)
     ptrace(PTRACE_CONT, p, NULL, NULL);
     waitpid(p, &st, 0);
     printf("SB-PTRACE hw=%d steps=%s exit=%d\n", hw, steps, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return 0;
+}
+
+/* 16 breakpoints at most (Arm ARM: BRPs is 4 bits), one more instruction, then ret. */
+__asm__(".text\n.balign 4\n.globl sb_sled\n.type sb_sled, %function\nsb_sled:\n"
+        ".rept 17\nnop\n.endr\nret\n.size sb_sled, .-sb_sled\n");
+extern void sb_sled(void);
+
+/* Breakpoints 0..n-1 on the sled's instructions 0..n-1, those from `from` on enabled. */
+static int hw_sled(pid_t p, unsigned n, unsigned from)
+{
+    struct user_hwdebug_state st;
+    memset(&st, 0, sizeof(st));
+    for (unsigned i = 0; i < n && i < 16; i++) {
+        st.dbg_regs[i].addr = (uint64_t)sb_sled + 4 * i;
+        st.dbg_regs[i].ctrl = i >= from ? (0xfu << 5) | (2u << 1) | 1u : 0;
+    }
+    struct iovec iov = {&st,
+                        offsetof(struct user_hwdebug_state, dbg_regs) + n * sizeof(st.dbg_regs[0])};
+    return (int)ptrace(PTRACE_SETREGSET, p, (void *)NT_ARM_HW_BREAK, &iov);
+}
+
+static int ptrace_all(unsigned long rounds)
+{
+    pid_t p = fork();
+    if (p == 0) {
+        ptrace(PTRACE_TRACEME, 0, NULL, NULL);
+        raise(SIGSTOP);
+        for (unsigned long r = 0; r < rounds; r++) {
+            raise(SIGSTOP);
+            sb_sled();
+        }
+        _exit(0);
+    }
+    struct user_hwdebug_state st;
+    struct iovec iov = {&st, sizeof(st)};
+    unsigned n = 0, stops = 0, wrong = 0;
+    unsigned long r;
+    int ws;
+    if (rounds > 10000)
+        rounds = 10000;
+    if (p > 0 && waitpid(p, &ws, 0) == p &&
+        !ptrace(PTRACE_GETREGSET, p, (void *)NT_ARM_HW_BREAK, &iov))
+        n = st.dbg_info & 0xff;
+    for (r = 0; n && n <= 16 && r < rounds; r++) {
+        /* the round's SIGSTOP, then each breakpoint in turn (the one hit disabled to go on) */
+        if (ptrace(PTRACE_CONT, p, NULL, NULL) || waitpid(p, &ws, 0) != p || !WIFSTOPPED(ws) ||
+            WSTOPSIG(ws) != SIGSTOP || hw_sled(p, n, 0))
+            break;
+        for (unsigned k = 0; k < n; k++) {
+            if (ptrace(PTRACE_CONT, p, NULL, NULL) || waitpid(p, &ws, 0) != p || !WIFSTOPPED(ws))
+                goto out;
+            stops++;
+            if (WSTOPSIG(ws) != SIGTRAP || child_pc(p) != (uint64_t)sb_sled + 4 * k)
+                wrong++;
+            if (hw_sled(p, n, k + 1))
+                goto out;
+        }
+    }
+out:
+    ptrace(PTRACE_CONT, p, NULL, NULL);
+    waitpid(p, &ws, 0);
+    printf("SB-PTRACEALL bps=%u rounds=%lu stops=%u wrong=%u exit=%d\n", n, r, stops, wrong,
+           WIFEXITED(ws) ? WEXITSTATUS(ws) : -1);
     return 0;
 }
 
@@ -390,9 +458,11 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && !strcmp(argv[1], "ptrace"))
         return ptrace_test();
+    if (argc >= 3 && !strcmp(argv[1], "ptraceall"))
+        return ptrace_all(strtoul(argv[2], NULL, 0));
     fprintf(
         stderr,
         "usage: stepbrk loop K | user DIR | calls | brk0 | kcore VA N | execs N | ptrace | uoff | "
-        "ucalls N | ptsteps DIR N | sysloop K | nop\n");
+        "ucalls N | ptsteps DIR N | sysloop K | ptraceall R | nop\n");
     return 2;
 }

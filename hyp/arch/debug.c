@@ -9,6 +9,7 @@
 #include <hyp/debug.h>
 #include <hyp/events.h>
 #include <hyp/inject.h>
+#include <hyp/rbp.h>
 #include <hyp/sysreg.h>
 #include <hyp/trap.h>
 #include <hyp/vcpu.h>
@@ -40,6 +41,9 @@ struct dbg {
     /* STEPF_EL0: the process entered the kernel (its first instruction there was stepped), so
      * the monitor's step is off until an exit finds the vCPU at EL0 in the address space */
     volatile bool parked;
+    u64 park_va; /* where the kernel returns to the process (ELR_EL1 when parked) | RBP_SEEN */
+    u64 last_pc; /* the PC of this vCPU's last step event */
+    bool rbp;    /* our breakpoint is in this CPU (rbp.c) */
     /* the hypervisor's one-instruction step */
     bool once, once_mask;
     debug_done_fn once_done;
@@ -49,6 +53,10 @@ struct dbg {
 static struct dbg dbgs[ARMVMI_MAX_VCPUS];
 static volatile u32 need_all; /* breakpoints set */
 static volatile u64 need_gen;
+/* The last park_va of any vCPU: where vCPUs that do not run the process wait for it (it may
+ * return to EL0 on another vCPU than the one it entered the kernel on). */
+static volatile u64 park_va_all;
+#define RBP_SEEN 1UL /* with a park_va: its instruction already had its event (not completed) */
 
 static struct dbg *dbg_of(const struct vcpu *v)
 {
@@ -106,6 +114,8 @@ static bool mdscr_apply(struct dbg *d, bool force)
     d->mde_off = d->once && d->once_mask;
     if (d->ss)
         m |= MDSCR_SS;
+    if (d->rbp)
+        m |= MDSCR_MDE; /* the guest's own breakpoints still as its MDE says (guest_takes) */
     if (d->mde_off)
         m &= ~MDSCR_MDE;
     if (!force && m == d->hw_mdscr)
@@ -147,6 +157,12 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
     moved = d->kind == TRAP_SYNC && f->elr != d->elr;
     if (d->once && moved)
         once_finish(v, d);
+    /* Parked: our breakpoint where the kernel returns to the process (given back before TDE goes
+     * off, and while our one-instruction step runs). */
+    u64 rbp_va = 0;
+    if (d->tde && want_tde(d) && d->step_on && (d->step_flags & ARMVMI_STEPF_EL0) && !d->once)
+        rbp_va = d->parked ? d->park_va : !mon_step(d) ? park_va_all : 0;
+    d->rbp = rbp_sync(v, rbp_va & ~RBP_SEEN);
     if (want_tde(d) && !d->tde) {
         d->mdscr = d->hw_mdscr = read_mdscr_el1();
         write_mdcr_el2(read_mdcr_el2() | MDCR_TDE);
@@ -211,7 +227,8 @@ void debug_cpu_init(struct vcpu *v)
 {
     struct dbg *d = dbg_of(v);
 
-    d->tde = d->ss = d->irq_held = d->mde_off = d->silent = d->entered_el0 = false;
+    d->tde = d->ss = d->irq_held = d->mde_off = d->silent = d->entered_el0 = d->rbp = false;
+    rbp_reset(v);
     d->mdscr = d->hw_mdscr = 0;
     d->kind = TRAP_IRQ; /* no instruction completed: stepping, if on, starts with SPSR.SS = 1 */
     d->ec = ~0UL;
@@ -249,6 +266,7 @@ u32 debug_cmd_step(const struct armvmi_abi_cmd *k)
         d->step_flags = (u32)k->arg[2];
         d->step_ttbr = k->arg[3];
         d->parked = false;
+        park_va_all = 0;
         if (k->arg[1] && !d->step_on)
             d->step_count = 0;
         __atomic_store_n(&d->step_on, k->arg[1] != 0, __ATOMIC_RELEASE);
@@ -311,6 +329,18 @@ bool debug_need_all(bool on)
     return all;
 }
 
+/*
+ * At the process's first kernel instruction, ELR_EL1 is where the kernel returns to it (Arm ARM
+ * D1.10: taking an exception from EL0 to EL1 sets ELR_EL1 and SPSR_EL1). The reserved
+ * breakpoint there (rbp.c; with TDE, an EL0 breakpoint exception comes to EL2) resumes the step
+ * exactly at that instruction. The kernel may return elsewhere (a signal handler, a restarted
+ * call, execve): then the next exit at EL0 in the address space resumes it (unpark).
+ */
+static u64 rbp_entry_ret(void)
+{
+    return (read_spsr_el1() & (PSR_MODE_MASK | PSR_nRW)) == PSR_MODE_EL0t ? read_elr_el1() : 0;
+}
+
 static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
 {
     const struct armvmi_abi_vcpu *r = (const struct armvmi_abi_vcpu *)ARMVMI_VCPU_REC(v->id);
@@ -325,6 +355,10 @@ static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
     if ((d->step_flags & ARMVMI_STEPF_EL0) && (f->spsr & PSR_MODE_MASK) != PSR_MODE_EL0t) {
         /* the process's first instruction in the kernel: stop stepping until it is back */
         d->parked = true;
+        d->park_va = rbp_entry_ret();
+        if (d->park_va && d->park_va == d->last_pc)
+            d->park_va |= RBP_SEEN; /* an exception before it completed (fault, a guest's step) */
+        park_va_all = d->park_va;
         __atomic_add_fetch(&events_chan()->filtered, 1, __ATOMIC_RELAXED);
         return;
     }
@@ -333,7 +367,7 @@ static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
         return;
     }
     events_fill(&ev, v, ARMVMI_EV_STEP);
-    ev.gva = f->elr;
+    ev.gva = d->last_pc = f->elr;
     ev.u.step.count = d->step_count;
     if (!events_deliver(v, f, &ev, &rsp))
         return;
@@ -387,9 +421,39 @@ void debug_softstep(struct trap_frame *f, u64 esr)
     debug_reinject(f, esr);
 }
 
+/* ---- the return of a parked EL0 step to the process ---- */
+
+static void rbp_over_done(struct vcpu *v, u64 arg) {}
+
+/* Our breakpoint at EL0 (the pair is given back at this exit's end unless we step over it). */
+static void rbp_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
+{
+    u64 va = d->parked ? d->park_va : park_va_all;
+
+    unpark(d, f);
+    if (mon_step(d)) {
+        /* back in the process: this instruction is the next step (SPSR.SS = 1 at entry), and
+         * its event, unless it had one before the kernel was entered */
+        if (!(va & RBP_SEEN))
+            step_event(v, f, d);
+        return;
+    }
+    /* the same address in another address space: run it with ours off, and keep ours */
+    __atomic_add_fetch(&events_chan()->filtered, 1, __ATOMIC_RELAXED);
+    debug_once(v, f, rbp_over_done, 0, false);
+}
+
 /* BRK (0x3c) that no breakpoint claimed, hardware breakpoint (0x30), watchpoint (0x34). */
 void debug_guest_exception(struct trap_frame *f, u64 esr)
 {
+    struct vcpu *v = vcpu_current();
+    struct dbg *d = dbg_of(v);
+
+    if (ESR_EC(esr) == ESR_EC_BREAKPT_LOW && d->rbp && (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t &&
+        rbp_hit(v, f->elr)) {
+        rbp_event(v, f, d);
+        return;
+    }
     debug_reinject(f, esr);
 }
 
@@ -480,7 +544,7 @@ void debug_reinject(struct trap_frame *f, u64 esr)
 
 /* DBGBVR<n>/DBGBCR<n> (op2 4, 5), DBGWVR<n>/DBGWCR<n> (op2 6, 7): op0 2, op1 0, CRn 0, CRm n.
  * Only the implemented ones (ID_AA64DFR0_EL1.BRPs, WRPs): the others are UNDEFINED. */
-static bool bp_access(unsigned n, unsigned op2, bool rd, u64 *val)
+bool debug_bp_reg(unsigned n, unsigned op2, bool rd, u64 *val)
 {
     u64 dfr0;
     unsigned brps, wrps;
@@ -573,7 +637,8 @@ bool debug_sysreg(struct trap_frame *f, u64 esr)
         break;
     default:
         if (FIELD(esr, 14, 3) != 0 || FIELD(esr, 10, 4) != 0 ||
-            !bp_access(FIELD(esr, 1, 4), FIELD(esr, 17, 3), rd, val))
+            (!rbp_access(v, FIELD(esr, 1, 4), FIELD(esr, 17, 3), rd, val) &&
+             !debug_bp_reg(FIELD(esr, 1, 4), FIELD(esr, 17, 3), rd, val)))
             return false;
     }
     isb();

@@ -17,15 +17,26 @@
 #   with `trace step --pid CHILD` on the very process the guest steps, the guest's PCs and
 #   result are those of an unstepped run, each of its step exceptions was handed back to it,
 #   and our first M events (EL0 only: the kernel between its steps is not stepped) are exactly
-#   the guest's PCs, in order; any after them are the child's own instructions after
-#   PTRACE_CONT (stepbrk's words); when the child exits our trace ends by itself (Linux frees
-#   its page-table root, which the next processes may get: they are not stepped as the child);
+#   the guest's PCs, in order; the ones after them are the child's own instructions after
+#   PTRACE_CONT (stepbrk's words), stepped on to its exit_group svc, every next PC reachable
+#   from the previous instruction (stepcheck: no gap, and no second event at the guest's last
+#   PC, whose instruction had not run when its step exception was handed back); when the child
+#   exits our trace ends by itself (Linux frees its page-table root, which the next processes
+#   may get: they are not stepped as the child);
 # - a process that makes system calls (`stepbrk sysloop 100`: 100 rounds of a 3-instruction
 #   loop counting in x20, then getppid): with --pid, stepping stops at the process's first
-#   instruction in the kernel and is re-armed at the first exit that finds it back at EL0, so
-#   the trace is strict except right after an svc (stepcheck --svc-gap 20, which reports the
-#   rounds missed across each gap); the program's count is right and the guest logs no RCU
-#   stall.
+#   instruction in the kernel (the kernel is not stepped) and resumes at the instruction the
+#   kernel returns to (the hypervisor's reserved hardware breakpoint at ELR_EL1, hyp/arch/rbp.c),
+#   so the trace is strict across system calls too: stepcheck --svc-gap 20 counts the svcs and
+#   every next step after one must be at svc + 4 with x20 unchanged (no user instruction
+#   missed; no signal is delivered meanwhile); the program's count is right and the guest logs
+#   no RCU stall.
+# - smp=1: the guest's own hardware breakpoints in every slot while we step a process with
+#   --pid: `stepbrk ptraceall R` ptrace-sets a breakpoint in each slot Linux offers (the one the
+#   hypervisor reserves too) and must stop at each, in order, R rounds, as unstepped; the
+#   hypervisor says on its console that it fell back (the guest enabled the reserved slot); the
+#   stepped sysloop's trace stays reachable PC to PC and its count right (R:
+#   ARMVMI_TEST_PTALL, default 10).
 # - the guest's own ptrace single-step (3000 steps) while we step vCPU 0 whole (`trace step --vcpu
 #   0`, kernel and user), both pinned to cpu0: the guest's PCs and result are unchanged, some of
 #   its step exceptions came under ours and were handed back, our trace ends by itself, and
@@ -45,7 +56,7 @@ A=$ARMVMI
 N=${ARMVMI_TEST_STEPS:-2000}
 M2=3000
 K2=${ARMVMI_TEST_WHOLE_STEPS:-100000}
-plan 66
+plan 79
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
@@ -120,11 +131,16 @@ for smp in 1 2; do
     is "$(wc -l <<<"$gpcs")" "$M" "smp=$smp: the guest recorded $M PCs"
     k=$(wc -l <"$T/out3")
     is "$(head -n "$M" "$T/out3" | jq -r .pc | md5sum)" "$(md5sum <<<"$gpcs")" "smp=$smp: our first $M step events (of $k) are the guest's $M PCs, in order"
-    # after PTRACE_CONT the child runs unstepped until an exit finds it at EL0 (the gap of --pid
-    # stepping): any events there are its own instructions, stepbrk's words at their PCs
+    # after PTRACE_CONT the child is stepped on from where the kernel returns to it (the
+    # reserved breakpoint): its own instructions, stepbrk's words at their PCs
     chk=none
     [ "$k" -le "$M" ] || { chk=$(tail -n +$((M + 1)) "$T/out3" | "$B/hyp/stepcheck" "$B/guest/stepbrk" | tail -n 1)
         [[ "$chk" == *" words=$((k - M)) word_mismatch=0 "* ]]; }; ok $? "smp=$smp: the $((k - M)) events after them are the child's own instructions ($chk)"
+    is "$(jq -r '"\(.word) \(.x[8])"' "$T/out3" | tail -n 1)" "0xd4000001 0x5e" \
+        "smp=$smp: the child is stepped on to its exit: the last of $k events is its exit_group svc"
+    chk=$("$B/hyp/stepcheck" --svc-gap 20 "$B/guest/stepbrk" <"$T/out3")
+    ok $? "smp=$smp: every next PC of the child's $k steps is reachable from the previous instruction"
+    diag "$chk"
     is "$(jq -r '"\(.el) \(.pid)"' "$T/out3" | sort -u)" "0 $cpid" "smp=$smp: every event at EL0 in the child"
     n=$(sed -n 's/.*handed back \([0-9]*\);.*/\1/p' "$T/err3")
     is "$n" "$M" "smp=$smp: each of the guest's $M step exceptions was handed back to it"
@@ -166,13 +182,43 @@ for smp in 1 2; do
     gaps=$(sed -n 's/^SVCGAP gaps=\([0-9]*\).*/\1/p' <<<"$chk")
     [ "${gaps:-0}" -ge 2 ]; ok $? "smp=$smp: the trace went through $gaps system calls and on"
     sum=$(sed -n 's/.* x20_delta_sum=\([0-9]*\).*/\1/p' <<<"$chk")
+    resumed=$(sed -n 's/.* resumed_next=\([0-9]*\).*/\1/p' <<<"$chk")
     diag "smp=$smp: user instructions missed after a system call: about 3 x $sum / $gaps = $((3 * ${sum:-0} / (${gaps:-0} > 0 ? gaps : 1))) on average"
+    [ "${gaps:-0}" -ge 2 ] && [ "$resumed" = "$gaps" ] && [ "$sum" = 0 ]
+    ok $? "smp=$smp: after each of the $gaps svcs the next step is svc + 4 ($resumed), no user instruction missed (x20 moved by ${sum:-?})"
     console $vm "kill -USR1 $spid; printf 'K-%s\n' DONE" K-DONE >/dev/null
     got=$(sb_line $vm /tmp/sb/sys '^SB-SYSLOOP' 60)
     [[ "$got" =~ ^SB-SYSLOOP\ ([0-9]+)\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" = $((BASH_REMATCH[2] * 100)) ]
     ok $? "smp=$smp: the program's count is right ($got)"
     is "$(console $vm "dmesg | grep -ci 'rcu.*stall'; printf 'R-%s\n' DONE" R-DONE 30 | tr -d '\r' | grep -x "[0-9][0-9]*")" 0 \
         "smp=$smp: no RCU stall in the guest's log"
+
+    [ "$smp" = 1 ] || continue
+    # the guest's breakpoints in every slot, the one we reserve too, while we step another process
+    R=${ARMVMI_TEST_PTALL:-10}
+    pa=$(console $vm "stepbrk ptraceall $R; printf 'A-%s\n' DONE" A-DONE 120 | tr -d '\r' | grep '^SB-PTRACEALL')
+    [[ "$pa" =~ ^SB-PTRACEALL\ bps=([0-9]+)\ rounds=$R\ stops=([0-9]+)\ wrong=0\ exit=0$ ]] &&
+        [ "${BASH_REMATCH[1]}" -ge 2 ] && [ "${BASH_REMATCH[2]}" = $((BASH_REMATCH[1] * R)) ]
+    ok $? "smp=$smp: the guest's hardware breakpoints in all its slots, unstepped: $pa"
+    console $vm "(stepbrk sysloop 100 >/tmp/sb/sys2 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    spid=$(sb_line $vm /tmp/sb/sys2 '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+    : >"$T/err6"
+    "$A" --vm $vm trace step --pid "$spid" --json >"$T/out6" 2>"$T/err6" &
+    TR=$!
+    for ((i = 0; i < 300; i++)); do grep -q 'tracing;' "$T/err6" && break; sleep 0.2; done
+    grep -q 'tracing;' "$T/err6"; ok $? "smp=$smp: trace step --pid $spid (stepbrk sysloop): stepping"
+    got=$(console $vm "stepbrk ptraceall $R; printf 'A-%s\n' DONE" A-DONE 600 | tr -d '\r' | grep '^SB-PTRACEALL')
+    is "$got" "$pa" "smp=$smp: meanwhile, the guest's breakpoints in all slots behave the same"
+    kill -INT $TR; wait $TR; ok $? "smp=$smp: SIGINT: the tracer stops stepping and exits 0 ($(wc -l <"$T/out6") steps)"
+    grep -aq "debug: breakpoint [0-9]* is the guest's" "$ARMVMI_RUNTIME_DIR/$vm/console.log"
+    ok $? "smp=$smp: the hypervisor gave the reserved slot back to the guest ($(grep -a "debug: breakpoint" "$ARMVMI_RUNTIME_DIR/$vm/console.log" | head -n 1 | tr -d '\r'))"
+    chk=$("$B/hyp/stepcheck" --svc-gap 20 "$B/guest/stepbrk" <"$T/out6")
+    ok $? "smp=$smp: the stepped process's trace: every next PC reachable ($(head -n 1 <<<"$chk"))"
+    diag "$chk"
+    console $vm "kill -USR1 $spid; printf 'K-%s\n' DONE" K-DONE >/dev/null
+    got=$(sb_line $vm /tmp/sb/sys2 '^SB-SYSLOOP' 60)
+    [[ "$got" =~ ^SB-SYSLOOP\ ([0-9]+)\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" = $((BASH_REMATCH[2] * 100)) ]
+    ok $? "smp=$smp: its count is right ($got)"
 done
 rm -rf "$T"
 exit $((TAP_FAILED > 0))

@@ -18,8 +18,9 @@ static const char step_help[] =
     "and prints one line per instruction about to run: sequence number, vCPU, step count, EL,\n"
     "PC and the instruction there, disassembled, and the process (from the Linux layer).\n"
     "With --pid the trace ends when P exits or runs exec (its address space is gone).\n"
-    "--el0: only instructions at EL0 (re-armed after a system call at the next exit at EL0:\n"
-    "a gap in the trace). --irqs: let virtual\n"
+    "--el0: only instructions at EL0 (the kernel runs unstepped; stepping resumes at the\n"
+    "instruction it returns to, or, if it returns elsewhere (a signal handler), at the next\n"
+    "exit: a gap in the trace). --irqs: let virtual\n"
     "interrupts in between steps (default: held). --regs (with --json): x0-x30, sp and pstate\n"
     "of each step. Stops after --count steps, --duration seconds or Ctrl-C; stepping is off\n"
     "when it exits. Only VMs started with `armvmi vm start --hyp`.\n" TRACE_PROC_HELP

@@ -23,6 +23,10 @@ void debug_guest_exception(struct trap_frame *f, u64 esr);
  * (the PC is advanced by the caller). */
 bool debug_sysreg(struct trap_frame *f, u64 esr);
 
+/* DBGBVR<n>/DBGBCR<n> (op2 4, 5), DBGWVR<n>/DBGWCR<n> (op2 6, 7) in the hardware: false if
+ * that register is not implemented. */
+bool debug_bp_reg(unsigned n, unsigned op2, bool rd, u64 *val);
+
 /* Hand a debug exception of the guest back to it at EL1, as it would have taken it. */
 void debug_reinject(struct trap_frame *f, u64 esr);
 
