@@ -4,7 +4,7 @@
 # breakpoint on __arm64_sys_execve set (MDCR_EL2.TDE on both vCPUs), then `stepbrk ptrace` R times
 # (ARMVMI_REPRO_RUNS, default 30), plain and under `taskset 1`/`taskset 2`; counts the runs whose
 # output is not "SB-PTRACE hw=1 steps=+4,+8 exit=0".
-# usage: tests/repro/ptrace-break.sh [plain|taskset|both|seq|load|execload|cycle|nobreak]
+# usage: tests/repro/ptrace-break.sh [plain|taskset|both|seq|load|execload|cycle|par|nobreak]
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/guestsh.sh"
 A=$ARMVMI
@@ -59,6 +59,10 @@ cycle() {
 }
 case $MODE in
 cycle) cycle ;;
+par) # two loops at once (breakpoints installed on both vCPUs, children migrating)
+    console $vm "(for i in \$(seq $R); do stepbrk ptrace; done >/tmp/par1 2>&1 &); for i in \$(seq $R); do stepbrk ptrace; done >/tmp/par2 2>&1; sleep 2; cat /tmp/par1 /tmp/par2; printf 'T-%s\n' DONE" T-DONE 900 |
+        tr -d '\r' | grep '^SB-PTRACE' >"$T/res"
+    echo "par: $(grep -cxF "$PT" "$T/res") of $(wc -l <"$T/res") good; bad: $(grep -vxF "$PT" "$T/res" | sort | uniq -c | tr '\n' ';')" ;;
 load) # two busy loops in the guest: the child is preempted and migrates between the vCPUs
     console $vm "(while :; do :; done &); (while :; do :; done &); printf 'B-%s\n' UP" B-UP 30 >/dev/null
     run ""; run "taskset 1" ;;
