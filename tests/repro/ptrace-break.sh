@@ -80,4 +80,6 @@ taskset) run "taskset 1"; run "taskset 2" ;;
 *) run ""; run "taskset 1"; run "taskset 2" ;;
 esac
 [ -n "${TR:-}" ] && [ "$MODE" != cycle ] && { kill -INT $TR; wait $TR; tail -n 2 "$T/err"; }
+echo "hypervisor's debug messages: $(grep -ac '\[hyp\] debug:' "$ARMVMI_RUNTIME_DIR/$vm/console.log")"
+grep -a '\[hyp\] debug:' "$ARMVMI_RUNTIME_DIR/$vm/console.log" | head -n 8
 rm -rf "$T"
