@@ -474,6 +474,8 @@ static bool guest_takes(const struct dbg *d, const struct trap_frame *f, unsigne
 
 static void skip_done(struct vcpu *v, u64 arg) {}
 
+static u32 odd_reports; /* debug_reinject's report of a state that should not occur */
+
 void debug_reinject(struct trap_frame *f, u64 esr)
 {
     struct vcpu *v = vcpu_current();
@@ -483,6 +485,14 @@ void debug_reinject(struct trap_frame *f, u64 esr)
     u64 ec1 = ec;
 
     if (!guest_takes(d, f, ec)) {
+        /* At EL0 the CPU matches only with MDSCR_EL1.MDE set, i.e. the guest's: a sign that its
+         * MDSCR_EL1 and ours differ (58's flaky ptrace miss would look like this). */
+        if (el0 && (ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_WATCHPT_LOW) && odd_reports < 8) {
+            odd_reports++;
+            hyp_printf("debug: cpu%u: EC 0x%x at EL0 (pc 0x%lx) with the guest's MDE clear (its "
+                       "MDSCR_EL1 0x%lx, the CPU's 0x%lx): stepped over\n",
+                       v->id, ec, f->elr, d->mdscr, read_mdscr_el1());
+        }
         /* Only TDE made it an exception (an EL1 breakpoint the guest masks, the first kernel
          * instructions while the guest steps its process): go on as the guest would. */
         if ((ec == ESR_EC_BREAKPT_LOW || ec == ESR_EC_WATCHPT_LOW) && d->once)
