@@ -133,13 +133,29 @@ int armvmi_break_pa(armvmi_events_t *ev, uint64_t pa, uint64_t ttbr0, armvmi_bre
     return 0;
 }
 
+/* The guest-physical address of va: the stage-1 output (an IPA, as BREAK_SET takes it). Not the
+ * stage-2 output: the hypervisor maps a frame with a breakpoint to its private copy, so the walk
+ * of a combined regime would give the copy's address once the breakpoint is set. */
+static int va_to_gpa(armvmi_t *h, const struct armvmi_tt_config *ctx, uint64_t va, uint64_t *gpa)
+{
+    struct armvmi_translation t;
+    int rc = armvmi_va_translate(h, ctx, va, 0, &t);
+    if (rc)
+        return rc;
+    if (t.fault != ARMVMI_FAULT_NONE)
+        return armvmi_set_error(ARMVMI_EFAULT, "0x%llx is not mapped (%s fault at level %d).",
+                                (unsigned long long)va, armvmi_fault_name(t.fault), t.fault_level);
+    *gpa = t.ipa;
+    return 0;
+}
+
 int armvmi_break_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uint64_t va,
                     bool only_this_space, armvmi_break_cb cb, void *arg, int *id)
 {
     if (!ev || !ctx)
         return armvmi_set_error(ARMVMI_EINVAL, "armvmi_break_va: NULL argument.");
     uint64_t pa;
-    if (armvmi_va_to_pa(ev->h, ctx, va, &pa))
+    if (va_to_gpa(ev->h, ctx, va, &pa))
         return armvmi_set_error(ARMVMI_EFAULT,
                                 "armvmi_break_va: 0x%llx is not mapped in that address space "
                                 "(%s)",
@@ -172,7 +188,7 @@ void ev_stepbrk_follow(struct armvmi_events *ev)
     for (size_t i = 0; i < sb->nb; i++) {
         struct ev_brk *b = &sb->b[i];
         uint64_t pa, res[2];
-        if (!b->follow || armvmi_va_to_pa(ev->h, &b->ctx, b->va, &pa) || pa == b->pa || (pa & 3))
+        if (!b->follow || va_to_gpa(ev->h, &b->ctx, b->va, &pa) || pa == b->pa || (pa & 3))
             continue; /* unmapped for now (paged out, or the process is gone): left where it is */
         if (ev_cmd4(ev, ARMVMI_CMD_BREAK_SET, pa, b->ttbr, 0, 0, res)) {
             ev_problem(ev,
