@@ -96,6 +96,24 @@ static bool still(const struct trace_procs *p, const struct trace_task *t, uint6
            now.tgid == t->tgid && (!ttbr0 || (now.mm && now.pgd_pa == ttbr0));
 }
 
+/* At EL1, `current` (SP_EL0) read by itself when the list has not got it (a task forked after
+ * the last read, within the 100 ms between re-reads); otherwise fallback is kept. */
+static const struct trace_task *current_task(struct trace_procs *p, uint64_t cur,
+                                             const struct trace_task *fallback)
+{
+    struct armvmi_linux_task k;
+    if (armvmi_linux_task_at(p->lx, cur, &k) || k.pid < 0 || k.tgid <= 0)
+        return fallback;
+    p->one = (struct trace_task){.va = k.va,
+                                 .pgd_pa = k.mm ? k.pgd_pa : 0,
+                                 .pid = k.pid,
+                                 .tgid = k.tgid,
+                                 .kthread = k.kthread};
+    memcpy(p->one.comm, k.comm, sizeof(p->one.comm));
+    p->one.comm[sizeof(p->one.comm) - 1] = 0;
+    return &p->one;
+}
+
 static void lookup(struct trace_procs *p, uint64_t ttbr0, uint64_t cur, struct trace_proc *out)
 {
     out->task = NULL;
@@ -112,6 +130,8 @@ static void lookup(struct trace_procs *p, uint64_t ttbr0, uint64_t cur, struct t
         t = refresh(p) ? NULL : find(p, ttbr0, cur);
     else if (!t && now - p->refreshed_ms >= PROC_MISS_REFRESH_MS && !refresh(p))
         t = find(p, ttbr0, cur);
+    if ((!t || t->va != cur) && cur)
+        t = current_task(p, cur, t);
     out->task = t;
     out->how = !t ? TRACE_PROC_NONE : (cur && t->va == cur) ? TRACE_PROC_CURRENT : TRACE_PROC_TTBR0;
 }

@@ -24,6 +24,7 @@ struct trace_procs {
     size_t n;
     long long refreshed_ms;
     unsigned refreshes;
+    struct trace_task one; /* `current` read by itself: a task newer than the list */
 };
 
 /* What a lookup found. */
@@ -44,7 +45,8 @@ void trace_procs_open(struct trace_procs *p, armvmi_t *h);
 void trace_procs_close(struct trace_procs *p);
 
 /* The process of the vCPU whose registers are r. A miss re-reads the task list (at most every
- * 100 ms); a list older than 2 s is re-read too, since a freed page table can be reused. */
+ * 100 ms); a list older than 2 s is re-read too, since a freed page table can be reused. At EL1
+ * a `current` the list does not have yet (a process just forked) is read by itself. */
 void trace_procs_lookup(struct trace_procs *p, const struct armvmi_regs *r, struct trace_proc *out);
 
 /* The process whose address space has the table base of ttbr (ASID and CnP ignored): the new
