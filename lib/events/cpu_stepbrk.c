@@ -242,7 +242,11 @@ bool ev_stepbrk_deliver(struct armvmi_events *ev, const struct armvmi_abi_event 
             return false;
         }
         struct armvmi_step_event se = {
-            .seq = e->seq, .time = e->time, .vcpu = e->vcpu, .count = e->u.step.count};
+            .seq = e->seq,
+            .time = e->time,
+            .vcpu = e->vcpu,
+            .count = e->u.step.count,
+            .flags = (e->flags & ARMVMI_EVF_STEP_EXCL) ? ARMVMI_STEPE_EXCL : 0};
         bool stop = false;
         armvmi_regs_from_hyp(&se.regs, &e->regs);
         EV_CALLBACK(ev, sb->step_cb(ev, &se, &stop, sb->step_arg));
