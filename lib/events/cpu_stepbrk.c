@@ -223,7 +223,7 @@ int armvmi_events_debug_counts(armvmi_events_t *ev, uint64_t *reinjected, uint64
 
 const char *ev_stepbrk_bad(const struct armvmi_events *ev, const struct armvmi_abi_event *e)
 {
-    if (e->flags)
+    if (e->flags & ~(e->type == ARMVMI_EV_STEP ? ARMVMI_EVF_STEP_EXCL : 0u))
         return "unknown flags";
     if (e->type == ARMVMI_EV_BREAK && (e->gpa & 3))
         return "a breakpoint at an unaligned address";

@@ -57,10 +57,10 @@ static bool mnem_in(const char *m, const char *const *list)
             return true;
     return false;
 }
-static const char *const ldx[] = {"ldxr", "ldaxr", "ldxrb", "ldaxrb", "ldxrh", "ldaxrh",
-                                  "ldxp", "ldaxp", NULL};
-static const char *const stx[] = {"stxr", "stlxr", "stxrb", "stlxrb", "stxrh", "stlxrh",
-                                  "stxp", "stlxp", NULL};
+static const char *const ldx[] = {"ldxr",   "ldaxr", "ldxrb", "ldaxrb", "ldxrh",
+                                  "ldaxrh", "ldxp",  "ldaxp", NULL};
+static const char *const stx[] = {"stxr",   "stlxr", "stxrb", "stlxrb", "stxrh",
+                                  "stlxrh", "stxp",  "stlxp", NULL};
 static bool cond_mnem(const char *m)
 {
     return !strncmp(m, "b.", 2) || !strcmp(m, "cbz") || !strcmp(m, "cbnz") || !strcmp(m, "tbz") ||

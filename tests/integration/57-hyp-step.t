@@ -42,6 +42,14 @@
 #   its step exceptions came under ours and were handed back, our trace ends by itself, and
 #   each of our steps from EL0 into the kernel is at the lower-EL synchronous vector (vectors +
 #   0x400 from the guest's /proc/kallsyms: a handed-back step runs it like any exception);
+# - exclusive load/store loops (`stepbrk llsc`: ldaxr/stlxr and ldaxp/stlxp with a cbnz back,
+#   a cmpxchg with a b.ne out): a stepped store-exclusive always fails (each step's exception
+#   clears the exclusive monitor), so the hypervisor runs each sequence at once up to hardware
+#   breakpoints at its exits (hyp/arch/exclseq.c): `trace step --pid` ends by itself with
+#   --count, stepcheck accepts each step from a load-exclusive to the instruction after its
+#   store-exclusive or the b.ne's target only with "excl": true (both exits seen), the rounds
+#   (x20) advance while stepped, the program's counters are right, nothing is handed back to
+#   the guest, no RCU stall (NL: ARMVMI_TEST_LLSC_STEPS, default 2000);
 # N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand); K2: ARMVMI_TEST_WHOLE_STEPS
 # (default 100000: a few of the guest's ptrace steps).
 . "$(dirname "$0")/../lib/tap.sh"
@@ -54,9 +62,10 @@ B=${ARMVMI_BUILD:-build}
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_STEPS:-2000}
+NL=${ARMVMI_TEST_LLSC_STEPS:-2000}
 M2=3000
 K2=${ARMVMI_TEST_WHOLE_STEPS:-100000}
-plan 79
+plan 95
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
@@ -192,6 +201,34 @@ for smp in 1 2; do
     ok $? "smp=$smp: the program's count is right ($got)"
     is "$(console $vm "dmesg | grep -ci 'rcu.*stall'; printf 'R-%s\n' DONE" R-DONE 30 | tr -d '\r' | grep -x "[0-9][0-9]*")" 0 \
         "smp=$smp: no RCU stall in the guest's log"
+
+    # exclusive load/store loops (LL/SC): a stepped store-exclusive always fails (each step's
+    # exception entry and return clear the monitor), so the hypervisor runs each sequence at
+    # once up to breakpoints at its exits (hyp/arch/exclseq.c) and reports one step ("excl")
+    console $vm "(stepbrk llsc >/tmp/sb/llsc 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    lpid=$(sb_line $vm /tmp/sb/llsc '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+    [ -n "$lpid" ]; ok $? "smp=$smp: stepbrk llsc runs (pid $lpid)"
+    timeout 300 "$A" --vm $vm trace step --pid "$lpid" --count "$NL" --json --regs >"$T/out7" 2>"$T/err7"
+    [ $? = 0 ] && [ "$(wc -l <"$T/out7")" = "$NL" ]
+    ok $? "smp=$smp: trace step --pid $lpid --count $NL over LL/SC loops ends by itself ($(wc -l <"$T/out7") steps)"
+    is "$(jq -r '"\(.el) \(.pid)"' "$T/out7" | sort -u)" "0 $lpid" "smp=$smp: every step at EL0 in process $lpid"
+    chk=$("$B/hyp/stepcheck" "$B/guest/stepbrk" <"$T/out7")
+    ok $? "smp=$smp: every next PC is reachable, a step over an exclusive sequence from its load-exclusive to an exit"
+    diag "$chk"
+    ex=$(sed -n 's/.* excl=\([0-9]*\).*/\1/p' <<<"$chk")
+    # ldaxr+ldaxp+the cmpxchg per round: 3 sequences in ~27 steps; both exits of the cmpxchg
+    xr=$(jq -r 'select(.excl) | .insn' "$T/out7" | sort | uniq -c | tr -s ' \n' ' ')
+    [ "${ex:-0}" -ge $((NL / 20)) ] && grep -q 'clrex' <<<"$xr" && grep -q 'cbnz' <<<"$xr"
+    ok $? "smp=$smp: $ex steps over exclusive sequences, leaving by the store-exclusive's cbnz and by the cmpxchg's b.ne ($xr)"
+    r0=$(jq -r '.x[20]' "$T/out7" | head -n 1); r1=$(jq -r '.x[20]' "$T/out7" | tail -n 1)
+    [ -n "$r0" ] && [ $((r1 - r0)) -ge $((NL / 40)) ]
+    ok $? "smp=$smp: the loops made progress while stepped: rounds (x20) $r0 -> $r1"
+    console $vm "kill -USR1 $lpid; printf 'K-%s\n' DONE" K-DONE >/dev/null
+    got=$(sb_line $vm /tmp/sb/llsc '^SB-LLSC' 60)
+    [[ "$got" == *" good=1" ]]; ok $? "smp=$smp: the program's counters are right ($got)"
+    grep -q "handed back 0;" "$T/err7"; ok $? "smp=$smp: no debug exception was handed back to the guest ($(tail -n 1 "$T/err7"))"
+    is "$(console $vm "dmesg | grep -ci 'rcu.*stall'; printf 'R-%s\n' DONE" R-DONE 30 | tr -d '\r' | grep -x "[0-9][0-9]*")" 0 \
+        "smp=$smp: no RCU stall in the guest's log after the LL/SC steps"
 
     [ "$smp" = 1 ] || continue
     # the guest's breakpoints in every slot, the one we reserve too, while we step another process
