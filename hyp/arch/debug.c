@@ -212,8 +212,9 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
     /* With STEPF_EL0 the kernel (stepped silently) takes its interrupts: it may idle, or wait
      * for one, while the stepped process is blocked (and runs on its TTBR0 in lazy mode). */
     bool el0 = (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t;
-    bool hold = d->once || (mon_step(d) && !(d->step_flags & ARMVMI_STEPF_IRQS) &&
-                            (el0 || !(d->step_flags & ARMVMI_STEPF_EL0)));
+    bool hold = d->once || d->seq ||
+                (mon_step(d) && !(d->step_flags & ARMVMI_STEPF_IRQS) &&
+                 (el0 || !(d->step_flags & ARMVMI_STEPF_EL0)));
     if (hold != d->irq_held) {
         u64 h = read_ich_hcr_el2();
         write_ich_hcr_el2(hold ? h & ~ICH_HCR_EN : h | ICH_HCR_EN);

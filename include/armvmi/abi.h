@@ -252,7 +252,7 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
  * out of the sequence (e.g. cmpxchg's b.ne). A sequence is recognised when a store-exclusive
  * follows the load-exclusive within 16 instructions with no unconditional branch, exception,
  * system instruction (but barriers and hints), other load-exclusive, or a second way out
- * before it; it runs with virtual interrupts held as a step does, up to the hypervisor's
+ * before it; it runs with virtual interrupts held (also with STEPF_IRQS), up to the hypervisor's
  * hardware breakpoints at its exits (when the guest uses those breakpoint slots itself, or any
  * other exit leaves the sequence, stepping goes on instruction by instruction). */
 #define ARMVMI_EVF_STEP_EXCL 0x20u

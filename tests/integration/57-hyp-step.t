@@ -42,14 +42,16 @@
 #   its step exceptions came under ours and were handed back, our trace ends by itself, and
 #   each of our steps from EL0 into the kernel is at the lower-EL synchronous vector (vectors +
 #   0x400 from the guest's /proc/kallsyms: a handed-back step runs it like any exception);
-# - exclusive load/store loops (`stepbrk llsc`: ldaxr/stlxr and ldaxp/stlxp with a cbnz back,
+# - exclusive load/store loops (`stepbrk llsc`: ldaxr/stlxr, ldxrb/stxrb, ldaxp/stlxp with a cbnz back,
 #   a cmpxchg with a b.ne out): a stepped store-exclusive always fails (each step's exception
 #   clears the exclusive monitor), so the hypervisor runs each sequence at once up to hardware
 #   breakpoints at its exits (hyp/arch/exclseq.c): `trace step --pid` ends by itself with
 #   --count, stepcheck accepts each step from a load-exclusive to the instruction after its
 #   store-exclusive or the b.ne's target only with "excl": true (both exits seen), the rounds
 #   (x20) advance while stepped, the program's counters are right, nothing is handed back to
-#   the guest, no RCU stall (NL: ARMVMI_TEST_LLSC_STEPS, default 2000);
+#   the guest, no RCU stall; the same with `trace step --vcpu 0` (kernel and user) and the
+#   program pinned to cpu0: the trace ends, its sequences are stepped over at EL0, its counters
+#   are right (NL: ARMVMI_TEST_LLSC_STEPS, default 2000);
 # N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand); K2: ARMVMI_TEST_WHOLE_STEPS
 # (default 100000: a few of the guest's ptrace steps).
 . "$(dirname "$0")/../lib/tap.sh"
@@ -65,7 +67,7 @@ N=${ARMVMI_TEST_STEPS:-2000}
 NL=${ARMVMI_TEST_LLSC_STEPS:-2000}
 M2=3000
 K2=${ARMVMI_TEST_WHOLE_STEPS:-100000}
-plan 95
+plan 103
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
@@ -216,7 +218,8 @@ for smp in 1 2; do
     ok $? "smp=$smp: every next PC is reachable, a step over an exclusive sequence from its load-exclusive to an exit"
     diag "$chk"
     ex=$(sed -n 's/.* excl=\([0-9]*\).*/\1/p' <<<"$chk")
-    # ldaxr+ldaxp+the cmpxchg per round: 3 sequences in ~27 steps; both exits of the cmpxchg
+    # ldaxr, ldxrb, ldaxp and the cmpxchg per round: 4 sequences in ~31 steps; both exits of the
+    # cmpxchg
     xr=$(jq -r 'select(.excl) | .insn' "$T/out7" | sort | uniq -c | tr -s ' \n' ' ')
     [ "${ex:-0}" -ge $((NL / 20)) ] && grep -q 'clrex' <<<"$xr" && grep -q 'cbnz' <<<"$xr"
     ok $? "smp=$smp: $ex steps over exclusive sequences, leaving by the store-exclusive's cbnz and by the cmpxchg's b.ne ($xr)"
@@ -229,6 +232,20 @@ for smp in 1 2; do
     grep -q "handed back 0;" "$T/err7"; ok $? "smp=$smp: no debug exception was handed back to the guest ($(tail -n 1 "$T/err7"))"
     is "$(console $vm "dmesg | grep -ci 'rcu.*stall'; printf 'R-%s\n' DONE" R-DONE 30 | tr -d '\r' | grep -x "[0-9][0-9]*")" 0 \
         "smp=$smp: no RCU stall in the guest's log after the LL/SC steps"
+    # the same with the whole vCPU stepped (kernel and user, no --pid), the program pinned there
+    console $vm "(taskset 1 stepbrk llsc >/tmp/sb/llsc2 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    lpid=$(sb_line $vm /tmp/sb/llsc2 '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+    sleep 2 # the shell's own work on cpu0 done (with interrupts held it would keep the trace)
+    timeout 300 "$A" --vm $vm trace step --vcpu 0 --count "$NL" --json >"$T/out8" 2>"$T/err8"
+    [ $? = 0 ] && [ "$(wc -l <"$T/out8")" = "$NL" ]
+    ok $? "smp=$smp: trace step --vcpu 0 --count $NL with stepbrk llsc (pid $lpid) on cpu0 ends by itself ($(jq -r .el "$T/out8" | sort | uniq -c | tr -s ' \n' ' '))"
+    ex=$(jq -r 'select(.excl) | "\(.el) \(.pid)"' "$T/out8" | sort | uniq -c | tr -s ' \n' ' ')
+    n=$(jq -r 'select(.excl) | .pid' "$T/out8" | grep -cx "$lpid")
+    [ "${n:-0}" -ge $((NL / 40)) ] && [ "$(jq -r 'select(.excl) | .el' "$T/out8" | sort -u)" = 0 ]
+    ok $? "smp=$smp: its exclusive sequences were stepped over at EL0 ($ex)"
+    console $vm "kill -USR1 $lpid; printf 'K-%s\n' DONE" K-DONE >/dev/null
+    got=$(sb_line $vm /tmp/sb/llsc2 '^SB-LLSC' 60)
+    [[ "$got" == *" good=1" ]]; ok $? "smp=$smp: its counters are right ($got)"
 
     [ "$smp" = 1 ] || continue
     # the guest's breakpoints in every slot, the one we reserve too, while we step another process
