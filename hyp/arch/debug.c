@@ -197,7 +197,7 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
     if (d->tde)
         wrote |= mdscr_apply(d, false);
     if (d->seq) {
-        /* MDSCR_EL1.SS = 0: software step inactive (Arm ARM D2.12.2) */
+        /* MDSCR_EL1.SS = 0 (mdscr_apply): software step inactive (Arm ARM D2.12) */
     } else if (stepping(d)) {
         /* Arm ARM D2.12.3: SPSR.SS = 1 runs one instruction, then the step exception; SS = 0
          * (active-pending) takes it before the next instruction. An interrupt exit keeps the

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Exclusive load/store sequences under the monitor's single-step: each step's exception entry
- * and return clear the local exclusive monitor (Arm ARM D1.4 / B2.9.5: an exception return
- * clears it; QEMU also on entry), so a stepped store-exclusive always fails and an LL/SC loop
- * never ends. As GDB's aarch64 "atomic sequence" stepping does, a load-exclusive whose
- * store-exclusive follows closely is run unstepped up to hardware breakpoints at its exits. */
+ * and return clear the local exclusive monitor (Arm ARM, "Synchronization and semaphores": an
+ * exception return clears it; QEMU clears it on entry too), so a stepped store-exclusive always
+ * fails and an LL/SC loop never ends. As GDB's aarch64 "atomic sequence" stepping does, a
+ * load-exclusive whose store-exclusive follows closely is run unstepped up to hardware breakpoints
+ * at its exits. */
 #include <hyp/arch.h>
 #include <hyp/exclseq.h>
 #include <hyp/rbp.h>
