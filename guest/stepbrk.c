@@ -36,6 +36,9 @@
  * sysloop K  prints "SB pid=P", then until SIGUSR1: a loop of K rounds (1..10000) of 3 instructions
  * counting in x20, then a system call (getppid, svc #0); prints "SB-SYSLOOP <rounds> <system
  * calls>" (rounds = K * calls). stepbrk nop        exits 0.
+ * stepbrk llsc  prints "SB pid=P", then until SIGUSR1 exclusive load/store loops (ldaxr/stlxr,
+ * ldaxp/stlxp, a cmpxchg with a b.ne out), rounds counted in x20; prints "SB-LLSC rounds=R
+ * ctr=R pair=R,2R cas_ok=<R - R/2> cas_fail=<R/2> good=1".
  * stepbrk ptraceall R  a child stopped under ptrace runs R rounds of a 17-instruction sled, with a
  * hardware breakpoint on each of its first instructions in every slot Linux offers (all
  * ID_AA64DFR0_EL1.BRPs + 1); each round it must stop at each in order: prints "SB-PTRACEALL
@@ -309,6 +312,64 @@ static int sysloop(uint64_t k)
     return cnt == calls * k ? 0 : 1;
 }
 
+/* Exclusive load/store loops (LL/SC), no system call: each round increments a 32-bit counter
+ * (ldaxr w/stlxr, cbnz back), a byte (ldxrb/stxrb), a pair (ldaxp/stlxp: +1, +2), and tries a
+ * cmpxchg-style compare-and-swap (ldaxr x, cmp, b.ne out, stlxr, cbnz back) that succeeds on even
+ * rounds and leaves by the b.ne on odd ones (its expected value off by one). Rounds are counted in
+ * x20. */
+static volatile uint32_t llsc_ctr;
+static volatile uint64_t llsc_pair[2] __attribute__((aligned(16)));
+static volatile uint64_t llsc_cas;
+static volatile uint8_t llsc_byte;
+
+static int llsc(void)
+{
+    register uint64_t rounds __asm__("x20") = 0;
+    uint64_t ok = 0, fail = 0;
+    signal(SIGUSR1, on_usr1_64);
+    printf("SB pid=%d\n", getpid());
+    __asm__ volatile("1: ldaxr w9, [%[ctr]]\n"
+                     "   add w9, w9, #1\n"
+                     "   stlxr w10, w9, [%[ctr]]\n"
+                     "   cbnz w10, 1b\n"
+                     "6: ldxrb w9, [%[byte]]\n"
+                     "   add w9, w9, #1\n"
+                     "   stxrb w10, w9, [%[byte]]\n"
+                     "   cbnz w10, 6b\n"
+                     "2: ldaxp x9, x15, [%[pair]]\n"
+                     "   add x9, x9, #1\n"
+                     "   add x15, x15, #2\n"
+                     "   stlxp w10, x9, x15, [%[pair]]\n"
+                     "   cbnz w10, 2b\n"
+                     "   ldr x12, [%[cas]]\n"
+                     "   and x13, %[rounds], #1\n"
+                     "   add x12, x12, x13\n"
+                     "   add x14, x12, #1\n"
+                     "3: ldaxr x9, [%[cas]]\n"
+                     "   cmp x9, x12\n"
+                     "   b.ne 4f\n"
+                     "   stlxr w10, x14, [%[cas]]\n"
+                     "   cbnz w10, 3b\n"
+                     "   add %[ok], %[ok], #1\n"
+                     "   b 5f\n"
+                     "4: clrex\n"
+                     "   add %[fail], %[fail], #1\n"
+                     "5: add %[rounds], %[rounds], #1\n"
+                     "   ldr x11, [%[stop]]\n"
+                     "   cbz x11, 1b\n"
+                     : [rounds] "+r"(rounds), [ok] "+r"(ok), [fail] "+r"(fail)
+                     : [ctr] "r"(&llsc_ctr), [pair] "r"(llsc_pair), [cas] "r"(&llsc_cas),
+                       [byte] "r"(&llsc_byte), [stop] "r"(&stop64)
+                     : "x9", "x10", "x11", "x12", "x13", "x14", "x15", "memory", "cc");
+    int good = llsc_ctr == (uint32_t)rounds && llsc_byte == (uint8_t)rounds &&
+               llsc_pair[0] == rounds && llsc_pair[1] == 2 * rounds && llsc_cas == ok &&
+               fail == rounds / 2 && ok + fail == rounds;
+    printf("SB-LLSC rounds=%" PRIu64 " ctr=%" PRIu32 " pair=%" PRIu64 ",%" PRIu64 " cas_ok=%" PRIu64
+           " cas_fail=%" PRIu64 " good=%d\n",
+           rounds, llsc_ctr, llsc_pair[0], llsc_pair[1], ok, fail, good);
+    return good ? 0 : 1;
+}
+
 /* Busy-wait ms milliseconds of wall-clock time at EL0 (the vDSO's clock: no system call, no
  * interrupt needed). */
 static void spin_ms(unsigned long ms)
@@ -444,6 +505,8 @@ int main(int argc, char **argv)
     if (argc >= 4 && !strcmp(argv[1], "ptsteps"))
         return ptsteps(argv[2], strtoul(argv[3], NULL, 0),
                        argc >= 5 ? strtoul(argv[4], NULL, 0) : 0);
+    if (argc >= 2 && !strcmp(argv[1], "llsc"))
+        return llsc();
     if (argc >= 3 && !strcmp(argv[1], "sysloop"))
         return sysloop(strtoull(argv[2], NULL, 0));
     if (argc >= 2 && !strcmp(argv[1], "uoff"))

@@ -8,6 +8,7 @@
 #include <hyp/console.h>
 #include <hyp/debug.h>
 #include <hyp/events.h>
+#include <hyp/exclseq.h>
 #include <hyp/inject.h>
 #include <hyp/rbp.h>
 #include <hyp/sysreg.h>
@@ -44,6 +45,9 @@ struct dbg {
     u64 park_va; /* where the kernel returns to the process (ELR_EL1 when parked) | RBP_SEEN */
     u64 last_pc; /* the PC of this vCPU's last step event */
     bool rbp;    /* our breakpoint is in this CPU (rbp.c) */
+    /* an exclusive sequence run unstepped to breakpoints at its exits (exclseq.c) */
+    bool seq;
+    struct exclseq xs;
     /* the hypervisor's one-instruction step */
     bool once, once_mask;
     debug_done_fn once_done;
@@ -90,7 +94,7 @@ static bool want_tde(const struct dbg *d)
 
 static bool stepping(const struct dbg *d)
 {
-    return mon_step(d) || d->once;
+    return (mon_step(d) && !d->seq) || d->once;
 }
 
 void debug_exit(struct vcpu *v, struct trap_frame *f, u64 kind, u64 esr)
@@ -114,7 +118,7 @@ static bool mdscr_apply(struct dbg *d, bool force)
     d->mde_off = d->once && d->once_mask;
     if (d->ss)
         m |= MDSCR_SS;
-    if (d->rbp)
+    if (d->rbp || d->seq)
         m |= MDSCR_MDE; /* the guest's own breakpoints still as its MDE says (guest_takes) */
     if (d->mde_off)
         m &= ~MDSCR_MDE;
@@ -162,7 +166,23 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
     u64 rbp_va = 0;
     if (d->tde && want_tde(d) && d->step_on && (d->step_flags & ARMVMI_STEPF_EL0) && !d->once)
         rbp_va = d->parked ? d->park_va : !mon_step(d) ? park_va_all : 0;
-    d->rbp = rbp_sync(v, rbp_va & ~RBP_SEEN);
+    /* An exclusive sequence goes on while the vCPU is inside it (an interrupt exit), and is
+     * abandoned at any other exit (an exception taken, stepping changed): stepping goes on. */
+    if (d->seq && (!mon_step(d) || d->once || !exclseq_inside(&d->xs, f))) {
+        exclseq_end(v);
+        d->seq = false;
+    }
+    if (!d->seq)
+        d->rbp = rbp_sync(v, rbp_va & ~RBP_SEEN);
+    /* About to step a load-exclusive: its sequence is run at once instead (the state the next
+     * block gives SPSR.SS: 1, the instruction runs before the step exception). */
+    if (!d->seq && d->tde && mon_step(d) && !d->once && !moved &&
+        (d->kind == TRAP_SYNC || !was_stepping || (f->spsr & PSR_SS)) &&
+        exclseq_start(v, f, &d->xs)) {
+        d->seq = true;
+        d->rbp = false;
+        f->spsr &= ~(u64)PSR_SS;
+    }
     if (want_tde(d) && !d->tde) {
         d->mdscr = d->hw_mdscr = read_mdscr_el1();
         write_mdcr_el2(read_mdcr_el2() | MDCR_TDE);
@@ -176,7 +196,9 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
     }
     if (d->tde)
         wrote |= mdscr_apply(d, false);
-    if (stepping(d)) {
+    if (d->seq) {
+        /* MDSCR_EL1.SS = 0 (mdscr_apply): software step inactive (Arm ARM D2.12) */
+    } else if (stepping(d)) {
         /* Arm ARM D2.12.3: SPSR.SS = 1 runs one instruction, then the step exception; SS = 0
          * (active-pending) takes it before the next instruction. An interrupt exit keeps the
          * state the hardware saved, unless stepping starts now. */
@@ -190,8 +212,9 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
     /* With STEPF_EL0 the kernel (stepped silently) takes its interrupts: it may idle, or wait
      * for one, while the stepped process is blocked (and runs on its TTBR0 in lazy mode). */
     bool el0 = (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t;
-    bool hold = d->once || (mon_step(d) && !(d->step_flags & ARMVMI_STEPF_IRQS) &&
-                            (el0 || !(d->step_flags & ARMVMI_STEPF_EL0)));
+    bool hold = d->once || d->seq ||
+                (mon_step(d) && !(d->step_flags & ARMVMI_STEPF_IRQS) &&
+                 (el0 || !(d->step_flags & ARMVMI_STEPF_EL0)));
     if (hold != d->irq_held) {
         u64 h = read_ich_hcr_el2();
         write_ich_hcr_el2(hold ? h & ~ICH_HCR_EN : h | ICH_HCR_EN);
@@ -228,6 +251,7 @@ void debug_cpu_init(struct vcpu *v)
     struct dbg *d = dbg_of(v);
 
     d->tde = d->ss = d->irq_held = d->mde_off = d->silent = d->entered_el0 = d->rbp = false;
+    d->seq = false;
     rbp_reset(v);
     d->mdscr = d->hw_mdscr = 0;
     d->kind = TRAP_IRQ; /* no instruction completed: stepping, if on, starts with SPSR.SS = 1 */
@@ -341,7 +365,7 @@ static u64 rbp_entry_ret(void)
     return (read_spsr_el1() & (PSR_MODE_MASK | PSR_nRW)) == PSR_MODE_EL0t ? read_elr_el1() : 0;
 }
 
-static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
+static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d, u32 evf)
 {
     const struct armvmi_abi_vcpu *r = (const struct armvmi_abi_vcpu *)ARMVMI_VCPU_REC(v->id);
     struct armvmi_abi_event ev;
@@ -369,6 +393,7 @@ static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
     events_fill(&ev, v, ARMVMI_EV_STEP);
     ev.gva = d->last_pc = f->elr;
     ev.u.step.count = d->step_count;
+    ev.flags = evf;
     if (!events_deliver(v, f, &ev, &rsp))
         return;
     if (!events_rsp_check(&ev, &rsp, RSP_ACT(CONTINUE),
@@ -402,7 +427,7 @@ void debug_softstep(struct trap_frame *f, u64 esr)
         ours = mon_step(d);
     }
     if (ours && d->step_on && !d->parked) {
-        step_event(v, f, d);
+        step_event(v, f, d, 0);
         if (guest && (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t)
             debug_reinject(f, esr); /* ours and the guest's: the guest's goes on to EL1 */
         return;
@@ -435,7 +460,7 @@ static void rbp_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
         /* back in the process: this instruction is the next step (SPSR.SS = 1 at entry), and
          * its event, unless it had one before the kernel was entered */
         if (!(va & RBP_SEEN))
-            step_event(v, f, d);
+            step_event(v, f, d, 0);
         return;
     }
     /* the same address in another address space: run it with ours off, and keep ours */
@@ -449,6 +474,14 @@ void debug_guest_exception(struct trap_frame *f, u64 esr)
     struct vcpu *v = vcpu_current();
     struct dbg *d = dbg_of(v);
 
+    if (ESR_EC(esr) == ESR_EC_BREAKPT_LOW && d->seq && exclseq_hit(v, &d->xs, f)) {
+        /* the end of an exclusive sequence run at once: one step event (ABI: EVF_STEP_EXCL) */
+        exclseq_end(v);
+        d->seq = false;
+        if (mon_step(d))
+            step_event(v, f, d, ARMVMI_EVF_STEP_EXCL);
+        return;
+    }
     if (ESR_EC(esr) == ESR_EC_BREAKPT_LOW && d->rbp && (f->spsr & PSR_MODE_MASK) == PSR_MODE_EL0t &&
         rbp_hit(v, f->elr)) {
         rbp_event(v, f, d);

@@ -244,6 +244,18 @@ ARMVMI_ABI_CHECK(ARMVMI_VCPU_REC(ARMVMI_MAX_VCPUS) <= ARMVMI_CARVE_BASE + ARMVMI
 #define ARMVMI_EVF_SYNDROME 0x4u /* size, reg, sign_extend valid (data abort with ESR.ISV) */
 #define ARMVMI_EVF_VALUE 0x8u    /* value is the value being written */
 #define ARMVMI_EVF_ASYNC 0x10u   /* asynchronous: the vCPU did not wait (n2rwx) */
+/* EV_STEP: the instructions from the previous step event's PC (a load-exclusive: LDXR, LDAXR,
+ * LDXP, LDAXP, all sizes) to this PC ran at once, unstepped, as one step (count + 1): an
+ * exclusive sequence, which stepping could never complete (each step's exception entry and
+ * return clear the exclusive monitor, so its store-exclusive would always fail). This PC is
+ * the instruction after the sequence's store-exclusive, or the target of a conditional branch
+ * out of the sequence (e.g. cmpxchg's b.ne). A sequence is recognised when a store-exclusive
+ * follows the load-exclusive within 16 instructions with no unconditional branch, exception,
+ * system instruction (but barriers and hints), other load-exclusive, or a second way out
+ * before it; it runs with virtual interrupts held (also with STEPF_IRQS), up to the hypervisor's
+ * hardware breakpoints at its exits (when the guest uses those breakpoint slots itself, or any
+ * other exit leaves the sequence, stepping goes on instruction by instruction). */
+#define ARMVMI_EVF_STEP_EXCL 0x20u
 
 #ifndef __ASSEMBLER__
 /* The guest's vCPU at an event: the same registers as struct armvmi_abi_vcpu. */

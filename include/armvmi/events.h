@@ -256,7 +256,12 @@ struct armvmi_step_event {
     unsigned vcpu;
     uint64_t count;          /**< steps of this vCPU since stepping was turned on (events or not) */
     struct armvmi_regs regs; /**< the state before the next instruction */
+    /** ARMVMI_STEPE_EXCL: this step ran a whole exclusive load/store sequence, from the previous
+     * event's PC (a load-exclusive) to this PC (after its store-exclusive, or a branch out of
+     * it), which single steps could never complete (abi.h: ARMVMI_EVF_STEP_EXCL). */
+    unsigned flags;
 };
+#define ARMVMI_STEPE_EXCL 0x1u
 
 /** armvmi_step_start flags. */
 #define ARMVMI_STEP_IRQS 0x1u /**< let virtual interrupts in between steps (default: held) */

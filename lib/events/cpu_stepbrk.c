@@ -239,7 +239,7 @@ int armvmi_events_debug_counts(armvmi_events_t *ev, uint64_t *reinjected, uint64
 
 const char *ev_stepbrk_bad(const struct armvmi_events *ev, const struct armvmi_abi_event *e)
 {
-    if (e->flags)
+    if (e->flags & ~(e->type == ARMVMI_EV_STEP ? ARMVMI_EVF_STEP_EXCL : 0u))
         return "unknown flags";
     if (e->type == ARMVMI_EV_BREAK && (e->gpa & 3))
         return "a breakpoint at an unaligned address";
@@ -258,7 +258,11 @@ bool ev_stepbrk_deliver(struct armvmi_events *ev, const struct armvmi_abi_event 
             return false;
         }
         struct armvmi_step_event se = {
-            .seq = e->seq, .time = e->time, .vcpu = e->vcpu, .count = e->u.step.count};
+            .seq = e->seq,
+            .time = e->time,
+            .vcpu = e->vcpu,
+            .count = e->u.step.count,
+            .flags = (e->flags & ARMVMI_EVF_STEP_EXCL) ? ARMVMI_STEPE_EXCL : 0};
         bool stop = false;
         armvmi_regs_from_hyp(&se.regs, &e->regs);
         EV_CALLBACK(ev, sb->step_cb(ev, &se, &stop, sb->step_arg));

@@ -13,6 +13,12 @@
  * filter stops in the kernel and is re-armed at an exit back in the process): such gaps are
  * counted, with the change of register xR across each (a loop counter: the work missed), and
  * "SVCGAP gaps=G resumed_next=K xR_delta_max=D xR_delta_sum=S" is printed.
+ * A load-exclusive (ldxr, ldaxr, ldxp, ldaxp, all sizes) may instead be followed by a step over
+ * its whole exclusive sequence (the hypervisor runs it at once: abi.h ARMVMI_EVF_STEP_EXCL):
+ * its words are read from the ELF file up to the store-exclusive (within 16), and the next PC
+ * may then be the instruction after the store-exclusive or the target of a conditional branch
+ * between them; such a step must carry "excl": true, and "excl" only on such a step. They are
+ * counted as "excl=E" on the STEPCHECK line.
  */
 #include <capstone/capstone.h>
 #include <elf.h>
@@ -25,7 +31,7 @@
 struct step {
     uint64_t seq, pc, word, x[31];
     int el;
-    bool has_x;
+    bool has_x, excl;
 };
 
 static uint64_t hexval(json_t *o, const char *k, bool *ok)
@@ -42,6 +48,54 @@ static int cmp_seq(const void *a, const void *b)
 {
     const struct step *x = a, *y = b;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static bool mnem_in(const char *m, const char *const *list)
+{
+    for (; *list; list++)
+        if (!strcmp(m, *list))
+            return true;
+    return false;
+}
+static const char *const ldx[] = {"ldxr",   "ldaxr", "ldxrb", "ldaxrb", "ldxrh",
+                                  "ldaxrh", "ldxp",  "ldaxp", NULL};
+static const char *const stx[] = {"stxr",   "stlxr", "stxrb", "stlxrb", "stxrh",
+                                  "stlxrh", "stxp",  "stlxp", NULL};
+static bool cond_mnem(const char *m)
+{
+    return !strncmp(m, "b.", 2) || !strcmp(m, "cbz") || !strcmp(m, "cbnz") || !strcmp(m, "tbz") ||
+           !strcmp(m, "tbnz");
+}
+
+static bool elf_word(uint64_t va, uint32_t *w);
+
+/* The exits of the exclusive sequence from the load-exclusive at pc (words from the ELF file):
+ * the instruction after its store-exclusive and the conditional branches' targets (up to 16). */
+static size_t excl_exits(csh cs, uint64_t pc, uint64_t *ex, size_t max)
+{
+    size_t n = 0;
+    for (unsigned i = 1; i < 16; i++) {
+        uint64_t at = pc + 4ull * i;
+        uint32_t w;
+        uint8_t code[4];
+        cs_insn *in;
+        if (!elf_word(at, &w))
+            return 0;
+        memcpy(code, &w, 4);
+        if (cs_disasm(cs, code, 4, at, 1, &in) != 1)
+            return 0;
+        bool st = mnem_in(in->mnemonic, stx), br = cond_mnem(in->mnemonic);
+        if (br && n + 1 < max)
+            for (int k = 0; k < in->detail->arm64.op_count; k++)
+                if (in->detail->arm64.operands[k].type == ARM64_OP_IMM)
+                    ex[n++] = (uint64_t)in->detail->arm64.operands[k].imm;
+        cs_free(in, 1);
+        if (st && n < max) {
+            ex[n++] = at + 4;
+            return n;
+        }
+    }
+    return 0;
 }
 
 /* The program's text: PT_LOAD segments of the ELF file. */
@@ -105,6 +159,7 @@ int main(int argc, char **argv)
                           .el = (int)json_integer_value(json_object_get(o, "el"))};
         st.pc = hexval(o, "pc", &ok);
         st.word = hexval(o, "word", &ok);
+        st.excl = json_is_true(json_object_get(o, "excl"));
         json_t *x = json_object_get(o, "x");
         if (json_array_size(x) == 31) {
             st.has_x = true;
@@ -127,6 +182,7 @@ int main(int argc, char **argv)
         return 2;
     cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
     size_t bad = 0, words = 0, wbad = 0, branches = 0, pairs = 0, shown = 0, gaps = 0, resumed = 0;
+    size_t excl = 0;
     uint64_t dmax = 0, dsum = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t w;
@@ -144,9 +200,9 @@ int main(int argc, char **argv)
         memcpy(code, &iw, 4);
         cs_insn *in;
         uint64_t pc = s[i].pc, next = s[i + 1].pc, t[2] = {pc + 4, pc + 4};
-        const char *what = "?";
+        char what[32] = "?";
         if (cs_disasm(cs, code, 4, pc, 1, &in) == 1) {
-            what = in->mnemonic;
+            snprintf(what, sizeof(what), "%s", in->mnemonic); /* in is freed below */
             cs_arm64 *d = &in->detail->arm64;
             const char *m = in->mnemonic;
             bool cond = !strncmp(m, "b.", 2) || !strcmp(m, "cbz") || !strcmp(m, "cbnz") ||
@@ -190,6 +246,26 @@ int main(int argc, char **argv)
             dmax = dx > dmax ? dx : dmax;
             continue;
         }
+        if (!strcmp(what, "?") || !mnem_in(what, ldx) || next == t[0]) {
+            if (s[i + 1].excl) {
+                bad++;
+                if (shown++ < 10)
+                    printf("seq %" PRIu64 ": \"excl\" after pc 0x%" PRIx64 " (%s) -> 0x%" PRIx64
+                           ": not a step over an exclusive sequence\n",
+                           s[i + 1].seq, pc, what, next);
+                continue;
+            }
+        } else {
+            uint64_t ex[8];
+            size_t ne = excl_exits(cs, pc, ex, 8);
+            bool hit = false;
+            for (size_t k = 0; k < ne; k++)
+                hit |= next == ex[k];
+            if (hit && s[i + 1].excl) {
+                excl++;
+                continue;
+            }
+        }
         if (next != t[0] && next != t[1]) {
             bad++;
             if (shown++ < 10)
@@ -198,8 +274,9 @@ int main(int argc, char **argv)
                        s[i].seq, pc, what, next, t[0], t[1]);
         }
     }
-    printf("STEPCHECK steps=%zu pairs=%zu bad=%zu words=%zu word_mismatch=%zu branches=%zu\n", n,
-           pairs, bad, words, wbad, branches);
+    printf("STEPCHECK steps=%zu pairs=%zu bad=%zu words=%zu word_mismatch=%zu branches=%zu "
+           "excl=%zu\n",
+           n, pairs, bad, words, wbad, branches, excl);
     if (gap_reg >= 0)
         printf("SVCGAP gaps=%zu resumed_next=%zu x%d_delta_max=%" PRIu64 " x%d_delta_sum=%" PRIu64
                "\n",

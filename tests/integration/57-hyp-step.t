@@ -42,6 +42,18 @@
 #   its step exceptions came under ours and were handed back, our trace ends by itself, and
 #   each of our steps from EL0 into the kernel is at the lower-EL synchronous vector (vectors +
 #   0x400 from the guest's /proc/kallsyms: a handed-back step runs it like any exception);
+# - exclusive load/store loops (`stepbrk llsc`: ldaxr/stlxr, ldxrb/stxrb, ldaxp/stlxp with a cbnz back,
+#   a cmpxchg with a b.ne out): a stepped store-exclusive always fails (each step's exception
+#   clears the exclusive monitor), so the hypervisor runs each sequence at once up to hardware
+#   breakpoints at its exits (hyp/arch/exclseq.c): `trace step --pid` ends by itself with
+#   --count, stepcheck accepts each step from a load-exclusive to the instruction after its
+#   store-exclusive or the b.ne's target only with "excl": true (both exits seen), the rounds
+#   (x20) advance while stepped, the program's counters are right, nothing is handed back to
+#   the guest, no RCU stall; the same with `trace step --vcpu 0` (kernel and user) and the
+#   program pinned to cpu0: the trace ends, its sequences are stepped over at EL0, its counters
+#   are right; and at EL1: the bare-metal trap guest's LL/SC loops stepped whole (each "excl" step
+#   from a load-exclusive, no step inside a sequence, both exits, the rounds advance)
+#   (NL: ARMVMI_TEST_LLSC_STEPS, default 2000);
 # N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand); K2: ARMVMI_TEST_WHOLE_STEPS
 # (default 100000: a few of the guest's ptrace steps).
 . "$(dirname "$0")/../lib/tap.sh"
@@ -54,9 +66,10 @@ B=${ARMVMI_BUILD:-build}
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_STEPS:-2000}
+NL=${ARMVMI_TEST_LLSC_STEPS:-2000}
 M2=3000
 K2=${ARMVMI_TEST_WHOLE_STEPS:-100000}
-plan 79
+plan 107
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
@@ -193,6 +206,50 @@ for smp in 1 2; do
     is "$(console $vm "dmesg | grep -ci 'rcu.*stall'; printf 'R-%s\n' DONE" R-DONE 30 | tr -d '\r' | grep -x "[0-9][0-9]*")" 0 \
         "smp=$smp: no RCU stall in the guest's log"
 
+    # exclusive load/store loops (LL/SC): a stepped store-exclusive always fails (each step's
+    # exception entry and return clear the monitor), so the hypervisor runs each sequence at
+    # once up to breakpoints at its exits (hyp/arch/exclseq.c) and reports one step ("excl")
+    console $vm "(stepbrk llsc >/tmp/sb/llsc 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    lpid=$(sb_line $vm /tmp/sb/llsc '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+    [ -n "$lpid" ]; ok $? "smp=$smp: stepbrk llsc runs (pid $lpid)"
+    timeout 300 "$A" --vm $vm trace step --pid "$lpid" --count "$NL" --json --regs >"$T/out7" 2>"$T/err7"
+    [ $? = 0 ] && [ "$(wc -l <"$T/out7")" = "$NL" ]
+    ok $? "smp=$smp: trace step --pid $lpid --count $NL over LL/SC loops ends by itself ($(wc -l <"$T/out7") steps)"
+    is "$(jq -r '"\(.el) \(.pid)"' "$T/out7" | sort -u)" "0 $lpid" "smp=$smp: every step at EL0 in process $lpid"
+    chk=$("$B/hyp/stepcheck" "$B/guest/stepbrk" <"$T/out7")
+    ok $? "smp=$smp: every next PC is reachable, a step over an exclusive sequence from its load-exclusive to an exit"
+    diag "$chk"
+    ex=$(sed -n 's/.* excl=\([0-9]*\).*/\1/p' <<<"$chk")
+    # ldaxr, ldxrb, ldaxp and the cmpxchg per round: 4 sequences in ~31 steps; both exits of the
+    # cmpxchg
+    xr=$(jq -r 'select(.excl) | .insn' "$T/out7" | sort | uniq -c | tr -s ' \n' ' ')
+    [ "${ex:-0}" -ge $((NL / 20)) ] && grep -q 'clrex' <<<"$xr" && grep -q 'cbnz' <<<"$xr"
+    ok $? "smp=$smp: $ex steps over exclusive sequences, leaving by the store-exclusive's cbnz and by the cmpxchg's b.ne ($xr)"
+    r0=$(jq -r '.x[20]' "$T/out7" | head -n 1); r1=$(jq -r '.x[20]' "$T/out7" | tail -n 1)
+    [ -n "$r0" ] && [ $((r1 - r0)) -ge $((NL / 40)) ]
+    ok $? "smp=$smp: the loops made progress while stepped: rounds (x20) $r0 -> $r1"
+    console $vm "kill -USR1 $lpid; printf 'K-%s\n' DONE" K-DONE >/dev/null
+    got=$(sb_line $vm /tmp/sb/llsc '^SB-LLSC' 60)
+    [[ "$got" == *" good=1" ]]; ok $? "smp=$smp: the program's counters are right ($got)"
+    grep -q "handed back 0;" "$T/err7"; ok $? "smp=$smp: no debug exception was handed back to the guest ($(tail -n 1 "$T/err7"))"
+    is "$(console $vm "dmesg | grep -ci 'rcu.*stall'; printf 'R-%s\n' DONE" R-DONE 30 | tr -d '\r' | grep -x "[0-9][0-9]*")" 0 \
+        "smp=$smp: no RCU stall in the guest's log after the LL/SC steps"
+    # the same with the whole vCPU stepped (kernel and user, no --pid), the program pinned there
+    console $vm "(taskset 1 stepbrk llsc >/tmp/sb/llsc2 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    lpid=$(sb_line $vm /tmp/sb/llsc2 '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+    # the trace may begin in the kernel (a timer interrupt's handling is thousands of steps)
+    NV=$((5 * NL))
+    timeout 300 "$A" --vm $vm trace step --vcpu 0 --count "$NV" --json >"$T/out8" 2>"$T/err8"
+    [ $? = 0 ] && [ "$(wc -l <"$T/out8")" = "$NV" ]
+    ok $? "smp=$smp: trace step --vcpu 0 --count $NV with stepbrk llsc (pid $lpid) on cpu0 ends by itself ($(jq -r .el "$T/out8" | sort | uniq -c | tr -s ' \n' ' '))"
+    ex=$(jq -r 'select(.excl) | "\(.el) \(.pid)"' "$T/out8" | sort | uniq -c | tr -s ' \n' ' ')
+    n=$(jq -r 'select(.excl) | .pid' "$T/out8" | grep -cx "$lpid")
+    [ "${n:-0}" -ge $((NL / 40)) ] && [ "$(jq -r 'select(.excl) | .el' "$T/out8" | sort -u)" = 0 ]
+    ok $? "smp=$smp: its exclusive sequences were stepped over at EL0 ($ex)"
+    console $vm "kill -USR1 $lpid; printf 'K-%s\n' DONE" K-DONE >/dev/null
+    got=$(sb_line $vm /tmp/sb/llsc2 '^SB-LLSC' 60)
+    [[ "$got" == *" good=1" ]]; ok $? "smp=$smp: its counters are right ($got)"
+
     [ "$smp" = 1 ] || continue
     # the guest's breakpoints in every slot, the one we reserve too, while we step another process
     R=${ARMVMI_TEST_PTALL:-10}
@@ -220,5 +277,27 @@ for smp in 1 2; do
     [[ "$got" =~ ^SB-SYSLOOP\ ([0-9]+)\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" = $((BASH_REMATCH[2] * 100)) ]
     ok $? "smp=$smp: its count is right ($got)"
 done
+
+# Exclusive sequences at EL1 (the bare-metal trap guest, "armvmi.llscstep": an LL/SC increment
+# and a cmpxchg with a b.ne out, for ever, rounds in x20), stepped whole with `--vcpu 0`: the
+# hypervisor's breakpoints at the exits match at EL1 there.
+TG=$B/hyp/trapguest.img
+vm=it-stx
+vm_start $vm --hyp --smp 1 --mem 256 --kernel "$TG" --initrd "$TG" --append armvmi.llscstep --timeout 60
+ok $? "EL1: trap test guest up, in LL/SC loops"
+timeout 120 "$A" --vm $vm trace step --vcpu 0 --count 300 --json --regs >"$T/tg.json" 2>"$T/tg.err"
+ok $? "EL1: trace step --vcpu 0 --count 300 over LL/SC loops ends by itself"
+# every "excl" step follows one at a load-exclusive; no step ever stops inside a sequence (at
+# the stlxr or between); both exits taken (the cbnz after the stlxr, the b.ne's clrex)
+res=$(jq -r '"\(.el) \(.excl // false) \(.insn)"' "$T/tg.json" | awk '
+    $1 != 1 {el++} $3 ~ /^(stlxr|cmp|b\.ne)/ {inside++}
+    $2 == "true" {n++; if (prev !~ /^ldaxr/) bad++; ex[$3] = 1}
+    {prev = $3} END {printf "%d %d %d %d %d\n", n, bad, inside, el, ("cbnz" in ex) + ("clrex" in ex)}')
+read -r n bad inside el exits <<<"$res"
+[ "$n" -ge 15 ] && [ "$bad" = 0 ] && [ "$inside" = 0 ] && [ "$el" = 0 ] && [ "$exits" = 2 ]
+ok $? "EL1: $n steps over exclusive sequences, each from a load-exclusive ($bad not), none inside one ($inside), all at EL1 ($el not), both exits ($exits)"
+r0=$(jq -r '.x[20]' "$T/tg.json" | head -n 1); r1=$(jq -r '.x[20]' "$T/tg.json" | tail -n 1)
+[ -n "$r0" ] && [ $((r1 - r0)) -ge 10 ]; ok $? "EL1: the loops made progress while stepped: rounds (x20) $r0 -> $r1"
+"$A" vm stop $vm >/dev/null 2>&1
 rm -rf "$T"
 exit $((TAP_FAILED > 0))

@@ -20,6 +20,9 @@
 
 /* ---- single-step and breakpoints (cpu_stepbrk.c) ---- */
 
+/* The next posted event's flags (0 unless a test sets them). */
+static uint32_t post_flags;
+
 /* Post a step or breakpoint event in vCPU v's slot (u.raw[0..1] = a, b); wait for its answer. */
 static struct armvmi_abi_response post_wait(armvmi_events_t *ev, unsigned v, uint32_t type,
                                             uint64_t gpa, uint64_t a, uint64_t b)
@@ -29,7 +32,7 @@ static struct armvmi_abi_response post_wait(armvmi_events_t *ev, unsigned v, uin
     struct access acc = {.gpa = gpa, .gva = 0x400000, .acc = ARMVMI_ACC_X};
     fill_event(&s->ev, v, &acc, 0);
     s->ev.type = type;
-    s->ev.flags = 0;
+    s->ev.flags = post_flags;
     s->ev.u.raw[0] = a;
     s->ev.u.raw[1] = b;
     unsigned n0 = F.nlog;
@@ -110,6 +113,20 @@ static void step_and_break(void **state)
     assert_int_equal(s.st.vcpu, 1);
     assert_int_equal(r.action, ARMVMI_RSP_CONTINUE);
     assert_int_equal(r.flags, 0);
+    assert_int_equal(s.st.flags, 0);
+    /* a step over an exclusive sequence: flagged; any other flag on a step or a hit: corrupt */
+    post_flags = ARMVMI_EVF_STEP_EXCL;
+    r = post_wait(ev, 1, ARMVMI_EV_STEP, 0, 78, 0);
+    assert_int_equal(s.steps, 2);
+    assert_int_equal(s.st.count, 78);
+    assert_int_equal(s.st.flags, ARMVMI_STEPE_EXCL);
+    r = post_wait(ev, 0, ARMVMI_EV_BREAK, PAGE_A + 0x40, 42, 4);
+    assert_int_equal(s.hits, 0);
+    post_flags = ARMVMI_EVF_ASYNC;
+    r = post_wait(ev, 1, ARMVMI_EV_STEP, 0, 78, 0);
+    assert_int_equal(s.steps, 2);
+    post_flags = 0;
+    s.steps = 1;
     s.stop = true;
     r = post_wait(ev, 1, ARMVMI_EV_STEP, 0, 78, 0);
     assert_int_equal(r.flags, ARMVMI_RSPF_STEP_OFF);
@@ -136,7 +153,7 @@ static void step_and_break(void **state)
     r = post_wait(ev, 0, ARMVMI_EV_BREAK, PAGE_A + 0x41, 42, 6); /* unaligned: corrupt */
     assert_int_equal(s.hits, 1);
     armvmi_events_stats(ev, &st);
-    assert_int_equal(st.bad_events, 1);
+    assert_int_equal(st.bad_events, 3); /* and the two wrongly flagged ones above */
 
     assert_int_equal(armvmi_break_clear(ev, id), 0);
     assert_int_equal(armvmi_break_clear(ev, id), -ARMVMI_ENOENT);

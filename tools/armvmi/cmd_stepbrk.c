@@ -25,7 +25,9 @@ static const char step_help[] =
     "of each step. Stops after --count steps, --duration seconds or Ctrl-C; stepping is off\n"
     "when it exits. Only VMs started with `armvmi vm start --hyp`.\n" TRACE_PROC_HELP
     "--json: one object per line (seq, vcpu, step, el, pc, insn, word, ttbr0, pid, tid, comm,\n"
-    "proc; with --regs x, sp, pstate).\n";
+    "proc; with --regs x, sp, pstate). An exclusive load/store sequence (a load-exclusive up to\n"
+    "its store-exclusive: steps would make that always fail) runs as one step: the event after\n"
+    "it (the instruction after the store-exclusive, or a branch out) has \"excl\": true.\n";
 
 static const char break_help[] =
     "usage: armvmi [--vm SPEC] trace break SYMBOL|VA [--pid P] [--count N] [--duration SEC]\n"
@@ -136,7 +138,8 @@ static int on_step(armvmi_events_t *ev, const struct armvmi_step_event *e, bool 
         *stop = true;
         return 1;
     }
-    print_event(t, st->regs, e->seq, e->vcpu, "step", e->count, &e->regs, NULL);
+    print_event(t, st->regs, e->seq, e->vcpu, "step", e->count, &e->regs,
+                (e->flags & ARMVMI_STEPE_EXCL) ? json_pack("{s:b}", "excl", 1) : NULL);
     t->seen++;
     if (t->count && t->seen >= t->count) {
         *stop = true;

@@ -15,7 +15,12 @@ struct vcpu;
  * the guest enables that pair itself (counted in rbp_fallbacks, said once on the console).
  */
 bool rbp_sync(struct vcpu *v, u64 va);
-/* Whether a breakpoint exception at EL0 address pc is ours (this CPU holds the pair at pc). */
+/* The same for pair `pair` (0: the last breakpoint, the one rbp_sync uses; 1: the one before
+ * it), matching at EL1 (el1) or EL0. False also if the CPU has no such pair. */
+#define RBP_PAIRS 2
+bool rbp_sync_pair(struct vcpu *v, unsigned pair, u64 va, bool el1);
+bool rbp_hit_pair(const struct vcpu *v, unsigned pair, u64 pc);
+/* Whether a breakpoint exception at EL0 address pc is ours (this CPU holds pair 0 at pc, EL0). */
 bool rbp_hit(const struct vcpu *v, u64 pc);
 /* A trapped access to DBGBVR<n>/DBGBCR<n> (op2 4 or 5): true if it was the reserved pair while
  * we hold it, served from the guest's kept values. */

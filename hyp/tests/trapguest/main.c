@@ -462,6 +462,38 @@ static void hvc_step_loop(void)
     }
 }
 
+/* For 57's single-step over exclusive sequences at EL1 ("armvmi.llscstep"): for ever, an LL/SC
+ * increment (ldaxr/stlxr, cbnz back) and a cmpxchg (ldaxr, cmp, b.ne out, stlxr, cbnz back)
+ * whose expected value is off by one on odd rounds; rounds counted in x20. */
+static volatile u64 llsc_ctr, llsc_cas;
+
+static void llsc_step_loop(void)
+{
+    mmu_on(); /* Normal memory for the exclusives; the tracer reads each PC's instruction */
+    puts_("TRAPTEST llscstep looping, as init process\n");
+    __asm__ volatile("   mov x20, #0\n"
+                     "1: ldaxr x9, [%[ctr]]\n"
+                     "   add x9, x9, #1\n"
+                     "   stlxr w10, x9, [%[ctr]]\n"
+                     "   cbnz w10, 1b\n"
+                     "   ldr x12, [%[cas]]\n"
+                     "   and x13, x20, #1\n"
+                     "   add x12, x12, x13\n"
+                     "   add x14, x12, #1\n"
+                     "2: ldaxr x9, [%[cas]]\n"
+                     "   cmp x9, x12\n"
+                     "   b.ne 3f\n"
+                     "   stlxr w10, x14, [%[cas]]\n"
+                     "   cbnz w10, 2b\n"
+                     "   b 4f\n"
+                     "3: clrex\n"
+                     "4: add x20, x20, #1\n"
+                     "   b 1b\n"
+                     :
+                     : [ctr] "r"(&llsc_ctr), [cas] "r"(&llsc_cas)
+                     : "x9", "x10", "x12", "x13", "x14", "x20", "memory", "cc");
+}
+
 void tg_main(u64 dtb)
 {
     u64 r, pc;
@@ -469,6 +501,8 @@ void tg_main(u64 dtb)
     puts_("TRAPTEST start\n");
     if (dtb_has((const char *)dtb, "armvmi.hvcstep"))
         hvc_step_loop();
+    if (dtb_has((const char *)dtb, "armvmi.llscstep"))
+        llsc_step_loop();
     if (dtb_has((const char *)dtb, "armvmi.regcall"))
         regcall_tests();
     if (dtb_has((const char *)dtb, "armvmi.regbench"))
