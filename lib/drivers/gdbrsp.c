@@ -101,11 +101,19 @@ int gdbrsp_send(struct gdbrsp *g, const char *data)
 {
     size_t n = strlen(data);
     unsigned sum = 0;
-    char tail[4];
     for (size_t i = 0; i < n; i++)
         sum += (unsigned char)data[i];
-    snprintf(tail, sizeof(tail), "#%02x", sum & 0xff);
-    if (write_all(g->fd, "$", 1) || write_all(g->fd, data, n) || write_all(g->fd, tail, 3))
+    /* one write for the whole packet: the stub may answer (and a test peer close) as soon as
+     * it has seen the command, before a separately sent checksum arrived */
+    char *pkt = malloc(n + 5);
+    if (!pkt)
+        return armvmi_fail(ARMVMI_ENOMEM, "gdbstub %s: out of memory.", g->path);
+    pkt[0] = '$';
+    memcpy(pkt + 1, data, n);
+    snprintf(pkt + 1 + n, 4, "#%02x", sum & 0xff);
+    int rc = write_all(g->fd, pkt, n + 4);
+    free(pkt);
+    if (rc)
         return rsp_fail(g, "write failed");
     return 0;
 }
