@@ -129,7 +129,10 @@ int armvmi_events_release(armvmi_events_t *ev);
 
 /** One memory event, as a callback sees it. Valid only during the callback. */
 struct armvmi_mem_event {
-    uint64_t seq;         /**< 1, 2, 3, ... per session, over all vCPUs, sync and async */
+    /** 1, 2, 3, ... per session, over all vCPUs, sync and async. Events of one vCPU arrive in
+     *  seq order; events of different vCPUs taken at nearly the same time may arrive out of seq
+     *  order (each vCPU posts in its own slot): sort by seq for a global order. */
+    uint64_t seq;
     uint64_t time;        /**< the guest's CNTVCT when the event arose */
     unsigned vcpu;        /**< 0-based */
     unsigned access;      /**< ARMVMI_MEM_R, _W or _X: what the guest tried */

@@ -94,7 +94,10 @@ jq -r '"\(.seq) \(.vcpu) \(.x[0]) \(.x[1]) \(.x[2]) \(.x[3]) \(.pc) \(.fn)"' "$T
 n=$(grep -c . "$T/smc.txt")
 diag "$n SMC events during the boot (seq vcpu x0-x3 pc fn); the first 12:"
 while read -r l; do diag "  $l"; done < <(head -12 "$T/smc.txt")
-is "$(awk '{print $1}' "$T/smc.txt" | tr '\n' ' ')" "$(seq -s ' ' 1 "$n") " "seq 1..$n, no gap, no duplicate"
+# two vCPUs' events taken at nearly the same time may arrive out of seq order (events.h)
+is "$(awk '{print $1}' "$T/smc.txt" | sort -n | tr '\n' ' ')" "$(seq -s ' ' 1 "$n") " "seq 1..$n, no gap, no duplicate"
+bad=$(awk '{ if (($2 in last) && $1 <= last[$2]) print; last[$2] = $1 }' "$T/smc.txt")
+is "$bad" "" "each vCPU's events arrive in seq order"
 is "$(head -1 "$T/smc.txt" | awk '{print $2, $3, $8}')" "0 0x84000000 PSCI_VERSION" \
     "the boot's first SMC is seen: seq 1 is PSCI_VERSION (0x84000000) from vCPU 0"
 nf=$(awk '$3 == "0x8400000a"' "$T/smc.txt" | wc -l)
