@@ -378,11 +378,16 @@ bool ev_pending(struct armvmi_events *ev)
     return EV_LOAD(&ev->chan->async_head) != ev->async_tail;
 }
 
+/* Events pending together are delivered in seq order: the posted sync slots (at most one per
+ * vCPU) sorted by seq, merged with the async ring (itself in seq order). Two vCPUs' events can
+ * still arrive out of order when one is posted after this poll took the other (events.h). */
 int ev_poll(struct armvmi_events *ev)
 {
     int rc = check_session(ev), n = 0;
     if (rc)
         return rc;
+    struct armvmi_abi_event sync[ARMVMI_MAX_VCPUS];
+    unsigned vcpu[ARMVMI_MAX_VCPUS], ns = 0;
     for (unsigned v = 0; v < ev->ncpus; v++) {
         struct armvmi_abi_slot *s = ev_slot(ev, v);
         uint32_t state = EV_LOAD(&s->state);
@@ -393,10 +398,16 @@ int ev_poll(struct armvmi_events *ev)
                                     "the event slot of vCPU %u has state %u (abi.h has 0-2): the "
                                     "monitor channel is corrupt.",
                                     v, state);
+        /* copied once, then checked; insertion by seq (ncpus <= ARMVMI_MAX_VCPUS) */
+        unsigned i = ns++;
         struct armvmi_abi_event e;
-        memcpy(&e, &s->ev, sizeof(e)); /* copied once, then checked */
-        handle_sync(ev, v, &e);
-        n++;
+        memcpy(&e, &s->ev, sizeof(e));
+        for (; i > 0 && sync[i - 1].seq > e.seq; i--) {
+            sync[i] = sync[i - 1];
+            vcpu[i] = vcpu[i - 1];
+        }
+        sync[i] = e;
+        vcpu[i] = v;
     }
     uint64_t head = EV_LOAD(&ev->chan->async_head);
     if (head < ev->async_tail || head - ev->async_tail > ARMVMI_CHAN_ASYNC)
@@ -405,12 +416,21 @@ int ev_poll(struct armvmi_events *ev)
                                 "consumed (ring of %u): the monitor channel is corrupt.",
                                 (unsigned long long)head, (unsigned long long)ev->async_tail,
                                 ARMVMI_CHAN_ASYNC);
-    for (; ev->async_tail < head; n++) {
-        struct armvmi_abi_event e;
-        memcpy(&e, ev_async_entry(ev, ev->async_tail), sizeof(e));
-        handle_async(ev, &e);
-        ev->async_tail++;
-        EV_STORE(&ev->chan->async_tail, ev->async_tail);
+    for (unsigned i = 0; i <= ns; i++) {
+        /* the async events older than the next sync one (all of them after the last) */
+        for (; ev->async_tail < head; n++) {
+            struct armvmi_abi_event e;
+            memcpy(&e, ev_async_entry(ev, ev->async_tail), sizeof(e));
+            if (i < ns && e.seq > sync[i].seq)
+                break;
+            handle_async(ev, &e);
+            ev->async_tail++;
+            EV_STORE(&ev->chan->async_tail, ev->async_tail);
+        }
+        if (i < ns) {
+            handle_sync(ev, vcpu[i], &sync[i]);
+            n++;
+        }
     }
     seq_check_gaps(ev);
     return n;

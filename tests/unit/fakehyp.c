@@ -37,7 +37,7 @@ struct armvmi_abi_slot *slot(unsigned v)
     return (struct armvmi_abi_slot *)(F.base + ARMVMI_CHAN_SLOTS_OFF + v * ARMVMI_CHAN_SLOT_STRIDE);
 }
 
-static struct armvmi_abi_event *async_entry(uint64_t i)
+struct armvmi_abi_event *async_entry(uint64_t i)
 {
     return (struct armvmi_abi_event *)(F.base + ARMVMI_CHAN_ASYNC_OFF +
                                        (i % ARMVMI_CHAN_ASYNC) * ARMVMI_CHAN_ASYNC_STRIDE);

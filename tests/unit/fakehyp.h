@@ -85,6 +85,9 @@ long long now_ms(void);
 /* vCPU v's slot in the channel. */
 struct armvmi_abi_slot *slot(unsigned v);
 
+/* Entry i of the async ring. */
+struct armvmi_abi_event *async_entry(uint64_t i);
+
 /* The next event sequence number, bent by the skip_seq_once / dup_seq_once knobs. */
 uint64_t next_seq(void);
 

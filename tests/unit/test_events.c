@@ -626,24 +626,53 @@ static void unclaimed_restriction(void **state)
     finish(ev, h);
 }
 
+/* Events pending together are delivered in seq order (events.h): vCPU 1's event, then an async
+ * one, then vCPU 0's, all posted before the monitor looks, arrive in that order and not in slot
+ * order. */
+static void pending_in_seq_order(void **state)
+{
+    armvmi_t *h;
+    static struct seen s;
+    armvmi_events_t *ev = start(&h, &s, ARMVMI_MEM_W);
+    pthread_mutex_lock(&F.lock); /* the fake waits while both vCPUs post */
+    struct access a = {.gpa = PAGE_A, .gva = 0x400000, .acc = ARMVMI_ACC_W, .size = 8, .value = 7};
+    struct access aa = a;
+    aa.flags = ARMVMI_EVF_ASYNC;
+    F.store[(PAGE_A - RAM_BASE) >> 12] = ARMVMI_ACC_R;
+    for (unsigned v = 0; v < NCPUS; v++)
+        F.script[v][F.nscript[v]++] = a;
+    fill_event(&slot(1)->ev, 1, &a, ARMVMI_ACC_R);
+    uint64_t head = F.chan->async_head;
+    fill_event(async_entry(head), 0, &aa, ARMVMI_ACC_N2RWX);
+    fill_event(&slot(0)->ev, 0, &a, ARMVMI_ACC_R);
+    F.waiting[0] = F.waiting[1] = true;
+    ST(&slot(1)->state, (uint32_t)ARMVMI_SLOT_POSTED);
+    ST(&slot(0)->state, (uint32_t)ARMVMI_SLOT_POSTED);
+    ST(&F.chan->async_head, head + 1);
+    pthread_mutex_unlock(&F.lock);
+    listen_until_done(ev);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.e[0].vcpu, 1);
+    assert_int_equal(s.e[1].flags & ARMVMI_MEMF_ASYNC, ARMVMI_MEMF_ASYNC);
+    assert_int_equal(s.e[2].vcpu, 0);
+    assert_true(s.e[0].seq < s.e[1].seq && s.e[1].seq < s.e[2].seq);
+    struct armvmi_events_stats st;
+    armvmi_events_stats(ev, &st);
+    assert_int_equal(st.seq_gaps + st.seq_dups + st.bad_events, 0);
+    finish(ev, h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(not_under_hyp),
-        cmocka_unit_test(bad_channel_header),
-        cmocka_unit_test(hyp_not_answering),
-        cmocka_unit_test(write_events_in_order),
-        cmocka_unit_test(responses_written),
-        cmocka_unit_test(two_vcpus_two_watches),
-        cmocka_unit_test(clear_in_flight),
-        cmocka_unit_test(seq_gaps_and_dups),
-        cmocka_unit_test(hostile_channel),
-        cmocka_unit_test(bad_watches),
-        cmocka_unit_test(heartbeat_and_one_monitor),
-        cmocka_unit_test(doorbell_mode),
-        cmocka_unit_test(watch_virtual_range),
-        cmocka_unit_test(fail_closed_leftovers),
-        cmocka_unit_test(unclaimed_restriction),
+        cmocka_unit_test(not_under_hyp),         cmocka_unit_test(bad_channel_header),
+        cmocka_unit_test(hyp_not_answering),     cmocka_unit_test(write_events_in_order),
+        cmocka_unit_test(responses_written),     cmocka_unit_test(two_vcpus_two_watches),
+        cmocka_unit_test(clear_in_flight),       cmocka_unit_test(seq_gaps_and_dups),
+        cmocka_unit_test(pending_in_seq_order),  cmocka_unit_test(hostile_channel),
+        cmocka_unit_test(bad_watches),           cmocka_unit_test(heartbeat_and_one_monitor),
+        cmocka_unit_test(doorbell_mode),         cmocka_unit_test(watch_virtual_range),
+        cmocka_unit_test(fail_closed_leftovers), cmocka_unit_test(unclaimed_restriction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
