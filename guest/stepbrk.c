@@ -32,10 +32,17 @@
  *                      milliseconds more, busy-waiting at EL0: no interrupt needed) it is
  *                      single-stepped N times (PTRACE_SINGLESTEP, N <= 100000), each PC
  *                      after a step written to DIR/pcs (0x%x a line), then continued: prints
- * "SB-PTSTEPS n=<steps> fnv=<hash of the PCs> first=<pc> last=<pc> exit=<child's status>". stepbrk
- * sysloop K  prints "SB pid=P", then until SIGUSR1: a loop of K rounds (1..10000) of 3 instructions
- * counting in x20, then a system call (getppid, svc #0); prints "SB-SYSLOOP <rounds> <system
- * calls>" (rounds = K * calls). stepbrk nop        exits 0.
+ *                      "SB-PTSTEPS n=<steps> fnv=<hash of the PCs> first=<pc> last=<pc>
+ *                      exit=<child's status>".
+ *   stepbrk sysloop K  prints "SB pid=P", then until SIGUSR1: a loop of K rounds (1..10000) of
+ *                      3 instructions counting in x20, then a system call (getppid, svc #0);
+ *                      prints "SB-SYSLOOP <rounds> <system calls>" (rounds = K * calls).
+ *   stepbrk mtexit DIR prints "SB pid=P", starts a thread that runs sysloop's loop (100 rounds)
+ *                      until SIGUSR1; once DIR/go exists (up to 300 s) the main thread prints
+ *                      "SB-MAIN-EXIT" and exits alone (pthread_exit: the process lives on in its
+ *                      other thread, with the same address space); the thread then prints
+ *                      "SB-MTEXIT tid=<T> <rounds> <system calls>" and exits the process.
+ *   stepbrk nop        exits 0.
  * stepbrk llsc  prints "SB pid=P", then until SIGUSR1 exclusive load/store loops (ldaxr/stlxr,
  * ldaxp/stlxp, a cmpxchg with a b.ne out), rounds counted in x20; prints "SB-LLSC rounds=R
  * ctr=R pair=R,2R cas_ok=<R - R/2> cas_fail=<R/2> good=1".
@@ -49,6 +56,7 @@
 #include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -312,6 +320,49 @@ static int sysloop(uint64_t k)
     return cnt == calls * k ? 0 : 1;
 }
 
+/* mtexit: sysloop's loop in a second thread, while the main thread waits for DIR/go and exits
+ * alone. */
+static void *mt_worker(void *arg)
+{
+    register uint64_t cnt __asm__("x20") = 0;
+    uint64_t calls = 0, k = 100;
+    (void)arg;
+    __asm__ volatile("1: mov x9, %[k]\n"
+                     "2: add x20, x20, #1\n"
+                     "   subs x9, x9, #1\n"
+                     "   b.ne 2b\n"
+                     "   mov x8, #173\n" /* __NR_getppid */
+                     "   svc #0\n"
+                     "   add %[calls], %[calls], #1\n"
+                     "   ldr x11, [%[stop]]\n"
+                     "   cbz x11, 1b\n"
+                     : "+r"(cnt), [calls] "+r"(calls)
+                     : [stop] "r"(&stop64), [k] "r"(k)
+                     : "x0", "x8", "x9", "x11", "memory", "cc");
+    printf("SB-MTEXIT tid=%d %" PRIu64 " %" PRIu64 "\n", gettid(), cnt, calls);
+    fflush(stdout);
+    exit(cnt == calls * k ? 0 : 1);
+}
+
+static int mtexit(const char *dir)
+{
+    char go[512];
+    pthread_t th;
+    signal(SIGUSR1, on_usr1_64);
+    printf("SB pid=%d\n", getpid());
+    fflush(stdout);
+    if (pthread_create(&th, NULL, mt_worker, NULL)) {
+        printf("SB-MTEXIT no thread\n");
+        return 1;
+    }
+    snprintf(go, sizeof(go), "%s/go", dir);
+    for (int i = 0; i < 3000 && access(go, F_OK); i++)
+        usleep(100000);
+    printf("SB-MAIN-EXIT\n");
+    fflush(stdout);
+    pthread_exit(NULL);
+}
+
 /* Exclusive load/store loops (LL/SC), no system call: each round increments a 32-bit counter
  * (ldaxr w/stlxr, cbnz back), a byte (ldxrb/stxrb), a pair (ldaxp/stlxp: +1, +2), and tries a
  * cmpxchg-style compare-and-swap (ldaxr x, cmp, b.ne out, stlxr, cbnz back) that succeeds on even
@@ -509,6 +560,8 @@ int main(int argc, char **argv)
         return llsc();
     if (argc >= 3 && !strcmp(argv[1], "sysloop"))
         return sysloop(strtoull(argv[2], NULL, 0));
+    if (argc >= 3 && !strcmp(argv[1], "mtexit"))
+        return mtexit(argv[2]);
     if (argc >= 2 && !strcmp(argv[1], "uoff"))
         return uoff();
     if (argc >= 3 && !strcmp(argv[1], "ucalls")) {
@@ -526,6 +579,6 @@ int main(int argc, char **argv)
     fprintf(
         stderr,
         "usage: stepbrk loop K | user DIR | calls | brk0 | kcore VA N | execs N | ptrace | uoff | "
-        "ucalls N | ptsteps DIR N | sysloop K | ptraceall R | nop\n");
+        "ucalls N | ptsteps DIR N | sysloop K | mtexit DIR | ptraceall R | nop\n");
     return 2;
 }

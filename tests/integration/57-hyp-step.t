@@ -69,7 +69,7 @@ N=${ARMVMI_TEST_STEPS:-2000}
 NL=${ARMVMI_TEST_LLSC_STEPS:-2000}
 M2=3000
 K2=${ARMVMI_TEST_WHOLE_STEPS:-100000}
-plan 107
+plan 112
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
@@ -285,6 +285,36 @@ for smp in 1 2; do
     got=$(sb_line $vm /tmp/sb/sys2 '^SB-SYSLOOP' 60)
     [[ "$got" =~ ^SB-SYSLOOP\ ([0-9]+)\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" = $((BASH_REMATCH[2] * 100)) ]
     ok $? "smp=$smp: its count is right ($got)"
+
+    # a process whose main thread exits alone (pthread_exit) while its other thread runs on in
+    # the same address space: --pid follows the thread group, the trace goes on
+    console $vm "mkdir -p /tmp/sb/mt; rm -f /tmp/sb/mt/go; (stepbrk mtexit /tmp/sb/mt >/tmp/sb/mt/log 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    mpid=$(sb_line $vm /tmp/sb/mt/log '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+    : >"$T/err9"
+    "$A" --vm $vm trace step --pid "$mpid" --json >"$T/out9" 2>"$T/err9" &
+    TR=$!
+    for ((i = 0; i < 300; i++)); do grep -q 'tracing;' "$T/err9" && break; sleep 0.2; done
+    console $vm "touch /tmp/sb/mt/go; printf 'G-%s\n' DONE" G-DONE >/dev/null
+    sb_line $vm /tmp/sb/mt/log '^SB-MAIN-EXIT' 60 >/dev/null
+    ok $? "smp=$smp: stepbrk mtexit (pid $mpid): its main thread exited alone while traced"
+    # then at least 1000 steps of the other thread after the main thread's last one
+    after=0
+    for ((i = 0; i < 120; i++)); do
+        after=$(jq -r .tid "$T/out9" 2>/dev/null | awk -v m="$mpid" '$1 == m {n = 0; next} {n++} END {print n + 0}')
+        [ "$after" -ge 1000 ] && break
+        kill -0 $TR 2>/dev/null || break
+        sleep 0.5
+    done
+    kill -0 $TR 2>/dev/null && [ "$after" -ge 1000 ]
+    ok $? "smp=$smp: the trace goes on in the other thread: $after steps after the main thread's last ($(grep -m 1 'armvmi: process' "$T/err9"))"
+    kill -INT $TR; wait $TR; ok $? "smp=$smp: SIGINT: the tracer exits 0"
+    console $vm "kill -USR1 $mpid; printf 'K-%s\n' DONE" K-DONE >/dev/null
+    got=$(sb_line $vm /tmp/sb/mt/log '^SB-MTEXIT' 60)
+    wt=$(sed -n 's/^SB-MTEXIT tid=\([0-9]*\).*/\1/p' <<<"$got")
+    is "$(jq -r .tid "$T/out9" | sort -u | tr '\n' ' ')" "$(printf '%s\n' "$mpid" "$wt" | sort -u | tr '\n' ' ')" \
+        "smp=$smp: the steps are the main thread's and the other thread's ($got)"
+    [[ "$got" =~ ^SB-MTEXIT\ tid=[0-9]+\ ([0-9]+)\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" = $((BASH_REMATCH[2] * 100)) ]
+    ok $? "smp=$smp: its count is right"
 done
 
 # Exclusive sequences at EL1 (the bare-metal trap guest, "armvmi.llscstep": an LL/SC increment

@@ -80,22 +80,47 @@ static void print_event(struct trace *t, bool regs, uint64_t seq, unsigned vcpu,
 
 /* --pid P: the hypervisor filters on P's page-table root, which Linux frees when P exits (or
  * runs exec) and may give to the next process it creates; the events are P's only while P still
- * owns it, checked at every event and every second. */
+ * owns it, checked at every event and every second. The task watched is one thread of P: when it
+ * exits while others of its group go on with the same address space (a main thread's
+ * pthread_exit), the watch moves to one of them. */
 struct pidwatch {
     armvmi_linux_t *lx; /* the trace's Linux layer; NULL: not checked */
     struct armvmi_linux_task task;
 };
 
+static bool same_space(const struct armvmi_linux_task *now, const struct armvmi_linux_task *was)
+{
+    return now->tgid == was->tgid && now->mm && now->mm == was->mm && now->pgd_pa == was->pgd_pa;
+}
+
+/* Another live thread of w's group with its address space (a full thread list: only when the
+ * watched thread is gone); true if w now watches it. */
+static bool pid_follow_group(struct pidwatch *w)
+{
+    struct armvmi_linux_task *all = NULL;
+    size_t n = 0;
+    bool found = false;
+    if (armvmi_linux_tasks(w->lx, true, &all, &n, NULL))
+        return false;
+    for (size_t i = 0; i < n && !found; i++)
+        if (all[i].pid != w->task.pid && same_space(&all[i], &w->task)) {
+            w->task = all[i];
+            found = true;
+        }
+    free(all);
+    return found;
+}
+
 /* Whether P still has its pid and its address space; if not, says so once and ends the trace. */
-static bool pid_owns(struct trace *t, const struct pidwatch *w)
+static bool pid_owns(struct trace *t, struct pidwatch *w)
 {
     struct armvmi_linux_task now;
     if (t->done)
         return false;
     if (!w || !w->lx ||
         (armvmi_linux_task_at(w->lx, w->task.va, &now) == 0 && now.pid == w->task.pid &&
-         now.tgid == w->task.tgid && now.mm && now.mm == w->task.mm &&
-         now.pgd_pa == w->task.pgd_pa))
+         same_space(&now, &w->task)) ||
+        pid_follow_group(w))
         return true;
     t->done = true;
     if (!t->c->quiet)
