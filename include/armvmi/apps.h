@@ -39,6 +39,9 @@ struct armvmi_check_target {
     /** ARMVMI_WHERE_MODULE: "text" (mem[MOD_TEXT], 6.4+), "core" (core_layout: code and data,
      *  before 6.4) or "data" (6.4+: the module's other core memory); static. */
     const char *section;
+    /** System-call entries: the index the kernel's syscall trace metadata recorded for this
+     *  function at boot (-1: no record); an entry at another index is hooked. */
+    int32_t boot_index;
 };
 
 /** "expected", "kernel text", "module" or "unknown memory". */
@@ -108,6 +111,9 @@ struct armvmi_syscall_table {
     const char *count_source;          /**< static: how the count was derived */
     struct armvmi_check_target *entry; /**< entries items (malloc'd; report_free frees) */
     unsigned nhooked;                  /**< entries whose where is not EXPECTED */
+    /** Entries whose function has a boot-time index in the kernel's syscall trace metadata
+     *  (CONFIG_FTRACE_SYSCALLS; native table only), checked against it. */
+    unsigned boot_indexed;
 };
 
 /** Result of armvmi_check_syscalls. */
@@ -120,7 +126,11 @@ struct armvmi_syscall_report {
 /**
  * Check the system-call tables: each entry must be the start of a kernel-text function that
  * armvmi_check_syscall_name accepts (ARMVMI_WHERE_EXPECTED); any other entry is hooked and
- * armvmi_check_where says where it points.
+ * armvmi_check_where says where it points. In the native table, a system-call function must
+ * also sit at the index the kernel itself recorded for it at boot, where it has a record: the
+ * struct syscall_metadata of CONFIG_FTRACE_SYSCALLS (name "sys_X", syscall_nr), found by a
+ * scan of the image after _etext; a function moved to another slot (e.g. getpid's entry made
+ * __arm64_sys_getppid) is hooked, ARMVMI_WHERE_KERNEL_TEXT with its boot_index.
  * A table is found by its kallsyms name (kernels with KALLSYMS_ALL); without data symbols
  * (Debian 12's 6.1), from the code that uses it: the ADRP/ADD addresses formed in the first
  * 64 instructions of do_el0_svc (do_el0_svc_compat for the compat table) that lie in the

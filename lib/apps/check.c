@@ -135,6 +135,7 @@ void armvmi_check_close(armvmi_check_t *c)
         return;
     armvmi_linux_syms_free(c->syms);
     free(c->mods);
+    free(c->metas);
     free(c);
 }
 
@@ -159,6 +160,7 @@ void armvmi_check_where(const armvmi_check_t *c, uint64_t va, struct armvmi_chec
 {
     memset(out, 0, sizeof(*out));
     out->value = va;
+    out->boot_index = -1;
     out->where = ARMVMI_WHERE_UNKNOWN;
     if (va >= c->stext && va < c->etext) {
         struct armvmi_linux_sym s;

@@ -17,6 +17,15 @@ struct armvmi_check {
     size_t nmods;
     bool module_mem; /* modules have mem[] regions (6.4+): text is its own region */
     char mods_note[256];
+    struct meta *metas; /* sysmeta.c: the kernel's syscall trace metadata */
+    size_t nmetas;
+    bool metas_done;
 };
+
+/* Scan the image after _etext for the kernel's syscall metadata records (once). */
+int check_sysmeta(armvmi_check_t *c);
+/* The syscall number the kernel recorded at boot for function fn ("__arm64_sys_getpid"), or
+ * -1 if it has no single record. */
+int check_sysmeta_nr(const armvmi_check_t *c, const char *fn);
 
 #endif

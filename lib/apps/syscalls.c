@@ -111,13 +111,18 @@ static int one_table(armvmi_check_t *c, struct armvmi_syscall_table *t, const ch
         free(w);
         return armvmi_set_error(ARMVMI_ENOMEM, "out of memory.");
     }
+    bool native = strcmp(name, "sys_call_table") == 0;
     for (size_t i = 0; i < got; i++) {
         struct armvmi_check_target *e = &t->entry[i];
         armvmi_check_where(c, w[i], e);
         if (e->where == ARMVMI_WHERE_KERNEL_TEXT && e->offset == 0 &&
-            armvmi_check_syscall_name(e->symbol))
-            e->where = ARMVMI_WHERE_EXPECTED;
-        else
+            armvmi_check_syscall_name(e->symbol)) {
+            e->boot_index = native ? check_sysmeta_nr(c, e->symbol) : -1;
+            t->boot_indexed += e->boot_index >= 0;
+            if (e->boot_index < 0 || e->boot_index == (int32_t)i)
+                e->where = ARMVMI_WHERE_EXPECTED;
+        }
+        if (e->where != ARMVMI_WHERE_EXPECTED)
             t->nhooked++;
     }
     free(w);
@@ -129,7 +134,9 @@ int armvmi_check_syscalls(armvmi_check_t *c, struct armvmi_syscall_report *out)
     if (!c || !out)
         return armvmi_set_error(ARMVMI_EINVAL, "armvmi_check_syscalls: NULL argument.");
     memset(out, 0, sizeof(*out));
-    int r = one_table(c, &out->table[0], "sys_call_table", "do_el0_svc");
+    int r = check_sysmeta(c);
+    if (!r)
+        r = one_table(c, &out->table[0], "sys_call_table", "do_el0_svc");
     if (!r && !out->table[0].entries)
         r = armvmi_set_error(ARMVMI_ENOENT,
                              "sys_call_table not found: it is not in kallsyms and the code of "

@@ -32,7 +32,10 @@ static const char syscalls_help[] =
     "symbol / 8 when the table has a symbol, else the run of kernel pointers from its start\n"
     "(the table is followed by other data); at most 1024.\n"
     "Each entry must be the start of a kernel-text function named __arm64_sys_*,\n"
-    "__arm64_compat_sys_* or the ni_syscall stub. Any other entry is reported (hooked) with\n"
+    "__arm64_compat_sys_* or the ni_syscall stub and, in sys_call_table, sit at the index the\n"
+    "kernel recorded for that function at boot in its syscall trace metadata (struct\n"
+    "syscall_metadata, CONFIG_FTRACE_SYSCALLS; `boot_indexed` counts the entries it covers).\n"
+    "Any other entry is reported (hooked) with\n"
     "its index, value and where it points: symbol+offset in kernel text, a loaded module\n"
     "(name and section), or unknown memory.\n"
     "Text: one summary line per table, then the hooked entries. --json: {\"hooked\": N,\n"
@@ -67,7 +70,11 @@ static void where_str(const struct armvmi_check_target *t, char *out, size_t len
             snprintf(out, len, "%s+0x%llx", t->symbol, (unsigned long long)t->offset);
         else
             snprintf(out, len, "%s", t->symbol);
-        if (t->where == ARMVMI_WHERE_KERNEL_TEXT)
+        if (t->where == ARMVMI_WHERE_KERNEL_TEXT && t->boot_index >= 0)
+            snprintf(out + strlen(out), len - strlen(out),
+                     " (kernel text; the kernel's syscall metadata has it at %d)",
+                     (int)t->boot_index);
+        else if (t->where == ARMVMI_WHERE_KERNEL_TEXT)
             snprintf(out + strlen(out), len - strlen(out), " (kernel text)");
         break;
     case ARMVMI_WHERE_MODULE:
@@ -87,6 +94,8 @@ static json_t *target_json(const struct armvmi_check_target *t)
         json_object_set_new(j, "symbol", json_string(t->symbol));
         json_object_set_new(j, "offset", json_integer((json_int_t)t->offset));
     }
+    if (t->boot_index >= 0)
+        json_object_set_new(j, "boot_index", json_integer(t->boot_index));
     if (t->where == ARMVMI_WHERE_MODULE) {
         json_object_set_new(j, "module", json_string(t->module));
         json_object_set_new(j, "section", json_string(t->section));
@@ -131,6 +140,9 @@ static int do_syscalls(armvmi_check_t *ck, bool json)
                                           "found_by", t->va_source, "entries", (int)t->entries,
                                           "count", t->count_source, "hooked", hooked, "entry",
                                           all));
+        if (json)
+            json_object_set_new(json_object_get(tabs, t->name), "boot_indexed",
+                                json_integer(t->boot_indexed));
     }
     size_t nmods;
     const char *note = armvmi_check_modules_note(ck, &nmods);
