@@ -7,9 +7,11 @@
 # __NR_syscalls (451 on 6.1) entries and VBAR_EL1 is the guest's `vectors`. Then a rootkit is
 # simulated on the paused VM (the guest never runs a hooked entry): entry 172 (getpid) is made
 # __arm64_sys_getppid, then an unmapped module-space address; `check` must report exactly that
-# entry (exit 1) and, once the saved bytes are back, be clean again with the guest still working.
+# entry (exit 1), and a module's address (nls_ascii of the kernel package, loaded with insmod
+# first) as that module; once the saved bytes are back, be clean again with the guest working.
 # QEMU's gdbstub cannot write VBAR_EL1, so only the clean vector base is checked live.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/push.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
 command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
@@ -25,7 +27,7 @@ le64() { printf '%016x' $(($1)) | sed 's/../& /g' | awk '{for (i = NF; i > 0; i-
 # the guest's kallsyms address of a name (from the lines saved in $K)
 gaddr() { awk -v n="$1" '$3 == n { print "0x" $1; exit }' "$K"; }
 
-plan 26
+plan 28
 
 # --help and usage errors need no VM
 out=$("$S" check --help); r=$?
@@ -46,6 +48,13 @@ like "$r $err" "2 armvmi: cannot read the Linux kernel of" "check on a raw image
 
 vm_start "$VM" --smp 2; ok $? "vm start (2 vCPUs)"
 for _ in 1 2 3; do console "$VM" 'echo R$((6*7))' R42 30 >/dev/null 2>&1 && break; done
+# a module to point an entry into, and where the guest says it is
+kernel=$("$A" -q guest fetch --json | jq -r .kernel)
+modaddr=
+if insmods "$VM" "$kernel" nls_ascii; then
+    modaddr=$(console "$VM" 'grep nls_ascii /proc/modules; echo G$((6*7))-E' G42-E 60 |
+        tr -d '\r' | awk '$1 == "nls_ascii" { print $6 }')
+fi
 # the guest's system-call functions and vectors, one short command at a time (a long line wraps)
 K="$ARMVMI_RUNTIME_DIR/kallsyms"
 for c in 'grep -E " (__arm64_(compat_)?sys_|sys_ni_syscall|vectors)" /proc/kallsyms >/tmp/s' \
@@ -105,6 +114,18 @@ far=$(printf '0x%x' $((mod + 0x123450)))
 out=$("$S" --vm "$VM" check syscalls); r=$?
 like "$r $out" "172  $far  unknown memory" "entry 172 made an unmapped module-space address: unknown memory"
 is "$r" 1 "... exit 1"
+if [ -n "$modaddr" ]; then
+    inmod=$(printf '0x%x' $((modaddr + 0x10)))
+    "$A" --vm "$VM" write --va "$e172" "$(le64 "$inmod")" --pid 1 >/dev/null
+    out=$("$S" --vm "$VM" check syscalls); r=$?
+    like "$r $out" "172  $inmod  module nls_ascii (core+0x10)" \
+        "entry 172 made an address in nls_ascii (at $modaddr in /proc/modules): that module"
+    is "$("$S" --vm "$VM" check syscalls --json | jq -c '[.tables[].hooked[] | [.index, .where, .module]]')" \
+        '[[172,"module","nls_ascii"]]' "... exactly that entry, in --json too"
+else
+    skip "no nls_ascii.ko to load: run \`armvmi guest fetch --refresh\`"
+    skip "no nls_ascii.ko to load"
+fi
 "$A" --vm "$VM" write --va "$e172" "$saved" --pid 1 >/dev/null
 out=$("$S" --vm "$VM" check syscalls); r=$?
 is "$r $(echo "$out" | head -n 1)" "0 sys_call_table: 451 entries, all in kernel text" \
