@@ -9,7 +9,8 @@
 # __arm64_sys_getppid, then an unmapped module-space address; `check` must report exactly that
 # entry (exit 1), and a module's address (nls_ascii of the kernel package, loaded with insmod
 # first) as that module; once the saved bytes are back, be clean again with the guest working.
-# QEMU's gdbstub cannot write VBAR_EL1, so only the clean vector base is checked live.
+# QEMU's gdbstub cannot write VBAR_EL1, so only the clean vector base is checked live; a modified
+# one is checked in an ELF dump of the VM whose vCPU 0 note has its VBAR_EL1 changed.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/push.sh"
 command -v qemu-system-aarch64 >/dev/null || skip_all "qemu-system-aarch64 is not installed"
@@ -27,7 +28,7 @@ le64() { printf '%016x' $(($1)) | sed 's/../& /g' | awk '{for (i = NF; i > 0; i-
 # the guest's kallsyms address of a name (from the lines saved in $K)
 gaddr() { awk -v n="$1" '$3 == n { print "0x" $1; exit }' "$K"; }
 
-plan 28
+plan 31
 
 # --help and usage errors need no VM
 out=$("$S" check --help); r=$?
@@ -133,6 +134,26 @@ is "$r $(echo "$out" | head -n 1)" "0 sys_call_table: 451 entries, all in kernel
 "$A" vm resume "$VM" >/dev/null
 out=$(console "$VM" 'echo P$((40+2))-E' P42-E 60 | tr -d '\r'); r=$?
 ok $r "the guest still runs commands after the check"
+
+# an ELF dump of the VM: clean, then vCPU 0's VBAR_EL1 changed in its register note
+dump="$ARMVMI_RUNTIME_DIR/$VM.elf"
+"$A" --vm "$VM" dump -o "$dump" --quiet
+out=$("$S" --vm "$dump" check syscalls); r=$?
+is "$r $(echo "$out" | head -n 1)" "0 sys_call_table: 451 entries, all in kernel text" \
+    "check syscalls on an ELF dump of the VM: clean"
+vec=$(gaddr vectors)
+# the first copy of VBAR's value in the notes (PT_NOTE, the first program header): vCPU 0's
+perl -e 'open(F, "+<", $ARGV[0]) or exit 2; binmode F; read F, $h, 64;
+    seek F, unpack("Q<", substr($h, 32, 8)), 0; read F, $p, 56; exit 3 if unpack("L<", $p) != 4;
+    ($o, $n) = (unpack("Q<", substr($p, 8, 8)), unpack("Q<", substr($p, 32, 8)));
+    seek F, $o, 0; read F, $t, $n; $i = index($t, pack("Q<", hex($ARGV[1])));
+    exit 4 if $i < 0; seek F, $o + $i, 0; print F pack("Q<", hex($ARGV[1]) + 0x18);' "$dump" "$vec"
+ok $? "vCPU 0's VBAR_EL1 in the dump's register note made vectors+0x18"
+out=$("$S" --vm "$dump" check vectors --json); r=$?
+is "$r $(echo "$out" | jq -r '[.vcpus[] | "\(.vcpu):\(.register):\(.where):\(.symbol)+\(.offset)"] | join(" ")')" \
+    "1 0:VBAR_EL1:kernel text:vectors+24 1:VBAR_EL1:expected:vectors+0" \
+    "check vectors on the dump: exit 1, vCPU 0 reported at vectors+0x18, vCPU 1 clean"
+rm -f "$dump"
 
 # vCPU registers: a raw image of the VM's RAM has Linux but no registers
 err=$("$S" --vm "raw:$ARMVMI_RUNTIME_DIR/$VM/ram@0x40000000" check vectors 2>&1); r=$?
