@@ -174,6 +174,9 @@ struct armvmi_vectors_report {
  * set); under a hypervisor that keeps E2H clear (armvmi's own) the guest's VBAR_EL1. It must
  * be the kernel's `vectors` symbol (or a slot of __bp_harden_el1_vectors, the kernel's own
  * Spectre-BHB vectors); anything else is reported with armvmi_check_where.
+ * Not handled: a KPTI kernel (CONFIG_UNMAP_KERNEL_AT_EL0 on a CPU that needs it) points VBAR_EL1
+ * at its trampoline vectors' fixmap alias while a vCPU runs at EL0; that is reported as unknown
+ * memory (QEMU's -cpu max needs no KPTI).
  * Errors: ARMVMI_ENOTSUP (no system registers, e.g. a raw image), ARMVMI_ENOENT (no `vectors`
  * symbol), ARMVMI_ENOMEM. A vCPU that cannot be read is reported in its entry, not an error.
  */

@@ -35,9 +35,8 @@ static const char syscalls_help[] =
     "__arm64_compat_sys_* or the ni_syscall stub and, in sys_call_table, sit at the index the\n"
     "kernel recorded for that function at boot in its syscall trace metadata (struct\n"
     "syscall_metadata, CONFIG_FTRACE_SYSCALLS; `boot_indexed` counts the entries it covers).\n"
-    "Any other entry is reported (hooked) with\n"
-    "its index, value and where it points: symbol+offset in kernel text, a loaded module\n"
-    "(name and section), or unknown memory.\n"
+    "Any other entry is reported (hooked) with its index, value and where it points:\n"
+    "symbol+offset in kernel text, a loaded module (name and section), or unknown memory.\n"
     "Text: one summary line per table, then the hooked entries. --json: {\"hooked\": N,\n"
     "\"tables\": {NAME: {address, entries, hooked: [...], entry: [every entry]}}}.\n"
     "Exit status: 0 clean, 1 an entry is hooked, 2 the check could not run.\n";
@@ -48,7 +47,8 @@ static const char vectors_help[] =
     "or VBAR_EL2 for a kernel running at EL2 with VHE (HCR_EL2.E2H and TGE set: `vm start\n"
     "--el2`); under armvmi's hypervisor (`vm start --hyp`) the guest runs at EL1: VBAR_EL1.\n"
     "A slot of __bp_harden_el1_vectors (the kernel's own Spectre-BHB vectors) is accepted.\n"
-    "Needs vCPU registers (a live VM or a dump with them; not a raw image).\n"
+    "Needs vCPU registers (a live VM or a dump with them; not a raw image). Not handled: a KPTI\n"
+    "kernel's trampoline vectors while a vCPU is at EL0 (reported as unknown memory).\n"
     "Exit status: 0 clean, 1 a vector base is not the kernel's, 2 the check could not run.\n";
 
 static json_t *hexj(uint64_t v)
