@@ -45,6 +45,7 @@ static const char usage[] =
     "  maps PID               a process's memory maps, as /proc/PID/maps\n"
     "  lsof PID               a process's open files\n"
     "  lsmod                  loaded kernel modules\n"
+    "  psxview [--all]        hidden processes: task list, PID namespace, children, runqueues\n"
     "\n"
     "Options:\n"
     "  --vm SPEC   target (see above)\n"
@@ -136,7 +137,7 @@ int main(int argc, char **argv)
         {"ps", cmd_ps},           {"pstree", cmd_pstree},
         {"cmdline", cmd_cmdline}, {"maps", cmd_maps},
         {"lsof", cmd_lsof},       {"lsmod", cmd_lsmod},
-        {"syms", cmd_syms},
+        {"syms", cmd_syms},       {"psxview", cmd_psxview},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)
