@@ -308,10 +308,6 @@ static int view_children(struct ctx *c, struct armvmi_psx_view *v)
                          (unsigned long long)parent, (unsigned long long)e);
                 break;
             }
-            if (lp[1] != prev)
-                view_err(v, "children list of task 0x%llx: entry 0x%llx's prev is not 0x%llx.",
-                         (unsigned long long)parent, (unsigned long long)e,
-                         (unsigned long long)prev);
             uint64_t child = e - c->o_sibling;
             r = set_add(c, child);
             if (r < 0)
@@ -323,6 +319,10 @@ static int view_children(struct ctx *c, struct armvmi_psx_view *v)
                          (unsigned long long)parent, (unsigned long long)child);
                 break;
             }
+            if (lp[1] != prev)
+                view_err(v, "children list of task 0x%llx: entry 0x%llx's prev is not 0x%llx.",
+                         (unsigned long long)parent, (unsigned long long)e,
+                         (unsigned long long)prev);
             if ((r = add_hit(c, child, ARMVMI_PSX_CHILDREN)))
                 return r;
             prev = e;

@@ -16,7 +16,7 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 S=$ARMVMI_SAN
 VM=it-psxview
-plan 19
+plan 22
 
 same() {
     if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "$(diff <(echo "$2") <(echo "$1"))"; fi
@@ -114,6 +114,35 @@ wr64 $((next + 8)) $node
 "$A" vm resume $VM >/dev/null
 "$S" --vm $VM psxview >/dev/null
 is $? 0 "relinked: psxview is clean again"
+
+# hostile memory (paused, put back before the guest runs): the sleep's sibling link made a
+# loop in its parent's children list; its struct pid's task link made garbage
+"$A" vm pause $VM >/dev/null
+sib=$((task + $("$A" --vm $VM btf --offset task_struct.sibling --json |
+    jq -r '.offsets["task_struct.sibling"].offset')))
+orig=$(rd64 $sib)
+wr64 $sib $sib
+j=$(timeout 120 "$S" --vm $VM psxview --json)
+rc=$?
+msg=$(echo "$j" | jq -r '.views.children.message')
+case "$rc $msg" in "0 children list of task 0x"*" is cyclic (task $(printf '0x%x' $task) comes back): cut.") r=0 ;; *) r=1 ;; esac
+ok $r "a loop in a children list: psxview ends (exit 0: nothing hidden) and says it is cyclic"
+[ $r = 0 ] || diag "exit $rc: $msg"
+wr64 $sib $orig
+tp=$(rd64 $((task + $("$A" --vm $VM btf --offset task_struct.thread_pid --json |
+    jq -r '.offsets["task_struct.thread_pid"].offset'))))
+first=$((tp + $("$A" --vm $VM btf --offset pid.tasks --json | jq -r '.offsets["pid.tasks"].offset')))
+orig=$(rd64 $first)
+wr64 $first 0x4141414141414140
+j=$(timeout 120 "$S" --vm $VM psxview --json)
+rc=$?
+is "$rc $(echo "$j" | jq -c '[.processes[] | {pid, missing}]') $(echo "$j" | jq -r .views.pid_ns.broken)" \
+    "0 [{\"pid\":$spid,\"missing\":[\"pid_ns\"]}] 1" \
+    "a garbage task link in the sleep's struct pid: one broken entry, the sleep not in the IDR view"
+wr64 $first $orig
+is "$("$S" --vm $VM psxview)" "$(echo "$j" | jq -r .total) processes, seen by every view that should see them." \
+    "both put back: clean"
+"$A" vm resume $VM >/dev/null
 res=$(console $VM "kill $spid; wait $spid; echo KILL=\$?; printf 'K-%s\n' END" K-END 30 | tr -d '\r')
 case "$res" in *KILL=143*) r=0 ;; *) r=1 ;; esac
 ok $r "the guest's kill of $spid works (wait says SIGTERM)"
