@@ -51,6 +51,8 @@ struct armvmi_psx_view {
     unsigned count;  /**< processes it holds */
     unsigned broken; /**< entries skipped or a walk cut short (msg: the first problem) */
     char msg[256];
+    char source[128]; /**< where it was read from ("init_pid_ns.idr at 0x...",
+                           "runqueues from kallsyms, 2 CPUs"...), "" if unavailable */
 };
 
 /** The result of armvmi_psx_scan. */

@@ -56,6 +56,7 @@ static void view_off(struct armvmi_psx_view *v, const char *fmt, ...)
 static void view_off(struct armvmi_psx_view *v, const char *fmt, ...)
 {
     v->available = false;
+    v->source[0] = 0;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
@@ -137,6 +138,8 @@ static int view_tasks(struct ctx *c, struct armvmi_psx_view *v)
     if (r)
         return r;
     v->available = true;
+    snprintf(v->source, sizeof(v->source), "init_task.tasks at 0x%llx",
+             (unsigned long long)(c->init_task));
     v->broken = w.broken;
     snprintf(v->msg, sizeof(v->msg), "%s", w.msg);
     for (size_t i = 0; i < n && !r; i++)
@@ -265,6 +268,8 @@ static int view_pids(struct ctx *c, uint64_t init_pid_ns, struct armvmi_psx_view
         return 0;
     }
     v->available = true;
+    snprintf(v->source, sizeof(v->source), "init_pid_ns.idr at 0x%llx",
+             (unsigned long long)init_pid_ns);
     if (!head)
         return 0;
     if (!xa_is_node(head)) /* a single entry: index 0 */
@@ -281,6 +286,7 @@ static int view_children(struct ctx *c, struct armvmi_psx_view *v)
         offset(c, "task_struct.sibling", &c->o_sibling, v))
         return 0;
     v->available = true;
+    snprintf(v->source, sizeof(v->source), "init_task.children and down");
     /* breadth first: the hits of this view are the queue; the set makes every task once */
     size_t q = c->nhits;
     int r = set_add(c, c->init_task);
@@ -408,7 +414,7 @@ static int view_runqueues(struct ctx *c, const struct armvmi_linux_sym *syms,
                         "runqueues.");
             return 0;
         }
-        how = "BTF .data..percpu";
+        how = "BTF .data..percpu and an exported per-CPU variable";
     }
     uint32_t ncpu;
     if (kread(c, syms[2].addr, &ncpu, sizeof(ncpu)) || ncpu == 0 || ncpu > PSX_MAX_CPUS) {
@@ -449,6 +455,7 @@ static int view_runqueues(struct ctx *c, const struct armvmi_linux_sym *syms,
         if (e)
             return e;
     }
+    snprintf(v->source, sizeof(v->source), "runqueues from %s, %u of %u CPUs", how, good, ncpu);
     if (!good)
         view_off(v,
                  "no CPU's runqueue checks out (rq->cpu): runqueues (from %s) is not "

@@ -16,7 +16,7 @@ command -v jq >/dev/null || skip_all "jq is not installed"
 A=$ARMVMI
 S=$ARMVMI_SAN
 VM=it-psxview
-plan 22
+plan 24
 
 same() {
     if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; diag "$(diff <(echo "$2") <(echo "$1"))"; fi
@@ -36,8 +36,8 @@ wr64() { "$A" --vm $VM write --va "$(printf '0x%x' "$1")" "$(le64 "$2")" --pid 1
 # the guest's numeric /proc entries, by the shell's own glob (no ls process of its own)
 GLOB='echo PROC-BEGIN; for d in /proc/[0-9]*; do echo ${d#/proc/}; done; echo PROC-END; printf "G-%s\n" END'
 
-vm_start $VM
-ok $? "vm start"
+vm_start $VM --smp 2
+ok $? "vm start (2 vCPUs)"
 shell_ready $VM
 out=$ARMVMI_RUNTIME_DIR/$VM.guest
 
@@ -62,6 +62,9 @@ same "$(echo "$j" | jq -r '.processes[] | select(.seen.tasks and .pid != 0) | .p
     "$guest" "... and the task list's (pid 0 aside)"
 is "$(echo "$j" | jq -c '[.views[] | .available and .broken == 0] | all')" true \
     "every view was read with no broken entry"
+case "$(echo "$j" | jq -r .views.runqueue.source)" in *", 2 of 2 CPUs") r=0 ;; *) r=1 ;; esac
+ok $r "both CPUs' runqueues found and checked (rq->cpu)"
+[ $r = 0 ] || diag "$(echo "$j" | jq -c .views.runqueue)"
 is "$("$S" --vm $VM psxview)" "$(echo "$j" | jq -r .total) processes, seen by every view that should see them." \
     "psxview without --all prints one summary line"
 "$A" vm resume $VM >/dev/null
@@ -97,6 +100,9 @@ is "$(echo "$j" | jq -c '.hidden')" "[$spid]" "... and names exactly the sleep a
 is "$(echo "$j" | jq -c '[.processes[] | {pid, missing, pid_ns: .seen.pid_ns}]')" \
     "[{\"pid\":$spid,\"missing\":[\"tasks\"],\"pid_ns\":true}]" \
     "... missing from the task list only, in the IDR"
+# the same from the raw RAM file: no registers, the kernel and its symbols from memory alone
+is "$("$S" --vm "raw:$ARMVMI_RUNTIME_DIR/$VM/ram@0x40000000" psxview --json | jq -c .hidden)" \
+    "[$spid]" "... and so does the raw RAM file of the paused VM"
 txt=$("$S" --vm $VM psxview)
 case "$txt" in *" $spid "*"hidden"*"1 hidden process"*) r=0 ;; *) r=1 ;; esac
 ok $r "the text output marks it hidden"

@@ -21,7 +21,7 @@ static const char psxview_help[] =
     "IDR; the runqueues hold only what runs), else one line says all views agree; --all lists\n"
     "every process. Offsets come from the kernel's BTF; a running VM is paused while read.\n"
     "--json: {processes: [{pid, name, task, seen: {VIEW: bool}, missing: [VIEW...], hidden}],\n"
-    "views: {VIEW: {available, count, broken, message}}, hidden: [pid...], total}.\n"
+    "views: {VIEW: {available, count, broken, message, source}}, hidden: [pid...], total}.\n"
     "Exit status: 0 clean; 1 when a process is hidden (in the IDR but not in the task list:\n"
     "alive for the guest, unlinked from the list ps-like tools walk), or on an error.\n";
 
@@ -40,6 +40,8 @@ static json_t *view_json(const struct armvmi_psx_view *v)
                           "broken", (int)v->broken);
     if (v->msg[0])
         json_object_set_new(o, "message", json_string(v->msg));
+    if (v->source[0])
+        json_object_set_new(o, "source", json_string(v->source));
     return o;
 }
 
