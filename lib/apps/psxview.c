@@ -29,6 +29,7 @@ struct ctx {
     const armvmi_types_t *ty;
     struct armvmi_tt_config kctx;
     uint64_t init_task;
+    uint64_t kva_min; /* the lowest kernel VA: -(1 << VA_BITS) */
     struct hit *hits;
     size_t nhits, cap;
     /* visited tasks of the children walk: open addressing, 0 = empty */
@@ -66,7 +67,7 @@ static void view_off(struct armvmi_psx_view *v, const char *fmt, ...)
 static int kread(struct ctx *c, uint64_t va, void *buf, size_t len)
 {
     /* a kernel VA has its top bits set (TTBR1's half); anything else is not followed */
-    if ((va >> 48) != 0xffff)
+    if (va < c->kva_min)
         return -ARMVMI_EFAULT;
     return armvmi_read_va(c->h, &c->kctx, va, buf, len);
 }
@@ -525,6 +526,8 @@ int armvmi_psx_scan(armvmi_t *h, armvmi_linux_t *lx, struct armvmi_psx *out)
     if (r || (r = armvmi_linux_kernel_ttconfig(k, &c.kctx)))
         return r;
     c.init_task = hi.init_task;
+    unsigned va_bits = k->va_bits.known ? (unsigned)k->va_bits.value : 48;
+    c.kva_min = va_bits >= 36 && va_bits <= 52 ? ~0ull << va_bits : ~0ull << 48;
     if ((r = view_tasks(&c, &out->view[ARMVMI_PSX_TASKS])))
         goto out;
     static const char *const names[] = {"runqueues",  "__per_cpu_offset", "nr_cpu_ids",
