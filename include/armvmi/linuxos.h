@@ -47,6 +47,12 @@ void armvmi_linux_close(armvmi_linux_t *lx);
 /** The kernel the handle found (owned by lx). */
 const struct armvmi_linux_kernel *armvmi_linux_get_kernel(const armvmi_linux_t *lx);
 
+/**
+ * The kernel types the handle uses (its BTF, or the outside profile's), owned by lx: valid
+ * until armvmi_linux_close. For applications that need offsets the walkers do not use.
+ */
+const armvmi_types_t *armvmi_linux_get_types(const armvmi_linux_t *lx);
+
 /** Where the handle's facts came from. */
 struct armvmi_linux_handle_info {
     uint64_t init_task;           /**< VA of init_task */

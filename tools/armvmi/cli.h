@@ -143,6 +143,8 @@ int cmd_lsof(struct cli *c, int argc, char **argv);
 int cmd_lsmod(struct cli *c, int argc, char **argv);
 /* cmd_check.c: kernel integrity checks (lib/apps) */
 int cmd_check(struct cli *c, int argc, char **argv);
+/* cmd_psxview.c: hidden processes (lib/apps/psxview.c) */
+int cmd_psxview(struct cli *c, int argc, char **argv);
 
 /* Pause the target (a running VM; resumed after), find its kernel into *k and, with syms,
  * decode its symbols: a failure there is fatal unless syms_err (errlen bytes) takes the

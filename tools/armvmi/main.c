@@ -46,6 +46,7 @@ static const char usage[] =
     "  lsof PID               a process's open files\n"
     "  lsmod                  loaded kernel modules\n"
     "  check syscalls|vectors kernel integrity: system-call tables, exception vectors\n"
+    "  psxview [--all]        hidden processes: task list, PID namespace, children, runqueues\n"
     "\n"
     "Options:\n"
     "  --vm SPEC   target (see above)\n"
@@ -138,6 +139,7 @@ int main(int argc, char **argv)
         {"cmdline", cmd_cmdline}, {"maps", cmd_maps},
         {"lsof", cmd_lsof},       {"lsmod", cmd_lsmod},
         {"syms", cmd_syms},       {"check", cmd_check},
+        {"psxview", cmd_psxview},
     };
     for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++)
         if (strcmp(cmd, cmds[k].name) == 0)

@@ -415,6 +415,11 @@ const struct armvmi_linux_kernel *armvmi_linux_get_kernel(const armvmi_linux_t *
     return lx ? &lx->k : NULL;
 }
 
+const armvmi_types_t *armvmi_linux_get_types(const armvmi_linux_t *lx)
+{
+    return lx ? lx->types : NULL;
+}
+
 int armvmi_linux_handle_info(const armvmi_linux_t *lx, struct armvmi_linux_handle_info *info)
 {
     if (!lx || !info)
