@@ -39,8 +39,8 @@
  *                      prints "SB-SYSLOOP <rounds> <system calls>" (rounds = K * calls).
  *   stepbrk mtexit DIR prints "SB pid=P", starts a thread that runs sysloop's loop (100 rounds)
  *                      until SIGUSR1; once DIR/go exists (up to 300 s) the main thread prints
- *                      "SB-MAIN-EXIT" and exits alone (pthread_exit: the process lives on in its
- *                      other thread, with the same address space); the thread then prints
+ *                      "SB-MAIN-EXIT" and exits alone (the exit system call: the process lives on
+ *                      in its other thread, with the same address space); the thread then prints
  *                      "SB-MTEXIT tid=<T> <rounds> <system calls>" and exits the process.
  *   stepbrk nop        exits 0.
  * stepbrk llsc  prints "SB pid=P", then until SIGUSR1 exclusive load/store loops (ldaxr/stlxr,
@@ -63,6 +63,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <asm/ptrace.h>
@@ -360,7 +361,10 @@ static int mtexit(const char *dir)
         usleep(100000);
     printf("SB-MAIN-EXIT\n");
     fflush(stdout);
-    pthread_exit(NULL);
+    /* the thread alone, at once (pthread_exit unwinds: about a million instructions, minutes
+     * when stepped) */
+    syscall(SYS_exit, 0);
+    return 1;
 }
 
 /* Exclusive load/store loops (LL/SC), no system call: each round increments a 32-bit counter
