@@ -66,6 +66,9 @@ static volatile u64 need_gen;
 /* The last park_va of any vCPU: where vCPUs that do not run the process wait for it (it may
  * return to EL0 on another vCPU than the one it entered the kernel on). */
 static volatile u64 park_va_all;
+/* The PC of the last step event of a step filtered on an address space (any vCPU): the process
+ * may go on with that instruction on another vCPU than the one that reported it. */
+static volatile u64 last_pc_all;
 #define RBP_SEEN 1UL /* with a park_va: its instruction already had its event (not completed) */
 
 static struct dbg *dbg_of(const struct vcpu *v)
@@ -177,6 +180,10 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
      * or back at EL0 with no event yet, the first entry of a held vCPU): the instruction at the
      * PC is its first event, before it runs. */
     start = mon_step(d) && !d->live && !d->once && !d->seq;
+    /* the process's instruction that had its event, here after the kernel (it did not complete:
+     * a fault, the guest's own step handed back), maybe on another vCPU: it runs now, unreported */
+    if (start && d->step_ttbr && f->elr == last_pc_all)
+        start = false;
     /* Parked: our breakpoint where the kernel returns to the process (given back before TDE goes
      * off, and while our one-instruction step runs). */
     u64 rbp_va = 0;
@@ -310,7 +317,7 @@ u32 debug_cmd_step(const struct armvmi_abi_cmd *k)
         d->step_flags = (u32)k->arg[2];
         d->step_ttbr = k->arg[3];
         d->parked = false;
-        park_va_all = 0;
+        park_va_all = last_pc_all = 0;
         if (k->arg[1] && !d->step_on)
             d->step_count = 0;
         __atomic_store_n(&d->step_on, k->arg[1] != 0, __ATOMIC_RELEASE);
@@ -413,6 +420,8 @@ static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d, u32 
     }
     events_fill(&ev, v, ARMVMI_EV_STEP);
     ev.gva = d->last_pc = f->elr;
+    if (d->step_ttbr)
+        last_pc_all = f->elr;
     ev.u.step.count = d->step_count;
     ev.flags = evf;
     if (!events_deliver(v, f, &ev, &rsp))
