@@ -22,8 +22,7 @@ void evcmd_bad(uint64_t ram_end)
     printf("EVMON bad set_access value status=%d\n",
            evmon_command(ARMVMI_CMD_SET_ACCESS, ram_end - 1, 1, 77, NULL));
     printf("EVMON bad op status=%d\n", evmon_command(999, 0, 0, 0, NULL));
-    printf("EVMON bad pause status=%d\n",
-           evmon_command(ARMVMI_CMD_PAUSE, 1ULL << 40, 0, 0, NULL));
+    printf("EVMON bad pause status=%d\n", evmon_command(ARMVMI_CMD_PAUSE, 1ULL << 40, 0, 0, NULL));
     printf("EVMON bad attach-again status=%d\n", evmon_command(ARMVMI_CMD_ATTACH, 0, 0, 0, NULL));
     /* a breakpoint and a restriction on one frame are refused (EBUSY), either order; rx2rw:
      * no synchronous event from the guest meanwhile */
@@ -106,8 +105,7 @@ void evcmd_pause(uint64_t pause_ms)
         volatile struct armvmi_abi_vcpu *r0 = evmon_pa(ARMVMI_VCPU_REC(0));
         uint64_t pc = r0->pc;
         s = evmon_command(ARMVMI_CMD_STEP, 1, 1, 0, NULL);
-        printf("EVMON step-paused status=%d vcpu=0 state=%u pc=0x%" PRIx64 "\n", s, r0->state,
-               pc);
+        printf("EVMON step-paused status=%d vcpu=0 state=%u pc=0x%" PRIx64 "\n", s, r0->state, pc);
     }
     s = evmon_command(ARMVMI_CMD_RESUME, all, 0, 0, NULL);
     printf("EVMON resume status=%d\n", s);
