@@ -544,16 +544,8 @@ int main(int argc, char **argv)
         evmon_command(ARMVMI_CMD_GET_ACCESS, sets[i].pa >> 12, 0, 0, &res);
         printf("EVMON get 0x%" PRIx64 " acc=%" PRIu64 "\n", sets[i].pa, res);
     }
-    if (bad_regcall) {
-        printf("EVMON bad reg_trap unknown-register status=%d\n",
-               evmon_command(ARMVMI_CMD_REG_TRAP, ARMVMI_SYSREG_COUNT, 1, 0, NULL));
-        printf("EVMON bad reg_trap flags status=%d\n",
-               evmon_command(ARMVMI_CMD_REG_TRAP, ARMVMI_SYSREG_TTBR0_EL1, 1, 0x80, NULL));
-        printf("EVMON bad reg_trap vbar status=%d\n",
-               evmon_command(ARMVMI_CMD_REG_TRAP, ARMVMI_SYSREG_VBAR_EL1, ~0ULL, 0, NULL));
-        printf("EVMON bad call_trap flags status=%d\n",
-               evmon_command(ARMVMI_CMD_CALL_TRAP, 0x10, 0, 0, NULL));
-    }
+    if (bad_regcall)
+        evcmd_bad_regcall();
     for (int k = 0; k < nregt; k++)
         printf("EVMON reg_trap %s mask=0x%" PRIx64 " flags=%" PRIu64 " status=%d\n",
                sysreg_names[regt[k].reg], regt[k].mask, regt[k].flags,

@@ -18,9 +18,10 @@ double evmon_now(void);
 void evmon_heartbeat(void);
 const char *evmon_vcpu_states(unsigned n);
 
-/* evmon_cmds.c: --bad-commands (ram_end: the frame after guest RAM) and --break-pending (at
- * each event before its answer; at the end) */
+/* evmon_cmds.c: --bad-commands (ram_end: the frame after guest RAM), --bad-regcall,
+ * --break-pending (at each event before its answer; at the end) and --pause-ms */
 void evcmd_bad(uint64_t ram_end);
+void evcmd_bad_regcall(void);
 void evcmd_break_event(const struct armvmi_abi_event *ev);
 void evcmd_break_end(void);
 void evcmd_pause(uint64_t pause_ms);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* evmon_cmds.c — evmon's command scenarios: --bad-commands (commands the hypervisor must refuse,
- * their statuses printed), --break-pending (a breakpoint set on a frame while one of its memory
- * events waits for its answer) and --pause-ms (PAUSE, RESUME). */
+/* evmon_cmds.c — evmon's command scenarios: --bad-commands and --bad-regcall (commands the
+ * hypervisor must refuse, their statuses printed), --break-pending (a breakpoint set on a frame
+ * while one of its memory events waits for its answer) and --pause-ms (PAUSE, RESUME). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +40,19 @@ void evcmd_bad(uint64_t ram_end)
            "set-rx2rw-on-break=%d set-rwx-on-break=%d clear=%d set-rx2rw-after=%d "
            "set-rwx-after=%d\n",
            s1, s2, s3, s4, s5, s6, s7, s8, s9);
+}
+
+/* --bad-regcall: REG_TRAP and CALL_TRAP commands the hypervisor must refuse */
+void evcmd_bad_regcall(void)
+{
+    printf("EVMON bad reg_trap unknown-register status=%d\n",
+           evmon_command(ARMVMI_CMD_REG_TRAP, ARMVMI_SYSREG_COUNT, 1, 0, NULL));
+    printf("EVMON bad reg_trap flags status=%d\n",
+           evmon_command(ARMVMI_CMD_REG_TRAP, ARMVMI_SYSREG_TTBR0_EL1, 1, 0x80, NULL));
+    printf("EVMON bad reg_trap vbar status=%d\n",
+           evmon_command(ARMVMI_CMD_REG_TRAP, ARMVMI_SYSREG_VBAR_EL1, ~0ULL, 0, NULL));
+    printf("EVMON bad call_trap flags status=%d\n",
+           evmon_command(ARMVMI_CMD_CALL_TRAP, 0x10, 0, 0, NULL));
 }
 
 /* --break-pending: the statuses of the first memory event's SET_ACCESS and BREAK_SET */
