@@ -44,7 +44,13 @@ struct dbg {
     volatile bool parked;
     u64 park_va; /* where the kernel returns to the process (ELR_EL1 when parked) | RBP_SEEN */
     u64 last_pc; /* the PC of this vCPU's last step event */
-    bool rbp;    /* our breakpoint is in this CPU (rbp.c) */
+    /* the monitor's step was armed at the last entry, or the PC there already had its event
+     * (step_event): otherwise an entry with it armed starts it, active-pending (debug_enter) */
+    bool live;
+    /* the pending step exception of a start: taken before any instruction ran, so it is ours
+     * only, never the guest's own step of its process (debug_softstep) */
+    bool start_pending;
+    bool rbp; /* our breakpoint is in this CPU (rbp.c) */
     /* an exclusive sequence run unstepped to breakpoints at its exits (exclseq.c) */
     bool seq;
     struct exclseq xs;
@@ -60,6 +66,9 @@ static volatile u64 need_gen;
 /* The last park_va of any vCPU: where vCPUs that do not run the process wait for it (it may
  * return to EL0 on another vCPU than the one it entered the kernel on). */
 static volatile u64 park_va_all;
+/* The PC of the last step event of a step filtered on an address space (any vCPU): the process
+ * may go on with that instruction on another vCPU than the one that reported it. */
+static volatile u64 last_pc_all;
 #define RBP_SEEN 1UL /* with a park_va: its instruction already had its event (not completed) */
 
 static struct dbg *dbg_of(const struct vcpu *v)
@@ -145,10 +154,16 @@ static void once_finish(struct vcpu *v, struct dbg *d)
 void debug_enter(struct vcpu *v, struct trap_frame *f)
 {
     struct dbg *d = dbg_of(v);
-    bool was_stepping = d->ss, moved, wrote = false;
+    bool was_stepping = d->ss, moved, start, wrote = false;
     u64 gen = __atomic_load_n(&need_gen, __ATOMIC_ACQUIRE);
 
+    u64 pva = d->parked ? d->park_va : 0;
+
     unpark(d, f);
+    /* back at the instruction that had its event before the kernel was entered (it did not
+     * complete): it runs now, without a second event (as rbp_event does) */
+    if (pva && !d->parked && (pva & RBP_SEEN) && f->elr == (pva & ~RBP_SEEN))
+        d->live = true;
     if (!d->tde && !d->ss && !d->once && !d->irq_held && !want_tde(d)) {
         __atomic_store_n(&d->gen_seen, gen, __ATOMIC_RELEASE);
         return; /* nothing to do: the common exit */
@@ -161,6 +176,14 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
     moved = d->kind == TRAP_SYNC && f->elr != d->elr;
     if (d->once && moved)
         once_finish(v, d);
+    /* The monitor's step starts (a STEP command, STEP_ON in a response, the process switched in
+     * or back at EL0 with no event yet, the first entry of a held vCPU): the instruction at the
+     * PC is its first event, before it runs. */
+    start = mon_step(d) && !d->live && !d->once && !d->seq;
+    /* the process's instruction that had its event, here after the kernel (it did not complete:
+     * a fault, the guest's own step handed back), maybe on another vCPU: it runs now, unreported */
+    if (start && d->step_ttbr && f->elr == last_pc_all)
+        start = false;
     /* Parked: our breakpoint where the kernel returns to the process (given back before TDE goes
      * off, and while our one-instruction step runs). */
     u64 rbp_va = 0;
@@ -176,7 +199,7 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
         d->rbp = rbp_sync(v, rbp_va & ~RBP_SEEN);
     /* About to step a load-exclusive: its sequence is run at once instead (the state the next
      * block gives SPSR.SS: 1, the instruction runs before the step exception). */
-    if (!d->seq && d->tde && mon_step(d) && !d->once && !moved &&
+    if (!d->seq && d->tde && mon_step(d) && !d->once && !moved && !start &&
         (d->kind == TRAP_SYNC || !was_stepping || (f->spsr & PSR_SS)) &&
         exclseq_start(v, f, &d->xs)) {
         d->seq = true;
@@ -202,7 +225,7 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
         /* Arm ARM D2.12.3: SPSR.SS = 1 runs one instruction, then the step exception; SS = 0
          * (active-pending) takes it before the next instruction. An interrupt exit keeps the
          * state the hardware saved, unless stepping starts now. */
-        if (moved)
+        if (moved || start)
             f->spsr &= ~(u64)PSR_SS;
         else if (d->kind == TRAP_SYNC || !was_stepping)
             f->spsr |= PSR_SS;
@@ -224,6 +247,10 @@ void debug_enter(struct vcpu *v, struct trap_frame *f)
     if (wrote)
         isb();
     d->entered_el0 = el0;
+    /* a start's step exception still pending after an interrupt exit (SPSR.SS kept 0) */
+    d->start_pending =
+        start || (d->start_pending && d->kind != TRAP_SYNC && stepping(d) && !(f->spsr & PSR_SS));
+    d->live = d->tde && mon_step(d);
     __atomic_store_n(&d->gen_seen, gen, __ATOMIC_RELEASE);
 }
 
@@ -251,10 +278,10 @@ void debug_cpu_init(struct vcpu *v)
     struct dbg *d = dbg_of(v);
 
     d->tde = d->ss = d->irq_held = d->mde_off = d->silent = d->entered_el0 = d->rbp = false;
-    d->seq = false;
+    d->seq = d->live = d->start_pending = false;
     rbp_reset(v);
     d->mdscr = d->hw_mdscr = 0;
-    d->kind = TRAP_IRQ; /* no instruction completed: stepping, if on, starts with SPSR.SS = 1 */
+    d->kind = TRAP_IRQ; /* no instruction completed: stepping, if on, starts active-pending */
     d->ec = ~0UL;
     d->elr = 0;
     d->once = d->once_mask = false;
@@ -290,7 +317,7 @@ u32 debug_cmd_step(const struct armvmi_abi_cmd *k)
         d->step_flags = (u32)k->arg[2];
         d->step_ttbr = k->arg[3];
         d->parked = false;
-        park_va_all = 0;
+        park_va_all = last_pc_all = 0;
         if (k->arg[1] && !d->step_on)
             d->step_count = 0;
         __atomic_store_n(&d->step_on, k->arg[1] != 0, __ATOMIC_RELEASE);
@@ -376,6 +403,7 @@ static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d, u32 
         return;
     }
     d->step_count++;
+    d->live = true; /* this PC had its event: the entry runs it (a start would report it again) */
     if ((d->step_flags & ARMVMI_STEPF_EL0) && (f->spsr & PSR_MODE_MASK) != PSR_MODE_EL0t) {
         /* the process's first instruction in the kernel: stop stepping until it is back */
         d->parked = true;
@@ -392,6 +420,8 @@ static void step_event(struct vcpu *v, struct trap_frame *f, struct dbg *d, u32 
     }
     events_fill(&ev, v, ARMVMI_EV_STEP);
     ev.gva = d->last_pc = f->elr;
+    if (d->step_ttbr)
+        last_pc_all = f->elr;
     ev.u.step.count = d->step_count;
     ev.flags = evf;
     if (!events_deliver(v, f, &ev, &rsp))
@@ -415,7 +445,8 @@ void debug_softstep(struct trap_frame *f, u64 esr)
      * and, arriving at EL0 by its ERET, at once if SPSR_EL1.SS was 0 (Arm ARM D2.12.3:
      * active-pending) or after the next instruction if it was 1. */
     bool from_el1 = !d->entered_el0;
-    bool guest = el0 && (d->mdscr & MDSCR_SS) && (!from_el1 || !(read_spsr_el1() & PSR_SS));
+    bool guest = el0 && (d->mdscr & MDSCR_SS) && (!from_el1 || !(read_spsr_el1() & PSR_SS)) &&
+                 !d->start_pending;
 
     d->silent = false;
     if (d->once)
@@ -459,6 +490,7 @@ static void rbp_event(struct vcpu *v, struct trap_frame *f, struct dbg *d)
     if (mon_step(d)) {
         /* back in the process: this instruction is the next step (SPSR.SS = 1 at entry), and
          * its event, unless it had one before the kernel was entered */
+        d->live = true;
         if (!(va & RBP_SEEN))
             step_event(v, f, d, 0);
         return;

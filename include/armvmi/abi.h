@@ -368,7 +368,10 @@ struct armvmi_abi_slot {
 #define ARMVMI_CMD_REG_TRAP 7
 #define ARMVMI_CMD_CALL_TRAP 8 /* arg0 ARMVMI_CALLT_* (0: none): the calls that raise events */
 /* arg0 vCPU mask, arg1 1 on / 0 off, arg2 ARMVMI_STEPF_*, arg3 a stage-1 table base (TTBR0,
- * ASID bits 0) whose steps raise events, 0 for any; steps filtered out count in `filtered` */
+ * ASID bits 0) whose steps raise events, 0 for any; steps filtered out count in `filtered`.
+ * Stepping starts active-pending (also with RSPF_STEP_ON): the first EV_STEP is at the PC the
+ * vCPU resumes at, before its instruction runs (STEP_ON with an EV_BREAK's CONTINUE: at the
+ * instruction after the breakpoint's, which runs as the answer says). */
 #define ARMVMI_CMD_STEP 9
 /* arg0 the guest-physical address of an instruction (4-aligned, guest RAM), arg1 the stage-1
  * table base (TTBR, ASID bits ignored) whose hits count, 0 for any; result[0] the new id (>= 1) */

@@ -290,7 +290,9 @@ typedef int (*armvmi_step_cb)(armvmi_events_t *ev, const struct armvmi_step_even
  * the kernel (which runs unstepped: it can wait and idle) and is re-armed at the first exit
  * that finds the vCPU back at EL0 (in that address space with ttbr0): the user instructions
  * between are not stepped (a gap right after each system call or fault). With ttbr0, stepping
- * is armed on a vCPU at its first exit while that address space runs there.
+ * is armed on a vCPU at its first exit while that address space runs there. Stepping starts
+ * before an instruction runs: a vCPU's first event is at the PC where it was when stepping
+ * began (or where the process comes back to), so every instruction it runs has an event.
  * One step registration per session; a new call replaces it.
  * Errors: ARMVMI_EINVAL (mask 0 or beyond the vCPUs, unknown flags, ttbr0 not a table base),
  * ARMVMI_ESTATE (from a callback), ARMVMI_EIO.

@@ -49,6 +49,9 @@ static const char *usage_text =
     "  --bad-regcall        post bad REG_TRAP/CALL_TRAP commands first (statuses printed)\n"
     "  --step-on N          STEP_ON in the first register/call event's response, STEP_OFF in the\n"
     "                       Nth step event's\n"
+    "  --pause-step N       with --pause-ms: STEP on vCPU 0 while paused (its record's PC "
+    "printed),\n"
+    "                       STEP_OFF in the Nth step event's response\n"
     "  --break-pending      at the first memory event, before answering it: SET_ACCESS its frame\n"
     "                       rwx, BREAK_SET on the frame, zero its first 64 bytes; at the end\n"
     "                       GET_ACCESS, its first word, BREAK_CLEAR\n"
@@ -147,21 +150,26 @@ static int bell_connect(const char *rundir)
     return fd;
 }
 
-static void *pa_ptr(uint64_t pa)
+void *evmon_pa(uint64_t pa)
 {
     if (pa < ARMVMI_CARVE_BASE || pa - ARMVMI_CARVE_BASE >= ram_len)
         return NULL;
     return ram + (pa - ARMVMI_CARVE_BASE);
 }
 
-static double now_s(void)
+double evmon_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void heartbeat(void)
+volatile struct armvmi_abi_chan *evmon_chan(void)
+{
+    return chan;
+}
+
+void evmon_heartbeat(void)
 {
     __atomic_add_fetch(&chan->mon_heartbeat, 1, __ATOMIC_RELEASE);
 }
@@ -225,12 +233,10 @@ static void respond_regcall(const struct armvmi_abi_event *ev, struct armvmi_abi
     }
 }
 
-static void *pa_ptr(uint64_t pa);
-
 static void print_event(const struct armvmi_abi_event *ev)
 {
     if (ev->type == ARMVMI_EV_STEP) {
-        evstep_print(ev, (ev->regs.pc & 3) ? NULL : pa_ptr(ev->regs.pc)); /* identity-mapped */
+        evstep_print(ev, (ev->regs.pc & 3) ? NULL : evmon_pa(ev->regs.pc)); /* identity-mapped */
         return;
     }
     if (ev->type != ARMVMI_EV_MEM) {
@@ -246,17 +252,17 @@ static void print_event(const struct armvmi_abi_event *ev)
 
 static volatile struct armvmi_abi_slot *slot_at(unsigned v)
 {
-    return pa_ptr(ARMVMI_CHAN_ADDR + ARMVMI_CHAN_SLOTS_OFF + v * ARMVMI_CHAN_SLOT_STRIDE);
+    return evmon_pa(ARMVMI_CHAN_ADDR + ARMVMI_CHAN_SLOTS_OFF + v * ARMVMI_CHAN_SLOT_STRIDE);
 }
 
 /* The vCPU records' states, "s0,s1,..." (ARMVMI_VCPU_*). */
-static const char *vcpu_states(unsigned n)
+const char *evmon_vcpu_states(unsigned n)
 {
     static char buf[64];
     size_t len = 0;
     buf[0] = 0;
     for (unsigned v = 0; v < n && v < ARMVMI_MAX_VCPUS; v++) {
-        volatile struct armvmi_abi_vcpu *r = pa_ptr(ARMVMI_VCPU_REC(v));
+        volatile struct armvmi_abi_vcpu *r = evmon_pa(ARMVMI_VCPU_REC(v));
         len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%u", v ? "," : "", r->state);
     }
     return buf;
@@ -288,16 +294,16 @@ static uint64_t command_post(uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2)
 }
 
 /* Post one command and wait for it; returns its status (or -1 on timeout). */
-static int command(uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t *result)
+int evmon_command(uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t *result)
 {
-    double t0 = now_s();
+    double t0 = evmon_now();
     uint64_t head = command_post(op, a0, a1, a2);
     volatile struct armvmi_abi_cmd *c = cmd_at(head);
 
     while (__atomic_load_n(&chan->cmd_done, __ATOMIC_ACQUIRE) <= head) {
-        if (now_s() - t0 > 10)
+        if (evmon_now() - t0 > 10)
             return -1;
-        heartbeat();
+        evmon_heartbeat();
         usleep(200);
     }
     if (result)
@@ -340,8 +346,6 @@ int main(int argc, char **argv)
     bool bad_regcall = false;
     uint64_t quiet_after = UINT64_MAX;
     bool break_pending = false;
-    int bp_st[2] = {-1, -1};
-    uint64_t bp_frame = 0, bp_id = 0, bp_errors = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -457,6 +461,10 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--step-on") && v) {
             evstep_n = strtoull(v, NULL, 0);
             i++;
+        } else if (!strcmp(a, "--pause-step") && v) {
+            evstep_n = strtoull(v, NULL, 0);
+            evstep_paused = true;
+            i++;
         } else if (!strcmp(a, "--break-pending")) {
             break_pending = true;
         } else if (!strcmp(a, "--bad-commands")) {
@@ -484,7 +492,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "evmon: cannot map %s\n", path);
         return 1;
     }
-    chan = pa_ptr(ARMVMI_CHAN_ADDR);
+    chan = evmon_pa(ARMVMI_CHAN_ADDR);
     if (chan->magic != ARMVMI_CHAN_MAGIC || chan->version != ARMVMI_ABI_VERSION) {
         fprintf(stderr, "evmon: no monitor channel (magic 0x%" PRIx64 ", version %u)\n",
                 (uint64_t)chan->magic, chan->version);
@@ -497,7 +505,7 @@ int main(int argc, char **argv)
                (uint64_t)chan->mon_timeouts, (uint64_t)chan->errors);
         for (unsigned v = 0; v < chan->ncpus && v < ARMVMI_MAX_VCPUS; v++)
             printf("%s%u", v ? "," : "", slot_at(v)->state);
-        printf(" vcpus=%s\n", vcpu_states(chan->ncpus));
+        printf(" vcpus=%s\n", evmon_vcpu_states(chan->ncpus));
         return 0;
     }
     signal(SIGINT, on_signal);
@@ -518,103 +526,44 @@ int main(int argc, char **argv)
     chan->async_tail = chan->async_head;
     uint64_t cmd_done = chan->cmd_done;
     chan->cmd_head = cmd_done; /* a previous monitor's unfinished commands are abandoned */
-    int s = command(ARMVMI_CMD_ATTACH, flags, timeout_ms, 0, NULL);
+    int s = evmon_command(ARMVMI_CMD_ATTACH, flags, timeout_ms, 0, NULL);
     printf("EVMON attach status=%d session=%" PRIu64 " ncpus=%u\n", s, (uint64_t)chan->session,
            chan->ncpus);
     if (s != ARMVMI_CMDS_OK)
         return 1;
-    if (bad_commands) {
-        uint64_t carve_frame = ARMVMI_CHAN_ADDR >> 12,
-                 ram_end = (ARMVMI_CARVE_BASE + ram_len) >> 12;
-        printf("EVMON bad set_access carve-out status=%d\n",
-               command(ARMVMI_CMD_SET_ACCESS, carve_frame, 1, ARMVMI_ACC_N, NULL));
-        printf("EVMON bad set_access beyond-ram status=%d\n",
-               command(ARMVMI_CMD_SET_ACCESS, ram_end - 1, 2, ARMVMI_ACC_N, NULL));
-        printf("EVMON bad set_access wrap status=%d\n",
-               command(ARMVMI_CMD_SET_ACCESS, ram_end - 1, UINT64_MAX, ARMVMI_ACC_N, NULL));
-        printf("EVMON bad set_access value status=%d\n",
-               command(ARMVMI_CMD_SET_ACCESS, ram_end - 1, 1, 77, NULL));
-        printf("EVMON bad op status=%d\n", command(999, 0, 0, 0, NULL));
-        printf("EVMON bad pause status=%d\n", command(ARMVMI_CMD_PAUSE, 1ULL << 40, 0, 0, NULL));
-        printf("EVMON bad attach-again status=%d\n", command(ARMVMI_CMD_ATTACH, 0, 0, 0, NULL));
-        /* a breakpoint and a restriction on one frame are refused (EBUSY), either order; rx2rw:
-         * no synchronous event from the guest meanwhile */
-        uint64_t f = ram_end - 1, id = 0;
-        int s1 = command(ARMVMI_CMD_SET_ACCESS, f, 1, ARMVMI_ACC_RX2RW, NULL);
-        int s2 = command(ARMVMI_CMD_BREAK_SET, f << 12, 0, 0, NULL);
-        int s3 = command(ARMVMI_CMD_SET_ACCESS, f, 1, ARMVMI_ACC_RWX, NULL);
-        int s4 = command(ARMVMI_CMD_BREAK_SET, f << 12, 0, 0, &id);
-        int s5 = command(ARMVMI_CMD_SET_ACCESS, f - 1, 2, ARMVMI_ACC_RX2RW, NULL);
-        int s6 = command(ARMVMI_CMD_SET_ACCESS, f, 1, ARMVMI_ACC_RWX, NULL);
-        int s7 = command(ARMVMI_CMD_BREAK_CLEAR, id, 0, 0, NULL);
-        int s8 = command(ARMVMI_CMD_SET_ACCESS, f, 1, ARMVMI_ACC_RX2RW, NULL);
-        int s9 = command(ARMVMI_CMD_SET_ACCESS, f, 1, ARMVMI_ACC_RWX, NULL);
-        printf("EVMON combo set-rx2rw=%d break-on-restricted=%d set-rwx=%d break=%d "
-               "set-rx2rw-on-break=%d set-rwx-on-break=%d clear=%d set-rx2rw-after=%d "
-               "set-rwx-after=%d\n",
-               s1, s2, s3, s4, s5, s6, s7, s8, s9);
-    }
-    if (pause_ms) {
-        uint64_t all = (1ULL << chan->ncpus) - 1;
-        double tp = now_s();
-        s = command(ARMVMI_CMD_PAUSE, all, 0, 0, NULL);
-        /* every record IN_HYP (the vCPUs stopped), and they stay so */
-        while (strspn(vcpu_states(chan->ncpus), "2,") != strlen(vcpu_states(chan->ncpus)) &&
-               now_s() - tp < 5)
-            heartbeat();
-        printf("EVMON pause status=%d vcpus=%s after=%.0fms\n", s, vcpu_states(chan->ncpus),
-               (now_s() - tp) * 1000);
-        uint64_t exits0 = 0, exits1 = 0;
-        for (unsigned v = 0; v < chan->ncpus; v++)
-            exits0 += ((struct armvmi_abi_vcpu *)pa_ptr(ARMVMI_VCPU_REC(v)))->exits;
-        while (now_s() - tp < pause_ms / 1000.0) {
-            heartbeat();
-            usleep(1000);
-        }
-        for (unsigned v = 0; v < chan->ncpus; v++)
-            exits1 += ((struct armvmi_abi_vcpu *)pa_ptr(ARMVMI_VCPU_REC(v)))->exits;
-        printf("EVMON paused vcpus=%s exits-during-pause=%" PRIu64 "\n", vcpu_states(chan->ncpus),
-               exits1 - exits0);
-        s = command(ARMVMI_CMD_RESUME, all, 0, 0, NULL);
-        printf("EVMON resume status=%d\n", s);
-    }
+    if (bad_commands)
+        evcmd_bad((ARMVMI_CARVE_BASE + ram_len) >> 12);
+    if (pause_ms)
+        evcmd_pause(pause_ms);
     for (int i = 0; i < nsets; i++) {
         uint64_t res = 0;
-        s = command(ARMVMI_CMD_SET_ACCESS, sets[i].pa >> 12, (sets[i].len + 4095) >> 12,
-                    (uint64_t)sets[i].acc, &res);
+        s = evmon_command(ARMVMI_CMD_SET_ACCESS, sets[i].pa >> 12, (sets[i].len + 4095) >> 12,
+                          (uint64_t)sets[i].acc, &res);
         printf("EVMON set 0x%" PRIx64 "+0x%" PRIx64 " acc=%d status=%d frames=%" PRIu64 "\n",
                sets[i].pa, sets[i].len, sets[i].acc, s, res);
-        command(ARMVMI_CMD_GET_ACCESS, sets[i].pa >> 12, 0, 0, &res);
+        evmon_command(ARMVMI_CMD_GET_ACCESS, sets[i].pa >> 12, 0, 0, &res);
         printf("EVMON get 0x%" PRIx64 " acc=%" PRIu64 "\n", sets[i].pa, res);
     }
-    if (bad_regcall) {
-        printf("EVMON bad reg_trap unknown-register status=%d\n",
-               command(ARMVMI_CMD_REG_TRAP, ARMVMI_SYSREG_COUNT, 1, 0, NULL));
-        printf("EVMON bad reg_trap flags status=%d\n",
-               command(ARMVMI_CMD_REG_TRAP, ARMVMI_SYSREG_TTBR0_EL1, 1, 0x80, NULL));
-        printf("EVMON bad reg_trap vbar status=%d\n",
-               command(ARMVMI_CMD_REG_TRAP, ARMVMI_SYSREG_VBAR_EL1, ~0ULL, 0, NULL));
-        printf("EVMON bad call_trap flags status=%d\n",
-               command(ARMVMI_CMD_CALL_TRAP, 0x10, 0, 0, NULL));
-    }
+    if (bad_regcall)
+        evcmd_bad_regcall();
     for (int k = 0; k < nregt; k++)
-        printf(
-            "EVMON reg_trap %s mask=0x%" PRIx64 " flags=%" PRIu64 " status=%d\n",
-            sysreg_names[regt[k].reg], regt[k].mask, regt[k].flags,
-            command(ARMVMI_CMD_REG_TRAP, (uint64_t)regt[k].reg, regt[k].mask, regt[k].flags, NULL));
+        printf("EVMON reg_trap %s mask=0x%" PRIx64 " flags=%" PRIu64 " status=%d\n",
+               sysreg_names[regt[k].reg], regt[k].mask, regt[k].flags,
+               evmon_command(ARMVMI_CMD_REG_TRAP, (uint64_t)regt[k].reg, regt[k].mask,
+                             regt[k].flags, NULL));
     if (callt)
         printf("EVMON call_trap 0x%" PRIx64 " status=%d\n", callt,
-               command(ARMVMI_CMD_CALL_TRAP, callt, 0, 0, NULL));
+               evmon_command(ARMVMI_CMD_CALL_TRAP, callt, 0, 0, NULL));
     printf("EVMON ready\n");
     fflush(stdout);
 
-    double t0 = now_s(), first_ev = 0;
+    double t0 = evmon_now(), first_ev = 0;
     uint64_t last_hb = 0;
-    while (!stop && seen + async_seen < count && now_s() - t0 < timeout) {
+    while (!stop && seen + async_seen < count && evmon_now() - t0 < timeout) {
         bool any = false;
-        if ((uint64_t)(now_s() * 1000) != last_hb) {
-            last_hb = (uint64_t)(now_s() * 1000);
-            heartbeat();
+        if ((uint64_t)(evmon_now() * 1000) != last_hb) {
+            last_hb = (uint64_t)(evmon_now() * 1000);
+            evmon_heartbeat();
         }
         for (unsigned v = 0; v < chan->ncpus && v < ARMVMI_MAX_VCPUS; v++) {
             volatile struct armvmi_abi_slot *sl = slot_at(v);
@@ -626,16 +575,8 @@ int main(int argc, char **argv)
                 print_event(&ev);
             seq_note(ev.seq);
             track_note(&ev);
-            if (break_pending && ev.type == ARMVMI_EV_MEM && !(ev.flags & ARMVMI_EVF_ASYNC) &&
-                bp_st[0] < 0) {
-                bp_frame = ev.gpa >> 12;
-                bp_st[0] = command(ARMVMI_CMD_SET_ACCESS, bp_frame, 1, ARMVMI_ACC_RWX, NULL);
-                bp_st[1] = command(ARMVMI_CMD_BREAK_SET, bp_frame << 12, 0, 0, &bp_id);
-                bp_errors = chan->errors;
-                /* zeroed behind the copy's back: word0 at the end shows where the stores went */
-                if (pa_ptr(bp_frame << 12))
-                    memset(pa_ptr(bp_frame << 12), 0, 64);
-            }
+            if (break_pending)
+                evcmd_break_event(&ev);
             struct armvmi_abi_response r;
             memset(&r, 0, sizeof(r));
             r.seq = ev.seq;
@@ -674,8 +615,8 @@ int main(int argc, char **argv)
         while (chan->async_tail < head) {
             struct armvmi_abi_event ev;
             memcpy(&ev,
-                   pa_ptr(ARMVMI_CHAN_ADDR + ARMVMI_CHAN_ASYNC_OFF +
-                          (chan->async_tail % ARMVMI_CHAN_ASYNC) * ARMVMI_CHAN_ASYNC_STRIDE),
+                   evmon_pa(ARMVMI_CHAN_ADDR + ARMVMI_CHAN_ASYNC_OFF +
+                            (chan->async_tail % ARMVMI_CHAN_ASYNC) * ARMVMI_CHAN_ASYNC_STRIDE),
                    sizeof(ev));
             if (!quiet)
                 print_event(&ev);
@@ -685,11 +626,11 @@ int main(int argc, char **argv)
             any = true;
         }
         if (any) {
-            last_ev = now_s();
+            last_ev = evmon_now();
             if (first_ev == 0)
                 first_ev = last_ev;
             bell_send();
-        } else if (idle > 0 && last_ev > 0 && now_s() - last_ev > idle)
+        } else if (idle > 0 && last_ev > 0 && evmon_now() - last_ev > idle)
             break;
         /* --toggle: the next SET_ACCESS round once the previous one is done, never waiting */
         if (toggle_out && __atomic_load_n(&chan->cmd_done, __ATOMIC_ACQUIRE) >=
@@ -736,21 +677,13 @@ int main(int argc, char **argv)
            (uint64_t)chan->async_dropped, (uint64_t)chan->seq);
     if (get_at_end) {
         uint64_t res = 0;
-        int gs = command(ARMVMI_CMD_GET_ACCESS, get_at_end >> 12, 0, 0, &res);
+        int gs = evmon_command(ARMVMI_CMD_GET_ACCESS, get_at_end >> 12, 0, 0, &res);
         printf("EVMON get-at-end 0x%" PRIx64 " status=%d acc=%" PRIu64 "\n", get_at_end, gs, res);
     }
-    if (break_pending) {
-        uint64_t acc = 99;
-        int gs = command(ARMVMI_CMD_GET_ACCESS, bp_frame, 0, 0, &acc);
-        volatile uint64_t *w0 = pa_ptr(bp_frame << 12); /* the original frame's first word */
-        printf("EVMON break-pending set-rwx=%d break=%d get=%d acc=%" PRIu64 " word0=0x%" PRIx64
-               " clear=%d rejected=%" PRIu64 " last_error=%" PRIu64 "\n",
-               bp_st[0], bp_st[1], gs, acc, w0 ? *w0 : 0,
-               command(ARMVMI_CMD_BREAK_CLEAR, bp_id, 0, 0, NULL), chan->errors - bp_errors,
-               (uint64_t)chan->last_error);
-    }
+    if (break_pending)
+        evcmd_break_end();
     if (detach) {
-        s = command(ARMVMI_CMD_DETACH, 0, 0, 0, NULL);
+        s = evmon_command(ARMVMI_CMD_DETACH, 0, 0, 0, NULL);
         printf("EVMON detach status=%d attached=%u\n", s, chan->attached);
     }
     fflush(stdout);

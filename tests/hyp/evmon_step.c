@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* evmon_step.c — evmon's single-step events (ARMVMI_EV_STEP) and its --step-on N: STEP_ON in the
- * response to the first register or call event, STEP_OFF in the response to the Nth step. */
+ * response to the first register or call event, STEP_OFF in the response to the Nth step
+ * (--pause-step N: stepping turned on by a STEP command while paused instead). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "evmon.h"
 
 uint64_t evstep_n;
+bool evstep_paused;
 static uint64_t steps;
 static bool armed;
 
@@ -26,7 +28,7 @@ void evstep_respond(const struct armvmi_abi_event *ev, struct armvmi_abi_respons
         r->action = ARMVMI_RSP_CONTINUE;
         if (++steps == evstep_n)
             r->flags |= ARMVMI_RSPF_STEP_OFF;
-    } else if (evstep_n && !armed && ev->type != ARMVMI_EV_MEM) {
+    } else if (evstep_n && !armed && !evstep_paused && ev->type != ARMVMI_EV_MEM) {
         r->flags |= ARMVMI_RSPF_STEP_ON;
         armed = true;
     }

@@ -15,10 +15,10 @@ $(HYP_BOOT): $(HYP_BOOT_SRCS) tools/armvmi/hyp_host.h tools/armvmi/qemu_cmd.h in
 # The raw-ABI test monitor of tests/integration/51-hyp-memevents.t (VMI events).
 HYP_EVMON := $(BUILD)/hyp/evmon
 ALL_TARGETS += $(HYP_EVMON)
-$(HYP_EVMON): tests/hyp/evmon.c tests/hyp/evmon_step.c tests/hyp/evmon.h include/armvmi/abi.h
+$(HYP_EVMON): tests/hyp/evmon.c tests/hyp/evmon_step.c tests/hyp/evmon_cmds.c tests/hyp/evmon.h include/armvmi/abi.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude -o $@ tests/hyp/evmon.c \
-		tests/hyp/evmon_step.c
+		tests/hyp/evmon_step.c tests/hyp/evmon_cmds.c
 
 # The single-step trace checker of tests/integration/57-hyp-step.t (capstone, jansson).
 HYP_STEPCHECK := $(BUILD)/hyp/stepcheck

@@ -16,8 +16,9 @@
 #   (PTRACE_SINGLESTEP: Linux sets MDSCR_EL1.SS and SPSR_EL1.SS) M times, recording each PC;
 #   with `trace step --pid CHILD` on the very process the guest steps, the guest's PCs and
 #   result are those of an unstepped run, each of its step exceptions was handed back to it,
-#   and our first M events (EL0 only: the kernel between its steps is not stepped) are exactly
-#   the guest's PCs, in order; the ones after them are the child's own instructions after
+#   our first event is the child's first instruction (where it resumes after its stop's svc:
+#   stepping starts before it runs) and our next M events (EL0 only: the kernel between its
+#   steps is not stepped) are exactly the guest's PCs, in order; the ones after them are the child's own instructions after
 #   PTRACE_CONT (stepbrk's words), stepped on to its exit_group svc, every next PC reachable
 #   from the previous instruction (stepcheck: no gap, and no second event at the guest's last
 #   PC, whose instruction had not run when its step exception was handed back); when the child
@@ -54,6 +55,9 @@
 #   are right; and at EL1: the bare-metal trap guest's LL/SC loops stepped whole (each "excl" step
 #   from a load-exclusive, no step inside a sequence, both exits, the rounds advance)
 #   (NL: ARMVMI_TEST_LLSC_STEPS, default 2000);
+# - where stepping starts: the trap guest's vCPU paused in the hypervisor (build/hyp/evmon
+#   --pause-step), STEP sent, resumed: the first step event is at the PC its record showed while
+#   paused (the instruction there is reported before it runs, not skipped);
 # N: ARMVMI_TEST_STEPS (default 2000 for CI; 10000 by hand); K2: ARMVMI_TEST_WHOLE_STEPS
 # (default 100000: a few of the guest's ptrace steps).
 . "$(dirname "$0")/../lib/tap.sh"
@@ -64,6 +68,7 @@ B=${ARMVMI_BUILD:-build}
 [ -x "$B/hyp/stepcheck" ] || skip_all "the trace checker $B/hyp/stepcheck is not built"
 [ -r "$B/guest/stepbrk" ] || skip_all "the guest program $B/guest/stepbrk is not built"
 command -v jq >/dev/null || skip_all "jq is not installed"
+command -v aarch64-linux-gnu-objdump >/dev/null || skip_all "aarch64-linux-gnu-objdump is not installed"
 A=$ARMVMI
 N=${ARMVMI_TEST_STEPS:-2000}
 NL=${ARMVMI_TEST_LLSC_STEPS:-2000}
@@ -143,12 +148,18 @@ for smp in 1 2; do
     gpcs=$(console $vm "cat /tmp/pt1/pcs; printf 'C-%s\n' DONE" C-DONE 60 | tr -d '\r' | grep '^0x')
     is "$(wc -l <<<"$gpcs")" "$M" "smp=$smp: the guest recorded $M PCs"
     k=$(wc -l <"$T/out3")
-    is "$(head -n "$M" "$T/out3" | jq -r .pc | md5sum)" "$(md5sum <<<"$gpcs")" "smp=$smp: our first $M step events (of $k) are the guest's $M PCs, in order"
+    # stepping starts before the child's first instruction runs: our first event is the one it
+    # resumes at, after its raise(SIGSTOP)'s svc (stepbrk's ELF: svc #0 just before it)
+    p0=$(head -n 1 "$T/out3" | jq -r .pc)
+    aarch64-linux-gnu-objdump -d --start-address=$((p0 - 4)) --stop-address=$((p0)) "$B/guest/stepbrk" |
+        grep -qE '^ *[0-9a-f]+:[[:space:]]+d4000001[[:space:]]+svc'
+    ok $? "smp=$smp: our first step event is the child's first instruction, after its stop's svc ($p0)"
+    is "$(sed -n "2,$((M + 1))p" "$T/out3" | jq -r .pc | md5sum)" "$(md5sum <<<"$gpcs")" "smp=$smp: our next $M step events (of $k) are the guest's $M PCs, in order"
     # after PTRACE_CONT the child is stepped on from where the kernel returns to it (the
     # reserved breakpoint): its own instructions, stepbrk's words at their PCs
     chk=none
-    [ "$k" -le "$M" ] || { chk=$(tail -n +$((M + 1)) "$T/out3" | "$B/hyp/stepcheck" "$B/guest/stepbrk" | tail -n 1)
-        [[ "$chk" == *" words=$((k - M)) word_mismatch=0 "* ]]; }; ok $? "smp=$smp: the $((k - M)) events after them are the child's own instructions ($chk)"
+    [ "$k" -le $((M + 1)) ] || { chk=$(tail -n +$((M + 2)) "$T/out3" | "$B/hyp/stepcheck" "$B/guest/stepbrk" | tail -n 1)
+        [[ "$chk" == *" words=$((k - M - 1)) word_mismatch=0 "* ]]; }; ok $? "smp=$smp: the $((k - M - 1)) events after them are the child's own instructions ($chk)"
     is "$(jq -r '"\(.word) \(.x[8])"' "$T/out3" | tail -n 1)" "0xd4000001 0x5e" \
         "smp=$smp: the child is stepped on to its exit: the last of $k events is its exit_group svc"
     chk=$("$B/hyp/stepcheck" --svc-gap 20 "$B/guest/stepbrk" <"$T/out3")
@@ -324,9 +335,10 @@ ok $? "EL1: trap test guest up, in LL/SC loops"
 timeout 120 "$A" --vm $vm trace step --vcpu 0 --count 300 --json --regs >"$T/tg.json" 2>"$T/tg.err"
 ok $? "EL1: trace step --vcpu 0 --count 300 over LL/SC loops ends by itself"
 # every "excl" step follows one at a load-exclusive; no step ever stops inside a sequence (at
-# the stlxr or between); both exits taken (the cbnz after the stlxr, the b.ne's clrex)
+# the stlxr or between) but the first (stepping starts where the vCPU was, before that
+# instruction runs); both exits taken (the cbnz after the stlxr, the b.ne's clrex)
 res=$(jq -r '"\(.el) \(.excl // false) \(.insn)"' "$T/tg.json" | awk '
-    $1 != 1 {el++} $3 ~ /^(stlxr|cmp|b\.ne)/ {inside++}
+    $1 != 1 {el++} NR > 1 && $3 ~ /^(stlxr|cmp|b\.ne)/ {inside++}
     $2 == "true" {n++; if (prev !~ /^ldaxr/) bad++; ex[$3] = 1}
     {prev = $3} END {printf "%d %d %d %d %d\n", n, bad, inside, el, ("cbnz" in ex) + ("clrex" in ex)}')
 read -r n bad inside el exits <<<"$res"
@@ -334,6 +346,18 @@ read -r n bad inside el exits <<<"$res"
 ok $? "EL1: $n steps over exclusive sequences, each from a load-exclusive ($bad not), none inside one ($inside), all at EL1 ($el not), both exits ($exits)"
 r0=$(jq -r '.x[20]' "$T/tg.json" | head -n 1); r1=$(jq -r '.x[20]' "$T/tg.json" | tail -n 1)
 [ -n "$r0" ] && [ $((r1 - r0)) -ge 10 ]; ok $? "EL1: the loops made progress while stepped: rounds (x20) $r0 -> $r1"
+# Where stepping starts (active-pending, hyp/arch/debug.c): the raw monitor pauses the vCPU in
+# the hypervisor, reads its record's PC, sends STEP, resumes; the first step event must be at
+# that PC (with SPSR.SS = 1 at the start, that instruction ran unreported: the first event was
+# the next PC).
+timeout 90 "$B/hyp/evmon" "$ARMVMI_RUNTIME_DIR/$vm" --doorbell --pause-ms 300 --pause-step 20 --count 20 \
+    --timeout 60 >"$T/ps.log" 2>&1
+ok $? "EL1: evmon --pause-step 20: STEP sent while paused, 20 step events"
+pp=$(sed -n 's/^EVMON step-paused status=1 vcpu=0 state=2 pc=\(0x[0-9a-f]*\)$/\1/p' "$T/ps.log")
+sp=$(grep -m1 ' type=step ' "$T/ps.log" | sed -n 's/.* pc=\(0x[0-9a-f]*\) count=1 el=1 .*/\1/p')
+[ -n "$pp" ] && [ "$sp" = "$pp" ]
+ok $? "EL1: the first step event (count 1) is at the PC the paused vCPU's record showed (${sp:-none} vs ${pp:-none})"
+[ "$(grep -c ' type=step ' "$T/ps.log")" = 20 ] || diag "$(tail -n 25 "$T/ps.log")"
 "$A" vm stop $vm >/dev/null 2>&1
 rm -rf "$T"
 exit $((TAP_FAILED > 0))
