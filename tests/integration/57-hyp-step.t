@@ -74,7 +74,7 @@ N=${ARMVMI_TEST_STEPS:-2000}
 NL=${ARMVMI_TEST_LLSC_STEPS:-2000}
 M2=3000
 K2=${ARMVMI_TEST_WHOLE_STEPS:-100000}
-plan 111
+plan 115
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
