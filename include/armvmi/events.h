@@ -286,10 +286,13 @@ typedef int (*armvmi_step_cb)(armvmi_events_t *ev, const struct armvmi_step_even
  * stepping goes on at the next one. No virtual interrupt reaches a stepped vCPU unless
  * ARMVMI_STEP_IRQS: a kernel that waits for one (idle) spins in its idle loop meanwhile. With
  * ARMVMI_STEP_EL0 interrupts are held only at EL0: the process's steps are never interrupted
- * but by its own system calls and faults; stepping stops at the process's first instruction in
- * the kernel (which runs unstepped: it can wait and idle) and is re-armed at the first exit
- * that finds the vCPU back at EL0 (in that address space with ttbr0): the user instructions
- * between are not stepped (a gap right after each system call or fault). With ttbr0, stepping
+ * but by its own system calls and faults (a process that makes none, stepped for tens of seconds,
+ * then holds its vCPU's timer: the guest logs a soft lockup; ARMVMI_STEP_IRQS avoids it, and its
+ * interrupts taken at EL0 leave no gap either); stepping stops at the process's first instruction
+ * in the kernel (which runs unstepped: it can wait and idle) and resumes exactly at the
+ * instruction the kernel returns to (the hypervisor's breakpoint at ELR_EL1), or, when it returns
+ * elsewhere (a signal handler), at the first exit that finds the vCPU back at EL0 in that
+ * address space (a gap in the trace). With ttbr0, stepping
  * is armed on a vCPU at its first exit while that address space runs there. Stepping starts
  * before an instruction runs: a vCPU's first event is at the PC where it was when stepping
  * began (or where the process comes back to), so every instruction it runs has an event.
@@ -351,7 +354,9 @@ int armvmi_break_pa(armvmi_events_t *ev, uint64_t pa, uint64_t ttbr0, armvmi_bre
  * shared with others, e.g. a library); a kernel address (TTBR1) leaves it to any. The
  * breakpoint follows va: armvmi_events_listen translates it again every 100 ms and, when the
  * guest maps another frame there (a copy-on-write, such as the private copy its own uprobe
- * gives the process), moves the breakpoint to that frame; hits in between are not seen.
+ * gives the process), moves the breakpoint to that frame; hits in between are not seen. When
+ * that address space is gone (the process exited: its tables are freed, and may be reused for
+ * anything), clear the breakpoint: the library cannot tell freed tables from live ones.
  * Errors: those of armvmi_break_pa, ARMVMI_EFAULT (va not mapped).
  */
 int armvmi_break_va(armvmi_events_t *ev, const struct armvmi_tt_config *ctx, uint64_t va,

@@ -74,7 +74,7 @@ N=${ARMVMI_TEST_STEPS:-2000}
 NL=${ARMVMI_TEST_LLSC_STEPS:-2000}
 M2=3000
 K2=${ARMVMI_TEST_WHOLE_STEPS:-100000}
-plan 115
+plan 117
 T=$(mktemp -d /tmp/armvmi-57.XXXXXX)
 
 # sb_line VM FILE PATTERN [TRIES]: the line of the guest's FILE matching PATTERN (1 s apart)
@@ -248,11 +248,12 @@ for smp in 1 2; do
     # the same with the whole vCPU stepped (kernel and user, no --pid), the program pinned there
     console $vm "(taskset 1 stepbrk llsc >/tmp/sb/llsc2 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
     lpid=$(sb_line $vm /tmp/sb/llsc2 '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
-    # the trace may begin in the kernel: a timer interrupt's handling is thousands of steps, and
-    # with smp=1 the console's own processes (the shell, the grep that saw "SB pid=") may still
-    # be exiting on cpu0: once CI saw 10000 steps with none in the program. Up to 3 traces, each
-    # must end by itself, until the program's sequences were seen.
-    NV=$((5 * NL)); : >"$T/out8"; tries=0; rc8=0
+    # the trace may begin in the kernel: a timer interrupt taken as it starts is handled stepped,
+    # and with the guest's clock running on meanwhile (a step is ~0.2 ms) its handlers find more
+    # expired timers, ticks and softirq work: 10000 steps were all in the kernel 4 runs of 12
+    # with smp=1 (its first EL0 step came after 26000 once in 6 runs of 60000). Up to 3
+    # traces, each must end by itself, until the program's sequences were seen.
+    NV=$((30 * NL)); : >"$T/out8"; tries=0; rc8=0
     while [ $tries -lt 3 ]; do
         tries=$((tries + 1))
         timeout 300 "$A" --vm $vm trace step --vcpu 0 --count "$NV" --json >"$T/out8.$tries" 2>"$T/err8"
@@ -296,6 +297,27 @@ for smp in 1 2; do
     got=$(sb_line $vm /tmp/sb/sys2 '^SB-SYSLOOP' 60)
     [[ "$got" =~ ^SB-SYSLOOP\ ([0-9]+)\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" = $((BASH_REMATCH[2] * 100)) ]
     ok $? "smp=$smp: its count is right ($got)"
+
+    # a process that makes no system call (stepbrk loop), stepped with --pid: its vCPU's timer
+    # interrupts go on (taken at EL0, handled by the unstepped kernel, stepping resumed at the
+    # interrupted instruction: no gap, no duplicate), unless --hold-irqs (the old default: held
+    # for the whole trace, a soft lockup in the guest's log after tens of seconds)
+    console $vm "(stepbrk loop 100000 >/tmp/sb/lk 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    kpid=$(sb_line $vm /tmp/sb/lk '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+    ticks() { console $vm "grep arch_timer /proc/interrupts; printf 'I-%s\n' DONE" I-DONE | tr -d '\r' | awk '/arch_timer/ {print $2}'; }
+    k0=$(ticks)
+    timeout 120 "$A" --vm $vm trace step --pid "$kpid" --duration 6 --json >"$T/out10" 2>"$T/err10"
+    rc=$?; k1=$(ticks)
+    timeout 120 "$A" --vm $vm trace step --pid "$kpid" --duration 6 --hold-irqs --json >"$T/out11" 2>"$T/err11"
+    rc=$((rc | $?)); k2=$(ticks)
+    f10=$(sed -n 's/.*filtered out by the hypervisor \([0-9]*\).*/\1/p' "$T/err10")
+    f11=$(sed -n 's/.*filtered out by the hypervisor \([0-9]*\).*/\1/p' "$T/err11")
+    diag "smp=$smp: 6 s of stepbrk loop stepped: the guest's cpu0 timer interrupts +$((k1 - k0)) (kernel entries $f10, $(wc -l <"$T/out10") steps), with --hold-irqs +$((k2 - k1)) (kernel entries $f11, $(wc -l <"$T/out11") steps)"
+    [ $rc = 0 ] && [ "${f10:-0}" -ge 100 ] && [ "${f11:-1}" -le 5 ] && [ $((k1 - k0)) -ge 300 ] && [ $((k1 - k0)) -gt $((2 * (k2 - k1))) ]
+    ok $? "smp=$smp: --pid lets the vCPU's interrupts in at EL0 (the guest counted +$((k1 - k0)) timer interrupts), --hold-irqs holds them (+$((k2 - k1)))"
+    chk=$("$B/hyp/stepcheck" "$B/guest/stepbrk" <"$T/out10")
+    ok $? "smp=$smp: across those $f10 interrupts every next PC is reachable from the previous instruction ($(tail -n 1 <<<"$chk"))"
+    console $vm "kill -USR1 $kpid; printf 'K-%s\n' DONE" K-DONE >/dev/null
 
     # a process whose main thread exits alone (the exit system call) while its other thread runs
     # on in the same address space: --pid follows the thread group, the trace goes on to its count
