@@ -287,18 +287,17 @@ typedef int (*armvmi_step_cb)(armvmi_events_t *ev, const struct armvmi_step_even
  * ARMVMI_STEP_IRQS: a kernel that waits for one (idle) spins in its idle loop meanwhile. With
  * ARMVMI_STEP_EL0 interrupts are held only at EL0: the process's steps are never interrupted
  * but by its own system calls and faults (a process that makes none, stepped for tens of seconds,
- * then holds its vCPU's timer: the guest logs a soft lockup; ARMVMI_STEP_IRQS avoids it, and its
- * interrupts taken at EL0 leave no gap either); stepping stops at the process's first instruction
- * in the kernel (which runs unstepped: it can wait and idle) and resumes exactly at the
- * instruction the kernel returns to (the hypervisor's breakpoint at ELR_EL1), or, when it returns
- * elsewhere (a signal handler), at the first exit that finds the vCPU back at EL0 in that
- * address space (a gap in the trace). With ttbr0, stepping
- * is armed on a vCPU at its first exit while that address space runs there. Stepping starts
- * before an instruction runs: a vCPU's first event is at the PC where it was when stepping
- * began (or where the process comes back to), so every instruction it runs has an event.
- * One step registration per session; a new call replaces it.
- * Errors: ARMVMI_EINVAL (mask 0 or beyond the vCPUs, unknown flags, ttbr0 not a table base),
- * ARMVMI_ESTATE (from a callback), ARMVMI_EIO.
+ * then holds its vCPU's timer: the guest logs a soft lockup; ARMVMI_STEP_IRQS avoids it: its
+ * interrupts are taken at EL0 and the kernel returns to the interrupted instruction); stepping
+ * stops at the process's first instruction in the kernel (which runs unstepped: it can wait and
+ * idle) and resumes exactly at the instruction the kernel returns to (the hypervisor's breakpoint
+ * at ELR_EL1), or, when it returns elsewhere (a signal handler), at the first exit that finds the
+ * vCPU back at EL0 in that address space (a gap in the trace). With ttbr0, stepping is armed on a
+ * vCPU at its first exit while that address space runs there. Stepping starts before an instruction
+ * runs: a vCPU's first event is at the PC where it was when stepping began (or where the process
+ * comes back to), so every instruction it runs has an event. One step registration per session; a
+ * new call replaces it. Errors: ARMVMI_EINVAL (mask 0 or beyond the vCPUs, unknown flags, ttbr0 not
+ * a table base), ARMVMI_ESTATE (from a callback), ARMVMI_EIO.
  */
 int armvmi_step_start(armvmi_events_t *ev, uint64_t vcpu_mask, unsigned flags, uint64_t ttbr0,
                       armvmi_step_cb cb, void *arg);

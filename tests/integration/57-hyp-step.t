@@ -272,6 +272,29 @@ for smp in 1 2; do
     [[ "$got" == *" good=1" ]]; ok $? "smp=$smp: its counters are right ($got)"
 
     [ "$smp" = 1 ] || continue
+    # a process that makes no system call (stepbrk loop), stepped with --pid --irqs: its vCPU's
+    # timer interrupts go on (taken at EL0, handled by the unstepped kernel, stepping resumed at
+    # the interrupted instruction by the reserved breakpoint: no gap, no duplicate); without
+    # --irqs they are held for the whole trace (a soft lockup in the guest's log after ~20 s).
+    # Before ptraceall below: once the guest has taken the reserved breakpoint pair, a vCPU
+    # resumes at its next exit instead (a gap).
+    console $vm "(stepbrk loop 100000 >/tmp/sb/lk 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
+    kpid=$(sb_line $vm /tmp/sb/lk '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
+    ticks() { console $vm "grep arch_timer /proc/interrupts; printf 'I-%s\n' DONE" I-DONE | tr -d '\r' | awk '$1 ~ /^[0-9]+:$/ && /arch_timer/ {print $2}'; }
+    k0=$(ticks)
+    timeout 120 "$A" --vm $vm trace step --pid "$kpid" --duration 6 --irqs --json >"$T/out10" 2>"$T/err10"
+    rc=$?; k1=$(ticks)
+    timeout 120 "$A" --vm $vm trace step --pid "$kpid" --duration 6 --json >"$T/out11" 2>"$T/err11"
+    rc=$((rc | $?)); k2=$(ticks)
+    f10=$(sed -n 's/.*filtered out by the hypervisor \([0-9]*\).*/\1/p' "$T/err10")
+    f11=$(sed -n 's/.*filtered out by the hypervisor \([0-9]*\).*/\1/p' "$T/err11")
+    diag "smp=$smp: 6 s of stepbrk loop stepped: the guest's cpu0 timer interrupts +$((k1 - k0)) (kernel entries $f10, $(wc -l <"$T/out10") steps), held +$((k2 - k1)) (kernel entries $f11, $(wc -l <"$T/out11") steps)"
+    [ $rc = 0 ] && [ "${f10:-0}" -ge 100 ] && [ "${f11:-1}" -le 5 ] && [ $((k1 - k0)) -ge 300 ] && [ $((k1 - k0)) -gt $((2 * (k2 - k1))) ]
+    ok $? "smp=$smp: --pid --irqs lets the vCPU's interrupts in at EL0 (the guest counted +$((k1 - k0)) timer interrupts), without --irqs they are held (+$((k2 - k1)))"
+    chk=$("$B/hyp/stepcheck" "$B/guest/stepbrk" <"$T/out10")
+    ok $? "smp=$smp: across those $f10 interrupts every next PC is reachable from the previous instruction ($(tail -n 1 <<<"$chk"))"
+    console $vm "kill -USR1 $kpid; printf 'K-%s\n' DONE" K-DONE >/dev/null
+
     # the guest's breakpoints in every slot, the one we reserve too, while we step another process
     R=${ARMVMI_TEST_PTALL:-10}
     pa=$(console $vm "stepbrk ptraceall $R; printf 'A-%s\n' DONE" A-DONE 120 | tr -d '\r' | grep '^SB-PTRACEALL')
@@ -297,27 +320,6 @@ for smp in 1 2; do
     got=$(sb_line $vm /tmp/sb/sys2 '^SB-SYSLOOP' 60)
     [[ "$got" =~ ^SB-SYSLOOP\ ([0-9]+)\ ([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" = $((BASH_REMATCH[2] * 100)) ]
     ok $? "smp=$smp: its count is right ($got)"
-
-    # a process that makes no system call (stepbrk loop), stepped with --pid: its vCPU's timer
-    # interrupts go on (taken at EL0, handled by the unstepped kernel, stepping resumed at the
-    # interrupted instruction: no gap, no duplicate), unless --hold-irqs (the old default: held
-    # for the whole trace, a soft lockup in the guest's log after tens of seconds)
-    console $vm "(stepbrk loop 100000 >/tmp/sb/lk 2>&1 &); printf 'S-%s\n' UP" S-UP >/dev/null
-    kpid=$(sb_line $vm /tmp/sb/lk '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
-    ticks() { console $vm "grep arch_timer /proc/interrupts; printf 'I-%s\n' DONE" I-DONE | tr -d '\r' | awk '/arch_timer/ {print $2}'; }
-    k0=$(ticks)
-    timeout 120 "$A" --vm $vm trace step --pid "$kpid" --duration 6 --json >"$T/out10" 2>"$T/err10"
-    rc=$?; k1=$(ticks)
-    timeout 120 "$A" --vm $vm trace step --pid "$kpid" --duration 6 --hold-irqs --json >"$T/out11" 2>"$T/err11"
-    rc=$((rc | $?)); k2=$(ticks)
-    f10=$(sed -n 's/.*filtered out by the hypervisor \([0-9]*\).*/\1/p' "$T/err10")
-    f11=$(sed -n 's/.*filtered out by the hypervisor \([0-9]*\).*/\1/p' "$T/err11")
-    diag "smp=$smp: 6 s of stepbrk loop stepped: the guest's cpu0 timer interrupts +$((k1 - k0)) (kernel entries $f10, $(wc -l <"$T/out10") steps), with --hold-irqs +$((k2 - k1)) (kernel entries $f11, $(wc -l <"$T/out11") steps)"
-    [ $rc = 0 ] && [ "${f10:-0}" -ge 100 ] && [ "${f11:-1}" -le 5 ] && [ $((k1 - k0)) -ge 300 ] && [ $((k1 - k0)) -gt $((2 * (k2 - k1))) ]
-    ok $? "smp=$smp: --pid lets the vCPU's interrupts in at EL0 (the guest counted +$((k1 - k0)) timer interrupts), --hold-irqs holds them (+$((k2 - k1)))"
-    chk=$("$B/hyp/stepcheck" "$B/guest/stepbrk" <"$T/out10")
-    ok $? "smp=$smp: across those $f10 interrupts every next PC is reachable from the previous instruction ($(tail -n 1 <<<"$chk"))"
-    console $vm "kill -USR1 $kpid; printf 'K-%s\n' DONE" K-DONE >/dev/null
 
     # a process whose main thread exits alone (the exit system call) while its other thread runs
     # on in the same address space: --pid follows the thread group, the trace goes on to its count

@@ -12,8 +12,8 @@
 
 static const char step_help[] =
     "usage: armvmi [--vm SPEC] trace step [--vcpu N] [--pid P] [--count N] [--duration SEC]\n"
-    "                 [--el0] [--irqs|--hold-irqs] [--regs] [--json] [--busy-poll]\n"
-    "                 [--fail-closed] [--monitor-timeout MS]\n"
+    "                 [--el0] [--irqs] [--regs] [--json] [--busy-poll] [--fail-closed]\n"
+    "                 [--monitor-timeout MS]\n"
     "Single-steps vCPU N (default 0), or with --pid every vCPU while process P runs at EL0,\n"
     "and prints one line per instruction about to run: sequence number, vCPU, step count, EL,\n"
     "PC and the instruction there, disassembled, and the process (from the Linux layer).\n"
@@ -21,10 +21,10 @@ static const char step_help[] =
     "--el0: only instructions at EL0 (the kernel runs unstepped; stepping resumes at the\n"
     "instruction it returns to, or, if it returns elsewhere (a signal handler), at the next\n"
     "exit: a gap in the trace). --irqs: let virtual interrupts in between steps (default:\n"
-    "held; with --el0 and --pid let in: interrupts taken at EL0 leave no gap, and a process that\n"
-    "makes no system call would else hold its vCPU's timer for the whole trace, and the guest\n"
-    "log a soft lockup). --hold-irqs: hold them at EL0 too (the process's steps are interrupted\n"
-    "only by its own system calls and faults). --regs (with --json): x0-x30, sp and pstate\n"
+    "held). With --el0 (--pid) they are then taken at EL0 and the kernel returns to the\n"
+    "interrupted instruction: no gap. Held, a process that makes no system call holds its\n"
+    "vCPU's timer for the whole trace: the guest logs a soft lockup after about 20 s (use\n"
+    "--irqs for long traces). --regs (with --json): x0-x30, sp and pstate\n"
     "of each step. Stops after --count steps, --duration seconds or Ctrl-C; stepping is off\n"
     "when it exits. Only VMs started with `armvmi vm start --hyp`.\n" TRACE_PROC_HELP
     "--json: one object per line (seq, vcpu, step, el, pc, insn, word, ttbr0, pid, tid, comm,\n"
@@ -189,14 +189,13 @@ static int on_break(armvmi_events_t *ev, const struct armvmi_break_event *e,
     return t->count && t->seen >= t->count;
 }
 
-enum { OPT_EL0 = 3000, OPT_IRQS, OPT_HOLD_IRQS, OPT_REGS };
+enum { OPT_EL0 = 3000, OPT_IRQS, OPT_REGS };
 
 struct sbopts {
     struct cli_vaopts vo;
     struct trace_opts to;
     unsigned flags;
     bool vcpu_set, regs;
-    int irqs; /* 1 --irqs, -1 --hold-irqs, 0 the default */
 };
 
 /* 0: go on; -1: help printed; else the exit status of a bad option (reported). */
@@ -204,7 +203,6 @@ static int parse(int argc, char **argv, const char *help, struct sbopts *o, bool
 {
     struct option opts[] = {{"el0", no_argument, 0, OPT_EL0},
                             {"irqs", no_argument, 0, OPT_IRQS},
-                            {"hold-irqs", no_argument, 0, OPT_HOLD_IRQS},
                             {"regs", no_argument, 0, OPT_REGS},
                             TRACE_OPTS,
                             {"help", no_argument, 0, 'h'},
@@ -216,18 +214,13 @@ static int parse(int argc, char **argv, const char *help, struct sbopts *o, bool
         switch (ch) {
         case OPT_EL0:
         case OPT_IRQS:
-        case OPT_HOLD_IRQS:
         case OPT_REGS:
             if (!step)
-                return cli_err("--el0, --irqs, --hold-irqs and --regs are options of trace step.");
-            if ((ch == OPT_IRQS && o->irqs < 0) || (ch == OPT_HOLD_IRQS && o->irqs > 0))
-                return cli_err("--irqs and --hold-irqs: choose one.");
+                return cli_err("--el0, --irqs and --regs are options of trace step.");
             if (ch == OPT_EL0)
                 o->flags |= ARMVMI_STEP_EL0;
             else if (ch == OPT_IRQS)
-                o->irqs = 1;
-            else if (ch == OPT_HOLD_IRQS)
-                o->irqs = -1;
+                o->flags |= ARMVMI_STEP_IRQS;
             else
                 o->regs = true;
             break;
@@ -279,10 +272,6 @@ int trace_step(struct cli *c, int argc, char **argv)
             mask = n >= 64 ? ~0ull : (1ull << n) - 1;
         }
     }
-    /* interrupts: held by default when the kernel is stepped too (its handlers would fill the
-     * trace), let in at EL0 only (no gap: the kernel returns to the interrupted instruction) */
-    if (o.irqs > 0 || (o.irqs == 0 && (o.flags & ARMVMI_STEP_EL0)))
-        o.flags |= ARMVMI_STEP_IRQS;
     trace_resume(t);
     armvmi_events_t *ev = trace_attach(t, &o.to.eo);
     if (!ev)
