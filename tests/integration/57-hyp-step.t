@@ -282,7 +282,7 @@ for smp in 1 2; do
     kpid=$(sb_line $vm /tmp/sb/lk '^SB pid=' | sed -n 's/^SB pid=\([0-9]*\).*/\1/p')
     ticks() { console $vm "grep arch_timer /proc/interrupts; printf 'I-%s\n' DONE" I-DONE | tr -d '\r' | awk '$1 ~ /^[0-9]+:$/ && /arch_timer/ {print $2}'; }
     k0=$(ticks)
-    timeout 120 "$A" --vm $vm trace step --pid "$kpid" --duration 6 --irqs --json >"$T/out10" 2>"$T/err10"
+    timeout 120 "$A" --vm $vm trace step --pid "$kpid" --duration 6 --irqs --json --regs >"$T/out10" 2>"$T/err10"
     rc=$?; k1=$(ticks)
     timeout 120 "$A" --vm $vm trace step --pid "$kpid" --duration 6 --json >"$T/out11" 2>"$T/err11"
     rc=$((rc | $?)); k2=$(ticks)
