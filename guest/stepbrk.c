@@ -297,14 +297,12 @@ static void on_usr1_64(int sig)
     stop64 = 1;
 }
 
-static int sysloop(uint64_t k)
+/* Until SIGUSR1: rounds of k 3-instruction steps counting in x20, each round then a system call
+ * (getppid); returns the steps counted, *ncalls the system calls. */
+static uint64_t sys_rounds(uint64_t k, uint64_t *ncalls)
 {
     register uint64_t cnt __asm__("x20") = 0;
     uint64_t calls = 0;
-    signal(SIGUSR1, on_usr1_64);
-    printf("SB pid=%d\n", getpid());
-    if (k < 1 || k > 10000)
-        k = 1000;
     __asm__ volatile("1: mov x9, %[k]\n"
                      "2: add x20, x20, #1\n"
                      "   subs x9, x9, #1\n"
@@ -317,6 +315,18 @@ static int sysloop(uint64_t k)
                      : "+r"(cnt), [calls] "+r"(calls)
                      : [stop] "r"(&stop64), [k] "r"(k)
                      : "x0", "x8", "x9", "x11", "memory", "cc");
+    *ncalls = calls;
+    return cnt;
+}
+
+static int sysloop(uint64_t k)
+{
+    uint64_t calls, cnt;
+    signal(SIGUSR1, on_usr1_64);
+    printf("SB pid=%d\n", getpid());
+    if (k < 1 || k > 10000)
+        k = 1000;
+    cnt = sys_rounds(k, &calls);
     printf("SB-SYSLOOP %" PRIu64 " %" PRIu64 "\n", cnt, calls);
     return cnt == calls * k ? 0 : 1;
 }
@@ -325,21 +335,8 @@ static int sysloop(uint64_t k)
  * alone. */
 static void *mt_worker(void *arg)
 {
-    register uint64_t cnt __asm__("x20") = 0;
-    uint64_t calls = 0, k = 100;
+    uint64_t calls, k = 100, cnt = sys_rounds(k, &calls);
     (void)arg;
-    __asm__ volatile("1: mov x9, %[k]\n"
-                     "2: add x20, x20, #1\n"
-                     "   subs x9, x9, #1\n"
-                     "   b.ne 2b\n"
-                     "   mov x8, #173\n" /* __NR_getppid */
-                     "   svc #0\n"
-                     "   add %[calls], %[calls], #1\n"
-                     "   ldr x11, [%[stop]]\n"
-                     "   cbz x11, 1b\n"
-                     : "+r"(cnt), [calls] "+r"(calls)
-                     : [stop] "r"(&stop64), [k] "r"(k)
-                     : "x0", "x8", "x9", "x11", "memory", "cc");
     printf("SB-MTEXIT tid=%d %" PRIu64 " %" PRIu64 "\n", gettid(), cnt, calls);
     fflush(stdout);
     exit(cnt == calls * k ? 0 : 1);
