@@ -40,6 +40,10 @@ int cli_u64(const char *s, uint64_t *out, bool allow_suffix);
 int cli_open(struct cli *c, armvmi_t **h);
 /* cli_open, then pause a running VM (*paused: this call paused it, resume it after). */
 int cli_open_paused(struct cli *c, armvmi_t **h, bool *paused);
+/* cli_open, then take a pause held by the handle on a VM that can pause, also one paused
+ * already (nested: armvmi_resume lets it run again only if it was running), which lets the
+ * handle cache translations; *held: armvmi_resume(*h) before closing it. Prints its errors. */
+int cli_open_held(struct cli *c, armvmi_t **h, bool *held);
 
 /* Print a JSON value on stdout (indented) and drop the reference. Returns 0. */
 int cli_json_out(json_t *v);

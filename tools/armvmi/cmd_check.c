@@ -244,20 +244,11 @@ int cmd_check(struct cli *c, int argc, char **argv)
         return CHECK_ERROR;
     }
     armvmi_t *h;
-    if (cli_open(c, &h))
+    bool paused;
+    if (cli_open_held(c, &h, &paused))
         return CHECK_ERROR;
     struct armvmi_info in;
     armvmi_get_info(h, &in);
-    /* a pause held by the handle (nested: resumed only if it was running) lets it cache */
-    bool paused = false;
-    if (in.caps & ARMVMI_CAP_PAUSE) {
-        if (armvmi_pause(h)) {
-            cli_lib_err("cannot pause the VM");
-            armvmi_close(h);
-            return CHECK_ERROR;
-        }
-        paused = true;
-    }
     armvmi_check_t *ck;
     int rc;
     if (armvmi_check_open(h, &ck)) {

@@ -45,21 +45,12 @@ static int lx_begin(struct cli *c, struct lxs *s)
     memset(s, 0, sizeof(*s));
     if (cli_profile_load(c, &s->prof))
         return 1;
-    if (cli_open(c, &s->h)) {
+    if (cli_open_held(c, &s->h, &s->paused)) {
         cli_profile_free(&s->prof);
         return 1;
     }
     struct armvmi_info in;
     armvmi_get_info(s->h, &in);
-    /* also when the VM is already paused: a pause held by the handle (nested, resumed only if
-     * it was running) is what lets it cache translations */
-    if (in.caps & ARMVMI_CAP_PAUSE) {
-        if (armvmi_pause(s->h)) {
-            armvmi_close(s->h);
-            return cli_lib_err("cannot pause the VM");
-        }
-        s->paused = true;
-    }
     if (armvmi_linux_open_profile(s->h, &s->prof, &s->lx)) {
         char msg[512];
         snprintf(msg, sizeof(msg), "%s", armvmi_errmsg());

@@ -133,20 +133,9 @@ int cmd_psxview(struct cli *c, int argc, char **argv)
     if (optind != argc)
         return cli_err("psxview takes no arguments (got '%s').", argv[optind]);
     armvmi_t *h;
-    if (cli_open(c, &h))
+    bool paused;
+    if (cli_open_held(c, &h, &paused))
         return 1;
-    /* also when the VM is already paused: a pause held by the handle (resumed only if it was
-     * running) lets it cache translations */
-    struct armvmi_info in;
-    armvmi_get_info(h, &in);
-    bool paused = false;
-    if (in.caps & ARMVMI_CAP_PAUSE) {
-        if (armvmi_pause(h)) {
-            armvmi_close(h);
-            return cli_lib_err("cannot pause the VM");
-        }
-        paused = true;
-    }
     armvmi_linux_t *lx = NULL;
     struct armvmi_psx r;
     int ret;

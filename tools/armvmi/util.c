@@ -116,6 +116,23 @@ int cli_open_paused(struct cli *c, armvmi_t **h, bool *paused)
     return 0;
 }
 
+int cli_open_held(struct cli *c, armvmi_t **h, bool *held)
+{
+    *held = false;
+    if (cli_open(c, h))
+        return 1;
+    struct armvmi_info in;
+    armvmi_get_info(*h, &in);
+    if (!(in.caps & ARMVMI_CAP_PAUSE))
+        return 0;
+    if (armvmi_pause(*h)) {
+        armvmi_close(*h);
+        return cli_lib_err("cannot pause the VM");
+    }
+    *held = true;
+    return 0;
+}
+
 int cli_json_out(json_t *v)
 {
     json_dumpf(v, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
